@@ -1,0 +1,66 @@
+/**
+ * The CLI entry: builds the commands and is the only place that turns errors into exit codes
+ * (DESIGN.md, "Exit codes"). Known errors print one `ERROR:` line and a hint; anything else is
+ * a bug and prints its stack.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { ExitCode, KnownError } from './core/errors.js';
+import { registerConfig } from './shell/commands/config.js';
+import { PACKAGE_ROOT } from './shell/configDir.js';
+import { addEnvSecrets, clean, writeErr } from './shell/output.js';
+
+/** The package version, read once from package.json. */
+export function version(): string {
+  return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** Build the command tree (exported for the docs test that compares `--help` with docs/cli.md). */
+export function buildProgram(): Command {
+  const program = new Command('pool-advisor')
+    .description('Measure a PostgreSQL connection pool under a realistic load, and tell (and write) the pool settings that fit')
+    .version(version(), '-V, --version', 'print the version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => process.stdout.write(s),
+      writeErr: (s) => process.stderr.write(clean(s)),
+    });
+  registerConfig(program);
+  for (const c of program.commands) inherit(c);
+  return program;
+}
+
+/** Usage errors inside sub-commands behave like the root's: no process.exit, exit code 2. */
+function inherit(cmd: Command): void {
+  cmd.exitOverride();
+  cmd.showHelpAfterError('(run with --help for usage)');
+  for (const c of cmd.commands) inherit(c);
+}
+
+/** Run the CLI with the given argv; sets process.exitCode rather than exiting mid-work. */
+export async function main(argv: string[] = process.argv): Promise<void> {
+  addEnvSecrets();
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    process.exitCode = exitCodeFor(e);
+  }
+}
+
+function exitCodeFor(e: unknown): number {
+  if (e instanceof CommanderError) {
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return ExitCode.Ok;
+    // commander already printed the reason (one line) and the hint.
+    return ExitCode.Usage;
+  }
+  if (e instanceof KnownError) {
+    writeErr(`ERROR: ${e.message}`);
+    if (e.hint) writeErr(`hint: ${e.hint}`);
+    return e.exitCode;
+  }
+  writeErr(`unexpected error (a bug in pool-advisor; please report it):\n${(e as Error)?.stack ?? String(e)}`);
+  return 70;
+}

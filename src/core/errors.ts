@@ -1,0 +1,60 @@
+/**
+ * Exit codes (DESIGN.md, "Exit codes"). The CLI entry is the only place that turns an
+ * error into one of these.
+ */
+export const ExitCode = {
+  /** Success; for `check`, every threshold and lint rule held. */
+  Ok: 0,
+  /** `check` found a breached threshold or a lint error; `config lint` found an error. */
+  CheckFailed: 1,
+  /** Usage or configuration error: a flag, file or expression that cannot be read or parsed. */
+  Usage: 2,
+  /** Database unreachable, or the run failed against the database. */
+  Database: 3,
+  /** Not enough data to answer (no samples). */
+  NoData: 4,
+  /** Interrupted (Ctrl-C or SIGTERM); the partial result is still printed and saved. */
+  Interrupted: 130,
+} as const;
+
+/** One of {@link ExitCode}'s values. */
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/**
+ * An error the tool expected: it prints as one line (`ERROR: <message>`, then the hint) and
+ * maps to a documented exit code. Anything else is a bug and prints a stack.
+ */
+export class KnownError extends Error {
+  readonly exitCode: ExitCodeValue;
+  readonly hint?: string;
+  constructor(message: string, exitCode: ExitCodeValue, hint?: string) {
+    super(message);
+    this.name = 'KnownError';
+    this.exitCode = exitCode;
+    this.hint = hint;
+  }
+}
+
+/** A flag, file, expression or config that cannot be used (exit 2). */
+export class UsageError extends KnownError {
+  constructor(message: string, hint?: string) {
+    super(message, ExitCode.Usage, hint);
+    this.name = 'UsageError';
+  }
+}
+
+/** A database that cannot be reached or a run that failed against it (exit 3). */
+export class DatabaseError extends KnownError {
+  constructor(message: string, hint?: string) {
+    super(message, ExitCode.Database, hint);
+    this.name = 'DatabaseError';
+  }
+}
+
+/** Not enough data to answer (exit 4). */
+export class NoDataError extends KnownError {
+  constructor(message: string, hint?: string) {
+    super(message, ExitCode.NoData, hint);
+    this.name = 'NoDataError';
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Keeping database passwords out of every output (DESIGN.md, "Output conventions").
+ */
+
+/**
+ * Remove the password from a connection target: URL userinfo (`postgres://u:pw@h/db` ->
+ * `postgres://u@h/db`), a `password=` query parameter, or a libpq `password=...` keyword.
+ */
+export function redactUrl(target: string): string {
+  let s = target.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i, (_m, scheme: string, userinfo: string) => {
+    const colon = userinfo.indexOf(':');
+    return `${scheme}${colon >= 0 ? userinfo.slice(0, colon) : userinfo}@`;
+  });
+  s = s.replace(/([?&]password=)[^&#]*/gi, '$1***');
+  s = s.replace(/(^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'|\S*)/gi, '$1password=***');
+  return s;
+}
+
+/** The password a connection target carries, if any (for {@link scrub}). */
+export function passwordOf(target: string): string | undefined {
+  const m = /^[a-z][a-z0-9+.-]*:\/\/[^:@/?#]*:([^@/?#]*)@/i.exec(target);
+  if (m && m[1]) {
+    try {
+      return decodeURIComponent(m[1]);
+    } catch {
+      return m[1];
+    }
+  }
+  const q = /[?&]password=([^&#]*)/i.exec(target);
+  if (q && q[1]) return decodeURIComponent(q[1]);
+  const kw = /(?:^|\s)password\s*=\s*'?([^'\s]+)/i.exec(target);
+  return kw?.[1];
+}
+
+/**
+ * Remove the given passwords from a text. The last line of defence: applied to everything the
+ * CLI writes, so a password that slipped into a driver's message never reaches the terminal.
+ * A password is always removed where it stands as one (`user:PW@`, `password=PW`); anywhere else
+ * only when it is long enough (8+ characters) not to be an ordinary word of the output too
+ * (Tasker's test password is `tasker`, which is also its user, database and project name).
+ */
+export function scrub(text: string, secrets: Iterable<string>): string {
+  let out = text;
+  for (const s of secrets) {
+    if (s.length === 0) continue;
+    for (const form of new Set([s, encodeURIComponent(s)])) {
+      out = out.split(`:${form}@`).join('@');
+      out = out.split(`password=${form}`).join('password=***');
+      if (s.length >= 8) out = out.split(form).join('***');
+    }
+  }
+  return out;
+}

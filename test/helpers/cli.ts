@@ -1,0 +1,35 @@
+/** Spawn the built CLI the way a user would, with NO_COLOR and a clean environment. */
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BIN = join(ROOT, 'bin', 'pool-advisor.js');
+export const SHARED_FIXTURES = join(ROOT, '..', 'shared', 'fixtures', 'tasker-core', 'config', 'tasker');
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The environment a CLI test runs with: no database variables unless given. */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k === 'DATABASE_URL' || k === 'PGMQ_DATABASE_URL' || k.startsWith('PG')) continue;
+    env[k] = v;
+  }
+  return { ...env, NO_COLOR: '1', CI: 'true', ...extra };
+}
+
+/** Run the CLI to completion (synchronously). */
+export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string>; input?: string } = {}): CliResult {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env: cleanEnv(opts.env), encoding: 'utf8', input: opts.input, timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Run the CLI asynchronously (for tests that signal it or scrape it while it runs). */
+export function spawnCli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
+  return spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env: cleanEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
+}
