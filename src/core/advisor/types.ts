@@ -1,0 +1,65 @@
+/**
+ * The advisor config (`config/pool-advisor.toml`, documented in docs/config.md), parsed: workloads
+ * per environment and pool, targets, rule thresholds, the fleet topology for the connection
+ * budget, and CI thresholds. Defaults live in one place (defaults.ts) and are merged once.
+ */
+import type { PoolName } from '../config/pools.js';
+import type { WorkloadSpec } from '../run/types.js';
+
+/** One service of the fleet: how many replicas run, and which pools each replica opens. */
+export interface ServiceSpec {
+  name: string;
+  replicas: number;
+  pools: PoolName[];
+}
+
+/** The fleet and the server it shares, for the connection budget. */
+export interface TopologySpec {
+  /** The server's max_connections; when unset, the probe's value is used (analyze) or the budget is skipped (static). */
+  serverMaxConnections?: number;
+  /** superuser_reserved_connections (PostgreSQL's default is 3). */
+  superuserReserved: number;
+  /** Connections other clients hold (migrations, admin tools, poolers). */
+  otherConnections: number;
+  services: ServiceSpec[];
+}
+
+/** Thresholds of the tuning rules, all changeable in the advisor config under [rules]. */
+export interface RuleSettings {
+  /** pool-saturation fires when more than this share of acquires waited... */
+  saturationWaitedShare: number;
+  /** idle-surplus: headroom above the P95 in-use count that min_connections may keep. */
+  idleHeadroom: number;
+  /** idle-surplus: idle-timeout churn when a connection closed idle is reopened within this many seconds. */
+  idleChurnWindowS: number;
+  /** lifetime-churn: expiries per minute above which churn matters. */
+  expiriesPerMinute: number;
+  /** oversized: fire when max_connections exceeds the modelled need by this factor. */
+  oversizedFactor: number;
+  /** database-saturation: hold time at high occupancy / at low occupancy above which the server is the bottleneck. */
+  holdGrowthRatio: number;
+  /** acquire-timeout: fire when the P99.9 wait is above this share of the timeout. */
+  timeoutReachShare: number;
+}
+
+/** Per-environment settings. */
+export interface EnvironmentSpec {
+  /** Workloads by pool (`database`, `pgmq`). */
+  workloads: Partial<Record<PoolName, WorkloadSpec>>;
+  topology?: TopologySpec;
+  /** Target P99 acquire wait per pool, ms (overrides the default). */
+  targetP99WaitMs: Partial<Record<PoolName, number>>;
+}
+
+/** The whole advisor config. */
+export interface AdvisorConfig {
+  /** Where it was read from (for messages), or `(built-in defaults)`. */
+  source: string;
+  /** Default target P99 acquire wait, ms (10 unless set). */
+  targetP99WaitMs: number;
+  rules: RuleSettings;
+  environments: Record<string, EnvironmentSpec>;
+  /** CI thresholds, as written (`database.acquire: p(99) < 50ms`). */
+  thresholds: string[];
+  seed: number;
+}

@@ -1,0 +1,85 @@
+/**
+ * A bounded timeline: one point per interval until it holds `capacity` points, then adjacent
+ * pairs merge (the interval doubles), so memory stays flat however long the run. Pure.
+ */
+import type { TimelinePoint } from './types.js';
+
+/** The default number of points kept. */
+export const TIMELINE_CAPACITY = 600;
+
+/** Merge two adjacent points into one covering both. */
+export function mergePoints(a: TimelinePoint, b: TimelinePoint): TimelinePoint {
+  const dt = a.dt + b.dt;
+  const w = (x: number, y: number): number => (dt > 0 ? (x * a.dt + y * b.dt) / dt : (x + y) / 2);
+  return {
+    t: a.t,
+    dt,
+    acquires: a.acquires + b.acquires,
+    waited: a.waited + b.waited,
+    timeouts: a.timeouts + b.timeouts,
+    errors: a.errors + b.errors,
+    created: a.created + b.created,
+    expired: a.expired + b.expired,
+    idleClosed: a.idleClosed + b.idleClosed,
+    waitP99Us: Math.max(a.waitP99Us, b.waitP99Us),
+    waitMaxUs: Math.max(a.waitMaxUs, b.waitMaxUs),
+    inUseMean: w(a.inUseMean, b.inUseMean),
+    inUseMax: Math.max(a.inUseMax, b.inUseMax),
+    idleMean: w(a.idleMean, b.idleMean),
+    waitingMean: w(a.waitingMean, b.waitingMean),
+    waitingMax: Math.max(a.waitingMax, b.waitingMax),
+    totalMax: Math.max(a.totalMax, b.totalMax),
+    oldestWaiterMs: Math.max(a.oldestWaiterMs, b.oldestWaiterMs),
+  };
+}
+
+/** A timeline that downsamples itself. */
+export class BoundedTimeline {
+  private points: TimelinePoint[] = [];
+  private interval: number;
+  /** A point not yet paired after a downsampling (kept separate so pairs stay aligned). */
+  private pending: TimelinePoint | undefined;
+
+  constructor(
+    intervalMs: number,
+    private readonly capacity = TIMELINE_CAPACITY,
+  ) {
+    this.interval = intervalMs;
+  }
+
+  /** Current interval length, ms. */
+  get intervalMs(): number {
+    return this.interval;
+  }
+
+  /** Add the point of one base interval. */
+  push(p: TimelinePoint): void {
+    // After k downsamplings, each stored point covers 2^k base intervals: accumulate until one is full.
+    const acc = this.pending ? mergePoints(this.pending, p) : p;
+    if (acc.dt + 1e-6 < this.interval) {
+      this.pending = acc;
+      return;
+    }
+    this.pending = undefined;
+    this.points.push(acc);
+    if (this.points.length >= this.capacity) {
+      const merged: TimelinePoint[] = [];
+      for (let i = 0; i + 1 < this.points.length; i += 2) merged.push(mergePoints(this.points[i]!, this.points[i + 1]!));
+      if (this.points.length % 2 === 1) merged.push(this.points[this.points.length - 1]!);
+      this.points = merged;
+      this.interval *= 2;
+    }
+  }
+
+  /** The points so far (plus a partial last one). */
+  snapshot(): { intervalMs: number; points: TimelinePoint[] } {
+    return { intervalMs: this.interval, points: this.pending ? [...this.points, this.pending] : [...this.points] };
+  }
+
+  /** Drop everything (end of warm-up). */
+  reset(intervalMs: number): void {
+    this.points = [];
+    this.pending = undefined;
+    this.interval = intervalMs;
+  }
+}
