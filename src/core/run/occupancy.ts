@@ -5,18 +5,21 @@
  */
 import type { LevelTimes } from './types.js';
 
-/** A gauge integrated over time. */
+/** A gauge integrated over time. Levels are small integers, so time per level lives in an array. */
 export class LevelIntegrator {
-  private readonly times = new Map<number, number>();
+  private times: number[] = [];
   private level = 0;
   private since: number;
   private maxSeen = 0;
+  private area = 0;
+  private intervalMax = 0;
 
   /** @param nowUs the start of the window, µs on the caller's clock. */
   constructor(nowUs: number, initialLevel = 0) {
     this.since = nowUs;
     this.level = initialLevel;
     this.maxSeen = initialLevel;
+    this.intervalMax = initialLevel;
   }
 
   /** The current level. */
@@ -28,25 +31,47 @@ export class LevelIntegrator {
   set(level: number, nowUs: number): void {
     if (level === this.level) return;
     const dt = nowUs - this.since;
-    if (dt > 0) this.times.set(this.level, (this.times.get(this.level) ?? 0) + dt);
+    if (dt > 0) {
+      this.times[this.level] = (this.times[this.level] ?? 0) + dt;
+      this.area += this.level * dt;
+    }
     this.since = nowUs;
     this.level = level;
     if (level > this.maxSeen) this.maxSeen = level;
+    if (level > this.intervalMax) this.intervalMax = level;
+  }
+
+  /** Cumulative level x time (µs) up to `nowUs`: the difference of two readings over their time gap is the mean. */
+  areaAt(nowUs: number): number {
+    return this.area + this.level * Math.max(0, nowUs - this.since);
+  }
+
+  /** The highest level since the last call (or since the start), then start a new interval. */
+  takeIntervalMax(): number {
+    const m = this.intervalMax;
+    this.intervalMax = this.level;
+    return m;
   }
 
   /** Restart the window at `nowUs`, keeping the current level. */
   reset(nowUs: number): void {
-    this.times.clear();
+    this.times = [];
     this.since = nowUs;
+    this.area = 0;
     this.maxSeen = this.level;
+    this.intervalMax = this.level;
   }
 
   /** The distribution up to `nowUs` (does not change the integrator). */
   snapshot(nowUs: number): LevelTimes {
-    const m = new Map(this.times);
-    const dt = nowUs - this.since;
-    if (dt > 0) m.set(this.level, (m.get(this.level) ?? 0) + dt);
-    return { levels: [...m.entries()].sort((a, b) => a[0] - b[0]), max: this.maxSeen, last: this.level };
+    const levels: Array<[number, number]> = [];
+    const dt = Math.max(0, nowUs - this.since);
+    const n = Math.max(this.times.length, this.level + 1);
+    for (let lv = 0; lv < n; lv++) {
+      const us = (this.times[lv] ?? 0) + (lv === this.level ? dt : 0);
+      if (us > 0) levels.push([lv, us]);
+    }
+    return { levels, max: this.maxSeen, last: this.level };
   }
 }
 
@@ -55,7 +80,7 @@ export function totalTime(t: LevelTimes): number {
   return t.levels.reduce((s, [, us]) => s + us, 0);
 }
 
-/** Time-weighted mean level; 0 for an empty window. */
+/** Time-weighted mean level; the last level for an empty window. */
 export function meanLevel(t: LevelTimes): number {
   const total = totalTime(t);
   if (total <= 0) return t.last;

@@ -1,0 +1,297 @@
+/**
+ * The recorder: every figure the advisor prints comes from here. It takes events with their
+ * timestamps (µs on the caller's monotonic clock) and keeps HDR histograms, counters, exact
+ * occupancy and a bounded timeline. Pure: no timers, no pg; the shell's pool wrapper feeds it.
+ *
+ * The hot path (an acquire and its release) costs two clock reads in the caller, two histogram
+ * records (wait by path, hold) and a few additions. Everything else happens once per tick.
+ */
+import type { PoolName, PoolSettings } from '../config/pools.js';
+import { encode, newHistogram, recordUs, summarize, type Histogram } from './histogram.js';
+import { LevelIntegrator } from './occupancy.js';
+import { BoundedTimeline } from './timeline.js';
+import type { AcquirePath, CloseReason, PoolCounters, PoolRun, TimelinePoint } from './types.js';
+
+/** How an acquire ended. */
+export type AcquireOutcome = 'ok' | 'timeout' | 'error';
+
+/** The live gauges of a pool. */
+export interface Gauges {
+  inUse: number;
+  idle: number;
+  waiting: number;
+  total: number;
+}
+
+/** Bound on the expiry times and idle-close ages kept per window. */
+const MAX_EVENTS_KEPT = 2000;
+
+/** How many slices the recent window (for /health) is made of, and how long each is. */
+const RECENT_SLICES = 4;
+const RECENT_SLICE_US = 15_000_000;
+
+function emptyCounters(): PoolCounters {
+  return {
+    acquires: 0,
+    byPath: { idle: 0, new: 0, queued: 0 },
+    waited: 0,
+    timeouts: 0,
+    errors: 0,
+    slow: 0,
+    slowSuppressed: 0,
+    created: 0,
+    createErrors: 0,
+    closed: { expired: 0, idle: 0, error: 0, shutdown: 0 },
+    releases: 0,
+  };
+}
+
+/** Options of a {@link Recorder}. */
+export interface RecorderOptions {
+  pool: PoolName | string;
+  settings: PoolSettings;
+  emulateSqlx: boolean;
+  /** Timeline interval, ms (default 1000). */
+  intervalMs?: number;
+  /** Timeline capacity before it downsamples (default 600). */
+  timelineCapacity?: number;
+}
+
+/** Records what happens to one pool. */
+export class Recorder {
+  readonly pool: string;
+  settings: PoolSettings;
+  readonly emulateSqlx: boolean;
+  private readonly baseIntervalMs: number;
+
+  counters: PoolCounters = emptyCounters();
+  private waitByPath: Record<AcquirePath, Histogram> = { idle: newHistogram(), new: newHistogram(), queued: newHistogram() };
+  private hold: Histogram = newHistogram();
+  private create: Histogram = newHistogram();
+  private holdByInUse: Array<[number, number, number]> = [];
+
+  readonly inUse: LevelIntegrator;
+  readonly idle: LevelIntegrator;
+  readonly waiting: LevelIntegrator;
+  readonly total: LevelIntegrator;
+
+  private timeline: BoundedTimeline;
+  private windowStartUs: number;
+  private windowStartEpochMs: number;
+  private expiryTimes: number[] = [];
+  private expiryTimesTruncated = false;
+  private idleClosedAges: number[] = [];
+
+  // Tick state: the cumulative wait histogram and counters at the previous tick, to diff.
+  private lastTickUs: number;
+  private lastTickWait: Histogram = newHistogram();
+  private lastTickCounters: PoolCounters = emptyCounters();
+  private lastTickArea = { inUse: 0, idle: 0, waiting: 0 };
+  // Recent window for /health: cumulative wait histograms at slice boundaries.
+  private recentSlices: Array<{ atUs: number; wait: Histogram; counters: PoolCounters }> = [];
+  private maxWaitEver = 0;
+
+  constructor(opts: RecorderOptions, nowUs: number, epochMs: number) {
+    this.pool = opts.pool;
+    this.settings = opts.settings;
+    this.emulateSqlx = opts.emulateSqlx;
+    this.baseIntervalMs = opts.intervalMs ?? 1000;
+    this.timeline = new BoundedTimeline(this.baseIntervalMs, opts.timelineCapacity);
+    this.inUse = new LevelIntegrator(nowUs);
+    this.idle = new LevelIntegrator(nowUs);
+    this.waiting = new LevelIntegrator(nowUs);
+    this.total = new LevelIntegrator(nowUs);
+    this.windowStartUs = nowUs;
+    this.windowStartEpochMs = epochMs;
+    this.lastTickUs = nowUs;
+    this.recentSlices.push({ atUs: nowUs, wait: newHistogram(), counters: emptyCounters() });
+  }
+
+  /** An acquire finished (or failed) after waiting `waitUs`. Returns whether it was slow. */
+  acquired(path: AcquirePath, waitUs: number, outcome: AcquireOutcome): boolean {
+    const c = this.counters;
+    c.acquires++;
+    c.byPath[path]++;
+    if (path !== 'idle') c.waited++;
+    if (outcome === 'timeout') c.timeouts++;
+    else if (outcome === 'error') c.errors++;
+    recordUs(this.waitByPath[path], waitUs);
+    if (waitUs > this.maxWaitEver) this.maxWaitEver = waitUs;
+    if (waitUs >= this.settings.slow_acquire_threshold_ms * 1000) {
+      c.slow++;
+      return true;
+    }
+    return false;
+  }
+
+  /** A connection was handed back after `holdUs`; `inUseAtStart` counted it among the connections in use. */
+  released(holdUs: number, inUseAtStart: number): void {
+    this.counters.releases++;
+    recordUs(this.hold, holdUs);
+    const row = this.holdByInUse[inUseAtStart];
+    if (row) {
+      row[0]++;
+      row[1] += holdUs;
+      row[2] += holdUs * holdUs;
+    } else this.holdByInUse[inUseAtStart] = [1, holdUs, holdUs * holdUs];
+  }
+
+  /** A connection opened after `createUs`. */
+  opened(createUs: number): void {
+    this.counters.created++;
+    recordUs(this.create, createUs);
+  }
+
+  /** A connection attempt failed. */
+  openFailed(): void {
+    this.counters.createErrors++;
+  }
+
+  /** A connection closed, for `reason`, after living `ageS` seconds. */
+  closed(reason: CloseReason, ageS: number, nowUs: number): void {
+    this.counters.closed[reason]++;
+    if (reason === 'expired') {
+      if (this.expiryTimes.length < MAX_EVENTS_KEPT) this.expiryTimes.push(Math.round((nowUs - this.windowStartUs) / 1000));
+      else this.expiryTimesTruncated = true;
+    } else if (reason === 'idle' && this.idleClosedAges.length < MAX_EVENTS_KEPT) {
+      this.idleClosedAges.push(Math.round(ageS * 10) / 10);
+    }
+  }
+
+  /** Update the gauges at time `nowUs` (call at every event that can change them). */
+  gauges(g: Gauges, nowUs: number): void {
+    this.inUse.set(g.inUse, nowUs);
+    this.idle.set(g.idle, nowUs);
+    this.waiting.set(g.waiting, nowUs);
+    this.total.set(g.total, nowUs);
+  }
+
+  /** The wait histogram of every path together (a copy). */
+  private cumulativeWait(): Histogram {
+    const h = newHistogram();
+    h.add(this.waitByPath.idle);
+    h.add(this.waitByPath.new);
+    h.add(this.waitByPath.queued);
+    return h;
+  }
+
+  /** Close a timeline interval at `nowUs`; `oldestWaiterMs` is the age of the oldest pending acquire. */
+  tick(nowUs: number, oldestWaiterMs: number): void {
+    const dtUs = nowUs - this.lastTickUs;
+    if (dtUs <= 0) return;
+    const cum = this.cumulativeWait();
+    const interval = newHistogram();
+    interval.add(cum);
+    interval.subtract(this.lastTickWait);
+    const s = summarize(interval);
+    const c = this.counters;
+    const p = this.lastTickCounters;
+    const area = { inUse: this.inUse.areaAt(nowUs), idle: this.idle.areaAt(nowUs), waiting: this.waiting.areaAt(nowUs) };
+    const point: TimelinePoint = {
+      t: Math.round((this.lastTickUs - this.windowStartUs) / 1000),
+      dt: dtUs / 1000,
+      acquires: c.acquires - p.acquires,
+      waited: c.waited - p.waited,
+      timeouts: c.timeouts - p.timeouts,
+      errors: c.errors - p.errors,
+      created: c.created - p.created,
+      expired: c.closed.expired - p.closed.expired,
+      idleClosed: c.closed.idle - p.closed.idle,
+      waitP99Us: s.p99,
+      waitMaxUs: s.max,
+      inUseMean: (area.inUse - this.lastTickArea.inUse) / dtUs,
+      inUseMax: this.inUse.takeIntervalMax(),
+      idleMean: (area.idle - this.lastTickArea.idle) / dtUs,
+      waitingMean: (area.waiting - this.lastTickArea.waiting) / dtUs,
+      waitingMax: this.waiting.takeIntervalMax(),
+      totalMax: this.total.takeIntervalMax(),
+      oldestWaiterMs,
+    };
+    this.idle.takeIntervalMax();
+    this.timeline.push(point);
+    this.lastTickUs = nowUs;
+    this.lastTickWait = cum;
+    this.lastTickCounters = structuredClone(c);
+    this.lastTickArea = area;
+    const lastSlice = this.recentSlices[this.recentSlices.length - 1]!;
+    if (nowUs - lastSlice.atUs >= RECENT_SLICE_US) {
+      this.recentSlices.push({ atUs: nowUs, wait: cum, counters: structuredClone(c) });
+      if (this.recentSlices.length > RECENT_SLICES + 1) this.recentSlices.shift();
+    }
+  }
+
+  /**
+   * Acquire-wait summary over the recent window (the last 45-60 s, or since the start), for
+   * `/health`; µs.
+   */
+  recent(): { waitUs: ReturnType<typeof summarize>; windowStartUs: number } {
+    const oldest = this.recentSlices[0]!;
+    const h = this.cumulativeWait();
+    h.subtract(oldest.wait);
+    return { waitUs: summarize(h), windowStartUs: oldest.atUs };
+  }
+
+  /** Summary of the whole window's wait (µs), for /health and /metrics. */
+  waitSummary(): ReturnType<typeof summarize> {
+    return summarize(this.cumulativeWait());
+  }
+
+  /** Live histograms (read-only use: /metrics reads them at scrape time). */
+  liveHistograms(): { wait: Histogram; hold: Histogram; create: Histogram } {
+    return { wait: this.cumulativeWait(), hold: this.hold, create: this.create };
+  }
+
+  /** Start a new measurement window at `nowUs` (the end of warm-up): figures restart, gauges keep their levels. */
+  reset(nowUs: number, epochMs: number): void {
+    this.counters = emptyCounters();
+    this.waitByPath = { idle: newHistogram(), new: newHistogram(), queued: newHistogram() };
+    this.hold = newHistogram();
+    this.create = newHistogram();
+    this.holdByInUse = [];
+    for (const g of [this.inUse, this.idle, this.waiting, this.total]) g.reset(nowUs);
+    this.timeline.reset(this.baseIntervalMs);
+    this.windowStartUs = nowUs;
+    this.windowStartEpochMs = epochMs;
+    this.expiryTimes = [];
+    this.expiryTimesTruncated = false;
+    this.idleClosedAges = [];
+    this.lastTickUs = nowUs;
+    this.lastTickWait = newHistogram();
+    this.lastTickCounters = emptyCounters();
+    this.lastTickArea = { inUse: 0, idle: 0, waiting: 0 };
+    this.recentSlices = [{ atUs: nowUs, wait: newHistogram(), counters: emptyCounters() }];
+    this.maxWaitEver = 0;
+  }
+
+  /** A plain, serialisable snapshot of the window up to `nowUs`. */
+  snapshot(nowUs: number): PoolRun {
+    const wait = this.cumulativeWait();
+    return {
+      pool: this.pool as PoolName,
+      settings: { ...this.settings },
+      emulateSqlx: this.emulateSqlx,
+      startedAt: this.windowStartEpochMs,
+      durationMs: Math.max(0, (nowUs - this.windowStartUs) / 1000),
+      counters: structuredClone(this.counters),
+      histograms: {
+        wait: encode(wait),
+        waitByPath: { idle: encode(this.waitByPath.idle), new: encode(this.waitByPath.new), queued: encode(this.waitByPath.queued) },
+        hold: encode(this.hold),
+        create: encode(this.create),
+      },
+      occupancy: {
+        inUse: this.inUse.snapshot(nowUs),
+        idle: this.idle.snapshot(nowUs),
+        waiting: this.waiting.snapshot(nowUs),
+        total: this.total.snapshot(nowUs),
+      },
+      holdByInUse: {
+        levels: this.holdByInUse.flatMap((row, lv) => (row ? [[lv, row[0], row[1], row[2]] as [number, number, number, number]] : [])),
+      },
+      timeline: this.timeline.snapshot(),
+      expiryTimes: [...this.expiryTimes],
+      expiryTimesTruncated: this.expiryTimesTruncated,
+      idleClosedAges: [...this.idleClosedAges],
+    };
+  }
+}
