@@ -9,7 +9,7 @@
 import type { PoolName, PoolSettings } from '../config/pools.js';
 import { encode, newHistogram, recordUs, summarize, type Histogram } from './histogram.js';
 import { LevelIntegrator } from './occupancy.js';
-import { BoundedTimeline } from './timeline.js';
+import { BoundedTimeline, round3 } from './timeline.js';
 import type { AcquirePath, CloseReason, PoolCounters, PoolRun, TimelinePoint } from './types.js';
 
 /** How an acquire ended. */
@@ -189,7 +189,7 @@ export class Recorder {
     const area = { inUse: this.inUse.areaAt(nowUs), idle: this.idle.areaAt(nowUs), waiting: this.waiting.areaAt(nowUs) };
     const point: TimelinePoint = {
       t: Math.round((this.lastTickUs - this.windowStartUs) / 1000),
-      dt: dtUs / 1000,
+      dt: round3(dtUs / 1000),
       acquires: c.acquires - p.acquires,
       waited: c.waited - p.waited,
       timeouts: c.timeouts - p.timeouts,
@@ -199,13 +199,13 @@ export class Recorder {
       idleClosed: c.closed.idle - p.closed.idle,
       waitP99Us: s.p99,
       waitMaxUs: s.max,
-      inUseMean: (area.inUse - this.lastTickArea.inUse) / dtUs,
+      inUseMean: round3((area.inUse - this.lastTickArea.inUse) / dtUs),
       inUseMax: this.inUse.takeIntervalMax(),
-      idleMean: (area.idle - this.lastTickArea.idle) / dtUs,
-      waitingMean: (area.waiting - this.lastTickArea.waiting) / dtUs,
+      idleMean: round3((area.idle - this.lastTickArea.idle) / dtUs),
+      waitingMean: round3((area.waiting - this.lastTickArea.waiting) / dtUs),
       waitingMax: this.waiting.takeIntervalMax(),
       totalMax: this.total.takeIntervalMax(),
-      oldestWaiterMs,
+      oldestWaiterMs: round3(oldestWaiterMs),
     };
     this.idle.takeIntervalMax();
     this.timeline.push(point);

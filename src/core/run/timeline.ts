@@ -5,12 +5,17 @@
 import type { TimelinePoint } from './types.js';
 
 /** The default number of points kept. */
-export const TIMELINE_CAPACITY = 600;
+export const TIMELINE_CAPACITY = 300;
+
+/** Round to 3 decimals: means of small integer gauges need no more, and run files stay small. */
+export function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
 
 /** Merge two adjacent points into one covering both. */
 export function mergePoints(a: TimelinePoint, b: TimelinePoint): TimelinePoint {
   const dt = a.dt + b.dt;
-  const w = (x: number, y: number): number => (dt > 0 ? (x * a.dt + y * b.dt) / dt : (x + y) / 2);
+  const w = (x: number, y: number): number => round3(dt > 0 ? (x * a.dt + y * b.dt) / dt : (x + y) / 2);
   return {
     t: a.t,
     dt,
