@@ -59,6 +59,10 @@ export interface AdvisorConfig {
   targetP99WaitMs: number;
   rules: RuleSettings;
   environments: Record<string, EnvironmentSpec>;
+  /** Workloads for environments the file does not name (top-level [workloads.<pool>]). */
+  defaultWorkloads?: Partial<Record<PoolName, WorkloadSpec>>;
+  /** Default measured duration per environment, seconds. */
+  defaultDurationS?: number;
   /** CI thresholds, as written (`database.acquire: p(99) < 50ms`). */
   thresholds: string[];
   seed: number;
