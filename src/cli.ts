@@ -3,18 +3,12 @@
  * (DESIGN.md, "Exit codes"). Known errors print one `ERROR:` line and a hint; anything else is
  * a bug and prints its stack.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, KnownError } from './core/errors.js';
 import { registerConfig } from './shell/commands/config.js';
-import { PACKAGE_ROOT } from './shell/configDir.js';
+import { registerAnalyze } from './shell/commands/analyze.js';
+import { version } from './shell/version.js';
 import { addEnvSecrets, clean, writeErr } from './shell/output.js';
-
-/** The package version, read once from package.json. */
-export function version(): string {
-  return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-}
 
 /** Build the command tree (exported for the docs test that compares `--help` with docs/cli.md). */
 export function buildProgram(): Command {
@@ -27,6 +21,7 @@ export function buildProgram(): Command {
       writeOut: (s) => process.stdout.write(s),
       writeErr: (s) => process.stderr.write(clean(s)),
     });
+  registerAnalyze(program);
   registerConfig(program);
   for (const c of program.commands) inherit(c);
   return program;

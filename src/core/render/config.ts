@@ -7,6 +7,32 @@ import { POOLS, POOL_NAMES } from '../config/pools.js';
 import type { ConfigModel } from '../config/model.js';
 import { formatIssue, type Issue } from '../config/validate.js';
 import { redactUrl } from '../redact.js';
+import type { EffectivePool } from '../config/model.js';
+import type { PoolConfigSnapshot } from '../run/types.js';
+import { POOLS as POOL_DEFS } from '../config/pools.js';
+
+/**
+ * A pool's configuration as data (config show --json, and saved in run files). `--set` overrides
+ * for a run replace the value, with `file: '--set'`.
+ */
+export function poolConfigSnapshot(p: EffectivePool, sets: ReadonlyArray<{ key: string; value: number }> = []): PoolConfigSnapshot {
+  const keys: PoolConfigSnapshot['keys'] = {};
+  for (const [k, sv] of Object.entries(p.raw)) keys[k] = { value: sv.value, overridden: sv.overridden, file: sv.origin?.file ?? null, line: sv.origin?.line ?? null };
+  const settings = { ...p.settings };
+  for (const o of sets) {
+    keys[o.key] = { value: o.value, overridden: true, file: '--set', line: null };
+    const kd = POOL_DEFS[p.pool].keys.find((d) => d.key === o.key);
+    if (kd?.setting) settings[kd.setting] = kd.key === 'web_api_pool_size' ? Math.floor(o.value / 2) : o.value;
+  }
+  return {
+    table: p.table.join('.'),
+    context: p.context,
+    active: p.active,
+    ...(p.sharesDatabasePool !== undefined ? { sharesDatabasePool: p.sharesDatabasePool } : {}),
+    settings,
+    keys,
+  };
+}
 
 /** Rendering options shared by human renderers. */
 export interface RenderOptions {

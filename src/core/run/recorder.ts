@@ -90,6 +90,8 @@ export class Recorder {
   // Recent window for /health: cumulative wait histograms at slice boundaries.
   private recentSlices: Array<{ atUs: number; wait: Histogram; counters: PoolCounters }> = [];
   private maxWaitEver = 0;
+  // Set by markWindowEnd: the window's length, occupancy and timeline as they were when it closed.
+  private frozen: Pick<PoolRun, 'durationMs' | 'occupancy' | 'timeline'> | undefined;
 
   constructor(opts: RecorderOptions, nowUs: number, epochMs: number) {
     this.pool = opts.pool;
@@ -261,17 +263,38 @@ export class Recorder {
     this.lastTickArea = { inUse: 0, idle: 0, waiting: 0 };
     this.recentSlices = [{ atUs: nowUs, wait: newHistogram(), counters: emptyCounters() }];
     this.maxWaitEver = 0;
+    this.frozen = undefined;
   }
 
-  /** A plain, serialisable snapshot of the window up to `nowUs`. */
+  /**
+   * Close the measurement window at `nowUs`: its length, occupancy and timeline stop there.
+   * Acquires still in flight keep being recorded until the snapshot, so the waits of requests
+   * issued inside the window are never cut off (no survivorship bias in a saturated run).
+   */
+  markWindowEnd(nowUs: number, oldestWaiterMs: number): void {
+    this.tick(nowUs, oldestWaiterMs);
+    this.frozen = {
+      durationMs: Math.max(0, (nowUs - this.windowStartUs) / 1000),
+      occupancy: {
+        inUse: this.inUse.snapshot(nowUs),
+        idle: this.idle.snapshot(nowUs),
+        waiting: this.waiting.snapshot(nowUs),
+        total: this.total.snapshot(nowUs),
+      },
+      timeline: this.timeline.snapshot(),
+    };
+  }
+
+  /** A plain, serialisable snapshot of the window up to `nowUs` (or to its marked end). */
   snapshot(nowUs: number): PoolRun {
     const wait = this.cumulativeWait();
+    const f = this.frozen;
     return {
       pool: this.pool as PoolName,
       settings: { ...this.settings },
       emulateSqlx: this.emulateSqlx,
       startedAt: this.windowStartEpochMs,
-      durationMs: Math.max(0, (nowUs - this.windowStartUs) / 1000),
+      durationMs: f ? f.durationMs : Math.max(0, (nowUs - this.windowStartUs) / 1000),
       counters: structuredClone(this.counters),
       histograms: {
         wait: encode(wait),
@@ -279,16 +302,13 @@ export class Recorder {
         hold: encode(this.hold),
         create: encode(this.create),
       },
-      occupancy: {
-        inUse: this.inUse.snapshot(nowUs),
-        idle: this.idle.snapshot(nowUs),
-        waiting: this.waiting.snapshot(nowUs),
-        total: this.total.snapshot(nowUs),
-      },
+      occupancy: f
+        ? f.occupancy
+        : { inUse: this.inUse.snapshot(nowUs), idle: this.idle.snapshot(nowUs), waiting: this.waiting.snapshot(nowUs), total: this.total.snapshot(nowUs) },
       holdByInUse: {
         levels: this.holdByInUse.flatMap((row, lv) => (row ? [[lv, row[0], row[1], row[2]] as [number, number, number, number]] : [])),
       },
-      timeline: this.timeline.snapshot(),
+      timeline: f ? f.timeline : this.timeline.snapshot(),
       expiryTimes: [...this.expiryTimes],
       expiryTimesTruncated: this.expiryTimesTruncated,
       idleClosedAges: [...this.idleClosedAges],

@@ -92,6 +92,8 @@ export interface InstrumentedPool {
   start(): Promise<void>;
   /** Start a new measurement window (end of warm-up). */
   resetWindow(): void;
+  /** Close the measurement window now (acquires in flight are still recorded until the snapshot). */
+  endWindow(): void;
   /** A snapshot of the current window. */
   snapshot(): PoolRun;
   /** Close a timeline interval now (the timer does this every interval). */
@@ -320,6 +322,7 @@ export function instrumentPool(pool: pg.Pool, opts: InstrumentOptions): Instrume
       if (opts.emulateSqlx) await topUp();
     },
     resetWindow: () => recorder.reset(nowUs(), Date.now()),
+    endWindow: () => recorder.markWindowEnd(nowUs(), oldestWaiterMs()),
     snapshot: () => recorder.snapshot(nowUs()),
     tick,
     close: async () => {

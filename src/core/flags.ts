@@ -1,0 +1,80 @@
+/**
+ * Parsing the values of command-line flags that carry more than a string: durations,
+ * `--hold`, `--set ENV.POOL.KEY=VALUE`. Pure; errors name the flag, the value and the fix (exit 2).
+ */
+import { UsageError } from './errors.js';
+import { isPoolName, POOL_NAMES, POOLS, type PoolName } from './config/pools.js';
+import { suggest } from './config/validate.js';
+import { parseDurationMs } from './advisor/parse.js';
+import type { HoldSpec } from './run/types.js';
+
+/** `--duration 10s` -> seconds. */
+export function parseDurationFlag(flag: string, v: string): number {
+  const ms = parseDurationMs(v);
+  if (ms === undefined || ms <= 0) throw new UsageError(`${flag} '${v}': not a duration`, `write e.g. ${flag} 30s (units: ms, s, m)`);
+  return ms / 1000;
+}
+
+/** A positive number flag. */
+export function parsePositive(flag: string, v: string, integer = false): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw new UsageError(`${flag} '${v}': expected a positive ${integer ? 'integer' : 'number'}`, `write e.g. ${flag} ${integer ? 16 : 200}`);
+  }
+  return n;
+}
+
+/** `--hold 20ms` (constant), `--hold exp:20ms`, `--hold lognormal:5ms,80ms`. */
+export function parseHoldFlag(v: string): HoldSpec {
+  const fix = 'write --hold 20ms (constant), --hold exp:20ms (exponential mean) or --hold lognormal:5ms,80ms (p50,p99)';
+  const [kind, rest] = v.includes(':') ? [v.slice(0, v.indexOf(':')), v.slice(v.indexOf(':') + 1)] : ['constant', v];
+  const d = (s: string | undefined): number => {
+    const ms = s === undefined ? undefined : parseDurationMs(s);
+    if (ms === undefined) throw new UsageError(`--hold '${v}': '${s ?? ''}' is not a duration`, fix);
+    return ms;
+  };
+  if (kind === 'constant') return { kind: 'sleep', dist: 'constant', ms: d(rest) };
+  if (kind === 'exp' || kind === 'exponential') return { kind: 'sleep', dist: 'exponential', meanMs: d(rest) };
+  if (kind === 'lognormal') {
+    const [a, b] = (rest ?? '').split(',');
+    const p50Ms = d(a);
+    const p99Ms = d(b);
+    if (p99Ms <= p50Ms) throw new UsageError(`--hold '${v}': p99 must be above p50`, fix);
+    return { kind: 'sleep', dist: 'lognormal', p50Ms, p99Ms };
+  }
+  throw new UsageError(`--hold '${v}': unknown distribution '${kind}'`, fix);
+}
+
+/** A parsed `--set`. */
+export interface SetFlag {
+  env: string;
+  pool: PoolName;
+  key: string;
+  value: number;
+  /** Set when the value is outside Tasker's range (allowed for a run, with this warning). */
+  warning?: string;
+}
+
+/** Parse `ENV.POOL.KEY=VALUE` against the known environments. */
+export function parseSetFlag(v: string, envs: readonly string[]): SetFlag {
+  const m = /^([^.=\s]+)\.([^.=\s]+)\.([^.=\s]+)=(.+)$/.exec(v.trim());
+  if (!m) throw new UsageError(`--set '${v}': expected ENV.POOL.KEY=VALUE`, 'write e.g. --set test.database.max_connections=40');
+  const [, env, pool, key, raw] = m as unknown as [string, string, string, string, string];
+  if (!envs.includes(env)) throw new UsageError(`--set '${v}': no environment '${env}'`, `choose one of: ${envs.join(', ')}`);
+  if (!isPoolName(pool)) {
+    const g = suggest(pool, POOL_NAMES);
+    throw new UsageError(`--set '${v}': unknown pool '${pool}'`, g ? `did you mean '${g}'?` : `pools: ${POOL_NAMES.join(', ')}`);
+  }
+  const kd = POOLS[pool].keys.find((k) => k.key === key);
+  if (!kd) {
+    const known = POOLS[pool].keys.map((k) => k.key);
+    const g = suggest(key, known);
+    throw new UsageError(`--set '${v}': unknown key '${key}' for pool ${pool} [${POOLS[pool].table.join('.')}]`, g ? `did you mean '${g}'?` : `keys: ${known.join(', ')}`);
+  }
+  const value = Number(raw);
+  if (!Number.isFinite(value) || !Number.isInteger(value)) throw new UsageError(`--set '${v}': value '${raw}' is not an integer`, `write e.g. ${env}.${pool}.${key}=${kd.min}`);
+  const out: SetFlag = { env, pool, key, value };
+  if (value < kd.min || value > kd.max) out.warning = `--set ${env}.${pool}.${key}=${value} is outside Tasker's range ${kd.min}-${kd.max}: allowed for this run only; Tasker would refuse it`;
+  if (kd.setting === 'max_connections' && value < 1) throw new UsageError(`--set '${v}': max_connections must be at least 1`, 'a pool needs at least one connection');
+  return out;
+}

@@ -1,0 +1,132 @@
+/**
+ * The measured figures of a run, per environment and pool: acquire wait percentiles, how often
+ * acquires waited or timed out, occupancy, connection churn, and the generator's own figures
+ * beside them (never mixed in). Returns strings.
+ */
+import { Chalk } from 'chalk';
+import { decode, summarize } from '../run/histogram.js';
+import { meanLevel } from '../run/occupancy.js';
+import type { EnvironmentRun, PoolRun, RunFile } from '../run/types.js';
+import { compactTable } from './table.js';
+import { fmtNum, fmtPct, fmtUs } from './units.js';
+import type { RenderOptions } from './config.js';
+
+/** Per-minute rate of a count over a window of `ms`; 0 for an empty window. */
+export function perMinute(count: number, ms: number): number {
+  return ms > 0 ? (count * 60_000) / ms : 0;
+}
+
+/** The figures shown for a pool (also used in JSON output). */
+export function poolFigures(p: PoolRun): {
+  acquires: number;
+  wait: ReturnType<typeof summarize>;
+  waitedShare: number;
+  timeouts: number;
+  errors: number;
+  inUseMean: number;
+  inUsePeak: number;
+  idleMean: number;
+  waitingMean: number;
+  waitingPeak: number;
+  utilization: number;
+  createdPerMin: number;
+  expiredPerMin: number;
+  idleClosedPerMin: number;
+} {
+  const c = p.counters;
+  const inUseMean = meanLevel(p.occupancy.inUse);
+  return {
+    acquires: c.acquires,
+    wait: summarize(decode(p.histograms.wait)),
+    waitedShare: c.acquires > 0 ? c.waited / c.acquires : 0,
+    timeouts: c.timeouts,
+    errors: c.errors,
+    inUseMean,
+    inUsePeak: p.occupancy.inUse.max,
+    idleMean: meanLevel(p.occupancy.idle),
+    waitingMean: meanLevel(p.occupancy.waiting),
+    waitingPeak: p.occupancy.waiting.max,
+    utilization: p.settings.max_connections > 0 ? inUseMean / p.settings.max_connections : 0,
+    createdPerMin: perMinute(c.created, p.durationMs),
+    expiredPerMin: perMinute(c.closed.expired, p.durationMs),
+    idleClosedPerMin: perMinute(c.closed.idle, p.durationMs),
+  };
+}
+
+const SPARK = '▁▂▃▄▅▆▇█';
+
+/** A sparkline of the P99 wait per timeline interval (log scale), for the terminal. */
+export function waitSparkline(p: PoolRun, width = 48): string {
+  const pts = p.timeline.points;
+  if (pts.length === 0) return '';
+  const step = Math.max(1, Math.ceil(pts.length / width));
+  const vals: number[] = [];
+  for (let i = 0; i < pts.length; i += step) vals.push(Math.max(...pts.slice(i, i + step).map((x) => x.waitP99Us)));
+  const logs = vals.map((v) => Math.log10(Math.max(1, v)));
+  const lo = Math.min(...logs);
+  const hi = Math.max(...logs);
+  return logs.map((l) => SPARK[hi - lo < 1e-9 ? 0 : Math.min(7, Math.floor(((l - lo) / (hi - lo)) * 7.999))]).join('');
+}
+
+function envHeader(e: EnvironmentRun, c: InstanceType<typeof Chalk>): string {
+  const shared = e.pgmqShared ? 'PGMQ shares the database pool: both workloads go through it' : 'PGMQ has its own pool';
+  return `${c.bold(`Environment: ${e.env}`)}  (measured ${fmtUs(e.durationMs * 1000)} after ${fmtUs(e.warmupMs * 1000)} warm-up; ${shared})${e.interrupted ? c.yellow('  [interrupted: partial]') : ''}`;
+}
+
+/** The tables of one environment. */
+export function renderEnvironment(e: EnvironmentRun, opts: RenderOptions): string {
+  const c = new Chalk({ level: opts.color ? 1 : 0 });
+  const out: string[] = [envHeader(e, c)];
+  const wait = compactTable(['pool', 'acquires', 'P50', 'P95', 'P99', 'P99.9', 'max', 'waited', 'timeouts', 'errors'], opts.color, ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
+  const occ = compactTable(['pool', 'max', 'in use mean/peak', 'idle mean', 'waiting mean/peak', 'util', 'created/min', 'expired/min', 'idle-closed/min'], opts.color, ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
+  for (const p of e.pools) {
+    const f = poolFigures(p);
+    wait.push([p.pool, String(f.acquires), fmtUs(f.wait.p50), fmtUs(f.wait.p95), fmtUs(f.wait.p99), fmtUs(f.wait.p999), fmtUs(f.wait.max), fmtPct(f.waitedShare), String(f.timeouts), String(f.errors)]);
+    occ.push([
+      p.pool,
+      String(p.settings.max_connections),
+      `${fmtNum(f.inUseMean)} / ${f.inUsePeak}`,
+      fmtNum(f.idleMean),
+      `${fmtNum(f.waitingMean)} / ${f.waitingPeak}`,
+      fmtPct(f.utilization),
+      fmtNum(f.createdPerMin),
+      fmtNum(f.expiredPerMin),
+      fmtNum(f.idleClosedPerMin),
+    ]);
+  }
+  out.push(c.dim('Acquire wait (time inside pool.connect())'), wait.toString(), occ.toString());
+  for (const p of e.pools) {
+    const s = waitSparkline(p);
+    if (s) out.push(`  ${p.pool} P99 wait over time (log scale): ${s}`);
+  }
+  for (const w of e.workloads) {
+    const g = w.generator;
+    const arrival = w.workload.arrival.mode === 'open' ? `${w.workload.arrival.process} ${fmtNum(w.workload.arrival.rate)}/s` : `closed, ${w.workload.arrival.concurrency} callers`;
+    let line = `  workload ${w.workload.pool} (${arrival}, hold ${describeHold(w)}) via ${w.through} pool: ${fmtNum(g.achievedRate)} req/s`;
+    if (g.targetRate !== undefined) line += ` of ${fmtNum(g.targetRate)} target`;
+    if (g.scheduleLatency) line += `; schedule latency P99 ${fmtUs(summarize(decode(g.scheduleLatency)).p99)}`;
+    if (g.lag) line += `, generator lag P99 ${fmtUs(summarize(decode(g.lag)).p99)}`;
+    if (g.failed > 0) line += c.yellow(`; ${g.failed} failed`);
+    out.push(line);
+    if (g.behind) out.push(c.yellow.bold(`  WARNING: the load generator could not keep its schedule for ${w.workload.pool}: ${g.behindReason}. These figures understate the load; do not blame the pool for them.`));
+  }
+  return out.join('\n');
+}
+
+function describeHold(w: EnvironmentRun['workloads'][number]): string {
+  const h = w.workload.hold;
+  if (h.kind === 'sql') return 'custom SQL';
+  if (h.kind === 'queue') return `queue cycle, batch ${h.batch}`;
+  if (h.dist === 'constant') return `${fmtNum(h.ms)} ms`;
+  if (h.dist === 'exponential') return `exponential mean ${fmtNum(h.meanMs)} ms`;
+  return `lognormal p50 ${fmtNum(h.p50Ms)} ms p99 ${fmtNum(h.p99Ms)} ms`;
+}
+
+/** All environments of a run. */
+export function renderRun(run: RunFile, opts: RenderOptions): string {
+  const c = new Chalk({ level: opts.color ? 1 : 0 });
+  const head = `Target: ${run.target}${run.server ? ` (PostgreSQL ${run.server.version}, max_connections ${run.server.maxConnections})` : ''}`;
+  const parts = [head, ...run.environments.map((e) => renderEnvironment(e, opts))];
+  if (run.partial) parts.push(c.yellow.bold(`This run is partial${run.error ? `: ${run.error}` : ' (interrupted)'}.`));
+  return `${parts.join('\n\n')}\n`;
+}

@@ -1,0 +1,254 @@
+/**
+ * `pool-advisor analyze`: drive a real, instrumented pool with each environment's workload, and
+ * print what it measured and what to change. Everything is validated before a connection opens.
+ */
+import { writeFileSync, renameSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { dirname, basename, join } from 'node:path';
+import type { Command } from 'commander';
+import { ExitCode, UsageError, NoDataError } from '../../core/errors.js';
+import type { PoolName } from '../../core/config/pools.js';
+import { isPoolName, POOL_NAMES } from '../../core/config/pools.js';
+import type { AdvisorConfig } from '../../core/advisor/types.js';
+import { parseDurationFlag, parseHoldFlag, parsePositive, parseSetFlag } from '../../core/flags.js';
+import type { RunFile } from '../../core/run/types.js';
+import { renderRun } from '../../core/render/run.js';
+import { redactUrl } from '../../core/redact.js';
+import type { ConfigModel } from '../../core/config/model.js';
+import { loadValidConfig } from './config.js';
+import { loadAdvisorConfig } from '../advisorConfig.js';
+import { addSecret, writeErr, writeOut } from '../output.js';
+import { useColor, showProgress } from '../tty.js';
+import { assertFits, assertSafeTarget, connectionConfig, probe, resolveTarget, type ServerFacts } from '../target.js';
+import { startThrowaway, type ThrowawayCluster } from '../throwawayPg.js';
+import { plannedConnections, plannedWorkloads, runSession, SessionFailed, type Progress, type SessionOptions } from '../session.js';
+import { version } from '../version.js';
+import { fmtUs } from '../../core/render/units.js';
+import type pg from 'pg';
+
+/** The flags of analyze (shared with `check`, which runs analyze first). */
+export interface AnalyzeFlags {
+  configDir?: string;
+  advisorConfig?: string;
+  env?: string[];
+  pool?: string[];
+  rate?: string;
+  concurrency?: string;
+  hold?: string;
+  duration?: string;
+  warmup?: string;
+  seed?: string;
+  set?: string[];
+  databaseUrl?: string;
+  pgmqDatabaseUrl?: string;
+  yes?: boolean;
+  json?: boolean;
+  out?: string;
+  progress?: boolean;
+}
+
+/** Add analyze's flags to a command (so `check` can take the same ones). */
+export function addAnalyzeOptions(cmd: Command): Command {
+  return cmd
+    .option('--config-dir <dir>', 'Tasker config dir (default: ./config/tasker when it exists, else the shipped example)')
+    .option('--advisor-config <file>', 'advisor config: workloads, targets, rules, topology (default: ./pool-advisor.toml, else the shipped one)')
+    .option('--env <env...>', 'environments to run (default: all, one after another)')
+    .option('--pool <pool...>', `pools whose workload to drive: ${POOL_NAMES.slice(0, 2).join(', ')} (default: both)`)
+    .option('--rate <n>', 'open workload: acquires per second (overrides the advisor config)')
+    .option('--concurrency <n>', 'closed workload: number of callers that each wait (overrides the arrival model)')
+    .option('--hold <dist>', 'hold time: 20ms (constant), exp:20ms, lognormal:5ms,80ms')
+    .option('--duration <d>', 'measured time per environment, e.g. 30s (default 30s)')
+    .option('--warmup <d>', 'warm-up before measuring, excluded from the figures (default 2s)')
+    .option('--seed <n>', 'seed for reproducible arrivals and hold times')
+    .option('--set <ENV.POOL.KEY=VALUE>', "try a setting for this run only (repeatable); outside Tasker's ranges allowed with a warning", collect, [])
+    .option('--database-url <url>', 'database to drive (default: DATABASE_URL, else PG* variables, else a throwaway PostgreSQL)')
+    .option('--pgmq-database-url <url>', "PGMQ's database when its pool is separate (default: PGMQ_DATABASE_URL, else the main target)")
+    .option('--yes', 'allow a target that is not on this machine')
+    .option('--out <file>', 'save the run (RunFile JSON) for recommend/check/compare --from')
+    .option('--json', 'print the whole result as JSON on stdout (human output moves to stderr)')
+    .option('--no-progress', 'no progress line, even on a terminal');
+}
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
+/** Everything analyze needs, validated before any connection. */
+export interface AnalyzePlan {
+  model: ConfigModel;
+  advisor: AdvisorConfig;
+  session: Omit<SessionOptions, 'main' | 'pgmq' | 'targetDisplay' | 'server' | 'toolVersion'>;
+  warnings: string[];
+}
+
+/** Validate flags, config and advisor config into a plan (exit 2 on any problem). */
+export function planAnalyze(f: AnalyzeFlags): AnalyzePlan {
+  const { model, warnings } = loadValidConfig(f.configDir, f.env);
+  const advisor = loadAdvisorConfig(f.advisorConfig);
+  const envNames = model.environments.map((e) => e.name);
+  const envs = f.env ?? envNames;
+  const pools = f.pool?.map((p) => {
+    if (!isPoolName(p) || (p !== 'database' && p !== 'pgmq')) throw new UsageError(`--pool '${p}': analyze drives the database and pgmq pools`, 'use --pool database, --pool pgmq, or both');
+    return p as PoolName;
+  });
+  const sets = (f.set ?? []).map((s) => parseSetFlag(s, envNames));
+  const flags = {
+    ...(f.rate !== undefined ? { rate: parsePositive('--rate', f.rate) } : {}),
+    ...(f.concurrency !== undefined ? { concurrency: parsePositive('--concurrency', f.concurrency, true) } : {}),
+    ...(f.hold !== undefined ? { hold: parseHoldFlag(f.hold) } : {}),
+    ...(f.duration !== undefined ? { durationS: parseDurationFlag('--duration', f.duration) } : {}),
+    ...(f.warmup !== undefined ? { warmupS: f.warmup === '0' ? 0 : parseDurationFlag('--warmup', f.warmup) } : {}),
+  };
+  const seed = f.seed !== undefined ? parsePositive('--seed', f.seed, true) : advisor.seed;
+  for (const s of sets) if (s.warning) warnings.push(s.warning);
+  const session = { model, advisor, envs, pools, flags, sets, seed };
+  const planned = model.environments.filter((e) => envs.includes(e.name)).flatMap((e) => plannedWorkloads(e, advisor, session));
+  if (planned.length === 0) {
+    throw new UsageError(`no workload to drive for ${envs.join(', ')}${pools ? ` and --pool ${pools.join(' ')}` : ''} in ${advisor.source}`, 'add [environments.<env>.workloads.database] to the advisor config (docs/config.md)');
+  }
+  return { model, advisor, session, warnings };
+}
+
+/** Write a file atomically (temp file in the same dir, fsync, rename). */
+export function writeFileAtomic(path: string, text: string): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  writeFileSync(tmp, text);
+  const fd = openSync(tmp, 'r+');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+/** Whether a run has any samples at all. */
+export function hasSamples(run: RunFile): boolean {
+  return run.environments.some((e) => e.pools.some((p) => p.counters.acquires > 0));
+}
+
+/** Options for running analyze from code (`check` runs it first). */
+export interface RunAnalyzeOptions {
+  plan: AnalyzePlan;
+  flags: AnalyzeFlags;
+  /** Where status lines go (stderr by default). */
+  status?: (line: string) => void;
+  signal?: AbortSignal;
+  onPools?: SessionOptions['onPools'];
+}
+
+/**
+ * Resolve the target (throwaway when none), probe it, and run the session. The throwaway
+ * cluster is stopped on every path. Throws SessionFailed (exit 3) with the partial run.
+ */
+export async function runAnalyze(o: RunAnalyzeOptions): Promise<RunFile> {
+  const status = o.status ?? writeErr;
+  const f = o.flags;
+  addSecret(f.databaseUrl);
+  addSecret(f.pgmqDatabaseUrl);
+  const target = resolveTarget(f.databaseUrl);
+  if (target) assertSafeTarget(target, Boolean(f.yes));
+  const pgmqUrl = f.pgmqDatabaseUrl ?? (process.env.PGMQ_DATABASE_URL || undefined);
+  if (pgmqUrl) {
+    const t = resolveTarget(pgmqUrl, {});
+    if (t) assertSafeTarget({ ...t, source: '--database-url' }, Boolean(f.yes));
+  }
+  let cluster: ThrowawayCluster | undefined;
+  try {
+    let main: pg.ClientConfig;
+    let pgmq: pg.ClientConfig;
+    let display: string;
+    const needsSeparatePgmq = o.plan.model.environments.some((e) => o.plan.session.envs.includes(e.name) && e.pools.pgmq.sharesDatabasePool === false);
+    if (!target) {
+      status('No database configured (--database-url, DATABASE_URL or PG* variables): starting a throwaway PostgreSQL...');
+      cluster = await startThrowaway({ maxConnections: 300, databases: ['pool_advisor', 'pool_advisor_pgmq'] });
+      main = connectionConfig({ url: cluster.urlFor('pool_advisor') });
+      pgmq = pgmqUrl ? connectionConfig({ url: pgmqUrl }) : connectionConfig({ url: cluster.urlFor('pool_advisor_pgmq') });
+      display = `${cluster.urlFor('pool_advisor')} (throwaway, removed afterwards)`;
+    } else {
+      main = connectionConfig(target);
+      pgmq = pgmqUrl ? connectionConfig({ url: pgmqUrl }) : main;
+      display = `${target.display} (from ${target.source})`;
+    }
+    status(`Target: ${display}`);
+    if (needsSeparatePgmq) {
+      status(`PGMQ target (its own pool): ${pgmqUrl ? redactUrl(pgmqUrl) : cluster ? cluster.urlFor('pool_advisor_pgmq') : `${target!.display} (no PGMQ database given: the same database, through a separate pool)`}`);
+    }
+    const server: ServerFacts = await probe(main, display);
+    const planned = plannedConnections(o.plan.session);
+    assertFits(server, planned.total, planned.detail);
+    return await runSession({
+      ...o.plan.session,
+      main,
+      pgmq,
+      targetDisplay: display,
+      server,
+      toolVersion: version(),
+      logger: (line) => writeErr(line),
+      signal: o.signal,
+      onPools: o.onPools,
+      onProgress: showProgress(Boolean(f.json)) && f.progress !== false ? progressLine : undefined,
+    });
+  } finally {
+    if (showProgress(Boolean(f.json))) process.stderr.write('\r\x1b[K');
+    await cluster?.stop();
+  }
+}
+
+function progressLine(p: Progress): void {
+  const pools = p.pools.map((x) => `${x.name}: P99 ${fmtUs(x.waitP99Us)}, waiting ${x.waiting}`).join(' | ');
+  process.stderr.write(`\r\x1b[K[${p.env}] ${p.phase} ${Math.floor(p.elapsedS)}s, ${Math.ceil(p.remainingS)}s left  ${pools}`);
+}
+
+/** Print, save and set the exit code for a finished (or partial) run. */
+export function emitRun(run: RunFile, f: AnalyzeFlags, extra: { render?: (run: RunFile) => string; data?: (run: RunFile) => Record<string, unknown> } = {}): void {
+  if (f.out) {
+    writeFileAtomic(f.out, `${JSON.stringify(run)}\n`);
+    writeErr(`Saved the run to ${f.out}${run.partial ? ' (partial)' : ''}`);
+  }
+  if (f.json) {
+    writeOut(JSON.stringify({ schemaVersion: 1, run, ...(extra.data?.(run) ?? {}) }, null, 2));
+  } else {
+    const human = renderRun(run, { color: useColor(process.stdout) }) + (extra.render ? `\n${extra.render(run)}` : '');
+    writeOut(human);
+  }
+}
+
+/** Register `analyze`. */
+export function registerAnalyze(program: Command): void {
+  const cmd = program
+    .command('analyze')
+    .description('Drive a real, instrumented pool with each environment\'s workload; print acquire-wait percentiles, churn, occupancy and the settings to change');
+  addAnalyzeOptions(cmd).action(async (f: AnalyzeFlags) => {
+    const plan = planAnalyze(f);
+    for (const w of plan.warnings) writeErr(`warning: ${w}`);
+    const ac = new AbortController();
+    let signalled = false;
+    const onSignal = (sig: NodeJS.Signals): void => {
+      if (signalled) return;
+      signalled = true;
+      writeErr(`\n${sig}: stopping the load; the partial result follows.`);
+      ac.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      let run: RunFile;
+      try {
+        run = await runAnalyze({ plan, flags: f, signal: ac.signal });
+      } catch (e) {
+        if (e instanceof SessionFailed) {
+          emitRun(e.partial, f);
+          throw e;
+        }
+        throw e;
+      }
+      emitRun(run, f);
+      if (signalled) process.exitCode = ExitCode.Interrupted;
+      else if (!hasSamples(run)) throw new NoDataError('the run recorded no acquires', 'run longer (--duration) or with a higher --rate');
+    } finally {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    }
+  });
+}
+

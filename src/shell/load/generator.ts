@@ -1,0 +1,232 @@
+/**
+ * The load generator: drives one workload through an instrumented pool. Open mode sends on a
+ * schedule (Poisson or constant) whatever the pool does, and measures each request from when it
+ * was due (schedule latency, no coordinated omission) beside the pool's own acquire wait. Closed
+ * mode runs N callers that each wait for their previous request.
+ *
+ * The hot path: one clock read per launch, one per acquire; histogram records only.
+ */
+import type pg from 'pg';
+import { arrivals, deriveSeed, holdSampler, prng } from '../../core/load/schedule.js';
+import { encode, newHistogram, recordUs, summarize, type Histogram } from '../../core/run/histogram.js';
+import type { GeneratorStats, WorkloadSpec } from '../../core/run/types.js';
+import { nowUs } from '../pool/instrumentedPool.js';
+import type { QueueWorkload } from './queue.js';
+
+/** Requests in flight beyond this are not sent (counted as dropped, and the run is marked behind). */
+const MAX_IN_FLIGHT = 20_000;
+
+/** Lag P99 above which the generator says it could not keep its schedule. */
+const BEHIND_LAG_P99_US = 20_000;
+
+/** A connect error that means the database is gone rather than busy. */
+export function isFatalConnectError(e: unknown): boolean {
+  const err = e as { code?: string; message?: string };
+  if (!err) return false;
+  if (['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNRESET', '28P01', '28000', '3D000', '57P01', '57P02', '57P03', '53300'].includes(err.code ?? '')) return true;
+  return /terminated unexpectedly|Connection terminated|the database system is (starting up|shutting down)/i.test(err.message ?? '');
+}
+
+/** Options of a {@link Generator}. */
+export interface GeneratorOptions {
+  spec: WorkloadSpec;
+  seed: number;
+  /** The pool to drive (its connect() is measured by the instrumented wrapper). */
+  pool: pg.Pool;
+  /** The queue workload's SQL, when the hold is `queue`. */
+  queue?: QueueWorkload;
+  /** Called once when connects keep failing in a way that means the database is gone. */
+  onFatal?: (err: Error) => void;
+}
+
+/** Drives one workload. */
+export class Generator {
+  private stopped = false;
+  private inFlight = 0;
+  private drainWaiters: Array<() => void> = [];
+  private scheduleLatency: Histogram = newHistogram();
+  private lag: Histogram = newHistogram();
+  private due = 0;
+  private issued = 0;
+  private completed = 0;
+  private failed = 0;
+  private dropped = 0;
+  private windowStartUs = 0;
+  private windowEndUs: number | undefined;
+  private consecutiveFatal = 0;
+  private firstFatalAt = 0;
+  private fatalReported = false;
+  private readonly hold: () => number;
+  private readonly rand: () => number;
+  private startUs = 0;
+  private timer: NodeJS.Timeout | undefined;
+  /** The last error a request saw (for reports). */
+  lastError: string | undefined;
+
+  constructor(private readonly opts: GeneratorOptions) {
+    this.rand = prng(deriveSeed(opts.seed, `${opts.spec.pool}:hold`));
+    this.hold = holdSampler(opts.spec.hold, this.rand);
+  }
+
+  /** Start sending. */
+  start(): void {
+    this.startUs = nowUs();
+    this.windowStartUs = this.startUs;
+    const a = this.opts.spec.arrival;
+    if (a.mode === 'open') this.openLoop(a);
+    else for (let i = 0; i < a.concurrency; i++) void this.worker(a.thinkMs);
+  }
+
+  /** Start the measured window: the generator's own figures restart. */
+  resetWindow(): void {
+    this.scheduleLatency = newHistogram();
+    this.lag = newHistogram();
+    this.due = 0;
+    this.issued = 0;
+    this.completed = 0;
+    this.failed = 0;
+    this.dropped = 0;
+    this.windowStartUs = nowUs();
+    this.windowEndUs = undefined;
+  }
+
+  /** Stop sending; requests in flight finish. */
+  stop(): void {
+    this.stopped = true;
+    this.windowEndUs ??= nowUs();
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  /** Wait until no request is in flight, or `timeoutMs` passes. Resolves with the number still in flight. */
+  async drain(timeoutMs: number): Promise<number> {
+    if (this.inFlight === 0) return 0;
+    await Promise.race([new Promise<void>((r) => this.drainWaiters.push(r)), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    return this.inFlight;
+  }
+
+  private openLoop(a: Extract<WorkloadSpec['arrival'], { mode: 'open' }>): void {
+    const sched = arrivals(a, this.opts.spec.rampS, this.opts.spec.burst, prng(deriveSeed(this.opts.seed, `${this.opts.spec.pool}:arrivals`)));
+    let next = this.startUs + sched.next();
+    const loop = (): void => {
+      if (this.stopped) return;
+      const now = nowUs();
+      while (next <= now && !this.stopped) {
+        this.due++;
+        if (this.inFlight >= MAX_IN_FLIGHT) this.dropped++;
+        else void this.request(next, now);
+        next = this.startUs + sched.next();
+      }
+      const waitMs = (next - nowUs()) / 1000;
+      // setTimeout cannot wake more precisely than ~1 ms: closer than that, yield and check again.
+      this.timer = waitMs > 1.5 ? setTimeout(loop, waitMs - 1) : (setImmediate(loop) as unknown as NodeJS.Timeout);
+    };
+    loop();
+  }
+
+  private async worker(thinkMs: number): Promise<void> {
+    while (!this.stopped) {
+      const t = nowUs();
+      this.due++;
+      await this.request(t, t);
+      if (thinkMs > 0 && !this.stopped) await new Promise((r) => setTimeout(r, thinkMs));
+    }
+  }
+
+  /** One request: acquire, hold, release. `dueUs` is when it should have started. */
+  private async request(dueUs: number, startUs: number): Promise<void> {
+    this.inFlight++;
+    this.issued++;
+    recordUs(this.lag, startUs - dueUs);
+    let client: pg.PoolClient | undefined;
+    try {
+      client = await this.opts.pool.connect();
+      recordUs(this.scheduleLatency, nowUs() - dueUs);
+      this.consecutiveFatal = 0;
+    } catch (e) {
+      this.failed++;
+      this.lastError = (e as Error).message;
+      this.noteConnectError(e as Error);
+      this.done();
+      return;
+    }
+    let err: Error | undefined;
+    try {
+      await this.execute(client);
+      this.completed++;
+    } catch (e) {
+      err = e as Error;
+      this.failed++;
+      this.lastError = err.message;
+    } finally {
+      // A failed query releases with its error, so pg-pool drops the connection.
+      client.release(err);
+      this.done();
+    }
+  }
+
+  private noteConnectError(e: Error): void {
+    if (!isFatalConnectError(e)) return;
+    const t = nowUs();
+    if (this.consecutiveFatal === 0) this.firstFatalAt = t;
+    this.consecutiveFatal++;
+    // One refused connect can be a blip; a run of them for half a second is a dead server.
+    if (!this.fatalReported && this.consecutiveFatal >= 3 && t - this.firstFatalAt >= 500_000) {
+      this.fatalReported = true;
+      this.opts.onFatal?.(e);
+    }
+  }
+
+  private done(): void {
+    this.inFlight--;
+    if (this.inFlight === 0 && this.stopped) for (const w of this.drainWaiters.splice(0)) w();
+  }
+
+  private async execute(client: pg.PoolClient): Promise<void> {
+    const h = this.opts.spec.hold;
+    if (h.kind === 'sql') {
+      await client.query(h.sql);
+      return;
+    }
+    if (h.kind === 'queue') {
+      await this.opts.queue!.cycle(client, h.batch);
+      return;
+    }
+    const ms = this.hold();
+    if (ms < 0.05) await client.query('SELECT 1');
+    else await client.query('SELECT pg_sleep($1)', [ms / 1000]);
+  }
+
+  /** Requests in flight now. */
+  get pending(): number {
+    return this.inFlight;
+  }
+
+  /** The generator's figures for the window. */
+  stats(): GeneratorStats {
+    const end = this.windowEndUs ?? nowUs();
+    const seconds = Math.max(1e-9, (end - this.windowStartUs) / 1e6);
+    const a = this.opts.spec.arrival;
+    const lag = summarize(this.lag);
+    let behind = false;
+    let behindReason: string | undefined;
+    if (a.mode === 'open') {
+      if (this.dropped > 0) {
+        behind = true;
+        behindReason = `${this.dropped} requests were not sent: ${MAX_IN_FLIGHT} already in flight`;
+      } else if (lag.p99 > BEHIND_LAG_P99_US) {
+        behind = true;
+        behindReason = `the generator started requests late (lag P99 ${(lag.p99 / 1000).toFixed(1)} ms): the machine running pool-advisor, not the pool, limited the rate`;
+      }
+    }
+    return {
+      mode: a.mode,
+      requests: this.due,
+      completed: this.completed,
+      failed: this.failed,
+      ...(a.mode === 'open' ? { targetRate: a.rate, scheduleLatency: encode(this.scheduleLatency), lag: encode(this.lag) } : {}),
+      achievedRate: this.issued / seconds,
+      behind,
+      ...(behindReason ? { behindReason } : {}),
+    };
+  }
+}

@@ -1,0 +1,324 @@
+/**
+ * A measurement session: for each environment in turn, build its pools from the effective
+ * settings (sqlx emulation on), drive its workloads together, and snapshot everything into a
+ * RunFile. Every exit path (normal end, error, interrupt, a dead server) closes every connection.
+ */
+import pg from 'pg';
+import type { ConfigModel, EnvironmentConfig } from '../core/config/model.js';
+import { POOLS, type PoolName, type PoolSettings } from '../core/config/pools.js';
+import type { AdvisorConfig } from '../core/advisor/types.js';
+import { environmentSpec } from '../core/advisor/parse.js';
+import { poolConfigSnapshot } from '../core/render/config.js';
+import type { EnvironmentRun, HoldSpec, PoolRun, RunFile, WorkloadRun, WorkloadSpec } from '../core/run/types.js';
+import { RUN_SCHEMA_VERSION } from '../core/run/types.js';
+import { DatabaseError } from '../core/errors.js';
+import { createInstrumentedPool, type InstrumentedPool } from './pool/instrumentedPool.js';
+import { Generator } from './load/generator.js';
+import { createScratch, dropScratch, type QueueWorkload } from './load/queue.js';
+import type { ServerFacts } from './target.js';
+
+/** A `--set ENV.POOL.KEY=VALUE` override for one run. */
+export interface SetOverride {
+  env: string;
+  pool: PoolName;
+  key: string;
+  value: number;
+}
+
+/** Flag overrides of the workloads. */
+export interface WorkloadFlags {
+  rate?: number;
+  concurrency?: number;
+  hold?: HoldSpec;
+  durationS?: number;
+  warmupS?: number;
+}
+
+/** What the session reports while it runs (once a second). */
+export interface Progress {
+  env: string;
+  phase: 'warm-up' | 'measuring' | 'draining';
+  elapsedS: number;
+  remainingS: number;
+  pools: Array<{ name: string; waitP99Us: number; waiting: number; inUse: number; total: number }>;
+}
+
+/** Options of {@link runSession}. */
+export interface SessionOptions {
+  model: ConfigModel;
+  advisor: AdvisorConfig;
+  envs: string[];
+  pools?: PoolName[];
+  flags: WorkloadFlags;
+  sets: SetOverride[];
+  seed: number;
+  /** Connection config of the main database, and of PGMQ's when it has its own. */
+  main: pg.ClientConfig;
+  pgmq: pg.ClientConfig;
+  targetDisplay: string;
+  server?: ServerFacts;
+  toolVersion: string;
+  /** Slow-acquire lines go here. */
+  logger?: (line: string) => void;
+  onProgress?: (p: Progress) => void;
+  /** Called when an environment's pools are up (for /metrics) and when they close. */
+  onPools?: (env: string, pools: InstrumentedPool[]) => void;
+  /** Stops the session early (Ctrl-C); what was measured is kept and marked partial. */
+  signal?: AbortSignal;
+}
+
+/** The error a session throws when the database went away; it carries what was measured. */
+export class SessionFailed extends DatabaseError {
+  constructor(
+    message: string,
+    readonly partial: RunFile,
+  ) {
+    super(message, 'check the server; the partial result is saved with --out');
+  }
+}
+
+/** The workloads an environment drives, after flags and `--pool`. */
+export function plannedWorkloads(env: EnvironmentConfig, advisor: AdvisorConfig, opts: Pick<SessionOptions, 'pools' | 'flags'>): WorkloadSpec[] {
+  const spec = environmentSpec(advisor, env.name);
+  const out: WorkloadSpec[] = [];
+  for (const pool of ['database', 'pgmq'] as const) {
+    const w = spec.workloads[pool];
+    if (!w) continue;
+    if (opts.pools && !opts.pools.includes(pool)) continue;
+    const f = opts.flags;
+    let arrival = w.arrival;
+    if (f.concurrency !== undefined) arrival = { mode: 'closed', concurrency: f.concurrency, thinkMs: arrival.mode === 'closed' ? arrival.thinkMs : 0 };
+    else if (f.rate !== undefined) arrival = { mode: 'open', process: arrival.mode === 'open' ? arrival.process : 'poisson', rate: f.rate };
+    out.push({
+      ...w,
+      arrival,
+      hold: f.hold && w.hold.kind !== 'queue' ? f.hold : w.hold,
+      durationS: f.durationS ?? w.durationS,
+      warmupS: f.warmupS ?? w.warmupS,
+    });
+  }
+  return out;
+}
+
+/** Settings of a pool after `--set` overrides for this run. */
+export function settingsWithOverrides(env: EnvironmentConfig, pool: PoolName, sets: SetOverride[]): PoolSettings {
+  const s = { ...env.pools[pool].settings };
+  for (const o of sets) {
+    if (o.env !== env.name || o.pool !== pool) continue;
+    const kd = POOLS[pool].keys.find((k) => k.key === o.key);
+    if (kd?.setting) s[kd.setting] = kd.key === 'web_api_pool_size' ? Math.floor(o.value / 2) : o.value;
+  }
+  return s;
+}
+
+/** The largest number of connections the session will hold at once (for the probe). */
+export function plannedConnections(opts: Pick<SessionOptions, 'model' | 'advisor' | 'envs' | 'pools' | 'flags' | 'sets'>): { total: number; detail: string } {
+  let best = { total: 0, detail: '' };
+  for (const env of opts.model.environments.filter((e) => opts.envs.includes(e.name))) {
+    const w = plannedWorkloads(env, opts.advisor, opts);
+    const shared = env.pools.pgmq.sharesDatabasePool !== false;
+    let total = 0;
+    const parts: string[] = [];
+    if (w.length > 0 && (w.some((x) => x.pool === 'database') || shared)) {
+      const m = settingsWithOverrides(env, 'database', opts.sets).max_connections;
+      total += m;
+      parts.push(`${env.name}.database ${m}`);
+    }
+    if (!shared && w.some((x) => x.pool === 'pgmq')) {
+      const m = settingsWithOverrides(env, 'pgmq', opts.sets).max_connections;
+      total += m;
+      parts.push(`${env.name}.pgmq ${m}`);
+    }
+    // The session's own admin connection (scratch schema).
+    total += 1;
+    if (total > best.total) best = { total, detail: parts.join(' + ') };
+  }
+  return best;
+}
+
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+/** Run the session. Resolves with the RunFile (partial when interrupted); throws {@link SessionFailed} when the database went away. */
+export async function runSession(opts: SessionOptions): Promise<RunFile> {
+  const run: RunFile = {
+    schemaVersion: RUN_SCHEMA_VERSION,
+    tool: { name: 'pool-advisor', version: opts.toolVersion },
+    createdAt: new Date().toISOString(),
+    target: opts.targetDisplay,
+    ...(opts.server ? { server: { version: opts.server.version, maxConnections: opts.server.maxConnections, superuserReserved: opts.server.superuserReserved } } : {}),
+    configDir: opts.model.dir,
+    seed: opts.seed,
+    environments: [],
+    partial: false,
+  };
+  const envs = opts.model.environments.filter((e) => opts.envs.includes(e.name));
+  const needsQueue = envs.some((e) => plannedWorkloads(e, opts.advisor, opts).some((w) => w.hold.kind === 'queue'));
+  const separatePgmq = envs.some((e) => e.pools.pgmq.sharesDatabasePool === false);
+  const admin = new pg.Client({ ...opts.main, application_name: 'pool-advisor' });
+  admin.on('error', () => {});
+  const pgmqAdmin = separatePgmq && needsQueue ? new pg.Client({ ...opts.pgmq, application_name: 'pool-advisor' }) : undefined;
+  pgmqAdmin?.on('error', () => {});
+  let queueMain: QueueWorkload | undefined;
+  let queuePgmq: QueueWorkload | undefined;
+  let fatal: Error | undefined;
+  try {
+    if (needsQueue) {
+      await admin.connect();
+      queueMain = await createScratch(admin);
+      if (pgmqAdmin) {
+        await pgmqAdmin.connect();
+        queuePgmq = await createScratch(pgmqAdmin);
+      }
+    }
+    for (const env of envs) {
+      if (opts.signal?.aborted) break;
+      const r = await runEnvironment(env, opts, { main: queueMain, pgmq: queuePgmq }, (e) => (fatal ??= e));
+      run.environments.push(r);
+      if (r.interrupted) break;
+    }
+  } catch (e) {
+    fatal ??= e as Error;
+  } finally {
+    for (const c of [admin, pgmqAdmin]) {
+      if (!c) continue;
+      if (needsQueue) await dropScratch(c).catch(() => {});
+      await c.end().catch(() => {});
+    }
+  }
+  if (fatal || opts.signal?.aborted) run.partial = true;
+  if (fatal) {
+    run.error = fatal.message;
+    throw new SessionFailed(fatal instanceof DatabaseError ? fatal.message : `the run failed against the database: ${fatal.message.split('\n')[0]}`, run);
+  }
+  return run;
+}
+
+async function runEnvironment(
+  env: EnvironmentConfig,
+  opts: SessionOptions,
+  queues: { main?: QueueWorkload; pgmq?: QueueWorkload },
+  onFatal: (e: Error) => void,
+): Promise<EnvironmentRun> {
+  const workloads = plannedWorkloads(env, opts.advisor, opts);
+  const pgmqShared = env.pools.pgmq.sharesDatabasePool !== false;
+  const pools = new Map<PoolName, InstrumentedPool>();
+  const generators: Array<{ gen: Generator; spec: WorkloadSpec; through: PoolName }> = [];
+  const abort = new AbortController();
+  const onAbort = (): void => abort.abort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  let fatal: Error | undefined;
+  const poolFor = (name: PoolName): InstrumentedPool => {
+    let p = pools.get(name);
+    if (!p) {
+      const settings = settingsWithOverrides(env, name, opts.sets);
+      p = createInstrumentedPool(settings, { ...(name === 'pgmq' ? opts.pgmq : opts.main), application_name: 'pool-advisor' }, { name, emulateSqlx: true, logger: opts.logger });
+      pools.set(name, p);
+    }
+    return p;
+  };
+  const result: EnvironmentRun = {
+    env: env.name,
+    warmupMs: 0,
+    durationMs: 0,
+    pgmqShared,
+    pools: [],
+    workloads: [],
+    config: {},
+    overrides: opts.sets.filter((s) => s.env === env.name).map(({ pool, key, value }) => ({ pool, key, value })),
+  };
+  for (const name of ['database', 'pgmq', 'orchestration_web', 'worker_web'] as const) result.config[name] = poolConfigSnapshot(env.pools[name], opts.sets.filter((s) => s.env === env.name && s.pool === name));
+  try {
+    for (const spec of workloads) {
+      const through: PoolName = spec.pool === 'pgmq' && !pgmqShared ? 'pgmq' : 'database';
+      const ip = poolFor(through);
+      const queue = through === 'pgmq' ? queues.pgmq : queues.main;
+      const gen = new Generator({
+        spec,
+        seed: opts.seed,
+        pool: ip.pool,
+        queue,
+        onFatal: (e) => {
+          fatal ??= e;
+          onFatal(e);
+          abort.abort();
+        },
+      });
+      generators.push({ gen, spec, through });
+    }
+    if (generators.length === 0) return result;
+    try {
+      await Promise.all([...pools.values()].map((p) => p.start()));
+    } catch (e) {
+      fatal = e as Error;
+      onFatal(fatal);
+      throw e;
+    }
+    opts.onPools?.(env.name, [...pools.values()]);
+    const warmupS = Math.max(...generators.map((g) => g.spec.warmupS + g.spec.rampS));
+    const durationS = Math.max(...generators.map((g) => g.spec.durationS));
+    for (const g of generators) g.gen.start();
+    const t0 = Date.now();
+    const progress = setInterval(() => report(), 1000);
+    progress.unref();
+    let phase: Progress['phase'] = 'warm-up';
+    function report(): void {
+      if (!opts.onProgress) return;
+      const elapsed = (Date.now() - t0) / 1000;
+      opts.onProgress({
+        env: env.name,
+        phase,
+        elapsedS: elapsed,
+        remainingS: Math.max(0, warmupS + durationS - elapsed),
+        pools: [...pools.values()].map((p) => {
+          const g = p.gauges();
+          return { name: p.name, waitP99Us: p.recorder.recent().waitUs.p99, waiting: g.waiting, inUse: g.inUse, total: g.total };
+        }),
+      });
+    }
+    try {
+      await sleep(warmupS * 1000, abort.signal);
+      result.warmupMs = Date.now() - t0;
+      if (!abort.signal.aborted) {
+        for (const p of pools.values()) p.resetWindow();
+        for (const g of generators) g.gen.resetWindow();
+        phase = 'measuring';
+        await sleep(durationS * 1000, abort.signal);
+      }
+    } finally {
+      clearInterval(progress);
+    }
+    if (abort.signal.aborted) result.interrupted = true;
+    for (const p of pools.values()) p.endWindow();
+    for (const g of generators) g.gen.stop();
+    phase = 'draining';
+    // Requests issued inside the window are recorded until they finish, within a bound.
+    const drainMs = fatal || opts.signal?.aborted ? 500 : Math.min(5000, Math.max(...[...pools.values()].map((p) => p.recorder.settings.acquire_timeout_seconds * 1000)) + 1000);
+    await Promise.all(generators.map((g) => g.gen.drain(drainMs)));
+    const snaps: PoolRun[] = [...pools.values()].map((p) => p.snapshot());
+    result.pools = snaps;
+    result.durationMs = Math.max(0, ...snaps.map((s) => s.durationMs));
+    result.workloads = generators.map(
+      (g): WorkloadRun => ({
+        workload: g.spec,
+        through: g.through,
+        generator: g.gen.stats(),
+      }),
+    );
+    return result;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    for (const g of generators) g.gen.stop();
+    await Promise.all([...pools.values()].map((p) => p.close().catch(() => {})));
+    opts.onPools?.(env.name, []);
+  }
+}

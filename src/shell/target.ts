@@ -1,0 +1,144 @@
+/**
+ * Which database `analyze` drives, and whether it is safe to: `--database-url`, else
+ * DATABASE_URL, else the standard PG* variables, else a throwaway PostgreSQL. A target that is
+ * not on this machine needs `--yes`, so a variable left in the shell never aims a load generator
+ * at a shared database.
+ */
+import { isIP } from 'node:net';
+import pg from 'pg';
+import { parse as parseConn } from 'pg-connection-string';
+import { DatabaseError, UsageError } from '../core/errors.js';
+import { redactUrl } from '../core/redact.js';
+
+/** Where the target came from. */
+export type TargetSource = '--database-url' | 'DATABASE_URL' | 'PG* variables' | 'throwaway';
+
+/** A resolved target (before any connection). */
+export interface Target {
+  source: TargetSource;
+  /** Connection string; undefined for PG* variables (pg reads them itself). */
+  url?: string;
+  /** For messages: the target with any password removed. */
+  display: string;
+  host: string;
+  port: number;
+  database: string;
+}
+
+const PG_VARS = ['PGHOST', 'PGPORT', 'PGDATABASE', 'PGUSER', 'PGPASSWORD', 'PGHOSTADDR', 'PGSERVICE'];
+
+/** Resolve the target from the flag and the environment; undefined means "start a throwaway". */
+export function resolveTarget(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): Target | undefined {
+  if (flag !== undefined && flag.trim() === '') throw new UsageError('--database-url is empty', 'pass a connection URL such as postgresql://user@host:5432/db, or leave the flag out to use a throwaway database');
+  const url = flag ?? (env.DATABASE_URL ? env.DATABASE_URL : undefined);
+  if (url !== undefined) {
+    let c;
+    try {
+      c = parseConn(url);
+    } catch {
+      throw new UsageError(`${flag !== undefined ? '--database-url' : 'DATABASE_URL'}: cannot parse '${redactUrl(url)}' as a connection URL`, 'use the form postgresql://user@host:5432/database');
+    }
+    return {
+      source: flag !== undefined ? '--database-url' : 'DATABASE_URL',
+      url,
+      display: redactUrl(url),
+      host: c.host ?? env.PGHOST ?? 'localhost',
+      port: Number(c.port || env.PGPORT || 5432),
+      database: c.database ?? env.PGDATABASE ?? env.PGUSER ?? 'postgres',
+    };
+  }
+  if (PG_VARS.some((v) => env[v])) {
+    const host = env.PGHOSTADDR ?? env.PGHOST ?? 'localhost';
+    const port = Number(env.PGPORT ?? 5432);
+    const database = env.PGDATABASE ?? env.PGUSER ?? 'postgres';
+    return { source: 'PG* variables', display: `host=${host} port=${port} dbname=${database}${env.PGUSER ? ` user=${env.PGUSER}` : ''}`, host, port, database };
+  }
+  return undefined;
+}
+
+/** Whether a host is this machine: loopback addresses, localhost, or a unix socket directory. */
+export function isLocalHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  if (h === '' || h.startsWith('/')) return true;
+  if (h === 'localhost' || h.endsWith('.localhost')) return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  if (isIP(h) === 6) return h === '::1' || h === '0:0:0:0:0:0:0:1';
+  return false;
+}
+
+/** Refuse a non-local target unless `--yes` was given (exit 2, before any connection). */
+export function assertSafeTarget(t: Target, yes: boolean): void {
+  if (isLocalHost(t.host) || yes) return;
+  throw new UsageError(
+    `refusing to drive load at ${t.display} (from ${t.source}): it is not on this machine`,
+    'pass --yes if you really mean to load that server, or unset the variable / pass a local --database-url',
+  );
+}
+
+/** pg connection config for a target (application_name marks every connection as ours). */
+export function connectionConfig(t: Target | { url: string }, database?: string): pg.ClientConfig {
+  const base: pg.ClientConfig = { application_name: 'pool-advisor' };
+  if ('url' in t && t.url) return { ...base, connectionString: t.url, ...(database ? { database } : {}) };
+  return { ...base, ...(database ? { database } : {}) };
+}
+
+/** What the probe learned about the server. */
+export interface ServerFacts {
+  version: string;
+  maxConnections: number;
+  superuserReserved: number;
+  /** Connections open now (all clients). */
+  current: number;
+}
+
+/** Turn a connection failure into one line naming the target and the reason (exit 3). */
+export function connectError(display: string, e: unknown): DatabaseError {
+  const err = e as { code?: string; message?: string };
+  const reason =
+    err.code === 'ECONNREFUSED'
+      ? 'connection refused (is the server running, and on that port?)'
+      : err.code === 'ENOTFOUND'
+        ? 'host not found'
+        : err.code === '28P01'
+          ? 'password authentication failed'
+          : err.code === '3D000'
+            ? 'the database does not exist'
+            : /timeout/i.test(err.message ?? '')
+              ? 'timed out connecting'
+              : (err.message ?? String(e)).split('\n')[0];
+  return new DatabaseError(`cannot connect to ${display}: ${reason}`, 'check the URL, that the server is up, and the credentials; or leave --database-url out to use a throwaway database');
+}
+
+/** Connect once, read the server's limits and current connection count. */
+export async function probe(cfg: pg.ClientConfig, display: string, timeoutMs = 5000): Promise<ServerFacts> {
+  const c = new pg.Client({ ...cfg, connectionTimeoutMillis: timeoutMs, application_name: 'pool-advisor-probe' });
+  c.on('error', () => {});
+  try {
+    await c.connect();
+  } catch (e) {
+    await c.end().catch(() => {});
+    throw connectError(display, e);
+  }
+  try {
+    const r = await c.query<{ v: string; mc: string; res: string; cur: string }>(
+      `SELECT current_setting('server_version') AS v, current_setting('max_connections') AS mc,
+              current_setting('superuser_reserved_connections') AS res,
+              (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend') AS cur`,
+    );
+    const row = r.rows[0]!;
+    return { version: row.v, maxConnections: Number(row.mc), superuserReserved: Number(row.res), current: Number(row.cur) };
+  } finally {
+    await c.end().catch(() => {});
+  }
+}
+
+/** Exit 2 when the planned pools would not fit in what the server has left. */
+export function assertFits(facts: ServerFacts, planned: number, what: string): void {
+  const free = facts.maxConnections - facts.superuserReserved - facts.current;
+  if (planned > free) {
+    throw new UsageError(
+      `the planned pools need up to ${planned} connections (${what}), but the server allows ${facts.maxConnections} (max_connections) - ${facts.superuserReserved} reserved - ${facts.current} in use = ${free}`,
+      'lower max_connections for this run with --set ENV.POOL.max_connections=N, run fewer pools with --pool, or use a server with more room',
+    );
+  }
+}
