@@ -53,6 +53,10 @@ const RULE_KEYS: Record<string, keyof RuleSettings> = {
   oversized_factor: 'oversizedFactor',
   hold_growth_ratio: 'holdGrowthRatio',
   timeout_reach_share: 'timeoutReachShare',
+  idle_churn_per_minute: 'idleChurnPerMinute',
+  expiry_burst_size: 'expiryBurstSize',
+  hold_trend_min_samples: 'holdTrendMinSamples',
+  throughput_plateau_share: 'throughputPlateauShare',
 };
 
 const TOP_KEYS = ['defaults', 'workloads', 'environments', 'rules', 'check'];

@@ -40,6 +40,14 @@ export interface RuleSettings {
   holdGrowthRatio: number;
   /** acquire-timeout: fire when the P99.9 wait is above this share of the timeout. */
   timeoutReachShare: number;
+  /** idle-surplus: idle closes reopened within `idleChurnWindowS`, per minute, above which the churn matters. */
+  idleChurnPerMinute: number;
+  /** lifetime-churn: this many expiries within one second count as a burst (connections opened together expire together). */
+  expiryBurstSize: number;
+  /** database-saturation: holds needed in each of the low- and high-occupancy groups before the trend is trusted. */
+  holdTrendMinSamples: number;
+  /** database-saturation: fewer connections "give the same throughput" when they reach this share of the best measured throughput. */
+  throughputPlateauShare: number;
 }
 
 /** Per-environment settings. */

@@ -1,0 +1,580 @@
+/**
+ * Analysis of a run: from the recorded histograms, counters and occupancy of each pool to the
+ * figures the rules reason about (percentiles, rates, utilisation, the hold-vs-occupancy trend)
+ * and the queue model fitted to the same run. Pure: the run and the advisor config come in as
+ * arguments; every division is guarded, so an empty or zero-length run gives zeros, not NaN.
+ */
+import type { AdvisorConfig, RuleSettings } from '../advisor/types.js';
+import type { PoolName, PoolSettings } from '../config/pools.js';
+import { decode, summarize } from '../run/histogram.js';
+import { levelPercentile, meanLevel } from '../run/occupancy.js';
+import type { AcquirePath, EncodedHistogram, EnvironmentRun, PoolConfigSnapshot, PoolRun, RunFile, WorkloadRun, WorkloadSpec } from '../run/types.js';
+import { MAX_CONNECTIONS, modelError, predict, smallestMeeting, type ArrivalModel, type ModelError, type ModelInput, type Prediction } from '../model/queue.js';
+
+/** Expiries closer together than this count as one burst. */
+export const EXPIRY_BURST_WINDOW_MS = 1000;
+
+/** Share of holds at each end of the occupancy range that the hold trend compares. */
+export const HOLD_TREND_GROUP_SHARE = 0.2;
+
+/** Percentiles of a distribution of microseconds. */
+export interface WaitFigures {
+  count: number;
+  meanUs: number;
+  p50Us: number;
+  p95Us: number;
+  p99Us: number;
+  p999Us: number;
+  maxUs: number;
+}
+
+/** Time-weighted figures of a gauge. */
+export interface GaugeFigures {
+  mean: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+/** Hold time, µs, and its variability. */
+export interface HoldFigures extends WaitFigures {
+  /** Coefficient of variation (stddev / mean); 1 for exponential holds. */
+  cv: number;
+}
+
+/** Mean hold at one occupancy level, and the throughput that level sustains (level / mean hold). */
+export interface HoldLevel {
+  level: number;
+  count: number;
+  meanUs: number;
+  /** Acquires per second that `level` connections, each held `meanUs`, serve (Little's law). */
+  throughput: number;
+}
+
+/** A group of occupancy levels with its mean hold. */
+export interface HoldGroup {
+  fromLevel: number;
+  toLevel: number;
+  count: number;
+  meanUs: number;
+}
+
+/**
+ * How hold time changes with the number of connections in use when the hold began. Flat when
+ * the database keeps up; rising when the server, not the pool, is the bottleneck.
+ */
+export interface HoldTrend {
+  levels: HoldLevel[];
+  /** The lowest and highest levels holding at least 20% of the holds each (null when they overlap or hold too few). */
+  low: HoldGroup | null;
+  high: HoldGroup | null;
+  /** Mean hold at high occupancy / mean hold at low occupancy. */
+  ratio: number | null;
+  /** Weighted least-squares slope of mean hold over level, µs per extra connection in use. */
+  slopeUsPerConnection: number | null;
+  /** The best throughput of the low- and high-occupancy groups (mean level / mean hold), per second. */
+  maxThroughput: number | null;
+  /** The smallest level with `holdTrendMinSamples` holds that reaches `throughputPlateauShare` of the best throughput. */
+  kneeLevel: number | null;
+  /** True when the ratio is over `holdGrowthRatio` with enough samples at both ends. */
+  growing: boolean;
+}
+
+/** Lifetime expiries. */
+export interface ExpiryFigures {
+  count: number;
+  /** Observed in the run. */
+  perMinute: number;
+  /** mean open connections / max_lifetime, per minute, when the run is shorter than the lifetime; otherwise null. */
+  projectedPerMinute: number | null;
+  /** Largest number of expiries within {@link EXPIRY_BURST_WINDOW_MS}. */
+  maxBurst: number;
+  /** Acquires that may have had to open a connection because one expired: min(expiries, acquires served by a new connection). */
+  reconnectsOnAcquirePath: number;
+}
+
+/** Idle-timeout closes and how soon a connection was opened again after one. */
+export interface IdleCloseFigures {
+  count: number;
+  perMinute: number;
+  /** Idle closes followed by a connection open within the churn window. */
+  reopened: number;
+  reopenedPerMinute: number;
+  /** Longest close-to-reopen gap among those, seconds (timeline resolution). */
+  maxReopenGapS: number | null;
+  /** Median age of connections when they closed idle, seconds. */
+  medianAgeS: number | null;
+}
+
+/** The load generator's view of the workloads that went through a pool (never mixed into the pool's figures). */
+export interface GeneratorFigures {
+  workloads: string[];
+  mode: 'open' | 'closed' | 'mixed';
+  requests: number;
+  completed: number;
+  failed: number;
+  targetRate: number | null;
+  achievedRate: number;
+  /** How late the generator started requests (open mode), µs. */
+  lagP99Us: number | null;
+  lagMaxUs: number | null;
+  /** Scheduled start to connection (open mode), µs: acquire wait plus generator lag. */
+  scheduleLatencyP99Us: number | null;
+  behind: boolean;
+  behindReason: string | null;
+}
+
+/** The queue model fitted to a pool's run. */
+export interface ModelFit {
+  /** What the model was fed (null when the run has no holds or no acquires to fit). */
+  input: ModelInput | null;
+  /** Why the model is approximate or does not apply (assumptions, mixed workloads, a database-bound pool). */
+  notes: string[];
+  /** Prediction at the pool's own max_connections. */
+  current: Prediction | null;
+  /** The smallest max_connections whose predicted P99 wait meets the target (null when none up to 1000 does, or no model). */
+  needForTarget: number | null;
+  /** Prediction minus measurement at the pool's own size. */
+  error: ModelError | null;
+  /** Predictions around the current size and the need, for tables. */
+  whatIf: Prediction[];
+}
+
+/** Everything measured and derived for one pool in one environment. */
+export interface PoolAnalysis {
+  env: string;
+  pool: PoolName;
+  settings: PoolSettings;
+  emulateSqlx: boolean;
+  durationS: number;
+  /** Acquires measured (the sample count). */
+  acquires: number;
+  wait: WaitFigures;
+  waitByPath: Record<AcquirePath, WaitFigures>;
+  /** Share of acquires that waited (opened a connection or queued). */
+  waitedShare: number;
+  /** Share of acquires that queued behind others (what Erlang C calls waiting). */
+  queuedShare: number;
+  /** Acquires per second (measured: acquires / duration). */
+  arrivalRate: number;
+  /**
+   * Acquires per second the workload asked for: the open-loop generator's requests due in the
+   * window when they outnumber the acquires (an overloaded pool completes fewer than arrive),
+   * else the arrival rate. The queue model is fed this.
+   */
+  demandRate: number;
+  hold: HoldFigures;
+  /** Demand rate × mean hold, Erlangs: the connections the workload keeps busy on average. */
+  offeredLoad: number;
+  create: WaitFigures & { perSecond: number; errors: number };
+  inUse: GaugeFigures;
+  idle: GaugeFigures;
+  total: GaugeFigures;
+  waiting: GaugeFigures;
+  /** inUse.mean / max_connections. */
+  utilisation: number;
+  /** inUse.p99 / max_connections. */
+  peakUtilisation: number;
+  timeouts: number;
+  timeoutShare: number;
+  errors: number;
+  errorShare: number;
+  expiries: ExpiryFigures;
+  idleCloses: IdleCloseFigures;
+  slow: { count: number; share: number; thresholdMs: number };
+  generator: GeneratorFigures | null;
+  holdTrend: HoldTrend;
+  targetP99WaitMs: number;
+  /** Whether the measured P99 wait is at or under the target. */
+  meetsTarget: boolean;
+  model: ModelFit;
+}
+
+/** One environment's analysis. */
+export interface EnvironmentAnalysis {
+  env: string;
+  durationS: number;
+  warmupS: number;
+  pgmqShared: boolean;
+  interrupted: boolean;
+  /** One line per workload, e.g. `database: open poisson 200/s, hold exponential mean 20 ms, 60 s`. */
+  workloads: string[];
+  pools: PoolAnalysis[];
+  /** The config the run saw, for recommendations (values with file and line). */
+  config: EnvironmentRun['config'];
+  overrides: EnvironmentRun['overrides'];
+}
+
+/** A whole run's analysis. */
+export interface RunAnalysis {
+  createdAt: string;
+  target: string;
+  seed: number;
+  partial: boolean;
+  server: RunFile['server'] | null;
+  environments: EnvironmentAnalysis[];
+}
+
+/** x / y, or `otherwise` when y is zero or not finite. */
+export function ratio(x: number, y: number, otherwise = 0): number {
+  return y > 0 && Number.isFinite(y) && Number.isFinite(x) ? x / y : otherwise;
+}
+
+function waitFigures(e: EncodedHistogram | undefined): WaitFigures {
+  if (!e) return { count: 0, meanUs: 0, p50Us: 0, p95Us: 0, p99Us: 0, p999Us: 0, maxUs: 0 };
+  const s = summarize(decode(e));
+  return { count: s.count, meanUs: s.mean, p50Us: s.p50, p95Us: s.p95, p99Us: s.p99, p999Us: s.p999, maxUs: s.max };
+}
+
+function gauge(t: PoolRun['occupancy']['inUse']): GaugeFigures {
+  return { mean: meanLevel(t), p95: levelPercentile(t, 95), p99: levelPercentile(t, 99), max: t.max };
+}
+
+/** The target P99 wait (ms) of a pool in an environment: the environment's own, else the config's default. */
+export function targetFor(advisor: AdvisorConfig, env: string, pool: PoolName): number {
+  return advisor.environments[env]?.targetP99WaitMs[pool] ?? advisor.targetP99WaitMs;
+}
+
+/** A workload in one line: `database: open poisson 200/s, hold exponential mean 20 ms, 60 s`. */
+export function describeWorkload(w: WorkloadSpec): string {
+  const a = w.arrival;
+  const arrival = a.mode === 'open' ? `open ${a.process} ${fmtNum(a.rate)}/s` : `closed ${a.concurrency} callers, think ${fmtNum(a.thinkMs)} ms`;
+  const h = w.hold;
+  const hold =
+    h.kind === 'sleep'
+      ? h.dist === 'constant'
+        ? `hold constant ${fmtNum(h.ms)} ms`
+        : h.dist === 'exponential'
+          ? `hold exponential mean ${fmtNum(h.meanMs)} ms`
+          : `hold lognormal p50 ${fmtNum(h.p50Ms)} ms p99 ${fmtNum(h.p99Ms)} ms`
+      : h.kind === 'sql'
+        ? `hold sql ${h.source ?? JSON.stringify(h.sql.length > 40 ? `${h.sql.slice(0, 37)}...` : h.sql)}`
+        : `hold queue batch ${h.batch}`;
+  const burst = w.burst ? `, bursts x${fmtNum(w.burst.factor)} for ${fmtNum(w.burst.onS)} s every ${fmtNum(w.burst.onS + w.burst.offS)} s` : '';
+  return `${w.pool}: ${arrival}, ${hold}${burst}, ${fmtNum(w.durationS)} s`;
+}
+
+function fmtNum(x: number): string {
+  return Number.isInteger(x) ? String(x) : String(Math.round(x * 1000) / 1000);
+}
+
+/** Hold time by occupancy, split into low and high groups, with throughput per level. */
+export function holdTrend(levels: PoolRun['holdByInUse']['levels'], rules: RuleSettings): HoldTrend {
+  const rows = levels
+    .filter(([lv, n]) => lv > 0 && n > 0)
+    .sort((a, b) => a[0] - b[0])
+    .map(([level, count, sumUs]) => ({ level, count, meanUs: sumUs / count, throughput: ratio(level * 1e6, sumUs / count) }));
+  const total = rows.reduce((s, r) => s + r.count, 0);
+  const group = (rs: typeof rows): HoldGroup => {
+    const count = rs.reduce((s, r) => s + r.count, 0);
+    const sum = rs.reduce((s, r) => s + r.count * r.meanUs, 0);
+    const lvs = rs.map((r) => r.level);
+    return { fromLevel: Math.min(...lvs), toLevel: Math.max(...lvs), count, meanUs: ratio(sum, count) };
+  };
+  const take = (rs: typeof rows): typeof rows => {
+    const out: typeof rows = [];
+    let n = 0;
+    for (const r of rs) {
+      if (n >= HOLD_TREND_GROUP_SHARE * total) break;
+      out.push(r);
+      n += r.count;
+    }
+    return out;
+  };
+  let low: HoldGroup | null = null;
+  let high: HoldGroup | null = null;
+  if (rows.length >= 2) {
+    const lo = group(take(rows));
+    const hi = group(take([...rows].reverse()));
+    if (lo.toLevel < hi.fromLevel) {
+      low = lo;
+      high = hi;
+    }
+  }
+  const r = low && high ? ratio(high.meanUs, low.meanUs, 0) : null;
+  const enough = low !== null && high !== null && low.count >= rules.holdTrendMinSamples && high.count >= rules.holdTrendMinSamples;
+  // Weighted least squares of mean hold on level.
+  let slope: number | null = null;
+  if (rows.length >= 2 && total > 0) {
+    const mx = rows.reduce((s, x) => s + x.count * x.level, 0) / total;
+    const my = rows.reduce((s, x) => s + x.count * x.meanUs, 0) / total;
+    const sxx = rows.reduce((s, x) => s + x.count * (x.level - mx) ** 2, 0);
+    const sxy = rows.reduce((s, x) => s + x.count * (x.level - mx) * (x.meanUs - my), 0);
+    slope = sxx > 0 ? sxy / sxx : null;
+  }
+  // The best throughput is read from the groups (many holds, little noise), the knee from levels with enough holds of their own.
+  const groupThroughput = (g: HoldGroup | null, rs: typeof rows): number => {
+    if (!g) return 0;
+    const inGroup = rs.filter((x) => x.level >= g.fromLevel && x.level <= g.toLevel);
+    const meanLevelOf = ratio(
+      inGroup.reduce((s, x) => s + x.count * x.level, 0),
+      g.count,
+    );
+    return ratio(meanLevelOf * 1e6, g.meanUs);
+  };
+  const trusted = rows.filter((x) => x.count >= rules.holdTrendMinSamples);
+  const best = Math.max(groupThroughput(low, rows), groupThroughput(high, rows));
+  const maxThroughput = enough && best > 0 ? best : null;
+  const knee = maxThroughput !== null ? (trusted.find((x) => x.throughput >= rules.throughputPlateauShare * maxThroughput)?.level ?? null) : null;
+  return {
+    levels: rows,
+    low,
+    high,
+    ratio: r,
+    slopeUsPerConnection: slope,
+    maxThroughput,
+    kneeLevel: knee,
+    growing: enough && r !== null && r > rules.holdGrowthRatio,
+  };
+}
+
+/** The largest number of times within any window of `windowMs`. */
+export function maxInWindow(timesMs: readonly number[], windowMs: number): number {
+  const t = [...timesMs].sort((a, b) => a - b);
+  let best = 0;
+  let i = 0;
+  for (let j = 0; j < t.length; j++) {
+    while (t[j]! - t[i]! >= windowMs) i++;
+    best = Math.max(best, j - i + 1);
+  }
+  return best;
+}
+
+/**
+ * Pair idle closes with the connection opens that follow them within `windowS`, from the
+ * timeline (first-in first-out, at the timeline's resolution). Opens in the same interval as a
+ * close count: at one-second resolution the order inside an interval is unknown.
+ */
+export function idleReopens(points: PoolRun['timeline']['points'], windowS: number): { reopened: number; maxGapS: number | null } {
+  const pending: Array<{ t: number; n: number }> = [];
+  let reopened = 0;
+  let maxGap: number | null = null;
+  for (const p of points) {
+    if (p.idleClosed > 0) pending.push({ t: p.t, n: p.idleClosed });
+    let opens = p.created;
+    while (opens > 0 && pending.length > 0) {
+      const first = pending[0]!;
+      if (p.t - first.t > windowS * 1000) {
+        pending.shift();
+        continue;
+      }
+      const m = Math.min(first.n, opens);
+      reopened += m;
+      opens -= m;
+      first.n -= m;
+      maxGap = Math.max(maxGap ?? 0, (p.t - first.t) / 1000);
+      if (first.n === 0) pending.shift();
+    }
+  }
+  return { reopened, maxGapS: maxGap };
+}
+
+function median(xs: readonly number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function generatorFigures(workloads: WorkloadRun[], durationS: number): GeneratorFigures | null {
+  if (workloads.length === 0) return null;
+  const modes = new Set(workloads.map((w) => w.generator.mode));
+  const targets = workloads.map((w) => w.generator.targetRate).filter((x): x is number => x !== undefined);
+  const lags = workloads.map((w) => w.generator.lag).filter((x): x is string => x !== undefined);
+  const sched = workloads.map((w) => w.generator.scheduleLatency).filter((x): x is string => x !== undefined);
+  const merged = (es: string[]): WaitFigures | null => {
+    if (es.length === 0) return null;
+    const h = decode(es[0]!);
+    for (const e of es.slice(1)) h.add(decode(e));
+    const s = summarize(h);
+    return { count: s.count, meanUs: s.mean, p50Us: s.p50, p95Us: s.p95, p99Us: s.p99, p999Us: s.p999, maxUs: s.max };
+  };
+  const lag = merged(lags);
+  const sl = merged(sched);
+  const behind = workloads.filter((w) => w.generator.behind);
+  const completed = workloads.reduce((s, w) => s + w.generator.completed, 0);
+  return {
+    workloads: workloads.map((w) => describeWorkload(w.workload)),
+    mode: modes.size === 1 ? [...modes][0]! : 'mixed',
+    requests: workloads.reduce((s, w) => s + w.generator.requests, 0),
+    completed,
+    failed: workloads.reduce((s, w) => s + w.generator.failed, 0),
+    targetRate: targets.length > 0 ? targets.reduce((s, x) => s + x, 0) : null,
+    achievedRate: workloads.reduce((s, w) => s + w.generator.achievedRate, 0) || ratio(completed, durationS),
+    lagP99Us: lag?.p99Us ?? null,
+    lagMaxUs: lag?.maxUs ?? null,
+    scheduleLatencyP99Us: sl?.p99Us ?? null,
+    behind: behind.length > 0,
+    behindReason: behind.map((w) => w.generator.behindReason).filter(Boolean).join('; ') || null,
+  };
+}
+
+/** How acquires arrive at the pool, from the workloads that went through it, with what the choice assumes. */
+function arrivalModel(workloads: WorkloadRun[], lambda: number): { arrivals: ArrivalModel; notes: string[] } {
+  if (workloads.length === 0) return { arrivals: { kind: 'open', lambda, ca2: 1 }, notes: ['no workload recorded: arrivals assumed Poisson at the measured rate'] };
+  if (workloads.length > 1) {
+    return { arrivals: { kind: 'open', lambda, ca2: 1 }, notes: [`${workloads.length} workloads share this pool: their sum is modelled as Poisson arrivals at the measured rate (approximate)`] };
+  }
+  const w = workloads[0]!.workload;
+  const a = w.arrival;
+  if (a.mode === 'closed') return { arrivals: { kind: 'closed', callers: a.concurrency, thinkS: a.thinkMs / 1000 }, notes: [`closed loop of ${a.concurrency} callers: finite-source model M/M/c//N`] };
+  const ca2 = a.process === 'constant' ? 0 : 1;
+  if (w.burst && w.burst.factor !== 1 && w.burst.onS > 0 && w.burst.offS > 0) {
+    const { onS, offS, factor } = w.burst;
+    // Scale the schedule to the measured mean rate: base·(f·on + off) / (on + off) = λ.
+    const base = ratio(lambda * (onS + offS), factor * onS + offS);
+    const wOn = ratio(factor * onS, factor * onS + offS);
+    return {
+      arrivals: { kind: 'open', lambda, ca2, phases: [{ rate: base * factor, weight: wOn }, { rate: base, weight: 1 - wOn }] },
+      notes: [`on/off bursts: modelled as a mixture of a ${fmtNum(base * factor)}/s and a ${fmtNum(base)}/s phase (approximate)`],
+    };
+  }
+  return { arrivals: { kind: 'open', lambda, ca2 }, notes: [] };
+}
+
+/** Pool sizes worth showing in a what-if table: around the current size and the need, at most ~12 rows. */
+function candidates(current: number, need: number | null, offeredLoad: number): number[] {
+  const set = new Set<number>();
+  const lo = Math.max(1, Math.floor(offeredLoad));
+  const anchors = [current, need ?? current, lo + 1];
+  for (const a of anchors) for (let d = -2; d <= 2; d++) set.add(a + d);
+  return [...set].filter((c) => c >= 1 && c <= MAX_CONNECTIONS && c >= lo).sort((a, b) => a - b);
+}
+
+function fitModel(p: PoolRun, workloads: WorkloadRun[], lambda: number, hold: HoldFigures, measured: { pWait: number; p50S: number; p95S: number; p99S: number }, targetMs: number, trend: HoldTrend): ModelFit {
+  if (p.counters.acquires === 0 || hold.count === 0 || hold.meanUs <= 0) {
+    return { input: null, notes: ['no acquires or holds measured: nothing to model'], current: null, needForTarget: null, error: null, whatIf: [] };
+  }
+  const { arrivals, notes } = arrivalModel(workloads, lambda);
+  const input: ModelInput = { arrivals, meanHoldS: hold.meanUs / 1e6, cs2: hold.cv ** 2 };
+  if (trend.growing) notes.push('hold time grows with the connections in use: the model (which assumes it does not) overstates what more connections would give');
+  const c = Math.max(1, p.settings.max_connections);
+  const current = predict(input, c);
+  if (current.approximate && arrivals.kind === 'open' && !arrivals.phases) notes.push(`hold times far from exponential (cs² = ${fmtNum(Math.round(input.cs2 * 100) / 100)}): Allen-Cunneen correction, percentiles approximate`);
+  const need = smallestMeeting(input, targetMs / 1000) ?? null;
+  return {
+    input,
+    notes,
+    current,
+    needForTarget: need,
+    error: modelError(input, c, measured),
+    whatIf: candidates(c, need, input.arrivals.kind === 'open' ? input.arrivals.lambda * input.meanHoldS : 0).map((k) => predict(input, k)),
+  };
+}
+
+/** Analyse one pool's run; `workloads` are those that went through it. */
+export function analyzePool(env: string, p: PoolRun, workloads: WorkloadRun[], advisor: AdvisorConfig): PoolAnalysis {
+  const rules = advisor.rules;
+  const durationS = p.durationMs / 1000;
+  const c = p.counters;
+  const wait = waitFigures(p.histograms.wait);
+  const holdSummary = summarize(decode(p.histograms.hold));
+  const hold: HoldFigures = {
+    count: holdSummary.count,
+    meanUs: holdSummary.mean,
+    p50Us: holdSummary.p50,
+    p95Us: holdSummary.p95,
+    p99Us: holdSummary.p99,
+    p999Us: holdSummary.p999,
+    maxUs: holdSummary.max,
+    cv: ratio(holdSummary.stddev, holdSummary.mean),
+  };
+  const arrivalRate = ratio(c.acquires, durationS);
+  const requested = workloads.filter((w) => w.generator.mode === 'open').reduce((s, w) => s + w.generator.requests, 0);
+  const demandRate = Math.max(arrivalRate, ratio(requested, durationS));
+  const createFig = waitFigures(p.histograms.create);
+  const inUse = gauge(p.occupancy.inUse);
+  const total = gauge(p.occupancy.total);
+  const lifetime = p.settings.max_lifetime_seconds;
+  const targetMs = targetFor(advisor, env, p.pool);
+  const trend = holdTrend(p.holdByInUse.levels, rules);
+  const queuedShare = ratio(c.byPath.queued, c.acquires);
+  const reopen = idleReopens(p.timeline.points, rules.idleChurnWindowS);
+  return {
+    env,
+    pool: p.pool,
+    settings: p.settings,
+    emulateSqlx: p.emulateSqlx,
+    durationS,
+    acquires: c.acquires,
+    wait,
+    waitByPath: { idle: waitFigures(p.histograms.waitByPath.idle), new: waitFigures(p.histograms.waitByPath.new), queued: waitFigures(p.histograms.waitByPath.queued) },
+    waitedShare: ratio(c.waited, c.acquires),
+    queuedShare,
+    arrivalRate,
+    demandRate,
+    hold,
+    offeredLoad: demandRate * (hold.meanUs / 1e6),
+    create: { ...createFig, perSecond: ratio(c.created, durationS), errors: c.createErrors },
+    inUse,
+    idle: gauge(p.occupancy.idle),
+    total,
+    waiting: gauge(p.occupancy.waiting),
+    utilisation: ratio(inUse.mean, p.settings.max_connections),
+    peakUtilisation: ratio(inUse.p99, p.settings.max_connections),
+    timeouts: c.timeouts,
+    timeoutShare: ratio(c.timeouts, c.acquires),
+    errors: c.errors,
+    errorShare: ratio(c.errors, c.acquires),
+    expiries: {
+      count: c.closed.expired,
+      perMinute: ratio(c.closed.expired * 60, durationS),
+      projectedPerMinute: lifetime > 0 && durationS < lifetime ? (total.mean / lifetime) * 60 : null,
+      maxBurst: maxInWindow(p.expiryTimes, EXPIRY_BURST_WINDOW_MS),
+      reconnectsOnAcquirePath: Math.min(c.closed.expired, c.byPath.new),
+    },
+    idleCloses: {
+      count: c.closed.idle,
+      perMinute: ratio(c.closed.idle * 60, durationS),
+      reopened: reopen.reopened,
+      reopenedPerMinute: ratio(reopen.reopened * 60, durationS),
+      maxReopenGapS: reopen.maxGapS,
+      medianAgeS: median(p.idleClosedAges),
+    },
+    slow: { count: c.slow, share: ratio(c.slow, c.acquires), thresholdMs: p.settings.slow_acquire_threshold_ms },
+    generator: generatorFigures(workloads, durationS),
+    holdTrend: trend,
+    targetP99WaitMs: targetMs,
+    meetsTarget: wait.p99Us <= targetMs * 1000,
+    model: fitModel(p, workloads, demandRate, hold, { pWait: queuedShare, p50S: wait.p50Us / 1e6, p95S: wait.p95Us / 1e6, p99S: wait.p99Us / 1e6 }, targetMs, trend),
+  };
+}
+
+/** Analyse one environment's run. */
+export function analyzeEnvironment(env: EnvironmentRun, advisor: AdvisorConfig): EnvironmentAnalysis {
+  return {
+    env: env.env,
+    durationS: env.durationMs / 1000,
+    warmupS: env.warmupMs / 1000,
+    pgmqShared: env.pgmqShared,
+    interrupted: env.interrupted ?? false,
+    workloads: env.workloads.map((w) => describeWorkload(w.workload)),
+    pools: env.pools.map((p) =>
+      analyzePool(
+        env.env,
+        p,
+        env.workloads.filter((w) => w.through === p.pool),
+        advisor,
+      ),
+    ),
+    config: env.config,
+    overrides: env.overrides,
+  };
+}
+
+/** Analyse every environment of a run. */
+export function analyzeRun(run: RunFile, advisor: AdvisorConfig): RunAnalysis {
+  return {
+    createdAt: run.createdAt,
+    target: run.target,
+    seed: run.seed,
+    partial: run.partial,
+    server: run.server ?? null,
+    environments: run.environments.map((e) => analyzeEnvironment(e, advisor)),
+  };
+}
+
+/** The config snapshot of a pool, when the run recorded one. */
+export function snapshotOf(env: EnvironmentAnalysis, pool: PoolName): PoolConfigSnapshot | undefined {
+  return env.config[pool];
+}

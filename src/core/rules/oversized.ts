@@ -1,0 +1,48 @@
+/**
+ * oversized: max_connections is far above the peak need (over `oversizedFactor` times the larger
+ * of the busiest moment's connections in use and the model's smallest size meeting the target),
+ * and the model agrees fewer suffice -> lower max_connections to that larger figure, freeing
+ * database capacity (each connection costs the server roughly 5-10 MB). Silent when another rule
+ * already changed max_connections, when the database is the bottleneck, or when the generator
+ * fell behind.
+ *
+ * Threshold: oversizedFactor (RuleSettings).
+ */
+import { formatS, formatUs } from '../analysis/format.js';
+import { predict } from '../model/queue.js';
+import { ev } from './support.js';
+import type { PoolRule } from './types.js';
+
+export const oversized: PoolRule = {
+  id: 'oversized',
+  scope: 'pool',
+  evaluate(ctx) {
+    const p = ctx.pool;
+    const m = p.model;
+    if (ctx.proposed.has('max_connections') || ctx.generatorBehind || p.holdTrend.growing) return { changes: [], findings: [] };
+    if (!m.input || m.needForTarget === null || p.acquires === 0) return { changes: [], findings: [] };
+    const max = p.settings.max_connections;
+    const need = Math.max(m.needForTarget, p.inUse.max, 1);
+    if (max <= ctx.rules.oversizedFactor * need) return { changes: [], findings: [] };
+    const at = predict(m.input, need);
+    if (at.p99WaitS * 1000 > ctx.targetMs) return { changes: [], findings: [] };
+    return {
+      changes: [
+        {
+          setting: 'max_connections',
+          to: need,
+          evidence: [
+            ev('inUseMax', 'most connections ever in use', p.inUse.max, 'connections'),
+            ev('inUseP99', 'P99 connections in use', p.inUse.p99, 'connections'),
+            ev('need', 'smallest size meeting the target (model)', m.needForTarget, 'connections'),
+            ev('utilisation', 'mean utilisation', p.utilisation, 'share'),
+            ev('modelP99AtTo', `modelled P99 wait at ${need}`, at.p99WaitS * 1e6, 'us'),
+            ev('target', 'target P99 wait', ctx.targetMs, 'ms'),
+          ],
+          rationale: `At most ${p.inUse.max} of ${max} connections were ever in use and the model puts ${need} at a P99 wait of ${formatS(at.p99WaitS)} (target ${formatUs(ctx.targetMs * 1000)}); the other ${max - need} only reserve database capacity.`,
+        },
+      ],
+      findings: [],
+    };
+  },
+};
