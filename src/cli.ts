@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, KnownError } from './core/errors.js';
 import { registerConfig } from './shell/commands/config.js';
+import { registerRecommend } from './shell/commands/recommend.js';
 import { registerAnalyze } from './shell/commands/analyze.js';
 import { version } from './shell/version.js';
 import { addEnvSecrets, clean, writeErr } from './shell/output.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     });
   registerAnalyze(program);
   registerConfig(program);
+  registerRecommend(program);
   for (const c of program.commands) inherit(c);
   return program;
 }

@@ -149,7 +149,9 @@ describe('the worked example end to end', () => {
     expect(data.schemaVersion).toBe(1);
     expect(data.environments[0].env).toBe('test');
     expect(data.environments[0].pools[0].acquires).toBe(12000);
-    expect(data.environments[0].recommendations[0]).toMatchObject({ pool: 'database', key: 'max_connections', from: 5, to: 8, rule: 'pool-saturation', file: 'config/tasker/base/common.toml', line: 11 });
+    expect(data.recommendations).toHaveLength(1);
+    expect(data.recommendations[0]).toMatchObject({ env: 'test', pool: 'database', key: 'max_connections', from: 5, to: 8, rule: 'pool-saturation', file: 'config/tasker/base/common.toml', line: 11 });
+    expect(Array.isArray(data.findings)).toBe(true);
     expect(data.environments[0].overrides).toContain('max_connections = 8');
   });
 });

@@ -133,8 +133,10 @@ export function renderAdvice(analysis: RunAnalysis, advice: Advice, opts: Advice
 }
 
 /**
- * The JSON form (`--json`): per environment the pool analyses, the recommendations, the
- * findings and the overrides text. Infinite values (an unstable queue) serialise as null.
+ * The JSON form (`--json`): every recommendation and finding (each names its environment), and
+ * per environment the pool analyses and the overrides text. The top-level `recommendations`
+ * array of `{env, pool, key, to, ...}` is what `generate --from` reads. Infinite values (an
+ * unstable queue) serialise as null.
  */
 export function adviceData(analysis: RunAnalysis, advice: Advice, opts: { date?: string } = {}): unknown {
   const date = opts.date ?? dateOf(analysis.createdAt);
@@ -143,6 +145,8 @@ export function adviceData(analysis: RunAnalysis, advice: Advice, opts: { date?:
     createdAt: analysis.createdAt,
     target: analysis.target,
     partial: analysis.partial,
+    recommendations: advice.environments.flatMap((e) => e.recommendations),
+    findings: advice.environments.flatMap((e) => e.findings),
     environments: analysis.environments.map((env) => {
       const a = advice.environments.find((e) => e.env === env.env);
       return {
@@ -150,8 +154,6 @@ export function adviceData(analysis: RunAnalysis, advice: Advice, opts: { date?:
         durationS: env.durationS,
         workloads: env.workloads,
         pools: env.pools,
-        recommendations: a?.recommendations ?? [],
-        findings: a?.findings ?? [],
         overrides: a ? renderOverrides(a, { date }) : '',
       };
     }),
