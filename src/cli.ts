@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ExitCode, KnownError } from './core/errors.js';
+import { registerCheck } from './shell/commands/check.js';
 import { registerConfig } from './shell/commands/config.js';
 import { registerRecommend } from './shell/commands/recommend.js';
 import { registerAnalyze } from './shell/commands/analyze.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
     });
   registerAnalyze(program);
   registerConfig(program);
+  registerCheck(program);
   registerRecommend(program);
   for (const c of program.commands) inherit(c);
   return program;
