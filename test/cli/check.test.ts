@@ -1,7 +1,7 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { runCli, SHARED_FIXTURES } from '../helpers/cli.js';
 import { EXAMPLE_DIR } from '../helpers/configFixture.js';
@@ -166,10 +166,13 @@ describe('check: usage errors exit 2 before anything runs', () => {
     expect(r.stderr).toContain("ERROR: advisor.toml: threshold 'database.acquire: p(99) < 5%': unit '%' does not fit a latency");
   });
 
-  it('without --from or --static: exit 2 saying what to pass (running analyze first is not wired in yet)', () => {
-    const r = runCli(['check', '--threshold', 'database.acquire: p(99) < 50ms'], { cwd: scratch() });
+  it("analyze's flags with --from or --static: exit 2 rather than silently ignored", () => {
+    const r = runCli(['check', '--from', holdsRun, '--rate', '50'], { cwd: scratch() });
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('ERROR: check needs --from run.json or --static');
+    expect(r.stderr).toContain('ERROR: --rate has no effect with --from: it applies when check runs analyze first');
+    const s = runCli(['check', '--static', '--set', 'test.database.max_connections=5'], { cwd: scratch() });
+    expect(s.status).toBe(2);
+    expect(s.stderr).toContain('ERROR: --set has no effect with --static');
   });
 
   it('unreadable or wrong run files, unknown --env, conflicting flags, bad --format', () => {
@@ -199,6 +202,44 @@ describe('check: usage errors exit 2 before anything runs', () => {
     const r = runCli(['check', '--static', '--advisor-config', 'advisor.toml', '--config-dir', EXAMPLE_DIR], { cwd });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('ERROR: advisor.toml:3: environments.production.topology.services: entry 1 (api): pools must list pool names');
+  });
+});
+
+describe('check without --from: static checks, then analyze with the same flags, then the thresholds', () => {
+  const pgUrl = inject('pgUrl');
+  const light = '[environments.test.workloads.database]\narrival = "constant"\nrate = 20\nhold = "constant"\nhold_time = "1ms"\n';
+  const measureFlags = ['--env', 'test', '--duration', '1s', '--warmup', '0', '--database-url', pgUrl, '--no-progress'];
+
+  it('measures a run, saves it with --out, and holds: exit 0', () => {
+    const cwd = scratch(light);
+    const r = runCli(['check', ...measureFlags, '--config-dir', EXAMPLE_DIR, '--out', 'run.json', '--threshold', 'database.acquire: p(99) < 1s', '--threshold', 'database.timeouts: count == 0'], { cwd });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^THRESHOLDS {2}run\.json \(run of /m);
+    expect(r.stdout).toMatch(/✓ database\.acquire: p\(99\) < 1s {3}p\(99\)=\d/);
+    expect(r.stdout).toContain('✓ database.timeouts: count == 0');
+    expect(r.stdout).toContain('✓ check passed');
+    const saved = JSON.parse(readFileSync(join(cwd, 'run.json'), 'utf8'));
+    expect(saved.environments.map((e: { env: string }) => e.env)).toEqual(['test']);
+    const again = runCli(['check', '--from', 'run.json', '--threshold', 'database.timeouts: count == 0'], { cwd });
+    expect(again.status).toBe(0);
+  });
+
+  it('a config error stops it before any load: exit 1, no connection made', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pa-static-'));
+    cpSync(EXAMPLE_DIR, dir, { recursive: true });
+    writeFileSync(join(dir, 'environments/test/common.toml'), '[common.database.pool]\nmax_connections = 10\nmin_conections = 2\n');
+    const r = runCli(['check', ...measureFlags, '--config-dir', dir, '--threshold', 'database.timeouts: count == 0'], { cwd: scratch(light) });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain("1 threshold parsed and valid; not evaluated: the static checks failed, so no load was run");
+    expect(r.stdout).toContain(`✗ ${join(dir, 'environments/test/common.toml')}:3: unknown key 'min_conections'`);
+    expect(r.stderr).not.toContain('Target:');
+  });
+
+  it('an unreachable database: exit 3', () => {
+    const r = runCli(['check', '--env', 'test', '--duration', '1s', '--warmup', '0', '--database-url', 'postgresql://nobody@127.0.0.1:1/none', '--config-dir', EXAMPLE_DIR, '--no-progress'], {
+      cwd: scratch(light),
+    });
+    expect(r.status).toBe(3);
   });
 });
 

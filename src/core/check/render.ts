@@ -20,8 +20,10 @@ export interface CheckReport {
   thresholds: Threshold[];
   /** Results per environment and pool; empty when the thresholds were not evaluated. */
   results: ThresholdResult[];
-  /** Whether the thresholds were evaluated (false with `--static`). */
+  /** Whether the thresholds were evaluated (false with `--static`, or when the static checks stopped a run). */
   evaluated: boolean;
+  /** Why they were not (default: `--static` needs no run). */
+  notEvaluatedReason?: string;
   /** The static checks, or why they were skipped. */
   static?: StaticResult;
   staticSkipped?: string;
@@ -69,6 +71,10 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+function notEvaluated(r: CheckReport): string {
+  return r.notEvaluatedReason ?? '--static needs no run';
+}
+
 function groupByEnv(results: readonly ThresholdResult[]): Map<string, ThresholdResult[]> {
   const m = new Map<string, ThresholdResult[]>();
   for (const r of results) {
@@ -101,7 +107,7 @@ export function renderCheckText(r: CheckReport, opts: TextOptions): string {
   if (r.thresholds.length === 0) {
     lines.push('  none (give --threshold, or thresholds in the advisor config)');
   } else if (!r.evaluated) {
-    lines.push(`  ${plural(r.thresholds.length, 'threshold')} parsed and valid; not evaluated (--static needs no run)`);
+    lines.push(`  ${plural(r.thresholds.length, 'threshold')} parsed and valid; not evaluated: ${notEvaluated(r)}`);
     for (const t of r.thresholds) lines.push(`    ${c.dim('·')} ${formatThreshold(t)}`);
   } else {
     for (const [env, list] of groupByEnv(r.results)) {
@@ -169,7 +175,7 @@ export function checkJsonData(r: CheckReport): unknown {
           observedText: x.observedText,
           ...(x.reason ? { reason: x.reason } : {}),
         }))
-      : r.thresholds.map((t) => ({ expression: formatThreshold(t), input: t.input, source: t.source?.label ?? null, status: 'not-evaluated' })),
+      : r.thresholds.map((t) => ({ expression: formatThreshold(t), input: t.input, source: t.source?.label ?? null, status: 'not-evaluated', reason: notEvaluated(r) })),
     config: r.static ? { dir: r.static.configDir, issues: r.static.issues, budgets: r.static.budgets } : { skipped: r.staticSkipped ?? 'no config dir' },
     summary: { held: o.held, breached: o.breached, noData: o.noData, errors: o.errors, warnings: o.warnings, budgetsOver: o.budgetsOver },
   };
@@ -314,7 +320,7 @@ export function renderCheckGithub(r: CheckReport): string {
     const title = x.status === 'breached' ? 'pool-advisor threshold breached' : 'pool-advisor threshold without data';
     lines.push(annotation('error', { ...(src?.file ? { file: src.file } : {}), ...(src?.line ? { line: src.line } : {}), title }, `${x.env}: ${x.expression}: ${x.observedText}`));
   }
-  if (!r.evaluated && r.thresholds.length > 0) lines.push(`${plural(r.thresholds.length, 'threshold')} parsed and valid; not evaluated (--static)`);
+  if (!r.evaluated && r.thresholds.length > 0) lines.push(`${plural(r.thresholds.length, 'threshold')} parsed and valid; not evaluated: ${notEvaluated(r)}`);
   if (r.static) for (const i of r.static.issues) lines.push(issueAnnotation(i));
   else lines.push(`config not checked: ${r.staticSkipped ?? 'no config dir'}`);
   const o = checkOutcome(r);

@@ -1,12 +1,13 @@
 /**
- * `pool-advisor check`: the CI gate. Thresholds on a saved run's figures, and the static
- * checks of the config (lint and the connection budget), with exit codes and CI output.
- * Everything is parsed and validated before anything else is read.
+ * `pool-advisor check`: the CI gate. The static checks of the config (lint and the connection
+ * budget), then thresholds on a run: one measured now with analyze's flags, or one saved with
+ * `--from`; exit codes and CI output. Thresholds and flags are validated before anything runs.
  */
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { NoDataError, UsageError } from '../../core/errors.js';
+import { ExitCode, NoDataError, UsageError } from '../../core/errors.js';
 import { isPoolName } from '../../core/config/pools.js';
+import { formatIssue, validateModel } from '../../core/config/validate.js';
 import type { AdvisorConfig } from '../../core/advisor/types.js';
 import { decode } from '../../core/run/histogram.js';
 import { RUN_SCHEMA_VERSION, type RunFile } from '../../core/run/types.js';
@@ -17,18 +18,33 @@ import { CHECK_RENDERERS, checkOutcome, type CheckFormat, type CheckReport } fro
 import { loadConfig, resolveConfigDir, EXAMPLE_CONFIG_DIR } from '../configDir.js';
 import { loadAdvisorConfig, resolveAdvisorConfig, SHIPPED_ADVISOR_CONFIG } from '../advisorConfig.js';
 import { checkEnvs } from './config.js';
-import { addSecret, writeOut } from '../output.js';
+import { addAnalyzeOptions, planAnalyze, runAnalyze, writeFileAtomic, type AnalyzeFlags } from './analyze.js';
+import { SessionFailed } from '../session.js';
+import { addSecret, writeErr, writeOut } from '../output.js';
 import { useColor } from '../tty.js';
 
-interface CheckOptions {
+/** check's own flags, beside analyze's (which it passes on when it runs analyze first). */
+interface CheckOptions extends AnalyzeFlags {
   from?: string;
   static?: boolean;
-  configDir?: string;
-  advisorConfig?: string;
   threshold: string[];
-  env?: string[];
   format: CheckFormat;
 }
+
+/** Flags that only mean something when `check` runs analyze, with their option names. */
+const ANALYZE_ONLY: ReadonlyArray<[keyof AnalyzeFlags, string]> = [
+  ['pool', '--pool'],
+  ['rate', '--rate'],
+  ['concurrency', '--concurrency'],
+  ['hold', '--hold'],
+  ['duration', '--duration'],
+  ['warmup', '--warmup'],
+  ['seed', '--seed'],
+  ['databaseUrl', '--database-url'],
+  ['pgmqDatabaseUrl', '--pgmq-database-url'],
+  ['yes', '--yes'],
+  ['out', '--out'],
+];
 
 /** Read a saved run, refusing (exit 2) a file that is not one. */
 export function readRunFile(path: string): RunFile {
@@ -117,16 +133,64 @@ function collectThresholds(advisor: Advisor, flags: readonly string[]): Threshol
   ]);
 }
 
+/** Refuse analyze's flags with --from or --static, where they would be silently ignored. */
+function refuseAnalyzeFlags(opts: CheckOptions, mode: '--from' | '--static'): void {
+  for (const [key, flag] of ANALYZE_ONLY) {
+    const v = opts[key];
+    if (v !== undefined && !(Array.isArray(v) && v.length === 0)) {
+      throw new UsageError(`${flag} has no effect with ${mode}: it applies when check runs analyze first`, `drop ${flag}, or drop ${mode} to measure a new run`);
+    }
+  }
+  if ((opts.set ?? []).length > 0) throw new UsageError(`--set has no effect with ${mode}: it applies when check runs analyze first`, `drop --set, or drop ${mode} to measure a new run`);
+}
+
+/**
+ * Run analyze with check's flags (its static checks have passed, so the config is valid),
+ * saving the run with --out. Ctrl-C stops the load and returns the partial run.
+ */
+async function measure(opts: CheckOptions): Promise<{ run: RunFile; interrupted: boolean }> {
+  const plan = planAnalyze(opts);
+  // The config's own warnings are in the report already; only the run's (e.g. --set) go to stderr.
+  const reported = new Set(validateModel(plan.model).map(formatIssue));
+  for (const w of plan.warnings) if (!reported.has(w)) writeErr(`warning: ${w}`);
+  const ac = new AbortController();
+  let interrupted = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (interrupted) return;
+    interrupted = true;
+    writeErr(`\n${sig}: stopping the load; checking the partial run.`);
+    ac.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const run = await runAnalyze({ plan, flags: opts, signal: ac.signal });
+    if (opts.out) {
+      writeFileAtomic(opts.out, `${JSON.stringify(run)}\n`);
+      writeErr(`Saved the run to ${opts.out}${run.partial ? ' (partial)' : ''}`);
+    }
+    return { run, interrupted };
+  } catch (e) {
+    if (e instanceof SessionFailed && opts.out) {
+      writeFileAtomic(opts.out, `${JSON.stringify(e.partial)}\n`);
+      writeErr(`Saved the partial run to ${opts.out}`);
+    }
+    throw e;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}
+
 /** Run `check` with parsed options: validate, check, render, set the exit code. */
 export async function runCheck(opts: CheckOptions): Promise<void> {
   if (opts.from !== undefined && opts.static) throw new UsageError('--from and --static cannot be used together: --static checks the config without any run', 'drop one of them');
+  if (opts.json) opts.format = 'json';
+  const mode = opts.from !== undefined ? 'from' : opts.static ? 'static' : 'measure';
+  if (mode !== 'measure') refuseAnalyzeFlags(opts, mode === 'from' ? '--from' : '--static');
   const advisor: Advisor = { config: loadAdvisorConfig(opts.advisorConfig), shipped: resolveAdvisorConfig(opts.advisorConfig) === SHIPPED_ADVISOR_CONFIG };
   const thresholds = collectThresholds(advisor, opts.threshold);
   const envs = opts.env && opts.env.length > 0 ? opts.env : undefined;
-  if (opts.from === undefined && !opts.static) {
-    // Seam: `check` alone is to run `analyze` first with the same flags; that command is not wired in yet.
-    throw new UsageError('check needs --from run.json or --static: running analyze first is not available in this build', 'save a run with `pool-advisor analyze --out run.json` and pass --from run.json, or pass --static to check the config only');
-  }
 
   let run: RunFile | undefined;
   if (opts.from !== undefined) {
@@ -138,38 +202,49 @@ export async function runCheck(opts: CheckOptions): Promise<void> {
     }
   }
 
-  const dir = opts.static ? resolveConfigDir(opts.configDir) : configDirForRun(opts.configDir);
+  // Static checks come first; when they fail, no load is driven against a config known to be wrong.
+  const dir = mode === 'from' ? configDirForRun(opts.configDir) : resolveConfigDir(opts.configDir);
   const staticResult = dir !== undefined ? runStatic(dir, advisor, envs, run) : undefined;
+  const staticFailed = (staticResult?.issues ?? []).some((i) => i.severity === 'error');
+  let interrupted = false;
+  let runLabel = opts.from;
+  if (mode === 'measure' && !staticFailed) {
+    ({ run, interrupted } = await measure(opts));
+    runLabel = opts.out ?? 'this run';
+  }
+
   const results = run ? evaluateThresholds(thresholds, run, envs) : [];
   const report: CheckReport = {
-    ...(run && opts.from
-      ? { run: { path: opts.from, createdAt: run.createdAt, target: run.target, partial: run.partial, environments: run.environments.map((e) => e.env).filter((e) => !envs || envs.includes(e)) } }
+    ...(run && runLabel
+      ? { run: { path: runLabel, createdAt: run.createdAt, target: run.target, partial: run.partial, environments: run.environments.map((e) => e.env).filter((e) => !envs || envs.includes(e)) } }
       : {}),
     thresholds,
     results,
     evaluated: run !== undefined,
+    ...(mode === 'measure' && staticFailed ? { notEvaluatedReason: 'the static checks failed, so no load was run' } : {}),
     ...(staticResult ? { static: staticResult } : { staticSkipped: 'no --config-dir and no ./config/tasker here' }),
     noSamples: run ? !hasSamples(run, envs) : false,
   };
   writeOut(CHECK_RENDERERS[opts.format](report, { color: useColor(process.stdout) }));
   const outcome = checkOutcome(report);
-  if (outcome.exitCode === 4) {
-    throw new NoDataError(`${opts.from}: the run holds no samples${envs ? ` in ${envs.join(', ')}` : ''}, so no threshold can be judged`, 'run analyze again with a workload that reaches the pool');
+  if (interrupted) {
+    process.exitCode = ExitCode.Interrupted;
+    return;
   }
-  if (outcome.exitCode !== 0) process.exitCode = outcome.exitCode;
+  if (outcome.exitCode === ExitCode.NoData) {
+    throw new NoDataError(`${runLabel}: the run holds no samples${envs ? ` in ${envs.join(', ')}` : ''}, so no threshold can be judged`, 'run analyze again with a workload that reaches the pool');
+  }
+  if (outcome.exitCode !== ExitCode.Ok) process.exitCode = outcome.exitCode;
 }
 
-/** Register `check`. */
+/** Register `check`: its own flags, plus analyze's for when it measures a new run. */
 export function registerCheck(program: Command): void {
-  program
+  const cmd = program
     .command('check')
-    .description('CI gate: thresholds on a saved run and static checks of the config; exit 0 when all hold, 1 on a breach or a config error')
+    .description('CI gate: thresholds on a run (measured now, or saved with --from) and static checks of the config; exit 0 when all hold, 1 on a breach or a config error')
     .option('--from <run.json>', 'evaluate the thresholds on a run saved with `analyze --out` (no database needed)')
     .option('--static', 'only the static checks: config lint and the connection budget (no run, no database)')
-    .option('--config-dir <dir>', 'Tasker config dir (default: ./config/tasker when it exists; with --static, else the shipped example)')
-    .option('--advisor-config <file>', 'advisor config with thresholds and topology (default: ./pool-advisor.toml, else the shipped one)')
     .option('--threshold <expr>', "a threshold, 'POOL.METRIC: EXPR' (repeatable; added to the advisor config's)", (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--env <env...>', 'only these environments')
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'junit', 'github']).default('text'))
-    .action(async (opts: CheckOptions) => runCheck(opts));
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'junit', 'github']).default('text'));
+  addAnalyzeOptions(cmd).action(async (opts: CheckOptions) => runCheck(opts));
 }
