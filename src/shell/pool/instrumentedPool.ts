@@ -180,19 +180,26 @@ export function instrumentPool(pool: pg.Pool, opts: InstrumentOptions): Instrume
   pool.on('error', onError);
   pool.on('remove', onRemove);
 
-  /** sqlx keeps min_connections open: open what is missing, outside the acquire figures. */
+  /**
+   * sqlx keeps min_connections open: open what is missing, outside the acquire figures. pg-pool
+   * hands out an idle connection before it opens a new one, so the connections taken here are
+   * held until the pool has reached min, then all released together.
+   */
   let toppingUp = false;
   const topUp = async (): Promise<void> => {
     if (toppingUp || closing) return;
     toppingUp = true;
+    const held: pg.PoolClient[] = [];
     try {
-      while (!closing && !p.ending && pool.totalCount < settings.min_connections) {
-        const missing = settings.min_connections - pool.totalCount;
-        const clients = await Promise.allSettled(Array.from({ length: missing }, () => origConnect.call(pool) as Promise<pg.PoolClient>));
-        for (const r of clients) if (r.status === 'fulfilled') r.value.release();
-        if (clients.some((r) => r.status === 'rejected')) break;
+      for (let i = 0; i < settings.min_connections && !closing && !p.ending; i++) {
+        // A pool with waiters is busy growing anyway; and never take more than min.
+        if (pool.totalCount >= settings.min_connections || pool.waitingCount > 0) break;
+        held.push(await (origConnect.call(pool) as Promise<pg.PoolClient>));
       }
+    } catch {
+      // The server refused a connection: the next close or the next run will try again.
     } finally {
+      for (const c of held) c.release();
       toppingUp = false;
     }
   };
