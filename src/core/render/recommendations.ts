@@ -101,14 +101,19 @@ function findingLine(f: Finding, c: InstanceType<typeof Chalk>): string {
 export interface AdviceRenderOptions extends RenderOptions {
   /** Echoed in the overrides header; the run's createdAt date by default. */
   date?: string;
+  /** Leave out the per-pool figures table (when the measured tables are printed just above). */
+  withoutTable?: boolean;
 }
 
 /** The human report of one environment. */
 export function renderEnvironmentAdvice(env: EnvironmentAnalysis, advice: EnvironmentAdvice, opts: AdviceRenderOptions & { date: string }): string {
   const c = new Chalk({ level: opts.color ? 1 : 0 });
-  const out: string[] = [c.bold(`Environment ${env.env}: ${formatS(env.durationS)} measured${env.interrupted ? ' (interrupted)' : ''}`)];
-  for (const w of env.workloads) out.push(`  workload: ${w}`);
-  if (env.pools.length > 0) out.push(poolTable(env, opts.color));
+  const out: string[] = [];
+  if (!opts.withoutTable) {
+    out.push(c.bold(`Environment ${env.env}: ${formatS(env.durationS)} measured${env.interrupted ? ' (interrupted)' : ''}`));
+    for (const w of env.workloads) out.push(`  workload: ${w}`);
+    if (env.pools.length > 0) out.push(poolTable(env, opts.color));
+  }
   const models = env.pools.map(modelLine).filter((x): x is string => x !== undefined);
   if (models.length > 0) out.push(c.bold('Model'), ...models.map((m) => `  ${m}`));
   for (const p of env.pools) for (const n of p.model.notes) out.push(c.dim(`  note (${p.pool}): ${n}`));

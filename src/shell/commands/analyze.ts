@@ -11,7 +11,9 @@ import { isPoolName, POOL_NAMES } from '../../core/config/pools.js';
 import type { AdvisorConfig } from '../../core/advisor/types.js';
 import { parseDurationFlag, parseHoldFlag, parsePositive, parseSetFlag } from '../../core/flags.js';
 import type { RunFile } from '../../core/run/types.js';
-import { renderRun } from '../../core/render/run.js';
+import { renderReport } from '../../core/render/report.js';
+import { adviseRun } from '../../core/rules/index.js';
+import { adviceData } from '../../core/render/recommendations.js';
 import { redactUrl } from '../../core/redact.js';
 import type { ConfigModel } from '../../core/config/model.js';
 import { loadValidConfig } from './config.js';
@@ -199,18 +201,15 @@ function progressLine(p: Progress): void {
   process.stderr.write(`\r\x1b[K[${p.env}] ${p.phase} ${Math.floor(p.elapsedS)}s, ${Math.ceil(p.remainingS)}s left  ${pools}`);
 }
 
-/** Print, save and set the exit code for a finished (or partial) run. */
-export function emitRun(run: RunFile, f: AnalyzeFlags, extra: { render?: (run: RunFile) => string; data?: (run: RunFile) => Record<string, unknown> } = {}): void {
+/** Print and save a finished (or partial) run with its analysis and advice. */
+export function emitRun(run: RunFile, f: AnalyzeFlags, advisor: AdvisorConfig): void {
   if (f.out) {
     writeFileAtomic(f.out, `${JSON.stringify(run)}\n`);
     writeErr(`Saved the run to ${f.out}${run.partial ? ' (partial)' : ''}`);
   }
-  if (f.json) {
-    writeOut(JSON.stringify({ schemaVersion: 1, run, ...(extra.data?.(run) ?? {}) }, null, 2));
-  } else {
-    const human = renderRun(run, { color: useColor(process.stdout) }) + (extra.render ? `\n${extra.render(run)}` : '');
-    writeOut(human);
-  }
+  const { analysis, advice } = adviseRun(run, advisor);
+  if (f.json) writeOut(JSON.stringify({ schemaVersion: 1, run, advice: adviceData(analysis, advice) }, null, 2));
+  else writeOut(renderReport(run, analysis, advice, { color: useColor(process.stdout) }));
 }
 
 /** Register `analyze`. */
@@ -237,12 +236,12 @@ export function registerAnalyze(program: Command): void {
         run = await runAnalyze({ plan, flags: f, signal: ac.signal });
       } catch (e) {
         if (e instanceof SessionFailed) {
-          emitRun(e.partial, f);
+          emitRun(e.partial, f, plan.advisor);
           throw e;
         }
         throw e;
       }
-      emitRun(run, f);
+      emitRun(run, f, plan.advisor);
       if (signalled) process.exitCode = ExitCode.Interrupted;
       else if (!hasSamples(run)) throw new NoDataError('the run recorded no acquires', 'run longer (--duration) or with a higher --rate');
     } finally {

@@ -7,7 +7,8 @@ import type { Command } from 'commander';
 import { NoDataError, UsageError } from '../../core/errors.js';
 import { hasSamples, parseRunFile } from '../../core/analysis/runFile.js';
 import { adviseRun } from '../../core/rules/index.js';
-import { adviceData, renderAdvice } from '../../core/render/recommendations.js';
+import { adviceData } from '../../core/render/recommendations.js';
+import { renderReport } from '../../core/render/report.js';
 import type { RunFile } from '../../core/run/types.js';
 import { loadAdvisorConfig } from '../advisorConfig.js';
 import { writeOut } from '../output.js';
@@ -59,6 +60,6 @@ export function registerRecommend(program: Command): void {
       if (!hasSamples(selected)) throw new NoDataError(`${opts.from}: the run recorded no acquires`, 'run analyze longer (--duration) or with a higher --rate, and save it again');
       const { analysis, advice } = adviseRun(selected, advisor);
       if (opts.json) writeOut(JSON.stringify(adviceData(analysis, advice), null, 2));
-      else writeOut(renderAdvice(analysis, advice, { color: useColor(process.stdout) }));
+      else writeOut(renderReport(selected, analysis, advice, { color: useColor(process.stdout) }));
     });
 }
