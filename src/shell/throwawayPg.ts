@@ -39,6 +39,11 @@ export interface ThrowawayOptions {
   maxConnections?: number;
   /** Databases to create besides `postgres`. */
   databases?: string[];
+  /**
+   * Require this password over TCP (scram-sha-256) instead of trust; the unix socket stays trust.
+   * The URL then carries it. For tests of authentication failures.
+   */
+  password?: string;
   /** Also stop on SIGINT/SIGTERM and re-raise the signal (for test harnesses; the CLI handles signals itself). */
   handleSignals?: boolean;
 }
@@ -230,6 +235,7 @@ export async function startThrowaway(opts: ThrowawayOptions = {}): Promise<Throw
   }
   const port = await freePort();
   const host = '127.0.0.1';
+  const auth = opts.password !== undefined ? `:${encodeURIComponent(opts.password)}` : '';
   let stopped = false;
   const stopSync = (): void => {
     if (stopped) return;
@@ -242,11 +248,11 @@ export async function startThrowaway(opts: ThrowawayOptions = {}): Promise<Throw
     rmSync(dir, { recursive: true, force: true });
   };
   const cluster: ThrowawayCluster = {
-    url: `postgresql://postgres@${host}:${port}/postgres`,
+    url: `postgresql://postgres${auth}@${host}:${port}/postgres`,
     port,
     host,
     dir,
-    urlFor: (db) => `postgresql://postgres@${host}:${port}/${encodeURIComponent(db)}`,
+    urlFor: (db) => `postgresql://postgres${auth}@${host}:${port}/${encodeURIComponent(db)}`,
     async createDatabase(name: string) {
       const c = new pg.Client({ connectionString: cluster.url, application_name: 'pool-advisor-setup' });
       await c.connect();
@@ -263,7 +269,14 @@ export async function startThrowaway(opts: ThrowawayOptions = {}): Promise<Throw
   live.add(cluster);
   installHooks(opts.handleSignals ?? false);
   try {
-    await run(join(bin, 'initdb'), ['-D', dataDir, '--auth=trust', '--no-sync', '-U', 'postgres', '-E', 'UTF8', '--locale=C'], ids, 'initdb');
+    const authArgs = ['--auth=trust'];
+    if (opts.password !== undefined) {
+      const pwfile = join(dir, 'pwfile');
+      writeFileSync(pwfile, `${opts.password}\n`, { mode: 0o600 });
+      if (ids) chownSync(pwfile, ids.uid, ids.gid);
+      authArgs.splice(0, 1, '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`);
+    }
+    await run(join(bin, 'initdb'), ['-D', dataDir, ...authArgs, '--no-sync', '-U', 'postgres', '-E', 'UTF8', '--locale=C'], ids, 'initdb');
     writeFileSync(
       join(dataDir, 'postgresql.auto.conf'),
       [

@@ -27,6 +27,14 @@ export function isFatalConnectError(e: unknown): boolean {
   return /terminated unexpectedly|Connection terminated|the database system is (starting up|shutting down)/i.test(err.message ?? '');
 }
 
+/** Clients that already have an error listener (once per client, not per request). */
+const guarded = new WeakSet<object>();
+/**
+ * A connection that dies while checked out emits 'error' on its client; with no listener that
+ * would crash the process. The request's own query fails with the same error and is counted.
+ */
+const ignoreClientError = (): void => {};
+
 /** Options of a {@link Generator}. */
 export interface GeneratorOptions {
   spec: WorkloadSpec;
@@ -141,6 +149,10 @@ export class Generator {
     try {
       client = await this.opts.pool.connect();
       recordUs(this.scheduleLatency, nowUs() - dueUs);
+      if (!guarded.has(client)) {
+        guarded.add(client);
+        client.on('error', ignoreClientError);
+      }
       this.consecutiveFatal = 0;
     } catch (e) {
       this.failed++;
