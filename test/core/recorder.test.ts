@@ -155,3 +155,45 @@ describe('Recorder on a synthetic clock', () => {
     expect(s.durationMs).toBe(1000);
   });
 });
+
+describe('snapshots round-trip through JSON and merge', async () => {
+  const { mergePoolRuns } = await import('../../src/core/run/merge.js');
+  function window(seed: number, seconds: number) {
+    const r = new Recorder({ pool: 'database', settings: SETTINGS, emulateSqlx: true }, 0, 1000);
+    const rand = rng(seed);
+    let t = 0;
+    for (let s = 0; s < seconds; s++) {
+      for (let i = 0; i < 100; i++) {
+        t += 10_000;
+        r.acquired(rand() < 0.8 ? 'idle' : 'queued', 1 + rand() * 10_000, rand() < 0.01 ? 'timeout' : 'ok');
+        r.gauges({ inUse: 1 + Math.floor(rand() * 3), idle: 2, waiting: 0, total: 5 }, t);
+        r.released(500 + rand() * 1000, 2);
+      }
+      if (s === 3) r.closed('expired', 60, t);
+      r.tick(t, 0);
+    }
+    return r.snapshot(t);
+  }
+
+  it('a snapshot is plain data: JSON round trip is lossless', () => {
+    const s = window(1, 5);
+    expect(JSON.parse(JSON.stringify(s))).toEqual(s);
+  });
+
+  it('two snapshots of the same pool add up', () => {
+    const a = window(1, 5);
+    const b = window(2, 7);
+    const m = mergePoolRuns(JSON.parse(JSON.stringify(a)), JSON.parse(JSON.stringify(b)));
+    expect(m.counters.acquires).toBe(a.counters.acquires + b.counters.acquires);
+    expect(m.counters.timeouts).toBe(a.counters.timeouts + b.counters.timeouts);
+    expect(m.counters.closed.expired).toBe(2);
+    expect(m.durationMs).toBe(a.durationMs + b.durationMs);
+    expect(summarize(decode(m.histograms.wait)).count).toBe(a.counters.acquires + b.counters.acquires);
+    expect(summarize(decode(m.histograms.hold)).count).toBe(a.counters.releases + b.counters.releases);
+    const timeIn = (x: typeof a) => x.occupancy.inUse.levels.reduce((s, [, us]) => s + us, 0);
+    expect(timeIn(m)).toBe(timeIn(a) + timeIn(b));
+    expect(m.timeline.points.reduce((s, p) => s + p.acquires, 0)).toBe(m.counters.acquires);
+    expect(m.expiryTimes[1]).toBeGreaterThan(a.durationMs);
+    expect(() => mergePoolRuns(a, { ...b, pool: 'pgmq' })).toThrow(/cannot merge/);
+  });
+});

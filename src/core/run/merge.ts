@@ -1,0 +1,79 @@
+/**
+ * Adding up two snapshots of the same pool (two windows, or the same pool measured on two
+ * instances): counters and histograms add, occupancy distributions add, timelines are laid end to
+ * end. Pure.
+ */
+import { mergeEncoded } from './histogram.js';
+import { mergeLevels } from './occupancy.js';
+import { mergePoints, TIMELINE_CAPACITY } from './timeline.js';
+import type { PoolCounters, PoolRun, TimelinePoint } from './types.js';
+
+function addCounters(a: PoolCounters, b: PoolCounters): PoolCounters {
+  return {
+    acquires: a.acquires + b.acquires,
+    byPath: { idle: a.byPath.idle + b.byPath.idle, new: a.byPath.new + b.byPath.new, queued: a.byPath.queued + b.byPath.queued },
+    waited: a.waited + b.waited,
+    timeouts: a.timeouts + b.timeouts,
+    errors: a.errors + b.errors,
+    slow: a.slow + b.slow,
+    slowSuppressed: a.slowSuppressed + b.slowSuppressed,
+    created: a.created + b.created,
+    createErrors: a.createErrors + b.createErrors,
+    closed: {
+      expired: a.closed.expired + b.closed.expired,
+      idle: a.closed.idle + b.closed.idle,
+      error: a.closed.error + b.closed.error,
+      shutdown: a.closed.shutdown + b.closed.shutdown,
+    },
+    releases: a.releases + b.releases,
+  };
+}
+
+/** Merge two snapshots of the same pool; `b` is taken to follow `a` in time. */
+export function mergePoolRuns(a: PoolRun, b: PoolRun): PoolRun {
+  if (a.pool !== b.pool) throw new RangeError(`cannot merge pool '${a.pool}' with pool '${b.pool}'`);
+  const holdLevels = new Map<number, [number, number, number]>();
+  for (const [lv, n, s, s2] of [...a.holdByInUse.levels, ...b.holdByInUse.levels]) {
+    const cur = holdLevels.get(lv) ?? [0, 0, 0];
+    holdLevels.set(lv, [cur[0] + n, cur[1] + s, cur[2] + s2]);
+  }
+  const offset = a.durationMs;
+  let points: TimelinePoint[] = [...a.timeline.points, ...b.timeline.points.map((p) => ({ ...p, t: p.t + offset }))];
+  let intervalMs = Math.max(a.timeline.intervalMs, b.timeline.intervalMs);
+  while (points.length > TIMELINE_CAPACITY) {
+    const merged: TimelinePoint[] = [];
+    for (let i = 0; i + 1 < points.length; i += 2) merged.push(mergePoints(points[i]!, points[i + 1]!));
+    if (points.length % 2 === 1) merged.push(points[points.length - 1]!);
+    points = merged;
+    intervalMs *= 2;
+  }
+  return {
+    pool: a.pool,
+    settings: b.settings,
+    emulateSqlx: a.emulateSqlx && b.emulateSqlx,
+    startedAt: Math.min(a.startedAt, b.startedAt),
+    durationMs: a.durationMs + b.durationMs,
+    counters: addCounters(a.counters, b.counters),
+    histograms: {
+      wait: mergeEncoded(a.histograms.wait, b.histograms.wait),
+      waitByPath: {
+        idle: mergeEncoded(a.histograms.waitByPath.idle, b.histograms.waitByPath.idle),
+        new: mergeEncoded(a.histograms.waitByPath.new, b.histograms.waitByPath.new),
+        queued: mergeEncoded(a.histograms.waitByPath.queued, b.histograms.waitByPath.queued),
+      },
+      hold: mergeEncoded(a.histograms.hold, b.histograms.hold),
+      create: mergeEncoded(a.histograms.create, b.histograms.create),
+    },
+    occupancy: {
+      inUse: mergeLevels(a.occupancy.inUse, b.occupancy.inUse),
+      idle: mergeLevels(a.occupancy.idle, b.occupancy.idle),
+      waiting: mergeLevels(a.occupancy.waiting, b.occupancy.waiting),
+      total: mergeLevels(a.occupancy.total, b.occupancy.total),
+    },
+    holdByInUse: { levels: [...holdLevels.entries()].sort((x, y) => x[0] - y[0]).map(([lv, [n, s, s2]]) => [lv, n, s, s2]) },
+    timeline: { intervalMs, points },
+    expiryTimes: [...a.expiryTimes, ...b.expiryTimes.map((t) => t + offset)].slice(0, 2000),
+    expiryTimesTruncated: a.expiryTimesTruncated || b.expiryTimesTruncated || a.expiryTimes.length + b.expiryTimes.length > 2000,
+    idleClosedAges: [...a.idleClosedAges, ...b.idleClosedAges].slice(0, 2000),
+  };
+}
