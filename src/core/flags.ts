@@ -78,3 +78,10 @@ export function parseSetFlag(v: string, envs: readonly string[]): SetFlag {
   if (kd.setting === 'max_connections' && value < 1) throw new UsageError(`--set '${v}': max_connections must be at least 1`, 'a pool needs at least one connection');
   return out;
 }
+
+/** `--metrics-port N`: a TCP port, 0 for a free one. */
+export function parsePortFlag(flag: string, v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag} '${v}': expected a port number 0-65535`, `write e.g. ${flag} 9187, or ${flag} 0 for a free port`);
+  return n;
+}

@@ -88,7 +88,7 @@ export class Recorder {
   private lastTickCounters: PoolCounters = emptyCounters();
   private lastTickArea = { inUse: 0, idle: 0, waiting: 0 };
   // Recent window for /health: cumulative wait histograms at slice boundaries.
-  private recentSlices: Array<{ atUs: number; wait: Histogram; counters: PoolCounters }> = [];
+  private recentSlices: Array<{ atUs: number; wait: Histogram; counters: PoolCounters; inUseArea: number }> = [];
   private maxWaitEver = 0;
   // Set by markWindowEnd: the window's length, occupancy and timeline as they were when it closed.
   private frozen: Pick<PoolRun, 'durationMs' | 'occupancy' | 'timeline'> | undefined;
@@ -106,7 +106,7 @@ export class Recorder {
     this.windowStartUs = nowUs;
     this.windowStartEpochMs = epochMs;
     this.lastTickUs = nowUs;
-    this.recentSlices.push({ atUs: nowUs, wait: newHistogram(), counters: emptyCounters() });
+    this.recentSlices.push({ atUs: nowUs, wait: newHistogram(), counters: emptyCounters(), inUseArea: 0 });
   }
 
   /** An acquire finished (or failed) after waiting `waitUs`. Returns whether it was slow. */
@@ -217,7 +217,7 @@ export class Recorder {
     this.lastTickArea = area;
     const lastSlice = this.recentSlices[this.recentSlices.length - 1]!;
     if (nowUs - lastSlice.atUs >= RECENT_SLICE_US) {
-      this.recentSlices.push({ atUs: nowUs, wait: cum, counters: structuredClone(c) });
+      this.recentSlices.push({ atUs: nowUs, wait: cum, counters: structuredClone(c), inUseArea: area.inUse });
       if (this.recentSlices.length > RECENT_SLICES + 1) this.recentSlices.shift();
     }
   }
@@ -231,6 +231,25 @@ export class Recorder {
     const h = this.cumulativeWait();
     h.subtract(oldest.wait);
     return { waitUs: summarize(h), windowStartUs: oldest.atUs };
+  }
+
+  /**
+   * The recent window up to `nowUs` (the last 45-60 s, or since the start), for `/health`: its
+   * start and length (µs), the acquires in it with their wait summary (µs), and the time-weighted
+   * mean number of connections in use.
+   */
+  recentWindow(nowUs: number): { startUs: number; durationUs: number; acquires: number; waitUs: ReturnType<typeof summarize>; inUseMean: number } {
+    const oldest = this.recentSlices[0]!;
+    const h = this.cumulativeWait();
+    h.subtract(oldest.wait);
+    const durationUs = Math.max(0, nowUs - oldest.atUs);
+    return {
+      startUs: oldest.atUs,
+      durationUs,
+      acquires: this.counters.acquires - oldest.counters.acquires,
+      waitUs: summarize(h),
+      inUseMean: durationUs > 0 ? (this.inUse.areaAt(nowUs) - oldest.inUseArea) / durationUs : this.inUse.current,
+    };
   }
 
   /** Summary of the whole window's wait (µs), for /health and /metrics. */
@@ -261,7 +280,7 @@ export class Recorder {
     this.lastTickWait = newHistogram();
     this.lastTickCounters = emptyCounters();
     this.lastTickArea = { inUse: 0, idle: 0, waiting: 0 };
-    this.recentSlices = [{ atUs: nowUs, wait: newHistogram(), counters: emptyCounters() }];
+    this.recentSlices = [{ atUs: nowUs, wait: newHistogram(), counters: emptyCounters(), inUseArea: 0 }];
     this.maxWaitEver = 0;
     this.frozen = undefined;
   }
