@@ -8,6 +8,7 @@ import { ExitCode, KnownError } from './core/errors.js';
 import { registerCheck } from './shell/commands/check.js';
 import { registerConfig } from './shell/commands/config.js';
 import { registerRecommend } from './shell/commands/recommend.js';
+import { registerGenerate } from './shell/commands/generate.js';
 import { registerAnalyze } from './shell/commands/analyze.js';
 import { version } from './shell/version.js';
 import { addEnvSecrets, clean, writeErr } from './shell/output.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerConfig(program);
   registerCheck(program);
   registerRecommend(program);
+  registerGenerate(program);
   for (const c of program.commands) inherit(c);
   return program;
 }

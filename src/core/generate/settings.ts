@@ -1,0 +1,129 @@
+/**
+ * The settings `generate` writes: parsed from `--set ENV.POOL.KEY=VALUE` flags or read from the
+ * recommendations of a saved run, and checked against Tasker's ranges before any file is read.
+ */
+import { UsageError } from '../errors.js';
+import { POOLS, POOL_NAMES, SETTING_KEYS, fromSetting, isPoolName, keyDef, tomlKeyFor, type PoolName, type SettingKey } from '../config/pools.js';
+import { suggest } from '../config/validate.js';
+
+/** One value to write: the TOML key of a pool's table in one environment. */
+export interface Setting {
+  env: string;
+  pool: PoolName;
+  /** The TOML key in the pool's table (`max_connections`, `web_api_max_connections`...). */
+  key: string;
+  value: number;
+  /** Where the setting came from, for messages: `--set test.database.max_connections=40`, `run.json: recommendations[2]`. */
+  source: string;
+}
+
+/** Environment names become directory names: letters, digits, `_` and `-` only. */
+const ENV_NAME = /^[A-Za-z0-9_-]+$/;
+
+/** Whether a string can name an environment (and so a directory under environments/). */
+export function isEnvName(s: string): boolean {
+  return ENV_NAME.test(s) && s !== '-' && !s.startsWith('-');
+}
+
+const EXAMPLE = 'test.database.max_connections=40';
+
+/**
+ * Check a setting names a known pool and key, an environment that can be a directory, and an
+ * integer within Tasker's range. Every message names the input, the reason and the fix on one line.
+ */
+export function checkSetting(s: Setting): Setting {
+  const where = s.source;
+  if (!isEnvName(s.env)) throw new UsageError(`${where}: '${s.env}' cannot name an environment; use letters, digits, '_' and '-' only, e.g. ${EXAMPLE}`);
+  if (!isPoolName(s.pool)) {
+    throw new UsageError(`${where}: unknown pool '${s.pool as string}'; choose one of ${POOL_NAMES.join(', ')}`);
+  }
+  const def = POOLS[s.pool];
+  const kd = keyDef(s.pool, s.key);
+  if (!kd) {
+    const known = def.keys.map((k) => k.key);
+    const viaSetting = (SETTING_KEYS as readonly string[]).includes(s.key) ? tomlKeyFor(s.pool, s.key as SettingKey) : undefined;
+    const guess = viaSetting ?? suggest(s.key, known);
+    throw new UsageError(
+      `${where}: unknown key '${s.key}' in [${def.table.join('.')}] (pool ${s.pool}); ${guess ? `did you mean '${guess}'?` : `known keys: ${known.join(', ')}`}`,
+    );
+  }
+  if (!Number.isInteger(s.value)) throw new UsageError(`${where}: ${s.key} must be a whole number; e.g. ${s.env}.${s.pool}.${s.key}=${kd.min}`);
+  if (s.value < kd.min || s.value > kd.max) {
+    throw new UsageError(`${where}: ${s.value} is outside Tasker's range ${kd.min}-${kd.max} for [${def.table.join('.')}] ${s.key}; use a value from ${kd.min} to ${kd.max}`);
+  }
+  return s;
+}
+
+/** Parse one `--set ENV.POOL.KEY=VALUE` flag (and check it). */
+export function parseSet(flag: string): Setting {
+  const source = `--set ${flag}`;
+  const m = /^([^.=]+)\.([^.=]+)\.([^.=]+)=(.*)$/.exec(flag.trim());
+  if (!m) throw new UsageError(`${source}: expected ENV.POOL.KEY=VALUE, e.g. --set ${EXAMPLE}`);
+  const [, env, pool, key, raw] = m as unknown as [string, string, string, string, string];
+  const text = raw.trim();
+  if (!/^[+-]?\d+$/.test(text)) throw new UsageError(`${source}: '${text}' is not a whole number; e.g. --set ${env}.${pool}.${key}=40`);
+  return checkSetting({ env, pool: pool as PoolName, key, value: Number(text), source });
+}
+
+/** What {@link settingsFromRun} found: settings to write, and entries it could not use (with the reason). */
+export interface RunSettings {
+  settings: Setting[];
+  skipped: string[];
+}
+
+/**
+ * Turn recommendations into settings (`--from`): the shell hands in either the output of
+ * `recommend --json` or the recommendations it worked out from a saved run, both as a
+ * top-level `recommendations` array whose entries carry `{ env, pool, key, to }`. `key` is the TOML key of the pool's table, or a normalised setting
+ * name (`max_connections`, `min_connections`...) which is mapped to the table's key (for the
+ * web pools, `min_connections` becomes `web_api_pool_size`, twice the value). Entries without
+ * a numeric `to` are advice with nothing to write and are skipped; a setting the pool's table
+ * has no key for is skipped with the reason. This is the one place that knows the entries'
+ * shape for `generate`.
+ */
+export function settingsFromRun(data: unknown, display: string): RunSettings {
+  const recs = (data as { recommendations?: unknown } | null)?.recommendations;
+  if (!Array.isArray(recs)) {
+    throw new UsageError(`${display}: has no 'recommendations' array; expected a run file saved by pool-advisor (entries of {env, pool, key, to})`);
+  }
+  const settings: Setting[] = [];
+  const skipped: string[] = [];
+  recs.forEach((r: unknown, i) => {
+    const source = `${display}: recommendations[${i}]`;
+    const rec = r as { env?: unknown; pool?: unknown; key?: unknown; to?: unknown } | null;
+    if (typeof rec !== 'object' || rec === null || typeof rec.env !== 'string' || typeof rec.pool !== 'string' || typeof rec.key !== 'string') {
+      throw new UsageError(`${source}: expected an object with string env, pool and key`);
+    }
+    if (typeof rec.to !== 'number') {
+      skipped.push(`${source}: no numeric 'to' (advice only), skipped`);
+      return;
+    }
+    if (!isPoolName(rec.pool)) throw new UsageError(`${source}: unknown pool '${rec.pool}'; expected one of ${POOL_NAMES.join(', ')}`);
+    let key = rec.key;
+    let value = rec.to;
+    if (!keyDef(rec.pool, key) && (SETTING_KEYS as readonly string[]).includes(key)) {
+      const tomlKey = tomlKeyFor(rec.pool, key as SettingKey);
+      if (!tomlKey) {
+        skipped.push(`${source}: [${POOLS[rec.pool].table.join('.')}] has no key for ${key}, skipped`);
+        return;
+      }
+      value = fromSetting(rec.pool, tomlKey, value);
+      key = tomlKey;
+    }
+    settings.push(checkSetting({ env: rec.env, pool: rec.pool, key, value, source }));
+  });
+  return { settings, skipped };
+}
+
+/** Merge settings in order: a later setting of the same env, pool and key replaces an earlier one. */
+export function mergeSettings(...lists: ReadonlyArray<readonly Setting[]>): Setting[] {
+  const byKey = new Map<string, Setting>();
+  for (const list of lists) {
+    for (const s of list) {
+      const id = `${s.env}\u0000${s.pool}\u0000${s.key}`;
+      byKey.delete(id);
+      byKey.set(id, s);
+    }
+  }
+  return [...byKey.values()];
+}
