@@ -4,7 +4,7 @@
  * beside them (never mixed in). Returns strings.
  */
 import { Chalk } from 'chalk';
-import { decode, summarize } from '../run/histogram.js';
+import { decode, recordedValues, summarize } from '../run/histogram.js';
 import { meanLevel } from '../run/occupancy.js';
 import type { EnvironmentRun, PoolRun, RunFile } from '../run/types.js';
 import { compactTable } from './table.js';
@@ -68,6 +68,30 @@ export function waitSparkline(p: PoolRun, width = 48): string {
   return logs.map((l) => SPARK[hi - lo < 1e-9 ? 0 : Math.min(7, Math.floor(((l - lo) / (hi - lo)) * 7.999))]).join('');
 }
 
+/** Upper bounds (µs) of the decades of the terminal wait histogram; the last decade is open-ended. */
+const DECADE_BOUNDS_US = [10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000];
+const DECADE_LABELS = ['≤10 µs', '10-100 µs', '0.1-1 ms', '1-10 ms', '10-100 ms', '0.1-1 s', '1-10 s', '>10 s'];
+
+/** The share of acquires whose wait fell in each decade (≤10 µs, 10-100 µs, ... >10 s); empty decades left out. */
+export function waitDecades(p: PoolRun): Array<{ label: string; share: number }> {
+  const h = decode(p.histograms.wait);
+  if (h.totalCount === 0) return [];
+  const counts = new Array<number>(DECADE_LABELS.length).fill(0);
+  for (const v of recordedValues(h)) {
+    const i = DECADE_BOUNDS_US.findIndex((b) => v.value <= b);
+    counts[i < 0 ? DECADE_LABELS.length - 1 : i]! += v.count;
+  }
+  return counts.flatMap((n, i) => (n > 0 ? [{ label: DECADE_LABELS[i]!, share: n / h.totalCount }] : []));
+}
+
+/** A one-line wait histogram for the terminal: per non-empty decade a bar (linear, tallest = the mode) and the share. */
+export function waitHistogram(p: PoolRun): string {
+  const d = waitDecades(p);
+  if (d.length === 0) return '';
+  const peak = Math.max(...d.map((x) => x.share));
+  return d.map((x) => `${SPARK[Math.max(0, Math.ceil((x.share / peak) * 8) - 1)]} ${x.label} ${fmtPct(x.share)}`).join('  ');
+}
+
 function envHeader(e: EnvironmentRun, c: InstanceType<typeof Chalk>): string {
   const shared = e.pgmqShared ? 'PGMQ shares the database pool: both workloads go through it' : 'PGMQ has its own pool';
   return `${c.bold(`Environment: ${e.env}`)}  (measured ${fmtUs(e.durationMs * 1000)} after ${fmtUs(e.warmupMs * 1000)} warm-up; ${shared})${e.interrupted ? c.yellow('  [interrupted: partial]') : ''}`;
@@ -98,6 +122,8 @@ export function renderEnvironment(e: EnvironmentRun, opts: RenderOptions): strin
   for (const p of e.pools) {
     const s = waitSparkline(p);
     if (s) out.push(`  ${p.pool} P99 wait over time (log scale): ${s}`);
+    const h = waitHistogram(p);
+    if (h) out.push(`  ${p.pool} wait histogram (share of acquires): ${h}`);
   }
   for (const w of e.workloads) {
     const g = w.generator;
