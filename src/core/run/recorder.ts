@@ -168,21 +168,29 @@ export class Recorder {
     this.total.set(g.total, nowUs);
   }
 
-  /** The wait histogram of every path together (a copy). */
-  private cumulativeWait(): Histogram {
-    const h = newHistogram();
+  /** The wait histogram of every path together, into `into` (reset first) or a new histogram. */
+  private cumulativeWait(into?: Histogram): Histogram {
+    const h = into ?? newHistogram();
+    if (into) into.reset();
     h.add(this.waitByPath.idle);
     h.add(this.waitByPath.new);
     h.add(this.waitByPath.queued);
     return h;
   }
 
+  // Scratch histograms reused by every tick: allocating ~100 KB per tick made the garbage
+  // collector pause the event loop (and with it the load generator) for tens of milliseconds.
+  private scratchCum: Histogram = newHistogram();
+  private scratchInterval: Histogram = newHistogram();
+  private scratchRecent: Histogram = newHistogram();
+
   /** Close a timeline interval at `nowUs`; `oldestWaiterMs` is the age of the oldest pending acquire. */
   tick(nowUs: number, oldestWaiterMs: number): void {
     const dtUs = nowUs - this.lastTickUs;
     if (dtUs <= 0) return;
-    const cum = this.cumulativeWait();
-    const interval = newHistogram();
+    const cum = this.cumulativeWait(this.scratchCum);
+    const interval = this.scratchInterval;
+    interval.reset();
     interval.add(cum);
     interval.subtract(this.lastTickWait);
     const s = summarize(interval);
@@ -228,7 +236,7 @@ export class Recorder {
    */
   recent(): { waitUs: ReturnType<typeof summarize>; windowStartUs: number } {
     const oldest = this.recentSlices[0]!;
-    const h = this.cumulativeWait();
+    const h = this.cumulativeWait(this.scratchRecent);
     h.subtract(oldest.wait);
     return { waitUs: summarize(h), windowStartUs: oldest.atUs };
   }

@@ -22,6 +22,8 @@ import { writeFileAtomic } from '../atomicWrite.js';
 import { EXAMPLE_CONFIG_DIR, loadConfig, resolveConfigDir } from '../configDir.js';
 import { writeErr, writeOut } from '../output.js';
 import { loadValidConfig } from './config.js';
+import { planAnalyze, runAnalyze, hasSamples as runHasSamples } from './analyze.js';
+import type { RunFile } from '../../core/run/types.js';
 
 interface GenerateOptions {
   configDir?: string;
@@ -31,6 +33,13 @@ interface GenerateOptions {
   env?: string[];
   dryRun?: boolean;
   json?: boolean;
+  /** Measure now (analyze with the advisor config's workloads) and write its recommendations. */
+  measure?: boolean;
+  databaseUrl?: string;
+  pgmqDatabaseUrl?: string;
+  duration?: string;
+  seed?: string;
+  yes?: boolean;
 }
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
@@ -238,13 +247,15 @@ export function applyPlan(
 }
 
 /** The whole command, from flags to output. */
-export function runGenerate(opts: GenerateOptions, env: Readonly<Record<string, string | undefined>> = process.env): void {
+export async function runGenerate(opts: GenerateOptions, env: Readonly<Record<string, string | undefined>> = process.env): Promise<void> {
   const flags = opts.set ?? [];
-  if (flags.length === 0 && opts.from === undefined) {
-    throw new UsageError('nothing to write: pass --set ENV.POOL.KEY=VALUE (repeatable) or --from run.json', 'e.g. pool-advisor generate --set production.database.max_connections=40');
+  if (flags.length === 0 && opts.from === undefined && !opts.measure) {
+    throw new UsageError('nothing to write: pass --set ENV.POOL.KEY=VALUE (repeatable), --from run.json, or --measure', 'e.g. pool-advisor generate --set production.database.max_connections=40');
   }
+  if (opts.measure && opts.from !== undefined) throw new UsageError('--measure and --from both give recommendations: pass one', 'drop --from to measure now, or --measure to use the saved run');
   // Flags first: a bad value is refused before any file is read.
-  const fromRun = opts.from !== undefined ? readRunSettings(opts.from, opts.advisorConfig) : { settings: [], skipped: [] };
+  let fromRun: RunSettings = opts.from !== undefined ? readRunSettings(opts.from, opts.advisorConfig) : { settings: [], skipped: [] };
+  if (opts.measure) fromRun = await measureSettings(opts);
   const fromFlags = flags.map(parseSet);
   const all = mergeSettings(fromRun.settings, fromFlags);
 
@@ -274,6 +285,30 @@ export function runGenerate(opts: GenerateOptions, env: Readonly<Record<string, 
   }
 }
 
+/** `--measure`: run analyze on the config dir being written, and take its recommendations. */
+async function measureSettings(opts: GenerateOptions): Promise<RunSettings> {
+  const flags = {
+    configDir: writableConfigDir(opts.configDir),
+    advisorConfig: opts.advisorConfig,
+    env: opts.env,
+    duration: opts.duration,
+    seed: opts.seed,
+    databaseUrl: opts.databaseUrl,
+    pgmqDatabaseUrl: opts.pgmqDatabaseUrl,
+    yes: opts.yes,
+    json: true,
+    progress: false,
+  };
+  const plan = planAnalyze(flags);
+  writeErr(`Measuring ${plan.session.envs.join(', ')} before writing (analyze with ${plan.advisor.source})...`);
+  const run: RunFile = await runAnalyze({ plan, flags });
+  if (!runHasSamples(run)) throw new NoDataError('the measurement recorded no acquires', 'run longer (--duration)');
+  const { advice } = adviseRun(run, plan.advisor);
+  const recs = advice.environments.flatMap((e) => e.recommendations);
+  writeErr(`Measured: ${recs.length} recommended change${recs.length === 1 ? '' : 's'}.`);
+  return settingsFromRun({ recommendations: recs }, 'the measurement');
+}
+
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
@@ -290,5 +325,11 @@ export function registerGenerate(program: Command): void {
     .option('--env <env...>', 'only these environments')
     .option('--dry-run', 'print a unified diff of the changes and write nothing')
     .option('--json', 'print what changed as JSON on stdout')
-    .action((opts: GenerateOptions) => runGenerate(opts));
+    .option('--measure', "measure now (analyze with the advisor config's workloads, on a throwaway PostgreSQL unless --database-url) and write its recommendations")
+    .option('--database-url <url>', 'with --measure: the database to drive (default: DATABASE_URL, else PG* variables, else a throwaway PostgreSQL)')
+    .option('--pgmq-database-url <url>', "with --measure: PGMQ's database when its pool is separate")
+    .option('--duration <d>', 'with --measure: measured time per environment (default 30s)')
+    .option('--seed <n>', 'with --measure: seed for reproducible arrivals')
+    .option('--yes', 'with --measure: allow a target that is not on this machine')
+    .action(async (opts: GenerateOptions) => runGenerate(opts));
 }
