@@ -23,7 +23,8 @@ export function loadValidConfig(dirFlag: string | undefined, envs?: readonly str
     throw new UsageError(`${formatIssue(first)}${more}`, 'fix the config, then run the command again');
   }
   checkEnvs(model, envs);
-  return { model, warnings: issues.filter((i) => i.severity === 'warning').map(formatIssue) };
+  const relevant = (i: (typeof issues)[number]): boolean => !envs || i.envs.length === 0 || i.envs.some((e) => envs.includes(e));
+  return { model, warnings: issues.filter((i) => i.severity === 'warning' && relevant(i)).map(formatIssue) };
 }
 
 /** Refuse `--env` names the config dir does not have. */
