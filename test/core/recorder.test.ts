@@ -197,3 +197,19 @@ describe('snapshots round-trip through JSON and merge', async () => {
     expect(() => mergePoolRuns(a, { ...b, pool: 'pgmq' })).toThrow(/cannot merge/);
   });
 });
+
+describe('timeline intervals', () => {
+  it('each interval has the P99 of its own acquires, not of the whole run', () => {
+    const r = new Recorder({ pool: 'database', settings: SETTINGS, emulateSqlx: false }, 0, 0);
+    let t = 0;
+    const waits = [100, 50_000, 200, 9_000];
+    for (const w of waits) {
+      for (let i = 0; i < 100; i++) r.acquired('queued', w, 'ok');
+      t += 1_000_000;
+      r.tick(t, 0);
+    }
+    const p99s = r.snapshot(t).timeline.points.map((p) => p.waitP99Us);
+    expect(p99s.map((x, i) => Math.abs(x - waits[i]!) / waits[i]! < 0.01)).toEqual([true, true, true, true]);
+    expect(r.recent().waitUs.count).toBe(400);
+  });
+});
