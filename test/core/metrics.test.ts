@@ -136,6 +136,22 @@ describe('figures from a recorder', () => {
     expect(h.recent_window_seconds).toBe(10);
   });
 
+  it('the recent window holds the last 45-60 s of waits, tick after tick (no slice aliases a scratch histogram)', () => {
+    const r = new Recorder({ pool: 'database', settings: SETTINGS, emulateSqlx: false }, 0, 0);
+    for (let t = 1; t <= 90; t++) {
+      r.acquired('queued', t * 1000, 'ok');
+      r.tick(t * 1e6, 0);
+    }
+    const w = r.recentWindow(90e6);
+    expect(w.durationUs).toBe(60e6);
+    expect(w.acquires).toBe(60);
+    expect(w.waitUs.count).toBe(60);
+    expect(w.waitUs.min).toBeGreaterThan(30_500);
+    expect(w.waitUs.p50 / 1000).toBeCloseTo(60, 0);
+    // Each timeline interval holds its own acquire.
+    expect(r.snapshot(90e6).timeline.points.slice(0, 3).map((p) => Math.round(p.waitP99Us / 1000))).toEqual([1, 2, 3]);
+  });
+
   it('the recent window moves on: after 60 s of idling the old waits and load are gone', () => {
     const r = new Recorder({ pool: 'database', settings: SETTINGS, emulateSqlx: false }, 0, 0);
     r.gauges({ inUse: 10, idle: 0, waiting: 0, total: 10 }, 0);

@@ -220,12 +220,16 @@ export class Recorder {
     this.idle.takeIntervalMax();
     this.timeline.push(point);
     this.lastTickUs = nowUs;
-    this.lastTickWait = cum;
+    // `cum` is the scratch histogram the next tick overwrites: keep copies of it, never the scratch itself.
+    this.lastTickWait.reset();
+    this.lastTickWait.add(cum);
     this.lastTickCounters = structuredClone(c);
     this.lastTickArea = area;
     const lastSlice = this.recentSlices[this.recentSlices.length - 1]!;
     if (nowUs - lastSlice.atUs >= RECENT_SLICE_US) {
-      this.recentSlices.push({ atUs: nowUs, wait: cum, counters: structuredClone(c), inUseArea: area.inUse });
+      const wait = newHistogram();
+      wait.add(cum);
+      this.recentSlices.push({ atUs: nowUs, wait, counters: structuredClone(c), inUseArea: area.inUse });
       if (this.recentSlices.length > RECENT_SLICES + 1) this.recentSlices.shift();
     }
   }
