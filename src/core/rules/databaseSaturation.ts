@@ -43,9 +43,9 @@ export const databaseSaturation: PoolRule = {
         evidence,
       },
     ];
-    if (t.kneeLevel === null || !p.model.input) return { changes: [], findings: notRaised };
+    if (t.kneeLevel === null || !p.model.sizingInput) return { changes: [], findings: notRaised };
     // Never below what the workload would need even if holds stayed at their low-occupancy length.
-    const floor = smallestMeeting({ ...p.model.input, meanHoldS: t.low.meanUs / 1e6 }, ctx.targetMs / 1000) ?? t.kneeLevel;
+    const floor = smallestMeeting({ ...p.model.sizingInput, meanHoldS: (t.low.meanUs / 1e6) * (p.model.sizingInput.meanHoldS / p.model.input!.meanHoldS) }, ctx.targetMs / 1000) ?? t.kneeLevel;
     const to = Math.max(1, t.kneeLevel, floor);
     if (to >= max) return { changes: [], findings: notRaised };
     const floorNote = to > t.kneeLevel ? ` (${to}, not ${t.kneeLevel}: fewer would queue in the pool even at the low-occupancy hold)` : '';

@@ -167,7 +167,8 @@ export function recommendEnvironment(env: EnvironmentAnalysis, advisor: AdvisorC
     }
     poolRecs.sort((a, b) => SETTING_KEYS.indexOf(a.setting) - SETTING_KEYS.indexOf(b.setting));
     recommendations.push(...poolRecs);
-    if (poolRecs.length === 0 && !poolFindings.some((f) => f.severity !== 'info')) poolFindings.push(healthy(p));
+    // A generator that fell behind is flagged beside the pool; it does not make the pool unhealthy.
+    if (poolRecs.length === 0 && !poolFindings.some((f) => f.severity !== 'info' && f.kind !== 'generator-behind')) poolFindings.push(healthy(p));
     findings.push(...poolFindings);
   }
   return { env: env.env, durationS: env.durationS, workloads: env.workloads, recommendations, findings };

@@ -20,11 +20,11 @@ export const oversized: PoolRule = {
     const p = ctx.pool;
     const m = p.model;
     if (ctx.proposed.has('max_connections') || ctx.generatorBehind || p.holdTrend.growing) return { changes: [], findings: [] };
-    if (!m.input || m.needForTarget === null || p.acquires === 0) return { changes: [], findings: [] };
+    if (!m.sizingInput || m.needForTarget === null || p.acquires === 0) return { changes: [], findings: [] };
     const max = p.settings.max_connections;
     const need = Math.max(m.needForTarget, p.inUse.max, 1);
     if (max <= ctx.rules.oversizedFactor * need) return { changes: [], findings: [] };
-    const at = predict(m.input, need);
+    const at = predict(m.sizingInput, need);
     if (at.p99WaitS * 1000 > ctx.targetMs) return { changes: [], findings: [] };
     return {
       changes: [

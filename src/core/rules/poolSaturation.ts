@@ -42,7 +42,7 @@ export const poolSaturation: PoolRule = {
     if (ctx.generatorBehind) return finding('info', `${what}, but the load generator fell behind its schedule: the figures are not the pool's alone, so max_connections is not changed`);
     if (p.holdTrend.growing) return finding('info', `${what}, but hold time grows with the connections in use (see database-saturation): raising max_connections would not help`);
     const m = p.model;
-    if (!m.input || !m.current) return { changes: [], findings: [] };
+    if (!m.sizingInput || !m.current) return { changes: [], findings: [] };
     const max = currentValue(ctx, 'max_connections');
     const need = m.needForTarget ?? MAX_CONNECTIONS;
     if (need <= max) {
@@ -78,8 +78,12 @@ export const poolSaturation: PoolRule = {
         capNote = `; capped at ${cap} by the connection budget (${ctx.budget.available} connections available, the model wants ${need})`;
       }
     }
-    const at = predict(m.input, to);
+    const at = predict(m.sizingInput, to);
     const model = m.current.method === 'erlang-c' ? 'Erlang C' : m.current.method === 'finite-source' ? 'the finite-source model' : 'the queue model (approximate)';
+    const noise =
+      m.needAtMeasured !== null && m.needAtMeasured < to && limitedBy === undefined
+        ? ` (the measured rate and hold alone give ${m.needAtMeasured}; one standard error of a ${p.acquires}-acquire run makes it ${to})`
+        : '';
     const unmet = need >= MAX_CONNECTIONS && (m.needForTarget === null || at.p99WaitS * 1000 > ctx.targetMs) ? ` (no size up to ${MAX_CONNECTIONS} meets the target)` : '';
     return {
       changes: [
@@ -88,14 +92,15 @@ export const poolSaturation: PoolRule = {
           to,
           evidence: [
             ...baseEvidence,
-            ev('need', 'smallest size meeting the target (model)', m.needForTarget, 'connections'),
+            ev('need', 'smallest size meeting the target (model, allowing for sampling error)', m.needForTarget, 'connections'),
+            ev('needAtMeasured', 'smallest size meeting the target (model, measured figures as they are)', m.needAtMeasured, 'connections'),
             ev('modelP99AtTo', `modelled P99 wait at ${to}`, at.p99WaitS * 1e6, 'us'),
             ev('modelP99Current', `modelled P99 wait at ${max}`, m.current.p99WaitS * 1e6, 'us'),
             ev('modelError', 'model P99 error at the current size', m.error ? m.error.p99ErrorS * 1e6 : null, 'us'),
             ev('modelMethod', 'model', m.current.method, undefined),
           ],
           rationale: at.stable
-            ? `${what}; ${model} puts ${to} connections at a P99 wait of ${formatS(at.p99WaitS)}${unmet}${capNote}.`
+            ? `${what}; ${model} puts ${to} connections at a P99 wait of ${formatS(at.p99WaitS)}${noise}${unmet}${capNote}.`
             : `${what}; the workload keeps ${formatNum(p.offeredLoad, 0)} connections busy on average, more than ${to} can serve${unmet}${capNote}.`,
           ...(m.current.approximate ? { confidenceCap: 'medium' as const } : {}),
           ...(limitedBy ? { limitedBy } : {}),
