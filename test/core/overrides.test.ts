@@ -97,7 +97,7 @@ describe('renderOverrides', () => {
       `# pool-advisor overrides for environment 'test'
 # workload: (none recorded)
 # measured: 30 s on 2026-01-02
-# no changes: every measured pool is within its targets
+# no changes: no rule found a key to change (see the findings)
 `,
     );
   });
@@ -111,7 +111,7 @@ describe('renderOverrides', () => {
 
   it('renders every environment one after another', () => {
     const out = renderAllOverrides([production, { ...production, env: 'test', recommendations: [] }], { date: '2026-01-02' });
-    expect(out).toBe(`${GOLDEN}\n# pool-advisor overrides for environment 'test'\n# workload: database: open poisson 200/s, hold exponential mean 20 ms, 60 s\n# workload: pgmq: closed 8 callers, think 5 ms, hold constant 5 ms, 60 s\n# measured: 60 s on 2026-01-02\n# no changes: every measured pool is within its targets\n`);
+    expect(out).toBe(`${GOLDEN}\n# pool-advisor overrides for environment 'test'\n# workload: database: open poisson 200/s, hold exponential mean 20 ms, 60 s\n# workload: pgmq: closed 8 callers, think 5 ms, hold constant 5 ms, 60 s\n# measured: 60 s on 2026-01-02\n# no changes: no rule found a key to change (see the findings)\n`);
   });
 
   it('dateOf keeps the date of an ISO timestamp', () => {

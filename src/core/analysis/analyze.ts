@@ -8,7 +8,7 @@ import type { AdvisorConfig, RuleSettings } from '../advisor/types.js';
 import type { PoolName, PoolSettings } from '../config/pools.js';
 import { decode, summarize } from '../run/histogram.js';
 import { levelPercentile, meanLevel } from '../run/occupancy.js';
-import type { AcquirePath, EncodedHistogram, EnvironmentRun, PoolConfigSnapshot, PoolRun, RunFile, WorkloadRun, WorkloadSpec } from '../run/types.js';
+import type { AcquirePath, EncodedHistogram, EnvironmentRun, PoolRun, RunFile, WorkloadRun, WorkloadSpec } from '../run/types.js';
 import { MAX_CONNECTIONS, modelError, predict, smallestMeeting, type ArrivalModel, type ModelError, type ModelInput, type Prediction } from '../model/queue.js';
 
 /** Expiries closer together than this count as one burst. */
@@ -591,9 +591,4 @@ export function analyzeRun(run: RunFile, advisor: AdvisorConfig): RunAnalysis {
     server: run.server ?? null,
     environments: run.environments.map((e) => analyzeEnvironment(e, advisor)),
   };
-}
-
-/** The config snapshot of a pool, when the run recorded one. */
-export function snapshotOf(env: EnvironmentAnalysis, pool: PoolName): PoolConfigSnapshot | undefined {
-  return env.config[pool];
 }

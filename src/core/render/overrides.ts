@@ -33,7 +33,7 @@ export function renderOverrides(env: EnvironmentAdvice, opts: OverridesOptions):
   if (env.workloads.length === 0) lines.push(comment('workload: (none recorded)'));
   lines.push(comment(`measured: ${formatS(env.durationS)} on ${opts.date}`));
   if (env.recommendations.length === 0) {
-    lines.push(comment('no changes: every measured pool is within its targets'));
+    lines.push(comment('no changes: no rule found a key to change (see the findings)'));
     return `${lines.join('\n')}\n`;
   }
   for (const context of CONTEXTS) {

@@ -100,7 +100,7 @@ function healthy(p: PoolAnalysis): Finding {
     pool: p.pool,
     kind: 'healthy',
     severity: 'info',
-    message: `healthy: P99 wait ${formatUs(p.wait.p99Us)} (target ${formatUs(p.targetP99WaitMs * 1000)}), ${formatShare(p.waitedShare)} of acquires waited, ${formatShare(p.utilisation)} mean utilisation, ${p.timeouts} timeouts, ${exp}; no change`,
+    message: `P99 wait ${formatUs(p.wait.p99Us)} (target ${formatUs(p.targetP99WaitMs * 1000)}), ${formatShare(p.waitedShare)} of acquires waited, ${formatShare(p.utilisation)} mean utilisation, ${p.timeouts} timeouts, ${exp}; no change`,
     evidence: [
       ev('waitP99', 'P99 acquire wait', p.wait.p99Us, 'us'),
       ev('target', 'target P99 wait', p.targetP99WaitMs, 'ms'),
@@ -133,7 +133,7 @@ export function recommendEnvironment(env: EnvironmentAnalysis, advisor: AdvisorC
         pool: p.pool,
         kind: 'generator-behind',
         severity: 'warning',
-        message: `the load generator fell behind its schedule${p.generator?.behindReason ? ` (${p.generator.behindReason})` : ''}: figures are marked and the pool is not blamed`,
+        message: `the load generator fell behind its schedule${p.generator?.behindReason ? ` (${p.generator.behindReason})` : ''}: its late requests arrived in bunches, so the waits are not the pool's alone; confidence is low`,
         evidence: [ev('lagP99', 'P99 generator lag', p.generator?.lagP99Us ?? null, 'us')],
       });
     }
@@ -167,8 +167,10 @@ export function recommendEnvironment(env: EnvironmentAnalysis, advisor: AdvisorC
     }
     poolRecs.sort((a, b) => SETTING_KEYS.indexOf(a.setting) - SETTING_KEYS.indexOf(b.setting));
     recommendations.push(...poolRecs);
-    // A generator that fell behind is flagged beside the pool; it does not make the pool unhealthy.
-    if (poolRecs.length === 0 && !poolFindings.some((f) => f.severity !== 'info' && f.kind !== 'generator-behind')) poolFindings.push(healthy(p));
+    // Healthy: nothing to change, nothing wrong, and the figures themselves within the target. A
+    // generator that fell behind is flagged beside the pool; by itself it makes no pool unhealthy.
+    const quiet = !poolFindings.some((f) => f.severity !== 'info' && f.kind !== 'generator-behind');
+    if (poolRecs.length === 0 && quiet && p.meetsTarget && p.timeouts === 0) poolFindings.push(healthy(p));
     findings.push(...poolFindings);
   }
   return { env: env.env, durationS: env.durationS, workloads: env.workloads, recommendations, findings };

@@ -4,7 +4,7 @@
  * and the model agrees fewer suffice -> lower max_connections to that larger figure, freeing
  * database capacity (each connection costs the server roughly 5-10 MB). Silent when another rule
  * already changed max_connections, when the database is the bottleneck, or when the generator
- * fell behind.
+ * fell behind (the peak it produced understates the demand).
  *
  * Threshold: oversizedFactor (RuleSettings).
  */

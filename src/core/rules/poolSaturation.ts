@@ -3,7 +3,10 @@
  * wait over the target) -> raise max_connections to the smallest size whose modelled P99 wait
  * meets the target, with no headroom added. The raise is capped by the connection budget (and
  * says so), clamped to Tasker's 1-1000, and never made when the database is the bottleneck
- * (database-saturation) or the generator fell behind its schedule (the pool is not blamed).
+ * (database-saturation). When the load generator fell behind its schedule, its late requests
+ * arrive in bunches and the measured waits are not the pool's alone: the size still comes from the
+ * model of the rate and hold (which the lag does not inflate), with low confidence, and waits
+ * over the target that the model does not explain are put down to the generator.
  *
  * Thresholds: saturationWaitedShare (RuleSettings); the target P99 wait (advisor config,
  * `targetP99WaitMs`, per environment and pool, 10 ms by default).
@@ -39,7 +42,6 @@ export const poolSaturation: PoolRule = {
       changes: [],
       findings: [{ env: p.env, pool: p.pool, kind: 'pool-saturation', severity, message, evidence: baseEvidence }],
     });
-    if (ctx.generatorBehind) return finding('info', `${what}, but the load generator fell behind its schedule: the figures are not the pool's alone, so max_connections is not changed`);
     if (p.holdTrend.growing) return finding('info', `${what}, but hold time grows with the connections in use (see database-saturation): raising max_connections would not help`);
     const m = p.model;
     if (!m.sizingInput || !m.current) return { changes: [], findings: [] };
@@ -47,6 +49,9 @@ export const poolSaturation: PoolRule = {
     const need = m.needForTarget ?? MAX_CONNECTIONS;
     if (need <= max) {
       if (!overTarget) return finding('info', `${what}: the waits are short, and the model agrees ${max} connections meet the target`);
+      if (ctx.generatorBehind) {
+        return finding('info', `${what}, yet the model predicts ${max} connections give a P99 of ${formatS(m.current.p99WaitS)}: the load generator fell behind its schedule and its late requests arrived in bunches, so the pool is not blamed`);
+      }
       return finding(
         'warning',
         `${what}, yet the model predicts ${max} connections give a P99 of ${formatS(m.current.p99WaitS)}: the waits come from something the model does not see (bursts, connection opens, a closed loop), so no size is recommended`,
@@ -99,9 +104,11 @@ export const poolSaturation: PoolRule = {
             ev('modelError', 'model P99 error at the current size', m.error ? m.error.p99ErrorS * 1e6 : null, 'us'),
             ev('modelMethod', 'model', m.current.method, undefined),
           ],
-          rationale: at.stable
-            ? `${what}; ${model} puts ${to} connections at a P99 wait of ${formatS(at.p99WaitS)}${noise}${unmet}${capNote}.`
-            : `${what}; the workload keeps ${formatNum(p.offeredLoad, 0)} connections busy on average, more than ${to} can serve${unmet}${capNote}.`,
+          rationale:
+            (at.stable
+              ? `${what}; ${model} puts ${to} connections at a P99 wait of ${formatS(at.p99WaitS)}${noise}${unmet}${capNote}.`
+              : `${what}; the workload keeps ${formatNum(p.offeredLoad, 0)} connections busy on average, more than ${to} can serve${unmet}${capNote}.`) +
+            (ctx.generatorBehind ? ' The load generator fell behind its schedule: the size comes from the rate and hold, which its lag does not inflate, but confidence is low.' : ''),
           ...(m.current.approximate ? { confidenceCap: 'medium' as const } : {}),
           ...(limitedBy ? { limitedBy } : {}),
         },

@@ -104,7 +104,7 @@ export interface PoolRuleContext {
   budget: Budget | null;
   /** Settings already changed by earlier rules for this pool (normalised values). */
   proposed: ReadonlyMap<SettingKey, { to: number; rule: RuleId }>;
-  /** The pool's figures come from a generator that fell behind: the pool is not blamed. */
+  /** The load generator fell behind its schedule: its late requests bunched up, so measured waits may be inflated and the demand understated. */
   generatorBehind: boolean;
 }
 
