@@ -261,7 +261,7 @@ describe('generate (own fixtures)', () => {
   });
 
   it('usage errors: no setting at all, no config dir, an unknown --env', () => {
-    expect(runCli(['generate', '--config-dir', copyExample()]).stderr).toContain('ERROR: nothing to write: pass --set ENV.POOL.KEY=VALUE (repeatable) --from run.json, or --measure');
+    expect(runCli(['generate', '--config-dir', copyExample()]).stderr).toContain('ERROR: nothing to write: pass --set ENV.POOL.KEY=VALUE (repeatable), --from run.json, or --measure');
     const empty = mkdtempSync(join(tmpdir(), 'pa-empty-'));
     const noDir = runCli(['generate', '--set', 'test.database.max_connections=12'], { cwd: empty });
     expect(noDir.status).toBe(2);
