@@ -27,7 +27,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 10px;padding-bo
 code,pre{font:12.5px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 table{border-collapse:collapse;margin:6px 0 10px;width:100%}
 th,td{padding:4px 8px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
-table.figures th,table.figures td{text-align:right;white-space:nowrap}table.figures th:first-child,table.figures td:first-child{text-align:left}
+table.figures th,table.figures td{text-align:right;white-space:nowrap}table.figures th{white-space:normal}table.figures th:first-child,table.figures td:first-child{text-align:left}
 .scroll{overflow-x:auto}
 th{color:var(--muted);font-weight:600}
 .badge{display:inline-block;min-width:64px;text-align:center;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;color:#fff}
@@ -136,8 +136,7 @@ export function poolVerdict(pool: string, adv: EnvironmentAdvice): { verdict: Po
 }
 
 function badge(v: PoolVerdict): string {
-  const label = v === 'ok' ? 'ok' : v === 'change' ? 'change' : v === 'warning' ? 'warning' : 'error';
-  return `<span class="badge b-${v}">${label}</span>`;
+  return `<span class="badge b-${v}">${v}</span>`;
 }
 
 function headerOf(run: RunFile): string {
@@ -215,26 +214,23 @@ function recommendationsSection(advice: Advice): string {
 
 function figuresTable(env: EnvironmentAnalysis): string {
   const head = ['pool', 'acquires', 'rate', 'P50', 'P95', 'P99', 'P99.9', 'max', 'waited', 'timeouts', 'in use mean / P95 / max', 'util', 'opened/min', 'expired/min', 'idle-closed/min'];
-  const rows = env.pools.map((p) => {
-    const perMin = (count: number): string => formatNum(p.durationS > 0 ? (count * 60) / p.durationS : 0, 1);
-    return [
-      p.pool,
-      String(p.acquires),
-      `${formatNum(p.arrivalRate, 1)}/s`,
-      formatUs(p.wait.p50Us),
-      formatUs(p.wait.p95Us),
-      formatUs(p.wait.p99Us),
-      formatUs(p.wait.p999Us),
-      formatUs(p.wait.maxUs),
-      formatShare(p.waitedShare),
-      String(p.timeouts),
-      `${formatNum(p.inUse.mean, 1)} / ${p.inUse.p95} / ${p.inUse.max} of ${p.settings.max_connections}`,
-      formatShare(p.utilisation),
-      perMin(p.create.perSecond * p.durationS),
-      perMin(p.expiries.count),
-      perMin(p.idleCloses.count),
-    ];
-  });
+  const rows = env.pools.map((p) => [
+    p.pool,
+    String(p.acquires),
+    `${formatNum(p.arrivalRate, 1)}/s`,
+    formatUs(p.wait.p50Us),
+    formatUs(p.wait.p95Us),
+    formatUs(p.wait.p99Us),
+    formatUs(p.wait.p999Us),
+    formatUs(p.wait.maxUs),
+    formatShare(p.waitedShare),
+    String(p.timeouts),
+    `${formatNum(p.inUse.mean, 1)} / ${p.inUse.p95} / ${p.inUse.max} of ${p.settings.max_connections}`,
+    formatShare(p.utilisation),
+    formatNum(p.create.perSecond * 60, 1),
+    formatNum(p.expiries.perMinute, 1),
+    formatNum(p.idleCloses.perMinute, 1),
+  ]);
   return `<div class="scroll"><table class="figures"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table></div>`;
 }
 

@@ -334,10 +334,11 @@ export function whatIfChart(input: ModelInput, m: WhatIfMarks, opts: { title: st
     if (!Number.isFinite(q.us)) continue;
     out.push(`<circle class="dot" cx="${n(x(q.c))}" cy="${n(yus(q.us))}" r="2"><title>${esc(`max_connections ${q.c}: predicted P99 wait ${q.us > 0 ? fmtUs(q.us) : '0'}`)}</title></circle>`);
   }
-  const mark = (c: number, cls: string, label: string, anchorRight: boolean): string => `<line class="${cls}" x1="${n(x(c))}" x2="${n(x(c))}" y1="${n(PAD.top)}" y2="${n(H - PAD.bottom)}"/><text class="note ${cls}-label" x="${n(x(c) + (anchorRight ? -4 : 4))}" y="${n(PAD.top + 12)}" text-anchor="${anchorRight ? 'end' : 'start'}">${esc(label)}</text>`;
+  // The recommendation is labelled at the top, the current size at the bottom (where the curve is high, so the corner is free).
+  const mark = (c: number, cls: string, label: string, anchorRight: boolean, labelY: number): string => `<line class="${cls}" x1="${n(x(c))}" x2="${n(x(c))}" y1="${n(PAD.top)}" y2="${n(H - PAD.bottom)}"/><text class="note ${cls}-label" x="${n(x(c) + (anchorRight ? -4 : 4))}" y="${n(labelY)}" text-anchor="${anchorRight ? 'end' : 'start'}">${esc(label)}</text>`;
   const goal = m.recommended ?? m.need ?? undefined;
-  if (goal !== undefined && goal !== m.current) out.push(mark(goal, 'recommended', `${m.recommended !== undefined ? 'recommended' : 'meets target'}: ${goal}`, goal < m.current));
-  out.push(mark(m.current, 'current', `current: ${m.current}`, goal !== undefined && goal > m.current));
+  if (goal !== undefined && goal !== m.current) out.push(mark(goal, 'recommended', `${m.recommended !== undefined ? 'recommended' : 'meets target'}: ${goal}`, goal < m.current, PAD.top + 12));
+  out.push(mark(m.current, 'current', `current: ${m.current}`, goal !== undefined && goal > m.current, H - PAD.bottom - 6));
   out.push(`<rect class="measured" x="${n(x(m.current) - 5)}" y="${n(yus(m.measuredP99Us) - 5)}" width="10" height="10" transform="rotate(45 ${n(x(m.current))} ${n(yus(m.measuredP99Us))})"><title>${esc(`measured at ${m.current}: P99 wait ${fmtUs(m.measuredP99Us)}`)}</title></rect>`);
   out.push(legend([['s-model', 'modelled P99 wait'], ['measured', 'measured P99 wait'], ['target', 'target'], ['unstable', 'over capacity']]));
   out.push('</svg>');
