@@ -10,6 +10,7 @@ import { registerConfig } from './shell/commands/config.js';
 import { registerRecommend } from './shell/commands/recommend.js';
 import { registerGenerate } from './shell/commands/generate.js';
 import { registerAnalyze } from './shell/commands/analyze.js';
+import { registerCompare } from './shell/commands/compare.js';
 import { version } from './shell/version.js';
 import { addEnvSecrets, clean, writeErr } from './shell/output.js';
 
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerConfig(program);
   registerCheck(program);
   registerRecommend(program);
+  registerCompare(program);
   registerGenerate(program);
   for (const c of program.commands) inherit(c);
   return program;

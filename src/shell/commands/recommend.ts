@@ -9,10 +9,12 @@ import { hasSamples, parseRunFile } from '../../core/analysis/runFile.js';
 import { adviseRun } from '../../core/rules/index.js';
 import { adviceData } from '../../core/render/recommendations.js';
 import { renderReport } from '../../core/render/report.js';
+import { renderHtmlReport } from '../../core/render/html.js';
 import type { RunFile } from '../../core/run/types.js';
 import { loadAdvisorConfig } from '../advisorConfig.js';
 import { writeOut } from '../output.js';
 import { useColor } from '../tty.js';
+import { assertReportPath, writeReport } from '../report.js';
 
 /** Largest run file read (a run file keeps histograms encoded, so real ones are far smaller). */
 const MAX_RUN_FILE_BYTES = 64 * 1024 * 1024;
@@ -38,6 +40,7 @@ interface RecommendOptions {
   advisorConfig?: string;
   json?: boolean;
   env?: string[];
+  report?: string;
 }
 
 /** Register `recommend`. */
@@ -49,7 +52,9 @@ export function registerRecommend(program: Command): void {
     .option('--advisor-config <file>', 'advisor config: targets, rules, topology (default: ./pool-advisor.toml, else the shipped one)')
     .option('--env <env...>', 'only these environments of the run')
     .option('--json', 'print the analysis, recommendations and overrides as JSON on stdout')
+    .option('--report <file>', 'also write a self-contained HTML report (charts, recommendations, TOML overrides)')
     .action((opts: RecommendOptions) => {
+      if (opts.report) assertReportPath('--report', opts.report);
       const advisor = loadAdvisorConfig(opts.advisorConfig);
       const run = readRunFile(opts.from);
       const names = run.environments.map((e) => e.env);
@@ -59,6 +64,7 @@ export function registerRecommend(program: Command): void {
       const selected: RunFile = opts.env ? { ...run, environments: run.environments.filter((e) => opts.env!.includes(e.env)) } : run;
       if (!hasSamples(selected)) throw new NoDataError(`${opts.from}: the run recorded no acquires`, 'run analyze longer (--duration) or with a higher --rate, and save it again');
       const { analysis, advice } = adviseRun(selected, advisor);
+      if (opts.report) writeReport(opts.report, renderHtmlReport(selected, analysis, advice));
       if (opts.json) writeOut(JSON.stringify(adviceData(analysis, advice), null, 2));
       else writeOut(renderReport(selected, analysis, advice, { color: useColor(process.stdout) }));
     });
