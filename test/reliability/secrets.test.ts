@@ -59,6 +59,10 @@ describe('a sentinel password never appears', () => {
     record('recommend', runCli(['recommend', '--from', out, '--advisor-config', adv], { env }));
     record('recommend --json', runCli(['recommend', '--from', out, '--json', '--advisor-config', adv], { env }));
     record('check --from', runCli(['check', '--from', out, '--format', 'json', '--advisor-config', adv], { env }));
+    const report = join(dir, 'report.html');
+    const rep = runCli(['recommend', '--from', out, '--advisor-config', adv, '--report', report], { env });
+    expect(rep.status, rep.stderr).toBe(0);
+    outputs.push({ what: 'HTML report', text: readFileSync(report, 'utf8') });
   });
 
   it('on error paths: wrong port, wrong database', () => {
