@@ -12,6 +12,7 @@ import type { AdvisorConfig } from '../../core/advisor/types.js';
 import { parseDurationFlag, parseHoldFlag, parsePositive, parseSetFlag } from '../../core/flags.js';
 import type { RunFile } from '../../core/run/types.js';
 import { renderReport } from '../../core/render/report.js';
+import { renderHtmlReport } from '../../core/render/html.js';
 import { adviseRun } from '../../core/rules/index.js';
 import { adviceData } from '../../core/render/recommendations.js';
 import { redactUrl } from '../../core/redact.js';
@@ -19,11 +20,13 @@ import type { ConfigModel } from '../../core/config/model.js';
 import { loadValidConfig } from './config.js';
 import { loadAdvisorConfig } from '../advisorConfig.js';
 import { addSecret, writeErr, writeOut } from '../output.js';
+import { assertReportPath, writeReport } from '../report.js';
 import { useColor, showProgress } from '../tty.js';
 import { assertFits, assertSafeTarget, connectionConfig, probe, resolveTarget, type ServerFacts } from '../target.js';
 import { startThrowaway, type ThrowawayCluster } from '../throwawayPg.js';
 import { plannedConnections, plannedWorkloads, runSession, SessionFailed, type Progress, type SessionOptions } from '../session.js';
 import { version } from '../version.js';
+import { withMetricsServer } from '../metrics/cli.js';
 import { fmtUs } from '../../core/render/units.js';
 import type pg from 'pg';
 
@@ -45,7 +48,11 @@ export interface AnalyzeFlags {
   yes?: boolean;
   json?: boolean;
   out?: string;
+  /** analyze only (not check): write the HTML report here. */
+  report?: string;
   progress?: boolean;
+  metricsPort?: string;
+  metricsHost?: string;
 }
 
 /** Add analyze's flags to a command (so `check` can take the same ones). */
@@ -67,7 +74,9 @@ export function addAnalyzeOptions(cmd: Command): Command {
     .option('--yes', 'allow a target that is not on this machine')
     .option('--out <file>', 'save the run (RunFile JSON) for recommend/check/compare --from')
     .option('--json', 'print the whole result as JSON on stdout (human output moves to stderr)')
-    .option('--no-progress', 'no progress line, even on a terminal');
+    .option('--no-progress', 'no progress line, even on a terminal')
+    .option('--metrics-port <n>', 'serve /metrics (Prometheus) and /health (JSON) of the pools being measured on this port; 0 picks a free one (printed)')
+    .option('--metrics-host <addr>', 'address for --metrics-port (default 127.0.0.1)');
 }
 
 function collect(v: string, prev: string[]): string[] {
@@ -208,6 +217,7 @@ export function emitRun(run: RunFile, f: AnalyzeFlags, advisor: AdvisorConfig): 
     writeErr(`Saved the run to ${f.out}${run.partial ? ' (partial)' : ''}`);
   }
   const { analysis, advice } = adviseRun(run, advisor);
+  if (f.report) writeReport(f.report, renderHtmlReport(run, analysis, advice));
   if (f.json) writeOut(JSON.stringify({ schemaVersion: 1, run, advice: adviceData(analysis, advice) }, null, 2));
   else writeOut(renderReport(run, analysis, advice, { color: useColor(process.stdout) }));
 }
@@ -217,7 +227,9 @@ export function registerAnalyze(program: Command): void {
   const cmd = program
     .command('analyze')
     .description('Drive a real, instrumented pool with each environment\'s workload; print acquire-wait percentiles, churn, occupancy and the settings to change');
-  addAnalyzeOptions(cmd).action(async (f: AnalyzeFlags) => {
+  addAnalyzeOptions(cmd).option('--report <file>', 'also write a self-contained HTML report (charts, recommendations, TOML overrides)');
+  cmd.action(async (f: AnalyzeFlags) => {
+    if (f.report) assertReportPath('--report', f.report);
     const plan = planAnalyze(f);
     for (const w of plan.warnings) writeErr(`warning: ${w}`);
     const ac = new AbortController();
@@ -233,7 +245,7 @@ export function registerAnalyze(program: Command): void {
     try {
       let run: RunFile;
       try {
-        run = await runAnalyze({ plan, flags: f, signal: ac.signal });
+        run = await withMetricsServer(f, (onPools) => runAnalyze({ plan, flags: f, signal: ac.signal, onPools }));
       } catch (e) {
         if (e instanceof SessionFailed) {
           emitRun(e.partial, f, plan.advisor);

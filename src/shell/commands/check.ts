@@ -20,6 +20,7 @@ import { loadAdvisorConfig, resolveAdvisorConfig, SHIPPED_ADVISOR_CONFIG } from 
 import { checkEnvs } from './config.js';
 import { addAnalyzeOptions, planAnalyze, runAnalyze, writeFileAtomic, type AnalyzeFlags } from './analyze.js';
 import { SessionFailed } from '../session.js';
+import { withMetricsServer } from '../metrics/cli.js';
 import { addSecret, writeErr, writeOut } from '../output.js';
 import { useColor } from '../tty.js';
 
@@ -44,6 +45,8 @@ const ANALYZE_ONLY: ReadonlyArray<[keyof AnalyzeFlags, string]> = [
   ['pgmqDatabaseUrl', '--pgmq-database-url'],
   ['yes', '--yes'],
   ['out', '--out'],
+  ['metricsPort', '--metrics-port'],
+  ['metricsHost', '--metrics-host'],
 ];
 
 /** Read a saved run, refusing (exit 2) a file that is not one. */
@@ -164,7 +167,7 @@ async function measure(opts: CheckOptions): Promise<{ run: RunFile; interrupted:
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const run = await runAnalyze({ plan, flags: opts, signal: ac.signal });
+    const run = await withMetricsServer(opts, (onPools) => runAnalyze({ plan, flags: opts, signal: ac.signal, onPools }));
     if (opts.out) {
       writeFileAtomic(opts.out, `${JSON.stringify(run)}\n`);
       writeErr(`Saved the run to ${opts.out}${run.partial ? ' (partial)' : ''}`);
