@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startThrowaway, type ThrowawayCluster } from '../../src/shell/throwawayPg.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, spawnCli } from '../helpers/cli.js';
 import { copyExample } from '../helpers/configFixture.js';
 import { advisorFile } from '../helpers/scenario.js';
 
@@ -63,6 +63,35 @@ describe('a sentinel password never appears', () => {
     const rep = runCli(['recommend', '--from', out, '--advisor-config', adv, '--report', report], { env });
     expect(rep.status, rep.stderr).toBe(0);
     outputs.push({ what: 'HTML report', text: readFileSync(report, 'utf8') });
+  });
+
+  it('in /metrics, /health, the HTML report and slow-acquire logs of a live analyze', async () => {
+    const report = join(dir, 'live-report.html');
+    // A pool of 1 under load, so the slow-acquire log fires too.
+    const adv = advisorFile(ADVISOR.replace('duration = "2s"', 'duration = "5s"').replace('rate = 50', 'rate = 300'));
+    const child = spawnCli(['analyze', '--env', 'test', '--advisor-config', adv, '--metrics-port', '0', '--report', report, '--set', 'test.database.max_connections=1', '--set', 'test.database.min_connections=1', '--set', 'test.database.slow_acquire_threshold_ms=10'], { env: { DATABASE_URL: cluster.url } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const port = await new Promise<number>((resolve, reject) => {
+      const t = setInterval(() => {
+        const m = /Metrics: http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(stderr);
+        if (m) {
+          clearInterval(t);
+          resolve(Number(m[1]));
+        }
+      }, 100);
+      child.on('exit', () => reject(new Error(stderr)));
+    });
+    await new Promise((r) => setTimeout(r, 3000));
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const health = await (await fetch(`http://127.0.0.1:${port}/health`)).text();
+    expect(metrics).toContain('db_client_connection_wait_time_seconds_bucket');
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect(code, stderr).toBe(0);
+    expect(stderr).toContain('slow acquire');
+    outputs.push({ what: '/metrics', text: metrics }, { what: '/health', text: health }, { what: 'live stdout', text: stdout }, { what: 'live stderr (slow log)', text: stderr }, { what: 'analyze --report', text: readFileSync(report, 'utf8') });
   });
 
   it('on error paths: wrong port, wrong database', () => {
