@@ -4,23 +4,13 @@
 import { writeFileSync } from 'node:fs';
 import { Recorder } from '../dist/core/run/recorder.js';
 import { poolConfigSnapshot } from '../dist/core/render/config.js';
-
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../dist/core/load/schedule.js';
 
 /** Write a RunFile covering `seconds` of measurement; returns its size in bytes. */
 export function writeSyntheticRun(path, seconds, rate = 2000) {
   const settings = { max_connections: 10, min_connections: 2, acquire_timeout_seconds: 10, idle_timeout_seconds: 300, max_lifetime_seconds: 1800, slow_acquire_threshold_ms: 100 };
   const r = new Recorder({ pool: 'database', settings, emulateSqlx: true }, 0, Date.parse('2026-01-01T00:00:00Z'));
-  const rand = rng(7);
+  const rand = prng(7);
   let t = 0;
   const step = 1e6 / rate;
   for (let sec = 0; sec < seconds; sec++) {

@@ -5,20 +5,10 @@ import { LevelIntegrator, levelPercentile, meanLevel } from '../../src/core/run/
 import { BoundedTimeline } from '../../src/core/run/timeline.js';
 import { LogRateLimiter } from '../../src/core/run/rateLimit.js';
 import type { PoolSettings } from '../../src/core/config/pools.js';
+import { prng as rng } from '../../src/core/load/schedule.js';
 
 const SETTINGS: PoolSettings = { max_connections: 10, min_connections: 2, acquire_timeout_seconds: 10, idle_timeout_seconds: 300, max_lifetime_seconds: 1800, slow_acquire_threshold_ms: 100 };
 
-/** A seeded PRNG (mulberry32) so the tests are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function exactPercentile(sorted: number[], p: number): number {
   const idx = Math.ceil((p / 100) * sorted.length) - 1;

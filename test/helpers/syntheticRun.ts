@@ -10,6 +10,7 @@ import { POOLS } from '../../src/core/config/pools.js';
 import { encode, newHistogram, recordUs } from '../../src/core/run/histogram.js';
 import { Recorder } from '../../src/core/run/recorder.js';
 import type { BurstSpec, EnvironmentRun, PoolConfigSnapshot, PoolRun, RunFile, WorkloadRun, WorkloadSpec } from '../../src/core/run/types.js';
+import { prng } from '../../src/core/load/schedule.js';
 
 /** Tasker's base values for the database pool (the example config's). */
 export const BASE_SETTINGS: PoolSettings = {
@@ -54,17 +55,8 @@ export interface Scenario {
   behind?: boolean;
 }
 
-/** mulberry32: small, seeded, good enough for tests. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the load generator's own seeded PRNG, so synthetic runs are reproducible. */
+export const rng = prng;
 
 interface Conn {
   id: number;

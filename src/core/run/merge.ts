@@ -5,7 +5,7 @@
  */
 import { mergeEncoded } from './histogram.js';
 import { mergeLevels } from './occupancy.js';
-import { mergePoints, TIMELINE_CAPACITY } from './timeline.js';
+import { halve, TIMELINE_CAPACITY } from './timeline.js';
 import type { PoolCounters, PoolRun, TimelinePoint } from './types.js';
 
 function addCounters(a: PoolCounters, b: PoolCounters): PoolCounters {
@@ -41,10 +41,7 @@ export function mergePoolRuns(a: PoolRun, b: PoolRun): PoolRun {
   let points: TimelinePoint[] = [...a.timeline.points, ...b.timeline.points.map((p) => ({ ...p, t: p.t + offset }))];
   let intervalMs = Math.max(a.timeline.intervalMs, b.timeline.intervalMs);
   while (points.length > TIMELINE_CAPACITY) {
-    const merged: TimelinePoint[] = [];
-    for (let i = 0; i + 1 < points.length; i += 2) merged.push(mergePoints(points[i]!, points[i + 1]!));
-    if (points.length % 2 === 1) merged.push(points[points.length - 1]!);
-    points = merged;
+    points = halve(points);
     intervalMs *= 2;
   }
   return {

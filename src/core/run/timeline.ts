@@ -38,6 +38,14 @@ export function mergePoints(a: TimelinePoint, b: TimelinePoint): TimelinePoint {
   };
 }
 
+/** Merge adjacent pairs of points: half as many, each twice as long. */
+export function halve(points: readonly TimelinePoint[]): TimelinePoint[] {
+  const merged: TimelinePoint[] = [];
+  for (let i = 0; i + 1 < points.length; i += 2) merged.push(mergePoints(points[i]!, points[i + 1]!));
+  if (points.length % 2 === 1) merged.push(points[points.length - 1]!);
+  return merged;
+}
+
 /** A timeline that downsamples itself. */
 export class BoundedTimeline {
   private points: TimelinePoint[] = [];
@@ -68,10 +76,7 @@ export class BoundedTimeline {
     this.pending = undefined;
     this.points.push(acc);
     if (this.points.length >= this.capacity) {
-      const merged: TimelinePoint[] = [];
-      for (let i = 0; i + 1 < this.points.length; i += 2) merged.push(mergePoints(this.points[i]!, this.points[i + 1]!));
-      if (this.points.length % 2 === 1) merged.push(this.points[this.points.length - 1]!);
-      this.points = merged;
+      this.points = halve(this.points);
       this.interval *= 2;
     }
   }
