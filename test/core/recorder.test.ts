@@ -203,3 +203,12 @@ describe('timeline intervals', () => {
     expect(r.recent().waitUs.count).toBe(400);
   });
 });
+
+describe('timeline jitter', () => {
+  it('a tick that fires a little early still closes its own interval', () => {
+    const tl = new BoundedTimeline(1000, 10);
+    const base = { acquires: 1, waited: 0, timeouts: 0, errors: 0, created: 0, expired: 0, idleClosed: 0, waitP99Us: 1, waitMaxUs: 1, inUseMean: 0, inUseMax: 0, idleMean: 0, waitingMean: 0, waitingMax: 0, totalMax: 0, oldestWaiterMs: 0 };
+    for (let i = 0; i < 5; i++) tl.push({ ...base, t: i * 999.6, dt: 999.6 });
+    expect(tl.snapshot().points.map((p) => p.dt)).toEqual([999.6, 999.6, 999.6, 999.6, 999.6]);
+  });
+});

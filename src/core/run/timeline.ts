@@ -67,9 +67,11 @@ export class BoundedTimeline {
 
   /** Add the point of one base interval. */
   push(p: TimelinePoint): void {
-    // After k downsamplings, each stored point covers 2^k base intervals: accumulate until one is full.
+    // After k downsamplings, each stored point covers 2^k base intervals: accumulate until one is
+    // full. Timers fire a little early or late, so "full" allows for jitter: a base interval of
+    // 999.6 ms is full, and half a doubled interval is not.
     const acc = this.pending ? mergePoints(this.pending, p) : p;
-    if (acc.dt + 1e-6 < this.interval) {
+    if (acc.dt < this.interval * 0.75) {
       this.pending = acc;
       return;
     }
