@@ -68,7 +68,7 @@ export function addAnalyzeOptions(cmd: Command): Command {
     .option('--duration <d>', 'measured time per environment, e.g. 30s (default 30s)')
     .option('--warmup <d>', 'warm-up before measuring, excluded from the figures (default 2s)')
     .option('--seed <n>', 'seed for reproducible arrivals and hold times')
-    .option('--set <ENV.POOL.KEY=VALUE>', "try a setting for this run only (repeatable); outside Tasker's ranges allowed with a warning", collect, [])
+    .option('--set <ENV.POOL.KEY=VALUE>', "try a setting for this run only (repeatable); outside Tasker's ranges allowed with a warning", collect)
     .option('--database-url <url>', 'database to drive (default: DATABASE_URL, else PG* variables, else a throwaway PostgreSQL)')
     .option('--pgmq-database-url <url>', "PGMQ's database when its pool is separate (default: PGMQ_DATABASE_URL, else the main target)")
     .option('--yes', 'allow a target that is not on this machine')
@@ -79,8 +79,8 @@ export function addAnalyzeOptions(cmd: Command): Command {
     .option('--metrics-host <addr>', 'address for --metrics-port (default 127.0.0.1)');
 }
 
-function collect(v: string, prev: string[]): string[] {
-  return [...prev, v];
+function collect(v: string, prev: string[] | undefined): string[] {
+  return [...(prev ?? []), v];
 }
 
 /** Everything analyze needs, validated before any connection. */

@@ -28,7 +28,7 @@ import { useColor } from '../tty.js';
 interface CheckOptions extends AnalyzeFlags {
   from?: string;
   static?: boolean;
-  threshold: string[];
+  threshold?: string[];
   format: CheckFormat;
 }
 
@@ -192,7 +192,7 @@ export async function runCheck(opts: CheckOptions): Promise<void> {
   const mode = opts.from !== undefined ? 'from' : opts.static ? 'static' : 'measure';
   if (mode !== 'measure') refuseAnalyzeFlags(opts, mode === 'from' ? '--from' : '--static');
   const advisor: Advisor = { config: loadAdvisorConfig(opts.advisorConfig), shipped: resolveAdvisorConfig(opts.advisorConfig) === SHIPPED_ADVISOR_CONFIG };
-  const thresholds = collectThresholds(advisor, opts.threshold);
+  const thresholds = collectThresholds(advisor, opts.threshold ?? []);
   const envs = opts.env && opts.env.length > 0 ? opts.env : undefined;
 
   let run: RunFile | undefined;
@@ -247,7 +247,7 @@ export function registerCheck(program: Command): void {
     .description('CI gate: thresholds on a run (measured now, or saved with --from) and static checks of the config; exit 0 when all hold, 1 on a breach or a config error')
     .option('--from <run.json>', 'evaluate the thresholds on a run saved with `analyze --out` (no database needed)')
     .option('--static', 'only the static checks: config lint and the connection budget (no run, no database)')
-    .option('--threshold <expr>', "a threshold, 'POOL.METRIC: EXPR' (repeatable; added to the advisor config's)", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--threshold <expr>', "a threshold, 'POOL.METRIC: EXPR' (repeatable; added to the advisor config's)", (v: string, acc: string[] | undefined) => [...(acc ?? []), v])
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'junit', 'github']).default('text'));
   addAnalyzeOptions(cmd).action(async (opts: CheckOptions) => runCheck(opts));
 }
