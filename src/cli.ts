@@ -22,7 +22,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({
-      writeOut: (s) => process.stdout.write(s),
+      writeOut: (s) => process.stdout.write(clean(s)),
       writeErr: (s) => process.stderr.write(clean(s)),
     });
   registerAnalyze(program);

@@ -3,11 +3,12 @@
  */
 
 /**
- * Remove the password from a connection target: URL userinfo (`postgres://u:pw@h/db` ->
+ * Remove the password from a connection target (the user info runs to the last `@` before the
+ * host, as pg reads it, so a password holding an unencoded `@` goes whole): URL userinfo (`postgres://u:pw@h/db` ->
  * `postgres://u@h/db`), a `password=` query parameter, or a libpq `password=...` keyword.
  */
 export function redactUrl(target: string): string {
-  let s = target.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i, (_m, scheme: string, userinfo: string) => {
+  let s = target.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i, (_m, scheme: string, userinfo: string) => {
     const colon = userinfo.indexOf(':');
     return `${scheme}${colon >= 0 ? userinfo.slice(0, colon) : userinfo}@`;
   });
@@ -18,7 +19,7 @@ export function redactUrl(target: string): string {
 
 /** The password a connection target carries, if any (for {@link scrub}). */
 export function passwordOf(target: string): string | undefined {
-  const m = /^[a-z][a-z0-9+.-]*:\/\/[^:@/?#]*:([^@/?#]*)@/i.exec(target);
+  const m = /^[a-z][a-z0-9+.-]*:\/\/[^:@/?#]*:([^/?#]*)@/i.exec(target);
   if (m && m[1]) {
     try {
       return decodeURIComponent(m[1]);

@@ -11,7 +11,7 @@ import { DatabaseError, UsageError } from '../core/errors.js';
 import { redactUrl } from '../core/redact.js';
 
 /** Where the target came from. */
-export type TargetSource = '--database-url' | 'DATABASE_URL' | 'PG* variables' | 'throwaway';
+export type TargetSource = '--database-url' | 'DATABASE_URL' | '--pgmq-database-url' | 'PGMQ_DATABASE_URL' | 'PG* variables' | 'throwaway';
 
 /** A resolved target (before any connection). */
 export interface Target {
@@ -27,19 +27,26 @@ export interface Target {
 
 const PG_VARS = ['PGHOST', 'PGPORT', 'PGDATABASE', 'PGUSER', 'PGPASSWORD', 'PGHOSTADDR', 'PGSERVICE'];
 
-/** Resolve the target from the flag and the environment; undefined means "start a throwaway". */
-export function resolveTarget(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): Target | undefined {
-  if (flag !== undefined && flag.trim() === '') throw new UsageError('--database-url is empty', 'pass a connection URL such as postgresql://user@host:5432/db, or leave the flag out to use a throwaway database');
-  const url = flag ?? (env.DATABASE_URL ? env.DATABASE_URL : undefined);
+/**
+ * Resolve the target from the flag and the environment; undefined means "start a throwaway".
+ * `names` are the flag and variable to name in messages (PGMQ's target has its own).
+ */
+export function resolveTarget(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  names: { flag: '--database-url' | '--pgmq-database-url'; variable: 'DATABASE_URL' | 'PGMQ_DATABASE_URL' } = { flag: '--database-url', variable: 'DATABASE_URL' },
+): Target | undefined {
+  if (flag !== undefined && flag.trim() === '') throw new UsageError(`${names.flag} is empty`, 'pass a connection URL such as postgresql://user@host:5432/db, or leave the flag out to use a throwaway database');
+  const url = flag ?? (env[names.variable] ? env[names.variable] : undefined);
   if (url !== undefined) {
     let c;
     try {
       c = parseConn(url);
     } catch {
-      throw new UsageError(`${flag !== undefined ? '--database-url' : 'DATABASE_URL'}: cannot parse '${redactUrl(url)}' as a connection URL`, 'use the form postgresql://user@host:5432/database');
+      throw new UsageError(`${flag !== undefined ? names.flag : names.variable}: cannot parse '${redactUrl(url)}' as a connection URL`, 'use the form postgresql://user@host:5432/database');
     }
     return {
-      source: flag !== undefined ? '--database-url' : 'DATABASE_URL',
+      source: flag !== undefined ? names.flag : names.variable,
       url,
       display: redactUrl(url),
       host: c.host ?? env.PGHOST ?? 'localhost',

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { advisorFile, scenarioConfig } from '../helpers/scenario.js';
+import { advisorFile, scenarioConfig, databaseWorkload } from '../helpers/scenario.js';
 import { decode, summarize } from '../../src/core/run/histogram.js';
 import type { RunFile } from '../../src/core/run/types.js';
 
@@ -24,18 +24,7 @@ function analyzeJson(configDir: string, advisor: string, extra: string[] = []) {
   return { ...data, out, stderr: r.stderr };
 }
 
-const WORKLOAD = (rate: number, hold: string) => `
-[defaults]
-duration = "8s"
-warmup = "1s"
-seed = 7
-target_p99_wait = "10ms"
-[environments.test.workloads.database]
-arrival = "poisson"
-rate = ${rate}
-hold = "exponential"
-hold_mean = "${hold}"
-`;
+const WORKLOAD = (rate: number, hold: string) => databaseWorkload({ rate, hold, dist: 'exponential', duration: '8s', defaults: 'seed = 7\ntarget_p99_wait = "10ms"\n' });
 
 describe('recommendations end to end on a real PostgreSQL', () => {
   it('a saturated pool gets a bigger max_connections, and with it the same workload and seed meets the target P99', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { runCli, spawnCli } from '../helpers/cli.js';
-import { advisorFile, leftovers, scenarioConfig } from '../helpers/scenario.js';
+import { advisorFile, leftovers, scenarioConfig, databaseWorkload } from '../helpers/scenario.js';
 import { decode, summarize } from '../../src/core/run/histogram.js';
 import { meanLevel } from '../../src/core/run/occupancy.js';
 import type { RunFile } from '../../src/core/run/types.js';
@@ -23,17 +23,7 @@ function dbPool(run: RunFile, name = 'database') {
   return { p, wait: summarize(decode(p.histograms.wait)), waited: p.counters.waited / Math.max(1, p.counters.acquires) };
 }
 
-const WORKLOAD = (rate: number, hold: string, extra = '') => `
-[defaults]
-duration = "4s"
-warmup = "1s"
-[environments.test.workloads.database]
-arrival = "poisson"
-rate = ${rate}
-hold = "constant"
-hold_time = "${hold}"
-${extra}
-`;
+const WORKLOAD = (rate: number, hold: string, extra = '') => databaseWorkload({ rate, hold, extra });
 
 describe('analyze scenarios on a real PostgreSQL', () => {
   it('saturated: arrival rate x hold above max_connections gives many waits and a high P99', async () => {
@@ -132,6 +122,11 @@ describe('analyze: safety and exit paths', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("did you mean 'max_connections'?");
     expect(runCli(['analyze', '--pool', 'orchestration_web']).status).toBe(2);
+    // A bad --out is refused before any connection, not after the run with a stack trace.
+    const out = runCli(['analyze', '--out', '/nonexistent/dir/run.json', '--duration', '1s']);
+    expect(out.status).toBe(2);
+    expect(out.stderr).toContain('ERROR: --out /nonexistent/dir/run.json: the directory /nonexistent/dir does not exist');
+    expect(out.stderr).not.toContain('Target:');
   });
 
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {

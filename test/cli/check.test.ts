@@ -180,9 +180,9 @@ describe('check: usage errors exit 2 before anything runs', () => {
     writeFileSync(join(cwd, 'bad.json'), '{ not json');
     writeFileSync(join(cwd, 'other.json'), '{"schemaVersion": 7}');
     const cases: Array<[string[], string]> = [
-      [['--from', 'missing.json'], "ERROR: --from 'missing.json': cannot read: ENOENT"],
-      [['--from', 'bad.json'], "ERROR: --from 'bad.json': not valid JSON"],
-      [['--from', 'other.json'], "ERROR: --from 'other.json': run file schemaVersion 7 is not supported (this pool-advisor reads 1)"],
+      [['--from', 'missing.json'], 'ERROR: missing.json: cannot read: no such file'],
+      [['--from', 'bad.json'], 'ERROR: bad.json: not JSON ('],
+      [['--from', 'other.json'], 'ERROR: other.json: schemaVersion 7 is not supported (this pool-advisor reads 1)'],
       [['--from', holdsRun, '--env', 'staging'], "ERROR: --env 'staging': not in the run"],
       [['--from', holdsRun, '--static'], 'ERROR: --from and --static cannot be used together'],
       [['--static', '--format', 'xml'], "argument 'xml' is invalid"],

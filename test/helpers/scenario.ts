@@ -53,3 +53,18 @@ export async function leftovers(url: string): Promise<{ backends: number; schema
     await c.end();
   }
 }
+
+/** Advisor config text with one `database` workload for environment `test` (Poisson arrivals). */
+export function databaseWorkload(o: { rate: number; hold: string; dist?: 'constant' | 'exponential'; duration?: string; defaults?: string; extra?: string }): string {
+  const dist = o.dist ?? 'constant';
+  return `
+[defaults]
+duration = "${o.duration ?? '4s'}"
+warmup = "1s"
+${o.defaults ?? ''}[environments.test.workloads.database]
+arrival = "poisson"
+rate = ${o.rate}
+hold = "${dist}"
+${dist === 'constant' ? 'hold_time' : 'hold_mean'} = "${o.hold}"
+${o.extra ?? ''}`;
+}

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startThrowaway, type ThrowawayCluster } from '../../src/shell/throwawayPg.js';
 import { runCli, spawnCli } from '../helpers/cli.js';
-import { advisorFile, scenarioConfig } from '../helpers/scenario.js';
+import { advisorFile, scenarioConfig, databaseWorkload } from '../helpers/scenario.js';
 import type { RunFile } from '../../src/core/run/types.js';
 
 const clusters: ThrowawayCluster[] = [];
@@ -23,16 +23,7 @@ async function cluster(password?: string): Promise<ThrowawayCluster> {
   return c;
 }
 
-const WORKLOAD = (duration: string) => `
-[defaults]
-duration = "${duration}"
-warmup = "1s"
-[environments.test.workloads.database]
-arrival = "poisson"
-rate = 100
-hold = "exponential"
-hold_mean = "5ms"
-`;
+const WORKLOAD = (duration: string) => databaseWorkload({ rate: 100, hold: '5ms', dist: 'exponential', duration });
 
 function collect(child: ReturnType<typeof spawnCli>) {
   const o = { stdout: '', stderr: '' };

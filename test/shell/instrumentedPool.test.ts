@@ -187,6 +187,18 @@ describe('instrumented pool on a real PostgreSQL', () => {
     expect(s.holdByInUse.levels).toEqual([[1, 1, expect.any(Number), expect.any(Number)]]);
   });
 
+  it('a connection that fails to open counts as a create error and an acquire error', async () => {
+    const ip = createInstrumentedPool(settings({ max_connections: 2 }), { host: '127.0.0.1', port: 1, user: 'x', database: 'x' }, { name: 'database' });
+    open.push(ip);
+    const err = await ip.pool.connect().then(
+      () => undefined,
+      (e: Error & { code?: string }) => e,
+    );
+    expect(err?.code).toBe('ECONNREFUSED');
+    const s = ip.snapshot();
+    expect(s.counters).toMatchObject({ acquires: 1, errors: 1, created: 0, createErrors: 1 });
+  });
+
   it('shutdown closes count as shutdown', async () => {
     const { ip } = make({ max_connections: 2 });
     const a = await ip.pool.connect();

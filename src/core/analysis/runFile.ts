@@ -88,7 +88,7 @@ export function parseRunFile(text: string, display: string): RunFile {
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new UsageError(`${display}: not JSON (${(e as Error).message})`, HINT);
+    throw new UsageError(`${display}: not JSON (${(e as Error).message.replace(/\s+/g, ' ')})`, HINT);
   }
   if (!isObj(data)) fail(display, '(top level)', `expected an object, got ${describe(data)}`);
   const version = data.schemaVersion;

@@ -8,7 +8,7 @@
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { scanToml, type TomlScan } from '../toml/scan.js';
 import { UsageError } from '../errors.js';
-import { POOLS, POOL_NAMES, SETTING_KEYS, toSetting, type PoolName, type PoolSettings, type SettingKey } from './pools.js';
+import { POOLS, POOL_NAMES, toSetting, type PoolName, type PoolSettings, type SettingKey } from './pools.js';
 
 /** A plain TOML table. */
 export type Table = { [key: string]: unknown };
@@ -275,9 +275,3 @@ export function envOrder(a: string, b: string): number {
   return a.localeCompare(b);
 }
 
-/** All settings of a pool as a plain object, for output. */
-export function settingsOf(p: EffectivePool): PoolSettings {
-  const s = {} as PoolSettings;
-  for (const k of SETTING_KEYS) s[k] = p.settings[k];
-  return s;
-}

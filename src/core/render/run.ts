@@ -6,7 +6,7 @@
 import { Chalk } from 'chalk';
 import { decode, recordedValues, summarize } from '../run/histogram.js';
 import { meanLevel } from '../run/occupancy.js';
-import type { EnvironmentRun, PoolRun, RunFile } from '../run/types.js';
+import type { EnvironmentRun, PoolRun } from '../run/types.js';
 import { compactTable } from './table.js';
 import { fmtNum, fmtPct, fmtUs } from './units.js';
 import type { RenderOptions } from './config.js';
@@ -148,11 +148,3 @@ function describeHold(w: EnvironmentRun['workloads'][number]): string {
   return `lognormal p50 ${fmtNum(h.p50Ms)} ms p99 ${fmtNum(h.p99Ms)} ms`;
 }
 
-/** All environments of a run. */
-export function renderRun(run: RunFile, opts: RenderOptions): string {
-  const c = new Chalk({ level: opts.color ? 1 : 0 });
-  const head = `Target: ${run.target}${run.server ? ` (PostgreSQL ${run.server.version}, max_connections ${run.server.maxConnections})` : ''}`;
-  const parts = [head, ...run.environments.map((e) => renderEnvironment(e, opts))];
-  if (run.partial) parts.push(c.yellow.bold(`This run is partial${run.error ? `: ${run.error}` : ' (interrupted)'}.`));
-  return `${parts.join('\n\n')}\n`;
-}

@@ -70,23 +70,6 @@ export function summarize(h: Histogram): Summary {
   };
 }
 
-/** A percentile (0-100) of an encoded histogram, µs; 0 when empty. */
-export function percentileOf(e: EncodedHistogram, p: number): number {
-  const h = decode(e);
-  return h.totalCount === 0 ? 0 : h.getValueAtPercentile(p);
-}
-
-/** The number of recorded values at or below `us`. */
-export function countAtOrBelow(h: Histogram, us: number): number {
-  if (h.totalCount === 0) return 0;
-  let n = 0;
-  // Iterate the recorded values: cheap for the few thousand distinct buckets a run has.
-  for (const v of recordedValues(h)) {
-    if (v.value <= us) n += v.count;
-  }
-  return n;
-}
-
 /** The distinct recorded values (bucket upper bounds equivalent) with their counts, ascending. */
 export function recordedValues(h: Histogram): Array<{ value: number; count: number }> {
   const out: Array<{ value: number; count: number }> = [];

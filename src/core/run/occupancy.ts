@@ -100,13 +100,6 @@ export function levelPercentile(t: LevelTimes, p: number): number {
   return t.levels[t.levels.length - 1]?.[0] ?? t.last;
 }
 
-/** Share of time (0-1) the gauge was at or above a level. */
-export function shareAtOrAbove(t: LevelTimes, level: number): number {
-  const total = totalTime(t);
-  if (total <= 0) return 0;
-  return t.levels.filter(([lv]) => lv >= level).reduce((s, [, us]) => s + us, 0) / total;
-}
-
 /** Add two distributions (two windows of the same gauge). */
 export function mergeLevels(a: LevelTimes, b: LevelTimes): LevelTimes {
   const m = new Map<number, number>(a.levels);

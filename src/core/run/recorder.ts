@@ -89,7 +89,6 @@ export class Recorder {
   private lastTickArea = { inUse: 0, idle: 0, waiting: 0 };
   // Recent window for /health: cumulative wait histograms at slice boundaries.
   private recentSlices: Array<{ atUs: number; wait: Histogram; counters: PoolCounters; inUseArea: number }> = [];
-  private maxWaitEver = 0;
   // Set by markWindowEnd: the window's length, occupancy and timeline as they were when it closed.
   private frozen: Pick<PoolRun, 'durationMs' | 'occupancy' | 'timeline'> | undefined;
 
@@ -118,7 +117,6 @@ export class Recorder {
     if (outcome === 'timeout') c.timeouts++;
     else if (outcome === 'error') c.errors++;
     recordUs(this.waitByPath[path], waitUs);
-    if (waitUs > this.maxWaitEver) this.maxWaitEver = waitUs;
     if (waitUs >= this.settings.slow_acquire_threshold_ms * 1000) {
       c.slow++;
       return true;
@@ -162,10 +160,15 @@ export class Recorder {
 
   /** Update the gauges at time `nowUs` (call at every event that can change them). */
   gauges(g: Gauges, nowUs: number): void {
-    this.inUse.set(g.inUse, nowUs);
-    this.idle.set(g.idle, nowUs);
-    this.waiting.set(g.waiting, nowUs);
-    this.total.set(g.total, nowUs);
+    this.setGauges(g.inUse, g.idle, g.waiting, g.total, nowUs);
+  }
+
+  /** {@link gauges} without an object, for the acquire hot path. */
+  setGauges(inUse: number, idle: number, waiting: number, total: number, nowUs: number): void {
+    this.inUse.set(inUse, nowUs);
+    this.idle.set(idle, nowUs);
+    this.waiting.set(waiting, nowUs);
+    this.total.set(total, nowUs);
   }
 
   /** The wait histogram of every path together, into `into` (reset first) or a new histogram. */
@@ -293,7 +296,6 @@ export class Recorder {
     this.lastTickCounters = emptyCounters();
     this.lastTickArea = { inUse: 0, idle: 0, waiting: 0 };
     this.recentSlices = [{ atUs: nowUs, wait: newHistogram(), counters: emptyCounters(), inUseArea: 0 }];
-    this.maxWaitEver = 0;
     this.frozen = undefined;
   }
 

@@ -2,8 +2,6 @@
  * `pool-advisor analyze`: drive a real, instrumented pool with each environment's workload, and
  * print what it measured and what to change. Everything is validated before a connection opens.
  */
-import { writeFileSync, renameSync, openSync, fsyncSync, closeSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, UsageError, NoDataError } from '../../core/errors.js';
 import type { PoolName } from '../../core/config/pools.js';
@@ -12,6 +10,7 @@ import type { AdvisorConfig } from '../../core/advisor/types.js';
 import { parseDurationFlag, parseHoldFlag, parsePositive, parseSetFlag } from '../../core/flags.js';
 import type { RunFile } from '../../core/run/types.js';
 import { renderReport } from '../../core/render/report.js';
+import { hasSamples } from '../../core/analysis/runFile.js';
 import { renderHtmlReport } from '../../core/render/html.js';
 import { adviseRun } from '../../core/rules/index.js';
 import { adviceData } from '../../core/render/recommendations.js';
@@ -19,8 +18,9 @@ import { redactUrl } from '../../core/redact.js';
 import type { ConfigModel } from '../../core/config/model.js';
 import { loadValidConfig } from './config.js';
 import { loadAdvisorConfig } from '../advisorConfig.js';
-import { addSecret, writeErr, writeOut } from '../output.js';
+import { addSecret, clean, writeErr, writeOut } from '../output.js';
 import { assertReportPath, writeReport } from '../report.js';
+import { saveRun } from '../runFile.js';
 import { useColor, showProgress } from '../tty.js';
 import { assertFits, assertSafeTarget, connectionConfig, probe, resolveTarget, type ServerFacts } from '../target.js';
 import { startThrowaway, type ThrowawayCluster } from '../throwawayPg.js';
@@ -119,24 +119,6 @@ export function planAnalyze(f: AnalyzeFlags): AnalyzePlan {
   return { model, advisor, session, warnings };
 }
 
-/** Write a file atomically (temp file in the same dir, fsync, rename). */
-export function writeFileAtomic(path: string, text: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  writeFileSync(tmp, text);
-  const fd = openSync(tmp, 'r+');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
-
-/** Whether a run has any samples at all. */
-export function hasSamples(run: RunFile): boolean {
-  return run.environments.some((e) => e.pools.some((p) => p.counters.acquires > 0));
-}
-
 /** Options for running analyze from code (`check` runs it first). */
 export interface RunAnalyzeOptions {
   plan: AnalyzePlan;
@@ -160,8 +142,8 @@ export async function runAnalyze(o: RunAnalyzeOptions): Promise<RunFile> {
   if (target) assertSafeTarget(target, Boolean(f.yes));
   const pgmqUrl = f.pgmqDatabaseUrl ?? (process.env.PGMQ_DATABASE_URL || undefined);
   if (pgmqUrl) {
-    const t = resolveTarget(pgmqUrl, {});
-    if (t) assertSafeTarget({ ...t, source: '--database-url' }, Boolean(f.yes));
+    const t = resolveTarget(f.pgmqDatabaseUrl, { PGMQ_DATABASE_URL: pgmqUrl }, { flag: '--pgmq-database-url', variable: 'PGMQ_DATABASE_URL' });
+    if (t) assertSafeTarget(t, Boolean(f.yes));
   }
   let cluster: ThrowawayCluster | undefined;
   try {
@@ -207,15 +189,12 @@ export async function runAnalyze(o: RunAnalyzeOptions): Promise<RunFile> {
 
 function progressLine(p: Progress): void {
   const pools = p.pools.map((x) => `${x.name}: P99 ${fmtUs(x.waitP99Us)}, waiting ${x.waiting}`).join(' | ');
-  process.stderr.write(`\r\x1b[K[${p.env}] ${p.phase} ${Math.floor(p.elapsedS)}s, ${Math.ceil(p.remainingS)}s left  ${pools}`);
+  process.stderr.write(clean(`\r\x1b[K[${p.env}] ${p.phase} ${Math.floor(p.elapsedS)}s, ${Math.ceil(p.remainingS)}s left  ${pools}`));
 }
 
 /** Print and save a finished (or partial) run with its analysis and advice. */
 export function emitRun(run: RunFile, f: AnalyzeFlags, advisor: AdvisorConfig): void {
-  if (f.out) {
-    writeFileAtomic(f.out, `${JSON.stringify(run)}\n`);
-    writeErr(`Saved the run to ${f.out}${run.partial ? ' (partial)' : ''}`);
-  }
+  if (f.out) saveRun(f.out, run);
   const { analysis, advice } = adviseRun(run, advisor);
   if (f.report) writeReport(f.report, renderHtmlReport(run, analysis, advice));
   if (f.json) writeOut(JSON.stringify({ schemaVersion: 1, run, advice: adviceData(analysis, advice) }, null, 2));
@@ -229,6 +208,7 @@ export function registerAnalyze(program: Command): void {
     .description('Drive a real, instrumented pool with each environment\'s workload; print acquire-wait percentiles, churn, occupancy and the settings to change');
   addAnalyzeOptions(cmd).option('--report <file>', 'also write a self-contained HTML report (charts, recommendations, TOML overrides)');
   cmd.action(async (f: AnalyzeFlags) => {
+    if (f.out) assertReportPath('--out', f.out);
     if (f.report) assertReportPath('--report', f.report);
     const plan = planAnalyze(f);
     for (const w of plan.warnings) writeErr(`warning: ${w}`);

@@ -3,14 +3,12 @@
  * budget), then thresholds on a run: one measured now with analyze's flags, or one saved with
  * `--from`; exit codes and CI output. Thresholds and flags are validated before anything runs.
  */
-import { readFileSync } from 'node:fs';
+
 import { Option, type Command } from 'commander';
 import { ExitCode, NoDataError, UsageError } from '../../core/errors.js';
-import { isPoolName } from '../../core/config/pools.js';
 import { formatIssue, validateModel } from '../../core/config/validate.js';
 import type { AdvisorConfig } from '../../core/advisor/types.js';
-import { decode } from '../../core/run/histogram.js';
-import { RUN_SCHEMA_VERSION, type RunFile } from '../../core/run/types.js';
+import { type RunFile } from '../../core/run/types.js';
 import { parseThresholds, type Threshold } from '../../core/thresholds/parse.js';
 import { evaluateThresholds, hasSamples } from '../../core/thresholds/evaluate.js';
 import { checkStatic, type StaticResult } from '../../core/check/static.js';
@@ -18,7 +16,9 @@ import { CHECK_RENDERERS, checkOutcome, type CheckFormat, type CheckReport } fro
 import { loadConfig, resolveConfigDir, EXAMPLE_CONFIG_DIR } from '../configDir.js';
 import { loadAdvisorConfig, resolveAdvisorConfig, SHIPPED_ADVISOR_CONFIG } from '../advisorConfig.js';
 import { checkEnvs } from './config.js';
-import { addAnalyzeOptions, planAnalyze, runAnalyze, writeFileAtomic, type AnalyzeFlags } from './analyze.js';
+import { addAnalyzeOptions, planAnalyze, runAnalyze, type AnalyzeFlags } from './analyze.js';
+import { readRunFile, saveRun } from '../runFile.js';
+import { assertReportPath } from '../report.js';
 import { SessionFailed } from '../session.js';
 import { withMetricsServer } from '../metrics/cli.js';
 import { addSecret, writeErr, writeOut } from '../output.js';
@@ -48,49 +48,6 @@ const ANALYZE_ONLY: ReadonlyArray<[keyof AnalyzeFlags, string]> = [
   ['metricsPort', '--metrics-port'],
   ['metricsHost', '--metrics-host'],
 ];
-
-/** Read a saved run, refusing (exit 2) a file that is not one. */
-export function readRunFile(path: string): RunFile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`--from '${path}': cannot read: ${code === 'EISDIR' ? 'is a directory' : (code ?? (e as Error).message)}`, 'pass the path of a run saved with `pool-advisor analyze --out run.json`');
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(`--from '${path}': not valid JSON: ${(e as Error).message}`, 'pass the path of a run saved with `pool-advisor analyze --out run.json`');
-  }
-  const notRun = (what: string): never => {
-    throw new UsageError(`--from '${path}': not a pool-advisor run file: ${what}`, 'pass the path of a run saved with `pool-advisor analyze --out run.json`');
-  };
-  const run = data as RunFile;
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) notRun('expected a JSON object');
-  if (run.schemaVersion !== RUN_SCHEMA_VERSION) {
-    if (typeof run.schemaVersion !== 'number') notRun('no schemaVersion');
-    throw new UsageError(`--from '${path}': run file schemaVersion ${run.schemaVersion} is not supported (this pool-advisor reads ${RUN_SCHEMA_VERSION})`, 'save the run again with this version of pool-advisor');
-  }
-  if (!Array.isArray(run.environments)) notRun('no environments array');
-  for (const env of run.environments) {
-    if (typeof env?.env !== 'string' || !Array.isArray(env.pools)) notRun('an environment without a name or pools');
-    for (const p of env.pools) {
-      if (!isPoolName(p?.pool as string) || typeof p.counters !== 'object' || typeof p.histograms !== 'object' || typeof p.occupancy !== 'object' || typeof p.settings !== 'object') {
-        notRun(`environment '${env.env}' has a pool entry without pool, counters, histograms, occupancy or settings`);
-      }
-      for (const h of ['wait', 'hold', 'create'] as const) {
-        try {
-          decode(p.histograms[h]);
-        } catch {
-          throw new UsageError(`--from '${path}': environment '${env.env}', pool '${p.pool}': the ${h} histogram cannot be decoded`, 'the file is damaged; save the run again');
-        }
-      }
-    }
-  }
-  return run;
-}
 
 /** The config dir `check --from` lints: the flag, else ./config/tasker when present, else none (a saved run may come from elsewhere). */
 function configDirForRun(flag: string | undefined): string | undefined {
@@ -152,6 +109,7 @@ function refuseAnalyzeFlags(opts: CheckOptions, mode: '--from' | '--static'): vo
  * saving the run with --out. Ctrl-C stops the load and returns the partial run.
  */
 async function measure(opts: CheckOptions): Promise<{ run: RunFile; interrupted: boolean }> {
+  if (opts.out) assertReportPath('--out', opts.out);
   const plan = planAnalyze(opts);
   // The config's own warnings are in the report already; only the run's (e.g. --set) go to stderr.
   const reported = new Set(validateModel(plan.model).map(formatIssue));
@@ -168,15 +126,11 @@ async function measure(opts: CheckOptions): Promise<{ run: RunFile; interrupted:
   process.on('SIGTERM', onSignal);
   try {
     const run = await withMetricsServer(opts, (onPools) => runAnalyze({ plan, flags: opts, signal: ac.signal, onPools }));
-    if (opts.out) {
-      writeFileAtomic(opts.out, `${JSON.stringify(run)}\n`);
-      writeErr(`Saved the run to ${opts.out}${run.partial ? ' (partial)' : ''}`);
-    }
+    if (opts.out) saveRun(opts.out, run);
     return { run, interrupted };
   } catch (e) {
     if (e instanceof SessionFailed && opts.out) {
-      writeFileAtomic(opts.out, `${JSON.stringify(e.partial)}\n`);
-      writeErr(`Saved the partial run to ${opts.out}`);
+      saveRun(opts.out, e.partial);
     }
     throw e;
   } finally {

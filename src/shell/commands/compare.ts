@@ -12,7 +12,7 @@ import type { RunFile } from '../../core/run/types.js';
 import { writeOut } from '../output.js';
 import { useColor } from '../tty.js';
 import { assertReportPath, writeReport } from '../report.js';
-import { readRunFile } from './recommend.js';
+import { readRunFile } from '../runFile.js';
 
 interface CompareOptions {
   json?: boolean;

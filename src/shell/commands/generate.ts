@@ -22,7 +22,7 @@ import { writeFileAtomic } from '../atomicWrite.js';
 import { EXAMPLE_CONFIG_DIR, loadConfig, resolveConfigDir } from '../configDir.js';
 import { writeErr, writeOut } from '../output.js';
 import { loadValidConfig } from './config.js';
-import { planAnalyze, runAnalyze, hasSamples as runHasSamples } from './analyze.js';
+import { planAnalyze, runAnalyze } from './analyze.js';
 import type { RunFile } from '../../core/run/types.js';
 
 interface GenerateOptions {
@@ -302,7 +302,7 @@ async function measureSettings(opts: GenerateOptions): Promise<RunSettings> {
   const plan = planAnalyze(flags);
   writeErr(`Measuring ${plan.session.envs.join(', ')} before writing (analyze with ${plan.advisor.source})...`);
   const run: RunFile = await runAnalyze({ plan, flags });
-  if (!runHasSamples(run)) throw new NoDataError('the measurement recorded no acquires', 'run longer (--duration)');
+  if (!hasSamples(run)) throw new NoDataError('the measurement recorded no acquires', 'run longer (--duration)');
   const { advice } = adviseRun(run, plan.advisor);
   const recs = advice.environments.flatMap((e) => e.recommendations);
   writeErr(`Measured: ${recs.length} recommended change${recs.length === 1 ? '' : 's'}.`);

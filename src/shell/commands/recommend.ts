@@ -2,10 +2,9 @@
  * `pool-advisor recommend --from run.json`: the analysis, recommendations and TOML overrides of
  * a saved run, with no database. Prints what `analyze` printed for the same run.
  */
-import { readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { NoDataError, UsageError } from '../../core/errors.js';
-import { hasSamples, parseRunFile } from '../../core/analysis/runFile.js';
+import { hasSamples } from '../../core/analysis/runFile.js';
 import { adviseRun } from '../../core/rules/index.js';
 import { adviceData } from '../../core/render/recommendations.js';
 import { renderReport } from '../../core/render/report.js';
@@ -15,25 +14,7 @@ import { loadAdvisorConfig } from '../advisorConfig.js';
 import { writeOut } from '../output.js';
 import { useColor } from '../tty.js';
 import { assertReportPath, writeReport } from '../report.js';
-
-/** Largest run file read (a run file keeps histograms encoded, so real ones are far smaller). */
-const MAX_RUN_FILE_BYTES = 64 * 1024 * 1024;
-
-/** Read and check a saved run (exit 2 with one line on a missing, unreadable or malformed file). */
-export function readRunFile(path: string): RunFile {
-  let text: string;
-  try {
-    const st = statSync(path);
-    if (st.isDirectory()) throw new UsageError(`${path}: is a directory, expected a run file`, "pass the file written by 'pool-advisor analyze --out FILE'");
-    if (st.size > MAX_RUN_FILE_BYTES) throw new UsageError(`${path}: ${st.size} bytes is larger than any run file (limit ${MAX_RUN_FILE_BYTES})`, 'check this is the right file');
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`${path}: cannot read: ${code === 'ENOENT' ? 'no such file' : (code ?? (e as Error).message)}`, "pass the file written by 'pool-advisor analyze --out FILE'");
-  }
-  return parseRunFile(text, path);
-}
+import { readRunFile } from '../runFile.js';
 
 interface RecommendOptions {
   from: string;

@@ -68,8 +68,6 @@ export class Generator {
   private readonly rand: () => number;
   private startUs = 0;
   private timer: NodeJS.Timeout | undefined;
-  /** The last error a request saw (for reports). */
-  lastError: string | undefined;
 
   constructor(private readonly opts: GeneratorOptions) {
     this.rand = prng(deriveSeed(opts.seed, `${opts.spec.pool}:hold`));
@@ -156,7 +154,6 @@ export class Generator {
       this.consecutiveFatal = 0;
     } catch (e) {
       this.failed++;
-      this.lastError = (e as Error).message;
       this.noteConnectError(e as Error);
       this.done();
       return;
@@ -168,7 +165,6 @@ export class Generator {
     } catch (e) {
       err = e as Error;
       this.failed++;
-      this.lastError = err.message;
     } finally {
       // A failed query releases with its error, so pg-pool drops the connection.
       client.release(err);

@@ -67,7 +67,6 @@ export interface InstrumentOptions {
 interface LedgerEntry {
   createdAtUs: number;
   createStartUs: number;
-  acquires: number;
   /** Set before removal when the reason is known (expired or error). */
   reason?: CloseReason;
   opened: boolean;
@@ -104,8 +103,6 @@ export interface InstrumentedPool {
   detach(): void;
 }
 
-let clientIds = 0;
-
 /** Instrument an existing pool. */
 export function instrumentPool(pool: pg.Pool, opts: InstrumentOptions): InstrumentedPool {
   const p = pool as PoolInternals;
@@ -123,7 +120,7 @@ export function instrumentPool(pool: pg.Pool, opts: InstrumentOptions): Instrume
 
   const gaugesNow = (): { inUse: number; idle: number; waiting: number; total: number } => ({ inUse, idle: pool.idleCount, waiting: pool.waitingCount, total: pool.totalCount });
   const updateGauges = (t: number): void => {
-    if (!detached) recorder.gauges(gaugesNow(), t);
+    if (!detached) recorder.setGauges(inUse, pool.idleCount, pool.waitingCount, pool.totalCount, t);
   };
 
   // Measure connection creation: pg-pool constructs `new this.Client()` right before connecting it.
@@ -133,8 +130,22 @@ export function instrumentPool(pool: pg.Pool, opts: InstrumentOptions): Instrume
     constructor(...args: ConstructorParameters<typeof pg.Client>) {
       super(...args);
       const t = nowUs();
-      ledger.set(this, { createdAtUs: t, createStartUs: t, acquires: 0, opened: false });
-      (this as unknown as { __paId: number }).__paId = ++clientIds;
+      ledger.set(this, { createdAtUs: t, createStartUs: t, opened: false });
+    }
+
+    // pg-pool emits no event when a new connection fails to open: count it here.
+    // pg's typings overload connect() (promise, or a callback); this keeps both, so its type is open.
+    override connect(cb?: any): any {
+      if (typeof cb === 'function') {
+        return super.connect((err: Error | null) => {
+          if (err && !detached) recorder.openFailed();
+          cb(err);
+        });
+      }
+      return super.connect().catch((err: unknown) => {
+        if (!detached) recorder.openFailed();
+        throw err;
+      });
     }
   }
   p.Client = MeasuredClient as unknown as typeof pg.Client;
@@ -247,8 +258,6 @@ export function instrumentPool(pool: pg.Pool, opts: InstrumentOptions): Instrume
     if (recorder.acquired(path, wait, outcome)) slowLog(wait, path, t);
     if (client) {
       inUse++;
-      const e = ledger.get(client);
-      if (e) e.acquires++;
       const heldFrom = t;
       const level = inUse;
       const release = client.release;
@@ -260,7 +269,7 @@ export function instrumentPool(pool: pg.Pool, opts: InstrumentOptions): Instrume
           inUse--;
           recorder.released(rt - heldFrom, level);
           const r = release.call(client, releaseErr as Error);
-          updateGauges(nowUs());
+          updateGauges(rt);
           return r;
         }
         return release.call(client, releaseErr as Error);
