@@ -24,8 +24,9 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 }
 
 /** Run the CLI to completion (synchronously). */
-export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string>; input?: string } = {}): CliResult {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env: cleanEnv(opts.env), encoding: 'utf8', input: opts.input, timeout: 120_000 });
+export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string>; input?: string; uid?: number } = {}): CliResult {
+  const ids = opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {};
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env: cleanEnv(opts.env), encoding: 'utf8', input: opts.input, timeout: 120_000, ...ids });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

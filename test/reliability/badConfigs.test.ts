@@ -2,7 +2,7 @@
  * A corpus of broken config dirs: every one exits 2 with one clear line naming the file (and the
  * line, where there is one), and never a stack trace.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,9 +12,14 @@ import { copyExample } from '../helpers/configFixture.js';
 const ENV = 'environments/test/common.toml';
 const POOL = '[common.database.pool]\n';
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+const NOBODY = 65534;
+/** Whether the built CLI runs as `nobody` here (it needs to read the checkout). */
+const nobodyCanRun = isRoot && runCli(['--version'], { uid: NOBODY }).status === 0;
 
 interface Case {
   name: string;
+  /** Run the CLI as the unprivileged `nobody` user (uid 65534). */
+  asNobody?: boolean;
   /** Build the dir; returns it. */
   make: () => string;
   /** Text the one-line error must contain (`{dir}` is replaced). */
@@ -109,10 +114,19 @@ const cases: Case[] = [
     want: /environments\/test\/common\.toml: file is \d+ bytes, larger than the 4194304-byte limit/,
   },
   {
-    name: 'an unreadable file (skipped as root: permissions do not bind)',
-    skip: isRoot,
+    // As root permissions do not bind, so the CLI runs as `nobody` (skipped only where nobody cannot run it).
+    name: 'an unreadable file',
+    asNobody: isRoot,
+    skip: isRoot && !nobodyCanRun,
     make: () => {
       const d = copyExample();
+      // Readable by everyone (mkdtemp made it private to root), except the one file.
+      const open = (p: string): void => {
+        const dir = statSync(p).isDirectory();
+        chmodSync(p, dir ? 0o755 : 0o644);
+        if (dir) for (const n of readdirSync(p)) open(join(p, n));
+      };
+      open(d);
       chmodSync(join(d, ENV), 0o000);
       return d;
     },
@@ -135,7 +149,7 @@ describe('a corpus of bad configs', () => {
     it.skipIf(Boolean(c.skip))(c.name, () => {
       const dir = c.make();
       for (const cmd of [['config', 'show'], ['analyze', '--duration', '1s']]) {
-        const r = runCli([...cmd, '--config-dir', dir]);
+        const r = runCli([...cmd, '--config-dir', dir], c.asNobody ? { uid: NOBODY } : {});
         expect(r.status, `${cmd.join(' ')}: ${r.stderr}`).toBe(2);
         const err = r.stderr.split('\n').filter((l) => l.startsWith('ERROR:'));
         expect(err).toHaveLength(1);
