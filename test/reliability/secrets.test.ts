@@ -104,6 +104,21 @@ describe('a sentinel password never appears', () => {
     record('no such database', r2);
   });
 
+  it('in the partial run file saved when the server goes away mid-run (its error kept in run.error)', async () => {
+    const own = await startThrowaway({ maxConnections: 40, password: SENTINEL });
+    const out = join(dir, 'partial.json');
+    const child = spawnCli(['analyze', '--env', 'test', '--advisor-config', advisorFile(ADVISOR.replace('duration = "2s"', 'duration = "60s"')), '--out', out], { env: { DATABASE_URL: own.url } });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    await new Promise((r) => setTimeout(r, 3500));
+    await own.stop();
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect(code, stderr).toBe(3);
+    const saved = readFileSync(out, 'utf8');
+    expect(JSON.parse(saved).error).toBeTruthy();
+    outputs.push({ what: 'partial run file', text: saved }, { what: 'server-gone stderr', text: stderr });
+  });
+
   it('in the Tasker config: config show, show --json, lint, and analyze', () => {
     const cfg = copyExample({
       'environments/test/common.toml': `[common.database]\nurl = "postgresql://tasker:${SENTINEL}@db.internal:5432/tasker"\n\n[common.pgmq_database]\nurl = "postgresql://tasker:${SENTINEL}@queue.internal:5432/pgmq"\n`,
