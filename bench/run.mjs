@@ -11,7 +11,7 @@ import pg from 'pg';
 import { startThrowaway, findPgBinDir } from '../dist/shell/throwawayPg.js';
 import { createInstrumentedPool } from '../dist/shell/pool/instrumentedPool.js';
 import { Generator } from '../dist/shell/load/generator.js';
-import { benchPoolOverhead } from './pool-overhead.mjs';
+import { benchPoolOverhead, median } from './pool-overhead.mjs';
 import { benchOpenLoop, formatOpenLoop } from './open-loop.mjs';
 import { writeSyntheticRun } from './synthetic-run.mjs';
 
@@ -23,10 +23,6 @@ const lines = [];
 const out = (s = '') => {
   console.log(s);
   lines.push(s);
-};
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
 function machine(serverVersion) {

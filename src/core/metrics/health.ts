@@ -7,6 +7,7 @@
  */
 import type { Recorder } from '../run/recorder.js';
 import type { Summary } from '../run/histogram.js';
+import { round3 } from '../run/timeline.js';
 
 /** A pool's status. */
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
@@ -116,7 +117,7 @@ export function poolHealth(f: PoolFigures): PoolHealth {
     max_connections: f.maxConnections,
     min_connections: f.minConnections,
     waiting: f.gauges.waiting,
-    oldest_waiter_ms: Math.round(f.gauges.oldestWaiterMs * 1000) / 1000,
+    oldest_waiter_ms: round3(f.gauges.oldestWaiterMs),
     utilization_percent: utilization,
     total_acquires: f.acquires,
     slow_acquires: f.slow,

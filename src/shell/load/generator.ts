@@ -19,11 +19,14 @@ const MAX_IN_FLIGHT = 20_000;
 /** Lag P99 above which the generator says it could not keep its schedule. */
 const BEHIND_LAG_P99_US = 20_000;
 
+/** Error codes of a connect that mean the database is gone (or refuses us) rather than busy. */
+const FATAL_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNRESET', '28P01', '28000', '3D000', '57P01', '57P02', '57P03', '53300']);
+
 /** A connect error that means the database is gone rather than busy. */
 export function isFatalConnectError(e: unknown): boolean {
   const err = e as { code?: string; message?: string };
   if (!err) return false;
-  if (['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNRESET', '28P01', '28000', '3D000', '57P01', '57P02', '57P03', '53300'].includes(err.code ?? '')) return true;
+  if (FATAL_CODES.has(err.code ?? '')) return true;
   return /terminated unexpectedly|Connection terminated|the database system is (starting up|shutting down)/i.test(err.message ?? '');
 }
 
