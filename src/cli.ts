@@ -11,6 +11,7 @@ import { registerRecommend } from './shell/commands/recommend.js';
 import { registerGenerate } from './shell/commands/generate.js';
 import { registerAnalyze } from './shell/commands/analyze.js';
 import { registerCompare } from './shell/commands/compare.js';
+import { registerAlerts } from './shell/commands/alerts.js';
 import { version } from './shell/version.js';
 import { addEnvSecrets, clean, writeErr } from './shell/output.js';
 
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerRecommend(program);
   registerCompare(program);
   registerGenerate(program);
+  registerAlerts(program);
   for (const c of program.commands) inherit(c);
   return program;
 }

@@ -1,0 +1,96 @@
+/**
+ * `pool-advisor alerts`: Prometheus alerting and recording rules from the advisor config's
+ * `[check]` thresholds (or Tasker's alert table when there are none), in the metric names of the
+ * chosen family. The translation and the YAML are the core's (core/alerts); this reads the config,
+ * checks the flags, and writes the file (atomically) or stdout.
+ */
+import { existsSync, realpathSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { UsageError } from '../../core/errors.js';
+import { parseDurationMs } from '../../core/advisor/parse.js';
+import { suggest } from '../../core/config/validate.js';
+import { parseThresholds } from '../../core/thresholds/parse.js';
+import { FAMILY_NAMES, isFamilyName } from '../../core/alerts/families.js';
+import { planAlerts } from '../../core/alerts/build.js';
+import { renderAlertsSummary, renderRulesFile } from '../../core/alerts/render.js';
+import { loadAdvisorConfig, resolveAdvisorConfig, SHIPPED_ADVISOR_CONFIG } from '../advisorConfig.js';
+import { writeFileAtomic } from '../atomicWrite.js';
+import { assertReportPath } from '../report.js';
+import { clean, writeErr, writeOut } from '../output.js';
+
+interface AlertsOptions {
+  family: string;
+  out?: string;
+  advisorConfig?: string;
+  threshold?: string[];
+  window?: string;
+  for?: string;
+}
+
+/** `--window 5m` / `--for 30s` -> whole seconds within [min, 24h]. */
+function seconds(flag: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const ms = parseDurationMs(v);
+  const fix = `write e.g. ${flag} 5m (whole seconds, ${min === 0 ? '0s' : '1s'} to 24h)`;
+  if (ms === undefined) throw new UsageError(`${flag} '${v}': not a duration`, fix);
+  if (ms % 1000 !== 0 || ms < min * 1000 || ms > 86_400_000) throw new UsageError(`${flag} '${v}': must be whole seconds from ${min === 0 ? '0s' : '1s'} to 24h`, fix);
+  return ms / 1000;
+}
+
+/** The file a path names, following links, for comparing an output with the inputs. */
+function identity(path: string): string {
+  return existsSync(path) ? realpathSync(path) : resolve(path);
+}
+
+/** Run `alerts` with parsed options. */
+export function runAlerts(opts: AlertsOptions): void {
+  if (!isFamilyName(opts.family)) {
+    const guess = suggest(opts.family, FAMILY_NAMES);
+    throw new UsageError(`--family '${opts.family}': unknown metric family${guess ? ` (did you mean '${guess}'?)` : ''}`, `choose one of: ${FAMILY_NAMES.join(', ')}`);
+  }
+  const windowS = seconds('--window', opts.window, 1);
+  const forS = seconds('--for', opts.for, 0);
+  const configPath = resolveAdvisorConfig(opts.advisorConfig);
+  const config = loadAdvisorConfig(opts.advisorConfig);
+  if (opts.out !== undefined) {
+    assertReportPath('--out', opts.out);
+    const inputs = [configPath];
+    for (const env of [...Object.values(config.environments), { workloads: config.defaultWorkloads ?? {} }]) {
+      for (const w of Object.values(env.workloads)) {
+        if (w?.hold.kind === 'sql' && w.hold.source !== undefined) inputs.push(isAbsolute(w.hold.source) ? w.hold.source : join(dirname(configPath), w.hold.source));
+      }
+    }
+    const target = identity(opts.out);
+    if (inputs.some((i) => identity(i) === target)) throw new UsageError(`--out ${opts.out}: is an input of this command (the advisor config or a file it reads); writing it would destroy it`, 'choose another file, e.g. --out pool-alerts.rules.yml');
+  }
+  const shipped = configPath === SHIPPED_ADVISOR_CONFIG;
+  const source = config.source;
+  const thresholds = parseThresholds([
+    ...config.thresholds.map((text) => ({ text, source: shipped ? { label: source } : { label: source, file: source } })),
+    ...(opts.threshold ?? []).map((text) => ({ text, source: { label: '--threshold' } })),
+  ]);
+  const plan = planAlerts({ family: opts.family, thresholds, ...(windowS !== undefined ? { windowS } : {}), ...(forS !== undefined ? { forS } : {}) });
+  const file = renderRulesFile(plan, { advisorConfig: source, flagThresholds: (opts.threshold ?? []).length });
+  if (opts.out !== undefined) {
+    writeFileAtomic(opts.out, clean(file), { display: opts.out });
+    writeOut(renderAlertsSummary(plan, opts.out));
+  } else {
+    writeOut(file);
+    writeErr(renderAlertsSummary(plan, undefined));
+  }
+}
+
+/** Register `alerts`. */
+export function registerAlerts(program: Command): void {
+  program
+    .command('alerts')
+    .description("Write Prometheus alerting and recording rules from the advisor config's [check] thresholds (Tasker's alert table when it has none), in the metric names of a family; what a family cannot express is listed with the reason")
+    .option('--family <name>', `the metrics the service exports: ${FAMILY_NAMES.join(', ')}`, 'otel')
+    .option('--out <file>', 'write the rules file here (atomically) instead of stdout; the summary goes to stdout')
+    .option('--advisor-config <file>', 'advisor config whose [check] thresholds to translate (default: ./pool-advisor.toml, else the shipped one)')
+    .option('--threshold <expr>', "a threshold, 'POOL.METRIC: EXPR' (repeatable; added to the advisor config's)", (v: string, acc: string[] | undefined) => [...(acc ?? []), v])
+    .option('--window <duration>', "the range every rate and average is taken over (default: 5m for thresholds; Tasker's table's own for the default set)")
+    .option('--for <duration>', "how long a condition must hold before its alert fires, for every alert (default: 5m for latency, ratio and gauge thresholds, 0s for counters; Tasker's table's own for the default set)")
+    .action((opts: AlertsOptions) => runAlerts(opts));
+}
