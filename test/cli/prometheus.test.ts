@@ -10,8 +10,7 @@
  * extrapolates by at most 1 ms. What Prometheus cannot see is the last scrape interval of the run
  * (<= 1 s of 12 s); on a steady workload that moves the P99 far less than one bucket.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -19,59 +18,15 @@ import { spawnCli } from '../helpers/cli.js';
 import { advisorFile, scenarioConfig } from '../helpers/scenario.js';
 import { hasTool, histogramQuantile } from '../helpers/promText.js';
 import { freePort } from '../../src/shell/throwawayPg.js';
+import { promQuery, startPrometheus } from '../helpers/prometheus.js';
 import { decode, summarize } from '../../src/core/run/histogram.js';
 import { BUCKET_BOUNDS_US, toBuckets } from '../../src/core/metrics/buckets.js';
 import type { RunFile } from '../../src/core/run/types.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const cleanup: Array<() => void> = [];
 afterAll(() => {
   for (const c of cleanup.reverse()) c();
 });
-
-interface PromResult {
-  metric: Record<string, string>;
-  value?: [number, string];
-  values?: Array<[number, string]>;
-}
-
-async function promQuery(base: string, query: string, time?: number): Promise<PromResult[]> {
-  const q = new URLSearchParams({ query, ...(time !== undefined ? { time: time.toFixed(3) } : {}) });
-  const res = await fetch(`${base}/api/v1/query?${q}`);
-  const body = (await res.json()) as { status: string; error?: string; data: { result: PromResult[] } };
-  if (body.status !== 'success') throw new Error(`${query}: ${body.error}`);
-  return body.data.result;
-}
-
-/** Start Prometheus on its own port and data dir, scraping `target` every second; resolves once it has tried a first scrape. */
-async function startPrometheus(target: string): Promise<{ base: string; proc: ChildProcess; log: () => string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'pa-prom-'));
-  const port = await freePort();
-  writeFileSync(
-    join(dir, 'prometheus.yml'),
-    ['global:', '  scrape_interval: 1s', '  evaluation_interval: 1s', 'scrape_configs:', '  - job_name: pool-advisor', '    scrape_interval: 1s', '    scrape_timeout: 900ms', '    static_configs:', `      - targets: ['${target}']`, ''].join('\n'),
-  );
-  const proc = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  proc.stdout!.on('data', (d: Buffer) => (log += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-  cleanup.push(() => {
-    proc.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    if (proc.exitCode !== null) throw new Error(`prometheus exited ${proc.exitCode}:\n${log}`);
-    // Ready is not enough: target discovery hands over targets only every 5 s, so wait for the first scrape (failed, as nothing listens yet).
-    const targets = await fetch(`${base}/api/v1/targets`).then(
-      (r) => r.json() as Promise<{ data: { activeTargets: Array<{ lastScrape: string }> } }>,
-      () => undefined,
-    );
-    if (targets?.data.activeTargets.some((t) => !t.lastScrape.startsWith('0001-'))) return { base, proc, log: () => log };
-    await sleep(200);
-  }
-  throw new Error(`prometheus did not scrape within 20 s:\n${log}`);
-}
 
 /** The bucket (lower, upper], seconds, that holds `s`. */
 function bucketOf(s: number): [number, number] {
@@ -85,6 +40,7 @@ describe('Prometheus against analyze --metrics-port', () => {
     if (!hasTool('prometheus')) return ctx.skip('prometheus not found on PATH (Debian: apt-get install --no-install-recommends prometheus); skipped');
     const metricsPort = await freePort();
     const prom = await startPrometheus(`127.0.0.1:${metricsPort}`);
+    cleanup.push(prom.stop);
     const out = join(mkdtempSync(join(tmpdir(), 'pa-run-')), 'run.json');
     // A steady queue: 150 acquires/s holding 40 ms on 8 connections (75% busy), so most acquires
     // get a connection at once and the tail waits tens of ms.
