@@ -6,13 +6,13 @@
  * (test/helpers/alertSeries.ts), so an alert reading a wrong name never fires and fails here.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { runCli } from '../helpers/cli.js';
-import { advisorFile } from '../helpers/scenario.js';
+import { advisorFile, scenarioConfig } from '../helpers/scenario.js';
 import { hasTool } from '../helpers/promText.js';
 import { POOL_LABEL, seriesFor, STEP_S } from '../helpers/alertSeries.js';
 import { FAMILY_NAMES, type FamilyName } from '../../src/core/alerts/families.js';
@@ -45,6 +45,7 @@ export const ALL_THRESHOLDS = [
   '*.waiting: p(95) < 3',
   '*.utilization: mean < 80%',
   'orchestration_web.utilization: p(95) < 90%',
+  'pgmq.utilization: mean < 50%',
   '*.utilization: max <= 95%',
   '*.utilization: value < 99%',
 ];
@@ -94,7 +95,7 @@ const compared = (a: AlertRule, native: number) => (a.count ? native * a.figure.
 const native = (a: AlertRule, value: number) => (a.count ? value / a.figure.window : value);
 
 /** A promtool unit-test file for every alert of a plan: one test case where it fires, one where it does not. */
-function unitTests(rulesFile: string, family: FamilyName, alerts: AlertRule[]): string {
+function unitTests(rulesFile: string, family: FamilyName, alerts: AlertRule[], maxOf: (poolValue: string) => number = () => 10): string {
   const tests = alerts.flatMap((a) => {
     const poolValue = family === 'tasker' ? (a.pool === 'pgmq' ? 'pgmq' : 'tasker') : a.pool === '*' ? 'database' : a.pool;
     const poolOf = (b: AlertRule) => (b.pool === '*' ? undefined : family === 'tasker' ? (b.pool === 'pgmq' ? 'pgmq' : 'tasker') : b.pool);
@@ -110,7 +111,7 @@ function unitTests(rulesFile: string, family: FamilyName, alerts: AlertRule[]): 
       return {
         name: `${a.alert} (${a.severity}) ${mode}: ${a.annotations.threshold}`,
         interval: `${STEP_S}s`,
-        input_series: seriesFor(family, a.figure, v, poolValue),
+        input_series: seriesFor(family, a.figure, v, poolValue, maxOf(poolValue)),
         alert_rule_test: [
           {
             eval_time: promDuration(evalS),
@@ -129,19 +130,23 @@ interface RulesYaml {
 }
 
 describe.skipIf(!hasTool('promtool'))('alerts: promtool check rules and test rules, every family', () => {
-  for (const family of FAMILY_NAMES) {
+  // Tasker's metrics have no maximum: with --env, utilisation divides by the config's max_connections (database 20, pgmq 6 here).
+  const taskerConfig = scenarioConfig({ max_connections: 20, min_connections: 2 }, { pgmq: { max_connections: 6, min_connections: 1 }, pgmqUrl: 'postgresql://localhost/queue' });
+  const configured = new Map([['tasker', 20], ['pgmq', 6]]);
+  for (const [family, withEnv] of [...FAMILY_NAMES.map((f) => [f, false] as const), ['tasker', true] as const]) {
     for (const variant of ['defaults', 'thresholds'] as const) {
-      it(`${family}, ${variant === 'defaults' ? "Tasker's default set" : 'a threshold on every metric'}`, () => {
-        const out = join(work, `${family}-${variant}.rules.yml`);
+      it(`${family}${withEnv ? ' --env test' : ''}, ${variant === 'defaults' ? "Tasker's default set" : 'a threshold on every metric'}`, () => {
+        const out = join(work, `${family}${withEnv ? '-env' : ''}-${variant}.rules.yml`);
         const adv = variant === 'defaults' ? noThresholds : withThresholds;
-        const r = runCli(['alerts', '--family', family, '--advisor-config', adv, '--out', out]);
+        const r = runCli(['alerts', '--family', family, '--advisor-config', adv, '--out', out, ...(withEnv ? ['--config-dir', taskerConfig, '--env', 'test'] : [])]);
         expect(r.status, r.stderr).toBe(0);
         const text = readFileSync(out, 'utf8');
         const check = spawnSync('promtool', ['check', 'rules', out], { encoding: 'utf8' });
         expect(check.status, check.stdout + check.stderr).toBe(0);
 
         const thresholds = variant === 'defaults' ? [] : parseThresholds(ALL_THRESHOLDS.map((text) => ({ text })));
-        const plan = planAlerts({ family, thresholds });
+        const plan = planAlerts({ family, thresholds, ...(withEnv ? { maxConnections: new Map([['database', 20], ['pgmq', 6]] as const) } : {}) });
+        if (withEnv) expect(plan.alerts.some((a) => a.figure.kind === 'gauge' && a.figure.metric === 'utilization')).toBe(true);
         // Nothing silently dropped: each threshold is an alert or listed, with its reason, in the file and the summary.
         if (variant === 'thresholds') expect(plan.alerts.length + plan.notExpressed.length).toBe(ALL_THRESHOLDS.length);
         for (const n of plan.notExpressed) {
@@ -162,10 +167,10 @@ describe.skipIf(!hasTool('promtool'))('alerts: promtool check rules and test rul
 
         // promtool compares annotations too; their templates are tested on their own below, so this copy drops them.
         for (const rule of alertRules) delete rule.annotations;
-        const copy = join(work, `${family}-${variant}.noannotations.yml`);
+        const copy = join(work, `${family}${withEnv ? '-env' : ''}-${variant}.noannotations.yml`);
         writeFileSync(copy, stringify(doc));
-        const testFile = join(work, `${family}-${variant}.test.yml`);
-        writeFileSync(testFile, unitTests(copy, family, plan.alerts));
+        const testFile = join(work, `${family}${withEnv ? '-env' : ''}-${variant}.test.yml`);
+        writeFileSync(testFile, unitTests(copy, family, plan.alerts, withEnv ? (p) => configured.get(p)! : undefined));
         const t = spawnSync('promtool', ['test', 'rules', testFile], { encoding: 'utf8', timeout: 60_000 });
         expect(t.status, `${testFile}\n${t.stdout}${t.stderr}`).toBe(0);
       });
@@ -238,6 +243,8 @@ describe('alerts: the command', () => {
 
   it('refuses a bad family, duration or output with one ERROR line and exit 2, writing nothing', () => {
     const before = readFileSync(withThresholds, 'utf8');
+    const linkToConfig = join(work, 'link-to-advisor.toml');
+    symlinkSync(withThresholds, linkToConfig);
     const cases: Array<[string[], string]> = [
       [['--family', 'hikari'], "ERROR: --family 'hikari': unknown metric family (did you mean 'hikaricp'?)"],
       [['--family', 'prom'], "ERROR: --family 'prom': unknown metric family"],
@@ -247,6 +254,10 @@ describe('alerts: the command', () => {
       [['--out', withThresholds], `ERROR: --out ${withThresholds}: is an input of this command`],
       [['--out', '/nonexistent/dir/rules.yml'], 'ERROR: --out /nonexistent/dir/rules.yml: the directory /nonexistent/dir does not exist'],
       [['--threshold', 'database.acquire: p99 < 5ms'], "ERROR: --threshold: threshold 'database.acquire: p99 < 5ms': write percentiles as p(N)"],
+      [['--env', 'production'], 'ERROR: --env has no effect with --family otel'],
+      [['--family', 'tasker', '--env', 'staging'], "ERROR: --env 'staging': no such environment in"],
+      [['--family', 'tasker', '--config-dir', work], 'ERROR: --config-dir needs --env'],
+      [['--out', linkToConfig], `ERROR: --out ${linkToConfig}: is an input of this command`],
     ];
     for (const [args, message] of cases) {
       const r = runCli(['alerts', '--advisor-config', withThresholds, ...args]);

@@ -111,6 +111,16 @@ describe('translating thresholds', () => {
     expect(isUnexpressible(figureExpr({ kind: 'ratio', metric: 'waited', window: 60 }, 'pool-advisor'))).toBe(true);
   });
 
+  it("divides Tasker's in-use gauge by the config's max_connections when given, per pool", () => {
+    const t = thresholds('*.utilization: mean < 80%');
+    expect(planAlerts({ family: 'tasker', thresholds: t }).notExpressed[0]?.reason).toMatch(/no max_connections gauge .*; pass --env ENV \(and --config-dir\)/);
+    const plan = planAlerts({ family: 'tasker', thresholds: t, maxConnections: new Map([['database', 50], ['pgmq', 25], ['orchestration_web', 30]] as const) });
+    expect(plan.recording.find((r) => r.record === 'pool_advisor:utilization:mean_5m')?.expr).toBe(
+      'max without (state) (avg_over_time(tasker_db_pool_connections{state="active",pool="tasker"}[5m])) / 50 or max without (state) (avg_over_time(tasker_db_pool_connections{state="active",pool="pgmq"}[5m])) / 25',
+    );
+    expect(plan.alerts.map((a) => a.expr)).toEqual(['pool_advisor:utilization:mean_5m >= 0.8']);
+  });
+
   it('numbers duplicates of one alert name', () => {
     const plan = planAlerts({ family: 'otel', thresholds: thresholds('*.acquire: p(99) < 50ms', '*.acquire: p(99) < 100ms') });
     expect(plan.alerts.map((a) => a.alert)).toEqual(['PoolAcquireWaitP99', 'PoolAcquireWaitP99_2']);

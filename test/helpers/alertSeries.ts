@@ -37,15 +37,14 @@ export const POOL_LABEL: Record<FamilyName, string> = {
 
 /**
  * Series of one pool of one target such that `figure` has the value `v` (seconds, events per
- * second, a fraction, or connections). Everything else the family exports for the pool is present
- * and quiet.
+ * second, a fraction, or connections), for a pool of `max` connections. Everything else the family
+ * exports for the pool is present and quiet.
  */
-export function seriesFor(family: FamilyName, figure: Figure, v: number, poolValue: string): InputSeries[] {
+export function seriesFor(family: FamilyName, figure: Figure, v: number, poolValue: string, max = 10): InputSeries[] {
   const base = { [POOL_LABEL[family]]: poolValue, instance: 'svc:9187', job: 'svc' };
   const out: InputSeries[] = [];
   const add = (name: string, values: string, extra: Record<string, string> = {}) => out.push({ series: `${name}{${labelText({ ...base, ...extra })}}`, values });
   const acquiresPerS = 10;
-  const max = 10;
   // A latency with every value near `seconds`: one bucket (0.9s, 1.1s], sum = count × seconds.
   const histogram = (name: string, seconds: number, perS: number, withBuckets: boolean) => {
     if (withBuckets) {

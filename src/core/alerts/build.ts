@@ -64,6 +64,8 @@ export interface PlanOptions {
   windowS?: number;
   /** Replaces every alert's `for`, seconds. */
   forS?: number;
+  /** `max_connections` per pool from the service's config, for families that export no maximum. */
+  maxConnections?: ReadonlyMap<PoolName, number>;
 }
 
 /** The window thresholds are judged over in production when `--window` is not given, seconds. */
@@ -251,8 +253,13 @@ export function planAlerts(opts: PlanOptions): RulesPlan {
   const defaults = opts.thresholds.length === 0;
   const specs = defaults ? defaultSpecs(opts) : opts.thresholds.map((t) => thresholdSpec(t, opts));
   const recording = new Map<string, RecordingRule>();
+  const maxByLabel = new Map<string, number>();
+  for (const [pool, n] of opts.maxConnections ?? []) {
+    const v = fam.poolValue(pool);
+    if (!isUnexpressible(v)) maxByLabel.set(v, n);
+  }
   const record = (f: Figure): string | { reason: string } => {
-    const expr = figureExpr(f, opts.family);
+    const expr = figureExpr(f, opts.family, { maxConnections: maxByLabel });
     if (isUnexpressible(expr)) return expr;
     const name = recordName(f);
     if (!recording.has(name)) recording.set(name, { record: name, expr });

@@ -122,8 +122,23 @@ export function describeFigure(f: Figure): string {
 const HISTOGRAM_NO_MAX = 'a histogram keeps counts per bucket, not the longest value: write a high percentile instead, e.g. p(99.9)';
 const NO_MIN = 'no family exports the shortest value, and a histogram bounds it only by its lowest bucket';
 
+/** What a figure may need beyond the family's series. */
+export interface FigureContext {
+  /**
+   * `max_connections` per pool-label value, from the service's own config, for a family that
+   * exports no maximum (Tasker's): utilisation then divides by these constants.
+   */
+  maxConnections?: ReadonlyMap<string, number>;
+}
+
+/** A selector with one more label matcher (`m{a="b"}` + c=d -> `m{a="b",c="d"}`). */
+function withMatcher(selector: string, label: string, value: string): string {
+  const matcher = `${label}=${JSON.stringify(value)}`;
+  return selector.endsWith('}') ? `${selector.slice(0, -1)},${matcher}}` : `${selector}{${matcher}}`;
+}
+
 /** The PromQL of a figure in a family, or why the family cannot compute it. */
-export function figureExpr(f: Figure, familyName: FamilyName): string | Unexpressible {
+export function figureExpr(f: Figure, familyName: FamilyName, ctx: FigureContext = {}): string | Unexpressible {
   const fam = FAMILIES.get(familyName)!;
   const w = promDuration(f.window);
   switch (f.kind) {
@@ -150,7 +165,7 @@ export function figureExpr(f: Figure, familyName: FamilyName): string | Unexpres
       return `${slow(w)} / ${fam.acquireRate(w)}`;
     }
     case 'gauge':
-      return gaugeExpr(fam, f.metric, f.agg, w);
+      return gaugeExpr(fam, f.metric, f.agg, w, ctx);
     case 'acquires':
       return isUnexpressible(fam.acquireRate) ? fam.acquireRate : fam.acquireRate(w);
   }
@@ -169,7 +184,7 @@ function overTime(agg: GaugeAgg, sel: string, w: string): string {
   return sel;
 }
 
-function gaugeExpr(fam: Family, metric: 'in_use' | 'idle' | 'waiting' | 'utilization', agg: GaugeAgg, w: string): string | Unexpressible {
+function gaugeExpr(fam: Family, metric: 'in_use' | 'idle' | 'waiting' | 'utilization', agg: GaugeAgg, w: string, ctx: FigureContext): string | Unexpressible {
   const inUse = fam.gauges.in_use;
   if (metric !== 'utilization') {
     const g = fam.gauges[metric];
@@ -181,7 +196,14 @@ function gaugeExpr(fam: Family, metric: 'in_use' | 'idle' | 'waiting' | 'utiliza
   }
   if (isUnexpressible(inUse)) return inUse;
   const max = fam.gauges.max;
-  if (isUnexpressible(max)) return max;
+  if (isUnexpressible(max)) {
+    if (!ctx.maxConnections || ctx.maxConnections.size === 0) return { reason: `${max.reason}; pass --env ENV (and --config-dir) to divide by that environment's max_connections` };
+    // One branch per pool, each divided by its own max_connections (a constant from the config).
+    const strip = (e: string) => (fam.stateLabel ? `max without (${fam.stateLabel}) (${e})` : e);
+    return [...ctx.maxConnections]
+      .map(([pool, n]) => `${strip(overTime(agg, withMatcher(inUse, fam.poolLabel, pool), w))} / ${promNumber(n)}`)
+      .join(' or ');
+  }
   const divisor = fam.maxZeroMeansUnlimited ? `(${max} > 0)` : max;
   if (agg.name === 'mean' && fam.inUseMean) return `${fam.inUseMean(w)} / ${divisor}`;
   const on = fam.stateLabel ? ` ignoring(${fam.stateLabel})` : '';

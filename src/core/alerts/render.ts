@@ -13,6 +13,8 @@ export interface RulesOrigin {
   advisorConfig: string;
   /** How many thresholds came from `--threshold`. */
   flagThresholds: number;
+  /** Where constant max_connections came from, when a family needed them. */
+  maxConnections?: string;
 }
 
 /** The name of a plan's groups: `pool-advisor-otel-recording`, `pool-advisor-otel-alerts`. */
@@ -53,6 +55,7 @@ export function renderRulesFile(plan: RulesPlan, origin: RulesOrigin): string {
   const header = [
     `Prometheus rules written by \`pool-advisor alerts --family ${plan.family}\` from ${source}.`,
     `Metrics: ${fam.title}.`,
+    ...(origin.maxConnections ? [`Utilisation divides by the ${origin.maxConnections}.`] : []),
     `Load it with rule_files in prometheus.yml and check it with \`promtool check rules\`; see docs/alerts.md.`,
     ...(listLines(plan).length > 0 ? ['', ...listLines(plan)] : []),
   ];

@@ -16,11 +16,16 @@ import { planAlerts } from '../../core/alerts/build.js';
 import { renderAlertsSummary, renderRulesFile } from '../../core/alerts/render.js';
 import { loadAdvisorConfig, resolveAdvisorConfig, SHIPPED_ADVISOR_CONFIG } from '../advisorConfig.js';
 import { writeFileAtomic } from '../atomicWrite.js';
+import { loadConfig, resolveConfigDir } from '../configDir.js';
+import type { PoolName } from '../../core/config/pools.js';
+import { checkEnvs } from './config.js';
 import { assertReportPath } from '../report.js';
 import { clean, writeErr, writeOut } from '../output.js';
 
 interface AlertsOptions {
   family: string;
+  configDir?: string;
+  env?: string;
   out?: string;
   advisorConfig?: string;
   threshold?: string[];
@@ -49,6 +54,9 @@ export function runAlerts(opts: AlertsOptions): void {
     const guess = suggest(opts.family, FAMILY_NAMES);
     throw new UsageError(`--family '${opts.family}': unknown metric family${guess ? ` (did you mean '${guess}'?)` : ''}`, `choose one of: ${FAMILY_NAMES.join(', ')}`);
   }
+  if (opts.family !== 'tasker' && (opts.env !== undefined || opts.configDir !== undefined)) {
+    throw new UsageError(`${opts.env !== undefined ? '--env' : '--config-dir'} has no effect with --family ${opts.family}: it gives max_connections to --family tasker, whose metrics have no maximum`, `drop it, or use --family tasker`);
+  }
   const windowS = seconds('--window', opts.window, 1);
   const forS = seconds('--for', opts.for, 0);
   const configPath = resolveAdvisorConfig(opts.advisorConfig);
@@ -64,14 +72,27 @@ export function runAlerts(opts: AlertsOptions): void {
     const target = identity(opts.out);
     if (inputs.some((i) => identity(i) === target)) throw new UsageError(`--out ${opts.out}: is an input of this command (the advisor config or a file it reads); writing it would destroy it`, 'choose another file, e.g. --out pool-alerts.rules.yml');
   }
+  // Tasker exports no max_connections: with --env, its config's values are the divisors of utilisation.
+  let maxConnections: Map<PoolName, number> | undefined;
+  let maxNote: string | undefined;
+  if (opts.env !== undefined) {
+    const model = loadConfig(resolveConfigDir(opts.configDir));
+    checkEnvs(model, [opts.env]);
+    const env = model.environments.find((e) => e.name === opts.env)!;
+    maxConnections = new Map();
+    for (const pool of ['database', 'pgmq'] as const) if (env.pools[pool].active) maxConnections.set(pool, env.pools[pool].settings.max_connections);
+    maxNote = `max_connections of environment '${opts.env}' in ${model.dir}: ${[...maxConnections].map(([p, n]) => `${p} ${n}`).join(', ')}`;
+  } else if (opts.configDir !== undefined) {
+    throw new UsageError('--config-dir needs --env: the rules divide by one environment\'s max_connections', 'add --env ENV, e.g. --env production');
+  }
   const shipped = configPath === SHIPPED_ADVISOR_CONFIG;
   const source = config.source;
   const thresholds = parseThresholds([
     ...config.thresholds.map((text) => ({ text, source: shipped ? { label: source } : { label: source, file: source } })),
     ...(opts.threshold ?? []).map((text) => ({ text, source: { label: '--threshold' } })),
   ]);
-  const plan = planAlerts({ family: opts.family, thresholds, ...(windowS !== undefined ? { windowS } : {}), ...(forS !== undefined ? { forS } : {}) });
-  const file = renderRulesFile(plan, { advisorConfig: source, flagThresholds: (opts.threshold ?? []).length });
+  const plan = planAlerts({ family: opts.family, thresholds, ...(windowS !== undefined ? { windowS } : {}), ...(forS !== undefined ? { forS } : {}), ...(maxConnections ? { maxConnections } : {}) });
+  const file = renderRulesFile(plan, { advisorConfig: source, flagThresholds: (opts.threshold ?? []).length, ...(maxNote ? { maxConnections: maxNote } : {}) });
   if (opts.out !== undefined) {
     writeFileAtomic(opts.out, clean(file), { display: opts.out });
     writeOut(renderAlertsSummary(plan, opts.out));
@@ -90,6 +111,8 @@ export function registerAlerts(program: Command): void {
     .option('--out <file>', 'write the rules file here (atomically) instead of stdout; the summary goes to stdout')
     .option('--advisor-config <file>', 'advisor config whose [check] thresholds to translate (default: ./pool-advisor.toml, else the shipped one)')
     .option('--threshold <expr>', "a threshold, 'POOL.METRIC: EXPR' (repeatable; added to the advisor config's)", (v: string, acc: string[] | undefined) => [...(acc ?? []), v])
+    .option('--env <env>', "with --family tasker: divide utilisation by this environment's max_connections (Tasker's metrics have no maximum)")
+    .option('--config-dir <dir>', 'with --env: the Tasker config dir (default: ./config/tasker, else the shipped example)')
     .option('--window <duration>', "the range every rate and average is taken over (default: 5m for thresholds; Tasker's table's own for the default set)")
     .option('--for <duration>', "how long a condition must hold before its alert fires, for every alert (default: 5m for latency, ratio and gauge thresholds, 0s for counters; Tasker's table's own for the default set)")
     .action((opts: AlertsOptions) => runAlerts(opts));
