@@ -244,6 +244,8 @@ describe('alerts: the command', () => {
   it('refuses a bad family, duration or output with one ERROR line and exit 2, writing nothing', () => {
     const before = readFileSync(withThresholds, 'utf8');
     const linkToConfig = join(work, 'link-to-advisor.toml');
+    const taskerDir = scenarioConfig({ max_connections: 20, min_connections: 2 });
+    const taskerBefore = readFileSync(join(taskerDir, 'base', 'common.toml'), 'utf8');
     symlinkSync(withThresholds, linkToConfig);
     const cases: Array<[string[], string]> = [
       [['--family', 'hikari'], "ERROR: --family 'hikari': unknown metric family (did you mean 'hikaricp'?)"],
@@ -258,6 +260,10 @@ describe('alerts: the command', () => {
       [['--family', 'tasker', '--env', 'staging'], "ERROR: --env 'staging': no such environment in"],
       [['--family', 'tasker', '--config-dir', work], 'ERROR: --config-dir needs --env'],
       [['--out', linkToConfig], `ERROR: --out ${linkToConfig}: is an input of this command`],
+      [['--family', 'tasker', '--config-dir', taskerDir, '--env', 'test', '--out', join(taskerDir, 'base', 'common.toml')], 'is an input of this command'],
+      [['--pool-name', 'db=x'], "ERROR: --pool-name 'db=x': unknown pool 'db'"],
+      [['--pool-name', 'database'], "ERROR: --pool-name 'database': expected POOL=NAME with a non-empty printable name"],
+      [['--pool-name', 'database=a', '--pool-name', 'database=b'], "ERROR: --pool-name 'database=b': pool 'database' is named twice"],
     ];
     for (const [args, message] of cases) {
       const r = runCli(['alerts', '--advisor-config', withThresholds, ...args]);
@@ -268,6 +274,15 @@ describe('alerts: the command', () => {
       expect(r.stdout).toBe('');
     }
     expect(readFileSync(withThresholds, 'utf8')).toBe(before);
+    expect(readFileSync(join(taskerDir, 'base', 'common.toml'), 'utf8')).toBe(taskerBefore);
+  });
+
+  it('--pool-name puts the service’s own pool name in the alerts', () => {
+    const r = runCli(['alerts', '--family', 'hikaricp', '--advisor-config', noThresholds, '--threshold', 'database.timeouts: count == 0', '--pool-name', 'database=HikariPool-1']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`expr: 'pool_advisor:acquire_timeouts:rate_5m{pool="HikariPool-1"} * 300 != 0'`);
+    const without = runCli(['alerts', '--family', 'hikaricp', '--advisor-config', noThresholds, '--threshold', 'database.timeouts: count == 0']);
+    expect(without.stderr).toContain('Alerts on named pools match pool="database"; if the service names its pools otherwise, pass --pool-name database=ITS_NAME');
   });
 
   it('--window and --for replace every range and every for', () => {

@@ -121,6 +121,26 @@ describe('translating thresholds', () => {
     expect(plan.alerts.map((a) => a.expr)).toEqual(['pool_advisor:utilization:mean_5m >= 0.8']);
   });
 
+  it('matches named pools by --pool-name, and says how it matched them when not given', () => {
+    const t = thresholds('database.acquire: avg < 20ms', 'pgmq.acquire: avg < 20ms', '*.timeouts: count == 0');
+    const plain = planAlerts({ family: 'hikaricp', thresholds: t });
+    expect(plain.notes).toEqual(['Alerts on named pools match pool="database", pool="pgmq"; if the service names its pools otherwise, pass --pool-name database=ITS_NAME (or use * in the threshold).']);
+    const named = planAlerts({ family: 'hikaricp', thresholds: t, poolNames: new Map([['database', 'HikariPool-1'], ['pgmq', 'q"1']] as const) });
+    expect(named.alerts.map((a) => a.expr)).toEqual([
+      'pool_advisor:acquire_wait_seconds:mean_5m{pool="HikariPool-1"} >= 0.02',
+      'pool_advisor:acquire_wait_seconds:mean_5m{pool="q\\"1"} >= 0.02',
+      'pool_advisor:acquire_timeouts:rate_5m * 300 != 0',
+    ]);
+    expect(named.notes).toEqual([]);
+    expect(planAlerts({ family: 'pool-advisor', thresholds: t }).notes).toEqual([]);
+  });
+
+  it('lists a utilisation threshold on a pool the Tasker config gives no max_connections for', () => {
+    const plan = planAlerts({ family: 'tasker', thresholds: thresholds('pgmq.utilization: mean < 80%', 'database.utilization: mean < 80%'), maxConnections: new Map([['database', 50]] as const) });
+    expect(plan.alerts.map((a) => a.expr)).toEqual(['pool_advisor:utilization:mean_5m{pool="tasker"} >= 0.8']);
+    expect(plan.notExpressed).toEqual([{ what: 'pgmq.utilization: mean < 80%', reason: "the config gives no max_connections for 'pgmq' in that environment (Tasker builds no pool of its own for it there)" }]);
+  });
+
   it('numbers duplicates of one alert name', () => {
     const plan = planAlerts({ family: 'otel', thresholds: thresholds('*.acquire: p(99) < 50ms', '*.acquire: p(99) < 100ms') });
     expect(plan.alerts.map((a) => a.alert)).toEqual(['PoolAcquireWaitP99', 'PoolAcquireWaitP99_2']);

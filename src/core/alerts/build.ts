@@ -53,6 +53,8 @@ export interface RulesPlan {
   notExpressed: NotExpressed[];
   /** Alerts written that cover only part of what was asked, and what they leave out. */
   partial: NotExpressed[];
+  /** Things a reader of the file should check (how named pools are matched). */
+  notes: string[];
 }
 
 /** Options of {@link planAlerts}. */
@@ -66,6 +68,8 @@ export interface PlanOptions {
   forS?: number;
   /** `max_connections` per pool from the service's config, for families that export no maximum. */
   maxConnections?: ReadonlyMap<PoolName, number>;
+  /** The pool label's value for a pool, when the service names its pools differently (`--pool-name`). */
+  poolNames?: ReadonlyMap<PoolName, string>;
 }
 
 /** The window thresholds are judged over in production when `--window` is not given, seconds. */
@@ -253,11 +257,13 @@ export function planAlerts(opts: PlanOptions): RulesPlan {
   const defaults = opts.thresholds.length === 0;
   const specs = defaults ? defaultSpecs(opts) : opts.thresholds.map((t) => thresholdSpec(t, opts));
   const recording = new Map<string, RecordingRule>();
+  const poolValue = (pool: PoolName): string | { reason: string } => opts.poolNames?.get(pool) ?? fam.poolValue(pool);
   const maxByLabel = new Map<string, number>();
   for (const [pool, n] of opts.maxConnections ?? []) {
-    const v = fam.poolValue(pool);
+    const v = poolValue(pool);
     if (!isUnexpressible(v)) maxByLabel.set(v, n);
   }
+  const needsConfigMax = isUnexpressible(fam.gauges.max) && maxByLabel.size > 0;
   const record = (f: Figure): string | { reason: string } => {
     const expr = figureExpr(f, opts.family, { maxConnections: maxByLabel });
     if (isUnexpressible(expr)) return expr;
@@ -270,21 +276,25 @@ export function planAlerts(opts: PlanOptions): RulesPlan {
   const partial: NotExpressed[] = [];
   const used = new Map<string, number>();
   for (const s of specs) {
-    let poolValue: string | undefined;
+    let label: string | undefined;
     if (s.pool !== '*') {
-      const v = fam.poolValue(s.pool);
+      const v = poolValue(s.pool);
       if (isUnexpressible(v)) {
         notExpressed.push({ what: s.what, reason: v.reason });
         continue;
       }
-      poolValue = v;
+      if (needsConfigMax && s.figure.kind === 'gauge' && s.figure.metric === 'utilization' && !maxByLabel.has(v)) {
+        notExpressed.push({ what: s.what, reason: `the config gives no max_connections for '${s.pool}' in that environment (Tasker builds no pool of its own for it there)` });
+        continue;
+      }
+      label = v;
     }
     const rec = record(s.figure);
     if (typeof rec !== 'string') {
       notExpressed.push({ what: s.what, reason: rec.reason });
       continue;
     }
-    const selector = poolValue === undefined ? rec : `${rec}{${fam.poolLabel}=${promString(poolValue)}}`;
+    const selector = label === undefined ? rec : `${rec}{${fam.poolLabel}=${promString(label)}}`;
     const seconds = s.figure.window;
     const value = s.count ? `${selector} * ${seconds}` : selector;
     // increase() is extrapolated, so an exact count is compared after rounding.
@@ -316,5 +326,11 @@ export function planAlerts(opts: PlanOptions): RulesPlan {
     });
   }
   for (const f of observeFigures(opts.windowS ?? DEFAULT_WINDOW_S)) record(f);
-  return { family: opts.family, defaults, recording: [...recording.values()], alerts, notExpressed, partial };
+  // pool-advisor's and Tasker's own metrics use these pool names; any other service names its pools itself.
+  const named = [...new Set(alerts.map((a) => a.pool).filter((p): p is PoolName => p !== '*' && !opts.poolNames?.has(p)))];
+  const notes =
+    named.length > 0 && opts.family !== 'pool-advisor' && opts.family !== 'tasker'
+      ? [`Alerts on named pools match ${named.map((p) => `${fam.poolLabel}="${p}"`).join(', ')}; if the service names its pools otherwise, pass --pool-name ${named[0]}=ITS_NAME (or use * in the threshold).`]
+      : [];
+  return { family: opts.family, defaults, recording: [...recording.values()], alerts, notExpressed, partial, notes };
 }

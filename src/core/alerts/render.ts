@@ -57,6 +57,7 @@ export function renderRulesFile(plan: RulesPlan, origin: RulesOrigin): string {
     `Metrics: ${fam.title}.`,
     ...(origin.maxConnections ? [`Utilisation divides by the ${origin.maxConnections}.`] : []),
     `Load it with rule_files in prometheus.yml and check it with \`promtool check rules\`; see docs/alerts.md.`,
+    ...plan.notes,
     ...(listLines(plan).length > 0 ? ['', ...listLines(plan)] : []),
   ];
   const groups: YamlMap[] = [];
@@ -76,6 +77,6 @@ export function renderAlertsSummary(plan: RulesPlan, written: string | undefined
     `${plan.alerts.length} alert${plan.alerts.length === 1 ? '' : 's'} and ${plan.recording.length} recording rule${plan.recording.length === 1 ? '' : 's'} for the ${plan.family} family${where}, from ${plan.defaults ? "Tasker's default alert table (the advisor config has no thresholds)" : 'the thresholds'}`,
   ];
   for (const a of plan.alerts) lines.push(`  ${a.alert} (${a.severity}${a.forS > 0 ? `, for ${promDuration(a.forS)}` : ''}, window ${figureWindow(a.figure)}): ${a.annotations.threshold}`);
-  lines.push(...listLines(plan));
+  lines.push(...plan.notes, ...listLines(plan));
   return `${lines.join('\n')}\n`;
 }

@@ -17,7 +17,7 @@ import { renderAlertsSummary, renderRulesFile } from '../../core/alerts/render.j
 import { loadAdvisorConfig, resolveAdvisorConfig, SHIPPED_ADVISOR_CONFIG } from '../advisorConfig.js';
 import { writeFileAtomic } from '../atomicWrite.js';
 import { loadConfig, resolveConfigDir } from '../configDir.js';
-import type { PoolName } from '../../core/config/pools.js';
+import { isPoolName, POOL_NAMES, type PoolName } from '../../core/config/pools.js';
 import { checkEnvs } from './config.js';
 import { assertReportPath } from '../report.js';
 import { clean, writeErr, writeOut } from '../output.js';
@@ -31,6 +31,26 @@ interface AlertsOptions {
   threshold?: string[];
   window?: string;
   for?: string;
+  poolName?: string[];
+}
+
+/** `--pool-name database=HikariPool-1`: the pool label's value for one of pool-advisor's pools. */
+function parsePoolNames(values: readonly string[]): Map<PoolName, string> {
+  const out = new Map<PoolName, string>();
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    const pool = eq < 0 ? v : v.slice(0, eq);
+    const name = eq < 0 ? '' : v.slice(eq + 1);
+    const fix = 'write e.g. --pool-name database=HikariPool-1';
+    if (!isPoolName(pool)) {
+      const guess = suggest(pool, POOL_NAMES);
+      throw new UsageError(`--pool-name '${v}': unknown pool '${pool}'${guess ? ` (did you mean '${guess}'?)` : ''}; pools: ${POOL_NAMES.join(', ')}`, fix);
+    }
+    if (name === '' || !/^[\x20-\x7E]+$/.test(name)) throw new UsageError(`--pool-name '${v}': expected POOL=NAME with a non-empty printable name`, fix);
+    if (out.has(pool)) throw new UsageError(`--pool-name '${v}': pool '${pool}' is named twice`, 'give each pool one --pool-name');
+    out.set(pool, name);
+  }
+  return out;
 }
 
 /** `--window 5m` / `--for 30s` -> whole seconds within [min, 24h]. */
@@ -57,33 +77,36 @@ export function runAlerts(opts: AlertsOptions): void {
   if (opts.family !== 'tasker' && (opts.env !== undefined || opts.configDir !== undefined)) {
     throw new UsageError(`${opts.env !== undefined ? '--env' : '--config-dir'} has no effect with --family ${opts.family}: it gives max_connections to --family tasker, whose metrics have no maximum`, `drop it, or use --family tasker`);
   }
+  const poolNames = parsePoolNames(opts.poolName ?? []);
   const windowS = seconds('--window', opts.window, 1);
   const forS = seconds('--for', opts.for, 0);
   const configPath = resolveAdvisorConfig(opts.advisorConfig);
   const config = loadAdvisorConfig(opts.advisorConfig);
-  if (opts.out !== undefined) {
-    assertReportPath('--out', opts.out);
-    const inputs = [configPath];
-    for (const env of [...Object.values(config.environments), { workloads: config.defaultWorkloads ?? {} }]) {
-      for (const w of Object.values(env.workloads)) {
-        if (w?.hold.kind === 'sql' && w.hold.source !== undefined) inputs.push(isAbsolute(w.hold.source) ? w.hold.source : join(dirname(configPath), w.hold.source));
-      }
+  const inputs = [configPath];
+  for (const env of [...Object.values(config.environments), { workloads: config.defaultWorkloads ?? {} }]) {
+    for (const w of Object.values(env.workloads)) {
+      if (w?.hold.kind === 'sql' && w.hold.source !== undefined) inputs.push(isAbsolute(w.hold.source) ? w.hold.source : join(dirname(configPath), w.hold.source));
     }
-    const target = identity(opts.out);
-    if (inputs.some((i) => identity(i) === target)) throw new UsageError(`--out ${opts.out}: is an input of this command (the advisor config or a file it reads); writing it would destroy it`, 'choose another file, e.g. --out pool-alerts.rules.yml');
   }
   // Tasker exports no max_connections: with --env, its config's values are the divisors of utilisation.
   let maxConnections: Map<PoolName, number> | undefined;
   let maxNote: string | undefined;
   if (opts.env !== undefined) {
-    const model = loadConfig(resolveConfigDir(opts.configDir));
+    const dir = resolveConfigDir(opts.configDir);
+    const model = loadConfig(dir);
     checkEnvs(model, [opts.env]);
     const env = model.environments.find((e) => e.name === opts.env)!;
+    for (const f of env.files) inputs.push(join(dir, f.rel));
     maxConnections = new Map();
     for (const pool of ['database', 'pgmq'] as const) if (env.pools[pool].active) maxConnections.set(pool, env.pools[pool].settings.max_connections);
     maxNote = `max_connections of environment '${opts.env}' in ${model.dir}: ${[...maxConnections].map(([p, n]) => `${p} ${n}`).join(', ')}`;
   } else if (opts.configDir !== undefined) {
-    throw new UsageError('--config-dir needs --env: the rules divide by one environment\'s max_connections', 'add --env ENV, e.g. --env production');
+    throw new UsageError("--config-dir needs --env: the rules divide by one environment's max_connections", 'add --env ENV, e.g. --env production');
+  }
+  if (opts.out !== undefined) {
+    assertReportPath('--out', opts.out);
+    const target = identity(opts.out);
+    if (inputs.some((i) => identity(i) === target)) throw new UsageError(`--out ${opts.out}: is an input of this command (the advisor config or a file it reads); writing it would destroy it`, 'choose another file, e.g. --out pool-alerts.rules.yml');
   }
   const shipped = configPath === SHIPPED_ADVISOR_CONFIG;
   const source = config.source;
@@ -91,7 +114,7 @@ export function runAlerts(opts: AlertsOptions): void {
     ...config.thresholds.map((text) => ({ text, source: shipped ? { label: source } : { label: source, file: source } })),
     ...(opts.threshold ?? []).map((text) => ({ text, source: { label: '--threshold' } })),
   ]);
-  const plan = planAlerts({ family: opts.family, thresholds, ...(windowS !== undefined ? { windowS } : {}), ...(forS !== undefined ? { forS } : {}), ...(maxConnections ? { maxConnections } : {}) });
+  const plan = planAlerts({ family: opts.family, thresholds, ...(windowS !== undefined ? { windowS } : {}), ...(forS !== undefined ? { forS } : {}), ...(maxConnections ? { maxConnections } : {}), poolNames });
   const file = renderRulesFile(plan, { advisorConfig: source, flagThresholds: (opts.threshold ?? []).length, ...(maxNote ? { maxConnections: maxNote } : {}) });
   if (opts.out !== undefined) {
     writeFileAtomic(opts.out, clean(file), { display: opts.out });
@@ -111,6 +134,7 @@ export function registerAlerts(program: Command): void {
     .option('--out <file>', 'write the rules file here (atomically) instead of stdout; the summary goes to stdout')
     .option('--advisor-config <file>', 'advisor config whose [check] thresholds to translate (default: ./pool-advisor.toml, else the shipped one)')
     .option('--threshold <expr>', "a threshold, 'POOL.METRIC: EXPR' (repeatable; added to the advisor config's)", (v: string, acc: string[] | undefined) => [...(acc ?? []), v])
+    .option('--pool-name <pool=name>', "the pool label's value for one of pool-advisor's pools, when the service names its pools otherwise (repeatable), e.g. database=HikariPool-1", (v: string, acc: string[] | undefined) => [...(acc ?? []), v])
     .option('--env <env>', "with --family tasker: divide utilisation by this environment's max_connections (Tasker's metrics have no maximum)")
     .option('--config-dir <dir>', 'with --env: the Tasker config dir (default: ./config/tasker, else the shipped example)')
     .option('--window <duration>', "the range every rate and average is taken over (default: 5m for thresholds; Tasker's table's own for the default set)")
