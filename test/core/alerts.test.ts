@@ -1,12 +1,11 @@
 /**
- * The pure side of `alerts`: the YAML emitter (every string reads back as itself), the translation
+ * The pure side of `alerts`: the YAML of the rules file (reads back as the plan), the translation
  * of thresholds (the firing condition is the threshold's negation; nothing is dropped without a
  * reason), the default set (Tasker's table), the family tables and the file's comments.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parse } from 'yaml';
-import { toYaml, yamlComment, yamlString } from '../../src/core/alerts/yaml.js';
 import { planAlerts } from '../../src/core/alerts/build.js';
 import { figureExpr, promDuration, recordName } from '../../src/core/alerts/figures.js';
 import { FAMILY_NAMES, isUnexpressible } from '../../src/core/alerts/families.js';
@@ -15,37 +14,29 @@ import { METRIC_NAMES, parseThreshold, parseThresholds } from '../../src/core/th
 
 const thresholds = (...texts: string[]) => parseThresholds(texts.map((text) => ({ text })));
 
-describe('yaml emitter', () => {
+describe('the YAML of the rules file', () => {
   const tricky = fc.constantFrom('', ' ', 'yes', 'No', 'null', '~', 'on', 'y', ' a', 'a ', 'a: b', 'a:', '#x', 'a #b', '- x', '? x', "it's", '"q"', '{{ $value }}', '[x]', '{x}', '*a', '&a', '!t', '%x', '@x', '`x', '|', '>', '0x1F', '1e3', '.5', '5m', '1:30', 'a\nb', 'a\r\nb', '\t', '\u2028', '\u0085', '\x7f', '\ufeff', 'é ✓ µs', '\\', 'x\\n', '---', '...');
   const anyString = fc.oneof(tricky, fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }));
 
-  it('writes every string so that a YAML parser reads back the same string', () => {
+  it('reads back as the plan, read as YAML 1.1 or 1.2, whatever the header quotes', () => {
+    const plan = planAlerts({ family: 'otel', thresholds: thresholds('*.timeouts: count == 0', 'database.acquire: p(99) < 50ms') });
+    const groups = parse(renderRulesFile(plan, { advisorConfig: 'pool-advisor.toml', flagThresholds: 0 })).groups;
+    expect(groups[1].rules.map((r: { alert: string }) => r.alert)).toEqual(plan.alerts.map((a) => a.alert));
+    expect(groups[1].rules[0].expr).toBe(plan.alerts[0]!.expr);
     fc.assert(
-      fc.property(anyString, anyString, (a, b) => {
-        const doc = { groups: [{ name: a, rules: [{ expr: b, labels: { severity: a } }] }], [`k${a}`]: b };
-        expect(parse(toYaml(doc))).toEqual(doc);
+      fc.property(anyString, (name) => {
+        const file = renderRulesFile(plan, { advisorConfig: name, flagThresholds: 0 });
+        expect(parse(file, { version: '1.1' }).groups).toEqual(groups);
+        expect(parse(file).groups).toEqual(groups);
       }),
-      { numRuns: 2000 },
+      { numRuns: 500 },
     );
   });
 
-  it('uses plain, single-quoted and double-quoted styles as documented', () => {
-    expect(yamlString('pool_advisor:utilization:mean_5m')).toBe('pool_advisor:utilization:mean_5m');
-    expect(yamlString('5m')).toBe('5m');
-    expect(yamlString('yes')).toBe("'yes'");
-    expect(yamlString('rate(x{pool_name="a"}[5m]) > 0')).toBe(`'rate(x{pool_name="a"}[5m]) > 0'`);
-    expect(yamlString("Tasker's")).toBe("'Tasker''s'");
-    expect(yamlString('a\nb')).toBe('"a\\nb"');
-    expect(toYaml({ groups: [{ name: 'g', rules: [] }], empty: {} })).toBe('groups:\n  - name: g\n    rules: []\nempty: {}\n');
-  });
-
-  it('keeps comments on comment lines, whatever the text holds', () => {
-    fc.assert(
-      fc.property(anyString, (s) => {
-        const lines = yamlComment(`x ${s}`);
-        expect(parse(`${lines.join('\n')}\na: 1\n`)).toEqual({ a: 1 });
-      }),
-    );
+  it('quotes strings a YAML 1.1 reader would take for something else', () => {
+    const plan = planAlerts({ family: 'otel', thresholds: thresholds('*.timeouts: count == 0') });
+    const file = renderRulesFile(plan, { advisorConfig: 'pool-advisor.toml', flagThresholds: 0 });
+    for (const a of parse(file, { version: '1.1' }).groups[1].rules) for (const v of Object.values(a.annotations)) expect(typeof v).toBe('string');
   });
 });
 

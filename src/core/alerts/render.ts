@@ -5,7 +5,7 @@
 import { FAMILIES } from './families.js';
 import { promDuration, type Figure } from './figures.js';
 import type { AlertRule, RulesPlan } from './build.js';
-import { toYaml, yamlComment, type YamlMap } from './yaml.js';
+import { Document } from 'yaml';
 
 /** Where the rules came from, for the file's header. */
 export interface RulesOrigin {
@@ -22,7 +22,7 @@ export function groupName(plan: RulesPlan, kind: 'recording' | 'alerts'): string
   return `pool-advisor-${plan.family}-${kind}`;
 }
 
-function alertYaml(a: AlertRule): YamlMap {
+function alertYaml(a: AlertRule): Record<string, unknown> {
   return {
     alert: a.alert,
     expr: a.expr,
@@ -60,10 +60,19 @@ export function renderRulesFile(plan: RulesPlan, origin: RulesOrigin): string {
     ...plan.notes,
     ...(listLines(plan).length > 0 ? ['', ...listLines(plan)] : []),
   ];
-  const groups: YamlMap[] = [];
+  const groups: Array<Record<string, unknown>> = [];
   if (plan.recording.length > 0) groups.push({ name: groupName(plan, 'recording'), rules: plan.recording.map((r) => ({ record: r.record, expr: r.expr })) });
   if (plan.alerts.length > 0) groups.push({ name: groupName(plan, 'alerts'), rules: plan.alerts.map(alertYaml) });
-  return `${yamlComment(header.join('\n')).join('\n')}\n${toYaml({ groups })}`;
+  // YAML 1.1 quoting, so readers that still follow 1.1 (Prometheus's Go reader) see every string as written.
+  const doc = new Document({ groups }, { version: '1.1' });
+  doc.commentBefore = header.map(commentLine).join('\n');
+  return doc.toString({ lineWidth: 0 });
+}
+
+/** A header line as YAML comment text: a leading space, and control characters escaped so the comment stays one line. */
+function commentLine(line: string): string {
+  const shown = line.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return shown === '' ? '' : ` ${shown}`;
 }
 
 function figureWindow(f: Figure): string {
