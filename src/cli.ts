@@ -12,6 +12,7 @@ import { registerGenerate } from './shell/commands/generate.js';
 import { registerAnalyze } from './shell/commands/analyze.js';
 import { registerCompare } from './shell/commands/compare.js';
 import { registerAlerts } from './shell/commands/alerts.js';
+import { registerObserve } from './shell/commands/observe.js';
 import { version } from './shell/version.js';
 import { addEnvSecrets, clean, writeErr } from './shell/output.js';
 
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerCompare(program);
   registerGenerate(program);
   registerAlerts(program);
+  registerObserve(program);
   for (const c of program.commands) inherit(c);
   return program;
 }

@@ -5,7 +5,7 @@
  * carries the owner's pid) and removed at the next start.
  */
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -277,6 +277,9 @@ export async function startThrowaway(opts: ThrowawayOptions = {}): Promise<Throw
       authArgs.splice(0, 1, '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`);
     }
     await run(join(bin, 'initdb'), ['-D', dataDir, ...authArgs, '--no-sync', '-U', 'postgres', '-E', 'UTF8', '--locale=C'], ids, 'initdb');
+    // Clients may connect from any loopback source address (the observe tests stand in for
+    // replicas with 127.0.0.2 and 127.0.0.3); initdb only admits 127.0.0.1.
+    appendFileSync(join(dataDir, 'pg_hba.conf'), `host all all 127.0.0.0/8 ${opts.password !== undefined ? 'scram-sha-256' : 'trust'}\n`);
     writeFileSync(
       join(dataDir, 'postgresql.auto.conf'),
       [

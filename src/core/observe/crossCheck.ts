@@ -1,0 +1,111 @@
+/**
+ * Two cross-checks of an observation, from figures other than the samples: `pg_stat_database`'s
+ * cumulative busy time (PostgreSQL 14+) and Tasker's `/health/detailed` pool data. Pure.
+ */
+import type { PoolName } from '../config/pools.js';
+import type { Observation } from './types.js';
+
+/** One database's counters at one time (ms of busy time, sessions opened). */
+export interface DbCounterRow {
+  datname: string;
+  activeMs: number;
+  idleInTxMs: number;
+  sessions: number;
+  abnormal: number;
+}
+
+/** The samples' busy figure beside the server's own for one database. */
+export interface DbCrossCheck {
+  datname: string;
+  /** Mean busy backends by Δ(active_time + idle_in_transaction_time) / Δt (every client, the sampler too). */
+  serverMeanBusy: number;
+  /** The same from the samples (the groups of this database, or every group when not grouped by database). */
+  sampledMeanBusy: number;
+  /** Sessions opened, by the server's counter and by the samples' births. */
+  serverSessions: number;
+  sampledBirths: number;
+  /** Sessions that ended abnormally (abandoned, fatal, killed). */
+  abnormal: number;
+  windowMs: number;
+}
+
+/**
+ * Compare the two: the server flushes its counters at most about once a second, so short windows
+ * disagree by that much; databases no group used are left out.
+ */
+export function crossCheckDatabases(
+  start: { atMs: number; byDb: readonly DbCounterRow[] },
+  end: { atMs: number; byDb: readonly DbCounterRow[] },
+  obs: Observation,
+): DbCrossCheck[] {
+  const windowMs = end.atMs - start.atMs;
+  if (windowMs <= 0) return [];
+  const byDb = obs.groupBy.includes('datname');
+  const out: DbCrossCheck[] = [];
+  for (const e of end.byDb) {
+    const s = start.byDb.find((x) => x.datname === e.datname);
+    if (!s) continue;
+    const groups = obs.groups.filter((g) => !byDb || g.fields.some(([f, v]) => f === 'datname' && v === e.datname));
+    if (groups.length === 0) continue;
+    out.push({
+      datname: e.datname,
+      serverMeanBusy: (e.activeMs + e.idleInTxMs - s.activeMs - s.idleInTxMs) / windowMs,
+      sampledMeanBusy: groups.reduce((a, g) => a + g.meanBusy, 0),
+      serverSessions: e.sessions - s.sessions,
+      sampledBirths: groups.reduce((a, g) => a + g.births, 0),
+      abnormal: e.abnormal - s.abnormal,
+      windowMs,
+    });
+  }
+  return out;
+}
+
+/** One pool as Tasker's `/health/detailed` reports it. */
+export interface TaskerPoolReading {
+  pool: PoolName;
+  maxConnections: number | null;
+  active: number | null;
+  idle: number | null;
+}
+
+/** What one `/health/detailed` answer says about the pools. */
+export interface TaskerHealth {
+  pools: TaskerPoolReading[];
+  /** Whether pgmq has a pool of its own (a `pgmq_pool` entry), or null when the answer does not say. */
+  pgmqOwnPool: boolean | null;
+}
+
+function num(x: unknown): number | null {
+  return typeof x === 'number' && Number.isFinite(x) ? x : null;
+}
+
+function findKey(x: unknown, key: string, depth: number): unknown {
+  if (depth < 0 || x === null || typeof x !== 'object') return undefined;
+  if (Object.prototype.hasOwnProperty.call(x, key)) return (x as Record<string, unknown>)[key];
+  for (const v of Object.values(x as Record<string, unknown>)) {
+    const found = findKey(v, key, depth - 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Read `pool_utilization.{tasker_pool,pgmq_pool}` from a `/health/detailed` answer (orchestration
+ * puts it at the top, workers under `system_info`); null when there is none.
+ */
+export function parseTaskerHealth(body: unknown): TaskerHealth | null {
+  const pu = findKey(body, 'pool_utilization', 4);
+  if (pu === null || typeof pu !== 'object') return null;
+  const pools: TaskerPoolReading[] = [];
+  const read = (name: string, pool: PoolName): boolean => {
+    const p = (pu as Record<string, unknown>)[name];
+    if (p === null || typeof p !== 'object') return false;
+    const o = p as Record<string, unknown>;
+    pools.push({ pool, maxConnections: num(o.max_connections), active: num(o.active_connections), idle: num(o.idle_connections) });
+    return true;
+  };
+  read('tasker_pool', 'database');
+  const pgmq = read('pgmq_pool', 'pgmq');
+  if (pools.length === 0) return null;
+  return { pools, pgmqOwnPool: pgmq };
+}

@@ -1,0 +1,65 @@
+/**
+ * The saved result of `observe` (`--out`): plain JSON with a `kind` and a `schemaVersion`, the
+ * reconstruction, the figures per group, the cross-checks and the sampler's own cost. Pure.
+ */
+import type { DbCrossCheck, TaskerHealth } from './crossCheck.js';
+import type { GroupSummary } from './summary.js';
+import type { Observation } from './types.js';
+
+/** Version of {@link ObservationFile}'s layout. */
+export const OBSERVATION_SCHEMA_VERSION = 1;
+
+/** The sampler's own cost (measured, printed, saved). */
+export interface SamplingCost {
+  samples: number;
+  queryUsP50: number;
+  queryUsP99: number;
+  queryUsMax: number;
+  cpuUsPerSample: number;
+  cpuShareOfCore: number;
+}
+
+/** One `--tasker-url` reading. */
+export interface TaskerReading {
+  /** The URL without credentials. */
+  url: string;
+  health: TaskerHealth | null;
+  error?: string;
+}
+
+/** A saved observation. */
+export interface ObservationFile {
+  kind: 'observation';
+  schemaVersion: number;
+  tool: { name: 'pool-advisor'; version: string };
+  createdAt: string;
+  /** The server observed, password removed. */
+  target: string;
+  targetKind: 'local' | 'remote';
+  server: { version: string; maxConnections: number; superuserReserved: number };
+  source: { kind: 'server-sampling'; detail: string; startedAt: number; durationMs: number };
+  /** The nominal interval (`--interval`), ms. */
+  intervalMs: number;
+  configDir: string | null;
+  maps: string[];
+  observation: Observation;
+  groups: GroupSummary[];
+  /** pg_stat_database cross-check; null before PostgreSQL 14 or when it could not be read. */
+  databases: DbCrossCheck[] | null;
+  tasker: TaskerReading[];
+  cost: SamplingCost;
+  validity: { valid: boolean; reasons: string[] };
+  partial: boolean;
+  error?: string;
+}
+
+/** Fewest samples for figures worth printing as more than a glimpse. */
+export const MIN_SAMPLES = 10;
+
+/** Whether the observation can stand for the pools: enough samples, and no proxy in the way. */
+export function observationValidity(obs: Observation): { valid: boolean; reasons: string[] } {
+  const reasons: string[] = [];
+  if (obs.samples < MIN_SAMPLES) reasons.push(`only ${obs.samples} samples (at least ${MIN_SAMPLES} needed): observe longer (--duration) or more often (--interval)`);
+  if (obs.proxy.detected) reasons.push(`the server sees a proxy, not the service's pools: ${obs.proxy.signs.join('; ')}`);
+  return { valid: reasons.length === 0, reasons };
+}

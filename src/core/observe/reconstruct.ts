@@ -1,0 +1,319 @@
+/**
+ * Reconstruct the pools of the services connected to a server from samples of
+ * `pg_stat_activity`: which connections belong together (per service, per replica), how many
+ * were open and busy over time, which ones were opened and closed, and for how long they had
+ * lived or idled when they closed. Pure: samples come in with the server's timestamps.
+ *
+ * What the server cannot see is kept out rather than guessed: a connection a client holds between
+ * statements shows `idle`, so busy is a lower bound of checked out; pools of one process with the
+ * same URL cannot be told apart; behind a proxy the connections are the proxy's.
+ */
+import type { LevelTimes } from '../run/types.js';
+import type { ActivityRow, ActivitySample, CloseAttribution, CloseRecord, GroupField, Observation, ObservedGroup } from './types.js';
+import { GROUP_FIELDS } from './types.js';
+
+/** States in which a backend is checked out and working, from the server's side. */
+const BUSY_STATES = new Set(['active', 'idle in transaction', 'idle in transaction (aborted)', 'fastpath function call']);
+
+/** Application names proxies and server-side poolers use for their own connections. */
+const PROXY_NAMES = /pgbouncer|odyssey|pgcat|pgpool|supavisor|pgagroal|rds.?proxy|pgdog/i;
+
+/** Short names for labels. */
+const SHORT: Readonly<Record<GroupField, string>> = { application_name: 'app', datname: 'db', usename: 'user', client_addr: 'addr' };
+
+/** Most points a group's saved timeline keeps (samples are merged into buckets beyond that). */
+const TIMELINE_POINTS = 300;
+
+interface Conn {
+  group: string;
+  backendStartMs: number;
+  lastAt: number;
+  state: string;
+  stateChangeMs: number | null;
+  app: string;
+  listener: boolean;
+}
+
+interface GroupAcc {
+  fields: Array<[GroupField, string]>;
+  service: string;
+  replica: string | null;
+  open: number[];
+  busy: number[];
+  reserved: number;
+  initial: number;
+  births: number;
+  deaths: number;
+  closes: CloseRecord[];
+  listenerSeen: boolean;
+  othersSeen: boolean;
+}
+
+/** Options of {@link Reconstructor}. */
+export interface ReconstructOptions {
+  /** Fields that tell groups apart (default: all of {@link GROUP_FIELDS}). */
+  groupBy?: readonly GroupField[];
+}
+
+/** Whether a row is pgmq's (or anyone's) `LISTEN` connection: idle, last statement a LISTEN. */
+export function isListener(row: Pick<ActivityRow, 'state' | 'query'>): boolean {
+  return row.state === 'idle' && /^\s*listen\s/i.test(row.query);
+}
+
+/** Whether a state counts as busy (checked out and working). */
+export function isBusyState(state: string): boolean {
+  return BUSY_STATES.has(state);
+}
+
+/** A group's service label from its fields (the client address left out). */
+function serviceLabel(fields: Array<[GroupField, string]>): string {
+  const parts = fields.filter(([f]) => f !== 'client_addr').map(([f, v]) => `${SHORT[f]}=${v === '' ? '(none)' : v}`);
+  return parts.length ? parts.join(' ') : '(all)';
+}
+
+/**
+ * Feeds on samples one at a time (memory grows with the number of samples per group, not with
+ * connections) and builds the {@link Observation} at the end.
+ */
+export class Reconstructor {
+  private readonly groupBy: GroupField[];
+  private readonly times: number[] = [];
+  private readonly groups = new Map<string, GroupAcc>();
+  private conns = new Map<string, Conn>();
+  private readonly proxySigns = new Set<string>();
+
+  constructor(opts: ReconstructOptions = {}) {
+    const g = opts.groupBy && opts.groupBy.length ? opts.groupBy : GROUP_FIELDS;
+    this.groupBy = GROUP_FIELDS.filter((f) => g.includes(f));
+  }
+
+  /** Samples taken so far. */
+  get samples(): number {
+    return this.times.length;
+  }
+
+  /** Add the next sample (samples must come in time order). */
+  add(sample: ActivitySample): void {
+    const idx = this.times.length;
+    const prevAt = idx > 0 ? this.times[idx - 1]! : undefined;
+    if (prevAt !== undefined && sample.atMs < prevAt) return;
+    this.times.push(sample.atMs);
+    const open = new Map<string, number>();
+    const busy = new Map<string, number>();
+    const listeners = new Map<string, number>();
+    const next = new Map<string, Conn>();
+    for (const r of sample.rows) {
+      const key = `${r.pid}:${r.backendStartMs}`;
+      const gid = this.groupFor(r);
+      const acc = this.groups.get(gid)!;
+      const before = this.conns.get(key);
+      if (before && before.app !== r.application_name) this.proxySigns.add(`backend ${r.pid} changed its application_name from '${before.app}' to '${r.application_name}' (a proxy passing each client's name through one server connection)`);
+      if (PROXY_NAMES.test(r.application_name)) this.proxySigns.add(`connections named '${r.application_name}' (a proxy's or pooler's own name)`);
+      if (r.state === 'idle' && /^\s*discard\s+all/i.test(r.query)) this.proxySigns.add(`idle connections whose last statement is DISCARD ALL (a proxy's reset between clients, e.g. PgBouncer's server_reset_query) from ${r.client_addr}`);
+      const listener = (before?.listener ?? false) || isListener(r);
+      if (!before) {
+        if (idx === 0) acc.initial++;
+        else acc.births++;
+      }
+      next.set(key, { group: gid, backendStartMs: r.backendStartMs, lastAt: sample.atMs, state: r.state, stateChangeMs: r.stateChangeMs, app: r.application_name, listener });
+      open.set(gid, (open.get(gid) ?? 0) + 1);
+      if (listener) {
+        listeners.set(gid, (listeners.get(gid) ?? 0) + 1);
+        acc.listenerSeen = true;
+      } else {
+        acc.othersSeen = true;
+        if (isBusyState(r.state)) busy.set(gid, (busy.get(gid) ?? 0) + 1);
+      }
+    }
+    for (const [key, c] of this.conns) {
+      if (next.has(key)) continue;
+      const acc = this.groups.get(c.group)!;
+      acc.deaths++;
+      const idle = c.state === 'idle' && c.stateChangeMs !== null;
+      acc.closes.push({
+        ageMinS: (c.lastAt - c.backendStartMs) / 1000,
+        ageMaxS: (sample.atMs - c.backendStartMs) / 1000,
+        idleMinS: idle ? Math.max(0, c.lastAt - c.stateChangeMs!) / 1000 : null,
+        idleMaxS: idle ? Math.max(0, sample.atMs - c.stateChangeMs!) / 1000 : null,
+      });
+    }
+    this.conns = next;
+    for (const [gid, acc] of this.groups) {
+      while (acc.open.length < idx) {
+        acc.open.push(0);
+        acc.busy.push(0);
+      }
+      acc.open.push(open.get(gid) ?? 0);
+      acc.busy.push(busy.get(gid) ?? 0);
+      acc.reserved = Math.max(acc.reserved, listeners.get(gid) ?? 0);
+    }
+  }
+
+  private groupFor(r: ActivityRow): string {
+    const fields = this.groupBy.map((f): [GroupField, string] => [f, r[f]]);
+    const service = serviceLabel(fields);
+    const replica = this.groupBy.includes('client_addr') ? r.client_addr : null;
+    const id = replica === null ? service : `${service} @${replica}`;
+    if (!this.groups.has(id)) {
+      this.groups.set(id, { fields, service, replica, open: [], busy: [], reserved: 0, initial: 0, births: 0, deaths: 0, closes: [], listenerSeen: false, othersSeen: false });
+    }
+    return id;
+  }
+
+  /** The observation so far (callable at any time, e.g. for a partial result). */
+  finish(): Observation {
+    const n = this.times.length;
+    const t0 = n ? this.times[0]! : 0;
+    const meanIntervalMs = n > 1 ? (this.times[n - 1]! - t0) / (n - 1) : 0;
+    // Each sample's levels hold until the next sample; the last one for one mean interval.
+    const weights = this.times.map((t, i) => (i < n - 1 ? this.times[i + 1]! - t : meanIntervalMs));
+    const groups: ObservedGroup[] = [];
+    for (const [id, g] of this.groups) {
+      const open = g.open.concat(new Array<number>(n - g.open.length).fill(0));
+      const busy = g.busy.concat(new Array<number>(n - g.busy.length).fill(0));
+      const bm = batchMeans(busy, weights);
+      const seen = open.filter((x) => x > 0).length;
+      groups.push({
+        id,
+        fields: g.fields,
+        service: g.service,
+        replica: g.replica,
+        samplesSeen: seen,
+        open: levelTimes(open, weights),
+        busy: levelTimes(busy, weights),
+        openMin: open.length ? Math.min(...open) : 0,
+        meanOpen: weightedMean(open, weights),
+        meanBusy: weightedMean(busy, weights),
+        meanBusyStdErr: bm.stdErr,
+        batches: bm.batches,
+        reserved: g.reserved,
+        initial: g.initial,
+        births: g.births,
+        deaths: g.deaths,
+        closes: g.closes,
+        timeline: downsample(this.times, open, busy, weights, t0),
+      });
+    }
+    groups.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return {
+      startedAt: t0,
+      durationMs: n ? this.times[n - 1]! - t0 + meanIntervalMs : 0,
+      samples: n,
+      meanIntervalMs,
+      groupBy: [...this.groupBy],
+      groups,
+      proxy: { detected: this.proxySigns.size > 0, signs: [...this.proxySigns] },
+      notes: this.notes(groups),
+    };
+  }
+
+  private notes(groups: ObservedGroup[]): string[] {
+    const notes: string[] = [];
+    if (!this.groupBy.includes('client_addr')) notes.push('replicas merged: the grouping leaves out client_addr, so the connections of every replica of a service count as one group');
+    const unnamed = new Set<string>();
+    for (const g of groups) {
+      const acc = this.groups.get(g.id)!;
+      if (acc.listenerSeen && acc.othersSeen) {
+        notes.push(`${g.id}: a LISTEN connection (pgmq's listener, counted apart as ${g.reserved} reserved) beside other connections with the same name, database and role: if the process has separate database and pgmq pools with the same URL they are merged here (give each pool's URL its own application_name to split them)`);
+      }
+      const app = g.fields.find(([f]) => f === 'application_name');
+      if (app && app[1] === '' && !unnamed.has(g.service)) {
+        unnamed.add(g.service);
+        notes.push(`${g.service}: no application_name, so every pool of one process with the same database and role is merged into one group (set PGAPPNAME, or application_name in each pool's URL, to tell them apart)`);
+      }
+    }
+    return notes;
+  }
+}
+
+/** Time-weighted mean of a series. */
+export function weightedMean(values: readonly number[], weights: readonly number[]): number {
+  let a = 0;
+  let w = 0;
+  for (let i = 0; i < values.length; i++) {
+    a += values[i]! * weights[i]!;
+    w += weights[i]!;
+  }
+  return w > 0 ? a / w : 0;
+}
+
+/**
+ * Standard error of a time-weighted mean by batch means: the series is cut into `k` contiguous
+ * batches (20, or fewer with under 100 samples, at least 5 samples each) long enough that their
+ * means are nearly independent even when neighbouring samples are not. Null with under 10 samples.
+ */
+export function batchMeans(values: readonly number[], weights: readonly number[], maxBatches = 20): { stdErr: number | null; batches: number } {
+  const n = values.length;
+  const k = Math.min(maxBatches, Math.floor(n / 5));
+  if (k < 2) return { stdErr: null, batches: 0 };
+  const size = Math.floor(n / k);
+  const means: number[] = [];
+  for (let b = 0; b < k; b++) {
+    const from = b * size;
+    const to = b === k - 1 ? n : from + size;
+    means.push(weightedMean(values.slice(from, to), weights.slice(from, to)));
+  }
+  const m = means.reduce((s, x) => s + x, 0) / k;
+  const variance = means.reduce((s, x) => s + (x - m) ** 2, 0) / (k - 1);
+  return { stdErr: Math.sqrt(variance / k), batches: k };
+}
+
+/** Time-weighted levels of a sampled gauge (weights in ms, stored as µs like a measured run's). */
+export function levelTimes(values: readonly number[], weights: readonly number[]): LevelTimes {
+  const byLevel = new Map<number, number>();
+  for (let i = 0; i < values.length; i++) byLevel.set(values[i]!, (byLevel.get(values[i]!) ?? 0) + weights[i]! * 1000);
+  const levels = [...byLevel.entries()].sort((a, b) => a[0] - b[0]);
+  return { levels, max: values.length ? Math.max(...values) : 0, last: values.length ? values[values.length - 1]! : 0 };
+}
+
+/** Share of the time a gauge was at `level` or above. */
+export function shareAtLeast(l: LevelTimes, level: number): number {
+  let at = 0;
+  let all = 0;
+  for (const [v, us] of l.levels) {
+    all += us;
+    if (v >= level) at += us;
+  }
+  return all > 0 ? at / all : 0;
+}
+
+function downsample(times: readonly number[], open: readonly number[], busy: readonly number[], weights: readonly number[], t0: number): Array<[number, number, number]> {
+  const n = times.length;
+  const per = Math.max(1, Math.ceil(n / TIMELINE_POINTS));
+  const out: Array<[number, number, number]> = [];
+  for (let from = 0; from < n; from += per) {
+    const to = Math.min(n, from + per);
+    out.push([Math.round(times[from]! - t0), Math.max(...open.slice(from, to)), round3(weightedMean(busy.slice(from, to), weights.slice(from, to)))]);
+  }
+  return out;
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/** The settings that let a close be attributed (seconds; null when the pool has none or they are unknown). */
+export interface CloseSettings {
+  lifetimeS: number | null;
+  idleTimeoutS: number | null;
+}
+
+/**
+ * Why a connection closed, by age first and idle time second. Libraries shorten lifetimes by a few
+ * percent and some close an expired connection only when it is next returned or acquired, so an age
+ * of at least 0.95x the lifetime counts as the lifetime; then an idle time of at least the idle
+ * timeout as the idle timeout; anything else (errors, kills, a pool shrinking) stays unattributed.
+ * Both use the upper bounds the samples give (the close came before the first sample without it).
+ */
+export function attributeClose(c: CloseRecord, s: CloseSettings): CloseAttribution {
+  if (s.lifetimeS !== null && s.lifetimeS > 0 && c.ageMaxS >= 0.95 * s.lifetimeS) return 'lifetime';
+  if (s.idleTimeoutS !== null && s.idleTimeoutS > 0 && c.idleMaxS !== null && c.idleMaxS >= s.idleTimeoutS) return 'idle';
+  return 'unattributed';
+}
+
+/** Counts of close attributions. */
+export function attributeCloses(closes: readonly CloseRecord[], s: CloseSettings): Record<CloseAttribution, number> {
+  const out: Record<CloseAttribution, number> = { lifetime: 0, idle: 0, unattributed: 0 };
+  for (const c of closes) out[attributeClose(c, s)]++;
+  return out;
+}

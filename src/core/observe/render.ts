@@ -1,0 +1,116 @@
+/** The terminal report of an observation: only formats what the file already holds. */
+import { fmtNum, fmtPct, fmtUs } from '../render/units.js';
+import { compactTable } from '../render/table.js';
+import type { ObservationFile } from './file.js';
+import type { GroupSummary, Spread } from './summary.js';
+
+function fmtS(s: number): string {
+  return fmtUs(s * 1e6);
+}
+
+function fmtSpread(x: Spread | null): string {
+  if (!x) return '-';
+  return x.count === 1 ? fmtS(x.median) : `${fmtS(x.median)} (${fmtS(x.min)}-${fmtS(x.max)})`;
+}
+
+function busyCell(g: GroupSummary): string {
+  const m = fmtNum(Math.round(g.meanBusy * 100) / 100, 2);
+  return g.meanBusyStdErr === null ? m : `${m} ± ${fmtNum(Math.round(g.meanBusyStdErr * 100) / 100, 2)}`;
+}
+
+function mapCell(g: GroupSummary): string {
+  if (!g.settings) return '-';
+  const s = g.settings;
+  return `${s.env}.${s.pool}${s.maxConnections !== null ? ` (max ${s.maxConnections}${s.sizeSource === 'tasker' ? ', Tasker' : ''})` : ''}`;
+}
+
+function closesCell(g: GroupSummary): string {
+  if (g.deaths === 0) return '0';
+  if (!g.closes) return `${g.deaths} (unmapped)`;
+  return `${g.closes.lifetime} lifetime, ${g.closes.idle} idle, ${g.closes.unattributed} other`;
+}
+
+/** Render an observation for a terminal. */
+export function renderObservation(f: ObservationFile, opts: { color: boolean }): string {
+  const o = f.observation;
+  const lines: string[] = [];
+  lines.push(
+    `Observed ${f.target} (PostgreSQL ${f.server.version}) for ${fmtUs(o.durationMs * 1000)}: ${o.samples} samples of pg_stat_activity, every ${fmtUs(o.meanIntervalMs * 1000)} on average (asked ${fmtUs(f.intervalMs * 1000)}, jittered)${f.partial ? ' - PARTIAL' : ''}`,
+  );
+  lines.push(`Grouped by ${o.groupBy.join(', ')}.`);
+  lines.push(
+    `Sampling cost: ${fmtUs(f.cost.queryUsP50)} per read (P99 ${fmtUs(f.cost.queryUsP99)}, max ${fmtUs(f.cost.queryUsMax)}); ${fmtUs(f.cost.cpuUsPerSample)} of this process's CPU per sample = ${fmtPct(f.cost.cpuShareOfCore)} of one core`,
+  );
+  if (f.error) lines.push(`Stopped early: ${f.error}`);
+  if (o.proxy.detected) {
+    lines.push('');
+    lines.push('BEHIND A PROXY: the server sees a proxy\'s connections, not the service\'s pools, so these figures are the proxy\'s and no pool advice follows from them.');
+    for (const s of o.proxy.signs) lines.push(`  - ${s}`);
+    lines.push("  Observe the proxy's own pools instead (PgBouncer: SHOW POOLS), or the service's pool metrics.");
+  }
+  lines.push('');
+  if (f.groups.length === 0) {
+    lines.push('No client connections besides the sampler\'s own were seen.');
+  } else {
+    const t = compactTable(['group', 'mapped to', 'open min-max', 'mean open', 'busy mean ± SE', 'busy max', 'all busy', 'reserved', 'births', 'closes'], opts.color, ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left']);
+    for (const g of f.groups) {
+      t.push([
+        g.id,
+        mapCell(g),
+        `${g.openMin}-${g.openMax}`,
+        fmtNum(Math.round(g.meanOpen * 100) / 100, 2),
+        busyCell(g),
+        String(g.busyMax),
+        g.allBusyShare === null ? '-' : fmtPct(g.allBusyShare),
+        g.reserved ? `${g.reserved} LISTEN` : '0',
+        String(g.births),
+        closesCell(g),
+      ]);
+    }
+    lines.push(t.toString());
+    const closing = f.groups.filter((g) => g.lifetimeAtClose);
+    if (closing.length) {
+      lines.push('');
+      lines.push('Connections closed in the window (age at close; idle time before close, for those idle when last seen):');
+      for (const g of closing) lines.push(`  ${g.id}: ${g.deaths} closed, age ${fmtSpread(g.lifetimeAtClose)}; idle before close ${fmtSpread(g.idleBeforeClose)}`);
+    }
+    const censored = f.groups.filter((g) => g.censored);
+    for (const g of censored) {
+      lines.push(`  ${g.id}: every connection busy ${fmtPct(g.allBusyShare!)} of the time: demand was at least ${g.settings!.maxConnections} connections; how much more cannot be seen from the server.`);
+    }
+  }
+  if (o.notes.length) {
+    lines.push('');
+    lines.push('What the server cannot tell apart:');
+    for (const n of o.notes) lines.push(`  - ${n}`);
+  }
+  if (f.databases?.length) {
+    lines.push('');
+    lines.push("Cross-check with pg_stat_database (the server's counters include the sampler, and a backend flushes them about once a second only while it touches tables, else when it ends: on a short window they lag):");
+    for (const d of f.databases) {
+      lines.push(`  ${d.datname}: mean busy ${fmtNum(Math.round(d.serverMeanBusy * 100) / 100, 2)} by the server's counters, ${fmtNum(Math.round(d.sampledMeanBusy * 100) / 100, 2)} from the samples; sessions opened ${d.serverSessions} (server) vs ${d.sampledBirths} births seen${d.abnormal ? `; ${d.abnormal} ended abnormally` : ''}`);
+    }
+  }
+  for (const t of f.tasker) {
+    lines.push('');
+    if (!t.health) {
+      lines.push(`Tasker ${t.url}: ${t.error ?? 'no pool_utilization in /health/detailed'}`);
+      continue;
+    }
+    const pools = t.health.pools.map((p) => `${p.pool}: max ${p.maxConnections ?? '?'}, active ${p.active ?? '?'}, idle ${p.idle ?? '?'}`).join('; ');
+    lines.push(`Tasker ${t.url}: ${pools}; pgmq ${t.health.pgmqOwnPool ? 'has its own pool' : 'goes through the database pool'}`);
+  }
+  const unmapped = f.groups.filter((g) => !g.settings);
+  if (unmapped.length && f.groups.length) {
+    lines.push('');
+    lines.push(`Unmapped groups (${unmapped.length}): tie a group to a Tasker pool with --map 'app:NAME=ENV.POOL' so its settings apply (size, lifetime, idle timeout: the share of time all busy and the close reasons need them).`);
+  }
+  lines.push('');
+  lines.push('Not visible from the server: acquire waits and hold times (a held connection between statements shows idle, so busy is a lower bound of checked out). The service\'s own pool metrics show those.');
+  if (!f.validity.valid) {
+    lines.push('');
+    lines.push('Not enough to advise on:');
+    for (const r of f.validity.reasons) lines.push(`  - ${r}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,124 @@
+/**
+ * One observation: open the sampler (grants checked), read Tasker and pg_stat_database at the
+ * start, sample until the window ends or the signal fires, read them again, and build the
+ * observation file. Used by the `observe` command, its tests and the bench.
+ */
+import type pg from 'pg';
+import { Reconstructor } from '../../core/observe/reconstruct.js';
+import { crossCheckDatabases, type DbCrossCheck, type TaskerHealth } from '../../core/observe/crossCheck.js';
+import { OBSERVATION_SCHEMA_VERSION, observationValidity, type ObservationFile, type TaskerReading } from '../../core/observe/file.js';
+import { summarizeObservation, type GroupSettings } from '../../core/observe/summary.js';
+import type { ActivitySample, GroupField, ObservedGroup } from '../../core/observe/types.js';
+import { redactUrl } from '../../core/redact.js';
+import { Sampler, type DatabaseCounters } from './sampler.js';
+import { readTaskerHealth } from './tasker.js';
+
+/** Options of {@link observeServer}. */
+export interface ObserveOptions {
+  config: pg.ClientConfig;
+  /** The target for messages (password removed). */
+  display: string;
+  targetKind: 'local' | 'remote';
+  intervalMs: number;
+  durationMs: number;
+  groupBy: GroupField[];
+  /** The `--map` texts (saved) and the settings a group maps to. */
+  maps: string[];
+  settingsFor?: (g: ObservedGroup, tasker: readonly TaskerHealth[]) => GroupSettings | null;
+  configDir: string | null;
+  taskerUrls: URL[];
+  toolVersion: string;
+  signal?: AbortSignal;
+  /** Called with every sample (tests use it for their own statistics). */
+  onSample?: (s: ActivitySample, queryUs: number) => void;
+  /** Called after every sample with the counts so far (the progress line). */
+  onProgress?: (p: { elapsedMs: number; samples: number; connections: number }) => void;
+  /** Status lines (what it will do). */
+  status?: (line: string) => void;
+}
+
+/** The observation, and the error that ended it early, if one did. */
+export interface ObserveResult {
+  file: ObservationFile;
+  error?: unknown;
+}
+
+/**
+ * Run one observation. Connection and grant failures before sampling throw (exit 3); a failure
+ * while sampling returns the partial observation with the error.
+ */
+export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
+  const sampler = await Sampler.open(o.config, o.display);
+  const rec = new Reconstructor({ groupBy: o.groupBy });
+  const tasker: TaskerReading[] = [];
+  let dbStart: DatabaseCounters | null = null;
+  let dbEnd: DatabaseCounters | null = null;
+  let error: unknown;
+  let connections = 0;
+  const started = performance.now();
+  try {
+    const starts: Array<TaskerHealth | null> = [];
+    for (const u of o.taskerUrls) starts.push(await readTaskerHealth(u));
+    o.status?.(
+      `Observing ${o.display}${o.targetKind === 'remote' ? ' (not on this machine)' : ''} as role ${sampler.server.role}, read-only: one connection reading pg_stat_activity every ${o.intervalMs} ms (jittered) for ${o.durationMs / 1000} s${sampler.server.versionNum >= 140000 ? ', pg_stat_database at the start and the end' : ''}${o.taskerUrls.length ? ", Tasker's /health/detailed at the start and the end" : ''}. Nothing is written to the server.`,
+    );
+    dbStart = await sampler.databaseCounters();
+    await sampler.run({
+      intervalMs: o.intervalMs,
+      durationMs: o.durationMs,
+      signal: o.signal,
+      onSample: (s, us) => {
+        rec.add(s);
+        connections = s.rows.length;
+        o.onSample?.(s, us);
+        o.onProgress?.({ elapsedMs: performance.now() - started, samples: rec.samples, connections });
+      },
+    });
+    dbEnd = await sampler.databaseCounters();
+    for (let i = 0; i < o.taskerUrls.length; i++) {
+      const url = redactUrl(o.taskerUrls[i]!.toString());
+      try {
+        tasker.push({ url, health: (await readTaskerHealth(o.taskerUrls[i]!)) ?? starts[i] ?? null });
+      } catch (e) {
+        tasker.push({ url, health: starts[i] ?? null, error: `the read at the end failed (${(e as Error).message}); showing the one from the start` });
+      }
+    }
+  } catch (e) {
+    if (rec.samples === 0) {
+      await sampler.close();
+      throw e;
+    }
+    error = e;
+  } finally {
+    await sampler.close();
+  }
+  const obs = rec.finish();
+  const healths = tasker.map((t) => t.health).filter((h): h is TaskerHealth => h !== null);
+  const groups = summarizeObservation(obs, (g) => o.settingsFor?.(g, healths) ?? null);
+  let databases: DbCrossCheck[] | null = null;
+  if (dbStart && dbEnd) databases = crossCheckDatabases(dbStart, dbEnd, obs);
+  const cost = sampler.cost();
+  const interrupted = Boolean(o.signal?.aborted);
+  const file: ObservationFile = {
+    kind: 'observation',
+    schemaVersion: OBSERVATION_SCHEMA_VERSION,
+    tool: { name: 'pool-advisor', version: o.toolVersion },
+    createdAt: new Date().toISOString(),
+    target: o.display,
+    targetKind: o.targetKind,
+    server: { version: sampler.server.version, maxConnections: sampler.server.maxConnections, superuserReserved: sampler.server.superuserReserved },
+    source: { kind: 'server-sampling', detail: `pg_stat_activity every ${o.intervalMs} ms (${obs.samples} samples)`, startedAt: obs.startedAt, durationMs: obs.durationMs },
+    intervalMs: o.intervalMs,
+    configDir: o.configDir,
+    maps: o.maps,
+    observation: obs,
+    groups,
+    databases,
+    tasker,
+    cost,
+    validity: observationValidity(obs),
+    partial: interrupted || error !== undefined,
+    ...(error !== undefined ? { error: (error as Error).message ?? String(error) } : {}),
+  };
+  return { file, ...(error !== undefined ? { error } : {}) };
+}

@@ -1,0 +1,219 @@
+/**
+ * The server-side sampler of `observe`: one connection of its own (autocommit, so every read is a
+ * fresh statement with a fresh snapshot of the statistics), reading the client backends of
+ * `pg_stat_activity` (its own pid left out) at a jittered interval, timing its own cost, and
+ * reading `pg_stat_database` at the start and the end for a cross-check. It only reads.
+ */
+import pg from 'pg';
+import { DatabaseError } from '../../core/errors.js';
+import type { ActivityRow, ActivitySample } from '../../core/observe/types.js';
+import { connectError } from '../target.js';
+
+const ACTIVITY_SQL = `SELECT pid,
+  (extract(epoch FROM backend_start) * 1000)::float8 AS bs,
+  coalesce(application_name, '') AS app,
+  coalesce(host(client_addr), 'local') AS addr,
+  coalesce(usename::text, '') AS usr,
+  coalesce(datname::text, '') AS db,
+  state,
+  (extract(epoch FROM state_change) * 1000)::float8 AS sc,
+  left(coalesce(query, ''), 48) AS q,
+  (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now
+FROM pg_stat_activity
+WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND state IS NOT NULL`;
+
+const DATABASE_SQL = `SELECT datname, active_time, idle_in_transaction_time, session_time, sessions,
+  sessions_abandoned, sessions_fatal, sessions_killed,
+  (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now
+FROM pg_stat_database WHERE datname IS NOT NULL`;
+
+/** Cumulative per-database counters of `pg_stat_database` (PostgreSQL 14+). */
+export interface DatabaseCounters {
+  atMs: number;
+  byDb: Array<{ datname: string; activeMs: number; idleInTxMs: number; sessionMs: number; sessions: number; abnormal: number }>;
+}
+
+/** What the sampler learned about the server and its own access. */
+export interface SamplerServer {
+  version: string;
+  versionNum: number;
+  maxConnections: number;
+  superuserReserved: number;
+  role: string;
+}
+
+/** The sampler's own cost. */
+export interface SamplerCost {
+  samples: number;
+  /** Round trip of one read of pg_stat_activity (µs): median, P99, max. */
+  queryUsP50: number;
+  queryUsP99: number;
+  queryUsMax: number;
+  /** This process's CPU time per sample (µs) and as a share of one core over the window. */
+  cpuUsPerSample: number;
+  cpuShareOfCore: number;
+}
+
+/** Options of {@link Sampler.run}. */
+export interface SampleRunOptions {
+  intervalMs: number;
+  durationMs: number;
+  /** Each gap is the interval times 1 ± jitter, uniformly (default 0.2), so a periodic workload cannot alias. */
+  jitter?: number;
+  signal?: AbortSignal;
+  random?: () => number;
+  onSample: (s: ActivitySample, queryUs: number) => void;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, Math.max(0, ms));
+    function done(): void {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+/** One connection that samples the server's view of its clients. */
+export class Sampler {
+  private readonly client: pg.Client;
+  private readonly queryUs: number[] = [];
+  private cpuStart = process.cpuUsage();
+  private wallStart = 0;
+  private wallEnd = 0;
+
+  private constructor(client: pg.Client, readonly server: SamplerServer) {
+    this.client = client;
+  }
+
+  /**
+   * Connect and check the grants: without pg_read_all_stats (or pg_monitor, or superuser) other
+   * roles' rows hide their state and query, and the reconstruction would be wrong (exit 3).
+   */
+  static async open(cfg: pg.ClientConfig, display: string, timeoutMs = 5000): Promise<Sampler> {
+    const client = new pg.Client({ ...cfg, application_name: 'pool-advisor-observe', connectionTimeoutMillis: timeoutMs });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+    } catch (e) {
+      await client.end().catch(() => {});
+      throw connectError(display, e);
+    }
+    try {
+      const r = await client.query<{ ok: boolean; su: boolean; u: string; v: string; vn: string; mc: string; res: string }>(
+        `SELECT pg_has_role('pg_read_all_stats', 'USAGE') AS ok, current_user AS u,
+                (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS su,
+                current_setting('server_version') AS v, current_setting('server_version_num') AS vn,
+                current_setting('max_connections') AS mc, current_setting('superuser_reserved_connections') AS res`,
+      );
+      const row = r.rows[0]!;
+      if (!row.ok && !row.su) {
+        const role = `"${row.u.replace(/"/g, '""')}"`;
+        throw new DatabaseError(
+          `role ${role} cannot see other roles' connections in pg_stat_activity on ${display}: as a superuser run  GRANT pg_read_all_stats TO ${role};  (or GRANT pg_monitor TO ${role};) and observe again`,
+        );
+      }
+      return new Sampler(client, { version: row.v, versionNum: Number(row.vn), maxConnections: Number(row.mc), superuserReserved: Number(row.res), role: row.u });
+    } catch (e) {
+      await client.end().catch(() => {});
+      throw e;
+    }
+  }
+
+  /** One read of pg_stat_activity. */
+  async sample(): Promise<{ sample: ActivitySample; queryUs: number }> {
+    const t = process.hrtime.bigint();
+    const r = await this.client.query<{ pid: number; bs: number; app: string; addr: string; usr: string; db: string; state: string; sc: number | null; q: string; now: number }>(ACTIVITY_SQL);
+    const queryUs = Number(process.hrtime.bigint() - t) / 1000;
+    this.queryUs.push(queryUs);
+    const rows: ActivityRow[] = r.rows.map((x) => ({
+      pid: x.pid,
+      backendStartMs: x.bs,
+      application_name: x.app,
+      client_addr: x.addr,
+      usename: x.usr,
+      datname: x.db,
+      state: x.state,
+      stateChangeMs: x.sc,
+      query: x.q,
+    }));
+    // With no rows the statement still ran: ask for the clock separately.
+    const atMs = r.rows[0]?.now ?? Number((await this.client.query<{ now: number }>(`SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now`)).rows[0]!.now);
+    return { sample: { atMs, rows }, queryUs };
+  }
+
+  /** Cumulative pg_stat_database counters; null before PostgreSQL 14, which has none. */
+  async databaseCounters(): Promise<DatabaseCounters | null> {
+    if (this.server.versionNum < 140000) return null;
+    const r = await this.client.query<{ datname: string; active_time: number; idle_in_transaction_time: number; session_time: number; sessions: string; sessions_abandoned: string; sessions_fatal: string; sessions_killed: string; now: number }>(DATABASE_SQL);
+    return {
+      atMs: r.rows[0]?.now ?? Date.now(),
+      byDb: r.rows.map((x) => ({
+        datname: x.datname,
+        activeMs: Number(x.active_time),
+        idleInTxMs: Number(x.idle_in_transaction_time),
+        sessionMs: Number(x.session_time),
+        sessions: Number(x.sessions),
+        abnormal: Number(x.sessions_abandoned) + Number(x.sessions_fatal) + Number(x.sessions_killed),
+      })),
+    };
+  }
+
+  /**
+   * Sample until the duration has passed or the signal fires. A failed read ends the run with the
+   * error (the samples so far stay with the caller).
+   */
+  async run(o: SampleRunOptions): Promise<void> {
+    const jitter = o.jitter ?? 0.2;
+    const random = o.random ?? Math.random;
+    this.cpuStart = process.cpuUsage();
+    this.wallStart = performance.now();
+    const end = this.wallStart + o.durationMs;
+    while (!o.signal?.aborted) {
+      const { sample, queryUs } = await this.sample();
+      o.onSample(sample, queryUs);
+      const gap = o.intervalMs * (1 + jitter * (2 * random() - 1));
+      const now = performance.now();
+      if (now + gap > end) {
+        await sleep(end - now, o.signal);
+        if (!o.signal?.aborted && performance.now() >= end - 1) {
+          const last = await this.sample();
+          o.onSample(last.sample, last.queryUs);
+        }
+        break;
+      }
+      await sleep(gap, o.signal);
+    }
+    this.wallEnd = performance.now();
+  }
+
+  /** The sampler's own cost so far. */
+  cost(): SamplerCost {
+    const sorted = [...this.queryUs].sort((a, b) => a - b);
+    const cpu = process.cpuUsage(this.cpuStart);
+    const cpuUs = cpu.user + cpu.system;
+    const wallUs = Math.max(1, ((this.wallEnd || performance.now()) - this.wallStart) * 1000);
+    return {
+      samples: sorted.length,
+      queryUsP50: quantile(sorted, 0.5),
+      queryUsP99: quantile(sorted, 0.99),
+      queryUsMax: sorted.length ? sorted[sorted.length - 1]! : 0,
+      cpuUsPerSample: sorted.length ? cpuUs / sorted.length : 0,
+      cpuShareOfCore: cpuUs / wallUs,
+    };
+  }
+
+  /** Close the connection. */
+  async close(): Promise<void> {
+    await this.client.end().catch(() => {});
+  }
+}
