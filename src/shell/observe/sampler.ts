@@ -106,7 +106,8 @@ export class Sampler {
       await client.connect();
     } catch (e) {
       await client.end().catch(() => {});
-      throw connectError(display, e);
+      // observe never starts a throwaway server: its hint is about the target only.
+      throw new DatabaseError(connectError(display, e).message, 'check the URL, that the server is up and reachable from here, and the credentials');
     }
     try {
       const r = await client.query<{ ok: boolean; su: boolean; u: string; v: string; vn: string; mc: string; res: string }>(
