@@ -14,6 +14,7 @@ import { Generator } from '../dist/shell/load/generator.js';
 import { benchPoolOverhead, median } from './pool-overhead.mjs';
 import { benchOpenLoop, formatOpenLoop } from './open-loop.mjs';
 import { writeSyntheticRun } from './synthetic-run.mjs';
+import { benchObserveCost, formatObserveCost } from './observe-cost.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin', 'pool-advisor.js');
@@ -173,6 +174,13 @@ try {
   out('```');
   out();
 
+  out('## observe: sampling cost');
+  const oc = await benchObserveCost(cluster.url, { rounds: S(5, 1), seconds: S(6, 2) });
+  out(`A plain pg.Pool in a child process (max 4, 8 closed loops of \`SELECT 1\`), ${oc.rounds} alternating rounds of ${oc.seconds} s without observe, with it every 200 ms (the default) and every 50 ms; medians. Goal: under 1% of one core at the default interval.`);
+  out();
+  out(formatObserveCost(oc));
+  out();
+
   out('## Saved-run commands and startup vs `node -e 0`');
   const runFile = join(mkdtempSync(join(tmpdir(), 'pa-bench-')), 'run-10min.json');
   const size = writeSyntheticRun(runFile, 600);
@@ -194,7 +202,7 @@ try {
   out();
   out('## Reproduce');
   out();
-  out('```sh\nnpm install\nnpm run bench              # all of the above, about 10 minutes; rewrites bench/results.md\nnode bench/pool-overhead.mjs   # one part alone\nnode bench/open-loop.mjs --rates 1000,5000 --seconds 10\n```');
+  out('```sh\nnpm install\nnpm run bench              # all of the above, about 10 minutes; rewrites bench/results.md\nnode bench/pool-overhead.mjs   # one part alone\nnode bench/open-loop.mjs --rates 1000,5000 --seconds 10\nnode bench/observe-cost.mjs --rounds 5 --seconds 6\n```');
 } finally {
   await cluster.stop();
 }

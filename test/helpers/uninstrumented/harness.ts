@@ -23,6 +23,8 @@ export interface ServiceSpec {
   listen?: boolean;
   lifetimeS?: number;
   idleTimeoutMs?: number;
+  /** Closed loops: this many callers back to back instead of Poisson arrivals at `rate`. */
+  closed?: number;
   durationMs: number;
 }
 

@@ -6,6 +6,8 @@
 // connection opened and closed, and why (by construction: a pool with a lifetime and no idle
 // timeout closes for the lifetime, one with an idle timeout and no lifetime for idleness).
 //
+// Options: see ServiceSpec in harness.ts; `closed: N` runs N callers back to back instead of
+// Poisson arrivals (holdMs 0: `SELECT 1`, and no intervals kept).
 // Usage: node service.mjs '<json options>'; prints "ready" once warmed up, exits after durationMs
 // (or on SIGTERM) and writes options.out.
 import net from 'node:net';
@@ -64,6 +66,8 @@ async function job() {
       const end = now();
       await c.query('COMMIT');
       truth.intervals.push([r.rows[0].s, end]);
+    } else if (o.holdMs === 0) {
+      await c.query('SELECT 1');
     } else {
       // The statement's own start and end on the server's clock, so this process's event-loop lag
       // (the machine is shared) does not widen the truth.
@@ -92,7 +96,13 @@ const end = now() + o.durationMs;
 let stop = false;
 process.on('SIGTERM', () => (stop = true));
 let next = now();
-while (!stop && now() < end) {
+if (o.closed) {
+  // Closed loops (the bench): o.closed callers back to back, so throughput shows any slowdown.
+  await Promise.all(Array.from({ length: o.closed }, async () => {
+    while (!stop && now() < end) await job();
+  }));
+}
+while (!o.closed && !stop && now() < end) {
   next += -Math.log(1 - Math.random()) * (1000 / o.rate);
   const wait = next - now();
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
