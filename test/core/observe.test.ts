@@ -117,6 +117,16 @@ describe('Reconstructor', () => {
     expect(feed([{ atMs: T0, rows: [row(1), row(2, { state: 'active' })] }]).proxy).toEqual({ detected: false, signs: [] });
   });
 
+  it('handles a long window (200,000 samples) and keeps the saved timeline bounded', () => {
+    const r = new Reconstructor();
+    for (let i = 0; i < 200_000; i++) r.add({ atMs: T0 + i * 200, rows: [row(1, { state: i % 4 === 0 ? 'active' : 'idle' })] });
+    const g = r.finish().groups[0]!;
+    expect(g.meanBusy).toBeCloseTo(0.25, 6);
+    expect(g.open.max).toBe(1);
+    expect(g.timeline.length).toBeLessThanOrEqual(300);
+    expect(g.batches).toBe(20);
+  });
+
   it('ignores a sample older than the last one', () => {
     const r = new Reconstructor();
     r.add({ atMs: T0 + 100, rows: [row(1)] });
