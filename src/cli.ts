@@ -13,6 +13,7 @@ import { registerAnalyze } from './shell/commands/analyze.js';
 import { registerCompare } from './shell/commands/compare.js';
 import { registerAlerts } from './shell/commands/alerts.js';
 import { registerObserve } from './shell/commands/observe.js';
+import { registerFleet } from './shell/commands/fleet.js';
 import { version } from './shell/version.js';
 import { addEnvSecrets, clean, writeErr } from './shell/output.js';
 
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerGenerate(program);
   registerAlerts(program);
   registerObserve(program);
+  registerFleet(program);
   for (const c of program.commands) inherit(c);
   return program;
 }

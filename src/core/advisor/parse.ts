@@ -10,6 +10,7 @@ import { isPoolName, POOL_NAMES, type PoolName } from '../config/pools.js';
 import { suggest } from '../config/validate.js';
 import type { ArrivalSpec, HoldSpec, WorkloadSpec } from '../run/types.js';
 import type { AdvisorConfig, EnvironmentSpec, RuleSettings, ServiceSpec, TopologySpec } from './types.js';
+import { parsePrometheusTable } from './prometheus.js';
 import { DEFAULT_RULES, DEFAULT_SEED, DEFAULT_SUPERUSER_RESERVED, DEFAULT_TARGET_P99_WAIT_MS } from './defaults.js';
 
 type Table = Record<string, unknown>;
@@ -59,7 +60,7 @@ const RULE_KEYS: Record<string, keyof RuleSettings> = {
   throughput_plateau_share: 'throughputPlateauShare',
 };
 
-const TOP_KEYS = ['defaults', 'workloads', 'environments', 'rules', 'check'];
+const TOP_KEYS = ['defaults', 'workloads', 'environments', 'rules', 'check', 'prometheus'];
 
 class Ctx {
   constructor(
@@ -265,6 +266,7 @@ export function parseAdvisorConfig(text: string, file: string): AdvisorConfig {
     ctx.fail(['check', 'thresholds'], 'must be an array of strings', 'write thresholds = ["database.acquire: p(99) < 50ms"]');
   }
   const seed = num(ctx, defaults, ['defaults'], 'seed', 0, 2 ** 32 - 1, true) ?? DEFAULT_SEED;
+  const prometheus = parsePrometheusTable(doc.prometheus, file, ctx.scan);
   return {
     source: file,
     targetP99WaitMs: (dur(ctx, defaults, ['defaults'], 'target_p99_wait') ?? DEFAULT_TARGET_P99_WAIT_MS),
@@ -274,6 +276,7 @@ export function parseAdvisorConfig(text: string, file: string): AdvisorConfig {
     defaultDurationS: base.durationMs / 1000,
     thresholds: thresholds as string[],
     seed,
+    ...(prometheus ? { prometheus } : {}),
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import type { PoolName } from '../config/pools.js';
 import type { WorkloadSpec } from '../run/types.js';
+import type { PrometheusSpec } from '../fleet/families.js';
 
 /** One service of the fleet: how many replicas run, and which pools each replica opens. */
 export interface ServiceSpec {
@@ -74,4 +75,6 @@ export interface AdvisorConfig {
   /** CI thresholds, as written (`database.acquire: p(99) < 50ms`). */
   thresholds: string[];
   seed: number;
+  /** How Prometheus series map to environments, pools and replicas (`[prometheus]`, docs/fleet.md). */
+  prometheus?: PrometheusSpec;
 }

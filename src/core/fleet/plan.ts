@@ -1,0 +1,139 @@
+/**
+ * The PromQL queries that read a window of a fleet's pool metrics, per family found. Each query is
+ * an instant query at the window's end over a range as long as the window, grouped by the pool
+ * label, the replica labels and any label the mapping needs, so one query answers for every pool of
+ * every replica at once: the number of queries depends on the families, not on the fleet's size.
+ *
+ * - counters (acquires, use-time sums, timeouts, closes): `increase(...[W])`; rates are the increase
+ *   over the window's length;
+ * - the use-time sum's increase is the connection-seconds spent in use, so its rate is the mean
+ *   number of connections in use (Little's law, exact up to holds in flight at the window's edges);
+ * - histogram buckets per replica (`sum by (..., le)`), and the fleet's P99 with
+ *   `histogram_quantile` over `sum by (pool, le)`: histograms add up across replicas, summary
+ *   quantiles do not, so summaries give a mean only;
+ * - gauges: `avg_over_time` / `max_over_time` (snapshots at scrape time, blind between scrapes).
+ */
+import type { CloseReason, FamilyMatch, FoundTime, PrometheusSpec, Selector } from './families.js';
+import { SECONDS_PER } from './families.js';
+
+/** The window read: start and end, ms since the epoch. */
+export interface FleetWindow {
+  startMs: number;
+  endMs: number;
+}
+
+/** What a query's answer is, for the assembler. */
+export type QueryPart =
+  | 'wait_count'
+  | 'wait_sum'
+  | 'wait_bucket'
+  | 'wait_fleet_p99'
+  | 'waited_count'
+  | 'waited_sum'
+  | 'use_count'
+  | 'use_sum'
+  | 'create_count'
+  | 'create_sum'
+  | 'timeouts'
+  | 'errors'
+  | 'created'
+  | 'closes'
+  | 'max'
+  | 'min'
+  | 'in_use_avg'
+  | 'in_use_max'
+  | 'idle_avg'
+  | 'open_avg'
+  | 'pending_avg'
+  | 'pending_max';
+
+/** One planned query. */
+export interface PlannedQuery {
+  family: string;
+  part: QueryPart;
+  promql: string;
+  /** Seconds per unit of the answer, for time sums and buckets (1 otherwise). */
+  scale: number;
+  /** For closes: the reason this query counts, or the label that carries it. */
+  reason?: CloseReason;
+  reasonLabel?: string;
+  reasons?: ReadonlyArray<readonly [string, CloseReason]>;
+}
+
+/** The labels every query groups by for a family: pool, replica, environment, and those mappings match on. */
+export function groupLabels(m: FamilyMatch, spec: PrometheusSpec): string[] {
+  const labels = [m.def.poolLabel, ...spec.replicaLabels];
+  if (spec.envLabel) labels.push(spec.envLabel);
+  for (const p of spec.pools) if (!p.family || p.family === m.def.id) for (const [k] of p.match) labels.push(k);
+  return [...new Set(labels)];
+}
+
+function quote(v: string): string {
+  return JSON.stringify(v);
+}
+
+/** `metric{pool!="",k="v"}`: the family's pool label must be set, so families sharing a name stay apart. */
+export function selectorText(sel: Selector, poolLabel: string, extra: ReadonlyArray<readonly [string, string]> = []): string {
+  const matchers = [`${poolLabel}!=""`, ...[...(sel.match ?? []), ...extra].map(([k, v]) => `${k}=${quote(v)}`)];
+  return `${sel.metric}{${matchers.join(',')}}`;
+}
+
+/** The range of a window as PromQL writes it (whole milliseconds). */
+export function rangeText(w: FleetWindow): string {
+  return `${Math.max(1, Math.round(w.endMs - w.startMs))}ms`;
+}
+
+/** Every query for one family over a window. */
+export function planFamily(m: FamilyMatch, spec: PrometheusSpec, w: FleetWindow): PlannedQuery[] {
+  const def = m.def;
+  const by = groupLabels(m, spec).join(', ');
+  const R = rangeText(w);
+  const P = def.poolLabel;
+  const out: PlannedQuery[] = [];
+  const q = (part: QueryPart, promql: string, scale = 1, extra: Partial<PlannedQuery> = {}) => out.push({ family: def.id, part, promql, scale, ...extra });
+  const inc = (metric: string, extra: ReadonlyArray<readonly [string, string]> = []) => `sum by (${by}) (increase(${selectorText({ metric }, P, extra)}[${R}]))`;
+  const time = (t: FoundTime | undefined, name: 'wait' | 'use' | 'create') => {
+    if (!t) return;
+    const s = SECONDS_PER[t.unit];
+    q(`${name}_count`, inc(`${t.base}_count`));
+    q(`${name}_sum`, inc(`${t.base}_sum`), s);
+    if (name === 'wait' && t.buckets) {
+      q('wait_bucket', `sum by (${by}, le) (increase(${selectorText({ metric: `${t.base}_bucket` }, P)}[${R}]))`, s);
+      const fleetBy = [P, ...(spec.envLabel ? [spec.envLabel] : []), 'le'].join(', ');
+      q('wait_fleet_p99', `histogram_quantile(0.99, sum by (${fleetBy}) (increase(${selectorText({ metric: `${t.base}_bucket` }, P)}[${R}])))`, s);
+    }
+  };
+  time(m.wait, 'wait');
+  if (def.waited) {
+    q('waited_count', inc(def.waited.count));
+    q('waited_sum', inc(def.waited.sum.base), SECONDS_PER[def.waited.sum.unit]);
+  }
+  time(m.use, 'use');
+  time(m.create, 'create');
+  if (def.timeouts) q('timeouts', inc(def.timeouts));
+  if (def.errors) q('errors', inc(def.errors));
+  if (def.created) q('created', inc(def.created));
+  if (def.closes?.kind === 'label') {
+    const c = def.closes;
+    q('closes', `sum by (${by}, ${c.label}) (increase(${selectorText({ metric: c.metric }, P)}[${R}]))`, 1, { reasonLabel: c.label, reasons: c.reasons });
+  } else if (def.closes?.kind === 'metrics') {
+    for (const [metric, reason] of def.closes.metrics) q('closes', inc(metric), 1, { reason });
+  }
+  const gauge = (part: QueryPart, sel: Selector | undefined, fn: 'avg_over_time' | 'max_over_time', agg: 'sum' | 'max' = 'sum') => {
+    if (sel) q(part, `${agg} by (${by}) (${fn}(${selectorText(sel, P)}[${R}]))`);
+  };
+  gauge('max', def.max, 'max_over_time', 'max');
+  gauge('min', def.min, 'max_over_time', 'max');
+  gauge('in_use_avg', def.inUse, 'avg_over_time');
+  gauge('in_use_max', def.inUse, 'max_over_time');
+  gauge('idle_avg', def.idle, 'avg_over_time');
+  gauge('open_avg', def.open, 'avg_over_time');
+  gauge('pending_avg', def.pending, 'avg_over_time');
+  gauge('pending_max', def.pending, 'max_over_time');
+  return out;
+}
+
+/** Every query for every family found. */
+export function planQueries(matches: readonly FamilyMatch[], spec: PrometheusSpec, w: FleetWindow): PlannedQuery[] {
+  return matches.flatMap((m) => planFamily(m, spec, w));
+}

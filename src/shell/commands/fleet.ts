@@ -1,0 +1,85 @@
+/**
+ * `pool-advisor fleet --prometheus URL`: the pools of every replica of a fleet, read from the
+ * pool metrics its Prometheus already holds (docs/fleet.md): arrival rates, mean in use by
+ * Little's law, wait percentiles, timeouts, sizes, and the connection budget the replicas seen
+ * add up to. Auth: a bearer token or a password from an environment variable (never a flag's
+ * value), a user, a CA file.
+ */
+import type { Command } from 'commander';
+import { UsageError } from '../../core/errors.js';
+import { defaultPrometheusSpec } from '../../core/fleet/families.js';
+import { fleetBudget, type FleetBudget } from '../../core/fleet/assemble.js';
+import { fleetWindow } from '../../core/fleet/window.js';
+import { fleetJson, renderFleet } from '../../core/fleet/render.js';
+import { loadAdvisorConfig } from '../advisorConfig.js';
+import { readTextFile } from '../configDir.js';
+import { addPassword, writeOut } from '../output.js';
+import { useColor } from '../tty.js';
+import { PrometheusClient, parsePrometheusUrl, type PrometheusAuth } from '../prometheus/client.js';
+import { readFleet } from '../prometheus/fleet.js';
+
+interface FleetOptions {
+  prometheus: string;
+  since?: string;
+  start?: string;
+  end?: string;
+  advisorConfig?: string;
+  prometheusTokenEnv?: string;
+  prometheusUser?: string;
+  prometheusPasswordEnv?: string;
+  prometheusCa?: string;
+  json?: boolean;
+}
+
+/** A secret named by an environment variable: present and non-empty, else exit 2 naming the flag. */
+function secretFrom(flag: string, variable: string): string {
+  const v = process.env[variable];
+  if (!v) throw new UsageError(`${flag} ${variable}: the variable is not set or empty`, `export ${variable}=... before running, or drop ${flag}`);
+  addPassword(v);
+  return v;
+}
+
+/** The auth the flags describe (checked before any request). */
+export function prometheusAuth(opts: Pick<FleetOptions, 'prometheusTokenEnv' | 'prometheusUser' | 'prometheusPasswordEnv' | 'prometheusCa'>): PrometheusAuth {
+  const auth: PrometheusAuth = {};
+  if (opts.prometheusTokenEnv && opts.prometheusUser) throw new UsageError('--prometheus-token-env and --prometheus-user both given', 'use a bearer token or basic auth, not both');
+  if (opts.prometheusPasswordEnv && !opts.prometheusUser) throw new UsageError('--prometheus-password-env needs --prometheus-user', 'add --prometheus-user NAME');
+  if (opts.prometheusTokenEnv) auth.bearerToken = secretFrom('--prometheus-token-env', opts.prometheusTokenEnv);
+  if (opts.prometheusUser) auth.basic = { user: opts.prometheusUser, password: opts.prometheusPasswordEnv ? secretFrom('--prometheus-password-env', opts.prometheusPasswordEnv) : '' };
+  if (opts.prometheusCa) auth.ca = readTextFile(opts.prometheusCa, opts.prometheusCa);
+  return auth;
+}
+
+/** Register `fleet`. */
+export function registerFleet(program: Command): void {
+  program
+    .command('fleet')
+    .description("Read a fleet's pool metrics from Prometheus over a window: per pool, per replica (rates, mean in use, waits, sizes) and the connection budget")
+    .requiredOption('--prometheus <url>', 'the Prometheus (or Thanos, Mimir, VictoriaMetrics) HTTP API base URL, e.g. http://prometheus:9090')
+    .option('--since <duration>', 'the window: this long, ending now (or at --end); default 1h')
+    .option('--start <time>', 'the window start: RFC 3339 or seconds since the epoch (with --end, else it ends now)')
+    .option('--end <time>', 'the window end: RFC 3339 or seconds since the epoch')
+    .option('--advisor-config <file>', 'advisor config: the [prometheus] mapping and the topology for the budget (default: ./pool-advisor.toml, else the shipped one)')
+    .option('--prometheus-token-env <var>', 'send a bearer token read from this environment variable')
+    .option('--prometheus-user <user>', 'basic auth user')
+    .option('--prometheus-password-env <var>', 'basic auth password, read from this environment variable')
+    .option('--prometheus-ca <file>', "PEM file of the CA that signed the server's certificate")
+    .option('--json', 'print the figures as JSON on stdout')
+    .action(async (opts: FleetOptions) => {
+      const url = parsePrometheusUrl('--prometheus', opts.prometheus);
+      if (url.password) addPassword(decodeURIComponent(url.password));
+      const window = fleetWindow(opts, Date.now());
+      const auth = prometheusAuth(opts);
+      const advisor = loadAdvisorConfig(opts.advisorConfig);
+      const spec = advisor.prometheus ?? defaultPrometheusSpec();
+      const client = new PrometheusClient(url, auth);
+      const reading = await readFleet(client, spec, window);
+      const budgets: FleetBudget[] = [];
+      for (const env of [...new Set(reading.replicas.map((r) => r.env))]) {
+        const b = fleetBudget(reading.replicas, env, Object.hasOwn(advisor.environments, env) ? advisor.environments[env]!.topology : undefined);
+        if (b) budgets.push(b);
+      }
+      if (opts.json) writeOut(fleetJson(reading, client.display, budgets));
+      else writeOut(renderFleet(reading, client.display, budgets, { color: useColor(process.stdout) }));
+    });
+}
