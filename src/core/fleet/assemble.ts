@@ -152,6 +152,7 @@ export function assembleFleet(matches: readonly FamilyMatch[], spec: PrometheusS
   const raw = new Map<string, Map<string, number>>();
   const buckets = new Map<string, Map<number, number>>();
   const fleetP99 = new Map<string, number>();
+  const anchored = new Set<string>();
   const keyOf = (family: string, id: { env: string; pool: string }, replica: string, seriesPool: string) => JSON.stringify([family, id.env, id.pool, replica, seriesPool]);
 
   plan.forEach((pq, i) => {
@@ -170,6 +171,7 @@ export function assembleFleet(matches: readonly FamilyMatch[], spec: PrometheusS
         replicas.set(key, { family: pq.family, env: id.env, pool: id.pool, mapped: id.mapped, seriesPool, replica, windowS, notCarried: notCarried(m.def) });
         raw.set(key, new Map());
       }
+      if (pq.anchor) anchored.add(key);
       const r = raw.get(key)!;
       const add = (name: string, v: number) => r.set(name, (r.get(name) ?? 0) + v);
       if (pq.part === 'wait_bucket') {
@@ -192,6 +194,7 @@ export function assembleFleet(matches: readonly FamilyMatch[], spec: PrometheusS
     }
   });
 
+  for (const key of [...replicas.keys()]) if (!anchored.has(key)) replicas.delete(key);
   for (const [key, f] of replicas) {
     const r = raw.get(key)!;
     const g = (k: string) => r.get(k);
@@ -230,6 +233,7 @@ export function assembleFleet(matches: readonly FamilyMatch[], spec: PrometheusS
     if (closes.length > 0) f.closed = Object.fromEntries(closes.map((k) => [k.slice(7), r.get(k)!]));
     const gauges: Array<[keyof ReplicaFigures, string]> = [['max', 'max'], ['min', 'min'], ['inUseMean', 'in_use_avg'], ['inUseMax', 'in_use_max'], ['idleMean', 'idle_avg'], ['openMean', 'open_avg'], ['pendingMean', 'pending_avg'], ['pendingMax', 'pending_max']];
     for (const [field, part] of gauges) if (g(part) !== undefined) (f as unknown as Record<string, number>)[field] = g(part)!;
+    if (f.openMean === undefined && f.inUseMean !== undefined && f.idleMean !== undefined) f.openMean = f.inUseMean + f.idleMean;
   }
 
   const list = [...replicas.values()].sort((a, b) => a.family.localeCompare(b.family) || a.env.localeCompare(b.env) || a.pool.localeCompare(b.pool) || a.replica.localeCompare(b.replica));

@@ -153,7 +153,7 @@ export const FAMILIES: readonly FamilyDef[] = [
     min: { metric: 'hikaricp_min_connections' },
     inUse: { metric: 'hikaricp_active_connections' },
     idle: { metric: 'hikaricp_idle_connections' },
-    open: { metric: 'hikaricp_connections' },
+    // Its `hikaricp_connections` shares Micrometer's name: open is in use + idle instead.
     pending: { metric: 'hikaricp_pending_threads' },
   },
   {

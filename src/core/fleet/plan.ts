@@ -54,6 +54,12 @@ export interface PlannedQuery {
   promql: string;
   /** Seconds per unit of the answer, for time sums and buckets (1 otherwise). */
   scale: number;
+  /**
+   * Whether the metric is the family's own (a signature name or its acquire/use count). Families
+   * share some names (HikariCP's two trackers both have `hikaricp_connections`), so a pool counts as
+   * this family's only when one of these answers for it.
+   */
+  anchor: boolean;
   /** For closes: the reason this query counts, or the label that carries it. */
   reason?: CloseReason;
   reasonLabel?: string;
@@ -90,7 +96,11 @@ export function planFamily(m: FamilyMatch, spec: PrometheusSpec, w: FleetWindow)
   const R = rangeText(w);
   const P = def.poolLabel;
   const out: PlannedQuery[] = [];
-  const q = (part: QueryPart, promql: string, scale = 1, extra: Partial<PlannedQuery> = {}) => out.push({ family: def.id, part, promql, scale, ...extra });
+  const own = new Set(def.signature);
+  const q = (part: QueryPart, promql: string, scale = 1, extra: Partial<PlannedQuery> = {}) => {
+    const metric = /\(([a-zA-Z_:][a-zA-Z0-9_:]*)\{/.exec(promql)?.[1] ?? '';
+    out.push({ family: def.id, part, promql, scale, anchor: own.has(metric) || part === 'wait_count' || part === 'use_count' || part === 'waited_count', ...extra });
+  };
   const inc = (metric: string, extra: ReadonlyArray<readonly [string, string]> = []) => `sum by (${by}) (increase(${selectorText({ metric }, P, extra)}[${R}]))`;
   const time = (t: FoundTime | undefined, name: 'wait' | 'use' | 'create') => {
     if (!t) return;

@@ -13,7 +13,7 @@ import { fleetWindow } from '../../core/fleet/window.js';
 import { fleetJson, renderFleet } from '../../core/fleet/render.js';
 import { loadAdvisorConfig } from '../advisorConfig.js';
 import { readTextFile } from '../configDir.js';
-import { addPassword, writeOut } from '../output.js';
+import { addPassword, writeErr, writeOut } from '../output.js';
 import { useColor } from '../tty.js';
 import { PrometheusClient, parsePrometheusUrl, type PrometheusAuth } from '../prometheus/client.js';
 import { readFleet } from '../prometheus/fleet.js';
@@ -29,6 +29,7 @@ interface FleetOptions {
   prometheusPasswordEnv?: string;
   prometheusCa?: string;
   json?: boolean;
+  showQueries?: boolean;
 }
 
 /** A secret named by an environment variable: present and non-empty, else exit 2 naming the flag. */
@@ -65,6 +66,7 @@ export function registerFleet(program: Command): void {
     .option('--prometheus-password-env <var>', 'basic auth password, read from this environment variable')
     .option('--prometheus-ca <file>', "PEM file of the CA that signed the server's certificate")
     .option('--json', 'print the figures as JSON on stdout')
+    .option('--show-queries', 'also print every query it sent (PromQL, evaluated at the window end) on stderr')
     .action(async (opts: FleetOptions) => {
       const url = parsePrometheusUrl('--prometheus', opts.prometheus);
       if (url.password) addPassword(decodeURIComponent(url.password));
@@ -73,7 +75,12 @@ export function registerFleet(program: Command): void {
       const advisor = loadAdvisorConfig(opts.advisorConfig);
       const spec = advisor.prometheus ?? defaultPrometheusSpec();
       const client = new PrometheusClient(url, auth);
-      const reading = await readFleet(client, spec, window);
+      let reading;
+      try {
+        reading = await readFleet(client, spec, window);
+      } finally {
+        if (opts.showQueries) writeErr(client.asked.map((q) => `query: ${q}`).join('\n'));
+      }
       const budgets: FleetBudget[] = [];
       for (const env of [...new Set(reading.replicas.map((r) => r.env))]) {
         const b = fleetBudget(reading.replicas, env, Object.hasOwn(advisor.environments, env) ? advisor.environments[env]!.topology : undefined);

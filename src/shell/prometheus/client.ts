@@ -45,6 +45,8 @@ export function parsePrometheusUrl(flag: string, text: string): URL {
 export class PrometheusClient {
   /** Queries sent (instant queries and name listings). */
   queries = 0;
+  /** What was asked, in order: each PromQL expression, and the name listing. */
+  readonly asked: string[] = [];
   /** The URL as it may be printed (no password). */
   readonly display: string;
   private readonly headers: Record<string, string>;
@@ -63,6 +65,7 @@ export class PrometheusClient {
 
   /** An instant query at `timeS` (seconds since the epoch): the vector's samples. */
   async query(promql: string, timeS: number): Promise<VectorSample[]> {
+    this.asked.push(promql);
     const data = (await this.get('/api/v1/query', { query: promql, time: timeS.toFixed(3) })) as { resultType?: string; result?: Array<{ metric: Record<string, string>; value: [number, string] }> };
     if (data?.resultType === 'scalar' || data?.resultType === 'string') return [];
     if (data?.resultType !== 'vector' || !Array.isArray(data.result)) throw new DatabaseError(`Prometheus at ${this.display} answered a query with no vector`, 'is this the Prometheus HTTP API (…/api/v1)? check the URL');
@@ -71,6 +74,7 @@ export class PrometheusClient {
 
   /** The metric names with samples between `startS` and `endS` (seconds since the epoch). */
   async metricNames(startS: number, endS: number): Promise<string[]> {
+    this.asked.push('GET /api/v1/label/__name__/values');
     const data = await this.get('/api/v1/label/__name__/values', { start: startS.toFixed(3), end: endS.toFixed(3) });
     if (!Array.isArray(data)) throw new DatabaseError(`Prometheus at ${this.display} listed no metric names`, 'is this the Prometheus HTTP API (…/api/v1)? check the URL');
     return data.filter((n): n is string => typeof n === 'string');

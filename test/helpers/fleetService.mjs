@@ -1,0 +1,79 @@
+// One replica of a Node service that uses pool-advisor as a library (the built dist/): a real
+// pg.Pool, instrumented, serving /metrics, under a Poisson load, and keeping its own ground truth:
+// the time of every acquire and the interval of every hold, written to a JSON file on exit.
+//
+// node fleetService.mjs '{"url":"postgres://...","rate":120,"holdMs":25,"max":8,"seconds":150,"seed":1,"truth":"/tmp/x.json"}'
+// Prints one line `{"port":N}` once /metrics listens; exits after `seconds` (or on SIGTERM).
+import { writeFileSync } from 'node:fs';
+import pg from 'pg';
+import { instrumentPool, startMetricsServer } from '../../dist/index.js';
+
+const cfg = JSON.parse(process.argv[2]);
+const pool = new pg.Pool({ connectionString: cfg.url, max: cfg.max });
+const db = instrumentPool(pool, { name: 'database' });
+const server = await startMetricsServer({ pools: [db], port: 0 });
+process.stdout.write(`${JSON.stringify({ port: server.port })}\n`);
+
+// A small seeded PRNG (mulberry32): arrivals and holds are reproducible per replica.
+let s = cfg.seed >>> 0;
+const rand = () => {
+  s = (s + 0x6d2b79f5) >>> 0;
+  let t = s;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+};
+const exp = (mean) => -Math.log(1 - rand()) * mean;
+const now = () => performance.timeOrigin + performance.now();
+
+const acquiredAt = [];
+const holds = [];
+let failures = 0;
+let stopping = false;
+
+async function request() {
+  let client;
+  try {
+    client = await pool.connect();
+  } catch {
+    failures++;
+    return;
+  }
+  const t0 = now();
+  acquiredAt.push(t0);
+  try {
+    await client.query('SELECT 1');
+    await new Promise((r) => setTimeout(r, exp(cfg.holdMs)));
+  } finally {
+    const t1 = now();
+    client.release();
+    holds.push([t0, t1]);
+  }
+}
+
+const inflight = new Set();
+const startedAt = now();
+const endAt = startedAt + cfg.seconds * 1000;
+let due = startedAt;
+(function schedule() {
+  if (stopping) return;
+  // Open loop: arrivals on a Poisson schedule, independent of how fast the pool answers.
+  while (due <= now() && due < endAt) {
+    const p = request().finally(() => inflight.delete(p));
+    inflight.add(p);
+    due += exp(1000 / cfg.rate);
+  }
+  if (due >= endAt) return void finish();
+  setTimeout(schedule, Math.max(0, Math.min(20, due - now())));
+})();
+
+async function finish() {
+  if (stopping) return;
+  stopping = true;
+  await Promise.allSettled([...inflight]);
+  writeFileSync(cfg.truth, JSON.stringify({ startedAt, endedAt: now(), acquiredAt, holds, failures }));
+  await server.close();
+  await db.close();
+  process.exit(0);
+}
+process.on('SIGTERM', finish);
