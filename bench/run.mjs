@@ -15,6 +15,7 @@ import { benchPoolOverhead, median } from './pool-overhead.mjs';
 import { benchOpenLoop, formatOpenLoop } from './open-loop.mjs';
 import { writeSyntheticRun } from './synthetic-run.mjs';
 import { benchObserveCost, formatObserveCost } from './observe-cost.mjs';
+import { benchFleet, formatFleet } from './fleet.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin', 'pool-advisor.js');
@@ -200,9 +201,17 @@ try {
   out();
   out(`Peak RSS ${mem.peak.toFixed(1)} MiB; peak in the first minute ${mem.atOneMinute.toFixed(1)} MiB; growth after the first minute **${mem.growthAfterFirstMinute.toFixed(1)} MiB**.`);
   out();
+  out('## Reading a fleet from Prometheus');
+  if (spawnSync('promtool', ['--version']).error || spawnSync('prometheus', ['--version']).error) {
+    out('prometheus and promtool are not on PATH: skipped (Debian: apt-get install prometheus).');
+  } else {
+    const fl = await benchFleet(S({ replicas: 100, pools: 4, minutes: 60, intervalS: 15, rounds: 3 }, { replicas: 5, pools: 2, minutes: 5, intervalS: 15, rounds: 1 }));
+    out(formatFleet(fl));
+  }
+  out();
   out('## Reproduce');
   out();
-  out('```sh\nnpm install\nnpm run bench              # all of the above, about 10 minutes; rewrites bench/results.md\nnode bench/pool-overhead.mjs   # one part alone\nnode bench/open-loop.mjs --rates 1000,5000 --seconds 10\nnode bench/observe-cost.mjs --rounds 5 --seconds 6\n```');
+  out('```sh\nnpm install\nnpm run bench              # all of the above, about 12 minutes; rewrites bench/results.md\nnode bench/pool-overhead.mjs   # one part alone\nnode bench/open-loop.mjs --rates 1000,5000 --seconds 10\nnode bench/observe-cost.mjs --rounds 5 --seconds 6\nnode bench/fleet.mjs --replicas 100 --pools 4 --minutes 60 --interval 15\n```');
 } finally {
   await cluster.stop();
 }

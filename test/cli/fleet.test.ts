@@ -25,7 +25,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runCli, spawnCli, type CliResult } from '../helpers/cli.js';
 import { advisorFile } from '../helpers/scenario.js';
 import { hasTool } from '../helpers/promText.js';
-import { startPrometheus, type TestPrometheus } from '../helpers/prometheus.js';
+import { startFleetPrometheus, type TestPrometheus } from '../helpers/fleetPrometheus.js';
 import type { FleetReading, ReplicaFigures } from '../../src/core/fleet/assemble.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -158,7 +158,7 @@ describe.skipIf(!haveProm)('fleet --prometheus on a real Prometheus', () => {
     statics = s;
     loadStart = Date.now();
     replicas = await Promise.all(REPLICAS.map((_, i) => startReplica(i, inject('pgUrl'))));
-    prom = await startPrometheus([
+    prom = await startFleetPrometheus([
       { name: 'service', targets: replicas.map((r) => `127.0.0.1:${r.port}`) },
       ...statics.families.map((f) => ({ name: `static-${f}`, targets: [`127.0.0.1:${statics.port}`], path: `/${f}` })),
     ]);
@@ -288,7 +288,7 @@ describe.skipIf(!haveProm)('fleet --prometheus on a real Prometheus', () => {
     // bcrypt of the password above (cost 4): Prometheus's web config takes hashes only.
     const hash = '$2b$04$stZF5EKMc7orEPO0IjcQHu1Ge1MIypSBAE8B/6MBZj1ebZUWIrYI.';
     // It scrapes only a path that answers 404: it has `up` and `scrape_*` series, no pool's.
-    const tls = await startPrometheus([{ name: 'nothing', targets: [`127.0.0.1:${statics.port}`], path: '/none' }], { webConfig: `tls_server_config:\n  cert_file: ${join(dir, 'cert.pem')}\n  key_file: ${join(dir, 'key.pem')}\nbasic_auth_users:\n  fleet: '${hash}'\n` });
+    const tls = await startFleetPrometheus([{ name: 'nothing', targets: [`127.0.0.1:${statics.port}`], path: '/none' }], { webConfig: `tls_server_config:\n  cert_file: ${join(dir, 'cert.pem')}\n  key_file: ${join(dir, 'key.pem')}\nbasic_auth_users:\n  fleet: '${hash}'\n` });
     cleanup.push(tls.stop);
     const url = `https://127.0.0.1:${tls.port}`;
     const env = { PA_PASSWORD: password };

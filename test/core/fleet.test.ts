@@ -158,8 +158,11 @@ describe('assembleFleet', () => {
     const text = renderFleet(assembleFleet([go!], spec, W, gplan, gans), 'http://prom:9090', [], { color: false });
     expect(text).toContain('family go-sql');
     expect(text).toContain('cannot show: acquire count and arrival rate');
-    const row = text.split('\n').find((l) => l.includes('g:1'))!;
-    expect(row).toMatch(/ledger \(unmapped\) │ g:1\s+│\s+n\/a │\s+n\/a │\s+3 │/);
+    const lines = text.split('\n');
+    const row = lines.find((l) => l.includes('g:1'))!;
+    // Only the columns go-sql can fill; the waited mean needs the wait-duration counter, absent here.
+    expect(lines[lines.indexOf(row) - 1]).toMatch(/│ env\s+│ pool\s+│ replica │ in use \(gauge\) │ waited\/s │ waited mean │$/);
+    expect(row).toMatch(/│ production │ ledger \(unmapped\) │ g:1\s+│\s+3 │\s+0\.50 │\s+n\/a │$/);
   });
 
   it('a pool answered only by a name another family shares is not this family\'s', () => {

@@ -5,7 +5,7 @@
  */
 import { compactTable } from '../render/table.js';
 import { fmtNum, fmtUs } from '../render/units.js';
-import type { FleetBudget, FleetReading } from './assemble.js';
+import type { FleetBudget, FleetReading, ReplicaFigures } from './assemble.js';
 
 const na = 'n/a';
 const secs = (s: number | null | undefined) => (s === undefined || s === null ? na : fmtUs(s * 1e6));
@@ -23,33 +23,38 @@ export function fleetJson(reading: FleetReading, source: string, budgets: readon
 export function renderFleet(reading: FleetReading, source: string, budgets: readonly FleetBudget[], opts: { color: boolean }): string {
   const w = reading.window;
   const lines: string[] = [];
-  lines.push(`Prometheus ${source}: ${new Date(w.startMs).toISOString()} to ${new Date(w.endMs).toISOString()} (${fmtNum((w.endMs - w.startMs) / 1000, 0)} s), ${reading.queries} queries`);
+  lines.push(`Prometheus ${source}: ${new Date(w.startMs).toISOString()} to ${new Date(w.endMs).toISOString()} (${fmtNum((w.endMs - w.startMs) / 1000, 0)} s), ${reading.queries} queries; per pool, per replica:`);
+  // One table per family, with the columns that family can fill: a figure it cannot show is named
+  // on its "cannot show" line, and one a replica lacks prints as n/a.
+  const columns: Array<{ head: string; cell: (r: ReplicaFigures) => string; has: (r: ReplicaFigures) => boolean }> = [
+    { head: 'acquires/s', cell: (r) => num(r.arrivalRate, 2), has: (r) => r.arrivalRate !== undefined },
+    { head: 'in use (Little)', cell: (r) => (r.use ? fmtNum(r.use.meanInUse, 3) : na), has: (r) => r.use !== undefined },
+    { head: 'in use (gauge)', cell: (r) => num(r.inUseMean, 2), has: (r) => r.inUseMean !== undefined },
+    { head: 'wait P50', cell: (r) => secs(r.wait?.p50S), has: (r) => r.wait?.p50S !== undefined },
+    { head: 'wait P99', cell: (r) => secs(r.wait?.p99S), has: (r) => r.wait?.p99S !== undefined },
+    { head: 'wait mean', cell: (r) => secs(r.wait?.meanS), has: (r) => r.wait !== undefined },
+    { head: 'waited/s', cell: (r) => num(r.waited?.perSecond, 2), has: (r) => r.waited !== undefined },
+    { head: 'waited mean', cell: (r) => secs(r.waited?.meanS), has: (r) => r.waited !== undefined },
+    { head: 'hold mean', cell: (r) => secs(r.use?.meanS), has: (r) => r.use !== undefined },
+    { head: 'timeouts', cell: (r) => num(r.timeouts, 0), has: (r) => r.timeouts !== undefined },
+    { head: 'closed (life/idle)', cell: (r) => (r.closed ? `${fmtNum(r.closed.lifetime ?? 0, 0)}/${fmtNum(r.closed.idle ?? 0, 0)}` : na), has: (r) => r.closed !== undefined },
+    { head: 'max', cell: (r) => num(r.max, 0), has: (r) => r.max !== undefined },
+    { head: 'open', cell: (r) => num(r.openMean, 1), has: (r) => r.openMean !== undefined },
+  ];
   for (const f of reading.families) {
-    lines.push(`family ${f.id}: ${f.title}`);
+    lines.push('', `family ${f.id}: ${f.title}`);
     if (f.notCarried.length > 0) lines.push(`  cannot show: ${f.notCarried.join('; ')}`);
     if (f.absent.length > 0) lines.push(`  not on this server: ${f.absent.join(', ')}`);
+    const rows = reading.replicas.filter((r) => r.family === f.id);
+    if (rows.length === 0) {
+      lines.push('  no pool had samples in the window');
+      continue;
+    }
+    const cols = columns.filter((c) => rows.some(c.has));
+    const t = compactTable(['env', 'pool', 'replica', ...cols.map((c) => c.head)], opts.color, ['left', 'left', 'left', ...cols.map(() => 'right' as const)]);
+    for (const r of rows) t.push([r.env || '-', r.mapped ? r.pool : `${r.pool} (unmapped)`, r.replica || '-', ...cols.map((c) => c.cell(r))]);
+    lines.push(t.toString());
   }
-  const t = compactTable(['family', 'env', 'pool', 'replica', 'acquires/s', 'in use (Little)', 'in use (gauge)', 'wait P50', 'wait P99', 'wait mean', 'waited/s', 'hold mean', 'timeouts', 'max', 'open'], opts.color, ['left', 'left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
-  for (const r of reading.replicas) {
-    t.push([
-      r.family,
-      r.env || '-',
-      r.mapped ? r.pool : `${r.pool} (unmapped)`,
-      r.replica || '-',
-      num(r.arrivalRate, 2),
-      r.use ? fmtNum(r.use.meanInUse, 3) : na,
-      num(r.inUseMean, 2),
-      secs(r.wait?.p50S),
-      secs(r.wait?.p99S),
-      secs(r.wait ? r.wait.meanS : r.waited?.meanS),
-      num(r.waited?.perSecond, 2),
-      secs(r.use?.meanS),
-      num(r.timeouts, 0),
-      num(r.max, 0),
-      num(r.openMean, 1),
-    ]);
-  }
-  lines.push('', 'Per pool, per replica:', t.toString());
   const p = compactTable(['family', 'env', 'pool', 'replicas', 'acquires/s', 'in use (Little)', 'wait P99 (fleet)', 'max (sum)'], opts.color, ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right']);
   for (const x of reading.pools) p.push([x.family, x.env || '-', x.mapped ? x.pool : `${x.pool} (unmapped)`, String(x.replicas), num(x.arrivalRate, 2), num(x.meanInUse, 3), secs(x.fleetP99S), num(x.maxTotal, 0)]);
   lines.push('', 'Per pool, across the fleet (each replica is its own queue; the sums are for capacity, not for the queue model):', p.toString());
