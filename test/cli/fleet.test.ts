@@ -270,6 +270,12 @@ describe.skipIf(!haveProm)('fleet --prometheus on a real Prometheus', () => {
     expect(none.status).toBe(3);
     expect(none.stderr).toContain('--prometheus-token-env');
 
+    // A password in the URL is basic auth: never printed, the URL shown without it.
+    const withPassword = await runCliAsync(['fleet', '--prometheus', url.replace('http://', 'http://bob:url-secret-pw-42@'), '--since', '5s']);
+    expect(withPassword.status).toBe(3);
+    expect(withPassword.stderr).toMatch(/^ERROR: Prometheus at http:\/\/bob@127\.0\.0\.1:\d+ refused the request: HTTP 401/);
+    expect(withPassword.stdout + withPassword.stderr).not.toContain('url-secret-pw-42');
+
     const unset = await runCliAsync(['fleet', '--prometheus', url, '--prometheus-token-env', 'PA_NOT_SET']);
     expect(unset.status).toBe(2);
     expect(unset.stderr).toContain('--prometheus-token-env PA_NOT_SET: the variable is not set or empty');

@@ -15,7 +15,7 @@ import { loadAdvisorConfig } from '../advisorConfig.js';
 import { readTextFile } from '../configDir.js';
 import { addPassword, writeErr, writeOut } from '../output.js';
 import { useColor } from '../tty.js';
-import { PrometheusClient, parsePrometheusUrl, type PrometheusAuth } from '../prometheus/client.js';
+import { PrometheusClient, decodeLoose, parsePrometheusUrl, type PrometheusAuth } from '../prometheus/client.js';
 import { readFleet } from '../prometheus/fleet.js';
 
 interface FleetOptions {
@@ -69,7 +69,10 @@ export function registerFleet(program: Command): void {
     .option('--show-queries', 'also print every query it sent (PromQL, evaluated at the window end) on stderr')
     .action(async (opts: FleetOptions) => {
       const url = parsePrometheusUrl('--prometheus', opts.prometheus);
-      if (url.password) addPassword(decodeURIComponent(url.password));
+      if (url.password) {
+        addPassword(url.password);
+        addPassword(decodeLoose(url.password));
+      }
       const window = fleetWindow(opts, Date.now());
       const auth = prometheusAuth(opts);
       const advisor = loadAdvisorConfig(opts.advisorConfig);

@@ -28,6 +28,15 @@ interface ApiAnswer {
   data?: unknown;
 }
 
+/** Percent-decoding that keeps malformed text as it is (a password may contain a bare `%`). */
+export function decodeLoose(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
 /** Check a `--prometheus` URL: http(s), host present; returns it without a trailing slash. */
 export function parsePrometheusUrl(flag: string, text: string): URL {
   let u: URL;
@@ -58,7 +67,7 @@ export class PrometheusClient {
   ) {
     this.display = redactUrl(base.toString()).replace(/\/$/, '');
     this.headers = { accept: 'application/json' };
-    const user = auth.basic ?? (base.username ? { user: decodeURIComponent(base.username), password: decodeURIComponent(base.password) } : undefined);
+    const user = auth.basic ?? (base.username ? { user: decodeLoose(base.username), password: decodeLoose(base.password) } : undefined);
     if (auth.bearerToken) this.headers.authorization = `Bearer ${auth.bearerToken}`;
     else if (user) this.headers.authorization = `Basic ${Buffer.from(`${user.user}:${user.password}`).toString('base64')}`;
   }
