@@ -167,7 +167,7 @@ export async function benchFleet({ replicas = 100, pools = 4, minutes = 60, inte
 /** The bench row as markdown. */
 export function formatFleet(f) {
   return [
-    `${f.replicas} replicas x ${f.pools} pools of pool-advisor's /metrics, ${f.minutes} min at one sample per ${f.intervalS} s: ${f.series.toLocaleString('en')} series, ${f.samples.toLocaleString('en')} samples (OpenMetrics ${f.fileMiB.toFixed(0)} MiB, written in ${f.genS.toFixed(0)} s; promtool create-blocks-from ${f.blocksS.toFixed(0)} s). Medians of ${f.rounds} runs of \`fleet --start --end --json\` over the whole window.`,
+    `${f.replicas} replicas x ${f.pools} pools of pool-advisor's /metrics, ${f.minutes} min at one sample per ${f.intervalS} s: ${f.series.toLocaleString('en')} series, ${f.samples.toLocaleString('en')} samples (OpenMetrics ${f.fileMiB.toFixed(0)} MiB, written in ${f.genS.toFixed(0)} s; promtool create-blocks-from ${f.blocksS.toFixed(0)} s). Medians of ${f.rounds} run${f.rounds === 1 ? "" : "s"} of \`fleet --start --end --json\` over the whole window.`,
     '',
     '| queries | pool rows | fleet ms | `--version` ms | fleet / --version | worst rate error | worst mean-in-use error |',
     '|---|---|---|---|---|---|---|',

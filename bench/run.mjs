@@ -211,7 +211,7 @@ try {
   out();
   out('## Reproduce');
   out();
-  out('```sh\nnpm install\nnpm run bench              # all of the above, about 12 minutes; rewrites bench/results.md\nnode bench/pool-overhead.mjs   # one part alone\nnode bench/open-loop.mjs --rates 1000,5000 --seconds 10\nnode bench/observe-cost.mjs --rounds 5 --seconds 6\nnode bench/fleet.mjs --replicas 100 --pools 4 --minutes 60 --interval 15\n```');
+  out('```sh\nnpm install\nnpm run bench              # all of the above; rewrites bench/results.md\nnode bench/pool-overhead.mjs   # one part alone\nnode bench/open-loop.mjs --rates 1000,5000 --seconds 10\nnode bench/observe-cost.mjs --rounds 5 --seconds 6\nnode bench/fleet.mjs --replicas 100 --pools 4 --minutes 60 --interval 15\n```');
 } finally {
   await cluster.stop();
 }
