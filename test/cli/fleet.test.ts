@@ -110,7 +110,7 @@ function startReplica(i: number, url: string): Promise<{ proc: ChildProcess; por
   });
 }
 
-function fleetJson(args: string[], env: Record<string, string> = {}): { status: number | null; reading: (FleetReading & { budgets: Array<{ env: string; poolMaxTotal: number; unknownSize: number; available: number; fits: boolean }> }) | undefined; stderr: string; stdout: string } {
+function fleetJson(args: string[], env: Record<string, string> = {}): { status: number | null; reading: (FleetReading & { budgets: Array<{ env: string; poolMaxTotal: number; unknownSize: number; serverMaxConnections: number; serverSource: string; superuserReserved: number; available: number; fits: boolean }> }) | undefined; stderr: string; stdout: string } {
   const r = runCli(['fleet', ...args, '--json'], { env });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, reading: r.status === 0 ? JSON.parse(r.stdout) : undefined };
 }
@@ -336,7 +336,7 @@ describe.skipIf(!haveProm)('fleet --prometheus on a real Prometheus', () => {
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number | null>((r) => child.on('exit', r));
     expect(code, stderr).toBe(0);
-    const reading = JSON.parse(stdout) as FleetReading & { budgets: Array<{ env: string; poolMaxTotal: number; unknownSize: number; available: number; fits: boolean }> };
+    const reading = JSON.parse(stdout) as FleetReading & { budgets: Array<{ env: string; poolMaxTotal: number; unknownSize: number; serverMaxConnections: number; serverSource: string; superuserReserved: number; available: number; fits: boolean }> };
     await Promise.all(replicas.map((r) => new Promise((res) => (r.proc.exitCode !== null ? res(null) : r.proc.on('exit', res)))));
 
     const rows: string[] = [];
@@ -372,7 +372,16 @@ describe.skipIf(!haveProm)('fleet --prometheus on a real Prometheus', () => {
     // static otel 12, otel-legacy 5, hikari-tracker 8, go-sql 7; Tasker's two pools show no size)
     // against 20 - 3 reserved.
     const budget = reading.budgets.find((b) => b.env === 'test')!;
-    expect(budget).toMatchObject({ poolMaxTotal: 46, unknownSize: 2, available: 17, fits: false });
+    expect(budget).toMatchObject({ poolMaxTotal: 46, unknownSize: 2, serverSource: 'topology', available: 17, fits: false });
+
+    // With --database-url the server's own max_connections (the test cluster's 300) replaces the topology's 20.
+    const live = fleetJson(['--prometheus', prom.base, '--start', (startMs / 1000).toFixed(3), '--end', (endMs / 1000).toFixed(3), '--advisor-config', adv, '--database-url', inject('pgUrl')]);
+    expect(live.status, live.stderr).toBe(0);
+    expect(live.reading!.budgets.find((b) => b.env === 'test')).toMatchObject({ poolMaxTotal: 46, serverMaxConnections: 300, serverSource: 'pg_settings', superuserReserved: 3, available: 297, fits: true });
+    const down = fleetJson(['--prometheus', prom.base, '--since', '1m', '--database-url', 'postgresql://nobody:db-secret-pw-77@127.0.0.1:1/x']);
+    expect(down.status).toBe(3);
+    expect(down.stderr).toMatch(/^ERROR: cannot connect to postgresql:\/\/nobody@127\.0\.0\.1:1\/x: connection refused/);
+    expect(down.stdout + down.stderr).not.toContain('db-secret-pw-77');
   }, (LOAD_S + 30) * 1000);
 });
 

@@ -146,8 +146,11 @@ describe('assembleFleet', () => {
   });
 
   it('the budget sums every replica seen against the server, and says when the server is unknown', () => {
-    expect(fleetBudget(reading.replicas, 'production', { serverMaxConnections: 20, superuserReserved: 3, otherConnections: 4, services: [] })).toEqual({ env: 'production', poolMaxTotal: 14, unknownSize: 0, serverMaxConnections: 20, superuserReserved: 3, otherConnections: 4, available: 13, fits: false });
-    expect(fleetBudget(reading.replicas, 'production', undefined, 100)!.fits).toBe(true);
+    const topology = { serverMaxConnections: 20, superuserReserved: 3, otherConnections: 4, services: [] };
+    expect(fleetBudget(reading.replicas, 'production', topology)).toEqual({ env: 'production', poolMaxTotal: 14, unknownSize: 0, serverMaxConnections: 20, serverSource: 'topology', superuserReserved: 3, otherConnections: 4, available: 13, fits: false });
+    // The server's own figures win over the topology's; the topology's other connections still count.
+    expect(fleetBudget(reading.replicas, 'production', topology, { maxConnections: 100, superuserReserved: 5 })).toMatchObject({ serverMaxConnections: 100, serverSource: 'pg_settings', superuserReserved: 5, available: 91, fits: true });
+    expect(fleetBudget(reading.replicas, 'production', undefined, { maxConnections: 10, superuserReserved: 3 })).toMatchObject({ available: 7, fits: false });
     expect(fleetBudget(reading.replicas, 'production', undefined)).toBeUndefined();
   });
 

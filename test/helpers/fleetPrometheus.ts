@@ -64,11 +64,11 @@ export async function startFleetPrometheus(jobs: readonly ScrapeJob[], opts: { w
     if (opts.webConfig) {
       if (i >= 15) return p;
     } else {
-      const targets = await fetch(`${base}/api/v1/targets`).then(
-        (r) => r.json() as Promise<{ data: { activeTargets: Array<{ lastScrape: string }> } }>,
-        () => undefined,
-      );
-      const active = targets?.data.activeTargets ?? [];
+      // Before it is ready Prometheus answers 503 with a text body: not JSON, so keep waiting.
+      const targets = await fetch(`${base}/api/v1/targets`)
+        .then((r) => r.json() as Promise<{ data: { activeTargets: Array<{ lastScrape: string }> } }>)
+        .catch(() => undefined);
+      const active = targets?.data?.activeTargets ?? [];
       if (active.length >= jobs.reduce((a, j) => a + j.targets.length, 0) && active.every((t) => !t.lastScrape.startsWith('0001-'))) return p;
     }
     await sleep(200);

@@ -82,6 +82,8 @@ export interface FleetBudget {
   /** Replicas whose pool size the source does not show. */
   unknownSize: number;
   serverMaxConnections: number;
+  /** Where max_connections and the reserved count came from: the server itself, or the advisor config's topology. */
+  serverSource: 'pg_settings' | 'topology';
   superuserReserved: number;
   otherConnections: number;
   available: number;
@@ -260,16 +262,17 @@ export function assembleFleet(matches: readonly FamilyMatch[], spec: PrometheusS
 
 /**
  * The connection budget of one environment: every pool of every replica seen may open up to its
- * size, against the server's max_connections less the reserved and other connections. Undefined
- * when the server's max_connections is unknown.
+ * size, against the server's max_connections less the reserved and other connections. The server's
+ * figures come from the server itself (`live`, read from pg_settings) when given, else from the
+ * topology. Undefined when max_connections is unknown.
  */
-export function fleetBudget(replicas: readonly ReplicaFigures[], env: string, topology: TopologySpec | undefined, serverMaxConnections?: number): FleetBudget | undefined {
-  const server = serverMaxConnections ?? topology?.serverMaxConnections;
+export function fleetBudget(replicas: readonly ReplicaFigures[], env: string, topology: TopologySpec | undefined, live?: { maxConnections: number; superuserReserved: number }): FleetBudget | undefined {
+  const server = live?.maxConnections ?? topology?.serverMaxConnections;
   if (server === undefined) return undefined;
   const mine = replicas.filter((r) => r.env === env);
   const poolMaxTotal = mine.reduce((a, r) => a + (r.max ?? 0), 0);
-  const superuserReserved = topology?.superuserReserved ?? DEFAULT_SUPERUSER_RESERVED;
+  const superuserReserved = live?.superuserReserved ?? topology?.superuserReserved ?? DEFAULT_SUPERUSER_RESERVED;
   const otherConnections = topology?.otherConnections ?? 0;
   const available = server - superuserReserved - otherConnections;
-  return { env, poolMaxTotal, unknownSize: mine.filter((r) => r.max === undefined).length, serverMaxConnections: server, superuserReserved, otherConnections, available, fits: poolMaxTotal <= available };
+  return { env, poolMaxTotal, unknownSize: mine.filter((r) => r.max === undefined).length, serverMaxConnections: server, serverSource: live ? 'pg_settings' : 'topology', superuserReserved, otherConnections, available, fits: poolMaxTotal <= available };
 }

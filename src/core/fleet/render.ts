@@ -62,7 +62,7 @@ export function renderFleet(reading: FleetReading, source: string, budgets: read
     lines.push(
       '',
       `Connection budget${b.env ? ` (${b.env})` : ''}: the replicas seen may open ${b.poolMaxTotal} connections${b.unknownSize ? ` (+ ${b.unknownSize} pool(s) whose size the metrics do not show)` : ''}; ` +
-        `the server allows ${b.available} (max_connections ${b.serverMaxConnections} - ${b.superuserReserved} reserved - ${b.otherConnections} other): ${b.fits ? 'fits' : `over by ${b.poolMaxTotal - b.available}`}`,
+        `the server allows ${b.available} (max_connections ${b.serverMaxConnections} - ${b.superuserReserved} reserved - ${b.otherConnections} other; from ${b.serverSource === 'pg_settings' ? 'the server' : 'the topology'}): ${b.fits ? 'fits' : `over by ${b.poolMaxTotal - b.available}`}`,
     );
   }
   return `${lines.join('\n')}\n`;

@@ -2,8 +2,9 @@
  * `pool-advisor fleet --prometheus URL`: the pools of every replica of a fleet, read from the
  * pool metrics its Prometheus already holds (docs/fleet.md): arrival rates, mean in use by
  * Little's law, wait percentiles, timeouts, sizes, and the connection budget the replicas seen
- * add up to. Auth: a bearer token or a password from an environment variable (never a flag's
- * value), a user, a CA file.
+ * add up to (against the topology's max_connections, or the server's with --database-url).
+ * Auth: a bearer token or a password from an environment variable (never a flag's value), a user,
+ * a CA file.
  */
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
@@ -13,7 +14,8 @@ import { fleetWindow } from '../../core/fleet/window.js';
 import { fleetJson, renderFleet } from '../../core/fleet/render.js';
 import { loadAdvisorConfig } from '../advisorConfig.js';
 import { readTextFile } from '../configDir.js';
-import { addPassword, writeErr, writeOut } from '../output.js';
+import { addPassword, addSecret, writeErr, writeOut } from '../output.js';
+import { connectionConfig, probe, resolveTarget, type ServerFacts } from '../target.js';
 import { useColor } from '../tty.js';
 import { PrometheusClient, decodeLoose, parsePrometheusUrl, type PrometheusAuth } from '../prometheus/client.js';
 import { readFleet } from '../prometheus/fleet.js';
@@ -30,6 +32,7 @@ interface FleetOptions {
   prometheusCa?: string;
   json?: boolean;
   showQueries?: boolean;
+  databaseUrl?: string;
 }
 
 /** A secret named by an environment variable: present and non-empty, else exit 2 naming the flag. */
@@ -65,6 +68,7 @@ export function registerFleet(program: Command): void {
     .option('--prometheus-user <user>', 'basic auth user')
     .option('--prometheus-password-env <var>', 'basic auth password, read from this environment variable')
     .option('--prometheus-ca <file>', "PEM file of the CA that signed the server's certificate")
+    .option('--database-url <url>', "read the server's max_connections and superuser_reserved_connections from it for the budget (instead of the advisor config's topology)")
     .option('--json', 'print the figures as JSON on stdout')
     .option('--show-queries', 'also print every query it sent (PromQL, evaluated at the window end) on stderr')
     .action(async (opts: FleetOptions) => {
@@ -77,6 +81,12 @@ export function registerFleet(program: Command): void {
       const auth = prometheusAuth(opts);
       const advisor = loadAdvisorConfig(opts.advisorConfig);
       const spec = advisor.prometheus ?? defaultPrometheusSpec();
+      let live: ServerFacts | undefined;
+      if (opts.databaseUrl !== undefined) {
+        addSecret(opts.databaseUrl);
+        const target = resolveTarget(opts.databaseUrl)!;
+        live = await probe(connectionConfig(target), target.display);
+      }
       const client = new PrometheusClient(url, auth);
       let reading;
       try {
@@ -86,7 +96,7 @@ export function registerFleet(program: Command): void {
       }
       const budgets: FleetBudget[] = [];
       for (const env of [...new Set(reading.replicas.map((r) => r.env))]) {
-        const b = fleetBudget(reading.replicas, env, Object.hasOwn(advisor.environments, env) ? advisor.environments[env]!.topology : undefined);
+        const b = fleetBudget(reading.replicas, env, Object.hasOwn(advisor.environments, env) ? advisor.environments[env]!.topology : undefined, live);
         if (b) budgets.push(b);
       }
       if (opts.json) writeOut(fleetJson(reading, client.display, budgets));
