@@ -70,10 +70,10 @@ export async function startPrometheus(target: string, ruleFiles: readonly string
       throw new Error(`prometheus exited ${proc.exitCode}:\n${log}`);
     }
     // Ready is not enough: target discovery hands over targets only every 5 s, so wait for the first scrape (failed, as nothing listens yet).
-    const targets = await fetch(`${base}/api/v1/targets`).then(
-      (r) => r.json() as Promise<{ data: { activeTargets: Array<{ lastScrape: string }> } }>,
-      () => undefined,
-    );
+    // While it starts, Prometheus answers 503 with a text body: not JSON, so not ready yet.
+    const targets = await fetch(`${base}/api/v1/targets`)
+      .then((r) => (r.ok ? (r.json() as Promise<{ data: { activeTargets: Array<{ lastScrape: string }> } }>) : undefined))
+      .catch(() => undefined);
     if (targets?.data.activeTargets.some((t) => !t.lastScrape.startsWith('0001-'))) return { base, proc, log: () => log, stop };
     await sleep(200);
   }
