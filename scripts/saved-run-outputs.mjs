@@ -1,0 +1,77 @@
+// Proof that a change altered no figure the tool reports: runs `recommend --from` (terminal,
+// --json, --report) and `check --from` (text, json) on saved run files and writes every output to
+// a directory, with a sha256 manifest. Capture at a base commit, again after the change, and
+// compare:
+//   node scripts/saved-run-outputs.mjs capture OUTDIR RUN.json...
+//   node scripts/saved-run-outputs.mjs compare BASEDIR NEWDIR
+// Exit 1 when any output differs (the differing files are named).
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'pool-advisor.js');
+const env = { ...process.env, NO_COLOR: '1' };
+
+function run(args) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env });
+  return `exit ${r.status}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`;
+}
+
+function capture(outDir, runs) {
+  mkdirSync(outDir, { recursive: true });
+  const manifest = [];
+  for (const file of runs) {
+    const name = basename(file, '.json');
+    const report = join(outDir, `${name}.report.html`);
+    const outputs = {
+      [`${name}.recommend.txt`]: run(['recommend', '--from', file]),
+      [`${name}.recommend.json.txt`]: run(['recommend', '--from', file, '--json']),
+      [`${name}.recommend-report.txt`]: run(['recommend', '--from', file, '--report', report]),
+      [`${name}.check.txt`]: run(['check', '--from', file]),
+      [`${name}.check.json.txt`]: run(['check', '--from', file, '--format', 'json']),
+    };
+    // The report path is in the terminal output; name it by its base name so two dirs compare.
+    for (const [k, v] of Object.entries(outputs)) writeFileSync(join(outDir, k), v.split(outDir).join('<OUT>'));
+  }
+  // Commands with no run file, whose output a lazy-loading CLI must not change either.
+  const global = {
+    'help.txt': ['--help'],
+    'analyze-help.txt': ['analyze', '--help'],
+    'check-help.txt': ['check', '--help'],
+    'config-lint.txt': ['config', 'lint'],
+    'config-show.txt': ['config', 'show'],
+    'config-show.json.txt': ['config', 'show', '--json'],
+    'usage-error.txt': ['recommend'],
+    'unknown-command.txt': ['nosuch'],
+    'version.txt': ['--version'],
+  };
+  for (const [k, args] of Object.entries(global)) writeFileSync(join(outDir, k), run(args));
+  for (const f of readdirSync(outDir).sort()) {
+    if (f === 'MANIFEST') continue;
+    manifest.push(`${createHash('sha256').update(readFileSync(join(outDir, f))).digest('hex')}  ${f}`);
+  }
+  writeFileSync(join(outDir, 'MANIFEST'), `${manifest.join('\n')}\n`);
+  console.log(`${manifest.length} outputs written to ${outDir}`);
+}
+
+function compare(a, b) {
+  const la = readFileSync(join(a, 'MANIFEST'), 'utf8');
+  const lb = readFileSync(join(b, 'MANIFEST'), 'utf8');
+  const ma = new Map(la.trim().split('\n').map((l) => l.split('  ').reverse()));
+  const mb = new Map(lb.trim().split('\n').map((l) => l.split('  ').reverse()));
+  const diff = [...new Set([...ma.keys(), ...mb.keys()])].filter((k) => ma.get(k) !== mb.get(k));
+  for (const k of ma.keys()) console.log(`${ma.get(k) === mb.get(k) ? 'identical' : 'DIFFERENT'}  ${k}`);
+  for (const k of mb.keys()) if (!ma.has(k)) console.log(`NEW        ${k}`);
+  console.log(diff.length === 0 ? `all ${ma.size} outputs byte-identical` : `${diff.length} outputs differ`);
+  process.exitCode = diff.length === 0 ? 0 : 1;
+}
+
+const [mode, ...rest] = process.argv.slice(2);
+if (mode === 'capture' && rest.length >= 2) capture(rest[0], rest.slice(1));
+else if (mode === 'compare' && rest.length === 2) compare(rest[0], rest[1]);
+else {
+  console.error('usage: saved-run-outputs.mjs capture OUTDIR RUN.json... | compare BASEDIR NEWDIR');
+  process.exitCode = 2;
+}
