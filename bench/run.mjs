@@ -2,23 +2,23 @@
 // machine, printed as ratios, and written to bench/results.md with the machine's description and
 // the commands to reproduce. `--smoke` runs each part briefly (CI proves the scripts still work;
 // smoke figures are not quotable and are not written to results.md).
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { cpus, totalmem, tmpdir } from 'node:os';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { startThrowaway, findPgBinDir } from '../dist/shell/throwawayPg.js';
-import { createInstrumentedPool } from '../dist/shell/pool/instrumentedPool.js';
-import { Generator } from '../dist/shell/load/generator.js';
-import { benchPoolOverhead, median } from './pool-overhead.mjs';
+import { startThrowaway } from '../dist/shell/throwawayPg.js';
+import { benchPoolOverhead } from './pool-overhead.mjs';
 import { benchOpenLoop, formatOpenLoop } from './open-loop.mjs';
 import { writeSyntheticRun } from './synthetic-run.mjs';
 import { benchObserveCost, formatObserveCost } from './observe-cost.mjs';
 import { benchFleet, formatFleet } from './fleet.mjs';
+import { benchCeiling, formatCeiling } from './ceiling.mjs';
+import { benchCommands, benchImports, formatImports, formatSideBySide } from './startup.mjs';
+import { benchGrowth, formatGrowth } from './growth.mjs';
+import { formatSoak, soak } from './soak.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = join(ROOT, 'bin', 'pool-advisor.js');
 const smoke = process.argv.includes('--smoke');
 const S = (full, quick) => (smoke ? quick : full);
 const lines = [];
@@ -35,106 +35,8 @@ function machine(serverVersion) {
     `- Node ${process.version}, ${process.platform} ${process.arch}`,
     `- PostgreSQL ${serverVersion} (throwaway cluster on 127.0.0.1, fsync off)`,
     `- date: ${new Date().toISOString()}`,
+    `- load average at the start (1, 5, 15 min): ${loadavg().map((x) => x.toFixed(2)).join(', ')} (the machine's 2 cores may be shared: every figure is a ratio measured side by side)`,
   ];
-}
-
-/** Closed mode with no hold: the generator's top rate, a bare pg loop, and pgbench, same connection count. */
-async function closedTopRate(url, seconds) {
-  const conns = 8;
-  const callers = 16;
-  // The generator, through the instrumented pool.
-  const settings = { max_connections: conns, min_connections: conns, acquire_timeout_seconds: 30, idle_timeout_seconds: 300, max_lifetime_seconds: 1800, slow_acquire_threshold_ms: 1000 };
-  const ip = createInstrumentedPool(settings, { connectionString: url }, { name: 'database', emulateSqlx: true });
-  await ip.start();
-  const gen = new Generator({ spec: { pool: 'database', arrival: { mode: 'closed', concurrency: callers, thinkMs: 0 }, hold: { kind: 'sleep', dist: 'constant', ms: 0 }, warmupS: 0, rampS: 0, durationS: seconds }, seed: 1, pool: ip.pool });
-  gen.start();
-  await new Promise((r) => setTimeout(r, 500));
-  gen.resetWindow();
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  gen.stop();
-  await gen.drain(5000);
-  const generator = gen.stats().achievedRate;
-  await ip.close();
-  // A bare pg loop: same pool size and callers, connect/query/release.
-  const pool = new pg.Pool({ connectionString: url, max: conns });
-  let n = 0;
-  const end = performance.now() + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: callers }, async () => {
-      while (performance.now() < end) {
-        const c = await pool.connect();
-        await c.query('SELECT 1');
-        c.release();
-        n++;
-      }
-    }),
-  );
-  await pool.end();
-  const bare = n / seconds;
-  // pgbench with the same number of connections.
-  let pgbench;
-  try {
-    const dir = mkdtempSync(join(tmpdir(), 'pa-bench-'));
-    const script = join(dir, 'select1.sql');
-    writeFileSync(script, 'SELECT 1;\n');
-    const u = new URL(url);
-    const bin = join(findPgBinDir(), 'pgbench');
-    const txt = execFileSync(existsOr(bin, 'pgbench'), ['-n', '-c', String(conns), '-j', '2', '-T', String(Math.max(1, Math.round(seconds))), '-f', script, '-h', u.hostname, '-p', u.port, '-U', 'postgres', 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    const m = /tps = ([\d.]+)/.exec(txt);
-    pgbench = m ? Number(m[1]) : undefined;
-  } catch {
-    pgbench = undefined;
-  }
-  return { generator, bare, pgbench, conns, callers };
-}
-
-function existsOr(p, fallback) {
-  try {
-    readFileSync(p, { flag: 'r' });
-    return p;
-  } catch {
-    return fallback;
-  }
-}
-
-/** Wall time of a command, ms. */
-function wall(cmd, args) {
-  const t0 = performance.now();
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'ignore'] });
-  if (r.status !== 0 && r.status !== 1) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}`);
-  return performance.now() - t0;
-}
-
-/** Alternate two commands `rounds` times; median wall time of each and the ratio. */
-function sideBySide(a, b, rounds) {
-  const ta = [];
-  const tb = [];
-  for (let i = 0; i < rounds; i++) {
-    ta.push(wall(...a));
-    tb.push(wall(...b));
-  }
-  return { a: median(ta), b: median(tb), ratio: median(ta) / median(tb) };
-}
-
-/** Peak RSS of an analyze run at a fixed rate, sampled each second from /proc. */
-async function memoryRun(url, seconds, rate) {
-  const adv = join(mkdtempSync(join(tmpdir(), 'pa-bench-')), 'pool-advisor.toml');
-  writeFileSync(adv, `[defaults]\nduration = "${seconds}s"\nwarmup = "1s"\n[environments.test.workloads.database]\narrival = "poisson"\nrate = ${rate}\nhold = "constant"\nhold_time = "0ms"\n`);
-  const child = spawn(process.execPath, [BIN, 'analyze', '--env', 'test', '--pool', 'database', '--advisor-config', adv, '--database-url', url, '--set', 'test.database.max_connections=16', '--set', 'test.database.min_connections=16'], { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, NO_COLOR: '1' } });
-  const samples = [];
-  const timer = setInterval(() => {
-    try {
-      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-      if (m) samples.push(Number(m[1]) / 1024);
-    } catch {
-      // the process has exited
-    }
-  }, 1000);
-  const code = await new Promise((r) => child.on('exit', r));
-  clearInterval(timer);
-  const firstMinute = Math.min(samples.length, 60);
-  const atOneMinute = Math.max(...samples.slice(0, Math.max(1, firstMinute)));
-  return { code, samples: samples.length, peak: Math.max(...samples), atOneMinute, growthAfterFirstMinute: Math.max(...samples) - atOneMinute };
 }
 
 const cluster = await startThrowaway({ maxConnections: 100 });
@@ -160,10 +62,8 @@ try {
   out();
 
   out('## Load generator top rate, closed mode, no hold');
-  const ct = await closedTopRate(cluster.url, S(10, 1));
-  out(`${ct.callers} callers, ${ct.conns} connections, \`SELECT 1\` per request.`);
-  out();
-  out(`| | requests/s | vs bare loop |\n|---|---|---|\n| pool-advisor generator (instrumented pool) | ${ct.generator.toFixed(0)} | ${(ct.generator / ct.bare).toFixed(3)} |\n| bare pg loop | ${ct.bare.toFixed(0)} | 1.000 |\n| pgbench -c ${ct.conns} -j 2 | ${ct.pgbench ? ct.pgbench.toFixed(0) : 'n/a'} | ${ct.pgbench ? (ct.pgbench / ct.bare).toFixed(3) : 'n/a'} |`);
+  const ct = await benchCeiling(cluster.url, S({ rounds: 6, seconds: 3, pgbenchSeconds: 5 }, { rounds: 2, seconds: 0.5, pgbenchSeconds: 1 }));
+  for (const l of formatCeiling(ct)) out(l);
   out();
 
   out('## Open-mode accuracy');
@@ -182,24 +82,36 @@ try {
   out(formatObserveCost(oc));
   out();
 
-  out('## Saved-run commands and startup vs `node -e 0`');
+  out('## Startup and the saved-run commands vs `node -e 0`');
   const runFile = join(mkdtempSync(join(tmpdir(), 'pa-bench-')), 'run-10min.json');
-  const size = writeSyntheticRun(runFile, 600);
-  const rounds = S(7, 2);
-  const rec = sideBySide([process.execPath, [BIN, 'recommend', '--from', runFile]], [process.execPath, ['-e', '0']], rounds);
-  const chk = sideBySide([process.execPath, [BIN, 'check', '--from', runFile]], [process.execPath, ['-e', '0']], rounds);
-  const help = sideBySide([process.execPath, [BIN, '--help']], [process.execPath, ['-e', '0']], rounds);
-  out(`A synthetic 10-minute run file (${(size / 1024).toFixed(0)} KiB, 2,000 acquires/s, recorded by the real Recorder on a synthetic clock); medians of ${rounds} alternating runs.`);
+  const size = writeSyntheticRun(runFile, S(600, 60));
+  const rounds = S(11, 2);
+  out(`Whole-process wall time, medians of ${rounds} alternating runs (each round: \`node -e 0\`, then every command in a rotating order). The run file: a synthetic ${S(10, 1)}-minute run (${(size / 1024).toFixed(0)} KiB, 2,000 acquires/s, recorded by the real Recorder on a synthetic clock). Each command is loaded when it runs; \`bin/pool-advisor.js\` runs the bundle (scripts/bundle.mjs: the command tree up front, one lazy chunk per command), the \`unbundled\` rows run tsc's output with the same dynamic imports (bench/unbundled-cli.mjs).`);
   out();
-  out(`| command | median ms | node -e 0 ms | ratio |\n|---|---|---|---|\n| recommend --from run.json | ${rec.a.toFixed(0)} | ${rec.b.toFixed(0)} | ${rec.ratio.toFixed(2)} |\n| check --from run.json | ${chk.a.toFixed(0)} | ${chk.b.toFixed(0)} | ${chk.ratio.toFixed(2)} |\n| --help | ${help.a.toFixed(0)} | ${help.b.toFixed(0)} | ${help.ratio.toFixed(2)} |`);
+  for (const l of formatSideBySide(benchCommands(runFile, rounds), 'command')) out(l);
+  out();
+  out('Import cost of each dependency alone, same method (`node --input-type=module -e "await import(...)"`):');
+  out();
+  for (const l of formatImports(benchImports(rounds))) out(l);
   out();
 
-  out('## Memory over a long run');
-  const seconds = S(300, 8);
-  const mem = await memoryRun(cluster.url, seconds, 2000);
-  out(`\`analyze\` at 2,000 acquires/s for ${seconds} s (exit ${mem.code}), RSS sampled each second (${mem.samples} samples).`);
+  out('## Run length: the run file and `recommend --from`');
+  const minutes = S([1, 10, 60], [0.25, 1, 2]);
+  out(`Synthetic runs of ${minutes.join(', ')} minutes (2,000 acquires/s); recommend's wall time, medians of ${S(7, 2)} alternating runs with \`node -e 0\`. Growth no faster than linear: each growth factor at most the run-length factor.`);
   out();
-  out(`Peak RSS ${mem.peak.toFixed(1)} MiB; peak in the first minute ${mem.atOneMinute.toFixed(1)} MiB; growth after the first minute **${mem.growthAfterFirstMinute.toFixed(1)} MiB**.`);
+  for (const l of formatGrowth(benchGrowth(minutes, S(7, 2)))) out(l);
+  out();
+
+  out('## Soak: a long run at a fixed rate');
+  const soakS = S(600, 6);
+  const soakRate = S(5000, 1000);
+  const firstS = S(60, 3);
+  const rs = await soak({ seconds: soakS, rate: soakRate, firstS });
+  out(`\`analyze\` at ${soakRate.toLocaleString('en-US')} acquires/s (Poisson, \`SELECT 1\`, 16 connections) for ${soakS} s with \`--out\`, twice at once against two throwaway servers: plain, and with \`--metrics-port\` scraped every second. RSS sampled every second from /proc; growth = the highest RSS after the first ${firstS} s minus the peak of the first ${firstS} s (target < 10%); run file target < 200 KB; backends left = client backends on the server after analyze exited (target 0).`);
+  out();
+  for (const l of formatSoak(rs, firstS)) out(l);
+  out();
+  out(`Load average at the end (1, 5, 15 min): ${loadavg().map((x) => x.toFixed(2)).join(', ')}.`);
   out();
   out('## Reading a fleet from Prometheus');
   if (spawnSync('promtool', ['--version']).error || spawnSync('prometheus', ['--version']).error) {
@@ -211,7 +123,7 @@ try {
   out();
   out('## Reproduce');
   out();
-  out('```sh\nnpm install\nnpm run bench              # all of the above; rewrites bench/results.md\nnode bench/pool-overhead.mjs   # one part alone\nnode bench/open-loop.mjs --rates 1000,5000 --seconds 10\nnode bench/observe-cost.mjs --rounds 5 --seconds 6\nnode bench/fleet.mjs --replicas 100 --pools 4 --minutes 60 --interval 15\n```');
+  out('```sh\nnpm install\nnpm run bench              # all of the above, about 25 minutes; rewrites bench/results.md\nnode bench/pool-overhead.mjs   # one part alone\nnode bench/open-loop.mjs --rates 1000,5000 --seconds 10\nnode bench/ceiling.mjs          # the generator's top rate vs a bare pg loop and pgbench\nnode bench/startup.mjs          # startup of each command and the import cost of each dependency\nnode bench/growth.mjs           # run file and recommend --from at 1, 10, 60 minutes\nnode bench/soak.mjs             # analyze at 5,000 acquires/s for 10 minutes, plain and scraped\nnode bench/observe-cost.mjs --rounds 5 --seconds 6\nnode bench/fleet.mjs --replicas 100 --pools 4 --minutes 60 --interval 15\nnode scripts/saved-run-outputs.mjs capture DIR run.json...   # outputs of saved runs, to compare across commits\n```');
 } finally {
   await cluster.stop();
 }

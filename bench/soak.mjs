@@ -59,7 +59,7 @@ export async function soakRun({ url, seconds, rate, scrape, firstS }) {
   const dir = mkdtempSync(join(tmpdir(), 'pa-soak-'));
   const adv = join(dir, 'pool-advisor.toml');
   const out = join(dir, 'run.json');
-  writeFileSync(adv, `[defaults]\nduration = "${seconds}s"\nwarmup = "2s"\n[environments.test.workloads.database]\narrival = "poisson"\nrate = ${rate}\nhold = "exponential"\nhold_mean = "1ms"\n`);
+  writeFileSync(adv, `[defaults]\nduration = "${seconds}s"\nwarmup = "2s"\n[environments.test.workloads.database]\narrival = "poisson"\nrate = ${rate}\nhold = "constant"\nhold_time = "0ms"\n`);
   const args = [BIN, 'analyze', '--env', 'test', '--pool', 'database', '--advisor-config', adv, '--database-url', url, '--set', 'test.database.max_connections=16', '--set', 'test.database.min_connections=16', '--out', out, '--json'];
   const port = scrape ? await freePort() : undefined;
   if (port) args.push('--metrics-port', String(port));

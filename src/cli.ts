@@ -5,15 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ExitCode, KnownError } from './core/errors.js';
-import { registerCheck } from './shell/commands/check.js';
-import { registerConfig } from './shell/commands/config.js';
-import { registerRecommend } from './shell/commands/recommend.js';
-import { registerGenerate } from './shell/commands/generate.js';
-import { registerAnalyze } from './shell/commands/analyze.js';
-import { registerCompare } from './shell/commands/compare.js';
-import { registerAlerts } from './shell/commands/alerts.js';
-import { registerObserve } from './shell/commands/observe.js';
-import { registerFleet } from './shell/commands/fleet.js';
+import { registerCommands } from './shell/commands/tree.js';
 import { version } from './shell/version.js';
 import { addEnvSecrets, clean, writeErr } from './shell/output.js';
 
@@ -28,15 +20,7 @@ export function buildProgram(): Command {
       writeOut: (s) => process.stdout.write(clean(s)),
       writeErr: (s) => process.stderr.write(clean(s)),
     });
-  registerAnalyze(program);
-  registerConfig(program);
-  registerCheck(program);
-  registerRecommend(program);
-  registerCompare(program);
-  registerGenerate(program);
-  registerAlerts(program);
-  registerObserve(program);
-  registerFleet(program);
+  registerCommands(program);
   for (const c of program.commands) inherit(c);
   return program;
 }

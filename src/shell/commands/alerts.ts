@@ -6,7 +6,6 @@
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { parseDurationMs } from '../../core/advisor/parse.js';
 import { suggest } from '../../core/config/validate.js';
@@ -123,21 +122,4 @@ export function runAlerts(opts: AlertsOptions): void {
     writeOut(file);
     writeErr(renderAlertsSummary(plan, undefined));
   }
-}
-
-/** Register `alerts`. */
-export function registerAlerts(program: Command): void {
-  program
-    .command('alerts')
-    .description("Write Prometheus alerting and recording rules from the advisor config's [check] thresholds (Tasker's alert table when it has none), in the metric names of a family; what a family cannot express is listed with the reason")
-    .option('--family <name>', `the metrics the service exports: ${FAMILY_NAMES.join(', ')}`, 'otel')
-    .option('--out <file>', 'write the rules file here (atomically) instead of stdout; the summary goes to stdout')
-    .option('--advisor-config <file>', 'advisor config whose [check] thresholds to translate (default: ./pool-advisor.toml, else the shipped one)')
-    .option('--threshold <expr>', "a threshold, 'POOL.METRIC: EXPR' (repeatable; added to the advisor config's)", (v: string, acc: string[] | undefined) => [...(acc ?? []), v])
-    .option('--pool-name <pool=name>', "the pool label's value for one of pool-advisor's pools, when the service names its pools otherwise (repeatable), e.g. database=HikariPool-1", (v: string, acc: string[] | undefined) => [...(acc ?? []), v])
-    .option('--env <env>', "with --family tasker: divide utilisation by this environment's max_connections (Tasker's metrics have no maximum)")
-    .option('--config-dir <dir>', 'with --env: the Tasker config dir (default: ./config/tasker, else the shipped example)')
-    .option('--window <duration>', "the range every rate and average is taken over (default: 5m for thresholds; Tasker's table's own for the default set)")
-    .option('--for <duration>', "how long a condition must hold before its alert fires, for every alert (default: 5m for latency, ratio and gauge thresholds, 0s for counters; Tasker's table's own for the default set)")
-    .action((opts: AlertsOptions) => runAlerts(opts));
 }

@@ -2,10 +2,9 @@
  * `pool-advisor analyze`: drive a real, instrumented pool with each environment's workload, and
  * print what it measured and what to change. Everything is validated before a connection opens.
  */
-import type { Command } from 'commander';
 import { ExitCode, UsageError, NoDataError } from '../../core/errors.js';
 import type { PoolName } from '../../core/config/pools.js';
-import { isPoolName, POOL_NAMES } from '../../core/config/pools.js';
+import { isPoolName } from '../../core/config/pools.js';
 import type { AdvisorConfig } from '../../core/advisor/types.js';
 import { parseDurationFlag, parseHoldFlag, parsePositive, parseSetFlag } from '../../core/flags.js';
 import type { RunFile } from '../../core/run/types.js';
@@ -53,34 +52,6 @@ export interface AnalyzeFlags {
   progress?: boolean;
   metricsPort?: string;
   metricsHost?: string;
-}
-
-/** Add analyze's flags to a command (so `check` can take the same ones). */
-export function addAnalyzeOptions(cmd: Command): Command {
-  return cmd
-    .option('--config-dir <dir>', 'Tasker config dir (default: ./config/tasker when it exists, else the shipped example)')
-    .option('--advisor-config <file>', 'advisor config: workloads, targets, rules, topology (default: ./pool-advisor.toml, else the shipped one)')
-    .option('--env <env...>', 'environments to run (default: all, one after another)')
-    .option('--pool <pool...>', `pools whose workload to drive: ${POOL_NAMES.slice(0, 2).join(', ')} (default: both)`)
-    .option('--rate <n>', 'open workload: acquires per second (overrides the advisor config)')
-    .option('--concurrency <n>', 'closed workload: number of callers that each wait (overrides the arrival model)')
-    .option('--hold <dist>', 'hold time: 20ms (constant), exp:20ms, lognormal:5ms,80ms')
-    .option('--duration <d>', 'measured time per environment, e.g. 30s (default 30s)')
-    .option('--warmup <d>', 'warm-up before measuring, excluded from the figures (default 2s)')
-    .option('--seed <n>', 'seed for reproducible arrivals and hold times')
-    .option('--set <ENV.POOL.KEY=VALUE>', "try a setting for this run only (repeatable); outside Tasker's ranges allowed with a warning", collect)
-    .option('--database-url <url>', 'database to drive (default: DATABASE_URL, else PG* variables, else a throwaway PostgreSQL)')
-    .option('--pgmq-database-url <url>', "PGMQ's database when its pool is separate (default: PGMQ_DATABASE_URL, else the main target)")
-    .option('--yes', 'allow a target that is not on this machine')
-    .option('--out <file>', 'save the run (RunFile JSON) for recommend/check/compare --from')
-    .option('--json', 'print the whole result as JSON on stdout (human output moves to stderr)')
-    .option('--no-progress', 'no progress line, even on a terminal')
-    .option('--metrics-port <n>', 'serve /metrics (Prometheus) and /health (JSON) of the pools being measured on this port; 0 picks a free one (printed)')
-    .option('--metrics-host <addr>', 'address for --metrics-port (default 127.0.0.1)');
-}
-
-function collect(v: string, prev: string[] | undefined): string[] {
-  return [...(prev ?? []), v];
 }
 
 /** Everything analyze needs, validated before any connection. */
@@ -201,45 +172,39 @@ export function emitRun(run: RunFile, f: AnalyzeFlags, advisor: AdvisorConfig): 
   else writeOut(renderReport(run, analysis, advice, { color: useColor(process.stdout) }));
 }
 
-/** Register `analyze`. */
-export function registerAnalyze(program: Command): void {
-  const cmd = program
-    .command('analyze')
-    .description('Drive a real, instrumented pool with each environment\'s workload; print acquire-wait percentiles, churn, occupancy and the settings to change');
-  addAnalyzeOptions(cmd).option('--report <file>', 'also write a self-contained HTML report (charts, recommendations, TOML overrides)');
-  cmd.action(async (f: AnalyzeFlags) => {
-    if (f.out) assertReportPath('--out', f.out);
-    if (f.report) assertReportPath('--report', f.report);
-    const plan = planAnalyze(f);
-    for (const w of plan.warnings) writeErr(`warning: ${w}`);
-    const ac = new AbortController();
-    let signalled = false;
-    const onSignal = (sig: NodeJS.Signals): void => {
-      if (signalled) return;
-      signalled = true;
-      writeErr(`\n${sig}: stopping the load; the partial result follows.`);
-      ac.abort();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+/** Run `analyze` with its parsed flags. */
+export async function analyzeCommand(f: AnalyzeFlags): Promise<void> {
+  if (f.out) assertReportPath('--out', f.out);
+  if (f.report) assertReportPath('--report', f.report);
+  const plan = planAnalyze(f);
+  for (const w of plan.warnings) writeErr(`warning: ${w}`);
+  const ac = new AbortController();
+  let signalled = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (signalled) return;
+    signalled = true;
+    writeErr(`\n${sig}: stopping the load; the partial result follows.`);
+    ac.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    let run: RunFile;
     try {
-      let run: RunFile;
-      try {
-        run = await withMetricsServer(f, (onPools) => runAnalyze({ plan, flags: f, signal: ac.signal, onPools }));
-      } catch (e) {
-        if (e instanceof SessionFailed) {
-          emitRun(e.partial, f, plan.advisor);
-          throw e;
-        }
+      run = await withMetricsServer(f, (onPools) => runAnalyze({ plan, flags: f, signal: ac.signal, onPools }));
+    } catch (e) {
+      if (e instanceof SessionFailed) {
+        emitRun(e.partial, f, plan.advisor);
         throw e;
       }
-      emitRun(run, f, plan.advisor);
-      if (signalled) process.exitCode = ExitCode.Interrupted;
-      else if (!hasSamples(run)) throw new NoDataError('the run recorded no acquires', 'run longer (--duration) or with a higher --rate');
-    } finally {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
+      throw e;
     }
-  });
+    emitRun(run, f, plan.advisor);
+    if (signalled) process.exitCode = ExitCode.Interrupted;
+    else if (!hasSamples(run)) throw new NoDataError('the run recorded no acquires', 'run longer (--duration) or with a higher --rate');
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
 }
 

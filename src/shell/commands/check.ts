@@ -4,7 +4,6 @@
  * `--from`; exit codes and CI output. Thresholds and flags are validated before anything runs.
  */
 
-import { Option, type Command } from 'commander';
 import { ExitCode, NoDataError, UsageError } from '../../core/errors.js';
 import { formatIssue, validateModel } from '../../core/config/validate.js';
 import type { AdvisorConfig } from '../../core/advisor/types.js';
@@ -16,11 +15,9 @@ import { CHECK_RENDERERS, checkOutcome, type CheckFormat, type CheckReport } fro
 import { loadConfig, resolveConfigDir, EXAMPLE_CONFIG_DIR } from '../configDir.js';
 import { loadAdvisorConfig, resolveAdvisorConfig, SHIPPED_ADVISOR_CONFIG } from '../advisorConfig.js';
 import { checkEnvs } from './config.js';
-import { addAnalyzeOptions, planAnalyze, runAnalyze, type AnalyzeFlags } from './analyze.js';
+import type { AnalyzeFlags } from './analyze.js';
 import { readRunFile, saveRun } from '../runFile.js';
 import { assertReportPath } from '../report.js';
-import { SessionFailed } from '../session.js';
-import { withMetricsServer } from '../metrics/cli.js';
 import { addSecret, writeErr, writeOut } from '../output.js';
 import { useColor } from '../tty.js';
 
@@ -110,6 +107,8 @@ function refuseAnalyzeFlags(opts: CheckOptions, mode: '--from' | '--static'): vo
  */
 async function measure(opts: CheckOptions): Promise<{ run: RunFile; interrupted: boolean }> {
   if (opts.out) assertReportPath('--out', opts.out);
+  // Loaded here, not at startup: only a check that measures needs pg, the generator and /metrics.
+  const [{ planAnalyze, runAnalyze }, { SessionFailed }, { withMetricsServer }] = await Promise.all([import('./analyze.js'), import('../session.js'), import('../metrics/cli.js')]);
   const plan = planAnalyze(opts);
   // The config's own warnings are in the report already; only the run's (e.g. --set) go to stderr.
   const reported = new Set(validateModel(plan.model).map(formatIssue));
@@ -192,16 +191,4 @@ export async function runCheck(opts: CheckOptions): Promise<void> {
     throw new NoDataError(`${runLabel}: the run holds no samples${envs ? ` in ${envs.join(', ')}` : ''}, so no threshold can be judged`, 'run analyze again with a workload that reaches the pool');
   }
   if (outcome.exitCode !== ExitCode.Ok) process.exitCode = outcome.exitCode;
-}
-
-/** Register `check`: its own flags, plus analyze's for when it measures a new run. */
-export function registerCheck(program: Command): void {
-  const cmd = program
-    .command('check')
-    .description('CI gate: thresholds on a run (measured now, or saved with --from) and static checks of the config; exit 0 when all hold, 1 on a breach or a config error')
-    .option('--from <run.json>', 'evaluate the thresholds on a run saved with `analyze --out` (no database needed)')
-    .option('--static', 'only the static checks: config lint and the connection budget (no run, no database)')
-    .option('--threshold <expr>', "a threshold, 'POOL.METRIC: EXPR' (repeatable; added to the advisor config's)", (v: string, acc: string[] | undefined) => [...(acc ?? []), v])
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'junit', 'github']).default('text'));
-  addAnalyzeOptions(cmd).action(async (opts: CheckOptions) => runCheck(opts));
 }

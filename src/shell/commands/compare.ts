@@ -2,7 +2,6 @@
  * `pool-advisor compare before.json after.json`: two saved runs side by side, per environment and
  * pool, with the change of every figure and the settings that differ. No database.
  */
-import type { Command } from 'commander';
 import { NoDataError, UsageError } from '../../core/errors.js';
 import { compareRuns, hasCommonPool } from '../../core/analysis/compare.js';
 import { hasSamples } from '../../core/analysis/runFile.js';
@@ -24,33 +23,23 @@ function onlyEnvs(run: RunFile, envs: string[] | undefined): RunFile {
   return envs ? { ...run, environments: run.environments.filter((e) => envs.includes(e.env)) } : run;
 }
 
-/** Register `compare`. */
-export function registerCompare(program: Command): void {
-  program
-    .command('compare')
-    .description('Put two saved runs (analyze --out) side by side: per environment and pool, every figure before and after with its change, and the settings that differ')
-    .argument('<before>', 'the run file measured first')
-    .argument('<after>', 'the run file measured after the change')
-    .option('--env <env...>', 'only these environments')
-    .option('--json', 'print the comparison as JSON on stdout')
-    .option('--report <file>', 'also write the comparison as a self-contained HTML report')
-    .action((beforeFile: string, afterFile: string, opts: CompareOptions) => {
-      if (opts.report) assertReportPath('--report', opts.report);
-      const before = onlyEnvs(readRunFile(beforeFile), opts.env);
-      const after = onlyEnvs(readRunFile(afterFile), opts.env);
-      for (const e of opts.env ?? []) {
-        if (!before.environments.some((x) => x.env === e) && !after.environments.some((x) => x.env === e)) {
-          throw new UsageError(`--env '${e}': neither run has this environment`, 'choose an environment the runs measured');
-        }
-      }
-      const cmp = compareRuns(before, after, { before: beforeFile, after: afterFile });
-      if (!hasCommonPool(cmp)) {
-        const names = (r: RunFile): string => r.environments.flatMap((e) => e.pools.map((p) => `${e.env}/${p.pool}`)).join(', ') || '(none)';
-        throw new UsageError(`${beforeFile} and ${afterFile} have no environment and pool in common (before: ${names(before)}; after: ${names(after)})`, 'compare two runs of the same environments and pools');
-      }
-      if (!hasSamples(before) && !hasSamples(after)) throw new NoDataError('neither run recorded any acquires', 'run analyze longer (--duration) or with a higher --rate, and save it again');
-      if (opts.report) writeReport(opts.report, renderCompareHtml(cmp, before, after));
-      if (opts.json) writeOut(JSON.stringify(cmp, null, 2));
-      else writeOut(renderCompare(cmp, { color: useColor(process.stdout) }));
-    });
+/** Run `compare` with its parsed arguments and flags. */
+export function compareCommand(beforeFile: string, afterFile: string, opts: CompareOptions): void {
+  if (opts.report) assertReportPath('--report', opts.report);
+  const before = onlyEnvs(readRunFile(beforeFile), opts.env);
+  const after = onlyEnvs(readRunFile(afterFile), opts.env);
+  for (const e of opts.env ?? []) {
+    if (!before.environments.some((x) => x.env === e) && !after.environments.some((x) => x.env === e)) {
+      throw new UsageError(`--env '${e}': neither run has this environment`, 'choose an environment the runs measured');
+    }
+  }
+  const cmp = compareRuns(before, after, { before: beforeFile, after: afterFile });
+  if (!hasCommonPool(cmp)) {
+    const names = (r: RunFile): string => r.environments.flatMap((e) => e.pools.map((p) => `${e.env}/${p.pool}`)).join(', ') || '(none)';
+    throw new UsageError(`${beforeFile} and ${afterFile} have no environment and pool in common (before: ${names(before)}; after: ${names(after)})`, 'compare two runs of the same environments and pools');
+  }
+  if (!hasSamples(before) && !hasSamples(after)) throw new NoDataError('neither run recorded any acquires', 'run analyze longer (--duration) or with a higher --rate, and save it again');
+  if (opts.report) writeReport(opts.report, renderCompareHtml(cmp, before, after));
+  if (opts.json) writeOut(JSON.stringify(cmp, null, 2));
+  else writeOut(renderCompare(cmp, { color: useColor(process.stdout) }));
 }

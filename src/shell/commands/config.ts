@@ -2,7 +2,6 @@
  * `pool-advisor config show` and `config lint`: the effective pool settings of a Tasker config
  * dir, and its problems.
  */
-import type { Command } from 'commander';
 import { ExitCode, UsageError } from '../../core/errors.js';
 import { hasErrors, validateModel, formatIssue } from '../../core/config/validate.js';
 import { configShowData, renderConfigShow, renderIssues } from '../../core/render/config.js';
@@ -41,33 +40,21 @@ interface ShowOptions {
   json?: boolean;
 }
 
-/** Register `config show` and `config lint`. */
-export function registerConfig(program: Command): void {
-  const config = program.command('config').description('Show or lint the pool settings of a Tasker config dir');
-  config
-    .command('show')
-    .description('Print the effective pool settings per environment and pool, where each value comes from, and the warnings')
-    .option('--config-dir <dir>', 'Tasker config dir (default: ./config/tasker when it exists, else the shipped example)')
-    .option('--env <env...>', 'only these environments')
-    .option('--json', 'print the settings as JSON on stdout')
-    .action((opts: ShowOptions) => {
-      const { model } = loadValidConfig(opts.configDir, opts.env);
-      const issues = validateModel(model);
-      if (opts.json) writeOut(`${JSON.stringify(configShowData(model, opts.env, issues), null, 2)}`);
-      else writeOut(renderConfigShow(model, opts.env, issues, { color: useColor(process.stdout) }));
-    });
-  config
-    .command('lint')
-    .description('List every problem in a Tasker config dir; exit 0 when clean (warnings allowed), 1 on errors')
-    .option('--config-dir <dir>', 'Tasker config dir (default: ./config/tasker when it exists, else the shipped example)')
-    .option('--json', 'print the issues as JSON on stdout')
-    .action((opts: { configDir?: string; json?: boolean }) => {
-      const model = loadConfig(resolveConfigDir(opts.configDir));
-      for (const e of model.environments) for (const p of Object.values(e.pools)) addSecret(p.url);
-      const issues = validateModel(model);
-      if (opts.json) writeOut(JSON.stringify({ schemaVersion: 1, configDir: model.dir, issues }, null, 2));
-      else if (issues.length === 0) writeOut(`${model.dir}: no problems found`);
-      else writeOut(renderIssues(issues, { color: useColor(process.stdout) }));
-      if (hasErrors(issues)) process.exitCode = ExitCode.CheckFailed;
-    });
+/** Run `config show`. */
+export function configShow(opts: ShowOptions): void {
+  const { model } = loadValidConfig(opts.configDir, opts.env);
+  const issues = validateModel(model);
+  if (opts.json) writeOut(`${JSON.stringify(configShowData(model, opts.env, issues), null, 2)}`);
+  else writeOut(renderConfigShow(model, opts.env, issues, { color: useColor(process.stdout) }));
+}
+
+/** Run `config lint`: exit 1 (through process.exitCode) when the config has errors. */
+export function configLint(opts: { configDir?: string; json?: boolean }): void {
+  const model = loadConfig(resolveConfigDir(opts.configDir));
+  for (const e of model.environments) for (const p of Object.values(e.pools)) addSecret(p.url);
+  const issues = validateModel(model);
+  if (opts.json) writeOut(JSON.stringify({ schemaVersion: 1, configDir: model.dir, issues }, null, 2));
+  else if (issues.length === 0) writeOut(`${model.dir}: no problems found`);
+  else writeOut(renderIssues(issues, { color: useColor(process.stdout) }));
+  if (hasErrors(issues)) process.exitCode = ExitCode.CheckFailed;
 }

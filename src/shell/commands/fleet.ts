@@ -6,7 +6,6 @@
  * Auth: a bearer token or a password from an environment variable (never a flag's value), a user,
  * a CA file.
  */
-import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
 import { defaultPrometheusSpec } from '../../core/fleet/families.js';
 import { fleetBudget, type FleetBudget } from '../../core/fleet/assemble.js';
@@ -54,52 +53,35 @@ export function prometheusAuth(opts: Pick<FleetOptions, 'prometheusTokenEnv' | '
   return auth;
 }
 
-/** Register `fleet`. */
-export function registerFleet(program: Command): void {
-  program
-    .command('fleet')
-    .description("Read a fleet's pool metrics from Prometheus over a window: per pool, per replica (rates, mean in use, waits, sizes) and the connection budget")
-    .requiredOption('--prometheus <url>', 'the Prometheus (or Thanos, Mimir, VictoriaMetrics) HTTP API base URL, e.g. http://prometheus:9090')
-    .option('--since <duration>', 'the window: this long, ending now (or at --end); default 1h')
-    .option('--start <time>', 'the window start: RFC 3339 or seconds since the epoch (with --end, else it ends now)')
-    .option('--end <time>', 'the window end: RFC 3339 or seconds since the epoch')
-    .option('--advisor-config <file>', 'advisor config: the [prometheus] mapping and the topology for the budget (default: ./pool-advisor.toml, else the shipped one)')
-    .option('--prometheus-token-env <var>', 'send a bearer token read from this environment variable')
-    .option('--prometheus-user <user>', 'basic auth user')
-    .option('--prometheus-password-env <var>', 'basic auth password, read from this environment variable')
-    .option('--prometheus-ca <file>', "PEM file of the CA that signed the server's certificate")
-    .option('--database-url <url>', "read the server's max_connections and superuser_reserved_connections from it for the budget (instead of the advisor config's topology)")
-    .option('--json', 'print the figures as JSON on stdout')
-    .option('--show-queries', 'also print every query it sent (PromQL, evaluated at the window end) on stderr')
-    .action(async (opts: FleetOptions) => {
-      const url = parsePrometheusUrl('--prometheus', opts.prometheus);
-      if (url.password) {
-        addPassword(url.password);
-        addPassword(decodeLoose(url.password));
-      }
-      const window = fleetWindow(opts, Date.now());
-      const auth = prometheusAuth(opts);
-      const advisor = loadAdvisorConfig(opts.advisorConfig);
-      const spec = advisor.prometheus ?? defaultPrometheusSpec();
-      let live: ServerFacts | undefined;
-      if (opts.databaseUrl !== undefined) {
-        addSecret(opts.databaseUrl);
-        const target = resolveTarget(opts.databaseUrl)!;
-        live = await probe(connectionConfig(target), target.display);
-      }
-      const client = new PrometheusClient(url, auth);
-      let reading;
-      try {
-        reading = await readFleet(client, spec, window);
-      } finally {
-        if (opts.showQueries) writeErr(client.asked.map((q) => `query: ${q}`).join('\n'));
-      }
-      const budgets: FleetBudget[] = [];
-      for (const env of [...new Set(reading.replicas.map((r) => r.env))]) {
-        const b = fleetBudget(reading.replicas, env, Object.hasOwn(advisor.environments, env) ? advisor.environments[env]!.topology : undefined, live);
-        if (b) budgets.push(b);
-      }
-      if (opts.json) writeOut(fleetJson(reading, client.display, budgets));
-      else writeOut(renderFleet(reading, client.display, budgets, { color: useColor(process.stdout) }));
-    });
+/** Run `fleet` with its parsed flags. */
+export async function fleetCommand(opts: FleetOptions): Promise<void> {
+  const url = parsePrometheusUrl('--prometheus', opts.prometheus);
+  if (url.password) {
+    addPassword(url.password);
+    addPassword(decodeLoose(url.password));
+  }
+  const window = fleetWindow(opts, Date.now());
+  const auth = prometheusAuth(opts);
+  const advisor = loadAdvisorConfig(opts.advisorConfig);
+  const spec = advisor.prometheus ?? defaultPrometheusSpec();
+  let live: ServerFacts | undefined;
+  if (opts.databaseUrl !== undefined) {
+    addSecret(opts.databaseUrl);
+    const target = resolveTarget(opts.databaseUrl)!;
+    live = await probe(connectionConfig(target), target.display);
+  }
+  const client = new PrometheusClient(url, auth);
+  let reading;
+  try {
+    reading = await readFleet(client, spec, window);
+  } finally {
+    if (opts.showQueries) writeErr(client.asked.map((q) => `query: ${q}`).join('\n'));
+  }
+  const budgets: FleetBudget[] = [];
+  for (const env of [...new Set(reading.replicas.map((r) => r.env))]) {
+    const b = fleetBudget(reading.replicas, env, Object.hasOwn(advisor.environments, env) ? advisor.environments[env]!.topology : undefined, live);
+    if (b) budgets.push(b);
+  }
+  if (opts.json) writeOut(fleetJson(reading, client.display, budgets));
+  else writeOut(renderFleet(reading, client.display, budgets, { color: useColor(process.stdout) }));
 }

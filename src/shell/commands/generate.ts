@@ -9,7 +9,6 @@
  */
 import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, rmdirSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
-import type { Command } from 'commander';
 import { NoDataError, UsageError } from '../../core/errors.js';
 import { hasSamples, parseRunFile } from '../../core/analysis/runFile.js';
 import { adviseRun } from '../../core/rules/index.js';
@@ -22,7 +21,6 @@ import { writeFileAtomic } from '../atomicWrite.js';
 import { EXAMPLE_CONFIG_DIR, loadConfig, resolveConfigDir } from '../configDir.js';
 import { writeErr, writeOut } from '../output.js';
 import { loadValidConfig } from './config.js';
-import { planAnalyze, runAnalyze } from './analyze.js';
 import type { RunFile } from '../../core/run/types.js';
 
 interface GenerateOptions {
@@ -299,6 +297,8 @@ async function measureSettings(opts: GenerateOptions): Promise<RunSettings> {
     json: true,
     progress: false,
   };
+  // Loaded here: only --measure needs pg and the load generator.
+  const { planAnalyze, runAnalyze } = await import('./analyze.js');
   const plan = planAnalyze(flags);
   writeErr(`Measuring ${plan.session.envs.join(', ')} before writing (analyze with ${plan.advisor.source})...`);
   const run: RunFile = await runAnalyze({ plan, flags });
@@ -307,29 +307,4 @@ async function measureSettings(opts: GenerateOptions): Promise<RunSettings> {
   const recs = advice.environments.flatMap((e) => e.recommendations);
   writeErr(`Measured: ${recs.length} recommended change${recs.length === 1 ? '' : 's'}.`);
   return settingsFromRun({ recommendations: recs }, 'the measurement');
-}
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
-
-/** Register `generate`. */
-export function registerGenerate(program: Command): void {
-  program
-    .command('generate')
-    .description('Write pool settings into environments/<env>/<context>.toml, changing only the values asked for (comments and layout are kept)')
-    .option('--config-dir <dir>', 'Tasker config dir to write (default: ./config/tasker)')
-    .option('--set <ENV.POOL.KEY=VALUE>', 'a value to write, e.g. test.database.max_connections=40 (repeatable; POOL: database, pgmq, orchestration_web, worker_web)', collect)
-    .option('--from <run.json>', "write the recommendations of a saved run (analyze --out), or the 'recommendations' of recommend --json")
-    .option('--advisor-config <file>', 'advisor config for --from: targets, rules, topology (default: ./pool-advisor.toml, else the shipped one)')
-    .option('--env <env...>', 'only these environments')
-    .option('--dry-run', 'print a unified diff of the changes and write nothing')
-    .option('--json', 'print what changed as JSON on stdout')
-    .option('--measure', "measure now (analyze with the advisor config's workloads, on a throwaway PostgreSQL unless --database-url) and write its recommendations")
-    .option('--database-url <url>', 'with --measure: the database to drive (default: DATABASE_URL, else PG* variables, else a throwaway PostgreSQL)')
-    .option('--pgmq-database-url <url>', "with --measure: PGMQ's database when its pool is separate")
-    .option('--duration <d>', 'with --measure: measured time per environment (default 30s)')
-    .option('--seed <n>', 'with --measure: seed for reproducible arrivals')
-    .option('--yes', 'with --measure: allow a target that is not on this machine')
-    .action(async (opts: GenerateOptions) => runGenerate(opts));
 }

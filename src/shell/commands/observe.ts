@@ -3,7 +3,6 @@
  * (nothing added to the service), reconstruct each pool of each replica, and print and save the
  * figures. Everything is validated before a connection opens.
  */
-import type { Command } from 'commander';
 import { ExitCode, NoDataError, UsageError } from '../../core/errors.js';
 import { parseDurationFlag } from '../../core/flags.js';
 import { parseDurationMs } from '../../core/advisor/parse.js';
@@ -35,10 +34,6 @@ interface ObserveFlags {
   progress?: boolean;
 }
 
-function collect(v: string, prev: string[] | undefined): string[] {
-  return [...(prev ?? []), v];
-}
-
 /** Settings of the Tasker pool a group maps to (size from Tasker's live answer when it has one). */
 function settingsFor(model: ConfigModel, rules: readonly MapRule[]) {
   return (g: Parameters<typeof matchGroup>[0], tasker: ReadonlyArray<{ pools: Array<{ pool: string; maxConnections: number | null }> }>): GroupSettings | null => {
@@ -59,80 +54,65 @@ function settingsFor(model: ConfigModel, rules: readonly MapRule[]) {
   };
 }
 
-/** Register `observe`. */
-export function registerObserve(program: Command): void {
-  program
-    .command('observe')
-    .description("Sample what the PostgreSQL server sees of a running service's connections (nothing added to the service) and reconstruct each pool of each replica: open and busy connections, churn, close reasons")
-    .option('--database-url <url>', 'server to observe, as a role with pg_read_all_stats (default: DATABASE_URL, else PG* variables)')
-    .option('--duration <d>', 'how long to observe, e.g. 10m (default 10m)')
-    .option('--interval <d>', 'time between samples, jittered by ±20% (default 200ms)')
-    .option('--group-by <fields>', 'fields that tell pools apart: application_name, datname, usename, client_addr (repeatable or comma-separated; default: all four)', collect)
-    .option('--map <SELECTOR=ENV.POOL>', "tie a group to a Tasker pool so its settings apply, e.g. 'app:orders=production.database' (repeatable)", collect)
-    .option('--config-dir <dir>', 'Tasker config dir for --map (default: ./config/tasker when it exists, else the shipped example)')
-    .option('--tasker-url <url>', "read Tasker's /health/detailed at the start and the end for the pools' sizes (repeatable)", collect)
-    .option('--out <file>', 'save the observation (JSON, kind "observation")')
-    .option('--json', 'print the observation as JSON on stdout (human output moves to stderr)')
-    .option('--no-progress', 'no progress line, even on a terminal')
-    .action(async (f: ObserveFlags) => {
-      addSecret(f.databaseUrl);
-      if (f.out) assertReportPath('--out', f.out);
-      const durationMs = f.duration !== undefined ? parseDurationFlag('--duration', f.duration) * 1000 : 600_000;
-      const intervalMs = f.interval !== undefined ? parseDurationMs(f.interval) : 200;
-      if (intervalMs === undefined || intervalMs < 10) throw new UsageError(`--interval '${f.interval}': expected a duration of at least 10ms`, 'write e.g. --interval 200ms');
-      if (intervalMs > durationMs) throw new UsageError(`--interval ${f.interval} is longer than --duration ${f.duration ?? '10m'}`, 'sample more often than once per observation');
-      const groupBy = parseGroupBy(f.groupBy);
-      const taskerUrls = (f.taskerUrl ?? []).map(parseTaskerUrl);
-      let model: ConfigModel | undefined;
-      let rules: MapRule[] = [];
-      if (f.map?.length) {
-        const loaded = loadValidConfig(f.configDir);
-        model = loaded.model;
-        rules = f.map.map((m) => parseMapFlag(m, model!.environments.map((e) => e.name), groupBy));
-      }
-      const target = resolveTarget(f.databaseUrl);
-      if (!target) throw new UsageError('observe needs a server to observe', 'pass --database-url postgresql://monitor@host:5432/db (or set DATABASE_URL / PG* variables)');
-      const targetKind = isLocalHost(target.host) ? 'local' : 'remote';
-      const ac = new AbortController();
-      let signalled = false;
-      const onSignal = (sig: NodeJS.Signals): void => {
-        if (signalled) return;
-        signalled = true;
-        writeErr(`\n${sig}: stopping; the partial observation follows.`);
-        ac.abort();
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      const progress = showProgress(Boolean(f.json)) && f.progress !== false;
-      try {
-        const { file, error } = await observeServer({
-          config: connectionConfig(target),
-          display: `${target.display} (from ${target.source})`,
-          targetKind,
-          intervalMs,
-          durationMs,
-          groupBy,
-          maps: f.map ?? [],
-          settingsFor: model ? settingsFor(model, rules) : undefined,
-          configDir: model?.dir ?? null,
-          taskerUrls,
-          toolVersion: version(),
-          signal: ac.signal,
-          status: (l) => writeErr(l),
-          onProgress: progress
-            ? (p) => process.stderr.write(clean(`\r\x1b[K[observe] ${Math.floor(p.elapsedMs / 1000)}s, ${Math.max(0, Math.ceil((durationMs - p.elapsedMs) / 1000))}s left  ${p.samples} samples, ${p.connections} connections now`))
-            : undefined,
-        });
-        if (progress) process.stderr.write('\r\x1b[K');
-        emit(file, f);
-        if (error !== undefined) throw error;
-        if (file.observation.samples === 0) throw new NoDataError('no sample of pg_stat_activity was taken', 'observe for longer (--duration)');
-        if (signalled) process.exitCode = ExitCode.Interrupted;
-      } finally {
-        process.removeListener('SIGINT', onSignal);
-        process.removeListener('SIGTERM', onSignal);
-      }
+/** Run `observe` with its parsed flags. */
+export async function observeCommand(f: ObserveFlags): Promise<void> {
+  addSecret(f.databaseUrl);
+  if (f.out) assertReportPath('--out', f.out);
+  const durationMs = f.duration !== undefined ? parseDurationFlag('--duration', f.duration) * 1000 : 600_000;
+  const intervalMs = f.interval !== undefined ? parseDurationMs(f.interval) : 200;
+  if (intervalMs === undefined || intervalMs < 10) throw new UsageError(`--interval '${f.interval}': expected a duration of at least 10ms`, 'write e.g. --interval 200ms');
+  if (intervalMs > durationMs) throw new UsageError(`--interval ${f.interval} is longer than --duration ${f.duration ?? '10m'}`, 'sample more often than once per observation');
+  const groupBy = parseGroupBy(f.groupBy);
+  const taskerUrls = (f.taskerUrl ?? []).map(parseTaskerUrl);
+  let model: ConfigModel | undefined;
+  let rules: MapRule[] = [];
+  if (f.map?.length) {
+    const loaded = loadValidConfig(f.configDir);
+    model = loaded.model;
+    rules = f.map.map((m) => parseMapFlag(m, model!.environments.map((e) => e.name), groupBy));
+  }
+  const target = resolveTarget(f.databaseUrl);
+  if (!target) throw new UsageError('observe needs a server to observe', 'pass --database-url postgresql://monitor@host:5432/db (or set DATABASE_URL / PG* variables)');
+  const targetKind = isLocalHost(target.host) ? 'local' : 'remote';
+  const ac = new AbortController();
+  let signalled = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (signalled) return;
+    signalled = true;
+    writeErr(`\n${sig}: stopping; the partial observation follows.`);
+    ac.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const progress = showProgress(Boolean(f.json)) && f.progress !== false;
+  try {
+    const { file, error } = await observeServer({
+      config: connectionConfig(target),
+      display: `${target.display} (from ${target.source})`,
+      targetKind,
+      intervalMs,
+      durationMs,
+      groupBy,
+      maps: f.map ?? [],
+      settingsFor: model ? settingsFor(model, rules) : undefined,
+      configDir: model?.dir ?? null,
+      taskerUrls,
+      toolVersion: version(),
+      signal: ac.signal,
+      status: (l) => writeErr(l),
+      onProgress: progress
+        ? (p) => process.stderr.write(clean(`\r\x1b[K[observe] ${Math.floor(p.elapsedMs / 1000)}s, ${Math.max(0, Math.ceil((durationMs - p.elapsedMs) / 1000))}s left  ${p.samples} samples, ${p.connections} connections now`))
+        : undefined,
     });
+    if (progress) process.stderr.write('\r\x1b[K');
+    emit(file, f);
+    if (error !== undefined) throw error;
+    if (file.observation.samples === 0) throw new NoDataError('no sample of pg_stat_activity was taken', 'observe for longer (--duration)');
+    if (signalled) process.exitCode = ExitCode.Interrupted;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
 }
 
 function emit(file: ObservationFile, f: ObserveFlags): void {

@@ -2,7 +2,6 @@
  * `pool-advisor recommend --from run.json`: the analysis, recommendations and TOML overrides of
  * a saved run, with no database. Prints what `analyze` printed for the same run.
  */
-import type { Command } from 'commander';
 import { NoDataError, UsageError } from '../../core/errors.js';
 import { hasSamples } from '../../core/analysis/runFile.js';
 import { adviseRun } from '../../core/rules/index.js';
@@ -24,29 +23,19 @@ interface RecommendOptions {
   report?: string;
 }
 
-/** Register `recommend`. */
-export function registerRecommend(program: Command): void {
-  program
-    .command('recommend')
-    .description('Analyse a saved run (analyze --out) and print the recommendations and TOML overrides, with no database')
-    .requiredOption('--from <file>', 'the run file to analyse')
-    .option('--advisor-config <file>', 'advisor config: targets, rules, topology (default: ./pool-advisor.toml, else the shipped one)')
-    .option('--env <env...>', 'only these environments of the run')
-    .option('--json', 'print the analysis, recommendations and overrides as JSON on stdout')
-    .option('--report <file>', 'also write a self-contained HTML report (charts, recommendations, TOML overrides)')
-    .action((opts: RecommendOptions) => {
-      if (opts.report) assertReportPath('--report', opts.report);
-      const advisor = loadAdvisorConfig(opts.advisorConfig);
-      const run = readRunFile(opts.from);
-      const names = run.environments.map((e) => e.env);
-      for (const e of opts.env ?? []) {
-        if (!names.includes(e)) throw new UsageError(`--env '${e}': the run has no such environment`, `choose one of: ${names.join(', ') || '(none)'}`);
-      }
-      const selected: RunFile = opts.env ? { ...run, environments: run.environments.filter((e) => opts.env!.includes(e.env)) } : run;
-      if (!hasSamples(selected)) throw new NoDataError(`${opts.from}: the run recorded no acquires`, 'run analyze longer (--duration) or with a higher --rate, and save it again');
-      const { analysis, advice } = adviseRun(selected, advisor);
-      if (opts.report) writeReport(opts.report, renderHtmlReport(selected, analysis, advice));
-      if (opts.json) writeOut(JSON.stringify(adviceData(analysis, advice), null, 2));
-      else writeOut(renderReport(selected, analysis, advice, { color: useColor(process.stdout) }));
-    });
+/** Run `recommend` with its parsed flags. */
+export function recommendCommand(opts: RecommendOptions): void {
+  if (opts.report) assertReportPath('--report', opts.report);
+  const advisor = loadAdvisorConfig(opts.advisorConfig);
+  const run = readRunFile(opts.from);
+  const names = run.environments.map((e) => e.env);
+  for (const e of opts.env ?? []) {
+    if (!names.includes(e)) throw new UsageError(`--env '${e}': the run has no such environment`, `choose one of: ${names.join(', ') || '(none)'}`);
+  }
+  const selected: RunFile = opts.env ? { ...run, environments: run.environments.filter((e) => opts.env!.includes(e.env)) } : run;
+  if (!hasSamples(selected)) throw new NoDataError(`${opts.from}: the run recorded no acquires`, 'run analyze longer (--duration) or with a higher --rate, and save it again');
+  const { analysis, advice } = adviseRun(selected, advisor);
+  if (opts.report) writeReport(opts.report, renderHtmlReport(selected, analysis, advice));
+  if (opts.json) writeOut(JSON.stringify(adviceData(analysis, advice), null, 2));
+  else writeOut(renderReport(selected, analysis, advice, { color: useColor(process.stdout) }));
 }

@@ -69,12 +69,15 @@ export class Generator {
   private fatalReported = false;
   private readonly hold: () => number;
   private readonly rand: () => number;
+  /** Open mode: requests are due on a schedule, so lag and schedule latency are measured (closed mode reports neither). */
+  private readonly scheduled: boolean;
   private startUs = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: GeneratorOptions) {
     this.rand = prng(deriveSeed(opts.seed, `${opts.spec.pool}:hold`));
     this.hold = holdSampler(opts.spec.hold, this.rand);
+    this.scheduled = opts.spec.arrival.mode === 'open';
   }
 
   /** Start sending. */
@@ -134,9 +137,9 @@ export class Generator {
 
   private async worker(thinkMs: number): Promise<void> {
     while (!this.stopped) {
-      const t = nowUs();
       this.due++;
-      await this.request(t, t);
+      // Nothing is due on a schedule in closed mode: no clock read, no lag.
+      await this.request(0, 0);
       if (thinkMs > 0 && !this.stopped) await new Promise((r) => setTimeout(r, thinkMs));
     }
   }
@@ -145,11 +148,11 @@ export class Generator {
   private async request(dueUs: number, startUs: number): Promise<void> {
     this.inFlight++;
     this.issued++;
-    recordUs(this.lag, startUs - dueUs);
+    if (this.scheduled) recordUs(this.lag, startUs - dueUs);
     let client: pg.PoolClient | undefined;
     try {
       client = await this.opts.pool.connect();
-      recordUs(this.scheduleLatency, nowUs() - dueUs);
+      if (this.scheduled) recordUs(this.scheduleLatency, nowUs() - dueUs);
       if (!guarded.has(client)) {
         guarded.add(client);
         client.on('error', ignoreClientError);
@@ -192,19 +195,13 @@ export class Generator {
     if (this.inFlight === 0 && this.stopped) for (const w of this.drainWaiters.splice(0)) w();
   }
 
-  private async execute(client: pg.PoolClient): Promise<void> {
+  /** The hold. Not async: the query's own promise is awaited, with no extra promise per request. */
+  private execute(client: pg.PoolClient): Promise<unknown> {
     const h = this.opts.spec.hold;
-    if (h.kind === 'sql') {
-      await client.query(h.sql);
-      return;
-    }
-    if (h.kind === 'queue') {
-      await this.opts.queue!.cycle(client, h.batch);
-      return;
-    }
+    if (h.kind === 'sql') return client.query(h.sql);
+    if (h.kind === 'queue') return this.opts.queue!.cycle(client, h.batch);
     const ms = this.hold();
-    if (ms < 0.05) await client.query('SELECT 1');
-    else await client.query('SELECT pg_sleep($1)', [ms / 1000]);
+    return ms < 0.05 ? client.query('SELECT 1') : client.query('SELECT pg_sleep($1)', [ms / 1000]);
   }
 
   /** Requests in flight now. */

@@ -1,0 +1,98 @@
+// Startup: whole-process wall time of CLI commands and of importing each dependency alone, each
+// against `node -e 0`, in alternating runs (medians). Both ways of loading the CLI are measured:
+// the bundle with lazy chunks (bin/pool-advisor.js, what users run) and tsc's unbundled output
+// (bench/unbundled-cli.mjs) with the same dynamic imports per command.
+//   node bench/startup.mjs [--rounds 11]
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { median } from './pool-overhead.mjs';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const BIN = join(ROOT, 'bin', 'pool-advisor.js');
+const UNBUNDLED = join(ROOT, 'bench', 'unbundled-cli.mjs');
+const NODE0 = ['-e', '0'];
+
+/** Wall time of one `node ARGS` run in the package root, ms; throws when it fails unexpectedly. */
+function wall(args) {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, NO_COLOR: '1' } });
+  const ms = performance.now() - t0;
+  if (r.status !== 0 && r.status !== 1) throw new Error(`node ${args.join(' ')} exited ${r.status}`);
+  return ms;
+}
+
+/**
+ * Alternate `node -e 0` with every candidate, `rounds` times (the order of the candidates rotates
+ * each round), and give each candidate's median and its ratio to the baseline's median.
+ */
+export function sideBySide(candidates, rounds) {
+  const base = [];
+  const times = candidates.map(() => []);
+  for (let i = 0; i < rounds; i++) {
+    base.push(wall(NODE0));
+    for (let k = 0; k < candidates.length; k++) {
+      const j = (k + i) % candidates.length;
+      times[j].push(wall(candidates[j].args));
+    }
+  }
+  const b = median(base);
+  return { baseMs: b, rows: candidates.map((c, j) => ({ name: c.name, ms: median(times[j]), ratio: median(times[j]) / b, ...(c.target ? { target: c.target } : {}) })) };
+}
+
+/** The commands the issue sets targets for, bundled and unbundled. */
+export function benchCommands(runFile, rounds) {
+  const cmds = [
+    { name: '--help', args: ['--help'], target: 2.0 },
+    { name: 'config lint (example config)', args: ['config', 'lint'], target: 2.0 },
+    { name: 'recommend --from (10-minute run)', args: ['recommend', '--from', runFile], target: 2.5 },
+    { name: 'check --from (10-minute run)', args: ['check', '--from', runFile], target: 2.5 },
+  ];
+  return sideBySide(
+    cmds.flatMap((c) => [
+      { name: `${c.name}`, args: [BIN, ...c.args], target: c.target },
+      { name: `${c.name}, unbundled`, args: [UNBUNDLED, ...c.args] },
+    ]),
+    rounds,
+  );
+}
+
+/** Import cost of each dependency alone (and of the modules of hdr-histogram-js the tool uses). */
+export function benchImports(rounds) {
+  const imp = (spec) => ['--input-type=module', '-e', `await import(${JSON.stringify(spec)})`];
+  const deps = ['pg', 'prom-client', 'hdr-histogram-js', 'cli-table3', 'chalk', 'commander', 'smol-toml', 'pg-connection-string'];
+  return sideBySide(
+    [
+      ...deps.map((d) => ({ name: d, args: imp(d) })),
+      { name: 'hdr-histogram-js, the two modules used (dist/HistogramBuilder.js, dist/encoding.js)', args: ['--input-type=module', '-e', "await import('hdr-histogram-js/dist/HistogramBuilder.js'); await import('hdr-histogram-js/dist/encoding.js')"] },
+    ],
+    rounds,
+  );
+}
+
+/** Markdown table of a side-by-side result. */
+export function formatSideBySide(r, label) {
+  const lines = [`| ${label} | median ms | ratio to \`node -e 0\` (${r.baseMs.toFixed(0)} ms) |`, '|---|---|---|'];
+  for (const row of r.rows) lines.push(`| ${row.name} | ${row.ms.toFixed(0)} | ${row.target ? `**${row.ratio.toFixed(2)}** (target <= ${row.target.toFixed(1)})` : row.ratio.toFixed(2)} |`);
+  return lines;
+}
+
+/** The same, with each row as the added ms over `node -e 0` (import cost). */
+export function formatImports(r) {
+  const lines = [`| import alone | median ms | added over \`node -e 0\` (${r.baseMs.toFixed(0)} ms) |`, '|---|---|---|'];
+  for (const row of r.rows) lines.push(`| ${row.name} | ${row.ms.toFixed(0)} | +${(row.ms - r.baseMs).toFixed(0)} ms |`);
+  return lines;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { writeSyntheticRun } = await import('./synthetic-run.mjs');
+  const i = process.argv.indexOf('--rounds');
+  const rounds = i > 0 ? Number(process.argv[i + 1]) : 11;
+  const runFile = join(mkdtempSync(join(tmpdir(), 'pa-bench-')), 'run-10min.json');
+  writeSyntheticRun(runFile, 600);
+  for (const l of formatSideBySide(benchCommands(runFile, rounds), 'command')) console.log(l);
+  console.log();
+  for (const l of formatImports(benchImports(rounds))) console.log(l);
+}
