@@ -3,14 +3,18 @@ import fc from 'fast-check';
 import { decode, encode, newHistogram, recordUs, recordedValues, summarize } from '../../src/core/run/histogram.js';
 
 describe('summarize', () => {
-  it('gives the same mean and standard deviation, to the bit, as hdr-histogram-js computes them', () => {
+  it('gives the same mean, standard deviation and percentiles, to the bit, as hdr-histogram-js computes them', () => {
     fc.assert(
       fc.property(fc.constantFrom(1, 2, 3) as fc.Arbitrary<1 | 2 | 3>, fc.array(fc.double({ min: 0, max: 7e8, noNaN: true }), { minLength: 1, maxLength: 400 }), (digits, values) => {
-        const h = newHistogram(digits);
-        for (const v of values) recordUs(h, v);
-        const s = summarize(decode(encode(h)));
+        const recorded = newHistogram(digits);
+        for (const v of values) recordUs(recorded, v);
+        // As the commands see it: decoded from a run file.
+        const h = decode(encode(recorded));
+        const s = summarize(h);
         expect(s.mean).toBe(h.mean);
         expect(s.stddev).toBe(h.stdDeviation);
+        expect([s.p50, s.p90, s.p95, s.p99, s.p999]).toEqual([50, 90, 95, 99, 99.9].map((p) => h.getValueAtPercentile(p)));
+        expect([s.min, s.max]).toEqual([h.minNonZeroValue, h.maxValue]);
         expect(s.count).toBe(values.length);
       }),
       { numRuns: 300 },

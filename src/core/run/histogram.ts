@@ -57,70 +57,100 @@ export interface Summary {
   max: number;
 }
 
-/** The parts of hdr-histogram-js's JsHistogram that its own iterators use. */
+/** The layout of hdr-histogram-js's JsHistogram that its own index arithmetic uses. */
 interface Indexed {
   countsArrayLength: number;
+  unitMagnitude: number;
+  subBucketHalfCount: number;
   getCountAtIndex(i: number): number;
-  valueFromIndex(i: number): number;
-  highestEquivalentValue(v: number): number;
-  medianEquivalentValue(v: number): number;
+}
+
+/** The non-empty buckets of a histogram, ascending: each one's highest and median equivalent values, and its count. */
+interface Buckets {
+  highest: number[];
+  median: number[];
+  count: number[];
 }
 
 /**
- * The mean and standard deviation exactly as hdr-histogram-js's `mean` and `stdDeviation` compute
- * them (the same terms added in the same order, so the same doubles), in one walk over the counts
- * instead of three walks of its iterator, which were most of `recommend --from`'s time on a long run.
+ * Walk the counts once. A bucket's values are hdr-histogram-js's `valueFromIndex`,
+ * `highestEquivalentValue` and `medianEquivalentValue`, computed here with its own integer
+ * arithmetic (exact in doubles) rather than through its chain of calls per bucket.
  */
-function moments(h: Histogram): { mean: number; stddev: number } {
+function buckets(h: Histogram): Buckets {
   const x = h as unknown as Indexed;
+  const out: Buckets = { highest: [], median: [], count: [] };
   const total = h.totalCount;
-  const recorded = recordedValues(h);
-  const medians = recorded.map((r) => x.medianEquivalentValue(r.value));
+  const half = x.subBucketHalfCount;
+  let seen = 0;
+  for (let i = 0; i < x.countsArrayLength && seen < total; i++) {
+    const count = x.getCountAtIndex(i);
+    if (count === 0) continue;
+    seen += count;
+    let bucket = Math.floor(i / half) - 1;
+    let sub = (i % half) + half;
+    if (bucket < 0) {
+      sub -= half;
+      bucket = 0;
+    }
+    const size = Math.pow(2, bucket + x.unitMagnitude);
+    const lowest = sub * size;
+    out.highest.push(lowest + size - 1);
+    out.median.push(lowest + Math.floor(size / 2));
+    out.count.push(count);
+  }
+  return out;
+}
+
+
+/** hdr-histogram-js's ulp (dist/ulp.js): the unit in the last place of a double. */
+const ulp = (x: number): number => Math.pow(2, Math.floor(Math.log2(x)) - 52);
+
+/**
+ * Mean, standard deviation and percentiles exactly as hdr-histogram-js's `mean`, `stdDeviation`
+ * and `getValueAtPercentile` compute them (the same terms, added in the same order, so the same
+ * doubles), from one walk over the counts instead of eight: its iterator and percentile loops were
+ * most of `recommend --from`'s time on a long run. test/core/histogram.test.ts holds it to the library.
+ */
+function figures(h: Histogram, percentiles: readonly number[]): { mean: number; stddev: number; at: number[] } {
+  const total = h.totalCount;
+  const { highest, median, count } = buckets(h);
   let totalValue = 0;
-  for (let k = 0; k < recorded.length; k++) totalValue += medians[k]! * recorded[k]!.count;
+  for (let k = 0; k < count.length; k++) totalValue += median[k]! * count[k]!;
   const mean = totalValue / total;
   let deviationTotal = 0;
-  for (let k = 0; k < recorded.length; k++) {
-    const d = medians[k]! - mean;
-    deviationTotal += d * d * recorded[k]!.count;
+  for (let k = 0; k < count.length; k++) {
+    const d = median[k]! - mean;
+    deviationTotal += d * d * count[k]!;
   }
-  return { mean, stddev: Math.sqrt(deviationTotal / total) };
+  // The value at a percentile is the first bucket whose running count reaches the percentile's
+  // count, rounded up as the library rounds it (its ulp guard included).
+  const at = percentiles.map((p) => {
+    const fp = (Math.min(p, 100) / 100) * total;
+    const needed = Math.max(Math.ceil(fp - ulp(fp)), 1);
+    let running = 0;
+    for (let k = 0; k < count.length; k++) {
+      running += count[k]!;
+      if (running >= needed) return highest[k]!;
+    }
+    return 0;
+  });
+  return { mean, stddev: Math.sqrt(deviationTotal / total), at };
 }
 
 /** Summarise a histogram (µs). */
 export function summarize(h: Histogram): Summary {
   const count = h.totalCount;
   if (count === 0) return { count: 0, min: 0, mean: 0, stddev: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0 };
-  const { mean, stddev } = moments(h);
-  return {
-    count,
-    min: h.minNonZeroValue,
-    mean,
-    stddev,
-    p50: h.getValueAtPercentile(50),
-    p90: h.getValueAtPercentile(90),
-    p95: h.getValueAtPercentile(95),
-    p99: h.getValueAtPercentile(99),
-    p999: h.getValueAtPercentile(99.9),
-    max: h.maxValue,
-  };
+  const { mean, stddev, at } = figures(h, [50, 90, 95, 99, 99.9]);
+  return { count, min: h.minNonZeroValue, mean, stddev, p50: at[0]!, p90: at[1]!, p95: at[2]!, p99: at[3]!, p999: at[4]!, max: h.maxValue };
 }
 
 /** The distinct recorded values (bucket upper bounds equivalent) with their counts, ascending. */
 export function recordedValues(h: Histogram): Array<{ value: number; count: number }> {
-  const out: Array<{ value: number; count: number }> = [];
-  const total = h.totalCount;
-  if (total === 0) return out;
+  if (h.totalCount === 0) return [];
   // What hdr-histogram-js's recordedValuesIterator yields (value: the highest equivalent value of
-  // each non-empty bucket), walked over the counts directly: its iterator allocates and re-checks
-  // at every step, which made it the slowest part of a saved run's analysis.
-  const x = h as unknown as Indexed;
-  let seen = 0;
-  for (let i = 0; i < x.countsArrayLength && seen < total; i++) {
-    const count = x.getCountAtIndex(i);
-    if (count === 0) continue;
-    seen += count;
-    out.push({ value: x.highestEquivalentValue(x.valueFromIndex(i)), count });
-  }
-  return out;
+  // each non-empty bucket), without its iterator, which allocates and re-checks at every step.
+  const { highest, count } = buckets(h);
+  return highest.map((value, k) => ({ value, count: count[k]! }));
 }
