@@ -41,6 +41,7 @@ describe('the CLI bundle loads what a command needs when it runs', () => {
     ['dist/shell/commands/compare.js', ['pg', 'pg-pool', 'prom-client']],
     ['dist/shell/commands/config.js', ['pg', 'pg-pool', 'prom-client', 'hdr-histogram-js']],
     ['dist/shell/commands/generate.js', ['pg', 'pg-pool', 'prom-client']],
+    ['dist/shell/commands/alerts.js', ['pg', 'pg-pool', 'prom-client']],
   ])('%s loads none of %j before it runs', (entry, absent) => {
     const inputs = loadedWith(entry);
     for (const pkg of absent) expect(has(inputs, pkg), pkg).toBe(false);

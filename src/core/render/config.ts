@@ -5,7 +5,10 @@ import { compactTable } from './table.js';
 import { Chalk } from 'chalk';
 import { POOLS, POOL_NAMES } from '../config/pools.js';
 import type { ConfigModel } from '../config/model.js';
-import { formatIssue, type Issue } from '../config/validate.js';
+import type { Issue } from '../config/validate.js';
+import { renderIssues } from './issues.js';
+
+export { renderIssues };
 import { redactUrl } from '../redact.js';
 import type { EffectivePool } from '../config/model.js';
 import type { PoolConfigSnapshot } from '../run/types.js';
@@ -106,16 +109,4 @@ export function renderConfigShow(model: ConfigModel, envs: readonly string[] | u
   const shown = issues.filter((i) => !envs || i.envs.length === 0 || i.envs.some((x) => envs.includes(x)));
   if (shown.length > 0) parts.push('', renderIssues(shown, opts));
   return `${parts.join('\n')}\n`;
-}
-
-/** Issues grouped as errors then warnings, one `file:line: message` line each, then a count. */
-export function renderIssues(issues: readonly Issue[], opts: RenderOptions): string {
-  const c = new Chalk({ level: opts.color ? 1 : 0 });
-  const errors = issues.filter((i) => i.severity === 'error');
-  const warnings = issues.filter((i) => i.severity === 'warning');
-  const lines: string[] = [];
-  if (errors.length > 0) lines.push(c.red.bold('errors:'), ...errors.map((i) => `  ${formatIssue(i)}`));
-  if (warnings.length > 0) lines.push(c.yellow.bold('warnings:'), ...warnings.map((i) => `  ${formatIssue(i)}`));
-  lines.push(`${errors.length} error${errors.length === 1 ? '' : 's'}, ${warnings.length} warning${warnings.length === 1 ? '' : 's'}`);
-  return lines.join('\n');
 }

@@ -4,7 +4,7 @@
  */
 import { ExitCode, UsageError } from '../../core/errors.js';
 import { hasErrors, validateModel, formatIssue } from '../../core/config/validate.js';
-import { configShowData, renderConfigShow, renderIssues } from '../../core/render/config.js';
+import { renderIssues } from '../../core/render/issues.js';
 import type { ConfigModel } from '../../core/config/model.js';
 import { loadConfig, resolveConfigDir } from '../configDir.js';
 import { writeOut, addSecret } from '../output.js';
@@ -41,7 +41,9 @@ interface ShowOptions {
 }
 
 /** Run `config show`. */
-export function configShow(opts: ShowOptions): void {
+export async function configShow(opts: ShowOptions): Promise<void> {
+  // Loaded here: only `show` draws tables.
+  const { configShowData, renderConfigShow } = await import('../../core/render/config.js');
   const { model } = loadValidConfig(opts.configDir, opts.env);
   const issues = validateModel(model);
   if (opts.json) writeOut(`${JSON.stringify(configShowData(model, opts.env, issues), null, 2)}`);
