@@ -1,7 +1,8 @@
 // The load generator's ceiling: closed mode, no hold (`SELECT 1` per request), 16 callers on 8
 // connections, through the instrumented pool; against a bare node-postgres loop of
 // connect/query/release with the same pool size and callers, in alternating rounds (medians),
-// and against pgbench with the same number of connections. The instrumented pool keeps pg-pool's
+// and against pgbench with the same number of connections. Also the requests per CPU-second of
+// this process for each, which a busy shared machine disturbs far less than throughput. The instrumented pool keeps pg-pool's
 // behaviour here (no sqlx emulation), as the bare loop does.
 //   node bench/ceiling.mjs [--rounds 16] [--seconds 1.5]
 import { execFileSync } from 'node:child_process';
@@ -29,12 +30,14 @@ async function generatorRate(url, seconds) {
   gen.start();
   await sleep(300);
   gen.resetWindow();
+  const cpu0 = process.cpuUsage();
   await sleep(seconds * 1000);
   gen.stop();
+  const cpu = process.cpuUsage(cpu0);
   await gen.drain(5000);
-  const rate = gen.stats().achievedRate;
+  const { achievedRate: rate, requests } = gen.stats();
   await ip.close();
-  return rate;
+  return { rate, perCpuS: requests / ((cpu.user + cpu.system) / 1e6) };
 }
 
 /** Requests/s of a bare pg loop: same pool size and callers, connect/query/release, after the same warm-up. */
@@ -46,6 +49,7 @@ async function bareRate(url, seconds) {
   const start = t0 + 300;
   const end = start + seconds * 1000;
   let tStart = 0;
+  let cpu0;
   await Promise.all(
     Array.from({ length: CALLERS }, async () => {
       for (;;) {
@@ -54,6 +58,7 @@ async function bareRate(url, seconds) {
         if (!counting && now >= start) {
           counting = true;
           tStart = now;
+          cpu0 = process.cpuUsage();
         }
         const c = await pool.connect();
         await c.query('SELECT 1');
@@ -62,9 +67,10 @@ async function bareRate(url, seconds) {
       }
     }),
   );
+  const cpu = process.cpuUsage(cpu0);
   const rate = n / ((performance.now() - tStart) / 1000);
   await pool.end();
-  return rate;
+  return { rate, perCpuS: n / ((cpu.user + cpu.system) / 1e6) };
 }
 
 /** pgbench's tps with the same number of connections (2 threads), or undefined when it is missing. */
@@ -88,6 +94,7 @@ export async function benchCeiling(url, { rounds = 16, seconds = 1.5, pgbenchSec
   const gen = [];
   const bare = [];
   const ratios = [];
+  const cpuRatios = [];
   for (let i = 0; i < rounds; i++) {
     let g;
     let b;
@@ -98,13 +105,14 @@ export async function benchCeiling(url, { rounds = 16, seconds = 1.5, pgbenchSec
       b = await bareRate(url, seconds);
       g = await generatorRate(url, seconds);
     }
-    gen.push(g);
-    bare.push(b);
-    ratios.push(g / b);
+    gen.push(g.rate);
+    bare.push(b.rate);
+    ratios.push(g.rate / b.rate);
+    cpuRatios.push(g.perCpuS / b.perCpuS);
   }
   const pgbench = pgbenchRate(url, pgbenchSeconds);
   const bareMedian = median(bare);
-  return { conns: CONNS, callers: CALLERS, rounds, seconds, pgbenchSeconds, generatorMedian: median(gen), bareMedian, ratioMedian: median(ratios), ratioMin: Math.min(...ratios), ratioMax: Math.max(...ratios), pgbench, pgbenchPerBare: pgbench ? pgbench / bareMedian : undefined, generatorPerPgbench: pgbench ? median(gen) / pgbench : undefined };
+  return { conns: CONNS, callers: CALLERS, rounds, seconds, pgbenchSeconds, generatorMedian: median(gen), bareMedian, ratioMedian: median(ratios), ratioMin: Math.min(...ratios), ratioMax: Math.max(...ratios), cpuRatioMedian: median(cpuRatios), cpuRatioMin: Math.min(...cpuRatios), cpuRatioMax: Math.max(...cpuRatios), pgbench, pgbenchPerBare: pgbench ? pgbench / bareMedian : undefined, generatorPerPgbench: pgbench ? median(gen) / pgbench : undefined };
 }
 
 /** The result as markdown lines. */
@@ -118,6 +126,8 @@ export function formatCeiling(c) {
     `| pool-advisor generator (instrumented pool) | ${c.generatorMedian.toFixed(0)} | **${f(c.ratioMedian)}** (median of the rounds' ratios, spread ${f(c.ratioMin)} .. ${f(c.ratioMax)}; target >= 0.95) |`,
     `| bare pg loop | ${c.bareMedian.toFixed(0)} | 1.000 |`,
     `| pgbench -c ${c.conns} -j 2 | ${c.pgbench ? c.pgbench.toFixed(0) : 'n/a'} | ${f(c.pgbenchPerBare)} |`,
+    '',
+    `Ratio of the medians (generator / bare): ${f(c.generatorMedian / c.bareMedian)}. Requests per CPU-second of this Node process (user + system), generator / bare, median of the rounds: **${f(c.cpuRatioMedian)}** (spread ${f(c.cpuRatioMin)} .. ${f(c.cpuRatioMax)}): Node's CPU is what limits both loops (pgbench, in C, goes further on the same server), and CPU time per request is not moved by other processes taking turns on the cores the way wall-clock throughput is.`,
     '',
     `Generator / pgbench: **${f(c.generatorPerPgbench)}**.`,
   ];
