@@ -16,20 +16,20 @@ export function benchGrowth(minutes, rounds) {
     return { minutes: m, path, bytes: writeSyntheticRun(path, Math.round(m * 60)) };
   });
   const r = sideBySide(files.map((f) => ({ name: `${f.minutes}`, args: [BIN, 'recommend', '--from', f.path] })), rounds);
-  return { baseMs: r.baseMs, rows: files.map((f, i) => ({ minutes: f.minutes, bytes: f.bytes, ms: r.rows[i].ms, ratio: r.rows[i].ratio })) };
+  return { baseMs: r.baseMs, baseCpuMs: r.baseCpuMs, rows: files.map((f, i) => ({ minutes: f.minutes, bytes: f.bytes, ms: r.rows[i].ms, ratio: r.rows[i].ratio, cpuMs: r.rows[i].cpuMs, cpuRatio: r.rows[i].cpuRatio })) };
 }
 
 /** Markdown table: per length, and each figure relative to the shortest run per minute of run. */
 export function formatGrowth(g) {
   const first = g.rows[0];
   const lines = [
-    `| run length | run file | bytes per minute of run | recommend --from, ms | over \`node -e 0\` (${g.baseMs.toFixed(0)} ms), ms | ratio | growth vs ${first.minutes} min (size / time over node) | run length vs ${first.minutes} min |`,
+    `| run length | run file | bytes per minute of run | recommend --from wall, ms (ratio to \`node -e 0\`, ${g.baseMs.toFixed(0)} ms) | CPU, ms (ratio, ${g.baseCpuMs.toFixed(0)} ms) | CPU over \`node -e 0\`, ms | growth vs ${first.minutes} min: size / CPU over node | run length vs ${first.minutes} min |`,
     '|---|---|---|---|---|---|---|---|',
   ];
+  const firstOver = first.cpuMs - g.baseCpuMs;
   for (const r of g.rows) {
-    const over = r.ms - g.baseMs;
-    const firstOver = first.ms - g.baseMs;
-    lines.push(`| ${r.minutes} min | ${(r.bytes / 1024).toFixed(1)} KiB | ${(r.bytes / r.minutes).toFixed(0)} | ${r.ms.toFixed(0)} | ${over.toFixed(0)} | ${r.ratio.toFixed(2)} | ${(r.bytes / first.bytes).toFixed(2)}x / ${firstOver > 0 ? `${(over / firstOver).toFixed(2)}x` : 'n/a'} | ${(r.minutes / first.minutes).toFixed(0)}x |`);
+    const over = r.cpuMs - g.baseCpuMs;
+    lines.push(`| ${r.minutes} min | ${(r.bytes / 1024).toFixed(1)} KiB | ${(r.bytes / r.minutes).toFixed(0)} | ${r.ms.toFixed(0)} (${r.ratio.toFixed(2)}) | ${r.cpuMs.toFixed(0)} (${r.cpuRatio.toFixed(2)}) | ${over.toFixed(0)} | ${(r.bytes / first.bytes).toFixed(2)}x / ${firstOver > 0 ? `${(over / firstOver).toFixed(2)}x` : 'n/a'} | ${(r.minutes / first.minutes).toFixed(0)}x |`);
   }
   return lines;
 }

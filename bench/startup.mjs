@@ -4,6 +4,8 @@
 // (bench/unbundled-cli.mjs) with the same dynamic imports per command.
 //   node bench/startup.mjs [--rounds 11]
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median } from './pool-overhead.mjs';
@@ -12,14 +14,21 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const BIN = join(ROOT, 'bin', 'pool-advisor.js');
 const UNBUNDLED = join(ROOT, 'bench', 'unbundled-cli.mjs');
 const NODE0 = ['-e', '0'];
+const PRELOAD = join(ROOT, 'bench', 'cpu-at-exit.cjs');
+const CPU_FILE = join(mkdtempSync(join(tmpdir(), 'pa-bench-cpu-')), 'cpu');
 
-/** Wall time of one `node ARGS` run in the package root, ms; throws when it fails unexpectedly. */
+/**
+ * One `node ARGS` run in the package root: its wall time and its CPU time (user + system), ms.
+ * Every run, the baseline included, has the same small preload that reports the CPU time at exit.
+ * Throws when the command fails unexpectedly.
+ */
 function wall(args) {
+  rmSync(CPU_FILE, { force: true });
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync(process.execPath, ['-r', PRELOAD, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, NO_COLOR: '1', PA_BENCH_CPU_FILE: CPU_FILE } });
   const ms = performance.now() - t0;
   if (r.status !== 0 && r.status !== 1) throw new Error(`node ${args.join(' ')} exited ${r.status}`);
-  return ms;
+  return { ms, cpuMs: Number(readFileSync(CPU_FILE, 'utf8')) / 1000 };
 }
 
 /**
@@ -36,8 +45,17 @@ export function sideBySide(candidates, rounds) {
       times[j].push(wall(candidates[j].args));
     }
   }
-  const b = median(base);
-  return { baseMs: b, rows: candidates.map((c, j) => ({ name: c.name, ms: median(times[j]), ratio: median(times[j]) / b, ...(c.target ? { target: c.target } : {}) })) };
+  const b = median(base.map((x) => x.ms));
+  const bc = median(base.map((x) => x.cpuMs));
+  return {
+    baseMs: b,
+    baseCpuMs: bc,
+    rows: candidates.map((c, j) => {
+      const ms = median(times[j].map((x) => x.ms));
+      const cpuMs = median(times[j].map((x) => x.cpuMs));
+      return { name: c.name, ms, ratio: ms / b, cpuMs, cpuRatio: cpuMs / bc, ...(c.target ? { target: c.target } : {}) };
+    }),
+  };
 }
 
 /** The commands the issue sets targets for, bundled and unbundled. */
@@ -72,15 +90,19 @@ export function benchImports(rounds) {
 
 /** Markdown table of a side-by-side result. */
 export function formatSideBySide(r, label) {
-  const lines = [`| ${label} | median ms | ratio to \`node -e 0\` (${r.baseMs.toFixed(0)} ms) |`, '|---|---|---|'];
-  for (const row of r.rows) lines.push(`| ${row.name} | ${row.ms.toFixed(0)} | ${row.target ? `**${row.ratio.toFixed(2)}** (target <= ${row.target.toFixed(1)})` : row.ratio.toFixed(2)} |`);
+  const lines = [
+    `| ${label} | wall, median ms | wall ratio to \`node -e 0\` (${r.baseMs.toFixed(0)} ms) | CPU, median ms | CPU ratio to \`node -e 0\` (${r.baseCpuMs.toFixed(0)} ms) | target |`,
+    '|---|---|---|---|---|---|',
+  ];
+  const b = (x, bold) => (bold ? `**${x.toFixed(2)}**` : x.toFixed(2));
+  for (const row of r.rows) lines.push(`| ${row.name} | ${row.ms.toFixed(0)} | ${b(row.ratio, row.target)} | ${row.cpuMs.toFixed(0)} | ${b(row.cpuRatio, row.target)} | ${row.target ? `<= ${row.target.toFixed(1)}` : ''} |`);
   return lines;
 }
 
 /** The same, with each row as the added ms over `node -e 0` (import cost). */
 export function formatImports(r) {
-  const lines = [`| import alone | median ms | added over \`node -e 0\` (${r.baseMs.toFixed(0)} ms) |`, '|---|---|---|'];
-  for (const row of r.rows) lines.push(`| ${row.name} | ${row.ms.toFixed(0)} | +${(row.ms - r.baseMs).toFixed(0)} ms |`);
+  const lines = [`| import alone | wall, median ms | added over \`node -e 0\` (${r.baseMs.toFixed(0)} ms) | CPU, median ms | added over \`node -e 0\` (${r.baseCpuMs.toFixed(0)} ms) |`, '|---|---|---|---|---|'];
+  for (const row of r.rows) lines.push(`| ${row.name} | ${row.ms.toFixed(0)} | +${(row.ms - r.baseMs).toFixed(0)} ms | ${row.cpuMs.toFixed(0)} | +${(row.cpuMs - r.baseCpuMs).toFixed(0)} ms |`);
   return lines;
 }
 
