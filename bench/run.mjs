@@ -123,7 +123,7 @@ try {
   out();
   out('## Reproduce');
   out();
-  out("```sh\nnpm install\nnpm run bench              # all of the above, about 25 minutes; rewrites bench/results.md\nnode bench/pool-overhead.mjs   # one part alone\nnode bench/open-loop.mjs --rates 1000,5000 --seconds 10\nnode bench/ceiling.mjs          # the generator's top rate vs a bare pg loop and pgbench\nnode bench/startup.mjs          # startup of each command and the import cost of each dependency\nnode bench/growth.mjs           # run file and recommend --from at 1, 10, 60 minutes\nnode bench/soak.mjs             # analyze at 5,000 acquires/s for 10 minutes, plain and scraped\nnode bench/observe-cost.mjs --rounds 5 --seconds 6\nnode bench/fleet.mjs --replicas 100 --pools 4 --minutes 60 --interval 15\nnode scripts/saved-run-outputs.mjs capture DIR run.json...   # outputs of saved runs, to compare across commits\n```");
+  out("```sh\nnpm install\nnpm run bench              # all of the above; rewrites bench/results.md\nnode bench/pool-overhead.mjs   # one part alone\nnode bench/open-loop.mjs --rates 1000,5000 --seconds 10\nnode bench/ceiling.mjs          # the generator's top rate vs a bare pg loop and pgbench\nnode bench/startup.mjs          # startup of each command and the import cost of each dependency\nnode bench/growth.mjs           # run file and recommend --from at 1, 10, 60 minutes\nnode bench/soak.mjs             # analyze at 5,000 acquires/s for 10 minutes, plain and scraped\nnode bench/observe-cost.mjs --rounds 5 --seconds 6\nnode bench/fleet.mjs --replicas 100 --pools 4 --minutes 60 --interval 15\nnode scripts/saved-run-outputs.mjs capture DIR run.json...   # outputs of saved runs, to compare across commits\n```");
 } finally {
   await cluster.stop();
 }
