@@ -2,6 +2,7 @@
 // machine, printed as ratios, and written to bench/results.md with the machine's description and
 // the commands to reproduce. `--smoke` runs each part briefly (CI proves the scripts still work;
 // smoke figures are not quotable and are not written to results.md).
+import { spawnSync } from 'node:child_process';
 import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -111,8 +112,6 @@ try {
   out();
   for (const l of formatSoak(rs, firstS)) out(l);
   out();
-  out(`Load average at the end (1, 5, 15 min): ${loadavg().map((x) => x.toFixed(2)).join(', ')}.`);
-  out();
   out('## Reading a fleet from Prometheus');
   if (spawnSync('promtool', ['--version']).error || spawnSync('prometheus', ['--version']).error) {
     out('prometheus and promtool are not on PATH: skipped (Debian: apt-get install prometheus).');
@@ -120,6 +119,8 @@ try {
     const fl = await benchFleet(S({ replicas: 100, pools: 4, minutes: 60, intervalS: 15, rounds: 3 }, { replicas: 5, pools: 2, minutes: 5, intervalS: 15, rounds: 1 }));
     out(formatFleet(fl));
   }
+  out();
+  out(`Load average at the end (1, 5, 15 min): ${loadavg().map((x) => x.toFixed(2)).join(', ')}.`);
   out();
   out('## Reproduce');
   out();
