@@ -11,7 +11,7 @@ export const ExitCode = {
   Usage: 2,
   /** Database unreachable, or the run failed against the database. */
   Database: 3,
-  /** Not enough data to answer (no samples). */
+  /** Not enough data to answer: no samples, or an invalid run (the machine or the load generator stalled). */
   NoData: 4,
   /** Interrupted (Ctrl-C or SIGTERM); the partial result is still printed and saved. */
   Interrupted: 130,
@@ -56,5 +56,13 @@ export class NoDataError extends KnownError {
   constructor(message: string, hint?: string) {
     super(message, ExitCode.NoData, hint);
     this.name = 'NoDataError';
+  }
+}
+
+/** A run that cannot be trusted (the machine or the generator stalled): its figures were printed, no key changed (exit 4). */
+export class InvalidRunError extends KnownError {
+  constructor(message: string, hint?: string) {
+    super(message, ExitCode.NoData, hint);
+    this.name = 'InvalidRunError';
   }
 }

@@ -3,13 +3,14 @@
  * settings (sqlx emulation on), drive its workloads together, and snapshot everything into a
  * RunFile. Every exit path (normal end, error, interrupt, a dead server) closes every connection.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pg from 'pg';
 import type { ConfigModel, EnvironmentConfig } from '../core/config/model.js';
 import { POOLS, type PoolName, type PoolSettings } from '../core/config/pools.js';
 import type { AdvisorConfig } from '../core/advisor/types.js';
 import { environmentSpec } from '../core/advisor/parse.js';
 import { poolConfigSnapshot } from '../core/render/config.js';
-import type { EnvironmentRun, HoldSpec, PoolRun, RunFile, WorkloadRun, WorkloadSpec } from '../core/run/types.js';
+import type { CalibrationStats, EnvironmentRun, HoldSpec, PoolRun, RunFile, TargetKind, WorkloadRun, WorkloadSpec } from '../core/run/types.js';
 import { RUN_SCHEMA_VERSION } from '../core/run/types.js';
 import { DatabaseError } from '../core/errors.js';
 import { createInstrumentedPool, type InstrumentedPool } from './pool/instrumentedPool.js';
@@ -37,7 +38,7 @@ export interface WorkloadFlags {
 /** What the session reports while it runs (once a second). */
 export interface Progress {
   env: string;
-  phase: 'warm-up' | 'measuring' | 'draining';
+  phase: 'calibrating' | 'warm-up' | 'measuring' | 'draining';
   elapsedS: number;
   remainingS: number;
   pools: Array<{ name: string; waitP99Us: number; waiting: number; inUse: number; total: number }>;
@@ -56,6 +57,8 @@ export interface SessionOptions {
   main: pg.ClientConfig;
   pgmq: pg.ClientConfig;
   targetDisplay: string;
+  /** Throwaway (started by pool-advisor), local (this machine) or remote. */
+  targetKind: TargetKind;
   server?: ServerFacts;
   toolVersion: string;
   /** Slow-acquire lines go here. */
@@ -136,6 +139,10 @@ export function plannedConnections(opts: Pick<SessionOptions, 'model' | 'advisor
   return best;
 }
 
+/** The calibration phase: at most this long per workload, and at most this many holds. */
+const CALIBRATION_MAX_MS = 1500;
+const CALIBRATION_MAX_HOLDS = 200;
+
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
     if (signal?.aborted) return resolve();
@@ -155,6 +162,7 @@ export async function runSession(opts: SessionOptions): Promise<RunFile> {
     tool: { name: 'pool-advisor', version: opts.toolVersion },
     createdAt: new Date().toISOString(),
     target: opts.targetDisplay,
+    targetKind: opts.targetKind,
     ...(opts.server ? { server: { version: opts.server.version, maxConnections: opts.server.maxConnections, superuserReserved: opts.server.superuserReserved } } : {}),
     configDir: opts.model.dir,
     seed: opts.seed,
@@ -264,6 +272,16 @@ async function runEnvironment(
       throw e;
     }
     opts.onPools?.(env.name, [...pools.values()]);
+    // Calibration: each workload's hold on one connection, uncontended, before any load.
+    const calibrations = new Map<Generator, CalibrationStats>();
+    for (const g of generators) {
+      if (abort.signal.aborted) break;
+      try {
+        calibrations.set(g.gen, await g.gen.calibrate(CALIBRATION_MAX_MS, CALIBRATION_MAX_HOLDS, abort.signal));
+      } catch {
+        // No connection for calibration (a refused connect shows in the run itself): run without it.
+      }
+    }
     const warmupS = Math.max(...generators.map((g) => g.spec.warmupS + g.spec.rampS));
     const durationS = Math.max(...generators.map((g) => g.spec.durationS));
     for (const g of generators) g.gen.start();
@@ -285,6 +303,8 @@ async function runEnvironment(
         }),
       });
     }
+    const loop = monitorEventLoopDelay({ resolution: 20 });
+    let windowStart = Date.now();
     try {
       await sleep(warmupS * 1000, abort.signal);
       result.warmupMs = Date.now() - t0;
@@ -292,11 +312,18 @@ async function runEnvironment(
         for (const p of pools.values()) p.resetWindow();
         for (const g of generators) g.gen.resetWindow();
         phase = 'measuring';
+        windowStart = Date.now();
+        loop.enable();
         await sleep(durationS * 1000, abort.signal);
       }
     } finally {
       clearInterval(progress);
+      loop.disable();
     }
+    result.plannedDurationMs = durationS * 1000;
+    result.wallDurationMs = Date.now() - windowStart;
+    // The histogram is in ns; with no sample (an aborted warm-up) it reports huge sentinels.
+    if (loop.count > 0) result.eventLoop = { p99Ms: Math.round(loop.percentile(99) / 1e4) / 100, maxMs: Math.round(loop.max / 1e4) / 100 };
     if (abort.signal.aborted) result.interrupted = true;
     for (const p of pools.values()) p.endWindow();
     for (const g of generators) g.gen.stop();
@@ -312,6 +339,7 @@ async function runEnvironment(
         workload: g.spec,
         through: g.through,
         generator: g.gen.stats(),
+        ...(calibrations.has(g.gen) ? { calibration: calibrations.get(g.gen)! } : {}),
       }),
     );
     return result;

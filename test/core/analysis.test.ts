@@ -3,7 +3,7 @@ import { defaultAdvisorConfig } from '../../src/core/advisor/defaults.js';
 import { analyzePool, analyzeRun, describeWorkload, idleReopens, maxInWindow, ratio } from '../../src/core/analysis/analyze.js';
 import { Recorder } from '../../src/core/run/recorder.js';
 import type { TimelinePoint } from '../../src/core/run/types.js';
-import { BASE_SETTINGS, HEALTHY, RULE_SCENARIOS, simulatePool, syntheticRun, WORKED_EXAMPLE } from '../helpers/syntheticRun.js';
+import { BASE_SETTINGS, HEALTHY, RULE_SCENARIOS, simulatePool, syntheticRun, WORKED_EXAMPLE, EXPIRY_BURSTS } from '../helpers/syntheticRun.js';
 
 const advisor = defaultAdvisorConfig();
 
@@ -81,7 +81,7 @@ describe('analyzePool on the worked example', () => {
 
 describe('other workloads', () => {
   it('observes expiries, their bursts and the reconnects they cause', () => {
-    const p = analyzeRun(syntheticRun([RULE_SCENARIOS['lifetime-churn']]), advisor).environments[0]!.pools[0]!;
+    const p = analyzeRun(syntheticRun([EXPIRY_BURSTS]), advisor).environments[0]!.pools[0]!;
     expect(p.expiries.count).toBeGreaterThan(30);
     expect(p.expiries.perMinute).toBeCloseTo((p.expiries.count * 60) / 300, 9);
     expect(p.expiries.projectedPerMinute).toBeNull();

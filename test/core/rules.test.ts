@@ -292,6 +292,7 @@ describe('confidence', () => {
     // 60 s of a pool whose demand sits above min, with a 300 s lifetime and a low threshold.
     const advisor = advisorWith((a) => {
       a.rules.expiriesPerMinute = 0.5;
+      a.rules.expiriesPerThousandAcquires = 0.01;
     });
     const { pool, env } = advise('projected', { ...HEALTHY, settings: { max_connections: 10, min_connections: 2, max_lifetime_seconds: 300 } }, advisor);
     expect(pool.expiries.count).toBe(0);

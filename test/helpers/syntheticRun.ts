@@ -378,8 +378,10 @@ export function simulatePool(s: Scenario): { pool: PoolRun; workload: WorkloadRu
   }
   const pool = rec.snapshot(endUs);
 
+  // The generator's lag: 50 µs for every request; when behind, a tenth of them 400 ms late
+  // (the analysis decides "behind" from this histogram, as it does for a saved run).
   const lag = newHistogram();
-  recordUs(lag, 50);
+  for (let i = 0; i < requests; i++) recordUs(lag, s.behind && i % 10 === 0 ? 400_000 : 50);
   const spec = workloadSpec(s, poolName);
   const completed = pool.counters.acquires - pool.counters.timeouts - pool.counters.errors;
   const workload: WorkloadRun = {
@@ -392,8 +394,9 @@ export function simulatePool(s: Scenario): { pool: PoolRun; workload: WorkloadRu
       failed: pool.counters.timeouts + pool.counters.errors,
       ...(a.kind !== 'closed' ? { targetRate: a.rate, lag: encode(lag), scheduleLatency: pool.histograms.wait } : {}),
       achievedRate: pool.counters.acquires / s.durationS,
-      behind: s.behind ?? false,
-      ...(s.behind ? { behindReason: 'the generator started requests up to 400 ms late (event loop saturated)' } : {}),
+      behind: false,
+      dropped: 0,
+      sqlFailed: 0,
     },
   };
   return { pool, workload };
@@ -407,6 +410,8 @@ export interface RunOptions {
   config?: EnvironmentRun['config'];
   /** The server the run probed; null for none (no connection budget unless a topology gives one). */
   server?: RunFile['server'] | null;
+  /** The kind of target (default remote: findings about the server may change keys). */
+  targetKind?: RunFile['targetKind'];
 }
 
 /** An environment run holding the given scenarios' pools. */
@@ -420,6 +425,9 @@ export function syntheticEnvironment(scenarios: Scenario[], opts: RunOptions = {
     warmupMs: 0,
     durationMs: Math.max(...scenarios.map((s) => s.durationS)) * 1000,
     pgmqShared: opts.pgmqShared ?? true,
+    plannedDurationMs: Math.max(...scenarios.map((s) => s.durationS)) * 1000,
+    wallDurationMs: Math.max(...scenarios.map((s) => s.durationS)) * 1000,
+    eventLoop: { p99Ms: 12, maxMs: 30 },
     pools: sims.map((x) => x.pool),
     workloads: sims.map((x) => x.workload),
     config,
@@ -434,6 +442,7 @@ export function syntheticRun(scenarios: Scenario[], opts: RunOptions = {}): RunF
     tool: { name: 'pool-advisor', version: '0.1.0' },
     createdAt: '2026-01-02T03:04:05.000Z',
     target: 'postgresql://tasker@localhost:5432/tasker_test',
+    targetKind: opts.targetKind ?? 'remote',
     ...(opts.server === null ? {} : { server: opts.server ?? { version: '15.8', maxConnections: 100, superuserReserved: 3 } }),
     configDir: 'config/tasker',
     seed: 1,
@@ -456,6 +465,9 @@ export const WORKED_EXAMPLE: Scenario = {
   settings: { max_connections: 5, min_connections: 2 },
 };
 
+/** 8 connections opened together expire together every minute (60 s lifetime, min 8, 200/s): bursts of expiries the sqlx pool replaces off the acquire path. */
+export const EXPIRY_BURSTS: Scenario = { durationS: 300, arrivals: poisson200, hold: exp20, settings: { max_connections: 10, min_connections: 8, max_lifetime_seconds: 60 } };
+
 /** A pool that is fine: 200/s x 20 ms on 10 connections, min 5. */
 export const HEALTHY: Scenario = { durationS: 60, arrivals: poisson200, hold: exp20, settings: { max_connections: 10, min_connections: 5 } };
 
@@ -470,8 +482,11 @@ export const RULE_SCENARIOS = {
     hold: { dist: 'fn', fn: (n: number, r: () => number) => -Math.log(1 - r()) * 10 * Math.max(1, n / 4) },
     settings: { max_connections: 20, min_connections: 2 },
   },
-  /** A 60 s lifetime over 5 minutes: the 8 connections opened together expire together, every minute. */
-  'lifetime-churn': { durationS: 300, arrivals: poisson200, hold: exp20, settings: { max_connections: 10, min_connections: 8, max_lifetime_seconds: 60 } },
+  /**
+   * A 60 s lifetime over 5 minutes at 50 acquires/s with min 0: every expired connection is
+   * reopened by the acquire that needs it, a few acquires in every thousand.
+   */
+  'lifetime-churn': { durationS: 300, arrivals: { kind: 'poisson', rate: 50 }, hold: exp20, settings: { max_connections: 10, min_connections: 0, max_lifetime_seconds: 60 } },
   /** min_connections 15 where 7 are in use 95% of the time. */
   'idle-surplus': { durationS: 60, arrivals: poisson200, hold: exp20, settings: { max_connections: 20, min_connections: 15 } },
   /** Bursts every 2 minutes with a 20 s idle timeout: connections close in the lull and reopen at the next burst. */

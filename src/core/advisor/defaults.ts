@@ -10,6 +10,7 @@ export const DEFAULT_RULES: RuleSettings = {
   idleHeadroom: 2,
   idleChurnWindowS: 300,
   expiriesPerMinute: 1,
+  expiriesPerThousandAcquires: 1,
   oversizedFactor: 2,
   holdGrowthRatio: 1.5,
   timeoutReachShare: 0.5,

@@ -51,6 +51,7 @@ const RULE_KEYS: Record<string, keyof RuleSettings> = {
   idle_headroom: 'idleHeadroom',
   idle_churn_window_seconds: 'idleChurnWindowS',
   expiries_per_minute: 'expiriesPerMinute',
+  expiries_per_thousand_acquires: 'expiriesPerThousandAcquires',
   oversized_factor: 'oversizedFactor',
   hold_growth_ratio: 'holdGrowthRatio',
   timeout_reach_share: 'timeoutReachShare',

@@ -35,6 +35,8 @@ export interface RuleSettings {
   idleChurnWindowS: number;
   /** lifetime-churn: expiries per minute above which churn matters. */
   expiriesPerMinute: number;
+  /** lifetime-churn: reconnects paid on the acquire path per thousand acquires above which churn costs the work. */
+  expiriesPerThousandAcquires: number;
   /** oversized: fire when max_connections exceeds the modelled need by this factor. */
   oversizedFactor: number;
   /** database-saturation: hold time at high occupancy / at low occupancy above which the server is the bottleneck. */

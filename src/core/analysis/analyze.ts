@@ -9,10 +9,27 @@ import type { PoolName, PoolSettings } from '../config/pools.js';
 import { decode, summarize } from '../run/histogram.js';
 import { levelPercentile, meanLevel } from '../run/occupancy.js';
 import type { AcquirePath, EncodedHistogram, EnvironmentRun, PoolRun, RunFile, WorkloadRun, WorkloadSpec } from '../run/types.js';
+import { validateEnvironment, type Validity } from './validity.js';
+import { targetOf, type TargetInfo } from './target.js';
 import { MAX_CONNECTIONS, modelError, predict, smallestMeeting, type ArrivalModel, type ModelError, type ModelInput, type Prediction } from '../model/queue.js';
 
 /** Expiries closer together than this count as one burst. */
 export const EXPIRY_BURST_WINDOW_MS = 1000;
+
+/** Generator lag: at least this many requests before its P99 is trusted. */
+export const LAG_MIN_SAMPLES = 1000;
+/** Generator lag P99 that matters: at least this, and at least {@link LAG_HOLD_SHARE} of the mean hold (bunches shorter than a hold are absorbed). */
+export const LAG_MIN_US = 20_000;
+export const LAG_HOLD_SHARE = 0.5;
+
+/** Server bound: the pool's mean utilisation at least this (the pool was at its max)... */
+export const SERVER_BOUND_UTILISATION = 0.8;
+/** ...holds under load at least `holdGrowthRatio` times the calibrated uncontended hold, and longer by at least this (µs; below it the difference is the client's own noise)... */
+export const SERVER_BOUND_MIN_EXTRA_US = 500;
+/** ...and calibration holds needed to trust the uncontended hold. */
+export const CALIBRATION_MIN_HOLDS = 5;
+/** Open load: the pool completed less than this share of what was asked. */
+export const SERVER_BOUND_COMPLETED_SHARE = 0.9;
 
 /** Share of holds at each end of the occupancy range that the hold trend compares. */
 export const HOLD_TREND_GROUP_SHARE = 0.2;
@@ -33,6 +50,8 @@ export interface GaugeFigures {
   mean: number;
   p95: number;
   p99: number;
+  /** Level at or under which the gauge spent 99.9% of the window (time-weighted). */
+  p999: number;
   max: number;
 }
 
@@ -91,6 +110,14 @@ export interface ExpiryFigures {
   maxBurst: number;
   /** Acquires that may have had to open a connection because one expired: min(expiries, acquires served by a new connection). */
   reconnectsOnAcquirePath: number;
+  /**
+   * Reconnects paid on the acquire path per thousand acquires: observed, or, when no expiry fell in
+   * the run, projected (expiries per acquire x the share of time at most one connection was idle,
+   * when an expired connection cannot be stepped over).
+   */
+  reconnectsPerThousand: number;
+  /** Timeline intervals with a burst of expiries (`expiryBurstSize` or more) whose P99 wait was over the target. */
+  burstsReachingWaits: number;
 }
 
 /** Idle-timeout closes and how soon a connection was opened again after one. */
@@ -122,6 +149,24 @@ export interface GeneratorFigures {
   scheduleLatencyP99Us: number | null;
   behind: boolean;
   behindReason: string | null;
+  /** Lag samples (requests started by the open-loop generator). */
+  lagSamples: number;
+}
+
+/** The uncontended hold (calibration phase) against the hold under load, and throughput against demand. */
+export interface ServerCapacity {
+  /** Calibration: mean hold on one connection before any load, µs (null when the run has none). */
+  uncontendedHoldUs: number | null;
+  calibrationHolds: number;
+  /** Mean hold under load / uncontended hold. */
+  holdInflation: number | null;
+  /** Requests completed per second in the window, and what the workload asked for (open load; null for a closed loop). */
+  completedRate: number;
+  demandRate: number | null;
+  /** The server, not the pool, limited the run: the pool stayed near its max, holds far above the uncontended ones, and (open load) it completed far less than asked. */
+  bound: boolean;
+  /** Why `bound` is false when the calibration is missing (older runs). */
+  note: string | null;
 }
 
 /** The queue model fitted to a pool's run. */
@@ -192,6 +237,10 @@ export interface PoolAnalysis {
   slow: { count: number; share: number; thresholdMs: number };
   generator: GeneratorFigures | null;
   holdTrend: HoldTrend;
+  /** The calibration phase against the run under load: whether the server limited it. */
+  server: ServerCapacity;
+  /** What the sqlx emulation did (empty when off or not recorded). */
+  sqlxBehaviour: string[];
   targetP99WaitMs: number;
   /** Whether the measured P99 wait is at or under the target. */
   meetsTarget: boolean;
@@ -204,6 +253,8 @@ export interface EnvironmentAnalysis {
   durationS: number;
   warmupS: number;
   pgmqShared: boolean;
+  /** {@link pgmqSharingNote} for this run. */
+  pgmqNote: string;
   interrupted: boolean;
   /** One line per workload, e.g. `database: open poisson 200/s, hold exponential mean 20 ms, 60 s`. */
   workloads: string[];
@@ -211,6 +262,10 @@ export interface EnvironmentAnalysis {
   /** The config the run saw, for recommendations (values with file and line). */
   config: EnvironmentRun['config'];
   overrides: EnvironmentRun['overrides'];
+  /** Whether the run can be trusted; an invalid one changes no key. */
+  validity: Validity;
+  /** The server measured (its kind decides whether server-capacity findings may change a key). */
+  target: TargetInfo;
 }
 
 /** A whole run's analysis. */
@@ -220,7 +275,11 @@ export interface RunAnalysis {
   seed: number;
   partial: boolean;
   server: RunFile['server'] | null;
+  /** The target with its kind. */
+  targetInfo: TargetInfo;
   environments: EnvironmentAnalysis[];
+  /** Every environment valid. */
+  valid: boolean;
 }
 
 /** x / y, or `otherwise` when y is zero or not finite. */
@@ -235,7 +294,7 @@ function waitFigures(e: EncodedHistogram | undefined): WaitFigures {
 }
 
 function gauge(t: PoolRun['occupancy']['inUse']): GaugeFigures {
-  return { mean: meanLevel(t), p95: levelPercentile(t, 95), p99: levelPercentile(t, 99), max: t.max };
+  return { mean: meanLevel(t), p95: levelPercentile(t, 95), p99: levelPercentile(t, 99), p999: levelPercentile(t, 99.9), max: t.max };
 }
 
 /** The target P99 wait (ms) of a pool in an environment: the environment's own, else the config's default. */
@@ -384,7 +443,7 @@ function median(xs: readonly number[]): number | null {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-function generatorFigures(workloads: WorkloadRun[], durationS: number): GeneratorFigures | null {
+function generatorFigures(workloads: WorkloadRun[], durationS: number, holdMeanUs: number): GeneratorFigures | null {
   if (workloads.length === 0) return null;
   const modes = new Set(workloads.map((w) => w.generator.mode));
   const targets = workloads.map((w) => w.generator.targetRate).filter((x): x is number => x !== undefined);
@@ -399,7 +458,14 @@ function generatorFigures(workloads: WorkloadRun[], durationS: number): Generato
   };
   const lag = merged(lags);
   const sl = merged(sched);
-  const behind = workloads.filter((w) => w.generator.behind);
+  // Behind: requests dropped, or a lag with enough samples that matters against the holds. Runs saved
+  // before this was decided here carry a `behind` set from the lag P99 alone: only their drops count.
+  const dropped = workloads.filter((w) => (w.generator.dropped ?? (w.generator.behind && /not sent/.test(w.generator.behindReason ?? '') ? 1 : 0)) > 0);
+  const reasons = dropped.map((w) => w.generator.behindReason ?? 'requests were not sent');
+  const lagMatters = lag !== null && lag.count >= LAG_MIN_SAMPLES && lag.p99Us >= Math.max(LAG_MIN_US, LAG_HOLD_SHARE * holdMeanUs);
+  if (lagMatters) {
+    reasons.push(`it started requests late (lag P99 ${fmtNum(lag.p99Us / 1000)} ms over ${lag.count} requests, against a ${fmtNum(holdMeanUs / 1000)} ms mean hold): the machine running pool-advisor, not the pool, limited the rate`);
+  }
   const completed = workloads.reduce((s, w) => s + w.generator.completed, 0);
   return {
     workloads: workloads.map((w) => describeWorkload(w.workload)),
@@ -412,8 +478,9 @@ function generatorFigures(workloads: WorkloadRun[], durationS: number): Generato
     lagP99Us: lag?.p99Us ?? null,
     lagMaxUs: lag?.maxUs ?? null,
     scheduleLatencyP99Us: sl?.p99Us ?? null,
-    behind: behind.length > 0,
-    behindReason: behind.map((w) => w.generator.behindReason).filter(Boolean).join('; ') || null,
+    behind: reasons.length > 0,
+    behindReason: reasons.join('; ') || null,
+    lagSamples: lag?.count ?? 0,
   };
 }
 
@@ -481,6 +548,35 @@ function fitModel(p: PoolRun, workloads: WorkloadRun[], lambda: number, hold: Ho
   };
 }
 
+/**
+ * Whether the server, not the pool, limited the run: the pool stayed near its max, holds under load
+ * are far above the uncontended hold of the calibration phase (not read from the spread of
+ * occupancy, which a pool pinned at its max does not have), and, for an open load, it completed
+ * far less than asked.
+ */
+function serverCapacity(p: PoolRun, workloads: WorkloadRun[], hold: HoldFigures, utilisation: number, durationS: number, rules: RuleSettings): ServerCapacity {
+  const cals = workloads.map((w) => w.calibration).filter((c): c is NonNullable<WorkloadRun['calibration']> => c !== undefined && c.holds > 0);
+  const calHolds = cals.reduce((s, c) => s + c.holds, 0);
+  const uncontended = calHolds > 0 ? cals.reduce((s, c) => s + c.holds * c.meanUs, 0) / calHolds : null;
+  const completed = workloads.reduce((s, w) => s + w.generator.completed, 0);
+  const completedRate = ratio(completed, durationS);
+  const open = workloads.length > 0 && workloads.every((w) => w.generator.mode === 'open');
+  const demandRate = open ? ratio(workloads.reduce((s, w) => s + w.generator.requests, 0), durationS) : null;
+  const inflation = uncontended !== null && uncontended > 0 && hold.count > 0 ? hold.meanUs / uncontended : null;
+  const note = workloads.length > 0 && cals.length === 0 ? (workloads.some((w) => w.calibration) ? 'the calibration phase recorded no hold' : 'no calibration phase (run saved by an older pool-advisor): the server is judged by the hold-versus-occupancy trend only') : null;
+  const inflated = inflation !== null && calHolds >= CALIBRATION_MIN_HOLDS && inflation >= rules.holdGrowthRatio && hold.meanUs - uncontended! >= SERVER_BOUND_MIN_EXTRA_US;
+  const full = utilisation >= SERVER_BOUND_UTILISATION;
+  const short = demandRate === null || completedRate < SERVER_BOUND_COMPLETED_SHARE * demandRate;
+  return { uncontendedHoldUs: uncontended, calibrationHolds: calHolds, holdInflation: inflation, completedRate, demandRate, bound: inflated && full && short && p.counters.acquires > 0, note };
+}
+
+/** Share of the window with at most one idle connection (an acquire that finds an expired one then has nothing to step over to). */
+function idleScarce(t: PoolRun['occupancy']['idle']): number {
+  const total = t.levels.reduce((s, [, us]) => s + us, 0);
+  if (total <= 0) return t.last <= 1 ? 1 : 0;
+  return t.levels.filter(([lv]) => lv <= 1).reduce((s, [, us]) => s + us, 0) / total;
+}
+
 /** Analyse one pool's run; `workloads` are those that went through it. */
 export function analyzePool(env: string, p: PoolRun, workloads: WorkloadRun[], advisor: AdvisorConfig): PoolAnalysis {
   const rules = advisor.rules;
@@ -541,6 +637,13 @@ export function analyzePool(env: string, p: PoolRun, workloads: WorkloadRun[], a
       projectedPerMinute: lifetime > 0 && durationS < lifetime ? (total.mean / lifetime) * 60 : null,
       maxBurst: maxInWindow(p.expiryTimes, EXPIRY_BURST_WINDOW_MS),
       reconnectsOnAcquirePath: Math.min(c.closed.expired, c.byPath.new),
+      reconnectsPerThousand:
+        c.closed.expired > 0
+          ? ratio(Math.min(c.closed.expired, c.byPath.new) * 1000, c.acquires)
+          : lifetime > 0 && durationS < lifetime
+            ? ratio(((total.mean / lifetime) * 1000) * idleScarce(p.occupancy.idle), arrivalRate)
+            : 0,
+      burstsReachingWaits: p.timeline.points.filter((x) => x.expired >= rules.expiryBurstSize && x.waitP99Us > targetMs * 1000).length,
     },
     idleCloses: {
       count: c.closed.idle,
@@ -551,21 +654,34 @@ export function analyzePool(env: string, p: PoolRun, workloads: WorkloadRun[], a
       medianAgeS: median(p.idleClosedAges),
     },
     slow: { count: c.slow, share: ratio(c.slow, c.acquires), thresholdMs: p.settings.slow_acquire_threshold_ms },
-    generator: generatorFigures(workloads, durationS),
+    generator: generatorFigures(workloads, durationS, hold.meanUs),
     holdTrend: trend,
+    server: serverCapacity(p, workloads, hold, ratio(inUse.mean, p.settings.max_connections), durationS, rules),
+    sqlxBehaviour: p.sqlxBehaviour ?? [],
     targetP99WaitMs: targetMs,
     meetsTarget: wait.p99Us <= targetMs * 1000,
     model: fitModel(p, workloads, demandRate, hold, { pWait: queuedShare, p50S: wait.p50Us / 1e6, p95S: wait.p95Us / 1e6, p99S: wait.p99Us / 1e6 }, targetMs, trend),
   };
 }
 
+/** How PGMQ's work went, in words: shared or not, and which workloads this run drove. */
+export function pgmqSharingNote(shared: boolean, drivenPools: readonly string[]): string {
+  if (!shared) return 'PGMQ has its own pool';
+  const db = drivenPools.includes('database');
+  const q = drivenPools.includes('pgmq');
+  if (db && q) return 'PGMQ shares the database pool: both workloads go through it';
+  if (q) return "PGMQ shares the database pool: PGMQ's workload goes through it";
+  return "PGMQ shares the database pool (PGMQ's workload was not driven in this run)";
+}
+
 /** Analyse one environment's run. */
-export function analyzeEnvironment(env: EnvironmentRun, advisor: AdvisorConfig): EnvironmentAnalysis {
+export function analyzeEnvironment(env: EnvironmentRun, advisor: AdvisorConfig, target: TargetInfo = targetOf({ target: '', targetKind: 'remote' })): EnvironmentAnalysis {
   return {
     env: env.env,
     durationS: env.durationMs / 1000,
     warmupS: env.warmupMs / 1000,
     pgmqShared: env.pgmqShared,
+    pgmqNote: pgmqSharingNote(env.pgmqShared, env.workloads.map((w) => w.workload.pool)),
     interrupted: env.interrupted ?? false,
     workloads: env.workloads.map((w) => describeWorkload(w.workload)),
     pools: env.pools.map((p) =>
@@ -578,17 +694,23 @@ export function analyzeEnvironment(env: EnvironmentRun, advisor: AdvisorConfig):
     ),
     config: env.config,
     overrides: env.overrides,
+    validity: validateEnvironment(env),
+    target,
   };
 }
 
 /** Analyse every environment of a run. */
 export function analyzeRun(run: RunFile, advisor: AdvisorConfig): RunAnalysis {
+  const target = targetOf(run);
+  const environments = run.environments.map((e) => analyzeEnvironment(e, advisor, target));
   return {
     createdAt: run.createdAt,
     target: run.target,
     seed: run.seed,
     partial: run.partial,
     server: run.server ?? null,
-    environments: run.environments.map((e) => analyzeEnvironment(e, advisor)),
+    targetInfo: target,
+    environments,
+    valid: environments.every((e) => e.validity.valid),
   };
 }

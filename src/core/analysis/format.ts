@@ -40,3 +40,12 @@ export function formatNum(x: number, decimals = 2): string {
   if (!Number.isFinite(x)) return '∞';
   return trim(x, decimals);
 }
+
+/** A rate for people: three significant figures at most (`138`, `13.8`, `1.38`, `0.05`), never `137.99`. */
+export function formatRate(x: number): string {
+  if (!Number.isFinite(x)) return '∞';
+  const a = Math.abs(x);
+  if (a >= 100) return String(Math.round(x));
+  if (a >= 10) return trim(x, 1);
+  return trim(x, 2);
+}

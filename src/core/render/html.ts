@@ -273,7 +273,7 @@ function poolSection(envName: string, p: PoolAnalysis, run: PoolRun | undefined,
 
 function environmentSection(env: EnvironmentAnalysis, envRun: EnvironmentRun | undefined, adv: EnvironmentAdvice | undefined, date: string): string {
   const out: string[] = [`<section class="env" id="${esc(idOf('env', env.env))}"><h2>Environment ${esc(env.env)}</h2>`];
-  const shared = env.pgmqShared ? 'PGMQ shares the database pool: both workloads go through it.' : 'PGMQ has its own pool.';
+  const shared = `${env.pgmqNote}.`;
   out.push(`<p class="muted">Measured ${esc(formatS(env.durationS))} after ${esc(formatS(env.warmupS))} of warm-up${env.interrupted ? ' (interrupted: partial)' : ''}. ${esc(shared)}</p>`);
   if (env.workloads.length > 0) out.push(`<ul>${env.workloads.map((w) => `<li><code>${esc(w)}</code></li>`).join('')}</ul>`);
   if (env.pools.length > 0) out.push(figuresTable(env));

@@ -5,7 +5,7 @@
  */
 import { Chalk } from 'chalk';
 import type { EnvironmentAnalysis, PoolAnalysis, RunAnalysis } from '../analysis/analyze.js';
-import { formatMs, formatNum, formatS, formatShare, formatUs } from '../analysis/format.js';
+import { formatMs, formatNum, formatRate, formatS, formatShare, formatUs } from '../analysis/format.js';
 import type { Advice, EnvironmentAdvice, EvidenceItem, Finding, Recommendation } from '../rules/types.js';
 import { SCHEMA_VERSION, type RenderOptions } from './config.js';
 import { dateOf, renderOverrides } from './overrides.js';
@@ -26,9 +26,9 @@ export function formatEvidence(e: EvidenceItem): string {
     case 'share':
       return formatShare(v);
     case 'per_s':
-      return `${formatNum(v, 1)}/s`;
+      return `${formatRate(v)}/s`;
     case 'per_min':
-      return `${formatNum(v, 2)}/min`;
+      return `${formatRate(v)}/min`;
     case 'ratio':
       return `x${formatNum(v, 2)}`;
     default:
@@ -117,6 +117,10 @@ export function renderEnvironmentAdvice(env: EnvironmentAnalysis, advice: Enviro
   const models = env.pools.map(modelLine).filter((x): x is string => x !== undefined);
   if (models.length > 0) out.push(c.bold('Model'), ...models.map((m) => `  ${m}`));
   for (const p of env.pools) for (const n of p.model.notes) out.push(c.dim(`  note (${p.pool}): ${n}`));
+  for (const p of env.pools) if (p.sqlxBehaviour.length > 0) out.push(c.dim(`  note (${p.pool}): sqlx emulation: ${p.sqlxBehaviour.join('; ')}`));
+  for (const p of env.pools) if (p.server.note) out.push(c.dim(`  note (${p.pool}): ${p.server.note}`));
+  for (const n of env.validity.notes) out.push(c.dim(`  note: ${n}`));
+  if (!env.validity.valid) out.push(c.red.bold(`INVALID RUN: ${env.validity.reasons.join('; ')}. No key is changed.`));
   out.push(c.bold('Recommendations'));
   if (advice.recommendations.length === 0) out.push('  none');
   for (const r of advice.recommendations) out.push(...recLines(r, c));
@@ -149,7 +153,10 @@ export function adviceData(analysis: RunAnalysis, advice: Advice, opts: { date?:
     schemaVersion: SCHEMA_VERSION,
     createdAt: analysis.createdAt,
     target: analysis.target,
+    targetKind: analysis.targetInfo.kind,
+    targetKindInferred: analysis.targetInfo.inferred,
     partial: analysis.partial,
+    valid: analysis.valid,
     recommendations: advice.environments.flatMap((e) => e.recommendations),
     findings: advice.environments.flatMap((e) => e.findings),
     environments: analysis.environments.map((env) => {
@@ -158,6 +165,7 @@ export function adviceData(analysis: RunAnalysis, advice: Advice, opts: { date?:
         env: env.env,
         durationS: env.durationS,
         workloads: env.workloads,
+        validity: env.validity,
         pools: env.pools,
         overrides: a ? renderOverrides(a, { date }) : '',
       };

@@ -16,7 +16,8 @@ import type { RenderOptions } from './config.js';
 export function renderReport(run: RunFile, analysis: RunAnalysis, advice: Advice, opts: RenderOptions): string {
   const c = new Chalk({ level: opts.color ? 1 : 0 });
   const date = dateOf(run.createdAt);
-  const parts: string[] = [`Target: ${run.target}${run.server ? ` (PostgreSQL ${run.server.version}, max_connections ${run.server.maxConnections})` : ''}`];
+  const t = analysis.targetInfo;
+  const parts: string[] = [`Target: ${run.target}${run.server ? ` (PostgreSQL ${run.server.version}, max_connections ${run.server.maxConnections})` : ''}; kind: ${t.kind}${t.inferred ? ' (inferred: the run predates recorded target kinds)' : ''}`];
   for (const e of run.environments) {
     const env = analysis.environments.find((x) => x.env === e.env);
     const adv = advice.environments.find((x) => x.env === e.env);

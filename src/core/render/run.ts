@@ -3,6 +3,7 @@
  * acquires waited or timed out, occupancy, connection churn, and the generator's own figures
  * beside them (never mixed in). Returns strings.
  */
+import { pgmqSharingNote } from '../analysis/analyze.js';
 import { Chalk } from 'chalk';
 import { decode, recordedValues, summarize } from '../run/histogram.js';
 import { meanLevel } from '../run/occupancy.js';
@@ -93,7 +94,7 @@ export function waitHistogram(p: PoolRun): string {
 }
 
 function envHeader(e: EnvironmentRun, c: InstanceType<typeof Chalk>): string {
-  const shared = e.pgmqShared ? 'PGMQ shares the database pool: both workloads go through it' : 'PGMQ has its own pool';
+  const shared = pgmqSharingNote(e.pgmqShared, e.workloads.map((w) => w.workload.pool));
   return `${c.bold(`Environment: ${e.env}`)}  (measured ${fmtUs(e.durationMs * 1000)} after ${fmtUs(e.warmupMs * 1000)} warm-up; ${shared})${e.interrupted ? c.yellow('  [interrupted: partial]') : ''}`;
 }
 

@@ -1,18 +1,30 @@
 /**
- * database-saturation: hold time grows with the number of connections in use, so the server
- * (CPU, locks, I/O), not the pool, is the bottleneck. Erlang C assumes holds do not depend on
- * occupancy; here more connections make every hold longer and add no throughput, so the rule
- * never raises max_connections. When fewer connections sustained the same throughput (the knee
- * of level / mean hold), it lowers max_connections to that knee.
+ * database-saturation: the server (CPU, locks, I/O), not the pool, is the bottleneck. Two signals:
+ * - the calibration phase (analysis `server.bound`): the pool stayed near its max, holds under
+ *   load are far above the uncontended hold measured on one connection before the load, and an
+ *   open load completed far less than it asked; this does not need occupancy to vary, so it holds
+ *   for a pool pinned at its max for the whole run;
+ * - hold time grows with the number of connections in use (the hold-versus-occupancy trend).
+ * Either way max_connections is never raised (the other rules see this finding and stand down).
+ * A server's capacity is only as good as the server measured: on a throwaway or local target the
+ * finding is informational and changes no key. Against a remote server, when fewer connections
+ * sustained the same throughput (the knee of level / mean hold) and the trend is stable (ratio
+ * well clear of the threshold, many holds at both ends), it lowers max_connections to that knee.
  *
- * Thresholds (RuleSettings): holdGrowthRatio (mean hold at high occupancy / at low occupancy),
- * holdTrendMinSamples (holds needed at each end), throughputPlateauShare (what counts as "the
- * same throughput").
+ * Thresholds (RuleSettings): holdGrowthRatio (hold under load / uncontended hold, and mean hold
+ * at high / low occupancy), holdTrendMinSamples (holds needed at each end),
+ * throughputPlateauShare (what counts as "the same throughput"); STABLE_* below.
  */
 import { formatNum, formatShare, formatUs } from '../analysis/format.js';
 import { smallestMeeting } from '../model/queue.js';
+import { canJudgeServer, describeTarget } from '../analysis/target.js';
 import { currentValue, ev } from './support.js';
-import type { PoolRule } from './types.js';
+import type { Finding, PoolRule } from './types.js';
+
+/** A stable trend against a remote server: the ratio at least this far over holdGrowthRatio... */
+export const STABLE_RATIO_MARGIN = 1.3;
+/** ...with this many times holdTrendMinSamples holds at each end. */
+export const STABLE_SAMPLES_FACTOR = 4;
 
 export const databaseSaturation: PoolRule = {
   id: 'database-saturation',
@@ -20,7 +32,34 @@ export const databaseSaturation: PoolRule = {
   evaluate(ctx) {
     const p = ctx.pool;
     const t = p.holdTrend;
-    if (!t.growing || !t.low || !t.high || t.ratio === null) return { changes: [], findings: [] };
+    const target = ctx.env.target;
+    const judge = canJudgeServer(target);
+    const findings: Finding[] = [];
+    const sv = p.server;
+    if (sv.bound) {
+      const asked = sv.demandRate !== null ? ` of the ${formatNum(sv.demandRate, 0)}/s asked for` : '';
+      const scope = judge
+        ? `measured on ${describeTarget(target)}`
+        : `this run cannot size the pool: the server measured is ${describeTarget(target)}, not the production server, so no key of this pool is changed`;
+      findings.push({
+        env: p.env,
+        pool: p.pool,
+        kind: 'database-saturation',
+        severity: judge ? 'warning' : 'info',
+        message: `the server, not the pool, limited this run: with ${formatNum(p.inUse.mean, 1)} of ${p.settings.max_connections} connections in use on average it completed ${formatNum(sv.completedRate, 0)} requests/s${asked}, and holds averaged ${formatUs(p.hold.meanUs)} against ${formatUs(sv.uncontendedHoldUs ?? 0)} on one connection before the load (x${formatNum(sv.holdInflation ?? 0, 1)}); more connections would only queue inside the server, so max_connections is not raised and no timeout change would address these waits; ${scope}`,
+        evidence: [
+          ev('uncontendedHold', 'mean hold on one connection (calibration)', sv.uncontendedHoldUs, 'us'),
+          ev('calibrationHolds', 'calibration holds', sv.calibrationHolds, 'count'),
+          ev('holdMean', 'mean hold under load', p.hold.meanUs, 'us'),
+          ev('holdInflation', 'hold under load / uncontended hold', sv.holdInflation, 'ratio'),
+          ev('completedRate', 'requests completed per second', sv.completedRate, 'per_s'),
+          ev('demandRate', 'requests per second asked for', sv.demandRate, 'per_s'),
+          ev('utilisation', 'mean utilisation', p.utilisation, 'share'),
+          ev('target', 'server measured', `${target.kind}: ${target.display}`),
+        ],
+      });
+    }
+    if (!t.growing || !t.low || !t.high || t.ratio === null) return { changes: [], findings };
     const max = currentValue(ctx, 'max_connections');
     const range = (g: { fromLevel: number; toLevel: number }): string => (g.fromLevel === g.toLevel ? `${g.fromLevel}` : `${g.fromLevel}-${g.toLevel}`);
     const evidence = [
@@ -33,17 +72,24 @@ export const databaseSaturation: PoolRule = {
       ev('arrivalRate', 'acquire rate', p.arrivalRate, 'per_s'),
     ];
     const why = `mean hold grows from ${formatUs(t.low.meanUs)} at ${range(t.low)} connections in use to ${formatUs(t.high.meanUs)} at ${range(t.high)} (x${formatNum(t.ratio)}): the database, not the pool, is the bottleneck`;
-    const notRaised = [
+    const stable = t.ratio >= ctx.rules.holdGrowthRatio * STABLE_RATIO_MARGIN && t.low.count >= STABLE_SAMPLES_FACTOR * ctx.rules.holdTrendMinSamples && t.high.count >= STABLE_SAMPLES_FACTOR * ctx.rules.holdTrendMinSamples;
+    const scope = !judge
+      ? `; measured on ${describeTarget(target)}: informational, no key is changed`
+      : !stable
+        ? `; the trend is not clear enough to lower max_connections (x${formatNum(t.ratio)} against the x${formatNum(ctx.rules.holdGrowthRatio)} threshold, ${t.low.count} and ${t.high.count} holds at the two ends), measured on ${describeTarget(target)}`
+        : `; measured on ${describeTarget(target)}`;
+    const notRaised: Finding[] = [
+      ...findings,
       {
         env: p.env,
         pool: p.pool,
         kind: 'database-saturation' as const,
-        severity: 'warning' as const,
-        message: `${why}; more connections would lengthen every hold and add no throughput, so max_connections is not raised`,
+        severity: judge ? ('warning' as const) : ('info' as const),
+        message: `${why}; more connections would lengthen every hold and add no throughput, so max_connections is not raised${scope}`,
         evidence,
       },
     ];
-    if (t.kneeLevel === null || !p.model.sizingInput) return { changes: [], findings: notRaised };
+    if (!judge || !stable || t.kneeLevel === null || !p.model.sizingInput) return { changes: [], findings: notRaised };
     // Never below what the workload would need even if holds stayed at their low-occupancy length.
     const floor = smallestMeeting({ ...p.model.sizingInput, meanHoldS: (t.low.meanUs / 1e6) * (p.model.sizingInput.meanHoldS / p.model.input!.meanHoldS) }, ctx.targetMs / 1000) ?? t.kneeLevel;
     const to = Math.max(1, t.kneeLevel, floor);
@@ -55,10 +101,10 @@ export const databaseSaturation: PoolRule = {
           setting: 'max_connections',
           to,
           evidence: [...evidence, ev('floor', 'modelled need at the low-occupancy hold', floor, 'connections')],
-          rationale: `${why}; ${t.kneeLevel} connections already sustain ${formatShare(ctx.rules.throughputPlateauShare)} of the best measured throughput (${formatNum(t.maxThroughput ?? 0, 0)} acquires/s), so more only queue inside the database${floorNote}.`,
+          rationale: `${why}; ${t.kneeLevel} connections already sustain ${formatShare(ctx.rules.throughputPlateauShare)} of the best measured throughput (${formatNum(t.maxThroughput ?? 0, 0)} acquires/s), so more only queue inside the database${floorNote}; measured on ${describeTarget(target)}.`,
         },
       ],
-      findings: [],
+      findings,
     };
   },
 };

@@ -9,7 +9,7 @@
  *
  * Thresholds: idleHeadroom, idleChurnWindowS, idleChurnPerMinute (RuleSettings).
  */
-import { formatNum, formatS } from '../analysis/format.js';
+import { formatNum, formatRate, formatS } from '../analysis/format.js';
 import { currentValue, ev, roundUpTo } from './support.js';
 import type { Change, PoolRule } from './types.js';
 
@@ -55,7 +55,7 @@ export const idleSurplus: PoolRule = {
         ev('medianAge', 'median age at idle close', ic.medianAgeS, 's'),
         ev('idleTimeout', 'idle_timeout_seconds', idle, 's'),
       ];
-      const what = `${ic.reopened} connections closed by the ${formatS(idle)} idle timeout were opened again within ${formatS(ctx.rules.idleChurnWindowS)} (${formatNum(ic.reopenedPerMinute)} per minute, gaps up to ${formatS(gap)})`;
+      const what = `${ic.reopened} connections closed by the ${formatS(idle)} idle timeout were opened again within ${formatS(ctx.rules.idleChurnWindowS)} (${formatRate(ic.reopenedPerMinute)} per minute, gaps up to ${formatS(gap)})`;
       const wanted = roundUpTo(idle + gap + 1, 60);
       if (wanted <= MAX_IDLE_TIMEOUT_S) {
         changes.push({ setting: 'idle_timeout_seconds', to: wanted, evidence, rationale: `${what}; ${wanted} s keeps them open through the lull.` });

@@ -8,7 +8,7 @@
  */
 import type { AdvisorConfig } from '../advisor/types.js';
 import { analyzeRun, type EnvironmentAnalysis, type PoolAnalysis, type RunAnalysis } from '../analysis/analyze.js';
-import { formatNum, formatShare, formatUs } from '../analysis/format.js';
+import { formatNum, formatRate, formatShare, formatUs } from '../analysis/format.js';
 import { POOL_NAMES, SETTING_KEYS, fromSetting, keyDef, tomlKeyFor, type SettingKey } from '../config/pools.js';
 import type { RunFile } from '../run/types.js';
 import { acquireTimeout } from './acquireTimeout.js';
@@ -22,6 +22,8 @@ import { oversized } from './oversized.js';
 import { poolSaturation } from './poolSaturation.js';
 import { slowThreshold } from './slowThreshold.js';
 import { confidenceFor, ev, lowerConfidence } from './support.js';
+import { canJudgeServer } from '../analysis/target.js';
+import { sizeFloor, settleChanges } from './consistency.js';
 import type { Advice, Change, EnvironmentAdvice, EnvironmentRule, Finding, PoolRule, Recommendation, RuleId } from './types.js';
 
 /** Pool rules, in the order they run. */
@@ -93,8 +95,63 @@ function isRecommendation(x: Recommendation | Finding): x is Recommendation {
   return 'key' in x;
 }
 
+/**
+ * The final consistency pass over one pool's changes (consistency.ts): min <= max, Tasker's
+ * ranges, and max never below the floor (the model's need, the P99 in use). Changes it adjusts say
+ * so in their rationale; a change it cancels becomes a finding.
+ */
+function consistent(env: EnvironmentAnalysis, p: PoolAnalysis, recs: Recommendation[], base: Recommendation['confidence']): { recommendations: Recommendation[]; findings: Finding[] } {
+  const wanted = new Map<SettingKey, number>();
+  for (const r of recs) wanted.set(r.setting, settingOf(r));
+  const floor = sizeFloor(p);
+  const settled = settleChanges(p.settings, wanted, floor, (setting, value) => {
+    const key = tomlKeyFor(p.pool, setting);
+    if (!key) return value;
+    const def = keyDef(p.pool, key);
+    if (!def) return value;
+    // Clamp in TOML terms, back to the setting.
+    const toml = clampToRange(p.pool, key, fromSetting(p.pool, key, value)).value;
+    return key === 'web_api_pool_size' ? Math.floor(toml / 2) : toml;
+  });
+  const out: Recommendation[] = [];
+  const findings: Finding[] = [];
+  const byRule = new Map(recs.map((r) => [r.setting, r]));
+  for (const [setting, s] of settled) {
+    const prior = byRule.get(setting);
+    const rule: RuleId = prior?.rule ?? byRule.get('max_connections')?.rule ?? 'oversized';
+    if (s.to === p.settings[setting]) {
+      if (prior) findings.push({ env: env.env, pool: p.pool, kind: 'consistency', severity: 'info', message: `${prior.key} ${prior.from ?? '?'} -> ${prior.to} (${prior.rule}) was dropped: ${s.why}`, evidence: prior.evidence });
+      continue;
+    }
+    if (prior && s.why === null) {
+      out.push(prior);
+      continue;
+    }
+    const r = toKeyChange(
+      env,
+      p,
+      rule,
+      {
+        setting,
+        to: s.to,
+        evidence: [...(prior?.evidence ?? []), ev('floor', 'size floor (model need, P99 in use)', floor, 'connections')],
+        rationale: prior ? `${prior.rationale.replace(/\.$/, '')}; ${s.why}.` : `${s.why}.`,
+        ...(prior?.limitedBy === 'budget' ? { limitedBy: 'budget' as const } : {}),
+      },
+      prior?.confidence ?? base,
+    );
+    if (r && isRecommendation(r)) out.push(r);
+  }
+  return { recommendations: out, findings };
+}
+
+/** The normalised setting value a recommendation asks for. */
+function settingOf(r: Recommendation): number {
+  return r.key === 'web_api_pool_size' ? Math.floor(r.to / 2) : r.to;
+}
+
 function healthy(p: PoolAnalysis): Finding {
-  const exp = p.expiries.count > 0 ? `${formatNum(p.expiries.perMinute)} expiries/min` : `${formatNum(p.expiries.projectedPerMinute ?? 0)} expiries/min projected`;
+  const exp = p.expiries.count > 0 ? `${formatRate(p.expiries.perMinute)} expiries/min` : `${formatRate(p.expiries.projectedPerMinute ?? 0)} expiries/min projected`;
   return {
     env: p.env,
     pool: p.pool,
@@ -113,11 +170,37 @@ function healthy(p: PoolAnalysis): Finding {
   };
 }
 
+/** The finding of an invalid run: its reasons, with the figures; no key is changed. */
+function invalidRun(env: EnvironmentAnalysis): Finding {
+  const v = env.validity;
+  return {
+    env: env.env,
+    pool: null,
+    kind: 'invalid-run',
+    severity: 'error',
+    message: `this run is invalid, so no key is changed (the figures above are printed for reference only): ${v.reasons.join('; ')}`,
+    evidence: [
+      ev('plannedWindow', 'planned window', v.figures.plannedMs, 'ms'),
+      ev('measuredWindow', 'measured window', v.figures.measuredMs, 'ms'),
+      ev('wallWindow', 'wall-clock window', v.figures.wallMs, 'ms'),
+      ev('longestInterval', 'longest timeline interval', v.figures.maxIntervalMs, 'ms'),
+      ev('lagMax', 'largest generator lag', v.figures.lagMaxMs, 'ms'),
+      ev('eventLoopMax', 'longest event-loop block', v.figures.eventLoopMaxMs, 'ms'),
+      ev('sqlFailed', 'requests that failed in SQL', v.sqlFailures?.count ?? 0, 'count'),
+      ...(v.sqlFailures?.first ? [ev('firstSqlError', 'first SQL error', v.sqlFailures.first)] : []),
+    ],
+  };
+}
+
 /** Run every rule over one analysed environment. `server` is the run's server (for the budget). */
 export function recommendEnvironment(env: EnvironmentAnalysis, advisor: AdvisorConfig, server: RunFile['server'] | null = null): EnvironmentAdvice {
   const budget = budgetFor(env, advisor, server);
   const recommendations: Recommendation[] = [];
   const findings: Finding[] = [];
+  if (!env.validity.valid) {
+    findings.push(invalidRun(env));
+    return { env: env.env, durationS: env.durationS, workloads: env.workloads, recommendations, findings };
+  }
   for (const rule of ENVIRONMENT_RULES) findings.push(...rule.evaluate({ env, advisor, budget }));
   const pools = [...env.pools].sort((a, b) => POOL_NAMES.indexOf(a.pool) - POOL_NAMES.indexOf(b.pool));
   for (const p of pools) {
@@ -140,9 +223,12 @@ export function recommendEnvironment(env: EnvironmentAnalysis, advisor: AdvisorC
     const base = confidenceFor(p, env);
     const proposed = new Map<SettingKey, { to: number; rule: RuleId }>();
     const poolRecs: Recommendation[] = [];
+    // A server bottleneck measured on a throwaway or local server: this run cannot size the pool.
+    const cannotSize = p.server.bound && !canJudgeServer(env.target);
     for (const rule of POOL_RULES) {
       const out = rule.evaluate({ env, pool: p, advisor, rules: advisor.rules, targetMs: p.targetP99WaitMs, budget, proposed, generatorBehind: behind });
       poolFindings.push(...out.findings);
+      if (cannotSize) continue;
       for (const c of out.changes) {
         if (proposed.has(c.setting)) continue;
         const r = toKeyChange(env, p, rule.id, c, base);
@@ -153,18 +239,9 @@ export function recommendEnvironment(env: EnvironmentAnalysis, advisor: AdvisorC
         } else poolFindings.push(r);
       }
     }
-    // A lower max must not leave min above it (Tasker does not check; the pool could never hold min).
-    const max = proposed.get('max_connections');
-    if (max && !proposed.has('min_connections') && p.settings.min_connections > max.to) {
-      const r = toKeyChange(
-        env,
-        p,
-        max.rule,
-        { setting: 'min_connections', to: max.to, evidence: [ev('max', 'recommended max_connections', max.to, 'connections')], rationale: `min_connections ${p.settings.min_connections} would be above the recommended max_connections ${max.to}.` },
-        base,
-      );
-      if (r && isRecommendation(r)) poolRecs.push(r);
-    }
+    const fixed = consistent(env, p, poolRecs, base);
+    poolRecs.splice(0, poolRecs.length, ...fixed.recommendations);
+    poolFindings.push(...fixed.findings);
     poolRecs.sort((a, b) => SETTING_KEYS.indexOf(a.setting) - SETTING_KEYS.indexOf(b.setting));
     recommendations.push(...poolRecs);
     // Healthy: nothing to change, nothing wrong, and the figures themselves within the target. A

@@ -42,10 +42,15 @@ export const poolSaturation: PoolRule = {
       changes: [],
       findings: [{ env: p.env, pool: p.pool, kind: 'pool-saturation', severity, message, evidence: baseEvidence }],
     });
+    if (p.server.bound) return finding('info', `${what}, but the server, not the pool, limited this run (see database-saturation): these waits are the server's, and raising max_connections would not help`);
     if (p.holdTrend.growing) return finding('info', `${what}, but hold time grows with the connections in use (see database-saturation): raising max_connections would not help`);
     const m = p.model;
     if (!m.sizingInput || !m.current) return { changes: [], findings: [] };
     const max = currentValue(ctx, 'max_connections');
+    // A size that meets the target on both counts (measured and modelled P99) is kept: the sampling allowance only breaks ties the measurement leaves open.
+    if (!overTarget && m.current.p99WaitS * 1000 <= ctx.targetMs && m.needAtMeasured !== null && m.needAtMeasured <= max) {
+      return finding('info', `${what}; ${max} connections meet the target on both counts (measured P99 ${formatUs(p.wait.p99Us)}, modelled ${formatS(m.current.p99WaitS)}), so the size is kept`);
+    }
     const need = m.needForTarget ?? MAX_CONNECTIONS;
     if (need <= max) {
       if (!overTarget) return finding('info', `${what}: the waits are short, and the model agrees ${max} connections meet the target`);

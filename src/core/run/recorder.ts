@@ -51,6 +51,8 @@ export interface RecorderOptions {
   pool: PoolName | string;
   settings: PoolSettings;
   emulateSqlx: boolean;
+  /** What the sqlx emulation does, in words (said in the run). */
+  sqlxBehaviour?: readonly string[];
   /** Timeline interval, ms (default 1000). */
   intervalMs?: number;
   /** Timeline capacity before it downsamples (default 600). */
@@ -62,6 +64,7 @@ export class Recorder {
   readonly pool: string;
   settings: PoolSettings;
   readonly emulateSqlx: boolean;
+  private readonly sqlxBehaviour: readonly string[] | undefined;
   private readonly baseIntervalMs: number;
 
   counters: PoolCounters = emptyCounters();
@@ -96,6 +99,7 @@ export class Recorder {
     this.pool = opts.pool;
     this.settings = opts.settings;
     this.emulateSqlx = opts.emulateSqlx;
+    this.sqlxBehaviour = opts.sqlxBehaviour;
     this.baseIntervalMs = opts.intervalMs ?? 1000;
     this.timeline = new BoundedTimeline(this.baseIntervalMs, opts.timelineCapacity);
     this.inUse = new LevelIntegrator(nowUs);
@@ -326,6 +330,7 @@ export class Recorder {
       pool: this.pool as PoolName,
       settings: { ...this.settings },
       emulateSqlx: this.emulateSqlx,
+      ...(this.sqlxBehaviour ? { sqlxBehaviour: [...this.sqlxBehaviour] } : {}),
       startedAt: this.windowStartEpochMs,
       durationMs: f ? f.durationMs : Math.max(0, (nowUs - this.windowStartUs) / 1000),
       counters: structuredClone(this.counters),

@@ -100,8 +100,10 @@ export interface PoolRun {
   pool: PoolName;
   /** The settings the pool ran with (sqlx view). */
   settings: PoolSettings;
-  /** Whether the wrapper emulated sqlx (pre-open min, replace below min). */
+  /** Whether the wrapper emulated sqlx (pre-open min, replace below min, ping before handing out an idle connection, FIFO idle reuse, lifetime checked in the acquire). */
   emulateSqlx: boolean;
+  /** What the sqlx emulation did, in words (absent when off, and in runs saved before it was recorded). */
+  sqlxBehaviour?: string[];
   /** Start of the measured window, ms since the epoch, and its length in ms. */
   startedAt: number;
   durationMs: number;
@@ -172,9 +174,33 @@ export interface GeneratorStats {
   scheduleLatency?: EncodedHistogram;
   /** Open mode: how late the generator started requests, µs. */
   lag?: EncodedHistogram;
-  /** The generator could not keep its schedule: figures are marked, and the pool is not blamed. */
+  /**
+   * The generator could not keep its schedule. Set by the generator only when it dropped requests
+   * (too many in flight); a lag that matters is decided by the analysis from `lag`, so saved runs
+   * are judged the same way (runs saved before that also set it from the lag P99).
+   */
   behind: boolean;
   behindReason?: string;
+  /** Requests not sent because too many were in flight (absent in runs saved before it was recorded). */
+  dropped?: number;
+  /** Requests whose SQL failed after they got a connection (acquire failures are not counted here). */
+  sqlFailed?: number;
+  /** The first SQL error of the window, as the driver gave it (secrets are scrubbed when the run is saved or printed). */
+  firstSqlError?: string;
+}
+
+/**
+ * The uncontended hold: the workload's hold run back to back on one connection before the
+ * warm-up, so the hold under load can be compared with what the server gives one caller.
+ */
+export interface CalibrationStats {
+  /** Connections used (1). */
+  connections: number;
+  holds: number;
+  meanUs: number;
+  p50Us: number;
+  /** Holds that failed (their SQL errored). */
+  failed: number;
 }
 
 /** One workload's run: which pool it went through and what the generator saw. */
@@ -183,6 +209,8 @@ export interface WorkloadRun {
   /** The pool that served it (`database` when PGMQ shares the main pool). */
   through: PoolName;
   generator: GeneratorStats;
+  /** The calibration phase (absent in runs saved before it existed, and when it could not run). */
+  calibration?: CalibrationStats;
 }
 
 /** A pool's configuration as the run saw it: values with file and line, for recommendations. */
@@ -210,7 +238,16 @@ export interface EnvironmentRun {
   overrides: Array<{ pool: PoolName; key: string; value: number }>;
   /** Set when the run of this environment stopped early. */
   interrupted?: boolean;
+  /** The measured window as planned (the longest workload's duration), ms. Absent in older runs. */
+  plannedDurationMs?: number;
+  /** Wall-clock length of the measured window (Date.now), ms. Absent in older runs. */
+  wallDurationMs?: number;
+  /** Event-loop delay of the pool-advisor process over the measured window, ms (perf_hooks). Absent in older runs. */
+  eventLoop?: { p99Ms: number; maxMs: number };
 }
+
+/** Where the run was measured: a throwaway server pool-advisor started, a server on this machine, or another machine. */
+export type TargetKind = 'throwaway' | 'local' | 'remote';
 
 /** A saved run: everything later commands need, with no database. */
 export interface RunFile {
@@ -219,6 +256,8 @@ export interface RunFile {
   createdAt: string;
   /** Connection target, password removed. */
   target: string;
+  /** The kind of target (absent in runs saved before it was recorded: the analysis infers it from `target` and says so). */
+  targetKind?: TargetKind;
   server?: { version: string; maxConnections: number; superuserReserved: number };
   configDir: string;
   seed: number;

@@ -7,9 +7,10 @@ import type { PoolName } from '../../core/config/pools.js';
 import { isPoolName } from '../../core/config/pools.js';
 import type { AdvisorConfig } from '../../core/advisor/types.js';
 import { parseDurationFlag, parseHoldFlag, parsePositive, parseSetFlag } from '../../core/flags.js';
-import type { RunFile } from '../../core/run/types.js';
+import type { RunFile, TargetKind } from '../../core/run/types.js';
 import { renderReport } from '../../core/render/report.js';
 import { hasSamples } from '../../core/analysis/runFile.js';
+import { invalidRunError } from '../../core/analysis/validity.js';
 import { renderHtmlReport } from '../../core/render/html.js';
 import { adviseRun } from '../../core/rules/index.js';
 import { adviceData } from '../../core/render/recommendations.js';
@@ -21,7 +22,7 @@ import { addSecret, clean, writeErr, writeOut } from '../output.js';
 import { assertReportPath, writeReport } from '../report.js';
 import { saveRun } from '../runFile.js';
 import { useColor, showProgress } from '../tty.js';
-import { assertFits, assertSafeTarget, connectionConfig, probe, resolveTarget, type ServerFacts } from '../target.js';
+import { assertFits, assertSafeTarget, connectionConfig, isLocalHost, probe, resolveTarget, type ServerFacts } from '../target.js';
 import { startThrowaway, type ThrowawayCluster } from '../throwawayPg.js';
 import { plannedConnections, plannedWorkloads, runSession, SessionFailed, type Progress, type SessionOptions } from '../session.js';
 import { version } from '../version.js';
@@ -58,7 +59,7 @@ export interface AnalyzeFlags {
 export interface AnalyzePlan {
   model: ConfigModel;
   advisor: AdvisorConfig;
-  session: Omit<SessionOptions, 'main' | 'pgmq' | 'targetDisplay' | 'server' | 'toolVersion'>;
+  session: Omit<SessionOptions, 'main' | 'pgmq' | 'targetDisplay' | 'targetKind' | 'server' | 'toolVersion'>;
   warnings: string[];
 }
 
@@ -121,6 +122,7 @@ export async function runAnalyze(o: RunAnalyzeOptions): Promise<RunFile> {
     let main: pg.ClientConfig;
     let pgmq: pg.ClientConfig;
     let display: string;
+    let targetKind: TargetKind;
     const needsSeparatePgmq = o.plan.model.environments.some((e) => o.plan.session.envs.includes(e.name) && e.pools.pgmq.sharesDatabasePool === false);
     if (!target) {
       status('No database configured (--database-url, DATABASE_URL or PG* variables): starting a throwaway PostgreSQL...');
@@ -128,10 +130,12 @@ export async function runAnalyze(o: RunAnalyzeOptions): Promise<RunFile> {
       main = connectionConfig({ url: cluster.urlFor('pool_advisor') });
       pgmq = pgmqUrl ? connectionConfig({ url: pgmqUrl }) : connectionConfig({ url: cluster.urlFor('pool_advisor_pgmq') });
       display = `${cluster.urlFor('pool_advisor')} (throwaway, removed afterwards)`;
+      targetKind = 'throwaway';
     } else {
       main = connectionConfig(target);
       pgmq = pgmqUrl ? connectionConfig({ url: pgmqUrl }) : main;
       display = `${target.display} (from ${target.source})`;
+      targetKind = isLocalHost(target.host) ? 'local' : 'remote';
     }
     status(`Target: ${display}`);
     if (needsSeparatePgmq) {
@@ -145,6 +149,7 @@ export async function runAnalyze(o: RunAnalyzeOptions): Promise<RunFile> {
       main,
       pgmq,
       targetDisplay: display,
+      targetKind,
       server,
       toolVersion: version(),
       logger: (line) => writeErr(line),
@@ -202,6 +207,10 @@ export async function analyzeCommand(f: AnalyzeFlags): Promise<void> {
     emitRun(run, f, plan.advisor);
     if (signalled) process.exitCode = ExitCode.Interrupted;
     else if (!hasSamples(run)) throw new NoDataError('the run recorded no acquires', 'run longer (--duration) or with a higher --rate');
+    else {
+      const invalid = invalidRunError(run, 'this run');
+      if (invalid) throw invalid;
+    }
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);

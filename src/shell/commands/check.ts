@@ -10,6 +10,7 @@ import type { AdvisorConfig } from '../../core/advisor/types.js';
 import { type RunFile } from '../../core/run/types.js';
 import { parseThresholds, type Threshold } from '../../core/thresholds/parse.js';
 import { evaluateThresholds, hasSamples } from '../../core/thresholds/evaluate.js';
+import { invalidRunError } from '../../core/analysis/validity.js';
 import { checkStatic, type StaticResult } from '../../core/check/static.js';
 import { CHECK_RENDERERS, checkOutcome, type CheckFormat, type CheckReport } from '../../core/check/render.js';
 import { loadConfig, resolveConfigDir, EXAMPLE_CONFIG_DIR } from '../configDir.js';
@@ -187,6 +188,8 @@ export async function runCheck(opts: CheckOptions): Promise<void> {
     process.exitCode = ExitCode.Interrupted;
     return;
   }
+  const invalid = run ? invalidRunError(run, runLabel ?? 'this run', envs) : null;
+  if (invalid) throw invalid;
   if (outcome.exitCode === ExitCode.NoData) {
     throw new NoDataError(`${runLabel}: the run holds no samples${envs ? ` in ${envs.join(', ')}` : ''}, so no threshold can be judged`, 'run analyze again with a workload that reaches the pool');
   }

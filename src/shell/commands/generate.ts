@@ -11,6 +11,7 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, rmdirSync
 import { basename, dirname, join, sep } from 'node:path';
 import { NoDataError, UsageError } from '../../core/errors.js';
 import { hasSamples, parseRunFile } from '../../core/analysis/runFile.js';
+import { invalidRunError } from '../../core/analysis/validity.js';
 import { adviseRun } from '../../core/rules/index.js';
 import type { ConfigModel, ConfigSources } from '../../core/config/model.js';
 import { checkMerged, planGenerate, selectEnvs, type FilePlan, type GeneratePlan } from '../../core/generate/plan.js';
@@ -71,6 +72,8 @@ function readRunSettings(path: string, advisorFlag: string | undefined): RunSett
   if (Array.isArray((data as { recommendations?: unknown } | null)?.recommendations)) return settingsFromRun(data, path);
   const run = parseRunFile(text, path);
   if (!hasSamples(run)) throw new NoDataError(`${path}: the run recorded no acquires, so it has no recommendations`, 'run analyze longer (--duration) or with a higher --rate, and save it again');
+  const invalid = invalidRunError(run, path);
+  if (invalid) throw invalid;
   const { advice } = adviseRun(run, loadAdvisorConfig(advisorFlag));
   return settingsFromRun({ recommendations: advice.environments.flatMap((e) => e.recommendations) }, path);
 }
@@ -303,6 +306,8 @@ async function measureSettings(opts: GenerateOptions): Promise<RunSettings> {
   writeErr(`Measuring ${plan.session.envs.join(', ')} before writing (analyze with ${plan.advisor.source})...`);
   const run: RunFile = await runAnalyze({ plan, flags });
   if (!hasSamples(run)) throw new NoDataError('the measurement recorded no acquires', 'run longer (--duration)');
+  const invalid = invalidRunError(run, 'the measurement');
+  if (invalid) throw invalid;
   const { advice } = adviseRun(run, plan.advisor);
   const recs = advice.environments.flatMap((e) => e.recommendations);
   writeErr(`Measured: ${recs.length} recommended change${recs.length === 1 ? '' : 's'}.`);

@@ -4,6 +4,7 @@
  */
 import { NoDataError, UsageError } from '../../core/errors.js';
 import { hasSamples } from '../../core/analysis/runFile.js';
+import { invalidRunError } from '../../core/analysis/validity.js';
 import { adviseRun } from '../../core/rules/index.js';
 import { adviceData } from '../../core/render/recommendations.js';
 import { renderReport } from '../../core/render/report.js';
@@ -38,4 +39,6 @@ export function recommendCommand(opts: RecommendOptions): void {
   if (opts.report) writeReport(opts.report, renderHtmlReport(selected, analysis, advice));
   if (opts.json) writeOut(JSON.stringify(adviceData(analysis, advice), null, 2));
   else writeOut(renderReport(selected, analysis, advice, { color: useColor(process.stdout) }));
+  const invalid = invalidRunError(selected, opts.from);
+  if (invalid) throw invalid;
 }

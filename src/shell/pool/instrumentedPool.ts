@@ -1,8 +1,13 @@
 /**
  * The instrumented pool: wraps a `pg.Pool` (one it builds from a pool's settings, or one a
  * service hands it) and feeds the {@link Recorder}. As a library it changes nothing about the
- * pool's behaviour by default; `emulateSqlx` (used by `analyze`) opens `min_connections` up
- * front and replaces connections that close while the pool is below min, as Tasker's sqlx pool does.
+ * pool's behaviour by default; `emulateSqlx` (used by `analyze`) behaves as Tasker's sqlx pool
+ * does: it opens `min_connections` up front and replaces connections that close while the pool is
+ * below min; it pings an idle connection before handing it out (sqlx's `test_before_acquire`, on
+ * by default), inside the measured acquire; it reuses idle connections first-in first-out
+ * (pg-pool: last-in first-out); and it closes a connection past its lifetime in the acquire that
+ * finds it (or when it is released), instead of pg-pool's timer, so the reconnect is paid where
+ * sqlx pays it.
  *
  * pg-pool facts this relies on (FACTS.md): `remove` carries no reason, so each client gets a
  * ledger entry and the reason is decided from what happened before its removal; a client that
@@ -70,7 +75,17 @@ interface LedgerEntry {
   /** Set before removal when the reason is known (expired or error). */
   reason?: CloseReason;
   opened: boolean;
+  /** Handed out at least once (sqlx pings only connections coming back from idle). */
+  used: boolean;
 }
+
+/** What the sqlx emulation does, said in the run. */
+export const SQLX_BEHAVIOUR = [
+  'min_connections opened up front and replaced while the pool is below it',
+  'an idle connection is pinged before it is handed out (test_before_acquire), inside the measured acquire',
+  'idle connections are reused first-in first-out',
+  'a connection past max_lifetime is closed by the acquire that finds it (or on release), and that acquire opens or takes another',
+];
 
 type PoolInternals = pg.Pool & {
   Client: typeof pg.Client;
@@ -107,7 +122,7 @@ export interface InstrumentedPool {
 export function instrumentPool(pool: pg.Pool, opts: InstrumentOptions): InstrumentedPool {
   const p = pool as PoolInternals;
   const settings = settingsFromPool(pool, opts.settings ?? {});
-  const recorder = new Recorder({ pool: opts.name, settings, emulateSqlx: opts.emulateSqlx ?? false, intervalMs: opts.intervalMs }, nowUs(), Date.now());
+  const recorder = new Recorder({ pool: opts.name, settings, emulateSqlx: opts.emulateSqlx ?? false, intervalMs: opts.intervalMs, ...(opts.emulateSqlx ? { sqlxBehaviour: SQLX_BEHAVIOUR } : {}) }, nowUs(), Date.now());
   const ledger = new WeakMap<object, LedgerEntry>();
   const limiter = new LogRateLimiter(opts.slowLogPerSecond ?? 5);
   const pending = new Map<number, number>();
@@ -130,7 +145,7 @@ export function instrumentPool(pool: pg.Pool, opts: InstrumentOptions): Instrume
     constructor(...args: ConstructorParameters<typeof pg.Client>) {
       super(...args);
       const t = nowUs();
-      ledger.set(this, { createdAtUs: t, createStartUs: t, opened: false });
+      ledger.set(this, { createdAtUs: t, createStartUs: t, opened: false, used: false });
     }
 
     // pg-pool emits no event when a new connection fails to open: count it here.
@@ -163,7 +178,7 @@ export function instrumentPool(pool: pg.Pool, opts: InstrumentOptions): Instrume
   };
   const onRelease = (err: Error | undefined, client: pg.PoolClient): void => {
     const e = ledger.get(client);
-    if (!e) return;
+    if (!e || e.reason) return;
     const c = client as unknown as { _queryable?: boolean; _ending?: boolean };
     if (err || c._queryable === false || c._ending) e.reason = p.ending ? 'shutdown' : 'error';
     else if (p._expired?.has(client)) e.reason = 'expired';
@@ -205,7 +220,11 @@ export function instrumentPool(pool: pg.Pool, opts: InstrumentOptions): Instrume
       for (let i = 0; i < settings.min_connections && !closing && !p.ending; i++) {
         // A pool with waiters is busy growing anyway; and never take more than min.
         if (pool.totalCount >= settings.min_connections || pool.waitingCount > 0) break;
-        held.push(await (origConnect.call(pool) as Promise<pg.PoolClient>));
+        const c = await (origConnect.call(pool) as Promise<pg.PoolClient>);
+        // Pre-opened connections wait in idle like any other: sqlx pings them at their first acquire.
+        const e = ledger.get(c);
+        if (e) e.used = true;
+        held.push(c);
       }
     } catch {
       // The server refused a connection: the next close or the next run will try again.
@@ -215,12 +234,61 @@ export function instrumentPool(pool: pg.Pool, opts: InstrumentOptions): Instrume
     }
   };
 
+  /**
+   * How an acquire will be served, from the pool's state when it begins. pg-pool routes every
+   * connect() through its pending queue until the next tick whenever a client is idle, so its
+   * queue length says nothing: an acquire is `idle` when an idle client is free (not already
+   * promised to an acquire begun earlier in the same tick), `new` when the pool can still open
+   * one, and `queued` only when the pool is full.
+   */
+  let idleClaims = 0;
   const classify = (): AcquirePath => {
-    const waiting = pool.waitingCount;
-    if (waiting === 0 && pool.idleCount > 0) return 'idle';
-    if (waiting === 0 && pool.totalCount < p.options.max) return 'new';
+    if (pool.idleCount - idleClaims > 0) return 'idle';
+    if (pool.totalCount < p.options.max) return 'new';
     return 'queued';
   };
+
+  const lifetimeUs = opts.emulateSqlx && settings.max_lifetime_seconds > 0 ? settings.max_lifetime_seconds * 1e6 : 0;
+  const expired = (e: LedgerEntry | undefined, t: number): boolean => lifetimeUs > 0 && e !== undefined && e.opened && t - e.createdAtUs >= lifetimeUs;
+  /** Close a client the pool handed out (pg-pool destroys a client released with an error). */
+  const discard = (client: pg.PoolClient, reason: CloseReason, err?: Error): void => {
+    const e = ledger.get(client);
+    if (e && !e.reason) e.reason = reason;
+    client.release(err ?? new Error(`closed by the sqlx emulation (${reason})`));
+  };
+  /** sqlx's acquire: take a connection, close it when past its lifetime, ping it when it comes from idle. */
+  const acquireSqlx = async (claimed: boolean): Promise<pg.PoolClient> => {
+    let claim = claimed;
+    for (;;) {
+      let client: pg.PoolClient;
+      try {
+        client = await (origConnect.call(pool) as Promise<pg.PoolClient>);
+      } finally {
+        if (claim) idleClaims--;
+        claim = false;
+      }
+      const e = ledger.get(client);
+      if (expired(e, nowUs())) {
+        discard(client, 'expired');
+        continue;
+      }
+      if (e?.used) {
+        try {
+          await client.query('');
+        } catch (err) {
+          discard(client, 'error', err as Error);
+          continue;
+        }
+      }
+      if (e) e.used = true;
+      return client;
+    }
+  };
+  // FIFO idle reuse: pg-pool takes idle clients with pop(); make its idle list hand out the oldest.
+  const idleList = (p as unknown as { _idle?: unknown[] })._idle;
+  if (opts.emulateSqlx && Array.isArray(idleList)) {
+    Object.defineProperty(idleList, 'pop', { value: function (this: unknown[]) { return this.shift(); }, configurable: true, writable: true });
+  }
 
   const slowLog = (waitUs: number, path: AcquirePath, t: number): void => {
     if (!opts.logger) return;
@@ -268,6 +336,12 @@ export function instrumentPool(pool: pg.Pool, opts: InstrumentOptions): Instrume
           const rt = nowUs();
           inUse--;
           recorder.released(rt - heldFrom, level);
+          // sqlx closes a connection past its lifetime when it comes back.
+          if (!releaseErr && expired(ledger.get(client), rt)) {
+            const e = ledger.get(client)!;
+            e.reason ??= 'expired';
+            releaseErr = new Error('closed by the sqlx emulation (expired)');
+          }
           const r = release.call(client, releaseErr as Error);
           updateGauges(rt);
           return r;
@@ -281,11 +355,33 @@ export function instrumentPool(pool: pg.Pool, opts: InstrumentOptions): Instrume
   const measuredConnect = function (this: pg.Pool, cb?: (err: Error | undefined, client?: pg.PoolClient, done?: (release?: unknown) => void) => void): unknown {
     if (detached) return origConnect.call(pool, cb as never);
     const path = classify();
+    const claimed = path === 'idle';
+    if (claimed) idleClaims++;
     const id = ++pendingSeq;
     const start = nowUs();
     pending.set(id, start);
+    if (opts.emulateSqlx) {
+      const promise = acquireSqlx(claimed).then(
+        (client) => {
+          finish(path, start, id, undefined, client);
+          return client;
+        },
+        (err: Error) => {
+          finish(path, start, id, err, undefined);
+          throw err;
+        },
+      );
+      updateGauges(start);
+      if (typeof cb !== 'function') return promise;
+      promise.then(
+        (client) => cb(undefined, client, (e?: unknown) => client.release(e as Error)),
+        (err: Error) => cb(err),
+      );
+      return undefined;
+    }
     if (typeof cb === 'function') {
       origConnect.call(pool, ((err: Error | undefined, client: pg.PoolClient | undefined) => {
+        if (claimed) idleClaims--;
         finish(path, start, id, err, err ? undefined : client);
         cb(err, client, client ? (e?: unknown) => client.release(e as Error) : undefined);
       }) as never);
@@ -294,10 +390,12 @@ export function instrumentPool(pool: pg.Pool, opts: InstrumentOptions): Instrume
     }
     const promise = (origConnect.call(pool) as Promise<pg.PoolClient>).then(
       (client) => {
+        if (claimed) idleClaims--;
         finish(path, start, id, undefined, client);
         return client;
       },
       (err: Error) => {
+        if (claimed) idleClaims--;
         finish(path, start, id, err, undefined);
         throw err;
       },
@@ -323,6 +421,7 @@ export function instrumentPool(pool: pg.Pool, opts: InstrumentOptions): Instrume
     clearInterval(timer);
     pool.connect = origConnect as unknown as typeof pool.connect;
     p.Client = OrigClient;
+    if (idleList && Object.prototype.hasOwnProperty.call(idleList, 'pop')) delete (idleList as { pop?: unknown }).pop;
     pool.removeListener('connect', onConnect);
     pool.removeListener('release', onRelease);
     pool.removeListener('error', onError);
@@ -357,7 +456,10 @@ export function instrumentPool(pool: pg.Pool, opts: InstrumentOptions): Instrume
 
 /** Build a pool from a pool's settings and a connection config, and instrument it. */
 export function createInstrumentedPool(settings: PoolSettings, connection: pg.PoolConfig, opts: Omit<InstrumentOptions, 'settings'>): InstrumentedPool {
-  const pool = new pg.Pool({ ...connection, ...pgOptionsFromSettings(settings) });
+  const options = pgOptionsFromSettings(settings);
+  // Under sqlx emulation the wrapper closes expired connections where sqlx does (in the acquire, on release), not pg-pool's timer.
+  if (opts.emulateSqlx) delete options.maxLifetimeSeconds;
+  const pool = new pg.Pool({ ...connection, ...options });
   // A pool error (a backend killed while idle) must not crash the process; it is counted.
   pool.on('error', () => {});
   return instrumentPool(pool, { ...opts, settings });
