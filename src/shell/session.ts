@@ -38,7 +38,7 @@ export interface WorkloadFlags {
 /** What the session reports while it runs (once a second). */
 export interface Progress {
   env: string;
-  phase: 'calibrating' | 'warm-up' | 'measuring' | 'draining';
+  phase: 'warm-up' | 'measuring' | 'draining';
   elapsedS: number;
   remainingS: number;
   pools: Array<{ name: string; waitP99Us: number; waiting: number; inUse: number; total: number }>;
@@ -140,8 +140,8 @@ export function plannedConnections(opts: Pick<SessionOptions, 'model' | 'advisor
 }
 
 /** The calibration phase: at most this long per workload, and at most this many holds. */
-const CALIBRATION_MAX_MS = 1500;
-const CALIBRATION_MAX_HOLDS = 200;
+const CALIBRATION_MAX_MS = 500;
+const CALIBRATION_MAX_HOLDS = 100;
 
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
@@ -272,16 +272,17 @@ async function runEnvironment(
       throw e;
     }
     opts.onPools?.(env.name, [...pools.values()]);
-    // Calibration: each workload's hold on one connection, uncontended, before any load.
+    // Calibration: each workload's hold on one connection of its own (one or two in all), uncontended, before any load.
     const calibrations = new Map<Generator, CalibrationStats>();
-    for (const g of generators) {
-      if (abort.signal.aborted) break;
-      try {
-        calibrations.set(g.gen, await g.gen.calibrate(CALIBRATION_MAX_MS, CALIBRATION_MAX_HOLDS, abort.signal));
-      } catch {
-        // No connection for calibration (a refused connect shows in the run itself): run without it.
-      }
-    }
+    await Promise.all(
+      generators.map(async (g) => {
+        try {
+          calibrations.set(g.gen, await g.gen.calibrate(CALIBRATION_MAX_MS, CALIBRATION_MAX_HOLDS, abort.signal));
+        } catch {
+          // No connection for calibration (a refused connect shows in the run itself): run without it.
+        }
+      }),
+    );
     const warmupS = Math.max(...generators.map((g) => g.spec.warmupS + g.spec.rampS));
     const durationS = Math.max(...generators.map((g) => g.spec.durationS));
     for (const g of generators) g.gen.start();

@@ -294,7 +294,7 @@ describe('confidence', () => {
       a.rules.expiriesPerMinute = 0.5;
       a.rules.expiriesPerThousandAcquires = 0.01;
     });
-    const { pool, env } = advise('projected', { ...HEALTHY, settings: { max_connections: 10, min_connections: 2, max_lifetime_seconds: 300 } }, advisor);
+    const { pool, env } = advise('projected', { ...HEALTHY, settings: { max_connections: 6, min_connections: 2, max_lifetime_seconds: 300 } }, advisor);
     expect(pool.expiries.count).toBe(0);
     expect(pool.expiries.projectedPerMinute!).toBeGreaterThan(0.5);
     const rec = env.recommendations.find((r) => r.rule === 'lifetime-churn')!;

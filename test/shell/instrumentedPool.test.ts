@@ -139,7 +139,8 @@ describe('instrumented pool on a real PostgreSQL', () => {
     await ip.start();
     expect(await backends(app)).toHaveLength(3);
     const first = await backends(app);
-    await sleep(1700);
+    // sqlx's reaper runs every min(max_lifetime, idle_timeout) = 1 s: by 2.6 s it has closed and replaced them.
+    await sleep(2600);
     const after = await backends(app);
     expect(after).toHaveLength(3);
     expect(after.filter((p) => first.includes(p))).toHaveLength(0);

@@ -84,7 +84,7 @@ export const SQLX_BEHAVIOUR = [
   'min_connections opened up front and replaced while the pool is below it',
   'an idle connection is pinged before it is handed out (test_before_acquire), inside the measured acquire',
   'idle connections are reused first-in first-out',
-  'a connection past max_lifetime is closed by the acquire that finds it (or on release), and that acquire opens or takes another',
+  'a connection past max_lifetime is closed by the acquire that finds it (or on release, or by the reaper every min(max_lifetime, idle_timeout) while idle), and that acquire opens or takes another',
 ];
 
 type PoolInternals = pg.Pool & {
@@ -284,6 +284,24 @@ export function instrumentPool(pool: pg.Pool, opts: InstrumentOptions): Instrume
       return client;
     }
   };
+  /**
+   * sqlx's reaper: every min(max_lifetime, idle_timeout) it closes the idle connections past their
+   * lifetime (and tops the pool back up to min). Between its runs an acquire that finds an expired
+   * connection closes it itself.
+   */
+  const reapEveryMs = lifetimeUs > 0 ? Math.min(settings.max_lifetime_seconds, settings.idle_timeout_seconds > 0 ? settings.idle_timeout_seconds : Infinity) * 1000 : 0;
+  const reap = (): void => {
+    const idleNow = (p as unknown as { _idle: Array<{ client: pg.PoolClient }> })._idle;
+    const t = nowUs();
+    for (const item of [...idleNow]) {
+      const e = ledger.get(item.client);
+      if (!expired(e, t)) continue;
+      e!.reason ??= 'expired';
+      (p as unknown as { _remove(c: pg.PoolClient, cb: () => void): void })._remove(item.client, () => (p as unknown as { _pulseQueue(): void })._pulseQueue());
+    }
+  };
+  const reaper = reapEveryMs > 0 ? setInterval(reap, reapEveryMs) : undefined;
+  reaper?.unref();
   // FIFO idle reuse: pg-pool takes idle clients with pop(); make its idle list hand out the oldest.
   const idleList = (p as unknown as { _idle?: unknown[] })._idle;
   if (opts.emulateSqlx && Array.isArray(idleList)) {
@@ -419,6 +437,7 @@ export function instrumentPool(pool: pg.Pool, opts: InstrumentOptions): Instrume
     if (detached) return;
     detached = true;
     clearInterval(timer);
+    if (reaper) clearInterval(reaper);
     pool.connect = origConnect as unknown as typeof pool.connect;
     p.Client = OrigClient;
     if (idleList && Object.prototype.hasOwnProperty.call(idleList, 'pop')) delete (idleList as { pop?: unknown }).pop;
@@ -443,6 +462,7 @@ export function instrumentPool(pool: pg.Pool, opts: InstrumentOptions): Instrume
     close: async () => {
       closing = true;
       clearInterval(timer);
+      if (reaper) clearInterval(reaper);
       // pg-pool resolves end() before it emits 'remove' for each client (after the client's own end):
       // wait for those so every close is counted, but never longer than a few seconds.
       const drained = openClients === 0 ? Promise.resolve() : new Promise<void>((r) => (allClosed = r));
