@@ -107,19 +107,19 @@ describe('sqlx emulation', () => {
   });
 
   it('closes a connection past its lifetime in the acquire that finds it, and that acquire opens another', async () => {
-    // Lifetime 2 s: the reaper runs at 2 s and 4 s; the connection opened at 0.5 s is 1.5 s old at the
-    // first run and expired but not yet reaped at 2.8 s, when the acquire finds it.
-    const { ip } = make({ max_connections: 2, max_lifetime_seconds: 2 }, true);
-    await sleep(500);
+    // Lifetime 3 s: the reaper runs at 3 s and 6 s; the connection opened at about 1 s is 2 s old at
+    // the first run, and expired but not yet reaped at about 4.5 s, when the acquire finds it.
+    const { ip } = make({ max_connections: 2, max_lifetime_seconds: 3 }, true);
+    await sleep(1000);
     const c1 = await ip.pool.connect();
     const pid = await pidOf(c1);
     c1.release();
-    await sleep(2300);
+    await sleep(3500);
     const before = ip.recorder.counters.closed.expired;
     const c2 = await ip.pool.connect();
     const pid2 = await pidOf(c2);
     c2.release();
-    expect(before).toBe(0);
+    expect(before, 'reaped before the acquire').toBe(0);
     expect(pid2).not.toBe(pid);
     expect(ip.recorder.counters.closed.expired).toBe(1);
     expect(ip.recorder.counters.created).toBe(2);
