@@ -105,7 +105,7 @@ describe('server capacity is scoped by target kind (defects 1 and 2)', () => {
       expect(env.recommendations.filter((x) => x.key === 'max_connections' || x.key === 'acquire_timeout_seconds')).toEqual([]);
       const f = env.findings.find((x) => x.kind === 'database-saturation')!;
       expect(f.message).toContain('the server, not the pool, limited this run');
-      expect(f.message).toMatch(/completed \d+ requests\/s of the \d+\/s asked for/);
+      expect(f.message).toMatch(/served \d+ requests\/s of the \d+\/s asked for/);
       if (kind === 'local') {
         expect(f.message).toContain('this run cannot size the pool');
         expect(env.recommendations).toEqual([]);

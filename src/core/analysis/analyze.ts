@@ -28,7 +28,7 @@ export const SERVER_BOUND_UTILISATION = 0.8;
 export const SERVER_BOUND_MIN_EXTRA_US = 500;
 /** ...and calibration holds needed to trust the uncontended hold. */
 export const CALIBRATION_MIN_HOLDS = 5;
-/** Open load: the pool completed less than this share of what was asked. */
+/** Open load: the pool served less than this share of what was asked. */
 export const SERVER_BOUND_COMPLETED_SHARE = 0.9;
 
 /** Share of holds at each end of the occupancy range that the hold trend compares. */
@@ -160,10 +160,15 @@ export interface ServerCapacity {
   calibrationHolds: number;
   /** Mean hold under load / uncontended hold. */
   holdInflation: number | null;
-  /** Requests completed per second in the window, and what the workload asked for (open load; null for a closed loop). */
-  completedRate: number;
+  /**
+   * Requests per second the pool's connections served in the window, by Little's law (mean
+   * connections in use / mean hold): what the server sustained. Not the generator's completions,
+   * which include the requests of the window that finished after it.
+   */
+  servedRate: number;
+  /** What the workload asked for, per second (open load; null for a closed loop). */
   demandRate: number | null;
-  /** The server, not the pool, limited the run: the pool stayed near its max, holds far above the uncontended ones, and (open load) it completed far less than asked. */
+  /** The server, not the pool, limited the run: the pool stayed near its max, holds far above the uncontended ones, and (open load) it served far less than asked. */
   bound: boolean;
   /** Why `bound` is false when the calibration is missing (older runs). */
   note: string | null;
@@ -555,19 +560,19 @@ function fitModel(p: PoolRun, workloads: WorkloadRun[], lambda: number, hold: Ho
  * far less than asked.
  */
 function serverCapacity(p: PoolRun, workloads: WorkloadRun[], hold: HoldFigures, utilisation: number, durationS: number, rules: RuleSettings): ServerCapacity {
+  // utilisation x max = mean connections in use.
   const cals = workloads.map((w) => w.calibration).filter((c): c is NonNullable<WorkloadRun['calibration']> => c !== undefined && c.holds > 0);
   const calHolds = cals.reduce((s, c) => s + c.holds, 0);
   const uncontended = calHolds > 0 ? cals.reduce((s, c) => s + c.holds * c.meanUs, 0) / calHolds : null;
-  const completed = workloads.reduce((s, w) => s + w.generator.completed, 0);
-  const completedRate = ratio(completed, durationS);
+  const servedRate = ratio(utilisation * p.settings.max_connections * 1e6, hold.meanUs);
   const open = workloads.length > 0 && workloads.every((w) => w.generator.mode === 'open');
   const demandRate = open ? ratio(workloads.reduce((s, w) => s + w.generator.requests, 0), durationS) : null;
   const inflation = uncontended !== null && uncontended > 0 && hold.count > 0 ? hold.meanUs / uncontended : null;
   const note = workloads.length > 0 && cals.length === 0 ? (workloads.some((w) => w.calibration) ? 'the calibration phase recorded no hold' : 'no calibration phase (run saved by an older pool-advisor): the server is judged by the hold-versus-occupancy trend only') : null;
   const inflated = inflation !== null && calHolds >= CALIBRATION_MIN_HOLDS && inflation >= rules.holdGrowthRatio && hold.meanUs - uncontended! >= SERVER_BOUND_MIN_EXTRA_US;
   const full = utilisation >= SERVER_BOUND_UTILISATION;
-  const short = demandRate === null || completedRate < SERVER_BOUND_COMPLETED_SHARE * demandRate;
-  return { uncontendedHoldUs: uncontended, calibrationHolds: calHolds, holdInflation: inflation, completedRate, demandRate, bound: inflated && full && short && p.counters.acquires > 0, note };
+  const short = demandRate === null || servedRate < SERVER_BOUND_COMPLETED_SHARE * demandRate;
+  return { uncontendedHoldUs: uncontended, calibrationHolds: calHolds, holdInflation: inflation, servedRate, demandRate, bound: inflated && full && short && p.counters.acquires > 0, note };
 }
 
 /** Share of the window with at most one idle connection (an acquire that finds an expired one then has nothing to step over to). */
