@@ -42,7 +42,9 @@ describe('analyze scenarios on a real PostgreSQL', () => {
     const { wait, waited, p } = dbPool(r.run!);
     expect(p.counters.acquires).toBeGreaterThan(120);
     expect(waited).toBeLessThan(0.05);
-    expect(wait.p99).toBeLessThan(5_000);
+    // Under sqlx emulation an acquire from idle includes sqlx's ping (one round trip to the server),
+    // as Tasker's does: within the 10 ms default target even on a busy shared machine.
+    expect(wait.p99).toBeLessThan(10_000);
   });
 
   it('a short lifetime via --set (outside Tasker\'s range, with a warning) counts expiries', () => {
