@@ -11,6 +11,7 @@ import { levelPercentile, meanLevel } from '../run/occupancy.js';
 import type { AcquirePath, EncodedHistogram, EnvironmentRun, PoolRun, RunFile, WorkloadRun, WorkloadSpec } from '../run/types.js';
 import { validateEnvironment, type Validity } from './validity.js';
 import { targetOf, type TargetInfo } from './target.js';
+import { formatUs } from './format.js';
 import { MAX_CONNECTIONS, modelError, predict, smallestMeeting, type ArrivalModel, type ModelError, type ModelInput, type Prediction } from '../model/queue.js';
 
 /** Expiries closer together than this count as one burst. */
@@ -469,7 +470,7 @@ function generatorFigures(workloads: WorkloadRun[], durationS: number, holdMeanU
   const reasons = dropped.map((w) => w.generator.behindReason ?? 'requests were not sent');
   const lagMatters = lag !== null && lag.count >= LAG_MIN_SAMPLES && lag.p99Us >= Math.max(LAG_MIN_US, LAG_HOLD_SHARE * holdMeanUs);
   if (lagMatters) {
-    reasons.push(`it started requests late (lag P99 ${fmtNum(lag.p99Us / 1000)} ms over ${lag.count} requests, against a ${fmtNum(holdMeanUs / 1000)} ms mean hold): the machine running pool-advisor, not the pool, limited the rate`);
+    reasons.push(`it started requests late (lag P99 ${formatUs(lag.p99Us)} over ${lag.count} requests, against a ${formatUs(holdMeanUs)} mean hold): the machine running pool-advisor, not the pool, limited the rate`);
   }
   const completed = workloads.reduce((s, w) => s + w.generator.completed, 0);
   return {
