@@ -84,7 +84,8 @@ const closed = (callers, thinkS) => ({ kind: 'closed', callers, thinkS });
  */
 function need(arrivals, nominalMs, data) {
   const cal = data?.run?.environments?.[0]?.workloads?.[0]?.calibration;
-  const meanMs = cal && cal.holds >= 5 ? cal.meanUs / 1000 : nominalMs;
+  // The nominal mean plus the overhead the calibration measured around the sleeps it asked for.
+  const meanMs = cal && cal.holds >= 5 && cal.requestedMeanUs !== undefined ? nominalMs + Math.max(0, cal.meanUs - cal.requestedMeanUs) / 1000 : nominalMs;
   return { c: smallestMeeting({ arrivals, ...exp(meanMs) }, TARGET_MS / 1000), meanMs };
 }
 const holdText = (t) => `${t.meanMs.toFixed(1)} ms`;
@@ -239,8 +240,9 @@ try {
   out('Written by `npm run bench:advice` (bench/advice.mjs). Each row is one `analyze` run of 10 s (seed 1)');
   out('against one throwaway PostgreSQL on 127.0.0.1 (target kind "local": findings about the');
   out("server's own capacity inform and change no key). Ground truth is the queue model (Erlang C, or");
-  out("M/M/c//N for the closed loop) on the workload's nominal rate (or callers and think time) and the");
-  out("hold one caller gets from the server (the run's calibration phase, uncontended, before the load),");
+  out("M/M/c//N for the closed loop) on the workload's nominal rate (or callers and think time) and its");
+  out("nominal mean hold plus the overhead one caller pays around it (measured by the run's calibration");
+  out('phase, uncontended, before the load),');
   out('target P99 wait 10 ms; a size "held" when it is within one connection of it (the sampling');
   out('allowance may add one; for oversized, when it lowers max and stays at or above the truth minus one).');
   out();

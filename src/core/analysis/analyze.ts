@@ -564,7 +564,9 @@ function serverCapacity(p: PoolRun, workloads: WorkloadRun[], hold: HoldFigures,
   // utilisation x max = mean connections in use.
   const cals = workloads.map((w) => w.calibration).filter((c): c is NonNullable<WorkloadRun['calibration']> => c !== undefined && c.holds > 0);
   const calHolds = cals.reduce((s, c) => s + c.holds, 0);
-  const uncontended = calHolds > 0 ? cals.reduce((s, c) => s + c.holds * c.meanUs, 0) / calHolds : null;
+  // Sleep holds: the distribution's mean plus the overhead measured around the sleeps asked for.
+  const uncontendedOf = (c: (typeof cals)[number]): number => (c.specMeanUs !== undefined && c.requestedMeanUs !== undefined ? c.specMeanUs + Math.max(0, c.meanUs - c.requestedMeanUs) : c.meanUs);
+  const uncontended = calHolds > 0 ? cals.reduce((s, c) => s + c.holds * uncontendedOf(c), 0) / calHolds : null;
   const servedRate = ratio(utilisation * p.settings.max_connections * 1e6, hold.meanUs);
   const open = workloads.length > 0 && workloads.every((w) => w.generator.mode === 'open');
   const demandRate = open ? ratio(workloads.reduce((s, w) => s + w.generator.requests, 0), durationS) : null;

@@ -39,6 +39,15 @@ export function lognormalParams(p50: number, p99: number): { mu: number; sigma: 
   return { mu: Math.log(p50), sigma: (Math.log(p99) - Math.log(p50)) / Z99 };
 }
 
+/** The mean of a sleep hold's distribution, ms (undefined for SQL and queue holds, whose time is the server's). */
+export function holdSpecMeanMs(h: HoldSpec): number | undefined {
+  if (h.kind !== 'sleep') return undefined;
+  if (h.dist === 'constant') return h.ms;
+  if (h.dist === 'exponential') return h.meanMs;
+  const { mu, sigma } = lognormalParams(h.p50Ms, h.p99Ms);
+  return Math.exp(mu + (sigma * sigma) / 2);
+}
+
 /** A sampler of hold times in ms for a sleep hold (0 for SQL and queue holds). */
 export function holdSampler(h: HoldSpec, rand: () => number): () => number {
   if (h.kind !== 'sleep') return () => 0;

@@ -201,6 +201,13 @@ export interface CalibrationStats {
   p50Us: number;
   /** Holds that failed (their SQL errored). */
   failed: number;
+  /**
+   * Sleep holds: the mean of the sleeps the calibration asked for, and the mean of the hold's
+   * distribution, µs. The uncontended hold is then the distribution's mean plus the measured
+   * overhead (meanUs - requestedMeanUs), free of the sampling noise of a few dozen random sleeps.
+   */
+  requestedMeanUs?: number;
+  specMeanUs?: number;
 }
 
 /** One workload's run: which pool it went through and what the generator saw. */

@@ -7,7 +7,7 @@
  * The hot path: one clock read per launch, one per acquire; histogram records only.
  */
 import type pg from 'pg';
-import { arrivals, deriveSeed, holdSampler, prng } from '../../core/load/schedule.js';
+import { arrivals, deriveSeed, holdSampler, holdSpecMeanMs, prng } from '../../core/load/schedule.js';
 import { encode, newHistogram, recordUs, summarize, type Histogram } from '../../core/run/histogram.js';
 import type { CalibrationStats, GeneratorStats, WorkloadSpec } from '../../core/run/types.js';
 import { nowUs } from '../pool/instrumentedPool.js';
@@ -222,7 +222,13 @@ export class Generator {
   async calibrate(maxMs: number, maxHolds: number, signal?: AbortSignal): Promise<CalibrationStats> {
     const h = newHistogram();
     const rand = prng(deriveSeed(this.opts.seed, `${this.opts.spec.pool}:calibration`));
-    const hold = holdSampler(this.opts.spec.hold, rand);
+    const sample = holdSampler(this.opts.spec.hold, rand);
+    let requestedMs = 0;
+    const hold = (): number => {
+      const ms = sample();
+      requestedMs += ms;
+      return ms;
+    };
     const until = nowUs() + maxMs * 1000;
     let failed = 0;
     const client = await this.opts.pool.connect();
@@ -248,7 +254,16 @@ export class Generator {
       client.release(err);
     }
     const s = summarize(h);
-    return { connections: 1, holds: s.count, meanUs: s.mean, p50Us: s.p50, failed };
+    const specMs = holdSpecMeanMs(this.opts.spec.hold);
+    const asked = s.count + failed;
+    return {
+      connections: 1,
+      holds: s.count,
+      meanUs: s.mean,
+      p50Us: s.p50,
+      failed,
+      ...(specMs !== undefined && asked > 0 ? { requestedMeanUs: (requestedMs * 1000) / asked, specMeanUs: specMs * 1000 } : {}),
+    };
   }
 
   /** Requests in flight now. */
