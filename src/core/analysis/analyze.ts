@@ -152,6 +152,12 @@ export interface GeneratorFigures {
   behindReason: string | null;
   /** Lag samples (requests started by the open-loop generator). */
   lagSamples: number;
+  /**
+   * The generator sent less than the workload asked for (requests dropped, or an open-loop rate
+   * under 95% of its target): the demand the pool saw is understated. A lag alone bunches requests
+   * but sends them all, which overstates peaks rather than hiding them.
+   */
+  demandUnderstated: boolean;
 }
 
 /** The uncontended hold (calibration phase) against the hold under load, and throughput against demand. */
@@ -487,6 +493,8 @@ function generatorFigures(workloads: WorkloadRun[], durationS: number, holdMeanU
     behind: reasons.length > 0,
     behindReason: reasons.join('; ') || null,
     lagSamples: lag?.count ?? 0,
+    demandUnderstated:
+      dropped.length > 0 || (targets.length > 0 && workloads.reduce((s, w) => s + w.generator.achievedRate, 0) < 0.95 * targets.reduce((s, x) => s + x, 0)),
   };
 }
 

@@ -5,8 +5,8 @@
  * lower max_connections to the larger of the P99 of time-weighted occupancy and the model's need
  * (figures identical runs agree on), freeing
  * database capacity (each connection costs the server roughly 5-10 MB). Silent when another rule
- * already changed max_connections, when the database is the bottleneck, or when the generator
- * fell behind (the peak it produced understates the demand).
+ * already changed max_connections, when the server is the bottleneck, or when the generator sent
+ * less than asked (dropped requests or a rate under 95% of the target: the demand is understated).
  *
  * Threshold: oversizedFactor (RuleSettings).
  */
@@ -21,7 +21,9 @@ export const oversized: PoolRule = {
   evaluate(ctx) {
     const p = ctx.pool;
     const m = p.model;
-    if (ctx.proposed.has('max_connections') || ctx.generatorBehind || p.holdTrend.growing || p.server.bound) return { changes: [], findings: [] };
+    // A generator that only lagged still sent every request (its bunches overstate the peaks, which
+    // errs towards a larger size); one that sent less than asked hides demand: then no lowering.
+    if (ctx.proposed.has('max_connections') || (p.generator?.demandUnderstated ?? false) || p.holdTrend.growing || p.server.bound) return { changes: [], findings: [] };
     if (!m.sizingInput || m.needForTarget === null || p.acquires === 0) return { changes: [], findings: [] };
     const max = p.settings.max_connections;
     // Fires on the P99.9 of occupancy (conservative), sizes to the P99 (stable from run to run; the
