@@ -153,8 +153,9 @@ export interface GeneratorFigures {
   /** Lag samples (requests started by the open-loop generator). */
   lagSamples: number;
   /**
-   * The generator sent less than the workload asked for (requests dropped, or an open-loop rate
-   * under 95% of its target): the demand the pool saw is understated. A lag alone bunches requests
+   * The generator sent less than the workload asked for (requests dropped, or fewer requests than
+   * the target rate gives by more than 3 standard deviations of a Poisson count): the demand the
+   * pool saw is understated. A lag alone bunches requests
    * but sends them all, which overstates peaks rather than hiding them.
    */
   demandUnderstated: boolean;
@@ -493,9 +494,17 @@ function generatorFigures(workloads: WorkloadRun[], durationS: number, holdMeanU
     behind: reasons.length > 0,
     behindReason: reasons.join('; ') || null,
     lagSamples: lag?.count ?? 0,
-    demandUnderstated:
-      dropped.length > 0 || (targets.length > 0 && workloads.reduce((s, w) => s + w.generator.achievedRate, 0) < 0.95 * targets.reduce((s, x) => s + x, 0)),
+    demandUnderstated: dropped.length > 0 || rateShort(workloads, durationS),
   };
+}
+
+/** The open-loop generators sent fewer requests than their target rates give, beyond Poisson noise (3 standard deviations). */
+function rateShort(workloads: WorkloadRun[], durationS: number): boolean {
+  const open = workloads.filter((w) => w.generator.targetRate !== undefined);
+  if (open.length === 0 || durationS <= 0) return false;
+  const expected = open.reduce((s, w) => s + (w.generator.targetRate ?? 0), 0) * durationS;
+  const sent = open.reduce((s, w) => s + w.generator.achievedRate, 0) * durationS;
+  return sent < expected - 3 * Math.sqrt(expected);
 }
 
 /** How acquires arrive at the pool, from the workloads that went through it, with what the choice assumes. */

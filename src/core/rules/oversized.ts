@@ -6,7 +6,8 @@
  * (figures identical runs agree on), freeing
  * database capacity (each connection costs the server roughly 5-10 MB). Silent when another rule
  * already changed max_connections, when the server is the bottleneck, or when the generator sent
- * less than asked (dropped requests or a rate under 95% of the target: the demand is understated).
+ * less than asked (dropped requests, or fewer than the target rate gives beyond Poisson noise: the
+ * demand is understated).
  *
  * Threshold: oversizedFactor (RuleSettings).
  */
