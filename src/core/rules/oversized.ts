@@ -49,7 +49,7 @@ export const oversized: PoolRule = {
             ev('modelP99AtTo', `modelled P99 wait at ${need}`, at.p99WaitS * 1e6, 'us'),
             ev('target', 'target P99 wait', ctx.targetMs, 'ms'),
           ],
-          rationale: `${busy} or fewer of ${max} connections were in use 99% of the time (${Math.ceil(p.inUse.p999)} 99.9%, ${p.inUse.max} at the busiest instant) and the model puts ${need} at a P99 wait of ${formatS(at.p99WaitS)} (target ${formatUs(ctx.targetMs * 1000)}); the other ${max - need} only reserve database capacity.`,
+          rationale: `${busy} or fewer of ${max} connections were in use 99% of the time (${Math.ceil(p.inUse.p999)} for 99.9% of it, ${p.inUse.max} at the busiest instant) and the model puts ${need} at a P99 wait of ${formatS(at.p99WaitS)} (target ${formatUs(ctx.targetMs * 1000)}); the other ${max - need} only reserve database capacity.`,
         },
       ],
       findings: [],
