@@ -46,7 +46,8 @@ describe('--report on analyze and recommend --from (real PostgreSQL)', () => {
     expect(recommended.status, recommended.stderr).toBe(0);
     expect(recommended.stdout).toBe(analyzed.stdout);
     expect(analyzed.stdout).toMatch(/\n {2}database P99 wait over time \(log scale\): [▁▂▃▄▅▆▇█]+\n/);
-    expect(analyzed.stdout).toMatch(/\n {2}database wait histogram \(share of acquires\): [▁▂▃▄▅▆▇█] (≤10 µs|10-100 µs|0\.1-1 ms) [\d.<]+%/);
+    // The first bucket is the fastest one seen: under sqlx emulation every acquire includes at least a ping or an open, so on a loaded machine it may start at milliseconds.
+    expect(analyzed.stdout).toMatch(/\n {2}database wait histogram \(share of acquires\): [▁▂▃▄▅▆▇█] (≤10 µs|10-100 µs|0\.1-1 ms|1-10 ms|10-100 ms) [\d.<]+%/);
     expect(analyzed.stderr).toContain(`Wrote the report to ${join(dir, 'analyze.html')}`);
     expect(recommended.stderr).toContain(`Wrote the report to ${join(dir, 'recommend.html')}`);
     expect(readFileSync(join(dir, 'recommend.html'), 'utf8')).toBe(readFileSync(join(dir, 'analyze.html'), 'utf8'));
