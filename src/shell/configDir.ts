@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../core/errors.js';
+import { dict } from '../core/dict.js';
 import { buildModel, type ConfigModel, type ConfigSources, type SourceFile } from '../core/config/model.js';
 
 /** The project's root (where package.json is), for the shipped example config. */
@@ -74,7 +75,7 @@ export function readConfigSources(dirArg: string): ConfigSources {
   }
   const base = tomlFiles(baseDir, join(dirArg, 'base'), 'base');
   if (base.length === 0) throw new UsageError(`${join(dirArg, 'base')} holds no .toml files; ${EXPECTED}`, 'add base/common.toml or pass another --config-dir');
-  const environments: Record<string, SourceFile[]> = {};
+  const environments = dict<SourceFile[]>();
   const envRoot = join(dir, 'environments');
   if (existsSync(envRoot)) {
     for (const name of readdirSync(envRoot).sort()) {

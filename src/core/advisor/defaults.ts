@@ -1,5 +1,6 @@
 /** The one place defaults live (STYLE.md, habit 4). */
 import type { AdvisorConfig, RuleSettings } from './types.js';
+import { dict } from '../dict.js';
 
 /** Default target P99 acquire wait, ms. */
 export const DEFAULT_TARGET_P99_WAIT_MS = 10;
@@ -42,7 +43,7 @@ export function defaultAdvisorConfig(): AdvisorConfig {
     source: '(built-in defaults)',
     targetP99WaitMs: DEFAULT_TARGET_P99_WAIT_MS,
     rules: { ...DEFAULT_RULES },
-    environments: {},
+    environments: dict(),
     thresholds: [],
     seed: DEFAULT_SEED,
   };

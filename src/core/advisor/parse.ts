@@ -6,6 +6,7 @@
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { scanToml, locate, type TomlScan } from '../toml/scan.js';
 import { UsageError } from '../errors.js';
+import { dict, own } from '../dict.js';
 import { isPoolName, POOL_NAMES, type PoolName } from '../config/pools.js';
 import { suggest } from '../config/validate.js';
 import type { ArrivalSpec, HoldSpec, WorkloadSpec } from '../run/types.js';
@@ -87,7 +88,7 @@ function checkKeys(ctx: Ctx, t: Table, path: string[], known: readonly string[])
 }
 
 function num(ctx: Ctx, t: Table, path: string[], key: string, min: number, max: number, integer = false): number | undefined {
-  const v = t[key];
+  const v = own(t, key);
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
     ctx.fail([...path, key], `must be ${integer ? 'an integer' : 'a number'}, got ${JSON.stringify(v)}`, `write e.g. ${key} = ${min}`);
@@ -97,7 +98,7 @@ function num(ctx: Ctx, t: Table, path: string[], key: string, min: number, max: 
 }
 
 function dur(ctx: Ctx, t: Table, path: string[], key: string, maxMs = 24 * 3_600_000): number | undefined {
-  const v = t[key];
+  const v = own(t, key);
   if (v === undefined) return undefined;
   const ms = typeof v === 'string' ? parseDurationMs(v) : undefined;
   if (ms === undefined) ctx.fail([...path, key], `must be a duration with a unit, got ${JSON.stringify(v)}`, `write e.g. ${key} = "30s" (units: us, ms, s, m, h)`);
@@ -106,7 +107,7 @@ function dur(ctx: Ctx, t: Table, path: string[], key: string, maxMs = 24 * 3_600
 }
 
 function str(ctx: Ctx, t: Table, path: string[], key: string, choices?: readonly string[]): string | undefined {
-  const v = t[key];
+  const v = own(t, key);
   if (v === undefined) return undefined;
   if (typeof v !== 'string') ctx.fail([...path, key], `must be a string, got ${JSON.stringify(v)}`, `write e.g. ${key} = "${choices?.[0] ?? 'value'}"`);
   if (choices && !choices.includes(v)) ctx.fail([...path, key], `'${v}' is not one of ${choices.join(', ')}`, `use one of: ${choices.join(', ')}`);
@@ -234,7 +235,7 @@ export function parseAdvisorConfig(text: string, file: string): AdvisorConfig {
   }
   const topWorkloads = isTable(doc.workloads) ? doc.workloads : {};
   checkKeys(ctx, topWorkloads, ['workloads'], ['database', 'pgmq']);
-  const environments: Record<string, EnvironmentSpec> = {};
+  const environments = dict<EnvironmentSpec>();
   const envs = isTable(doc.environments) ? doc.environments : {};
   for (const [name, raw] of Object.entries(envs)) {
     const path = ['environments', name];
@@ -283,5 +284,5 @@ export function parseAdvisorConfig(text: string, file: string): AdvisorConfig {
 
 /** The spec of an environment: its own, else the top-level workloads. */
 export function environmentSpec(cfg: AdvisorConfig, env: string): EnvironmentSpec {
-  return cfg.environments[env] ?? { workloads: { ...(cfg.defaultWorkloads ?? {}) }, targetP99WaitMs: {} };
+  return own(cfg.environments, env) ?? { workloads: { ...(cfg.defaultWorkloads ?? {}) }, targetP99WaitMs: {} };
 }

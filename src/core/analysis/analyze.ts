@@ -7,6 +7,7 @@
 import type { AdvisorConfig, RuleSettings } from '../advisor/types.js';
 import type { PoolName, PoolSettings } from '../config/pools.js';
 import { decode, summarize } from '../run/histogram.js';
+import { own } from '../dict.js';
 import { levelPercentile, meanLevel } from '../run/occupancy.js';
 import type { AcquirePath, EncodedHistogram, EnvironmentRun, PoolRun, RunFile, WorkloadRun, WorkloadSpec } from '../run/types.js';
 import { validateEnvironment, type Validity } from './validity.js';
@@ -312,7 +313,7 @@ function gauge(t: PoolRun['occupancy']['inUse']): GaugeFigures {
 
 /** The target P99 wait (ms) of a pool in an environment: the environment's own, else the config's default. */
 export function targetFor(advisor: AdvisorConfig, env: string, pool: PoolName): number {
-  return advisor.environments[env]?.targetP99WaitMs[pool] ?? advisor.targetP99WaitMs;
+  return own(advisor.environments, env)?.targetP99WaitMs[pool] ?? advisor.targetP99WaitMs;
 }
 
 /** A workload in one line: `database: open poisson 200/s, hold exponential mean 20 ms, 60 s`. */

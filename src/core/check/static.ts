@@ -8,6 +8,7 @@ import { POOLS, type PoolName } from '../config/pools.js';
 import type { ConfigModel, EnvironmentConfig, Origin } from '../config/model.js';
 import { validateModel, type Issue } from '../config/validate.js';
 import type { TopologySpec } from '../advisor/types.js';
+import { own } from '../dict.js';
 
 /** One pool of one service in the budget. */
 export interface BudgetPool {
@@ -175,7 +176,7 @@ export function checkStatic(input: StaticInput): StaticResult {
   const issues = validateModel(model).filter((i) => i.envs.length === 0 || i.envs.some(selected));
   const budgets: BudgetResult[] = [];
   for (const env of model.environments) {
-    const topology = topologies[env.name];
+    const topology = own(topologies, env.name);
     if (!selected(env.name) || !topology) continue;
     const b = connectionBudget(env, topology, server);
     budgets.push(b);
@@ -184,7 +185,7 @@ export function checkStatic(input: StaticInput): StaticResult {
   if (!envs) {
     const known = new Set(model.environments.map((e) => e.name));
     for (const name of Object.keys(topologies)) {
-      if (known.has(name) || !topologies[name]) continue;
+      if (known.has(name) || !own(topologies, name)) continue;
       issues.push({
         severity: 'error',
         code: 'unknown-environment',

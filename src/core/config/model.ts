@@ -8,6 +8,7 @@
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { scanToml, type TomlScan } from '../toml/scan.js';
 import { UsageError } from '../errors.js';
+import { dict, own } from '../dict.js';
 import { POOLS, POOL_NAMES, toSetting, type PoolName, type PoolSettings, type SettingKey } from './pools.js';
 
 /** A plain TOML table. */
@@ -115,7 +116,7 @@ function isTable(v: unknown): v is Table {
 
 /** Remove every key ending in `_docs`, at any depth (returns a copy). */
 export function stripDocs(t: Table): Table {
-  const out: Table = {};
+  const out: Table = dict();
   for (const [k, v] of Object.entries(t)) {
     if (isDocsKey(k)) continue;
     out[k] = isTable(v) ? stripDocs(v) : v;
@@ -125,7 +126,7 @@ export function stripDocs(t: Table): Table {
 
 /** Tasker's merge: tables merge recursively; scalars and arrays are replaced. Returns a new table. */
 export function deepMerge(base: Table, over: Table): Table {
-  const out: Table = { ...base };
+  const out: Table = dict(Object.entries(base));
   for (const [k, v] of Object.entries(over)) {
     const b = out[k];
     out[k] = isTable(b) && isTable(v) ? deepMerge(b, v) : v;
@@ -141,7 +142,7 @@ const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
  */
 export function substitute(s: string, env: Readonly<Record<string, string | undefined>>): string {
   return s.replace(VAR, (whole, name: string, def: string | undefined) => {
-    const v = env[name];
+    const v = own(env, name);
     if (def !== undefined) return v !== undefined && v !== '' ? v : def;
     return v !== undefined ? v : whole;
   });
@@ -152,7 +153,7 @@ export function substituteAll(v: unknown, env: Readonly<Record<string, string | 
   if (typeof v === 'string') return substitute(v, env);
   if (Array.isArray(v)) return v.map((x) => substituteAll(x, env));
   if (isTable(v)) {
-    const out: Table = {};
+    const out: Table = dict();
     for (const [k, x] of Object.entries(v)) out[k] = substituteAll(x, env);
     return out;
   }
@@ -164,13 +165,13 @@ export function getPath(t: Table, path: readonly string[]): unknown {
   let cur: unknown = t;
   for (const p of path) {
     if (!isTable(cur)) return undefined;
-    cur = cur[p];
+    cur = own(cur, p);
   }
   return cur;
 }
 
 function mergeFiles(files: ParsedFile[]): Table {
-  return files.reduce<Table>((acc, f) => deepMerge(acc, f.data), {});
+  return files.reduce<Table>((acc, f) => deepMerge(acc, f.data), dict());
 }
 
 /** The origin of a path: the last file (in merge order) that assigns it. */
@@ -197,7 +198,7 @@ export function effectivePools(merged: Table, files: ParsedFile[], envName: stri
   const out = {} as Record<PoolName, EffectivePool>;
   for (const name of POOL_NAMES) {
     const def = POOLS[name];
-    const raw: Record<string, SourcedValue> = {};
+    const raw = dict<SourcedValue>();
     const settings: PoolSettings = {
       max_connections: 0,
       min_connections: 0,
@@ -254,7 +255,7 @@ export interface ConfigSources {
  */
 export function buildModel(src: ConfigSources, env: Readonly<Record<string, string | undefined>>): ConfigModel {
   const baseFiles = src.base.map(parseFile);
-  const envFiles: Record<string, ParsedFile[]> = {};
+  const envFiles = dict<ParsedFile[]>();
   for (const [name, files] of Object.entries(src.environments)) envFiles[name] = files.map(parseFile);
   const environments: EnvironmentConfig[] = [];
   for (const name of Object.keys(envFiles).sort(envOrder)) {

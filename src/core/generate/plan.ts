@@ -5,6 +5,7 @@
  * thing again on disk afterwards ({@link checkMerged}).
  */
 import { UsageError } from '../errors.js';
+import { dict, own } from '../dict.js';
 import { buildModel, envOrder, type ConfigModel, type ConfigSources, type Origin, type SourceFile, type Table } from '../config/model.js';
 import { POOLS, POOL_NAMES, type PoolName } from '../config/pools.js';
 import { formatIssue, validateModel, type Issue } from '../config/validate.js';
@@ -122,7 +123,7 @@ function plainSources(src: ConfigSources): ConfigSources {
   return {
     dir: src.dir,
     base: src.base.map(strip),
-    environments: Object.fromEntries(Object.entries(src.environments).map(([k, files]) => [k, files.map(strip)])),
+    environments: dict(Object.entries(src.environments).map(([k, files]) => [k, files.map(strip)])),
   };
 }
 
@@ -186,7 +187,7 @@ export function planGenerate(src: ConfigSources, settings: readonly Setting[], e
       display,
       ...(beforeText !== undefined ? { before: beforeText } : {}),
       after: result.text,
-      createsEnv: src.environments[g.env] === undefined,
+      createsEnv: own(src.environments, g.env) === undefined,
       changes,
     });
   }

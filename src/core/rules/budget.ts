@@ -9,6 +9,7 @@ import { DEFAULT_SUPERUSER_RESERVED } from '../advisor/defaults.js';
 import type { EnvironmentAnalysis } from '../analysis/analyze.js';
 import type { PoolName } from '../config/pools.js';
 import type { RunFile } from '../run/types.js';
+import { own } from '../dict.js';
 
 /** One pool instance class: a service's replicas each opening one pool. */
 export interface BudgetLine {
@@ -44,7 +45,7 @@ function activePools(env: EnvironmentAnalysis): PoolName[] {
  * every active pool is assumed (and said so).
  */
 export function budgetFor(env: EnvironmentAnalysis, advisor: AdvisorConfig, server: RunFile['server'] | null): Budget | null {
-  const topo = advisor.environments[env.env]?.topology;
+  const topo = own(advisor.environments, env.env)?.topology;
   const serverMax = topo?.serverMaxConnections ?? server?.maxConnections;
   if (serverMax === undefined) return null;
   const reserved = topo ? topo.superuserReserved : (server?.superuserReserved ?? DEFAULT_SUPERUSER_RESERVED);

@@ -57,11 +57,11 @@ export function firstDifference(expected: unknown, actual: unknown, path: string
 export function setPath(root: Record<string, unknown>, path: readonly string[], value: unknown): void {
   let cur = root;
   for (const p of path.slice(0, -1)) {
-    const next = cur[p];
+    const next = Object.hasOwn(cur, p) ? cur[p] : undefined;
     if (isTable(next)) {
       cur = next;
     } else {
-      const created: Record<string, unknown> = {};
+      const created: Record<string, unknown> = Object.create(null);
       cur[p] = created;
       cur = created;
     }
@@ -79,7 +79,7 @@ export function describeDifference(d: Difference): string {
 export function cloneTree<T>(v: T): T {
   if (Array.isArray(v)) return v.map((x: unknown) => cloneTree(x)) as T;
   if (isTable(v)) {
-    const out: Record<string, unknown> = {};
+    const out: Record<string, unknown> = Object.create(null);
     for (const [k, x] of Object.entries(v)) out[k] = cloneTree(x);
     return out as T;
   }

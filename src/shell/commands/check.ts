@@ -6,7 +6,8 @@
 
 import { ExitCode, NoDataError, UsageError } from '../../core/errors.js';
 import { formatIssue, validateModel } from '../../core/config/validate.js';
-import type { AdvisorConfig } from '../../core/advisor/types.js';
+import type { AdvisorConfig, TopologySpec } from '../../core/advisor/types.js';
+import { dict } from '../../core/dict.js';
 import { type RunFile } from '../../core/run/types.js';
 import { parseThresholds, type Threshold } from '../../core/thresholds/parse.js';
 import { evaluateThresholds, hasSamples } from '../../core/thresholds/evaluate.js';
@@ -69,7 +70,7 @@ function runStatic(dir: string, advisor: Advisor, envs: string[] | undefined, ru
   for (const e of model.environments) for (const p of Object.values(e.pools)) addSecret(p.url);
   checkEnvs(model, envs);
   const useTopology = !advisor.shipped || dir === EXAMPLE_CONFIG_DIR;
-  const topologies = useTopology ? Object.fromEntries(Object.entries(advisor.config.environments).map(([name, spec]) => [name, spec.topology])) : {};
+  const topologies = useTopology ? dict(Object.entries(advisor.config.environments).map(([name, spec]) => [name, spec.topology])) : dict<TopologySpec | undefined>();
   return checkStatic({
     model,
     topologies,
