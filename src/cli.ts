@@ -8,6 +8,7 @@ import { ExitCode, KnownError } from './core/errors.js';
 import { registerCommands } from './shell/commands/tree.js';
 import { version } from './shell/version.js';
 import { addEnvSecrets, clean, writeErr } from './shell/output.js';
+import { installSignalHandlers } from './shell/signals.js';
 
 /** Build the command tree (exported for the docs test that compares `--help` with docs/cli.md). */
 export function buildProgram(): Command {
@@ -35,6 +36,7 @@ function inherit(cmd: Command): void {
 /** Run the CLI with the given argv; sets process.exitCode rather than exiting mid-work. */
 export async function main(argv: string[] = process.argv): Promise<void> {
   addEnvSecrets();
+  installSignalHandlers();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -7,21 +7,26 @@ import { isPoolName, POOL_NAMES, POOLS, type PoolName } from './config/pools.js'
 import { suggest } from './config/validate.js';
 import { parseDurationMs } from './advisor/parse.js';
 import type { HoldSpec } from './run/types.js';
+import { LIMITS, MAX_DURATION_MS, outside, rangeText, type Range } from './limits.js';
 
-/** `--duration 10s` -> seconds. */
-export function parseDurationFlag(flag: string, v: string): number {
-  const ms = parseDurationMs(v);
-  if (ms === undefined || ms <= 0) throw new UsageError(`${flag} '${v}': not a duration`, `write e.g. ${flag} 30s (units: ms, s, m)`);
+/**
+ * `--duration 10s`, `--warmup 0s` -> seconds, within the same bounds as the advisor config's
+ * keys (`duration` above 0, `warmup` from 0; both at most 24 h). A bare `0` is accepted for 0.
+ */
+export function parseDurationFlag(flag: string, v: string, range: Range = LIMITS.durationMs): number {
+  const ms = v.trim() === '0' ? 0 : parseDurationMs(v);
+  if (ms === undefined) throw new UsageError(`${flag} '${v}': not a duration`, `write e.g. ${flag} 30s (units: us, ms, s, m, h)`);
+  if (ms > MAX_DURATION_MS) throw new UsageError(`${flag} '${v}': longer than the ${MAX_DURATION_MS / 3_600_000}h limit`, `use at most ${flag} ${MAX_DURATION_MS / 3_600_000}h`);
+  if (outside(ms, range)) throw new UsageError(`${flag} '${v}': must be above 0`, `write e.g. ${flag} 30s`);
   return ms / 1000;
 }
 
-/** A positive number flag. */
-export function parsePositive(flag: string, v: string, integer = false): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new UsageError(`${flag} '${v}': expected a positive ${integer ? 'integer' : 'number'}`, `write e.g. ${flag} ${integer ? 16 : 200}`);
-  }
-  return n;
+/** A number flag within the bounds of the config key it overrides ({@link LIMITS}). */
+export function parseNumberFlag(flag: string, v: string, range: Range): number {
+  const n = v.trim() === '' ? NaN : Number(v);
+  const why = outside(n, range);
+  if (why) throw new UsageError(`${flag} '${v}': ${why}; expected ${range.integer ? 'an integer' : 'a number'} from ${rangeText(range)}`, `write e.g. ${flag} ${range.integer ? Math.max(range.min, Math.min(16, range.max)) : 200}`);
+  return n === 0 ? 0 : n;
 }
 
 /** `--hold 20ms` (constant), `--hold exp:20ms`, `--hold lognormal:5ms,80ms`. */
@@ -31,6 +36,7 @@ export function parseHoldFlag(v: string): HoldSpec {
   const d = (s: string | undefined): number => {
     const ms = s === undefined ? undefined : parseDurationMs(s);
     if (ms === undefined) throw new UsageError(`--hold '${v}': '${s ?? ''}' is not a duration`, fix);
+    if (outside(ms, LIMITS.spanMs)) throw new UsageError(`--hold '${v}': '${s}' is longer than the ${MAX_DURATION_MS / 3_600_000}h limit`, fix);
     return ms;
   };
   if (kind === 'constant') return { kind: 'sleep', dist: 'constant', ms: d(rest) };
@@ -71,12 +77,31 @@ export function parseSetFlag(v: string, envs: readonly string[]): SetFlag {
     const g = suggest(key, known);
     throw new UsageError(`--set '${v}': unknown key '${key}' for pool ${pool} [${POOLS[pool].table.join('.')}]`, g ? `did you mean '${g}'?` : `keys: ${known.join(', ')}`);
   }
-  const value = Number(raw);
-  if (!Number.isFinite(value) || !Number.isInteger(value)) throw new UsageError(`--set '${v}': value '${raw}' is not an integer`, `write e.g. ${env}.${pool}.${key}=${kd.min}`);
+  const value = /^\s*[+-]?\d+\s*$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isInteger(value)) throw new UsageError(`--set '${v}': value '${raw}' is not an integer`, `write e.g. ${env}.${pool}.${key}=${kd.min}`);
+  if (outside(value, LIMITS.setValue)) {
+    throw new UsageError(`--set '${v}': ${value} is out of bounds even for a trial run (${rangeText(LIMITS.setValue)}; Tasker's range is ${kd.min}-${kd.max})`, `write e.g. ${env}.${pool}.${key}=${kd.min}`);
+  }
   const out: SetFlag = { env, pool, key, value };
   if (value < kd.min || value > kd.max) out.warning = `--set ${env}.${pool}.${key}=${value} is outside Tasker's range ${kd.min}-${kd.max}: allowed for this run only; Tasker would refuse it`;
   if (kd.setting === 'max_connections' && value < 1) throw new UsageError(`--set '${v}': max_connections must be at least 1`, 'a pool needs at least one connection');
   return out;
+}
+
+/**
+ * Parse every `--set` of a command. One key given twice is refused, even with the same value:
+ * which of two values a run used should never depend on the order of the flags.
+ */
+export function parseSetFlags(values: readonly string[], envs: readonly string[]): SetFlag[] {
+  const seen = new Map<string, SetFlag>();
+  for (const v of values) {
+    const s = parseSetFlag(v, envs);
+    const id = `${s.env}.${s.pool}.${s.key}`;
+    const first = seen.get(id);
+    if (first) throw new UsageError(`--set ${id} is given twice (${first.value} and ${s.value})`, `give each ENV.POOL.KEY once`);
+    seen.set(id, s);
+  }
+  return [...seen.values()];
 }
 
 /** `--metrics-port N`: a TCP port, 0 for a free one. */

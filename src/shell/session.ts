@@ -155,6 +155,21 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     signal?.addEventListener('abort', done, { once: true });
   });
 
+/** Wait for `p`, or until `signal` aborts (then `p` is left to settle on its own). */
+const untilAborted = <T>(p: Promise<T>, signal: AbortSignal): Promise<T | void> =>
+  new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      p.catch(() => {});
+      resolve();
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
+      (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(e)),
+    );
+  });
+
 /** Run the session. Resolves with the RunFile (partial when interrupted); throws {@link SessionFailed} when the database went away. */
 export async function runSession(opts: SessionOptions): Promise<RunFile> {
   const run: RunFile = {
@@ -265,7 +280,8 @@ async function runEnvironment(
     }
     if (generators.length === 0) return result;
     try {
-      await Promise.all([...pools.values()].map((p) => p.start()));
+      // Opening min_connections can wait for a long time (a busy server): an interrupt ends it.
+      await untilAborted(Promise.all([...pools.values()].map((p) => p.start())), abort.signal);
     } catch (e) {
       fatal = e as Error;
       onFatal(fatal);

@@ -7,6 +7,7 @@ import { parse as parseToml, TomlError } from 'smol-toml';
 import { scanToml, locate, type TomlScan } from '../toml/scan.js';
 import { UsageError } from '../errors.js';
 import { dict, own } from '../dict.js';
+import { LIMITS, outside, type Range } from '../limits.js';
 import { isPoolName, POOL_NAMES, type PoolName } from '../config/pools.js';
 import { suggest } from '../config/validate.js';
 import type { ArrivalSpec, HoldSpec, WorkloadSpec } from '../run/types.js';
@@ -97,13 +98,19 @@ function num(ctx: Ctx, t: Table, path: string[], key: string, min: number, max: 
   return v;
 }
 
-function dur(ctx: Ctx, t: Table, path: string[], key: string, maxMs = 24 * 3_600_000): number | undefined {
+function dur(ctx: Ctx, t: Table, path: string[], key: string, range: Range = LIMITS.spanMs): number | undefined {
   const v = own(t, key);
   if (v === undefined) return undefined;
   const ms = typeof v === 'string' ? parseDurationMs(v) : undefined;
   if (ms === undefined) ctx.fail([...path, key], `must be a duration with a unit, got ${JSON.stringify(v)}`, `write e.g. ${key} = "30s" (units: us, ms, s, m, h)`);
-  if (ms > maxMs) ctx.fail([...path, key], `${v} is too long`, `use at most ${maxMs / 1000}s`);
+  if (ms > range.max) ctx.fail([...path, key], `${v} is too long`, `use at most ${range.max / 3_600_000}h`);
+  if (outside(ms, range)) ctx.fail([...path, key], `must be above 0`, `write e.g. ${key} = "30s"`);
   return ms;
+}
+
+/** A number key within the bounds its flag shares ({@link LIMITS}). */
+function lim(ctx: Ctx, t: Table, path: string[], key: string, r: Range): number | undefined {
+  return num(ctx, t, path, key, r.min, r.max, r.integer ?? false);
 }
 
 function str(ctx: Ctx, t: Table, path: string[], key: string, choices?: readonly string[]): string | undefined {
@@ -120,11 +127,11 @@ function workloadFrom(ctx: Ctx, pool: PoolName, t: Table, path: string[], defaul
   const arrivalKind = str(ctx, t, path, 'arrival', ['poisson', 'constant', 'closed']) ?? 'poisson';
   let arrival: ArrivalSpec;
   if (arrivalKind === 'closed') {
-    const concurrency = num(ctx, t, path, 'concurrency', 1, 10_000, true);
+    const concurrency = lim(ctx, t, path, 'concurrency', LIMITS.concurrency);
     if (concurrency === undefined) ctx.fail([...path, 'concurrency'], 'a closed workload needs concurrency (the number of callers)', 'add concurrency = 16');
     arrival = { mode: 'closed', concurrency, thinkMs: dur(ctx, t, path, 'think') ?? 0 };
   } else {
-    const rate = num(ctx, t, path, 'rate', 0.001, 1_000_000);
+    const rate = lim(ctx, t, path, 'rate', LIMITS.rate);
     if (rate === undefined) ctx.fail([...path, 'rate'], 'an open workload needs rate (acquires per second)', 'add rate = 100');
     arrival = { mode: 'open', process: arrivalKind as 'poisson' | 'constant', rate };
   }
@@ -153,9 +160,9 @@ function workloadFrom(ctx: Ctx, pool: PoolName, t: Table, path: string[], defaul
       break;
     }
     default:
-      hold = { kind: 'queue', batch: num(ctx, t, path, 'batch', 1, 1000, true) ?? 1 };
+      hold = { kind: 'queue', batch: lim(ctx, t, path, 'batch', LIMITS.batch) ?? 1 };
   }
-  const burstFactor = num(ctx, t, path, 'burst_factor', 1, 1000);
+  const burstFactor = lim(ctx, t, path, 'burst_factor', LIMITS.burstFactor);
   const burstOn = dur(ctx, t, path, 'burst_on');
   const burstOff = dur(ctx, t, path, 'burst_off');
   if ((burstFactor !== undefined || burstOn !== undefined || burstOff !== undefined) && (burstFactor === undefined || burstOn === undefined || burstOff === undefined)) {
@@ -167,7 +174,7 @@ function workloadFrom(ctx: Ctx, pool: PoolName, t: Table, path: string[], defaul
     hold,
     warmupS: (dur(ctx, t, path, 'warmup') ?? defaults.warmupMs) / 1000,
     rampS: (dur(ctx, t, path, 'ramp') ?? defaults.rampMs) / 1000,
-    durationS: (dur(ctx, t, path, 'duration') ?? defaults.durationMs) / 1000,
+    durationS: (dur(ctx, t, path, 'duration', LIMITS.durationMs) ?? defaults.durationMs) / 1000,
     ...(burstFactor !== undefined ? { burst: { onS: burstOn! / 1000, offS: burstOff! / 1000, factor: burstFactor } } : {}),
   };
 }
@@ -220,7 +227,7 @@ export function parseAdvisorConfig(text: string, file: string): AdvisorConfig {
   const defaults = isTable(doc.defaults) ? doc.defaults : {};
   checkKeys(ctx, defaults, ['defaults'], ['duration', 'warmup', 'ramp', 'seed', 'target_p99_wait']);
   const base = {
-    durationMs: dur(ctx, defaults, ['defaults'], 'duration') ?? 30_000,
+    durationMs: dur(ctx, defaults, ['defaults'], 'duration', LIMITS.durationMs) ?? 30_000,
     warmupMs: dur(ctx, defaults, ['defaults'], 'warmup') ?? 2_000,
     rampMs: dur(ctx, defaults, ['defaults'], 'ramp') ?? 0,
   };
@@ -267,7 +274,7 @@ export function parseAdvisorConfig(text: string, file: string): AdvisorConfig {
   if (!Array.isArray(thresholds) || thresholds.some((x) => typeof x !== 'string')) {
     ctx.fail(['check', 'thresholds'], 'must be an array of strings', 'write thresholds = ["database.acquire: p(99) < 50ms"]');
   }
-  const seed = num(ctx, defaults, ['defaults'], 'seed', 0, 2 ** 32 - 1, true) ?? DEFAULT_SEED;
+  const seed = lim(ctx, defaults, ['defaults'], 'seed', LIMITS.seed) ?? DEFAULT_SEED;
   const prometheus = parsePrometheusTable(doc.prometheus, file, ctx.scan);
   return {
     source: file,

@@ -6,7 +6,8 @@ import { ExitCode, UsageError, NoDataError } from '../../core/errors.js';
 import type { PoolName } from '../../core/config/pools.js';
 import { isPoolName } from '../../core/config/pools.js';
 import type { AdvisorConfig } from '../../core/advisor/types.js';
-import { parseDurationFlag, parseHoldFlag, parsePositive, parseSetFlag } from '../../core/flags.js';
+import { parseDurationFlag, parseHoldFlag, parseNumberFlag, parseSetFlags } from '../../core/flags.js';
+import { LIMITS } from '../../core/limits.js';
 import type { RunFile, TargetKind } from '../../core/run/types.js';
 import { renderReport } from '../../core/render/report.js';
 import { hasSamples } from '../../core/analysis/runFile.js';
@@ -24,8 +25,9 @@ import { saveRun } from '../runFile.js';
 import { useColor, showProgress } from '../tty.js';
 import { assertFits, assertSafeTarget, connectionConfig, isLocalHost, probe, resolveTarget, type ServerFacts } from '../target.js';
 import { startThrowaway, type ThrowawayCluster } from '../throwawayPg.js';
-import { plannedConnections, plannedWorkloads, runSession, SessionFailed, type Progress, type SessionOptions } from '../session.js';
+import { plannedConnections, plannedWorkloads, runSession, SessionFailed, settingsWithOverrides, type Progress, type SessionOptions } from '../session.js';
 import { version } from '../version.js';
+import { withInterrupt } from '../signals.js';
 import { withMetricsServer } from '../metrics/cli.js';
 import { fmtUs } from '../../core/render/units.js';
 import type pg from 'pg';
@@ -73,22 +75,36 @@ export function planAnalyze(f: AnalyzeFlags): AnalyzePlan {
     if (!isPoolName(p) || (p !== 'database' && p !== 'pgmq')) throw new UsageError(`--pool '${p}': analyze drives the database and pgmq pools`, 'use --pool database, --pool pgmq, or both');
     return p as PoolName;
   });
-  const sets = (f.set ?? []).map((s) => parseSetFlag(s, envNames));
+  const sets = parseSetFlags(f.set ?? [], envNames);
   const flags = {
-    ...(f.rate !== undefined ? { rate: parsePositive('--rate', f.rate) } : {}),
-    ...(f.concurrency !== undefined ? { concurrency: parsePositive('--concurrency', f.concurrency, true) } : {}),
+    ...(f.rate !== undefined ? { rate: parseNumberFlag('--rate', f.rate, LIMITS.rate) } : {}),
+    ...(f.concurrency !== undefined ? { concurrency: parseNumberFlag('--concurrency', f.concurrency, LIMITS.concurrency) } : {}),
     ...(f.hold !== undefined ? { hold: parseHoldFlag(f.hold) } : {}),
     ...(f.duration !== undefined ? { durationS: parseDurationFlag('--duration', f.duration) } : {}),
-    ...(f.warmup !== undefined ? { warmupS: f.warmup === '0' ? 0 : parseDurationFlag('--warmup', f.warmup) } : {}),
+    ...(f.warmup !== undefined ? { warmupS: parseDurationFlag('--warmup', f.warmup, LIMITS.spanMs) } : {}),
   };
-  const seed = f.seed !== undefined ? parsePositive('--seed', f.seed, true) : advisor.seed;
+  const seed = f.seed !== undefined ? parseNumberFlag('--seed', f.seed, LIMITS.seed) : advisor.seed;
   for (const s of sets) if (s.warning) warnings.push(s.warning);
   const session = { model, advisor, envs, pools, flags, sets, seed };
+  refuseMinAboveMax(model, envs, sets);
   const planned = model.environments.filter((e) => envs.includes(e.name)).flatMap((e) => plannedWorkloads(e, advisor, session));
   if (planned.length === 0) {
     throw new UsageError(`no workload to drive for ${envs.join(', ')}${pools ? ` and --pool ${pools.join(' ')}` : ''} in ${advisor.source}`, 'add [environments.<env>.workloads.database] to the advisor config (docs/config.md)');
   }
   return { model, advisor, session, warnings };
+}
+
+/** A pool whose min_connections (after `--set`) is above its max could never fill: refuse it before connecting. */
+function refuseMinAboveMax(model: ConfigModel, envs: readonly string[], sets: SessionOptions['sets']): void {
+  for (const env of model.environments.filter((e) => envs.includes(e.name))) {
+    for (const pool of ['database', 'pgmq'] as const) {
+      if (!sets.some((s) => s.env === env.name && s.pool === pool)) continue;
+      const s = settingsWithOverrides(env, pool, sets);
+      if (s.min_connections > s.max_connections) {
+        throw new UsageError(`--set: ${env.name}.${pool} min_connections ${s.min_connections} is above max_connections ${s.max_connections}; the pool could never open its minimum`, `set min_connections at most ${s.max_connections}, or raise max_connections with another --set`);
+      }
+    }
+  }
 }
 
 /** Options for running analyze from code (`check` runs it first). */
@@ -191,9 +207,7 @@ export async function analyzeCommand(f: AnalyzeFlags): Promise<void> {
     writeErr(`\n${sig}: stopping the load; the partial result follows.`);
     ac.abort();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
+  await withInterrupt(onSignal, async () => {
     let run: RunFile;
     try {
       run = await withMetricsServer(f, (onPools) => runAnalyze({ plan, flags: f, signal: ac.signal, onPools }));
@@ -211,9 +225,6 @@ export async function analyzeCommand(f: AnalyzeFlags): Promise<void> {
       const invalid = invalidRunError(run, 'this run');
       if (invalid) throw invalid;
     }
-  } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-  }
+  });
 }
 

@@ -22,6 +22,7 @@ import { readRunFile, saveRun } from '../runFile.js';
 import { assertReportPath } from '../report.js';
 import { addSecret, writeErr, writeOut } from '../output.js';
 import { useColor } from '../tty.js';
+import { withInterrupt } from '../signals.js';
 
 /** check's own flags, beside analyze's (which it passes on when it runs analyze first). */
 interface CheckOptions extends AnalyzeFlags {
@@ -123,21 +124,18 @@ async function measure(opts: CheckOptions): Promise<{ run: RunFile; interrupted:
     writeErr(`\n${sig}: stopping the load; checking the partial run.`);
     ac.abort();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    const run = await withMetricsServer(opts, (onPools) => runAnalyze({ plan, flags: opts, signal: ac.signal, onPools }));
-    if (opts.out) saveRun(opts.out, run);
-    return { run, interrupted };
-  } catch (e) {
-    if (e instanceof SessionFailed && opts.out) {
-      saveRun(opts.out, e.partial);
+  return withInterrupt(onSignal, async () => {
+    try {
+      const run = await withMetricsServer(opts, (onPools) => runAnalyze({ plan, flags: opts, signal: ac.signal, onPools }));
+      if (opts.out) saveRun(opts.out, run);
+      return { run, interrupted };
+    } catch (e) {
+      if (e instanceof SessionFailed && opts.out) {
+        saveRun(opts.out, e.partial);
+      }
+      throw e;
     }
-    throw e;
-  } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-  }
+  });
 }
 
 /** Run `check` with parsed options: validate, check, render, set the exit code. */

@@ -16,6 +16,9 @@ import type { QueueWorkload } from './queue.js';
 /** Requests in flight beyond this are not sent (counted as dropped, and the run is marked behind). */
 const MAX_IN_FLIGHT = 20_000;
 
+/** Launches per turn of the event loop before the schedule yields. */
+const MAX_LAUNCHES_PER_TURN = 1000;
+
 /** Error codes of a connect that mean the database is gone (or refuses us) rather than busy. */
 const FATAL_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNRESET', '28P01', '28000', '3D000', '57P01', '57P02', '57P03', '53300']);
 
@@ -130,7 +133,10 @@ export class Generator {
     const loop = (): void => {
       if (this.stopped) return;
       const now = nowUs();
-      while (next <= now && !this.stopped) {
+      // At most a slice of launches per turn, so a high rate (or a generator far behind) never
+      // holds the event loop: signals, timers and the pool's own callbacks still run.
+      let launches = 0;
+      while (next <= now && !this.stopped && launches++ < MAX_LAUNCHES_PER_TURN) {
         this.due++;
         if (this.inFlight >= MAX_IN_FLIGHT) this.dropped++;
         else void this.request(next, now);

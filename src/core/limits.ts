@@ -1,0 +1,55 @@
+/**
+ * The bounds of every number a user gives, in one place: a flag and the advisor-config key it
+ * overrides accept exactly the same range, so no input the config refuses can come in by flag.
+ * The ceilings also keep the process responsive: no rate the generator cannot schedule in slices,
+ * no duration beyond what a timer can hold (Node's timers overflow past 2^31-1 ms, 24.8 days).
+ */
+
+/** An inclusive range, optionally integers only. */
+export interface Range {
+  min: number;
+  max: number;
+  integer?: boolean;
+  /** Whether `min` itself is excluded (a duration must be above 0). */
+  aboveMin?: boolean;
+}
+
+/** Longest duration anywhere (measurement, warm-up, ramp, hold, think, burst): 24 hours. */
+export const MAX_DURATION_MS = 24 * 3_600_000;
+
+/** Bounds by name: each is used by the advisor config key and by the flag of the same meaning. */
+export const LIMITS = {
+  /** `rate` / `--rate`: acquires per second. */
+  rate: { min: 0.001, max: 1_000_000 },
+  /** `concurrency` / `--concurrency`: callers. */
+  concurrency: { min: 1, max: 10_000, integer: true },
+  /** `[defaults] seed` / `--seed`. */
+  seed: { min: 0, max: 2 ** 32 - 1, integer: true },
+  /** `batch` of a queue workload. */
+  batch: { min: 1, max: 1000, integer: true },
+  /** `burst_factor`. */
+  burstFactor: { min: 1, max: 1000 },
+  /** `duration` / `--duration`, ms: above 0. */
+  durationMs: { min: 0, max: MAX_DURATION_MS, aboveMin: true },
+  /** `warmup`, `ramp`, hold times, `think`, burst phases / `--warmup`, `--hold`, ms: 0 allowed. */
+  spanMs: { min: 0, max: MAX_DURATION_MS },
+  /**
+   * `--set` values for one run: outside Tasker's range is allowed (with a warning) to try a
+   * setting, but never negative and never beyond this.
+   */
+  setValue: { min: 0, max: 1_000_000, integer: true },
+} as const satisfies Record<string, Range>;
+
+/** Why `n` is outside `r`, or undefined when it is inside. */
+export function outside(n: number, r: Range): string | undefined {
+  if (!Number.isFinite(n)) return 'not a finite number';
+  if (r.integer && !Number.isInteger(n)) return 'not an integer';
+  if (n < r.min || (r.aboveMin && n === r.min)) return r.aboveMin ? `must be above ${r.min}` : `below the minimum ${r.min}`;
+  if (n > r.max) return `above the maximum ${r.max}`;
+  return undefined;
+}
+
+/** The range in words, for messages: `0.001 to 1000000`, `above 0 up to 86400000`. */
+export function rangeText(r: Range): string {
+  return r.aboveMin ? `above ${r.min} up to ${r.max}` : `${r.min} to ${r.max}`;
+}
