@@ -20,7 +20,7 @@ import type { ConfigModel } from '../../core/config/model.js';
 import { loadValidConfig } from './config.js';
 import { loadAdvisorConfig } from '../advisorConfig.js';
 import { addSecret, clean, writeErr, writeOut } from '../output.js';
-import { assertReportPath, writeReport } from '../report.js';
+import { assertOutputsApart, assertReportPath, writeReport } from '../report.js';
 import { saveRun } from '../runFile.js';
 import { useColor, showProgress } from '../tty.js';
 import { assertFits, assertSafeTarget, connectionConfig, isLocalHost, probe, resolveTarget, type ServerFacts } from '../target.js';
@@ -105,6 +105,12 @@ function refuseMinAboveMax(model: ConfigModel, envs: readonly string[], sets: Se
       }
     }
   }
+}
+
+/** The files a plan was read from, which no output may overwrite. */
+export function planInputs(plan: AnalyzePlan): Array<[string, string]> {
+  const files = [...plan.model.baseFiles, ...Object.values(plan.model.envFiles).flat()];
+  return [['the advisor config', plan.advisor.source], ...files.map((x): [string, string] => ['the config file', x.display])];
 }
 
 /** Options for running analyze from code (`check` runs it first). */
@@ -198,6 +204,7 @@ export async function analyzeCommand(f: AnalyzeFlags): Promise<void> {
   if (f.out) assertReportPath('--out', f.out);
   if (f.report) assertReportPath('--report', f.report);
   const plan = planAnalyze(f);
+  assertOutputsApart([['--out', f.out], ['--report', f.report]], planInputs(plan));
   for (const w of plan.warnings) writeErr(`warning: ${w}`);
   const ac = new AbortController();
   let signalled = false;

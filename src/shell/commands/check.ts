@@ -19,7 +19,7 @@ import { loadAdvisorConfig, resolveAdvisorConfig, SHIPPED_ADVISOR_CONFIG } from 
 import { checkEnvs } from './config.js';
 import type { AnalyzeFlags } from './analyze.js';
 import { readRunFile, saveRun } from '../runFile.js';
-import { assertReportPath } from '../report.js';
+import { assertOutputsApart, assertReportPath } from '../report.js';
 import { addSecret, writeErr, writeOut } from '../output.js';
 import { useColor } from '../tty.js';
 import { withInterrupt } from '../signals.js';
@@ -111,8 +111,9 @@ function refuseAnalyzeFlags(opts: CheckOptions, mode: '--from' | '--static'): vo
 async function measure(opts: CheckOptions): Promise<{ run: RunFile; interrupted: boolean }> {
   if (opts.out) assertReportPath('--out', opts.out);
   // Loaded here, not at startup: only a check that measures needs pg, the generator and /metrics.
-  const [{ planAnalyze, runAnalyze }, { SessionFailed }, { withMetricsServer }] = await Promise.all([import('./analyze.js'), import('../session.js'), import('../metrics/cli.js')]);
+  const [{ planAnalyze, planInputs, runAnalyze }, { SessionFailed }, { withMetricsServer }] = await Promise.all([import('./analyze.js'), import('../session.js'), import('../metrics/cli.js')]);
   const plan = planAnalyze(opts);
+  assertOutputsApart([['--out', opts.out]], planInputs(plan));
   // The config's own warnings are in the report already; only the run's (e.g. --set) go to stderr.
   const reported = new Set(validateModel(plan.model).map(formatIssue));
   for (const w of plan.warnings) if (!reported.has(w)) writeErr(`warning: ${w}`);

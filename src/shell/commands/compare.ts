@@ -10,7 +10,7 @@ import { renderCompareHtml } from '../../core/render/htmlCompare.js';
 import type { RunFile } from '../../core/run/types.js';
 import { writeOut } from '../output.js';
 import { useColor } from '../tty.js';
-import { assertReportPath, writeReport } from '../report.js';
+import { assertOutputsApart, assertReportPath, writeReport } from '../report.js';
 import { readRunFile } from '../runFile.js';
 
 interface CompareOptions {
@@ -26,6 +26,7 @@ function onlyEnvs(run: RunFile, envs: string[] | undefined): RunFile {
 /** Run `compare` with its parsed arguments and flags. */
 export function compareCommand(beforeFile: string, afterFile: string, opts: CompareOptions): void {
   if (opts.report) assertReportPath('--report', opts.report);
+  assertOutputsApart([['--report', opts.report]], [['<before>', beforeFile], ['<after>', afterFile]]);
   const before = onlyEnvs(readRunFile(beforeFile), opts.env);
   const after = onlyEnvs(readRunFile(afterFile), opts.env);
   for (const e of opts.env ?? []) {

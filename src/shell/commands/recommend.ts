@@ -13,7 +13,7 @@ import type { RunFile } from '../../core/run/types.js';
 import { loadAdvisorConfig } from '../advisorConfig.js';
 import { writeOut } from '../output.js';
 import { useColor } from '../tty.js';
-import { assertReportPath, writeReport } from '../report.js';
+import { assertOutputsApart, assertReportPath, writeReport } from '../report.js';
 import { readRunFile } from '../runFile.js';
 
 interface RecommendOptions {
@@ -27,6 +27,7 @@ interface RecommendOptions {
 /** Run `recommend` with its parsed flags. */
 export function recommendCommand(opts: RecommendOptions): void {
   if (opts.report) assertReportPath('--report', opts.report);
+  assertOutputsApart([['--report', opts.report]], [['--from', opts.from], ['--advisor-config', opts.advisorConfig]]);
   const advisor = loadAdvisorConfig(opts.advisorConfig);
   const run = readRunFile(opts.from);
   const names = run.environments.map((e) => e.env);
