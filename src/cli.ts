@@ -7,7 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, KnownError } from './core/errors.js';
 import { registerCommands } from './shell/commands/tree.js';
 import { version } from './shell/version.js';
-import { addEnvSecrets, clean, writeErr } from './shell/output.js';
+import { addEnvSecrets, forTerminal, writeErr } from './shell/output.js';
 import { installSignalHandlers } from './shell/signals.js';
 
 /** Build the command tree (exported for the docs test that compares `--help` with docs/cli.md). */
@@ -18,8 +18,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({
-      writeOut: (s) => process.stdout.write(clean(s)),
-      writeErr: (s) => process.stderr.write(clean(s)),
+      writeOut: (s) => process.stdout.write(forTerminal(s)),
+      writeErr: (s) => process.stderr.write(forTerminal(s)),
     });
   registerCommands(program);
   for (const c of program.commands) inherit(c);

@@ -30,12 +30,27 @@ export function clean(text: string): string {
   return scrub(text, secrets);
 }
 
+/**
+ * Control characters a terminal would act on: everything below space but tab and newline, DEL, and
+ * the C1 range. The tool's own colours (SGR `ESC[...m`) and the progress line's `CR ESC[K` are kept.
+ */
+const CONTROL = /(\x1b\[(?:[0-9;]*m|K)|\r(?=\x1b\[K))|[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+
+/**
+ * Make text safe for a terminal: secrets scrubbed, and control characters that came from input
+ * (an environment named with an escape sequence in a run file, a TOML key holding a BEL) shown as
+ * `\xNN` instead of acting on the terminal.
+ */
+export function forTerminal(text: string): string {
+  return clean(text).replace(CONTROL, (m: string, keep: string | undefined) => keep ?? `\\x${m.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** Write to stdout (machine output, or human output when stdout carries nothing else). */
 export function writeOut(text: string): void {
-  process.stdout.write(clean(text.endsWith('\n') || text === '' ? text : `${text}\n`));
+  process.stdout.write(forTerminal(text.endsWith('\n') || text === '' ? text : `${text}\n`));
 }
 
 /** Write to stderr (human output when stdout carries machine output, warnings, errors). */
 export function writeErr(text: string): void {
-  process.stderr.write(clean(text.endsWith('\n') || text === '' ? text : `${text}\n`));
+  process.stderr.write(forTerminal(text.endsWith('\n') || text === '' ? text : `${text}\n`));
 }

@@ -289,6 +289,16 @@ export function escapeProperty(s: string): string {
   return escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
 }
 
+/**
+ * A plain log line of the github format. GitHub reads any line that starts with `::` as a
+ * workflow command, so text from input (an environment name holding a newline and
+ * `::error ...`) must not start a line: it is escaped like a command's message, which keeps it
+ * on one line that starts with the tool's own text.
+ */
+function logLine(s: string): string {
+  return escapeData(s);
+}
+
 function annotation(level: 'error' | 'warning', props: { file?: string; line?: number; col?: number; title: string }, message: string): string {
   const p: string[] = [];
   if (props.file) p.push(`file=${escapeProperty(props.file)}`);
@@ -313,16 +323,16 @@ export function renderCheckGithub(r: CheckReport): string {
   const lines: string[] = [];
   for (const x of r.results) {
     if (x.status === 'held') {
-      lines.push(`✓ ${x.env}: ${x.expression} (${x.observedText})`);
+      lines.push(logLine(`✓ ${x.env}: ${x.expression} (${x.observedText})`));
       continue;
     }
     const src = x.threshold.source;
     const title = x.status === 'breached' ? 'pool-advisor threshold breached' : 'pool-advisor threshold without data';
     lines.push(annotation('error', { ...(src?.file ? { file: src.file } : {}), ...(src?.line ? { line: src.line } : {}), title }, `${x.env}: ${x.expression}: ${x.observedText}`));
   }
-  if (!r.evaluated && r.thresholds.length > 0) lines.push(`${plural(r.thresholds.length, 'threshold')} parsed and valid; not evaluated: ${notEvaluated(r)}`);
+  if (!r.evaluated && r.thresholds.length > 0) lines.push(logLine(`${plural(r.thresholds.length, 'threshold')} parsed and valid; not evaluated: ${notEvaluated(r)}`));
   if (r.static) for (const i of r.static.issues) lines.push(issueAnnotation(i));
-  else lines.push(`config not checked: ${r.staticSkipped ?? 'no config dir'}`);
+  else lines.push(logLine(`config not checked: ${r.staticSkipped ?? 'no config dir'}`));
   const o = checkOutcome(r);
   lines.push(
     `pool-advisor check: ${o.exitCode === ExitCode.Ok ? 'passed' : o.exitCode === ExitCode.NoData ? 'no samples in the run' : 'failed'}` +

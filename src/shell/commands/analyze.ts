@@ -19,7 +19,7 @@ import { redactUrl } from '../../core/redact.js';
 import type { ConfigModel } from '../../core/config/model.js';
 import { loadValidConfig } from './config.js';
 import { loadAdvisorConfig } from '../advisorConfig.js';
-import { addSecret, clean, writeErr, writeOut } from '../output.js';
+import { addSecret, forTerminal, writeErr, writeOut } from '../output.js';
 import { assertOutputsApart, assertReportPath, writeReport } from '../report.js';
 import { saveRun } from '../runFile.js';
 import { useColor, showProgress } from '../tty.js';
@@ -187,7 +187,7 @@ export async function runAnalyze(o: RunAnalyzeOptions): Promise<RunFile> {
 
 function progressLine(p: Progress): void {
   const pools = p.pools.map((x) => `${x.name}: P99 ${fmtUs(x.waitP99Us)}, waiting ${x.waiting}`).join(' | ');
-  process.stderr.write(clean(`\r\x1b[K[${p.env}] ${p.phase} ${Math.floor(p.elapsedS)}s, ${Math.ceil(p.remainingS)}s left  ${pools}`));
+  process.stderr.write(forTerminal(`\r\x1b[K[${p.env}] ${p.phase} ${Math.floor(p.elapsedS)}s, ${Math.ceil(p.remainingS)}s left  ${pools}`));
 }
 
 /** Print and save a finished (or partial) run with its analysis and advice. */
