@@ -98,7 +98,30 @@ export function parseFile(f: SourceFile): ParsedFile {
     }
     throw new UsageError(`${f.display}: cannot parse TOML: ${firstLine(String((e as Error)?.message ?? e))}`, 'check the file is TOML');
   }
-  return { ...f, data, scan: scanToml(f.text) };
+  const scan = scanToml(f.text);
+  const depth = nestingDepth(data);
+  if (depth > MAX_NESTING) {
+    const deep = scan.tables.find((t) => t.path.length > MAX_NESTING) ?? scan.keys.find((k) => k.path.length > MAX_NESTING);
+    throw new UsageError(`${f.display}${deep ? `:${deep.line}` : ''}: tables nested ${depth} levels deep; a Tasker config never goes past a few (limit ${MAX_NESTING})`, 'check this is the right file');
+  }
+  return { ...f, data, scan };
+}
+
+/** Deepest table nesting a config file may have (Tasker's go 4 deep; every later step recurses). */
+const MAX_NESTING = 64;
+
+/** How deep tables nest in a parsed document (iterative: the document may be hostile). */
+function nestingDepth(root: Table): number {
+  let max = 0;
+  const stack: Array<[unknown, number]> = [[root, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (d > max) max = d;
+    if (d > MAX_NESTING) return d;
+    if (Array.isArray(v)) for (const x of v) stack.push([x, d + 1]);
+    else if (isTable(v)) for (const x of Object.values(v)) stack.push([x, d + 1]);
+  }
+  return max;
 }
 
 function firstLine(s: string): string {

@@ -149,7 +149,10 @@ export function planGenerate(src: ConfigSources, settings: readonly Setting[], e
       continue;
     }
     const context = POOLS[s.pool].context;
-    const id = `environments/${s.env}/${context}.toml`;
+    // The key goes where the environment sets it now: a second file of the environment that also
+    // sets it (and wins, being later in merge order) is the one to change, not the context file.
+    const setIn = current?.origin?.rel;
+    const id = setIn !== undefined && setIn.startsWith(`environments/${s.env}/`) ? setIn : `environments/${s.env}/${context}.toml`;
     const group = byFile.get(id) ?? { env: s.env, context, settings: [] };
     group.settings.push(s);
     byFile.set(id, group);

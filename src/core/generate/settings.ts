@@ -17,12 +17,12 @@ export interface Setting {
   source: string;
 }
 
-/** Environment names become directory names: letters, digits, `_` and `-` only. */
-const ENV_NAME = /^[A-Za-z0-9_-]+$/;
+/** Environment names become directory names: letters, digits, `_` and `-` only, at most 100 of them. */
+const ENV_NAME = /^[A-Za-z0-9_-]{1,100}$/;
 
 /** Whether a string can name an environment (and so a directory under environments/). */
 export function isEnvName(s: string): boolean {
-  return ENV_NAME.test(s) && s !== '-' && !s.startsWith('-');
+  return ENV_NAME.test(s) && !s.startsWith('-');
 }
 
 const EXAMPLE = 'test.database.max_connections=40';
@@ -33,7 +33,7 @@ const EXAMPLE = 'test.database.max_connections=40';
  */
 export function checkSetting(s: Setting): Setting {
   const where = s.source;
-  if (!isEnvName(s.env)) throw new UsageError(`${where}: '${s.env}' cannot name an environment; use letters, digits, '_' and '-' only, e.g. ${EXAMPLE}`);
+  if (!isEnvName(s.env)) throw new UsageError(`${where}: '${s.env}' cannot name an environment; use letters, digits, '_' and '-' only (at most 100), e.g. ${EXAMPLE}`);
   if (!isPoolName(s.pool)) {
     throw new UsageError(`${where}: unknown pool '${s.pool as string}'; choose one of ${POOL_NAMES.join(', ')}`);
   }

@@ -7,7 +7,7 @@
  * atomically, re-reads the config dir to verify, and restores the original bytes when anything
  * after the first write goes wrong.
  */
-import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, rmdirSync, statSync, unlinkSync, type Stats } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmdirSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
 import { NoDataError, UsageError } from '../../core/errors.js';
 import { hasSamples, parseRunFile } from '../../core/analysis/runFile.js';
@@ -21,6 +21,7 @@ import { loadAdvisorConfig } from '../advisorConfig.js';
 import { writeFileAtomic } from '../atomicWrite.js';
 import { EXAMPLE_CONFIG_DIR, loadConfig, resolveConfigDir } from '../configDir.js';
 import { writeErr, writeOut } from '../output.js';
+import { readRunText } from '../runFile.js';
 import { loadValidConfig } from './config.js';
 import type { RunFile } from '../../core/run/types.js';
 
@@ -43,26 +44,13 @@ interface GenerateOptions {
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
-/** Largest file `--from` reads (a run file keeps histograms encoded, so real ones are far smaller). */
-const MAX_FROM_BYTES = 64 * 1024 * 1024;
-
 /**
  * The settings of `--from FILE`: either a run saved by `analyze --out` (its recommendations are
  * worked out as `recommend` does, with the advisor config), or JSON with a top-level
  * `recommendations` array, such as `recommend --json` prints. Entries are read by {@link settingsFromRun}.
  */
 function readRunSettings(path: string, advisorFlag: string | undefined): RunSettings {
-  let text: string;
-  try {
-    const st = statSync(path);
-    if (st.isDirectory()) throw new UsageError(`${path}: is a directory, expected a run file`, "pass the file written by 'pool-advisor analyze --out FILE'");
-    if (st.size > MAX_FROM_BYTES) throw new UsageError(`${path}: ${st.size} bytes is larger than any run file (limit ${MAX_FROM_BYTES})`, 'check this is the right file');
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`${path}: cannot read: ${code === 'ENOENT' ? 'no such file' : (code ?? (e as Error).message)}`, "pass the file written by 'pool-advisor analyze --out FILE'");
-  }
+  const text = readRunText(path);
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -108,6 +96,14 @@ interface Target {
   bom: boolean;
 }
 
+function realOrUndefined(p: string): string | undefined {
+  try {
+    return realpathSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Resolve a planned file to a real path inside the config dir, refusing symlinks that lead out,
  * and read what it holds now (which must still be what the plan was made from).
@@ -125,6 +121,13 @@ function resolveTarget(rootReal: string, f: FilePlan): Target {
     dirReal = realpathSync(envDir);
     if (!inside(rootReal, dirReal)) throw escape(envDir, dirReal);
     if (!statSync(dirReal).isDirectory()) throw new UsageError(`${envDir}: is not a directory`, 'remove or rename it');
+    const twin = readdirSync(envRoot).find((n) => n !== basename(envDir) && realOrUndefined(join(envRoot, n)) === dirReal);
+    if (twin !== undefined) {
+      throw new UsageError(
+        `${envDir} and ${join(envRoot, twin)} are the same directory (a symlink): writing '${basename(envDir)}' would change '${twin}' too; nothing was written`,
+        `make environments/${basename(envDir)} a directory of its own to give it its own values, or set '${twin}' instead`,
+      );
+    }
   } else {
     let link = false;
     try {
@@ -222,7 +225,12 @@ export function applyPlan(
   for (const t of targets) {
     try {
       if (t.createDir && !existsSync(t.createDir)) {
-        mkdirSync(t.createDir);
+        try {
+          mkdirSync(t.createDir);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          throw new UsageError(`${t.createDir}: cannot create the environment directory: ${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (code ?? (e as Error).message)}`, 'check the environments/ directory is writable');
+        }
         createdDirs.push(t.createDir);
       }
       const data = t.bom ? Buffer.concat([BOM, Buffer.from(t.plan.after, 'utf8')]) : t.plan.after;
