@@ -4,7 +4,8 @@
  * reads the file and hands its text in.
  */
 import { UsageError } from '../errors.js';
-import { isPoolName } from '../config/pools.js';
+import { isPoolName, SETTING_KEYS } from '../config/pools.js';
+import { LIMITS, outside, rangeText, type Range } from '../limits.js';
 import { decode } from '../run/histogram.js';
 import { RUN_SCHEMA_VERSION, type RunFile } from '../run/types.js';
 
@@ -21,6 +22,26 @@ const bool: Check = (v) => (typeof v === 'boolean' ? undefined : `expected true 
 const arr: Check = (v) => (Array.isArray(v) ? undefined : `expected an array, got ${describe(v)}`);
 const obj: Check = (v) => (isObj(v) ? undefined : `expected an object, got ${describe(v)}`);
 
+/** A number within a range: the analysis loops and allocates by some of these, so a hostile value must stop here. */
+const within =
+  (r: Range): Check =>
+  (v) => {
+    const bad = num(v);
+    if (bad) return bad;
+    const why = outside(v as number, r);
+    return why ? `${v as number} is out of range (${why}; expected ${r.integer ? 'an integer ' : ''}from ${rangeText(r)})` : undefined;
+  };
+/** Counts: whole numbers from 0 (2^53 at most: beyond it a count is no longer exact). */
+const count = within({ min: 0, max: Number.MAX_SAFE_INTEGER, integer: true });
+/** Times and durations in ms or µs, and rates: finite and not negative. */
+const nonNeg = within({ min: 0, max: Number.MAX_VALUE });
+/** A pool size: what PostgreSQL itself allows as max_connections. */
+const POOL_SIZE: Range = { min: 0, max: 262_143, integer: true };
+/** A pool setting of a run (sizes, seconds, ms): `--set` allows up to {@link LIMITS.setValue}. */
+const setting = within(LIMITS.setValue);
+/** Seconds of a workload phase. */
+const phaseS = within({ min: 0, max: LIMITS.spanMs.max / 1000 });
+
 /** Fail at `path` with `reason`. */
 function fail(display: string, path: string, reason: string): never {
   throw new UsageError(`${display}: ${path}: ${reason}`, HINT);
@@ -30,7 +51,7 @@ function at(display: string, root: unknown, path: string, check: Check): unknown
   let v: unknown = root;
   for (const part of path.split('.')) {
     if (!isObj(v) && !Array.isArray(v)) fail(display, path, 'missing');
-    v = (v as Record<string, unknown>)[part];
+    v = Object.hasOwn(v as object, part) ? (v as Record<string, unknown>)[part] : undefined;
   }
   if (v === undefined) fail(display, path, 'missing');
   const problem = check(v);
@@ -38,13 +59,47 @@ function at(display: string, root: unknown, path: string, check: Check): unknown
   return v;
 }
 
+/** Like {@link at}, for a field older run files may lack. */
+function optional(display: string, root: unknown, path: string, check: Check): void {
+  let v: unknown = root;
+  for (const part of path.split('.')) {
+    if (!isObj(v) && !Array.isArray(v)) return;
+    v = Object.hasOwn(v as object, part) ? (v as Record<string, unknown>)[part] : undefined;
+  }
+  if (v === undefined) return;
+  const problem = check(v);
+  if (problem) fail(display, path, problem);
+}
+
+/** A pool's settings: every key present, each a whole number in range; max at least 1 and not above PostgreSQL's ceiling. */
+function checkSettings(display: string, run: unknown, path: string): void {
+  for (const k of SETTING_KEYS) at(display, run, `${path}.${k}`, k === 'max_connections' || k === 'min_connections' ? within(POOL_SIZE) : setting);
+  at(display, run, `${path}.max_connections`, within({ ...POOL_SIZE, min: 1 }));
+}
+
+/** A workload as saved: its arrival and hold within the advisor config's bounds. */
+function checkWorkload(display: string, run: unknown, w: string): void {
+  const mode = at(display, run, `${w}.arrival.mode`, str);
+  if (mode === 'open') at(display, run, `${w}.arrival.rate`, within(LIMITS.rate));
+  else if (mode === 'closed') {
+    at(display, run, `${w}.arrival.concurrency`, within(LIMITS.concurrency));
+    optional(display, run, `${w}.arrival.thinkMs`, within(LIMITS.spanMs));
+  } else fail(display, `${w}.arrival.mode`, `expected "open" or "closed", got ${JSON.stringify(mode)}`);
+  const kind = at(display, run, `${w}.hold.kind`, str);
+  if (kind !== 'sleep' && kind !== 'sql' && kind !== 'queue') fail(display, `${w}.hold.kind`, `expected "sleep", "sql" or "queue", got ${JSON.stringify(kind)}`);
+  for (const k of ['ms', 'meanMs', 'p50Ms', 'p99Ms']) optional(display, run, `${w}.hold.${k}`, within(LIMITS.spanMs));
+  optional(display, run, `${w}.hold.batch`, within(LIMITS.batch));
+  for (const k of ['warmupS', 'rampS', 'durationS']) optional(display, run, `${w}.${k}`, phaseS);
+}
+
 function checkLevels(display: string, root: unknown, path: string): void {
   const levels = at(display, root, `${path}.levels`, arr) as unknown[];
   levels.forEach((row, i) => {
-    if (!Array.isArray(row) || !row.every((x) => typeof x === 'number')) fail(display, `${path}.levels.${i}`, 'expected [level, µs]');
+    if (!Array.isArray(row) || row.length !== 2 || !row.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) fail(display, `${path}.levels.${i}`, 'expected [level, µs], both numbers from 0');
+    if (row[0] > POOL_SIZE.max * 2) fail(display, `${path}.levels.${i}`, `level ${row[0]} is out of range (at most ${POOL_SIZE.max * 2})`);
   });
-  at(display, root, `${path}.max`, num);
-  at(display, root, `${path}.last`, num);
+  at(display, root, `${path}.max`, nonNeg);
+  at(display, root, `${path}.last`, nonNeg);
 }
 
 function checkHistogram(display: string, root: unknown, path: string): void {
@@ -59,26 +114,30 @@ function checkHistogram(display: string, root: unknown, path: string): void {
 function checkPool(display: string, run: unknown, p: string): void {
   const name = at(display, run, `${p}.pool`, str) as string;
   if (!isPoolName(name)) fail(display, `${p}.pool`, `unknown pool '${name}'`);
-  for (const k of ['max_connections', 'min_connections', 'acquire_timeout_seconds', 'idle_timeout_seconds', 'max_lifetime_seconds', 'slow_acquire_threshold_ms']) at(display, run, `${p}.settings.${k}`, num);
+  checkSettings(display, run, `${p}.settings`);
   at(display, run, `${p}.emulateSqlx`, bool);
-  at(display, run, `${p}.durationMs`, num);
-  for (const k of ['acquires', 'waited', 'timeouts', 'errors', 'slow', 'created', 'createErrors', 'releases']) at(display, run, `${p}.counters.${k}`, num);
-  for (const k of ['idle', 'new', 'queued']) at(display, run, `${p}.counters.byPath.${k}`, num);
-  for (const k of ['expired', 'idle', 'error', 'shutdown']) at(display, run, `${p}.counters.closed.${k}`, num);
+  at(display, run, `${p}.durationMs`, nonNeg);
+  for (const k of ['acquires', 'waited', 'timeouts', 'errors', 'slow', 'created', 'createErrors', 'releases']) at(display, run, `${p}.counters.${k}`, count);
+  for (const k of ['idle', 'new', 'queued']) at(display, run, `${p}.counters.byPath.${k}`, count);
+  for (const k of ['expired', 'idle', 'error', 'shutdown']) at(display, run, `${p}.counters.closed.${k}`, count);
   for (const h of ['wait', 'hold', 'create', 'waitByPath.idle', 'waitByPath.new', 'waitByPath.queued']) checkHistogram(display, run, `${p}.histograms.${h}`);
   for (const g of ['inUse', 'idle', 'waiting', 'total']) checkLevels(display, run, `${p}.occupancy.${g}`);
   const hb = at(display, run, `${p}.holdByInUse.levels`, arr) as unknown[];
   hb.forEach((row, i) => {
-    if (!Array.isArray(row) || row.length !== 4 || !row.every((x) => typeof x === 'number')) fail(display, `${p}.holdByInUse.levels.${i}`, 'expected [level, count, sum µs, sum of squares]');
+    if (!Array.isArray(row) || row.length !== 4 || !row.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) fail(display, `${p}.holdByInUse.levels.${i}`, 'expected [level, count, sum µs, sum of squares], numbers from 0');
+    if (row[0] > POOL_SIZE.max) fail(display, `${p}.holdByInUse.levels.${i}`, `level ${row[0]} is out of range (at most ${POOL_SIZE.max})`);
   });
-  at(display, run, `${p}.timeline.intervalMs`, num);
+  at(display, run, `${p}.timeline.intervalMs`, within({ min: 1, max: Number.MAX_VALUE }));
   const points = at(display, run, `${p}.timeline.points`, arr) as unknown[];
   points.forEach((_, i) => {
-    for (const k of ['t', 'created', 'idleClosed', 'expired']) at(display, run, `${p}.timeline.points.${i}.${k}`, num);
+    for (const k of ['t', 'created', 'idleClosed', 'expired']) at(display, run, `${p}.timeline.points.${i}.${k}`, nonNeg);
+    for (const k of ['dt', 'acquires', 'waited', 'timeouts', 'errors', 'waitP99Us', 'waitMaxUs', 'inUseMean', 'inUseMax', 'idleMean', 'waitingMean', 'waitingMax', 'totalMax', 'oldestWaiterMs']) {
+      optional(display, run, `${p}.timeline.points.${i}.${k}`, nonNeg);
+    }
   });
   for (const k of ['expiryTimes', 'idleClosedAges']) {
     const xs = at(display, run, `${p}.${k}`, arr) as unknown[];
-    if (!xs.every((x) => typeof x === 'number')) fail(display, `${p}.${k}`, 'expected numbers');
+    if (!xs.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) fail(display, `${p}.${k}`, 'expected numbers from 0');
   }
 }
 
@@ -96,30 +155,48 @@ export function parseRunFile(text: string, display: string): RunFile {
   if (version !== RUN_SCHEMA_VERSION) throw new UsageError(`${display}: schemaVersion ${JSON.stringify(version)} is not supported (this pool-advisor reads ${RUN_SCHEMA_VERSION})`, 'save the run again with this version of pool-advisor');
   at(display, data, 'createdAt', str);
   at(display, data, 'target', str);
-  at(display, data, 'seed', num);
+  at(display, data, 'seed', within(LIMITS.seed));
   at(display, data, 'partial', bool);
   if (data.server !== undefined) {
     at(display, data, 'server', obj);
-    at(display, data, 'server.maxConnections', num);
-    at(display, data, 'server.superuserReserved', num);
+    at(display, data, 'server.maxConnections', within({ ...POOL_SIZE, min: 1 }));
+    at(display, data, 'server.superuserReserved', within(POOL_SIZE));
   }
   const envs = at(display, data, 'environments', arr) as unknown[];
   envs.forEach((_, i) => {
     const e = `environments.${i}`;
     at(display, data, `${e}.env`, str);
-    at(display, data, `${e}.durationMs`, num);
-    at(display, data, `${e}.warmupMs`, num);
+    at(display, data, `${e}.durationMs`, nonNeg);
+    at(display, data, `${e}.warmupMs`, nonNeg);
     at(display, data, `${e}.pgmqShared`, bool);
-    at(display, data, `${e}.config`, obj);
-    at(display, data, `${e}.overrides`, arr);
+    const config = at(display, data, `${e}.config`, obj) as Record<string, unknown>;
+    for (const name of Object.keys(config)) {
+      if (!isPoolName(name)) fail(display, `${e}.config.${name}`, `unknown pool '${name}'`);
+      at(display, data, `${e}.config.${name}`, obj);
+      checkSettings(display, data, `${e}.config.${name}.settings`);
+    }
+    const overrides = at(display, data, `${e}.overrides`, arr) as unknown[];
+    overrides.forEach((__, j) => {
+      const pool = at(display, data, `${e}.overrides.${j}.pool`, str) as string;
+      if (!isPoolName(pool)) fail(display, `${e}.overrides.${j}.pool`, `unknown pool '${pool}'`);
+      at(display, data, `${e}.overrides.${j}.key`, str);
+      at(display, data, `${e}.overrides.${j}.value`, setting);
+    });
     const pools = at(display, data, `${e}.pools`, arr) as unknown[];
     pools.forEach((__, j) => checkPool(display, data, `${e}.pools.${j}`));
     const workloads = at(display, data, `${e}.workloads`, arr) as unknown[];
     workloads.forEach((__, j) => {
-      at(display, data, `${e}.workloads.${j}.workload.arrival`, obj);
-      at(display, data, `${e}.workloads.${j}.workload.hold`, obj);
-      at(display, data, `${e}.workloads.${j}.through`, str);
-      at(display, data, `${e}.workloads.${j}.generator`, obj);
+      const w = `${e}.workloads.${j}`;
+      at(display, data, `${w}.workload.arrival`, obj);
+      at(display, data, `${w}.workload.hold`, obj);
+      checkWorkload(display, data, `${w}.workload`);
+      const through = at(display, data, `${w}.through`, str) as string;
+      if (!isPoolName(through)) fail(display, `${w}.through`, `unknown pool '${through}'`);
+      at(display, data, `${w}.generator`, obj);
+      for (const k of ['requests', 'completed', 'failed']) at(display, data, `${w}.generator.${k}`, count);
+      at(display, data, `${w}.generator.achievedRate`, nonNeg);
+      optional(display, data, `${w}.generator.targetRate`, within(LIMITS.rate));
+      at(display, data, `${w}.generator.behind`, bool);
     });
   });
   return data as unknown as RunFile;
