@@ -2,16 +2,33 @@
  * Keeping database passwords out of every output (DESIGN.md, "Output conventions").
  */
 
+/** A URL's scheme and user info (to the last `@` before the path, as pg reads it). */
+const URL_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i;
+
+/**
+ * A target with no scheme but an `@` (`u:pw@host/db`): no URL, but its password must still never
+ * show. Only for a target without spaces (a libpq keyword string has its own rule).
+ */
+const BARE_USERINFO = /^()([^/?#\s]*)@/;
+
+function userinfoPattern(target: string): RegExp | undefined {
+  if (URL_USERINFO.test(target)) return URL_USERINFO;
+  return /\s/.test(target) ? undefined : BARE_USERINFO;
+}
+
 /**
  * Remove the password from a connection target (the user info runs to the last `@` before the
  * host, as pg reads it, so a password holding an unencoded `@` goes whole): URL userinfo (`postgres://u:pw@h/db` ->
  * `postgres://u@h/db`), a `password=` query parameter, or a libpq `password=...` keyword.
  */
 export function redactUrl(target: string): string {
-  let s = target.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i, (_m, scheme: string, userinfo: string) => {
-    const colon = userinfo.indexOf(':');
-    return `${scheme}${colon >= 0 ? userinfo.slice(0, colon) : userinfo}@`;
-  });
+  const re = userinfoPattern(target);
+  let s = !re
+    ? target
+    : target.replace(re, (_m, scheme: string, userinfo: string) => {
+        const colon = userinfo.indexOf(':');
+        return `${scheme}${colon >= 0 ? userinfo.slice(0, colon) : userinfo}@`;
+      });
   s = s.replace(/([?&]password=)[^&#]*/gi, '$1***');
   s = s.replace(/(^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'|\S*)/gi, '$1password=***');
   return s;
@@ -19,7 +36,7 @@ export function redactUrl(target: string): string {
 
 /** The password a connection target carries, if any (for {@link scrub}). */
 export function passwordOf(target: string): string | undefined {
-  const m = /^[a-z][a-z0-9+.-]*:\/\/[^:@/?#]*:([^/?#]*)@/i.exec(target);
+  const m = /^[a-z][a-z0-9+.-]*:\/\/[^:@/?#]*:([^/?#]*)@/i.exec(target) ?? (/\s/.test(target) ? null : /^[^:@/?#]*:([^/?#]*)@/.exec(target));
   if (m && m[1]) {
     try {
       return decodeURIComponent(m[1]);

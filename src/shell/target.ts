@@ -38,6 +38,10 @@ export function resolveTarget(
 ): Target | undefined {
   if (flag !== undefined && flag.trim() === '') throw new UsageError(`${names.flag} is empty`, 'pass a connection URL such as postgresql://user@host:5432/db, or leave the flag out to use a throwaway database');
   const url = flag ?? (env[names.variable] ? env[names.variable] : undefined);
+  if (url !== undefined && url.includes('@') && !/^[a-z][a-z0-9+.-]*:\/\//i.test(url.trim()) && !url.includes('=')) {
+    // pg would read `u:pw@host/db` as a socket path or a database name: never what was meant.
+    throw new UsageError(`${flag !== undefined ? names.flag : names.variable}: '${redactUrl(url)}' is not a connection URL (no scheme)`, 'use the form postgresql://user@host:5432/database');
+  }
   if (url !== undefined) {
     let c;
     try {
