@@ -69,7 +69,13 @@ class Ctx {
   constructor(
     readonly file: string,
     readonly scan: TomlScan,
+    readonly text: string,
   ) {}
+  /** The value of a key as written, when one assignment wrote exactly it (tells `16.0` from `16`). */
+  written(path: string[]): string | undefined {
+    const k = this.scan.keys.find((kp) => kp.path.length === path.length && kp.path.every((p, i) => p === path[i]));
+    return k ? this.text.slice(k.valueStart, k.valueEnd).trim() : undefined;
+  }
   fail(path: string[], reason: string, fix: string): never {
     const pos = locate(this.scan, path);
     throw new UsageError(`${this.file}${pos ? `:${pos.line}` : ''}: ${path.join('.')}: ${reason}`, fix);
@@ -94,6 +100,9 @@ function num(ctx: Ctx, t: Table, path: string[], key: string, min: number, max: 
   if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
     ctx.fail([...path, key], `must be ${integer ? 'an integer' : 'a number'}, got ${JSON.stringify(v)}`, `write e.g. ${key} = ${min}`);
   }
+  // As in Tasker's files, an integer key takes a TOML integer: `16.0` and `1e3` are floats, refused even when whole.
+  const text = integer ? ctx.written([...path, key]) : undefined;
+  if (text !== undefined && !/^[+-]?0[xob]/i.test(text) && /[.eE]/.test(text)) ctx.fail([...path, key], `must be an integer, got the float ${text}`, `write ${key} = ${v}`);
   if (v < min || v > max) ctx.fail([...path, key], `${v} is outside ${min}..${max}`, `use a value in ${min}..${max}`);
   return v;
 }
@@ -194,6 +203,8 @@ function topologyFrom(ctx: Ctx, t: Table, path: string[]): TopologySpec {
     if (!Array.isArray(pools) || pools.some((p) => typeof p !== 'string' || !isPoolName(p))) {
       ctx.fail([...path, 'services'], `entry ${i + 1} (${name}): pools must list pool names`, `use names from: ${POOL_NAMES.join(', ')}`);
     }
+    const twice = (pools as string[]).find((p, k) => (pools as string[]).indexOf(p) !== k);
+    if (twice !== undefined) ctx.fail([...path, 'services'], `entry ${i + 1} (${name}): pools lists '${twice}' twice; a replica opens each pool once`, `list '${twice}' once`);
     services.push({ name, replicas, pools: pools as PoolName[] });
   });
   return {
@@ -220,9 +231,9 @@ export function parseAdvisorConfig(text: string, file: string): AdvisorConfig {
     doc = parseToml(text) as Table;
   } catch (e) {
     if (e instanceof TomlError) throw new UsageError(`${file}:${e.line}:${e.column}: invalid TOML: ${e.message.split('\n')[0]!.replace(/^Invalid TOML document: /, '')}`, 'fix the syntax at that position');
-    throw e;
+    throw new UsageError(`${file}: cannot parse TOML: ${String((e as Error)?.message ?? e).split('\n')[0]}`, 'check the file is TOML');
   }
-  const ctx: Ctx = new Ctx(file, scanToml(text));
+  const ctx: Ctx = new Ctx(file, scanToml(text), text);
   checkKeys(ctx, doc, [], TOP_KEYS);
   const defaults = isTable(doc.defaults) ? doc.defaults : {};
   checkKeys(ctx, defaults, ['defaults'], ['duration', 'warmup', 'ramp', 'seed', 'target_p99_wait']);

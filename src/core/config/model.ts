@@ -42,6 +42,8 @@ export interface SourcedValue {
   value: unknown;
   origin?: Origin;
   overridden: boolean;
+  /** The value's text as written, when one assignment wrote exactly this key (tells `30.0` from `30`). */
+  written?: string;
 }
 
 /** The effective settings of one pool in one environment. */
@@ -198,11 +200,14 @@ function mergeFiles(files: ParsedFile[]): Table {
 }
 
 /** The origin of a path: the last file (in merge order) that assigns it. */
-function originOf(files: ParsedFile[], path: readonly string[]): { origin: Origin; file: ParsedFile } | undefined {
+function originOf(files: ParsedFile[], path: readonly string[]): { origin: Origin; file: ParsedFile; written?: string } | undefined {
   for (let fi = files.length - 1; fi >= 0; fi--) {
     const f = files[fi]!;
     const k = f.scan.keys.find((kp) => kp.path.length <= path.length && kp.path.every((p, i) => p === path[i]));
-    if (k) return { origin: { file: f.display, rel: f.rel, line: k.line, column: k.column }, file: f };
+    if (k) {
+      const exact = k.path.length === path.length;
+      return { origin: { file: f.display, rel: f.rel, line: k.line, column: k.column }, file: f, ...(exact ? { written: f.text.slice(k.valueStart, k.valueEnd).trim() } : {}) };
+    }
   }
   return undefined;
 }
@@ -237,7 +242,7 @@ export function effectivePools(merged: Table, files: ParsedFile[], envName: stri
       const value = getPath(merged, path);
       if (value === undefined) continue;
       const o = originOf(files, path);
-      raw[kd.key] = { value, origin: o?.origin, overridden: o ? o.file.rel.startsWith(envPrefix) : false };
+      raw[kd.key] = { value, origin: o?.origin, overridden: o ? o.file.rel.startsWith(envPrefix) : false, ...(o?.written !== undefined ? { written: o.written } : {}) };
       if (kd.setting && typeof value === 'number' && Number.isFinite(value)) {
         settings[kd.setting] = toSetting(name, kd.key, value);
         if (o) settingOrigins[kd.setting] = o.origin;

@@ -93,6 +93,11 @@ function unknownKeys(file: ParsedFile, envs: string[]): Issue[] {
   return issues;
 }
 
+/** Whether a TOML number was written as a float: a fraction, an exponent, inf or nan (hex, octal and binary integers aside). */
+function isFloatText(text: string): boolean {
+  return !/^[+-]?0[xob]/i.test(text) && /[.eEn]/.test(text);
+}
+
 /** Validate a whole model. Issues are de-duplicated: one per place and message, listing the environments. */
 export function validateModel(model: ConfigModel): Issue[] {
   const envNames = model.environments.map((e) => e.name);
@@ -109,11 +114,13 @@ export function validateModel(model: ConfigModel): Issue[] {
         if (!sv) continue;
         const v = sv.value;
         const where = `${tableName(def.table)} ${kd.key}`;
-        if (typeof v !== 'number' || !Number.isInteger(v)) {
+        // Tasker reads these keys as integers: a TOML float (`30.0`, `1e3`) is refused there even when whole.
+        const float = typeof v === 'number' && sv.written !== undefined && isFloatText(sv.written);
+        if (typeof v !== 'number' || !Number.isInteger(v) || float) {
           issues.push({
             severity: 'error',
             code: 'wrong-type',
-            message: `${where} must be an integer, got ${describe(v)}`,
+            message: `${where} must be an integer, got ${float ? `the float ${sv.written} (Tasker refuses a float here even when it is whole; write ${v})` : describe(v)}`,
             ...at(sv.origin),
             envs: [env.name],
             pool: name,

@@ -148,7 +148,9 @@ function applyOne(text: string, e: TomlEdit, file: string): { text: string; acti
   if (text === '' || /(^|\n)[ \t]*\r?\n$/.test(text)) lead = '';
   else if (text.endsWith('\n')) lead = eol;
   else lead = eol + eol;
-  const block = `[${formatKeyPath(e.table)}]${eol}${formatKeyPath([e.key])}${docSep}${value}${eol}`;
+  // A file that ends without a newline keeps ending without one (its layout is kept).
+  const last = text !== '' && !text.endsWith('\n') ? '' : eol;
+  const block = `[${formatKeyPath(e.table)}]${eol}${formatKeyPath([e.key])}${docSep}${value}${last}`;
   return { text: text + lead + block, action: 'appended' };
 }
 

@@ -8,6 +8,7 @@ import { parsePortFlag } from '../../core/flags.js';
 import type { InstrumentedPool } from '../pool/instrumentedPool.js';
 import type { SessionOptions } from '../session.js';
 import { writeErr } from '../output.js';
+import { isLocalHost } from '../target.js';
 import { startMetricsServer } from './server.js';
 
 /** The metrics flags. */
@@ -29,6 +30,9 @@ export async function withMetricsServer<T>(f: MetricsFlags, body: (onPools: Sess
   let current: readonly InstrumentedPool[] = [];
   const server = await startMetricsServer({ pools: () => current, port, host: f.metricsHost });
   writeErr(`Metrics: ${server.url}/metrics and ${server.url}/health`);
+  if (f.metricsHost !== undefined && !isLocalHost(f.metricsHost)) {
+    writeErr(`warning: --metrics-host ${f.metricsHost}: the endpoints are reachable from other machines (they show pool figures and names, no secrets, with no authentication); use 127.0.0.1 to keep them local`);
+  }
   try {
     return await body((_env, pools) => {
       current = pools;
