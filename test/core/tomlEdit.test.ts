@@ -96,7 +96,8 @@ describe('editToml: surgical edits', () => {
       name: 'a document without a final newline',
       before: '[a]\nb = 1',
       edits: [set('max_connections', 20)],
-      after: '[a]\nb = 1\n\n[common.database.pool]\nmax_connections = 20\n',
+      // The layout is kept: still no final newline.
+      after: '[a]\nb = 1\n\n[common.database.pool]\nmax_connections = 20',
       actions: ['appended'],
     },
     {

@@ -115,7 +115,7 @@ export function validateModel(model: ConfigModel): Issue[] {
         const v = sv.value;
         const where = `${tableName(def.table)} ${kd.key}`;
         // Tasker reads these keys as integers: a TOML float (`30.0`, `1e3`) is refused there even when whole.
-        const float = typeof v === 'number' && sv.written !== undefined && isFloatText(sv.written);
+        const float = typeof v === 'number' && Number.isInteger(v) && sv.written !== undefined && isFloatText(sv.written);
         if (typeof v !== 'number' || !Number.isInteger(v) || float) {
           issues.push({
             severity: 'error',
