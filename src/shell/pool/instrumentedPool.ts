@@ -217,9 +217,12 @@ export function instrumentPool(pool: pg.Pool, opts: InstrumentOptions): Instrume
     toppingUp = true;
     const held: pg.PoolClient[] = [];
     try {
-      for (let i = 0; i < settings.min_connections && !closing && !p.ending; i++) {
+      // Never more than max: a min above max (refused by the CLI, possible from code) would hold
+      // every connection while waiting for one that can never come, and the pool could not close.
+      const want = Math.min(settings.min_connections, p.options.max ?? settings.min_connections);
+      for (let i = 0; i < want && !closing && !p.ending; i++) {
         // A pool with waiters is busy growing anyway; and never take more than min.
-        if (pool.totalCount >= settings.min_connections || pool.waitingCount > 0) break;
+        if (pool.totalCount >= want || pool.waitingCount > 0) break;
         const c = await (origConnect.call(pool) as Promise<pg.PoolClient>);
         // Pre-opened connections wait in idle like any other: sqlx pings them at their first acquire.
         const e = ledger.get(c);
