@@ -20,6 +20,11 @@ export const ExitCode = {
 /** One of {@link ExitCode}'s values. */
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
+/** Line breaks shown as `\n` and `\r`, so a message stays on its one line. */
+function oneLine(s: string): string {
+  return s.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
+}
+
 /**
  * An error the tool expected: it prints as one line (`ERROR: <message>`, then the hint) and
  * maps to a documented exit code. Anything else is a bug and prints a stack.
@@ -28,10 +33,11 @@ export class KnownError extends Error {
   readonly exitCode: ExitCodeValue;
   readonly hint?: string;
   constructor(message: string, exitCode: ExitCodeValue, hint?: string) {
-    super(message);
+    // One line whatever the input it quotes (a name holding a newline must not forge a line of output).
+    super(oneLine(message));
     this.name = 'KnownError';
     this.exitCode = exitCode;
-    this.hint = hint;
+    this.hint = hint === undefined ? undefined : oneLine(hint);
   }
 }
 
