@@ -76,6 +76,15 @@ function figures(over: Partial<PoolFigures> & { inUseMean?: number }): PoolFigur
   };
 }
 
+describe('health report: pool names are data', () => {
+  it('pools named __proto__ and constructor are reported like any other', () => {
+    const { report } = healthReport([figures({ name: '__proto__', inUseMean: 9.7 }), figures({ name: 'constructor' })], 0);
+    expect(Object.keys(report.pools)).toEqual(['__proto__', 'constructor']);
+    expect(report.status).toBe('unhealthy');
+    expect(JSON.parse(JSON.stringify(report)).pools.__proto__.status).toBe('unhealthy');
+  });
+});
+
 describe('health status', () => {
   for (const [percent, status] of [
     [0, 'healthy'],

@@ -6,6 +6,7 @@
  * Pure: the caller passes the clock and the live gauges.
  */
 import type { Recorder } from '../run/recorder.js';
+import { dict } from '../dict.js';
 import type { Summary } from '../run/histogram.js';
 import { round3 } from '../run/timeline.js';
 
@@ -135,7 +136,8 @@ export function poolHealth(f: PoolFigures): PoolHealth {
 
 /** The `/health` report and its HTTP status: 200 for healthy and degraded, 503 for unhealthy. */
 export function healthReport(figures: readonly PoolFigures[], nowEpochMs: number): { report: HealthReport; httpStatus: 200 | 503 } {
-  const pools: Record<string, PoolHealth> = {};
+  // Pool names are the library user's: `__proto__` or `constructor` must be a pool like any other.
+  const pools = dict<PoolHealth>();
   let status: HealthStatus = 'healthy';
   for (const f of figures) {
     const h = poolHealth(f);

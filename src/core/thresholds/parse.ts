@@ -32,6 +32,7 @@
  * | gauge utilization | value, mean, p(N), max | % | a fraction from 0 to 1 |
  */
 import { UsageError } from '../errors.js';
+import { own } from '../dict.js';
 import { POOL_NAMES, type PoolName } from '../config/pools.js';
 import { suggest } from '../config/validate.js';
 
@@ -252,7 +253,7 @@ export function parseThreshold(input: string, source?: ThresholdSource): Thresho
   }
   const pool = poolText as PoolName | '*';
   if (!isMetricName(metricText)) {
-    const guess = METRIC_ALIASES[metricText] ?? suggest(metricText, METRIC_NAMES);
+    const guess = own(METRIC_ALIASES, metricText) ?? suggest(metricText, METRIC_NAMES);
     fail(`unknown metric '${metricText}'${guess ? ` (did you mean '${guess}'?)` : ''}; metrics: ${METRIC_NAMES.join(', ')}`);
   }
   const metric = metricText as MetricName;
