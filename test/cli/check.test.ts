@@ -186,7 +186,7 @@ describe('check: usage errors exit 2 before anything runs', () => {
       [['--from', holdsRun, '--env', 'staging'], "ERROR: --env 'staging': not in the run"],
       [['--from', holdsRun, '--static'], 'ERROR: --from and --static cannot be used together'],
       [['--static', '--format', 'xml'], "argument 'xml' is invalid"],
-      [['--static', '--advisor-config', 'nope.toml'], 'ERROR: nope.toml: cannot read: ENOENT'],
+      [['--static', '--advisor-config', 'nope.toml'], 'ERROR: nope.toml: cannot read: no such file'],
     ];
     for (const [args, message] of cases) {
       const r = runCli(['check', ...args], { cwd });

@@ -71,16 +71,23 @@ function optional(display: string, root: unknown, path: string, check: Check): v
   if (problem) fail(display, path, problem);
 }
 
-/** A pool's settings: every key present, each a whole number in range; max at least 1 and not above PostgreSQL's ceiling. */
-function checkSettings(display: string, run: unknown, path: string): void {
+/**
+ * A pool's settings: every key present, each a whole number in range, sizes within PostgreSQL's
+ * ceiling. A measured pool had at least one connection; a config snapshot of a pool Tasker does
+ * not build may say 0.
+ */
+function checkSettings(display: string, run: unknown, path: string, measured: boolean): void {
   for (const k of SETTING_KEYS) at(display, run, `${path}.${k}`, k === 'max_connections' || k === 'min_connections' ? within(POOL_SIZE) : setting);
-  at(display, run, `${path}.max_connections`, within({ ...POOL_SIZE, min: 1 }));
+  if (measured) at(display, run, `${path}.max_connections`, within({ ...POOL_SIZE, min: 1 }));
 }
+
+/** A rate as saved: the workload's bounds, or 0 (a window where nothing was due). */
+const RATE: Range = { min: 0, max: LIMITS.rate.max };
 
 /** A workload as saved: its arrival and hold within the advisor config's bounds. */
 function checkWorkload(display: string, run: unknown, w: string): void {
   const mode = at(display, run, `${w}.arrival.mode`, str);
-  if (mode === 'open') at(display, run, `${w}.arrival.rate`, within(LIMITS.rate));
+  if (mode === 'open') at(display, run, `${w}.arrival.rate`, within(RATE));
   else if (mode === 'closed') {
     at(display, run, `${w}.arrival.concurrency`, within(LIMITS.concurrency));
     optional(display, run, `${w}.arrival.thinkMs`, within(LIMITS.spanMs));
@@ -114,7 +121,7 @@ function checkHistogram(display: string, root: unknown, path: string): void {
 function checkPool(display: string, run: unknown, p: string): void {
   const name = at(display, run, `${p}.pool`, str) as string;
   if (!isPoolName(name)) fail(display, `${p}.pool`, `unknown pool '${name}'`);
-  checkSettings(display, run, `${p}.settings`);
+  checkSettings(display, run, `${p}.settings`, true);
   at(display, run, `${p}.emulateSqlx`, bool);
   at(display, run, `${p}.durationMs`, nonNeg);
   for (const k of ['acquires', 'waited', 'timeouts', 'errors', 'slow', 'created', 'createErrors', 'releases']) at(display, run, `${p}.counters.${k}`, count);
@@ -173,7 +180,7 @@ export function parseRunFile(text: string, display: string): RunFile {
     for (const name of Object.keys(config)) {
       if (!isPoolName(name)) fail(display, `${e}.config.${name}`, `unknown pool '${name}'`);
       at(display, data, `${e}.config.${name}`, obj);
-      checkSettings(display, data, `${e}.config.${name}.settings`);
+      checkSettings(display, data, `${e}.config.${name}.settings`, false);
     }
     const overrides = at(display, data, `${e}.overrides`, arr) as unknown[];
     overrides.forEach((__, j) => {
@@ -195,7 +202,7 @@ export function parseRunFile(text: string, display: string): RunFile {
       at(display, data, `${w}.generator`, obj);
       for (const k of ['requests', 'completed', 'failed']) at(display, data, `${w}.generator.${k}`, count);
       at(display, data, `${w}.generator.achievedRate`, nonNeg);
-      optional(display, data, `${w}.generator.targetRate`, within(LIMITS.rate));
+      optional(display, data, `${w}.generator.targetRate`, within(RATE));
       at(display, data, `${w}.generator.behind`, bool);
     });
   });
