@@ -14,6 +14,7 @@ import type { ConfigModel } from '../../core/config/model.js';
 import { writeFileAtomic } from '../atomicWrite.js';
 import { addSecret, clean, writeErr, writeOut } from '../output.js';
 import { assertReportPath } from '../report.js';
+import { withInterrupt } from '../signals.js';
 import { showProgress, useColor } from '../tty.js';
 import { connectionConfig, isLocalHost, resolveTarget } from '../target.js';
 import { loadValidConfig } from './config.js';
@@ -82,10 +83,8 @@ export async function observeCommand(f: ObserveFlags): Promise<void> {
     writeErr(`\n${sig}: stopping; the partial observation follows.`);
     ac.abort();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
   const progress = showProgress(Boolean(f.json)) && f.progress !== false;
-  try {
+  await withInterrupt(onSignal, async () => {
     const { file, error } = await observeServer({
       config: connectionConfig(target),
       display: `${target.display} (from ${target.source})`,
@@ -109,10 +108,7 @@ export async function observeCommand(f: ObserveFlags): Promise<void> {
     if (error !== undefined) throw error;
     if (file.observation.samples === 0) throw new NoDataError('no sample of pg_stat_activity was taken', 'observe for longer (--duration)');
     if (signalled) process.exitCode = ExitCode.Interrupted;
-  } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-  }
+  });
 }
 
 function emit(file: ObservationFile, f: ObserveFlags): void {
