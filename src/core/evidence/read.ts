@@ -1,0 +1,242 @@
+/**
+ * The one reader of saved evidence (`--from FILE` of recommend, check, compare, generate and the
+ * report): a run file (`kind: "run"`, or no kind: every run saved before kinds existed) is checked
+ * by the run-file schema and mapped into evidence; an observation (`kind: "observation"`) carries
+ * its evidence itself, under `environments`, beside whatever else its source saved. Pure: the
+ * shell reads the file and hands its text in. Errors are one line naming the file and the path.
+ */
+import { UsageError } from '../errors.js';
+import { isPoolName, SETTING_KEYS } from '../config/pools.js';
+import { parseRunFile } from '../analysis/runFile.js';
+import { decode } from '../run/histogram.js';
+import { evidenceFromRun } from './fromRun.js';
+import { EVIDENCE_SCHEMA_VERSION, SOURCE_KINDS, type EvidenceFile } from './types.js';
+
+const HINT = "pass a file written by 'pool-advisor analyze --out FILE' or 'pool-advisor observe --out FILE'";
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : typeof v === 'string' ? 'a string' : `${typeof v} ${String(v)}`);
+
+/** Checks the evidence part of an observation file, path by path. */
+class Checker {
+  constructor(private readonly display: string) {}
+
+  fail(path: string, reason: string): never {
+    throw new UsageError(`${this.display}: ${path}: ${reason}`, HINT);
+  }
+
+  get(o: Obj, key: string): unknown {
+    return Object.hasOwn(o, key) ? o[key] : undefined;
+  }
+
+  obj(o: Obj, key: string, path: string, optional = false): Obj | undefined {
+    const v = this.get(o, key);
+    if (v === undefined && optional) return undefined;
+    if (v === undefined) this.fail(`${path}${key}`, 'missing');
+    if (!isObj(v)) this.fail(`${path}${key}`, `expected an object, got ${describe(v)}`);
+    return v;
+  }
+
+  arr(o: Obj, key: string, path: string, optional = false): unknown[] | undefined {
+    const v = this.get(o, key);
+    if (v === undefined && optional) return undefined;
+    if (!Array.isArray(v)) this.fail(`${path}${key}`, v === undefined ? 'missing' : `expected an array, got ${describe(v)}`);
+    return v;
+  }
+
+  num(o: Obj, key: string, path: string, optional = false): void {
+    const v = this.get(o, key);
+    if (v === undefined && optional) return;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) this.fail(`${path}${key}`, v === undefined ? 'missing' : `expected a number from 0, got ${describe(v)}`);
+  }
+
+  str(o: Obj, key: string, path: string, optional = false): void {
+    const v = this.get(o, key);
+    if (v === undefined && optional) return;
+    if (typeof v !== 'string') this.fail(`${path}${key}`, v === undefined ? 'missing' : `expected a string, got ${describe(v)}`);
+  }
+
+  bool(o: Obj, key: string, path: string, optional = false): void {
+    const v = this.get(o, key);
+    if (v === undefined && optional) return;
+    if (typeof v !== 'boolean') this.fail(`${path}${key}`, v === undefined ? 'missing' : `expected true or false, got ${describe(v)}`);
+  }
+
+  numbers(o: Obj, key: string, path: string, optional = false): void {
+    const xs = this.arr(o, key, path, optional);
+    if (xs && !xs.every((x) => typeof x === 'number' && Number.isFinite(x))) this.fail(`${path}${key}`, 'expected numbers');
+  }
+
+  distribution(o: Obj, key: string, path: string, optional = false): void {
+    const d = this.obj(o, key, path, optional);
+    if (!d) return;
+    const p = `${path}${key}.`;
+    const form = this.get(d, 'form');
+    if (form === 'hdr') {
+      this.str(d, 'encoded', p);
+      try {
+        decode(d.encoded as string);
+      } catch {
+        this.fail(`${p}encoded`, 'not an encoded HDR histogram');
+      }
+    } else if (form === 'buckets') {
+      const upper = this.arr(d, 'upperUs', p)!;
+      if (!upper.every((x, i) => (x === null && i === upper.length - 1) || (typeof x === 'number' && Number.isFinite(x) && x >= 0))) this.fail(`${p}upperUs`, 'expected ascending bounds in µs (the last may be null for +Inf)');
+      if (upper.some((x, i) => i > 0 && x !== null && (x as number) <= (upper[i - 1] as number))) this.fail(`${p}upperUs`, 'bounds must ascend');
+      this.numbers(d, 'counts', p);
+      if ((d.counts as unknown[]).length !== upper.length) this.fail(`${p}counts`, `expected ${upper.length} counts, one per bound`);
+      this.num(d, 'sumUs', p, true);
+    } else if (form === 'mean') {
+      const c = this.get(d, 'count');
+      if (c !== null) this.num(d, 'count', p);
+      this.num(d, 'meanUs', p);
+      this.num(d, 'cv', p, true);
+    } else this.fail(`${p}form`, `expected 'hdr', 'buckets' or 'mean', got ${describe(form)}`);
+  }
+
+  levels(o: Obj, key: string, path: string): void {
+    const l = this.obj(o, key, path, true);
+    if (!l) return;
+    const p = `${path}${key}.`;
+    const rows = this.arr(l, 'levels', p)!;
+    rows.forEach((r, i) => {
+      if (!Array.isArray(r) || r.length !== 2 || !r.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) this.fail(`${p}levels.${i}`, 'expected [level, µs]');
+    });
+    this.num(l, 'max', p);
+    this.num(l, 'last', p);
+  }
+
+  pool(o: unknown, path: string): void {
+    if (!isObj(o)) this.fail(path.slice(0, -1), `expected an object, got ${describe(o)}`);
+    const name = this.get(o, 'pool');
+    if (typeof name !== 'string' || !isPoolName(name)) this.fail(`${path}pool`, `expected a Tasker pool name (database, pgmq, orchestration_web, worker_web), got ${describe(name)}; put a pool that maps to none under the environment's 'unmapped'`);
+    const replica = this.get(o, 'replica');
+    if (replica !== null) this.str(o, 'replica', path);
+    const src = this.obj(o, 'source', path)!;
+    const kind = this.get(src, 'kind');
+    if (typeof kind !== 'string' || !(SOURCE_KINDS as readonly string[]).includes(kind)) this.fail(`${path}source.kind`, `expected one of ${SOURCE_KINDS.join(', ')}, got ${describe(kind)}`);
+    this.str(src, 'detail', `${path}source.`);
+    this.num(src, 'startedAt', `${path}source.`);
+    this.num(src, 'durationMs', `${path}source.`);
+    const s = this.obj(o, 'settings', path)!;
+    for (const k of SETTING_KEYS) this.num(s, k, `${path}settings.`);
+    if (!((s.max_connections as number) >= 1)) this.fail(`${path}settings.max_connections`, 'expected at least 1');
+    const assumed = this.arr(o, 'settingsAssumed', path, true);
+    if (assumed && !assumed.every((x) => typeof x === 'string' && (SETTING_KEYS as readonly string[]).includes(x))) this.fail(`${path}settingsAssumed`, `expected setting names (${SETTING_KEYS.join(', ')})`);
+    const v = this.obj(o, 'validity', path)!;
+    this.bool(v, 'valid', `${path}validity.`);
+    const reasons = this.arr(v, 'reasons', `${path}validity.`)!;
+    if (!reasons.every((x) => typeof x === 'string')) this.fail(`${path}validity.reasons`, 'expected sentences');
+    const wait = this.obj(o, 'wait', path, true);
+    if (wait) {
+      const p = `${path}wait.`;
+      this.distribution(wait, 'all', p);
+      const bp = this.obj(wait, 'byPath', p, true);
+      if (bp) for (const k of ['idle', 'new', 'queued']) this.distribution(bp, k, `${p}byPath.`);
+      this.num(wait, 'count', p);
+      this.num(wait, 'waited', p, true);
+      const cp = this.obj(wait, 'countByPath', p, true);
+      if (cp) for (const k of ['idle', 'new', 'queued']) this.num(cp, k, `${p}countByPath.`);
+    }
+    this.distribution(o, 'hold', path, true);
+    this.distribution(o, 'create', path, true);
+    const arrival = this.obj(o, 'arrival', path, true);
+    if (arrival) {
+      this.num(arrival, 'rate', `${path}arrival.`);
+      this.num(arrival, 'count', `${path}arrival.`);
+    }
+    const occ = this.obj(o, 'occupancy', path, true);
+    if (occ) {
+      const p = `${path}occupancy.`;
+      this.bool(occ, 'exact', p);
+      this.num(occ, 'samples', p, true);
+      this.num(occ, 'intervalMs', p, true);
+      for (const g of ['inUse', 'open', 'idle', 'waiting']) this.levels(occ, g, p);
+      this.bool(occ, 'inUseIsLowerBound', p, true);
+      this.num(occ, 'reserved', p, true);
+    }
+    const churn = this.obj(o, 'churn', path, true);
+    if (churn) {
+      const p = `${path}churn.`;
+      this.num(churn, 'opened', p);
+      const closed = this.obj(churn, 'closed', p)!;
+      for (const k of ['lifetime', 'idle', 'error', 'shutdown', 'unattributed']) this.num(closed, k, `${p}closed.`);
+      for (const k of ['expiryTimesMs', 'idleClosedAgesS']) this.numbers(churn, k, p, true);
+      this.bool(churn, 'expiryTimesTruncated', p, true);
+    }
+    const f = this.obj(o, 'failures', path, true);
+    if (f) for (const k of ['timeouts', 'errors', 'slow', 'slowSuppressed', 'createErrors']) this.num(f, k, `${path}failures.`, k !== 'timeouts' && k !== 'errors');
+    const t = this.obj(o, 'timeline', path, true);
+    if (t) {
+      this.num(t, 'intervalMs', `${path}timeline.`);
+      const points = this.arr(t, 'points', `${path}timeline.`)!;
+      points.forEach((pt, i) => {
+        if (!isObj(pt)) this.fail(`${path}timeline.points.${i}`, 'expected an object');
+        for (const k of ['t', 'dt', 'acquires', 'waited', 'timeouts', 'errors', 'created', 'expired', 'idleClosed', 'waitP99Us', 'waitMaxUs', 'inUseMean', 'inUseMax', 'idleMean', 'waitingMean', 'waitingMax', 'totalMax', 'oldestWaiterMs']) this.num(pt, k, `${path}timeline.points.${i}.`);
+      });
+    }
+    if (this.get(o, 'measured') !== undefined) this.fail(`${path}measured`, 'only a measured run has this part; an observation cannot carry it');
+  }
+}
+
+/** Check the evidence of an observation file and return it (extra fields of its source are kept). */
+function checkObservation(data: Obj, display: string): EvidenceFile {
+  const c: Checker = new Checker(display);
+  const version = data.schemaVersion;
+  if (version !== EVIDENCE_SCHEMA_VERSION) throw new UsageError(`${display}: schemaVersion ${JSON.stringify(version)} is not supported (this pool-advisor reads observations of version ${EVIDENCE_SCHEMA_VERSION})`, 'save the observation again with this version of pool-advisor');
+  c.str(data, 'createdAt', '');
+  c.str(data, 'target', '');
+  c.bool(data, 'partial', '');
+  const tk = data.targetKind;
+  if (tk !== undefined && tk !== 'throwaway' && tk !== 'local' && tk !== 'remote') c.fail('targetKind', `expected throwaway, local or remote, got ${describe(tk)}`);
+  const server = c.obj(data, 'server', '', true);
+  if (server) {
+    c.num(server, 'maxConnections', 'server.');
+    c.num(server, 'superuserReserved', 'server.');
+  }
+  if (data.configDir !== null) c.str(data, 'configDir', '', true);
+  if (data.environments === undefined) c.fail('environments', 'missing: this observation carries no evidence (saved by a pool-advisor without the evidence model); observe again and save it with this version');
+  const envs = c.arr(data, 'environments', '')!;
+  envs.forEach((e, i) => {
+    const p = `environments.${i}.`;
+    if (!isObj(e)) c.fail(`environments.${i}`, `expected an object, got ${describe(e)}`);
+    c.str(e, 'env', p);
+    c.num(e, 'durationMs', p);
+    c.num(e, 'warmupMs', p);
+    c.bool(e, 'pgmqShared', p);
+    c.bool(e, 'interrupted', p);
+    c.arr(e, 'pools', p)!.forEach((pool, j) => c.pool(pool, `${p}pools.${j}.`));
+    c.arr(e, 'unmapped', p)!.forEach((u, j) => {
+      if (!isObj(u)) c.fail(`${p}unmapped.${j}`, 'expected an object');
+      c.str(u, 'label', `${p}unmapped.${j}.`);
+      c.str(u, 'reason', `${p}unmapped.${j}.`);
+    });
+    if (c.arr(e, 'workloads', p)!.length > 0) c.fail(`${p}workloads`, 'only a measured run drives workloads; an observation has none');
+    c.obj(e, 'config', p);
+    c.arr(e, 'overrides', p);
+  });
+  return { ...(data as unknown as EvidenceFile), seed: null, configDir: (data.configDir as string | null | undefined) ?? null, tool: (data.tool as EvidenceFile['tool']) ?? { name: 'pool-advisor', version: 'unknown' } };
+}
+
+/**
+ * Parse a saved evidence file's text into evidence; `display` names it in errors. Throws
+ * UsageError (exit 2) with one line naming the path and the reason.
+ */
+export function parseEvidenceFile(text: string, display: string): EvidenceFile {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`${display}: not JSON (${(e as Error).message.replace(/\s+/g, ' ')})`, HINT);
+  }
+  const kind = isObj(data) ? data.kind : undefined;
+  if (kind === 'observation') return checkObservation(data as Obj, display);
+  if (kind !== undefined && kind !== 'run') throw new UsageError(`${display}: kind ${JSON.stringify(kind)} is not one pool-advisor reads (expected 'run' or 'observation')`, HINT);
+  return evidenceFromRun(parseRunFile(text, display));
+}
+
+/** Whether the evidence has any sample at all in the given environments (all when none given). */
+export function hasEvidenceSamples(file: EvidenceFile, envs?: readonly string[]): boolean {
+  return file.environments.some((e) => (!envs || envs.includes(e.env)) && e.pools.some((p) => (p.wait?.count ?? p.arrival?.count ?? 0) > 0 || (p.occupancy?.samples ?? 0) > 0 || (p.occupancy?.exact === true && (p.measured?.releases ?? 0) > 0)));
+}

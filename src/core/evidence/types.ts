@@ -1,0 +1,187 @@
+/**
+ * Evidence: what any source saw of a pool, per environment, pool and replica, as plain
+ * serialisable data (DESIGN.md, "Data flows one way"). A measured run (analyze) fills every
+ * part; a source that sees less (the server's view of a service, a fleet's Prometheus metrics,
+ * Tasker's health endpoint) fills fewer, and the analysis judges only what the parts allow.
+ * Nothing here is a Map: a saved observation file is this data as JSON.
+ */
+import type { PoolName, PoolSettings, SettingKey } from '../config/pools.js';
+import type { HoldByInUse, LevelTimes, PoolConfigSnapshot, TimelinePoint, WorkloadRun } from '../run/types.js';
+
+/** Where the evidence was taken: a throwaway server pool-advisor started, a server on this machine, or another machine. */
+export type EvidenceTargetKind = 'throwaway' | 'local' | 'remote';
+
+/** The schema version of an observation file's evidence part this pool-advisor reads (run files keep theirs, RUN_SCHEMA_VERSION). */
+export const EVIDENCE_SCHEMA_VERSION = 1;
+
+/** What a saved evidence file holds. */
+export type EvidenceKind = 'run' | 'observation';
+
+/** Where a piece of evidence came from. */
+export type EvidenceSourceKind = 'measured-run' | 'server-sampling' | 'prometheus' | 'tasker-health';
+
+/** Every source kind, strongest first. */
+export const SOURCE_KINDS: readonly EvidenceSourceKind[] = ['measured-run', 'server-sampling', 'prometheus', 'tasker-health'];
+
+/** A source and its window. */
+export interface EvidenceSource {
+  kind: EvidenceSourceKind;
+  /** For people, password-free: "analyze on throwaway PostgreSQL 15.18", "pg_stat_activity every 200 ms (1,500 samples)". */
+  detail: string;
+  /** Start of the window (ms since the epoch) and its length (ms). */
+  startedAt: number;
+  durationMs: number;
+}
+
+/** A distribution of microseconds, in whatever form the source has it. */
+export type Distribution =
+  /** An HDR histogram, compressed and base64-encoded (measured runs). */
+  | { form: 'hdr'; encoded: string }
+  /** Non-cumulative counts per bucket; `upperUs` ascending, the last bound may be null (+Inf). */
+  | { form: 'buckets'; upperUs: Array<number | null>; counts: number[]; sumUs?: number }
+  /** Only a mean (a sum and a count): no percentiles. */
+  | { form: 'mean'; count: number | null; meanUs: number; cv?: number };
+
+/** The validity verdict on the evidence of one window. */
+export interface Validity {
+  valid: boolean;
+  /** Why not, one sentence each (empty when valid). */
+  reasons: string[];
+}
+
+/** Acquire waits. */
+export interface WaitEvidence {
+  all: Distribution;
+  byPath?: { idle: Distribution; new: Distribution; queued: Distribution };
+  /** Acquires in the window (timeouts and errors included). */
+  count: number;
+  /** Acquires that waited (opened a connection or queued). */
+  waited?: number;
+  /** Acquires by how they were served. */
+  countByPath?: { idle: number; new: number; queued: number };
+}
+
+/** Occupancy: time-weighted levels of the pool's gauges. */
+export interface OccupancyEvidence {
+  /** True when every change was recorded (a measured run); false when sampled. */
+  exact: boolean;
+  samples?: number;
+  intervalMs?: number;
+  inUse?: LevelTimes;
+  /** Server sampling sees busy backends: a lower bound of connections checked out. */
+  inUseIsLowerBound?: boolean;
+  /** Open connections (in use + idle). */
+  open?: LevelTimes;
+  idle?: LevelTimes;
+  waiting?: LevelTimes;
+  /** Connections held for good (pgmq's LISTEN). */
+  reserved?: number;
+}
+
+/** Connections opened and closed. */
+export interface ChurnEvidence {
+  opened: number;
+  closed: { lifetime: number; idle: number; error: number; shutdown: number; unattributed: number };
+  /** Times of lifetime expiries, ms since the window start (bounded; `expiryTimesTruncated` says when). */
+  expiryTimesMs?: number[];
+  expiryTimesTruncated?: boolean;
+  /** Ages of connections closed by idle timeout, seconds (bounded). */
+  idleClosedAgesS?: number[];
+}
+
+/** Failed and slow acquires. */
+export interface FailureEvidence {
+  timeouts: number;
+  errors: number;
+  /** Acquires slower than the pool's slow threshold. */
+  slow?: number;
+  slowSuppressed?: number;
+  /** Connection attempts that failed. */
+  createErrors?: number;
+}
+
+/** What a measured run alone records. */
+export interface MeasuredEvidence {
+  /** Whether the wrapper emulated sqlx. */
+  emulateSqlx: boolean;
+  sqlxBehaviour?: string[];
+  /** Hold time by the connections in use when the hold began (the database-saturation trend). */
+  holdByInUse: HoldByInUse;
+  /** Releases (ends of holds). */
+  releases: number;
+}
+
+/** What one source saw of one pool (one replica of it) over one window. */
+export interface PoolEvidence {
+  /** A Tasker pool name (or a group label when `mapped` is false). */
+  pool: PoolName;
+  /** Client address or instance label; null for a single measured pool. */
+  replica: string | null;
+  source: EvidenceSource;
+  /** The settings the pool ran with (sqlx view). Unknown ones hold Tasker's default and are listed in `settingsAssumed`. */
+  settings: PoolSettings;
+  settingsAssumed?: SettingKey[];
+  validity: Validity;
+  wait?: WaitEvidence;
+  /** Hold (use) time. */
+  hold?: Distribution;
+  /** Connection open time. */
+  create?: Distribution;
+  /** Acquires per second (`rate`) over `count` acquires. */
+  arrival?: { rate: number; count: number };
+  occupancy?: OccupancyEvidence;
+  churn?: ChurnEvidence;
+  failures?: FailureEvidence;
+  timeline?: { intervalMs: number; points: TimelinePoint[] };
+  measured?: MeasuredEvidence;
+}
+
+/** A pool a source saw but could not map to a Tasker pool (no key of the config can be advised for it). */
+export interface UnmappedPool {
+  /** The source's own name for it (a metric label, an application_name, a client address). */
+  label: string;
+  replica: string | null;
+  source: EvidenceSource;
+  /** Why it could not be mapped, and how to map it. */
+  reason: string;
+}
+
+/** One environment's evidence. */
+export interface EnvironmentEvidence {
+  env: string;
+  /** The window of the evidence (the longest of its pools') and the warm-up before it, ms. */
+  durationMs: number;
+  warmupMs: number;
+  /** Whether PGMQ's work went through the database pool. */
+  pgmqShared: boolean;
+  /** The window stopped early. */
+  interrupted: boolean;
+  /** Per pool per replica. */
+  pools: PoolEvidence[];
+  unmapped: UnmappedPool[];
+  /** The workloads a measured run drove ([] for other sources). */
+  workloads: WorkloadRun[];
+  /** The config of every known pool in this environment, values with file and line. */
+  config: Partial<Record<PoolName, PoolConfigSnapshot>>;
+  /** `--set` overrides applied for this window only. */
+  overrides: Array<{ pool: PoolName; key: string; value: number }>;
+}
+
+/** A saved evidence file, as every `--from` reads it. */
+export interface EvidenceFile {
+  /** A measured run (`analyze --out`) or an observation (`observe --out`). */
+  kind: EvidenceKind;
+  schemaVersion: number;
+  tool: { name: 'pool-advisor'; version: string };
+  createdAt: string;
+  /** Password removed. */
+  target: string;
+  targetKind?: EvidenceTargetKind;
+  server?: { version: string; maxConnections: number; superuserReserved: number };
+  configDir: string | null;
+  /** The seed of a measured run's arrivals and holds; null for observations. */
+  seed: number | null;
+  environments: EnvironmentEvidence[];
+  partial: boolean;
+  error?: string;
+}

@@ -1,0 +1,74 @@
+/** The one reader of saved evidence: run files old and new map into evidence; observations are checked path by path. */
+import { describe, expect, it } from 'vitest';
+import { parseEvidenceFile } from '../../../src/core/evidence/read.js';
+import { partsOf, EVIDENCE_PARTS } from '../../../src/core/evidence/parts.js';
+import { EVIDENCE_SCHEMA_VERSION } from '../../../src/core/evidence/types.js';
+import { HEALTHY, syntheticRun } from '../../helpers/syntheticRun.js';
+
+const run = syntheticRun([{ ...HEALTHY, durationS: 5 }]);
+
+function observationWith(pool: Record<string, unknown>, top: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    kind: 'observation',
+    schemaVersion: EVIDENCE_SCHEMA_VERSION,
+    createdAt: '2026-11-29T20:00:00.000Z',
+    target: 'postgresql://o@db/x',
+    partial: false,
+    environments: [{ env: 'production', durationMs: 1000, warmupMs: 0, pgmqShared: true, interrupted: false, pools: [pool], unmapped: [], workloads: [], config: {}, overrides: [] }],
+    ...top,
+  });
+}
+
+const POOL = {
+  pool: 'database',
+  replica: null,
+  source: { kind: 'prometheus', detail: 'Prometheus (otel family)', startedAt: 0, durationMs: 1000 },
+  settings: { max_connections: 10, min_connections: 0, acquire_timeout_seconds: 30, idle_timeout_seconds: 600, max_lifetime_seconds: 1800, slow_acquire_threshold_ms: 100 },
+  validity: { valid: true, reasons: [] },
+  wait: { all: { form: 'buckets', upperUs: [1000, 10000, null], counts: [90, 9, 1] }, count: 100 },
+};
+
+describe('parseEvidenceFile', () => {
+  it('a run file saved before kinds existed loads as a measured run with every part', () => {
+    const e = parseEvidenceFile(JSON.stringify(run), 'old.json');
+    expect(e.kind).toBe('run');
+    expect(e.seed).toBe(1);
+    const p = e.environments[0]!.pools[0]!;
+    expect(p.source.kind).toBe('measured-run');
+    expect(partsOf(p)).toEqual(EVIDENCE_PARTS);
+    expect(p.wait!.count).toBe(run.environments[0]!.pools[0]!.counters.acquires);
+    expect(p.arrival!.rate).toBe(run.environments[0]!.pools[0]!.counters.acquires / 5);
+  });
+
+  it("a run saved with kind 'run' loads the same", () => {
+    expect(parseEvidenceFile(JSON.stringify({ kind: 'run', ...run }), 'new.json')).toEqual(parseEvidenceFile(JSON.stringify(run), 'new.json'));
+  });
+
+  it('an observation carries its evidence, with the parts its source saw', () => {
+    const e = parseEvidenceFile(observationWith(POOL, { extra: { source: 'specific' } }), 'obs.json');
+    expect(e.kind).toBe('observation');
+    expect(e.seed).toBeNull();
+    expect(partsOf(e.environments[0]!.pools[0]!)).toEqual(['wait']);
+  });
+
+  it.each([
+    ['an unknown kind', JSON.stringify({ kind: 'trace', schemaVersion: 1 }), "obs.json: kind \"trace\" is not one pool-advisor reads (expected 'run' or 'observation')"],
+    ['an observation with no evidence', JSON.stringify({ kind: 'observation', schemaVersion: 1, createdAt: 'x', target: 't', partial: false }), 'obs.json: environments: missing: this observation carries no evidence'],
+    ['another schema version', observationWith(POOL, { schemaVersion: 99 }), 'obs.json: schemaVersion 99 is not supported'],
+    ['a pool name Tasker does not have', observationWith({ ...POOL, pool: 'hikari-main' }), "obs.json: environments.0.pools.0.pool: expected a Tasker pool name (database, pgmq, orchestration_web, worker_web), got a string; put a pool that maps to none under the environment's 'unmapped'"],
+    ['an unknown source kind', observationWith({ ...POOL, source: { ...POOL.source, kind: 'guess' } }), 'obs.json: environments.0.pools.0.source.kind: expected one of measured-run, server-sampling, prometheus, tasker-health'],
+    ['buckets and counts of different lengths', observationWith({ ...POOL, wait: { all: { form: 'buckets', upperUs: [1, 2], counts: [1] }, count: 1 } }), 'obs.json: environments.0.pools.0.wait.all.counts: expected 2 counts, one per bound'],
+    ['a broken HDR histogram', observationWith({ ...POOL, hold: { form: 'hdr', encoded: 'nope' } }), 'obs.json: environments.0.pools.0.hold.encoded: not an encoded HDR histogram'],
+    ['a negative count', observationWith({ ...POOL, churn: { opened: -1, closed: { lifetime: 0, idle: 0, error: 0, shutdown: 0, unattributed: 0 } } }), 'obs.json: environments.0.pools.0.churn.opened: expected a number from 0, got number -1'],
+    ['a measured-only part', observationWith({ ...POOL, measured: {} }), 'obs.json: environments.0.pools.0.measured: only a measured run has this part'],
+    ['a bad run file', JSON.stringify({ ...run, seed: 'x' }), 'old.json: seed: expected a number, got a string'],
+  ])('%s is refused in one line naming the path', (_name, text, message) => {
+    const file = message.startsWith('old.json') ? 'old.json' : 'obs.json';
+    expect(() => parseEvidenceFile(text, file)).toThrow(message);
+    try {
+      parseEvidenceFile(text, file);
+    } catch (e) {
+      expect((e as Error).message).not.toContain('\n');
+    }
+  });
+});
