@@ -9,6 +9,7 @@ import { runCli, spawnCli } from '../helpers/cli.js';
 import { EXAMPLE_DIR } from '../helpers/configFixture.js';
 import { startServices } from '../helpers/uninstrumented/harness.js';
 import type { ObservationFile } from '../../src/core/observe/file.js';
+import { startThrowaway } from '../../src/shell/throwawayPg.js';
 
 const url = () => inject('pgUrl');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -107,6 +108,38 @@ describe('pool-advisor observe', () => {
     expect(file.partial).toBe(true);
     expect(file.observation.samples).toBeGreaterThan(5);
     expect(r.stdout).toContain('PARTIAL');
+  }, 30_000);
+
+  it('the server going away mid-observation: partial observation saved with the error, exit 3, no password anywhere', async () => {
+    const pw = 'obs-s3cret-pw';
+    const cluster = await startThrowaway({ password: pw });
+    try {
+      const out = join(mkdtempSync(join(tmpdir(), 'pa-obs-')), 'obs.json');
+      const child = spawnCli(['observe', '--database-url', cluster.url, '--duration', '60s', '--interval', '50ms', '--out', out]);
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<number | null>((r) => child.on('exit', r));
+      while (!stderr.includes('Observing')) await sleep(50);
+      await sleep(1500);
+      await cluster.stop();
+      const status = await exited;
+      expect(status, stderr).toBe(3);
+      expect(stderr).toMatch(/^ERROR: /m);
+      const saved = readFileSync(out, 'utf8');
+      const file = JSON.parse(saved) as ObservationFile;
+      expect(file.partial).toBe(true);
+      expect(file.error).toBeTruthy();
+      // Nobody else was connected: samples with no client rows still count.
+      expect(file.observation.samples).toBeGreaterThanOrEqual(10);
+      expect(file.groups).toEqual([]);
+      expect(stdout).toContain('No client connections besides the sampler');
+      for (const text of [stdout, stderr, saved]) expect(text).not.toContain(pw);
+      expect(file.target).toMatch(/^postgresql:\/\/postgres:\*+@127\.0\.0\.1|^postgresql:\/\/postgres@127\.0\.0\.1/);
+    } finally {
+      await cluster.stop();
+    }
   }, 30_000);
 
   it('without pg_read_all_stats: one ERROR line with the GRANT to run, exit 3; with pg_monitor it observes', async () => {

@@ -4,6 +4,7 @@
  * observation file. Used by the `observe` command, its tests and the bench.
  */
 import type pg from 'pg';
+import { DatabaseError, KnownError } from '../../core/errors.js';
 import { Reconstructor } from '../../core/observe/reconstruct.js';
 import { crossCheckDatabases, type DbCrossCheck, type TaskerHealth } from '../../core/observe/crossCheck.js';
 import { OBSERVATION_SCHEMA_VERSION, observationValidity, type ObservationFile, type TaskerReading } from '../../core/observe/file.js';
@@ -88,7 +89,10 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
       await sampler.close();
       throw e;
     }
-    error = e;
+    error =
+      e instanceof KnownError
+        ? e
+        : new DatabaseError(`the connection to ${o.display} failed after ${rec.samples} samples: ${String((e as Error)?.message ?? e).split('\n')[0]}`, 'the partial observation was printed (and saved with --out); check the server and observe again');
   } finally {
     await sampler.close();
   }

@@ -9,18 +9,22 @@ import { DatabaseError } from '../../core/errors.js';
 import type { ActivityRow, ActivitySample } from '../../core/observe/types.js';
 import { connectError } from '../target.js';
 
-const ACTIVITY_SQL = `SELECT pid,
-  (extract(epoch FROM backend_start) * 1000)::float8 AS bs,
-  coalesce(application_name, '') AS app,
-  coalesce(host(client_addr), 'local') AS addr,
-  coalesce(usename::text, '') AS usr,
-  coalesce(datname::text, '') AS db,
-  state,
-  (extract(epoch FROM state_change) * 1000)::float8 AS sc,
-  left(coalesce(query, ''), 48) AS q,
-  (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now
-FROM pg_stat_activity
-WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND state IS NOT NULL`;
+// One statement per sample, with the server's clock even when no client is connected (the
+// lateral join gives one row of NULLs then).
+const ACTIVITY_SQL = `SELECT n.now, a.* FROM (SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now) n
+LEFT JOIN LATERAL (
+  SELECT pid,
+    (extract(epoch FROM backend_start) * 1000)::float8 AS bs,
+    coalesce(application_name, '') AS app,
+    coalesce(host(client_addr), 'local') AS addr,
+    coalesce(usename::text, '') AS usr,
+    coalesce(datname::text, '') AS db,
+    state,
+    (extract(epoch FROM state_change) * 1000)::float8 AS sc,
+    left(coalesce(query, ''), 48) AS q
+  FROM pg_stat_activity
+  WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND state IS NOT NULL
+) a ON true`;
 
 const DATABASE_SQL = `SELECT datname, active_time, idle_in_transaction_time, session_time, sessions,
   sessions_abandoned, sessions_fatal, sessions_killed,
@@ -133,11 +137,11 @@ export class Sampler {
   /** One read of pg_stat_activity. */
   async sample(): Promise<{ sample: ActivitySample; queryUs: number }> {
     const t = process.hrtime.bigint();
-    const r = await this.client.query<{ pid: number; bs: number; app: string; addr: string; usr: string; db: string; state: string; sc: number | null; q: string; now: number }>(ACTIVITY_SQL);
+    const r = await this.client.query<{ pid: number | null; bs: number; app: string; addr: string; usr: string; db: string; state: string; sc: number | null; q: string; now: number }>(ACTIVITY_SQL);
     const queryUs = Number(process.hrtime.bigint() - t) / 1000;
     this.queryUs.push(queryUs);
-    const rows: ActivityRow[] = r.rows.map((x) => ({
-      pid: x.pid,
+    const rows: ActivityRow[] = r.rows.filter((x) => x.pid !== null).map((x) => ({
+      pid: x.pid!,
       backendStartMs: x.bs,
       application_name: x.app,
       client_addr: x.addr,
@@ -147,9 +151,7 @@ export class Sampler {
       stateChangeMs: x.sc,
       query: x.q,
     }));
-    // With no rows the statement still ran: ask for the clock separately.
-    const atMs = r.rows[0]?.now ?? Number((await this.client.query<{ now: number }>(`SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now`)).rows[0]!.now);
-    return { sample: { atMs, rows }, queryUs };
+    return { sample: { atMs: r.rows[0]!.now, rows }, queryUs };
   }
 
   /** Cumulative pg_stat_database counters; null before PostgreSQL 14, which has none. */
