@@ -44,6 +44,8 @@ export interface ThrowawayOptions {
    * The URL then carries it. For tests of authentication failures.
    */
   password?: string;
+  /** Extra server settings (name -> value as written in postgresql.conf), e.g. shared_preload_libraries. */
+  settings?: Record<string, string>;
   /** Also stop on SIGINT/SIGTERM and re-raise the signal (for test harnesses; the CLI handles signals itself). */
   handleSignals?: boolean;
 }
@@ -292,6 +294,7 @@ export async function startThrowaway(opts: ThrowawayOptions = {}): Promise<Throw
         'full_page_writes = off',
         'shared_buffers = 64MB',
         "log_min_messages = 'warning'",
+        ...Object.entries(opts.settings ?? {}).map(([k, v]) => `${k} = ${v}`),
         '',
       ].join('\n'),
     );

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { attributeClose, batchMeans, levelTimes, Reconstructor, shareAtLeast } from '../../src/core/observe/reconstruct.js';
 import { matchGroup, parseGroupBy, parseMapFlag } from '../../src/core/observe/map.js';
-import { crossCheckDatabases, parseTaskerHealth } from '../../src/core/observe/crossCheck.js';
+import { crossCheckDatabases, crossCheckRoles, parseTaskerHealth } from '../../src/core/observe/crossCheck.js';
 import { summarizeGroup } from '../../src/core/observe/summary.js';
 import { observationValidity } from '../../src/core/observe/file.js';
 import { UsageError } from '../../src/core/errors.js';
@@ -237,6 +237,19 @@ describe('cross-checks', () => {
     expect(parseTaskerHealth({ system_info: { pool_utilization: { tasker_pool: pool(8) } } })).toEqual({ pools: [{ pool: 'database', maxConnections: 8, active: 2, idle: 3 }], pgmqOwnPool: false });
     expect(parseTaskerHealth({ status: 'ok' })).toBeNull();
     expect(parseTaskerHealth('nope')).toBeNull();
+  });
+
+  it('compares pg_stat_statements time per role with the samples', () => {
+    const obs = feed([
+      { atMs: T0, rows: [row(1, { state: 'active' }), row(2, { usename: 'other' })] },
+      { atMs: T0 + 1000, rows: [row(1, { state: 'active' }), row(2, { usename: 'other' })] },
+    ]);
+    const out = crossCheckRoles(
+      { atMs: T0, byRole: [{ role: 'svc', execMs: 100, calls: 10 }] },
+      { atMs: T0 + 2000, byRole: [{ role: 'svc', execMs: 1700, calls: 90 }, { role: 'nobody-seen', execMs: 5, calls: 1 }] },
+      obs,
+    );
+    expect(out).toEqual([{ role: 'svc', statementsMeanBusy: 0.8, sampledMeanBusy: 1, calls: 80, windowMs: 2000 }]);
   });
 
   it('compares pg_stat_database busy time with the samples per database', () => {

@@ -4,7 +4,9 @@
  * timeout, one with a LISTEN connection, one with a short lifetime), each writing its own ground
  * truth. The reconstruction must match it.
  */
+import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
+import { startThrowaway } from '../../src/shell/throwawayPg.js';
 import { observeServer } from '../../src/shell/observe/run.js';
 import { GROUP_FIELDS } from '../../src/core/observe/types.js';
 import type { GroupSettings } from '../../src/core/observe/summary.js';
@@ -104,6 +106,36 @@ describe('observe: services nobody instrumented', () => {
       expect(file.databases?.length).toBeGreaterThan(0);
     } finally {
       svc.kill();
+    }
+  }, 60_000);
+
+  it('pg_stat_statements per role, when loaded: statement time matches the busy time of a service without transactions', async () => {
+    const cluster = await startThrowaway({ settings: { shared_preload_libraries: "'pg_stat_statements'" } });
+    try {
+      const c = new pg.Client({ connectionString: cluster.url });
+      await c.connect();
+      await c.query('CREATE EXTENSION pg_stat_statements');
+      await c.query('CREATE ROLE svc LOGIN');
+      await c.end();
+      const svc = startServices(cluster.url.replace('postgres@', 'svc@'), [{ name: 'svc', appName: 'svc', max: 4, rate: 60, holdMs: 20, idleTimeoutMs: 30_000, durationMs: 7000 }]);
+      try {
+        await svc.ready;
+        await sleep(500);
+        const { file, error } = await observeServer({ config: { connectionString: cluster.url }, display: 'throwaway', targetKind: 'local', intervalMs: 100, durationMs: 4000, groupBy: [...GROUP_FIELDS], maps: [], configDir: null, taskerUrls: [], toolVersion: 'test' });
+        expect(error).toBeUndefined();
+        const [truth] = await svc.done;
+        const role = file.roles?.find((r) => r.role === 'svc');
+        expect(role, JSON.stringify(file.roles)).toBeDefined();
+        const obs = file.observation;
+        const truthBusy = meanBusy(truth!, obs.startedAt, obs.startedAt + obs.durationMs);
+        expect(Math.abs(role!.statementsMeanBusy - truthBusy), `${role!.statementsMeanBusy} vs ${truthBusy}`).toBeLessThanOrEqual(0.1 * truthBusy);
+        expect(role!.calls).toBeGreaterThan(150);
+        expect(role!.sampledMeanBusy).toBe(file.groups.find((g) => g.service === 'app=svc db=postgres user=svc')!.meanBusy);
+      } finally {
+        svc.kill();
+      }
+    } finally {
+      await cluster.stop();
     }
   }, 60_000);
 });

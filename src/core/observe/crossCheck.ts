@@ -60,6 +60,43 @@ export function crossCheckDatabases(
   return out;
 }
 
+/** Statement time of one role (pg_stat_statements) beside the samples' busy figure. */
+export interface RoleCrossCheck {
+  role: string;
+  /** Δ(total_exec_time) / Δt: a lower bound of busy (it leaves out the gaps inside transactions and the round trips). */
+  statementsMeanBusy: number;
+  /** The groups of this role, or every group when not grouped by role. */
+  sampledMeanBusy: number;
+  /** Statements run (calls are statements, not checkouts). */
+  calls: number;
+  windowMs: number;
+}
+
+/** Compare pg_stat_statements' time per role with the samples (roles no group used are left out). */
+export function crossCheckRoles(
+  start: { atMs: number; byRole: ReadonlyArray<{ role: string; execMs: number; calls: number }> },
+  end: { atMs: number; byRole: ReadonlyArray<{ role: string; execMs: number; calls: number }> },
+  obs: Observation,
+): RoleCrossCheck[] {
+  const windowMs = end.atMs - start.atMs;
+  if (windowMs <= 0) return [];
+  const byRole = obs.groupBy.includes('usename');
+  const out: RoleCrossCheck[] = [];
+  for (const e of end.byRole) {
+    const s = start.byRole.find((x) => x.role === e.role) ?? { execMs: 0, calls: 0 };
+    const groups = obs.groups.filter((g) => !byRole || g.fields.some(([f, v]) => f === 'usename' && v === e.role));
+    if (groups.length === 0) continue;
+    out.push({
+      role: e.role,
+      statementsMeanBusy: (e.execMs - s.execMs) / windowMs,
+      sampledMeanBusy: groups.reduce((a, g) => a + g.meanBusy, 0),
+      calls: e.calls - s.calls,
+      windowMs,
+    });
+  }
+  return out;
+}
+
 /** One pool as Tasker's `/health/detailed` reports it. */
 export interface TaskerPoolReading {
   pool: PoolName;

@@ -2,7 +2,7 @@
  * The saved result of `observe` (`--out`): plain JSON with a `kind` and a `schemaVersion`, the
  * reconstruction, the figures per group, the cross-checks and the sampler's own cost. Pure.
  */
-import type { DbCrossCheck, TaskerHealth } from './crossCheck.js';
+import type { DbCrossCheck, RoleCrossCheck, TaskerHealth } from './crossCheck.js';
 import type { GroupSummary } from './summary.js';
 import type { Observation } from './types.js';
 
@@ -46,6 +46,8 @@ export interface ObservationFile {
   groups: GroupSummary[];
   /** pg_stat_database cross-check; null before PostgreSQL 14 or when it could not be read. */
   databases: DbCrossCheck[] | null;
+  /** pg_stat_statements time per role; null when the extension is not installed and loaded. */
+  roles: RoleCrossCheck[] | null;
   tasker: TaskerReading[];
   cost: SamplingCost;
   validity: { valid: boolean; reasons: string[] };

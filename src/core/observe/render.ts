@@ -91,6 +91,13 @@ export function renderObservation(f: ObservationFile, opts: { color: boolean }):
       lines.push(`  ${d.datname}: mean busy ${fmtNum(Math.round(d.serverMeanBusy * 100) / 100, 2)} by the server's counters, ${fmtNum(Math.round(d.sampledMeanBusy * 100) / 100, 2)} from the samples; sessions opened ${d.serverSessions} (server) vs ${d.sampledBirths} births seen${d.abnormal ? `; ${d.abnormal} ended abnormally` : ''}`);
     }
   }
+  if (f.roles?.length) {
+    lines.push('');
+    lines.push('Cross-check with pg_stat_statements per role (statement time is a lower bound on busy: it leaves out the gaps inside transactions; calls are statements, not checkouts):');
+    for (const r of f.roles) {
+      lines.push(`  ${r.role}: ${fmtNum(Math.round(r.statementsMeanBusy * 100) / 100, 2)} busy in statements, ${fmtNum(Math.round(r.sampledMeanBusy * 100) / 100, 2)} sampled busy; ${fmtNum(Math.round(r.calls))} statements`);
+    }
+  }
   for (const t of f.tasker) {
     lines.push('');
     if (!t.health) {

@@ -6,12 +6,12 @@
 import type pg from 'pg';
 import { DatabaseError, KnownError } from '../../core/errors.js';
 import { Reconstructor } from '../../core/observe/reconstruct.js';
-import { crossCheckDatabases, type DbCrossCheck, type TaskerHealth } from '../../core/observe/crossCheck.js';
+import { crossCheckDatabases, crossCheckRoles, type DbCrossCheck, type RoleCrossCheck, type TaskerHealth } from '../../core/observe/crossCheck.js';
 import { OBSERVATION_SCHEMA_VERSION, observationValidity, type ObservationFile, type TaskerReading } from '../../core/observe/file.js';
 import { summarizeObservation, type GroupSettings } from '../../core/observe/summary.js';
 import type { ActivitySample, GroupField, ObservedGroup } from '../../core/observe/types.js';
 import { redactUrl } from '../../core/redact.js';
-import { Sampler, type DatabaseCounters } from './sampler.js';
+import { Sampler, type DatabaseCounters, type RoleStatements } from './sampler.js';
 import { readTaskerHealth } from './tasker.js';
 
 /** Options of {@link observeServer}. */
@@ -54,16 +54,19 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
   const tasker: TaskerReading[] = [];
   let dbStart: DatabaseCounters | null = null;
   let dbEnd: DatabaseCounters | null = null;
+  let stStart: RoleStatements | null = null;
+  let stEnd: RoleStatements | null = null;
   let error: unknown;
   let connections = 0;
   const started = performance.now();
   try {
     const starts: Array<TaskerHealth | null> = [];
     for (const u of o.taskerUrls) starts.push(await readTaskerHealth(u));
-    o.status?.(
-      `Observing ${o.display}${o.targetKind === 'remote' ? ' (not on this machine)' : ''} as role ${sampler.server.role}, read-only: one connection reading pg_stat_activity every ${o.intervalMs} ms (jittered) for ${o.durationMs / 1000} s${sampler.server.versionNum >= 140000 ? ', pg_stat_database at the start and the end' : ''}${o.taskerUrls.length ? ", Tasker's /health/detailed at the start and the end" : ''}. Nothing is written to the server.`,
-    );
     dbStart = await sampler.databaseCounters();
+    stStart = await sampler.statementsByRole();
+    o.status?.(
+      `Observing ${o.display}${o.targetKind === 'remote' ? ' (not on this machine)' : ''} as role ${sampler.server.role}, read-only: one connection reading pg_stat_activity every ${o.intervalMs} ms (jittered) for ${o.durationMs / 1000} s${sampler.server.versionNum >= 140000 ? ', pg_stat_database at the start and the end' : ''}${stStart ? ', pg_stat_statements at the start and the end' : ''}${o.taskerUrls.length ? ", Tasker's /health/detailed at the start and the end" : ''}. Nothing is written to the server.`,
+    );
     await sampler.run({
       intervalMs: o.intervalMs,
       durationMs: o.durationMs,
@@ -76,6 +79,7 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
       },
     });
     dbEnd = await sampler.databaseCounters();
+    if (stStart) stEnd = await sampler.statementsByRole();
     for (let i = 0; i < o.taskerUrls.length; i++) {
       const url = redactUrl(o.taskerUrls[i]!.toString());
       try {
@@ -101,6 +105,8 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
   const groups = summarizeObservation(obs, (g) => o.settingsFor?.(g, healths) ?? null);
   let databases: DbCrossCheck[] | null = null;
   if (dbStart && dbEnd) databases = crossCheckDatabases(dbStart, dbEnd, obs);
+  let roles: RoleCrossCheck[] | null = null;
+  if (stStart && stEnd) roles = crossCheckRoles(stStart, stEnd, obs);
   const cost = sampler.cost();
   const interrupted = Boolean(o.signal?.aborted);
   const file: ObservationFile = {
@@ -118,6 +124,7 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
     observation: obs,
     groups,
     databases,
+    roles,
     tasker,
     cost,
     validity: observationValidity(obs),

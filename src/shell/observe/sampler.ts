@@ -37,6 +37,12 @@ export interface DatabaseCounters {
   byDb: Array<{ datname: string; activeMs: number; idleInTxMs: number; sessionMs: number; sessions: number; abnormal: number }>;
 }
 
+/** Cumulative statement time and calls per role (pg_stat_statements). */
+export interface RoleStatements {
+  atMs: number;
+  byRole: Array<{ role: string; execMs: number; calls: number }>;
+}
+
 /** What the sampler learned about the server and its own access. */
 export interface SamplerServer {
   version: string;
@@ -169,6 +175,23 @@ export class Sampler {
         abnormal: Number(x.sessions_abandoned) + Number(x.sessions_fatal) + Number(x.sessions_killed),
       })),
     };
+  }
+
+  /**
+   * Statement time per role from pg_stat_statements, when the extension is installed in the
+   * sampler's database and loaded; null otherwise (it is optional, and only a cross-check).
+   */
+  async statementsByRole(): Promise<RoleStatements | null> {
+    try {
+      const r = await this.client.query<{ role: string; ms: number; calls: number; now: number }>(
+        `SELECT r.rolname AS role, sum(s.total_exec_time)::float8 AS ms, sum(s.calls)::float8 AS calls,
+                (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now
+         FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid GROUP BY r.rolname`,
+      );
+      return { atMs: r.rows[0]?.now ?? Date.now(), byRole: r.rows.map((x) => ({ role: x.role, execMs: x.ms, calls: x.calls })) };
+    } catch {
+      return null;
+    }
   }
 
   /**
