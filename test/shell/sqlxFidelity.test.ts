@@ -121,6 +121,8 @@ describe('sqlx emulation', () => {
     c2.release();
     expect(before, 'reaped before the acquire').toBe(0);
     expect(pid2).not.toBe(pid);
+    // The close is counted when pg-pool removes the client, after its connection has ended (a round trip later).
+    for (let i = 0; i < 100 && ip.recorder.counters.closed.expired === 0; i++) await sleep(20);
     expect(ip.recorder.counters.closed.expired).toBe(1);
     expect(ip.recorder.counters.created).toBe(2);
     expect(ip.snapshot().sqlxBehaviour?.join(' ')).toContain('first-in first-out');
