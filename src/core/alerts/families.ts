@@ -69,16 +69,19 @@ export function isUnexpressible(x: unknown): x is Unexpressible {
 const rate = (metric: string) => (w: string) => `rate(${metric}[${w}])`;
 const samePool = (pool: PoolName) => pool;
 
+/** OpenTelemetry's pool histograms, in seconds: pool-advisor's own /metrics uses the same names. */
+const OTEL_LATENCY: Family['latency'] = {
+  acquire: { base: 'db_client_connection_wait_time_seconds', buckets: true },
+  hold: { base: 'db_client_connection_use_time_seconds', buckets: true },
+  create: { base: 'db_client_connection_create_time_seconds', buckets: true },
+};
+
 const POOL_ADVISOR: Family = {
   name: 'pool-advisor',
   title: "pool-advisor's own /metrics (instrumentPool, analyze --metrics-port): OpenTelemetry names plus pool_advisor_* counters, label pool_name",
   poolLabel: 'pool_name',
   poolValue: samePool,
-  latency: {
-    acquire: { base: 'db_client_connection_wait_time_seconds', buckets: true },
-    hold: { base: 'db_client_connection_use_time_seconds', buckets: true },
-    create: { base: 'db_client_connection_create_time_seconds', buckets: true },
-  },
+  latency: OTEL_LATENCY,
   counterRate: {
     timeouts: rate('db_client_connection_timeouts_total'),
     // The reason label is dropped so that every figure of a pool has the same labels.
@@ -108,11 +111,7 @@ const OTEL: Family = {
   title: 'OpenTelemetry semantic conventions for DB connection pools (db_client_connection_*), label db_client_connection_pool_name',
   poolLabel: 'db_client_connection_pool_name',
   poolValue: samePool,
-  latency: {
-    acquire: { base: 'db_client_connection_wait_time_seconds', buckets: true },
-    hold: { base: 'db_client_connection_use_time_seconds', buckets: true },
-    create: { base: 'db_client_connection_create_time_seconds', buckets: true },
-  },
+  latency: OTEL_LATENCY,
   counterRate: {
     timeouts: rate('db_client_connection_timeouts_total'),
     expired: OTEL_NO_COUNTER('connections closed at their maximum lifetime'),

@@ -7,6 +7,7 @@
 import pg from 'pg';
 import { DatabaseError } from '../../core/errors.js';
 import type { ActivityRow, ActivitySample } from '../../core/observe/types.js';
+import type { SamplingCost } from '../../core/observe/file.js';
 import { connectError } from '../target.js';
 
 // One statement per sample, with the server's clock even when no client is connected (the
@@ -52,17 +53,6 @@ export interface SamplerServer {
   role: string;
 }
 
-/** The sampler's own cost. */
-export interface SamplerCost {
-  samples: number;
-  /** Round trip of one read of pg_stat_activity (µs): median, P99, max. */
-  queryUsP50: number;
-  queryUsP99: number;
-  queryUsMax: number;
-  /** This process's CPU time per sample (µs) and as a share of one core over the window. */
-  cpuUsPerSample: number;
-  cpuShareOfCore: number;
-}
 
 /** Options of {@link Sampler.run}. */
 export interface SampleRunOptions {
@@ -223,7 +213,7 @@ export class Sampler {
   }
 
   /** The sampler's own cost so far. */
-  cost(): SamplerCost {
+  cost(): SamplingCost {
     const sorted = [...this.queryUs].sort((a, b) => a - b);
     const cpu = process.cpuUsage(this.cpuStart);
     const cpuUs = cpu.user + cpu.system;
