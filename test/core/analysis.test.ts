@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { evidenceFromRun, poolEvidenceFromRun } from '../../src/core/evidence/fromRun.js';
 import { defaultAdvisorConfig } from '../../src/core/advisor/defaults.js';
-import { analyzePool, analyzeRun, describeWorkload, idleReopens, maxInWindow, ratio } from '../../src/core/analysis/analyze.js';
+import { analyzePool, analyzeEvidence, describeWorkload, idleReopens, maxInWindow, ratio } from '../../src/core/analysis/analyze.js';
 import { Recorder } from '../../src/core/run/recorder.js';
 import type { TimelinePoint } from '../../src/core/run/types.js';
 import { BASE_SETTINGS, HEALTHY, RULE_SCENARIOS, simulatePool, syntheticRun, WORKED_EXAMPLE, EXPIRY_BURSTS } from '../helpers/syntheticRun.js';
@@ -17,7 +18,7 @@ function numbers(v: unknown, path = ''): Array<[string, number]> {
 
 describe('analyzePool on the worked example', () => {
   const run = syntheticRun([WORKED_EXAMPLE]);
-  const p = analyzeRun(run, advisor).environments[0]!.pools[0]!;
+  const p = analyzeEvidence(evidenceFromRun(run), advisor).environments[0]!.pools[0]!;
 
   it('measures the arrival rate, hold and offered load exactly', () => {
     expect(p.acquires).toBe(12000);
@@ -81,7 +82,7 @@ describe('analyzePool on the worked example', () => {
 
 describe('other workloads', () => {
   it('observes expiries, their bursts and the reconnects they cause', () => {
-    const p = analyzeRun(syntheticRun([EXPIRY_BURSTS]), advisor).environments[0]!.pools[0]!;
+    const p = analyzeEvidence(evidenceFromRun(syntheticRun([EXPIRY_BURSTS])), advisor).environments[0]!.pools[0]!;
     expect(p.expiries.count).toBeGreaterThan(30);
     expect(p.expiries.perMinute).toBeCloseTo((p.expiries.count * 60) / 300, 9);
     expect(p.expiries.projectedPerMinute).toBeNull();
@@ -89,7 +90,7 @@ describe('other workloads', () => {
   });
 
   it('sees idle closes reopened within the churn window, and models bursts as a mixture', () => {
-    const p = analyzeRun(syntheticRun([RULE_SCENARIOS['idle-surplus (churn)']]), advisor).environments[0]!.pools[0]!;
+    const p = analyzeEvidence(evidenceFromRun(syntheticRun([RULE_SCENARIOS['idle-surplus (churn)']])), advisor).environments[0]!.pools[0]!;
     expect(p.idleCloses.count).toBeGreaterThan(10);
     expect(p.idleCloses.reopened).toBeGreaterThan(10);
     expect(p.idleCloses.maxReopenGapS!).toBeLessThanOrEqual(300);
@@ -98,7 +99,7 @@ describe('other workloads', () => {
   });
 
   it('sees hold time grow with occupancy on a database-bound workload', () => {
-    const p = analyzeRun(syntheticRun([RULE_SCENARIOS['database-saturation']]), advisor).environments[0]!.pools[0]!;
+    const p = analyzeEvidence(evidenceFromRun(syntheticRun([RULE_SCENARIOS['database-saturation']])), advisor).environments[0]!.pools[0]!;
     expect(p.holdTrend.growing).toBe(true);
     expect(p.holdTrend.slopeUsPerConnection!).toBeGreaterThan(0);
     expect(p.model.notes.join(' ')).toContain('hold time grows');
@@ -106,7 +107,7 @@ describe('other workloads', () => {
 
   it('uses the finite-source model for a closed loop', () => {
     const run = syntheticRun([{ durationS: 30, arrivals: { kind: 'closed', callers: 12, thinkMs: 20 }, hold: { dist: 'exponential', meanMs: 10 }, settings: { max_connections: 5, min_connections: 5 } }]);
-    const p = analyzeRun(run, advisor).environments[0]!.pools[0]!;
+    const p = analyzeEvidence(evidenceFromRun(run), advisor).environments[0]!.pools[0]!;
     expect(p.model.current!.method).toBe('finite-source');
     expect(p.model.input!.arrivals).toEqual({ kind: 'closed', callers: 12, thinkS: 0.02 });
     // The model's throughput matches what the closed loop achieved within 10%.
@@ -116,7 +117,7 @@ describe('other workloads', () => {
 
   it('counts timeouts, and the demand of an overloaded pool beyond what it served', () => {
     const { pool, workload } = simulatePool({ durationS: 5, arrivals: { kind: 'constant', rate: 400 }, hold: { dist: 'constant', ms: 50 }, settings: { max_connections: 5, min_connections: 0, acquire_timeout_seconds: 1 } });
-    const p = analyzePool('test', pool, [workload], advisor);
+    const p = analyzePool('test', poolEvidenceFromRun(pool, 'test'), [workload], advisor);
     expect(p.timeouts).toBeGreaterThan(0);
     expect(p.timeoutShare).toBeCloseTo(p.timeouts / p.acquires, 12);
     expect(p.demandRate).toBeGreaterThan(p.arrivalRate);
@@ -127,7 +128,7 @@ describe('other workloads', () => {
 describe('guards', () => {
   it('an empty, zero-length window gives finite zeros, not NaN', () => {
     const rec = new Recorder({ pool: 'database', settings: BASE_SETTINGS, emulateSqlx: true }, 0, 0);
-    const p = analyzePool('test', rec.snapshot(0), [], advisor);
+    const p = analyzePool('test', poolEvidenceFromRun(rec.snapshot(0), 'test'), [], advisor);
     for (const [path, n] of numbers(p)) expect(Number.isNaN(n), path).toBe(false);
     expect(p.arrivalRate).toBe(0);
     expect(p.waitedShare).toBe(0);
@@ -144,7 +145,7 @@ describe('guards', () => {
   });
 
   it('a healthy run analyses without NaN anywhere', () => {
-    const a = analyzeRun(syntheticRun([HEALTHY]), advisor);
+    const a = analyzeEvidence(evidenceFromRun(syntheticRun([HEALTHY])), advisor);
     for (const [path, n] of numbers(a)) expect(Number.isNaN(n), path).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { evidenceFromRun } from '../../src/core/evidence/fromRun.js';
 import { describe, expect, it } from 'vitest';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { loadConfig } from '../../src/shell/configDir.js';
@@ -90,7 +91,7 @@ function report(over: Partial<CheckReport> = {}): CheckReport {
   return {
     run: { path: 'run.json', createdAt: run.createdAt, target: run.target, partial: false, environments: ['test', 'production'] },
     thresholds,
-    results: evaluateThresholds(thresholds, run),
+    results: evaluateThresholds(thresholds, evidenceFromRun(run)),
     evaluated: true,
     static: checkStatic({ model, topologies: { production: topology() } }),
     noSamples: false,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { evidenceFromRun } from '../../src/core/evidence/fromRun.js';
 import { compareRuns, hasCommonPool, metricChange } from '../../src/core/analysis/compare.js';
 import { fmtChange, renderCompare } from '../../src/core/render/compare.js';
 import { renderCompareHtml } from '../../src/core/render/htmlCompare.js';
@@ -10,7 +11,7 @@ const FILES = { before: 'before.json', after: 'after.json' };
 
 describe('compareRuns', () => {
   it('matches environment and pool, puts every figure side by side, and lists the settings that differ', () => {
-    const c = compareRuns(before, after, FILES);
+    const c = compareRuns(evidenceFromRun(before), evidenceFromRun(after), FILES);
     expect(c.schemaVersion).toBe(1);
     expect(c.before).toEqual({ file: 'before.json', createdAt: '2026-01-02T03:04:05.000Z', target: 'postgresql://tasker@localhost:5432/tasker_test', partial: false, toolVersion: '0.1.0' });
     expect(c.environments.map((e) => [e.env, e.presentIn, e.workloadsDiffer])).toEqual([['test', 'both', null]]);
@@ -51,13 +52,13 @@ describe('compareRuns', () => {
 
   it('says when the workloads differ, and keeps pools and environments found in one run only', () => {
     const other = syntheticRun([{ ...HEALTHY, arrivals: { kind: 'poisson', rate: 100 } }]);
-    const c = compareRuns(before, other, FILES);
+    const c = compareRuns(evidenceFromRun(before), evidenceFromRun(other), FILES);
     expect(c.environments[0]!.workloadsDiffer).toEqual({
       before: ['database: open poisson 200/s, hold exponential mean 20 ms, 60 s'],
       after: ['database: open poisson 100/s, hold exponential mean 20 ms, 60 s'],
     });
     const prod = syntheticRun([HEALTHY], { env: 'production' });
-    const c2 = compareRuns(before, prod, FILES);
+    const c2 = compareRuns(evidenceFromRun(before), evidenceFromRun(prod), FILES);
     expect(c2.environments.map((e) => [e.env, e.presentIn])).toEqual([
       ['test', 'before'],
       ['production', 'after'],
@@ -104,7 +105,7 @@ describe('metricChange', () => {
 
 describe('renderCompare', () => {
   it('prints the runs, then per environment and pool the settings changed and a table of every figure', () => {
-    const text = renderCompare(compareRuns(before, after, FILES), { color: false });
+    const text = renderCompare(compareRuns(evidenceFromRun(before), evidenceFromRun(after), FILES), { color: false });
     const lines = text.split('\n');
     expect(lines[0]).toBe('Before: before.json (measured 2026-01-02T03:04:05.000Z, postgresql://tasker@localhost:5432/tasker_test)');
     expect(lines[1]).toBe('After : after.json (measured 2026-01-02T03:04:05.000Z, postgresql://tasker@localhost:5432/tasker_test)');
@@ -116,7 +117,7 @@ describe('renderCompare', () => {
   });
 
   it('the HTML section overlays both spectra and escapes the file names', () => {
-    const html = renderCompareHtml(compareRuns(before, after, { before: '<b>before</b>.json', after: 'after.json' }), before, after);
+    const html = renderCompareHtml(compareRuns(evidenceFromRun(before), evidenceFromRun(after), { before: '<b>before</b>.json', after: 'after.json' }), evidenceFromRun(before), evidenceFromRun(after));
     expect(html).not.toContain('<b>before</b>');
     expect(html).toContain('&lt;b&gt;before&lt;/b&gt;.json');
     expect(html).toMatch(/<path class="line s-after" d="M[^"]+"><title>after<\/title><\/path><path class="line s-before" d="M[^"]+"><title>before<\/title><\/path>/);

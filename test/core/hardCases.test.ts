@@ -7,11 +7,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { defaultAdvisorConfig } from '../../src/core/advisor/defaults.js';
-import { analyzeRun, pgmqSharingNote } from '../../src/core/analysis/analyze.js';
+import { analyzeEvidence, pgmqSharingNote } from '../../src/core/analysis/analyze.js';
 import { formatRate } from '../../src/core/analysis/format.js';
 import { keyDef, type PoolSettings } from '../../src/core/config/pools.js';
 import { invalidRunError, validateEnvironment } from '../../src/core/analysis/validity.js';
-import { adviseRun } from '../../src/core/rules/index.js';
+import { adviseEvidence } from '../../src/core/rules/index.js';
+import { evidenceFromRun } from '../../src/core/evidence/fromRun.js';
 import { sizeFloor } from '../../src/core/rules/consistency.js';
 import { encode, newHistogram, recordUs } from '../../src/core/run/histogram.js';
 import type { RunFile } from '../../src/core/run/types.js';
@@ -21,7 +22,7 @@ const advisor = defaultAdvisorConfig();
 const exp20 = { dist: 'exponential', meanMs: 20 } as const;
 
 function advise(run: RunFile) {
-  const { analysis, advice } = adviseRun(run, advisor);
+  const { analysis, advice } = adviseEvidence(evidenceFromRun(run), advisor);
   return { pool: analysis.environments[0]!.pools[0]!, env: advice.environments[0]!, analysis };
 }
 
@@ -38,21 +39,21 @@ describe('validity (defect 3)', () => {
     const f = env.findings.find((x) => x.kind === 'invalid-run')!;
     expect(f.message).toContain('the 20 s measured window took 600 s');
     expect(f.message).toContain('one timeline interval lasted 600 s');
-    expect(invalidRunError(run, 'r.json')?.exitCode).toBe(4);
+    expect(invalidRunError(evidenceFromRun(run), 'r.json')?.exitCode).toBe(4);
   });
 
   it('a valid run stays valid, and event-loop blocks and generator stalls each make a run invalid', () => {
     const run = syntheticRun([RULE_SCENARIOS['pool-saturation']]);
-    expect(validateEnvironment(run.environments[0]!).valid).toBe(true);
-    expect(invalidRunError(run, 'r.json')).toBeNull();
+    expect(validateEnvironment(evidenceFromRun(run).environments[0]!).valid).toBe(true);
+    expect(invalidRunError(evidenceFromRun(run), 'r.json')).toBeNull();
     run.environments[0]!.eventLoop = { p99Ms: 20, maxMs: 3500 };
-    expect(validateEnvironment(run.environments[0]!).reasons.join()).toContain('event loop was blocked for 3.5 s');
+    expect(validateEnvironment(evidenceFromRun(run).environments[0]!).reasons.join()).toContain('event loop was blocked for 3.5 s');
     const stalled = syntheticRun([RULE_SCENARIOS['pool-saturation']]);
     const lag = newHistogram();
     recordUs(lag, 50);
     recordUs(lag, 5_000_000);
     stalled.environments[0]!.workloads[0]!.generator.lag = encode(lag);
-    expect(validateEnvironment(stalled.environments[0]!).reasons.join()).toContain('started a request 5 s late');
+    expect(validateEnvironment(evidenceFromRun(stalled).environments[0]!).reasons.join()).toContain('started a request 5 s late');
   });
 
   it('most requests failing in SQL is a failed run (exit 3); a few failures are a note', () => {
@@ -62,11 +63,11 @@ describe('validity (defect 3)', () => {
     g.failed += g.completed;
     g.completed = 0;
     g.firstSqlError = 'relation "nosuch_table" does not exist (SQLSTATE 42P01)';
-    expect(invalidRunError(run, 'r.json')?.exitCode).toBe(3);
-    expect(invalidRunError(run, 'r.json')?.message).toContain('nosuch_table');
+    expect(invalidRunError(evidenceFromRun(run), 'r.json')?.exitCode).toBe(3);
+    expect(invalidRunError(evidenceFromRun(run), 'r.json')?.message).toContain('nosuch_table');
     g.sqlFailed = 3;
-    expect(validateEnvironment(run.environments[0]!).valid).toBe(true);
-    expect(validateEnvironment(run.environments[0]!).notes.join()).toContain('3 of');
+    expect(validateEnvironment(evidenceFromRun(run).environments[0]!).valid).toBe(true);
+    expect(validateEnvironment(evidenceFromRun(run).environments[0]!).notes.join()).toContain('3 of');
   });
 });
 
@@ -129,7 +130,7 @@ describe('one consistency pass per pool (defect 5)', () => {
       fc.property(scenario, (x) => {
         const settings: Partial<PoolSettings> = { max_connections: x.max, min_connections: Math.floor(x.max * x.minShare), max_lifetime_seconds: x.lifetime, idle_timeout_seconds: x.idle, acquire_timeout_seconds: 5 };
         const run = syntheticRun([{ durationS: 15, seed: x.seed, arrivals: { kind: 'poisson', rate: x.rate }, hold: { dist: 'exponential', meanMs: x.holdMs }, settings }]);
-        const { analysis, advice } = adviseRun(run, advisor);
+        const { analysis, advice } = adviseEvidence(evidenceFromRun(run), advisor);
         const p = analysis.environments[0]!.pools[0]!;
         const recs = advice.environments[0]!.recommendations;
         const final = { ...p.settings };

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { evidenceFromRun, poolEvidenceFromRun } from '../../src/core/evidence/fromRun.js';
 import { DEFAULT_RULES } from '../../src/core/advisor/defaults.js';
 import type { AdvisorConfig } from '../../src/core/advisor/types.js';
-import { adviseRun } from '../../src/core/rules/index.js';
+import { adviseEvidence } from '../../src/core/rules/index.js';
 import { renderHtmlReport } from '../../src/core/render/html.js';
 import { esc, pathOf, spectrumChart, timelineChart, whatIfChart } from '../../src/core/render/htmlSvg.js';
 import { waitDecades, waitHistogram } from '../../src/core/render/run.js';
@@ -13,8 +14,8 @@ import { configSnapshot, rng, RULE_SCENARIOS, simulatePool, syntheticRun, WORKED
 const ADVISOR: AdvisorConfig = { source: 'test', targetP99WaitMs: 10, rules: DEFAULT_RULES, environments: {}, thresholds: [], seed: 1 };
 
 function report(run: RunFile): string {
-  const { analysis, advice } = adviseRun(run, ADVISOR);
-  return renderHtmlReport(run, analysis, advice);
+  const { analysis, advice } = adviseEvidence(evidenceFromRun(run), ADVISOR);
+  return renderHtmlReport(evidenceFromRun(run), analysis, advice);
 }
 
 function charts(html: string): string[] {
@@ -147,7 +148,7 @@ describe('the SVG charts', () => {
   it('an empty histogram or timeline gives a placeholder, not an empty chart', () => {
     expect(spectrumChart([{ label: 'x', cls: 's-main', histogram: encode(newHistogram()) }], { title: 'T' })).toBe('<p class="empty" data-chart-empty="spectrum">T: no acquires recorded</p>');
     const pool = simulatePool({ durationS: 0.5, arrivals: { kind: 'constant', rate: 0 }, hold: { dist: 'constant', ms: 1 } }).pool;
-    expect(timelineChart(pool, { title: 'T' })).toBe('<p class="empty" data-chart-empty="timeline">T: no timeline recorded</p>');
+    expect(timelineChart(poolEvidenceFromRun(pool, 't'), { title: 'T' })).toBe('<p class="empty" data-chart-empty="timeline">T: no timeline recorded</p>');
   });
 
   it('the spectrum marks P50, P99, P99.9 and the max, and the target', () => {
@@ -175,12 +176,12 @@ describe('the terminal wait histogram', () => {
     for (let i = 0; i < 20; i++) recordUs(h, 25_000);
     const sim = simulatePool({ durationS: 1, arrivals: { kind: 'constant', rate: 1 }, hold: { dist: 'constant', ms: 1 } }).pool;
     const pool: PoolRun = { ...sim, histograms: { ...sim.histograms, wait: encode(h) } };
-    expect(waitDecades(pool)).toEqual([
+    expect(waitDecades(poolEvidenceFromRun(pool, 't'))).toEqual([
       { label: '≤10 µs', share: 0.88 },
       { label: '10-100 µs', share: 0.1 },
       { label: '10-100 ms', share: 0.02 },
     ]);
-    expect(waitHistogram(pool)).toBe('█ ≤10 µs 88%  ▁ 10-100 µs 10%  ▁ 10-100 ms 2.0%');
-    expect(waitHistogram({ ...pool, histograms: { ...pool.histograms, wait: encode(newHistogram()) } })).toBe('');
+    expect(waitHistogram(poolEvidenceFromRun(pool, 't'))).toBe('█ ≤10 µs 88%  ▁ 10-100 µs 10%  ▁ 10-100 ms 2.0%');
+    expect(waitHistogram(poolEvidenceFromRun({ ...pool, histograms: { ...pool.histograms, wait: encode(newHistogram()) } }, 't'))).toBe('');
   });
 });

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { evidenceFromRun } from '../../src/core/evidence/fromRun.js';
 import { parse as parseToml } from 'smol-toml';
 import { defaultAdvisorConfig } from '../../src/core/advisor/defaults.js';
 import { dateOf, renderAllOverrides, renderOverrides } from '../../src/core/render/overrides.js';
 import { adviceData, formatEvidence, renderAdvice } from '../../src/core/render/recommendations.js';
-import { adviseRun } from '../../src/core/rules/index.js';
+import { adviseEvidence } from '../../src/core/rules/index.js';
 import type { EnvironmentAdvice, Recommendation } from '../../src/core/rules/types.js';
 import { syntheticRun, WORKED_EXAMPLE } from '../helpers/syntheticRun.js';
 
@@ -122,7 +123,7 @@ describe('renderOverrides', () => {
 
 describe('the worked example end to end', () => {
   const run = syntheticRun([WORKED_EXAMPLE]);
-  const { analysis, advice } = adviseRun(run, defaultAdvisorConfig());
+  const { analysis, advice } = adviseEvidence(evidenceFromRun(run), defaultAdvisorConfig());
 
   it('gives paste-ready overrides raising max_connections to 8', () => {
     const out = renderOverrides(advice.environments[0]!, { date: dateOf(run.createdAt) });

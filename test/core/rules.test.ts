@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { evidenceFromRun } from '../../src/core/evidence/fromRun.js';
 import { defaultAdvisorConfig } from '../../src/core/advisor/defaults.js';
 import type { AdvisorConfig, TopologySpec } from '../../src/core/advisor/types.js';
-import { adviseRun, clampToRange, RULE_IDS } from '../../src/core/rules/index.js';
+import { adviseEvidence, clampToRange, RULE_IDS } from '../../src/core/rules/index.js';
 import type { EnvironmentAdvice, RuleId } from '../../src/core/rules/types.js';
 import type { RunFile } from '../../src/core/run/types.js';
 import { BASE_SETTINGS, configSnapshot, HEALTHY, RULE_SCENARIOS, syntheticRun, WORKED_EXAMPLE, type RunOptions, type Scenario } from '../helpers/syntheticRun.js';
@@ -34,7 +35,7 @@ function run(name: string, s: Scenario, opts: RunOptions = {}): RunFile {
 }
 
 function advise(name: string, s: Scenario, advisor = defaultAdvisorConfig(), opts: RunOptions = {}) {
-  const { analysis, advice } = adviseRun(run(name, s, opts), advisor);
+  const { analysis, advice } = adviseEvidence(evidenceFromRun(run(name, s, opts)), advisor);
   return { pool: analysis.environments[0]!.pools[0]!, env: advice.environments[0]! };
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { evidenceFromRun, poolEvidenceFromRun } from '../../src/core/evidence/fromRun.js';
 import { UsageError } from '../../src/core/errors.js';
 import { formatThreshold, parseThreshold, parseThresholds, type BaseUnit } from '../../src/core/thresholds/parse.js';
 import { compare, evaluateThresholds, formatValue, hasSamples, observe } from '../../src/core/thresholds/evaluate.js';
@@ -161,7 +162,7 @@ describe('observing a pool run', () => {
   ];
   it.each(cases)('%s %s', (metric, agg, expected) => {
     const t = parseThreshold(`database.${metric}: ${agg} >= 0`);
-    const o = observe(pool, t.metric, t.aggregation);
+    const o = observe(poolEvidenceFromRun(pool, 't'), t.metric, t.aggregation);
     expect(o).toHaveProperty('value');
     // HDR histograms keep 3 significant digits: a latency is exact to 0.1%.
     expect(Math.abs((o as { value: number }).value - expected)).toBeLessThanOrEqual(Math.max(1e-9, t.kind === 'latency' ? expected * 0.001 : 0));
@@ -169,14 +170,14 @@ describe('observing a pool run', () => {
 
   it('reports no data rather than a made-up zero', () => {
     const empty = buildPoolRun({ durationMs: 0 });
-    expect(observe(empty, 'acquire', { name: 'p', percentile: 99 })).toEqual({ noData: 'no acquires recorded' });
-    expect(observe(empty, 'create', { name: 'max' })).toEqual({ noData: 'no connections created recorded' });
-    expect(observe(empty, 'waited', { name: 'rate' })).toEqual({ noData: 'no acquires recorded' });
-    expect(observe(empty, 'timeouts', { name: 'rate' })).toEqual({ noData: 'the measured window has no duration' });
-    expect(observe(empty, 'timeouts', { name: 'count' })).toEqual({ value: 0 });
-    expect(observe(empty, 'in_use', { name: 'mean' })).toEqual({ noData: 'the occupancy covers no time' });
+    expect(observe(poolEvidenceFromRun(empty, 't'), 'acquire', { name: 'p', percentile: 99 })).toEqual({ noData: 'no acquires recorded' });
+    expect(observe(poolEvidenceFromRun(empty, 't'), 'create', { name: 'max' })).toEqual({ noData: 'no connections created recorded' });
+    expect(observe(poolEvidenceFromRun(empty, 't'), 'waited', { name: 'rate' })).toEqual({ noData: 'no acquires recorded' });
+    expect(observe(poolEvidenceFromRun(empty, 't'), 'timeouts', { name: 'rate' })).toEqual({ noData: 'the measured window has no duration' });
+    expect(observe(poolEvidenceFromRun(empty, 't'), 'timeouts', { name: 'count' })).toEqual({ value: 0 });
+    expect(observe(poolEvidenceFromRun(empty, 't'), 'in_use', { name: 'mean' })).toEqual({ noData: 'the occupancy covers no time' });
     const noMax = buildPoolRun({ inUse: [[1, 10_000]], settings: { max_connections: 0 } });
-    expect(observe(noMax, 'utilization', { name: 'max' })).toEqual({ noData: 'max_connections is 0 in the run, so utilization is undefined' });
+    expect(observe(poolEvidenceFromRun(noMax, 't'), 'utilization', { name: 'max' })).toEqual({ noData: 'max_connections is 0 in the run, so utilization is undefined' });
   });
 
   it('compares with every operator', () => {
@@ -206,7 +207,7 @@ describe('evaluating thresholds on a run', () => {
   const ts = parseThresholds([{ text: 'database.acquire: p(99) < 50ms' }, { text: '*.timeouts: count == 0' }, { text: 'pgmq.waited: rate < 5%' }]);
 
   it('expands * per environment, judges each pool, and marks absent pools as no data', () => {
-    const rs = evaluateThresholds(ts, run);
+    const rs = evaluateThresholds(ts, evidenceFromRun(run));
     expect(rs.map((r) => [r.env, r.expression, r.status, r.observedText])).toEqual([
       ['test', 'database.acquire: p(99) < 50ms', 'held', 'p(99)=200µs'],
       ['test', 'database.timeouts: count == 0', 'held', 'count=0'],
@@ -219,15 +220,15 @@ describe('evaluating thresholds on a run', () => {
   });
 
   it('limits to the environments asked for', () => {
-    expect(new Set(evaluateThresholds(ts, run, ['production']).map((r) => r.env))).toEqual(new Set(['production']));
+    expect(new Set(evaluateThresholds(ts, evidenceFromRun(run), ['production']).map((r) => r.env))).toEqual(new Set(['production']));
   });
 
   it('knows a run without samples', () => {
-    expect(hasSamples(run)).toBe(true);
+    expect(hasSamples(evidenceFromRun(run))).toBe(true);
     const empty = buildRunFile([buildEnvironment('test', [buildPoolRun()])]);
-    expect(hasSamples(empty)).toBe(false);
-    expect(hasSamples(buildRunFile([]))).toBe(false);
-    expect(evaluateThresholds(parseThresholds([{ text: '*.acquire: max < 1s' }]), buildRunFile([buildEnvironment('test', [])]))[0]).toMatchObject({
+    expect(hasSamples(evidenceFromRun(empty))).toBe(false);
+    expect(hasSamples(evidenceFromRun(buildRunFile([])))).toBe(false);
+    expect(evaluateThresholds(parseThresholds([{ text: '*.acquire: max < 1s' }]), evidenceFromRun(buildRunFile([buildEnvironment('test', [])])))[0]).toMatchObject({
       status: 'no-data',
       pool: '*',
       reason: "no pools in the run for 'test'",

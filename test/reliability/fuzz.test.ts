@@ -21,7 +21,8 @@ import { evaluateThresholds } from '../../src/core/thresholds/evaluate.js';
 import { parseSet } from '../../src/core/generate/settings.js';
 import { parsePortFlag, parseSetFlags } from '../../src/core/flags.js';
 import { parseRunFile } from '../../src/core/analysis/runFile.js';
-import { adviseRun } from '../../src/core/rules/index.js';
+import { adviseEvidence } from '../../src/core/rules/index.js';
+import { parseEvidenceFile } from '../../src/core/evidence/read.js';
 import { renderReport } from '../../src/core/render/report.js';
 import { renderHtmlReport } from '../../src/core/render/html.js';
 import { adviceData } from '../../src/core/render/recommendations.js';
@@ -205,8 +206,8 @@ describe('fuzz: built-in names and control characters where users name things', 
         const run = JSON.parse(healthy) as RunFile;
         places[where]!(run, name);
         onlyKnownErrors(() => {
-          const parsed = parseRunFile(JSON.stringify(run), 'run.json');
-          const { analysis, advice } = adviseRun(parsed, advisor);
+          const parsed = parseEvidenceFile(JSON.stringify(run), 'run.json');
+          const { analysis, advice } = adviseEvidence(parsed, advisor);
           renderReport(parsed, analysis, advice, { color: false });
           renderHtmlReport(parsed, analysis, advice);
           JSON.stringify(adviceData(analysis, advice));
@@ -244,12 +245,12 @@ describe('fuzz: numeric extremes', () => {
         for (const p of path.slice(0, -1)) cur = cur[p] as Record<string | number, unknown>;
         cur[path[path.length - 1]!] = x;
         onlyKnownErrors(() => {
-          const parsed = parseRunFile(JSON.stringify(run), 'run.json');
+          const parsed = parseEvidenceFile(JSON.stringify(run), 'run.json');
           // The largest accepted values (and 0) are analysed: a value that would make the analysis
           // loop or allocate without bound must have been refused above. (Analysing every one costs
           // a minute of histogram decoding for nothing more.)
           if (x === 0 || x >= 2 ** 53) {
-            adviseRun(parsed, advisor);
+            adviseEvidence(parsed, advisor);
             analysed++;
           }
         });

@@ -9,10 +9,15 @@ import type { PoolName, PoolSettings } from '../config/pools.js';
 import { decode, summarize } from '../run/histogram.js';
 import { own } from '../dict.js';
 import { levelPercentile, meanLevel } from '../run/occupancy.js';
-import type { AcquirePath, EncodedHistogram, EnvironmentRun, PoolRun, RunFile, WorkloadRun, WorkloadSpec } from '../run/types.js';
+import type { AcquirePath, HoldByInUse, LevelTimes, TimelinePoint, WorkloadRun, WorkloadSpec } from '../run/types.js';
+import { summarizeDistribution } from '../evidence/distribution.js';
+import { EVIDENCE_PARTS, partsOf, type EvidencePart } from '../evidence/parts.js';
+import type { Distribution, EnvironmentEvidence, EvidenceFile, EvidenceSource, PoolEvidence, UnmappedPool } from '../evidence/types.js';
 import { validateEnvironment, type Validity } from './validity.js';
 import { targetOf, type TargetInfo } from './target.js';
 import { formatUs } from './format.js';
+
+const ALL_PARTS = EVIDENCE_PARTS.length;
 import { MAX_CONNECTIONS, modelError, predict, smallestMeeting, type ArrivalModel, type ModelError, type ModelInput, type Prediction } from '../model/queue.js';
 
 /** Expiries closer together than this count as one burst. */
@@ -259,6 +264,37 @@ export interface PoolAnalysis {
   /** Whether the measured P99 wait is at or under the target. */
   meetsTarget: boolean;
   model: ModelFit;
+  /**
+   * Where the evidence came from and what it could not see: present unless it is a measured run,
+   * which sees every part. The figures of an unseen part are zeros and must not be read.
+   */
+  coverage?: Coverage;
+}
+
+/** The source of a pool's evidence and the parts it lacks. */
+export interface Coverage {
+  source: EvidenceSource;
+  /** The replica (client address or instance) the evidence is of; null for the pool as a whole. */
+  replica: string | null;
+  /** Parts the source could not see. */
+  unseen: EvidencePart[];
+  /** Settings the source did not know (Tasker's defaults stand in for them). */
+  settingsAssumed: string[];
+  /** What the evidence counts as samples: acquires when it has them, else gauge samples. */
+  samples: number;
+  validity: { valid: boolean; reasons: string[] };
+}
+
+/** Whether the analysis of a pool had `part` (every part for a measured run). */
+export function saw(p: PoolAnalysis, part: EvidencePart): boolean {
+  return !p.coverage || !p.coverage.unseen.includes(part);
+}
+
+/** Whether a pool's evidence holds nothing to judge: no acquires where it counts them, or an empty window. */
+export function noSamples(p: PoolAnalysis): boolean {
+  if (!p.coverage) return p.acquires === 0;
+  if (saw(p, 'wait') || saw(p, 'arrival')) return p.acquires === 0;
+  return p.coverage.samples === 0 || p.durationS === 0;
 }
 
 /** One environment's analysis. */
@@ -274,9 +310,11 @@ export interface EnvironmentAnalysis {
   workloads: string[];
   pools: PoolAnalysis[];
   /** The config the run saw, for recommendations (values with file and line). */
-  config: EnvironmentRun['config'];
-  overrides: EnvironmentRun['overrides'];
-  /** Whether the run can be trusted; an invalid one changes no key. */
+  config: EnvironmentEvidence['config'];
+  overrides: EnvironmentEvidence['overrides'];
+  /** Pools the source saw but could not map to a Tasker pool. */
+  unmapped: UnmappedPool[];
+  /** Whether the evidence can be trusted; an invalid window changes no key. */
   validity: Validity;
   /** The server measured (its kind decides whether server-capacity findings may change a key). */
   target: TargetInfo;
@@ -286,9 +324,9 @@ export interface EnvironmentAnalysis {
 export interface RunAnalysis {
   createdAt: string;
   target: string;
-  seed: number;
+  seed: number | null;
   partial: boolean;
-  server: RunFile['server'] | null;
+  server: EvidenceFile['server'] | null;
   /** The target with its kind. */
   targetInfo: TargetInfo;
   environments: EnvironmentAnalysis[];
@@ -301,14 +339,18 @@ export function ratio(x: number, y: number, otherwise = 0): number {
   return y > 0 && Number.isFinite(y) && Number.isFinite(x) ? x / y : otherwise;
 }
 
-function waitFigures(e: EncodedHistogram | undefined): WaitFigures {
-  if (!e) return { count: 0, meanUs: 0, p50Us: 0, p95Us: 0, p99Us: 0, p999Us: 0, maxUs: 0 };
-  const s = summarize(decode(e));
-  return { count: s.count, meanUs: s.mean, p50Us: s.p50, p95Us: s.p95, p99Us: s.p99, p999Us: s.p999, maxUs: s.max };
+/** Percentiles of a distribution; zeros for an unseen one, and for what a mean-only one cannot tell. */
+function waitFigures(d: Distribution | undefined): WaitFigures {
+  if (!d) return { count: 0, meanUs: 0, p50Us: 0, p95Us: 0, p99Us: 0, p999Us: 0, maxUs: 0 };
+  const s = summarizeDistribution(d);
+  return { count: s.count, meanUs: s.meanUs, p50Us: s.p50Us ?? 0, p95Us: s.p95Us ?? 0, p99Us: s.p99Us ?? 0, p999Us: s.p999Us ?? 0, maxUs: s.maxUs ?? 0 };
 }
 
-function gauge(t: PoolRun['occupancy']['inUse']): GaugeFigures {
-  return { mean: meanLevel(t), p95: levelPercentile(t, 95), p99: levelPercentile(t, 99), p999: levelPercentile(t, 99.9), max: t.max };
+const NO_LEVELS: LevelTimes = { levels: [], max: 0, last: 0 };
+
+function gauge(t: LevelTimes | undefined): GaugeFigures {
+  const g = t ?? NO_LEVELS;
+  return { mean: meanLevel(g), p95: levelPercentile(g, 95), p99: levelPercentile(g, 99), p999: levelPercentile(g, 99.9), max: g.max };
 }
 
 /** The target P99 wait (ms) of a pool in an environment: the environment's own, else the config's default. */
@@ -340,7 +382,7 @@ function fmtNum(x: number): string {
 }
 
 /** Hold time by occupancy, split into low and high groups, with throughput per level. */
-export function holdTrend(levels: PoolRun['holdByInUse']['levels'], rules: RuleSettings): HoldTrend {
+export function holdTrend(levels: HoldByInUse['levels'], rules: RuleSettings): HoldTrend {
   const rows = levels
     .filter(([lv, n]) => lv > 0 && n > 0)
     .sort((a, b) => a[0] - b[0])
@@ -426,7 +468,7 @@ export function maxInWindow(timesMs: readonly number[], windowMs: number): numbe
  * timeline (first-in first-out, at the timeline's resolution). Opens in the same interval as a
  * close count: at one-second resolution the order inside an interval is unknown.
  */
-export function idleReopens(points: PoolRun['timeline']['points'], windowS: number): { reopened: number; maxGapS: number | null } {
+export function idleReopens(points: readonly TimelinePoint[], windowS: number): { reopened: number; maxGapS: number | null } {
   const pending: Array<{ t: number; n: number }> = [];
   let reopened = 0;
   let maxGap: number | null = null;
@@ -546,16 +588,22 @@ function candidates(current: number, need: number | null, offeredLoad: number): 
   return [...set].filter((c) => c >= 1 && c <= MAX_CONNECTIONS && c >= lo).sort((a, b) => a - b);
 }
 
-function fitModel(p: PoolRun, workloads: WorkloadRun[], lambda: number, hold: HoldFigures, measured: { pWait: number; p50S: number; p95S: number; p99S: number }, targetMs: number, trend: HoldTrend): ModelFit {
-  if (p.counters.acquires === 0 || hold.count === 0 || hold.meanUs <= 0) {
+function fitModel(p: PoolEvidence, workloads: WorkloadRun[], lambda: number, hold: HoldFigures, measured: { pWait: number; p50S: number; p95S: number; p99S: number } | null, targetMs: number, trend: HoldTrend): ModelFit {
+  const acquires = p.arrival?.count ?? 0;
+  if (!p.arrival || !p.hold) {
+    const lacks = [p.arrival ? '' : 'the acquire rate', p.hold ? '' : 'hold times'].filter(Boolean).join(' and ');
+    return { input: null, sizingInput: null, notes: [`no model: it needs ${lacks}, which this source cannot see`], current: null, needForTarget: null, needAtMeasured: null, error: null, whatIf: [] };
+  }
+  if (acquires === 0 || (hold.count === 0 && p.hold.form !== 'mean') || hold.meanUs <= 0) {
     return { input: null, sizingInput: null, notes: ['no acquires or holds measured: nothing to model'], current: null, needForTarget: null, needAtMeasured: null, error: null, whatIf: [] };
   }
   const { arrivals, notes } = arrivalModel(workloads, lambda);
   const input: ModelInput = { arrivals, meanHoldS: hold.meanUs / 1e6, cs2: hold.cv ** 2 };
-  const rateUp = 1 + 1 / Math.sqrt(Math.max(1, p.counters.acquires));
+  const rateUp = 1 + 1 / Math.sqrt(Math.max(1, acquires));
   const holdUp = 1 + hold.cv / Math.sqrt(Math.max(1, hold.count));
   const sizingInput: ModelInput = { ...input, meanHoldS: input.meanHoldS * holdUp, arrivals: scaleArrivals(arrivals, rateUp) };
   if (trend.growing) notes.push('hold time grows with the connections in use: the model (which assumes it does not) overstates what more connections would give');
+  if (p.hold.form === 'mean' && p.hold.cv === undefined) notes.push('hold-time variability is not seen by this source: taken as exponential (cv 1)');
   const c = Math.max(1, p.settings.max_connections);
   const current = predict(input, c);
   if (current.approximate && arrivals.kind === 'open' && !arrivals.phases) notes.push(`hold times far from exponential (cs² = ${fmtNum(Math.round(input.cs2 * 100) / 100)}): Allen-Cunneen correction, percentiles approximate`);
@@ -567,7 +615,7 @@ function fitModel(p: PoolRun, workloads: WorkloadRun[], lambda: number, hold: Ho
     current,
     needForTarget: need,
     needAtMeasured: smallestMeeting(input, targetMs / 1000) ?? null,
-    error: modelError(input, c, measured),
+    error: measured ? modelError(input, c, measured) : null,
     whatIf: candidates(c, need, input.arrivals.kind === 'open' ? input.arrivals.lambda * input.meanHoldS : 0).map((k) => predict(input, k)),
   };
 }
@@ -578,7 +626,7 @@ function fitModel(p: PoolRun, workloads: WorkloadRun[], lambda: number, hold: Ho
  * occupancy, which a pool pinned at its max does not have), and, for an open load, it completed
  * far less than asked.
  */
-function serverCapacity(p: PoolRun, workloads: WorkloadRun[], hold: HoldFigures, utilisation: number, durationS: number, rules: RuleSettings): ServerCapacity {
+function serverCapacity(p: PoolEvidence, acquires: number, workloads: WorkloadRun[], hold: HoldFigures, utilisation: number, durationS: number, rules: RuleSettings): ServerCapacity {
   // utilisation x max = mean connections in use.
   const cals = workloads.map((w) => w.calibration).filter((c): c is NonNullable<WorkloadRun['calibration']> => c !== undefined && c.holds > 0);
   const calHolds = cals.reduce((s, c) => s + c.holds, 0);
@@ -593,100 +641,128 @@ function serverCapacity(p: PoolRun, workloads: WorkloadRun[], hold: HoldFigures,
   const inflated = inflation !== null && calHolds >= CALIBRATION_MIN_HOLDS && inflation >= rules.holdGrowthRatio && hold.meanUs - uncontended! >= SERVER_BOUND_MIN_EXTRA_US;
   const full = utilisation >= SERVER_BOUND_UTILISATION;
   const short = demandRate === null || servedRate < SERVER_BOUND_COMPLETED_SHARE * demandRate;
-  return { uncontendedHoldUs: uncontended, calibrationHolds: calHolds, holdInflation: inflation, servedRate, demandRate, bound: inflated && full && short && p.counters.acquires > 0, note };
+  return { uncontendedHoldUs: uncontended, calibrationHolds: calHolds, holdInflation: inflation, servedRate, demandRate, bound: inflated && full && short && acquires > 0, note };
 }
 
 /** Share of the window with at most one idle connection (an acquire that finds an expired one then has nothing to step over to). */
-function idleScarce(t: PoolRun['occupancy']['idle']): number {
+function idleScarce(t: LevelTimes | undefined): number {
+  if (!t) return 0;
   const total = t.levels.reduce((s, [, us]) => s + us, 0);
   if (total <= 0) return t.last <= 1 ? 1 : 0;
   return t.levels.filter(([lv]) => lv <= 1).reduce((s, [, us]) => s + us, 0) / total;
 }
 
-/** Analyse one pool's run; `workloads` are those that went through it. */
-export function analyzePool(env: string, p: PoolRun, workloads: WorkloadRun[], advisor: AdvisorConfig): PoolAnalysis {
+/** Analyse one pool's evidence; `workloads` are those of a measured run that went through it. */
+export function analyzePool(env: string, p: PoolEvidence, workloads: WorkloadRun[], advisor: AdvisorConfig): PoolAnalysis {
   const rules = advisor.rules;
-  const durationS = p.durationMs / 1000;
-  const c = p.counters;
-  const wait = waitFigures(p.histograms.wait);
-  const holdSummary = summarize(decode(p.histograms.hold));
+  const durationS = p.source.durationMs / 1000;
+  const acquires = p.wait?.count ?? p.arrival?.count ?? 0;
+  const wait = waitFigures(p.wait?.all);
+  const holdSummary = p.hold ? summarizeDistribution(p.hold) : null;
   const hold: HoldFigures = {
-    count: holdSummary.count,
-    meanUs: holdSummary.mean,
-    p50Us: holdSummary.p50,
-    p95Us: holdSummary.p95,
-    p99Us: holdSummary.p99,
-    p999Us: holdSummary.p999,
-    maxUs: holdSummary.max,
-    cv: ratio(holdSummary.stddev, holdSummary.mean),
+    count: holdSummary?.count ?? 0,
+    meanUs: holdSummary?.meanUs ?? 0,
+    p50Us: holdSummary?.p50Us ?? 0,
+    p95Us: holdSummary?.p95Us ?? 0,
+    p99Us: holdSummary?.p99Us ?? 0,
+    p999Us: holdSummary?.p999Us ?? 0,
+    maxUs: holdSummary?.maxUs ?? 0,
+    // Variability a source cannot see is taken as exponential's (cv 1), and the model says so.
+    cv: holdSummary === null ? 0 : holdSummary.stddevUs === null ? 1 : ratio(holdSummary.stddevUs, holdSummary.meanUs),
   };
-  const arrivalRate = ratio(c.acquires, durationS);
+  const arrivalRate = p.arrival?.rate ?? 0;
   const requested = workloads.filter((w) => w.generator.mode === 'open').reduce((s, w) => s + w.generator.requests, 0);
   const demandRate = Math.max(arrivalRate, ratio(requested, durationS));
-  const createFig = waitFigures(p.histograms.create);
-  const inUse = gauge(p.occupancy.inUse);
-  const total = gauge(p.occupancy.total);
+  const createFig = waitFigures(p.create);
+  const occ = p.occupancy;
+  const inUse = gauge(occ?.inUse);
+  const total = gauge(occ?.open);
   const lifetime = p.settings.max_lifetime_seconds;
   const targetMs = targetFor(advisor, env, p.pool);
-  const trend = holdTrend(p.holdByInUse.levels, rules);
-  const queuedShare = ratio(c.byPath.queued, c.acquires);
-  const reopen = idleReopens(p.timeline.points, rules.idleChurnWindowS);
+  const trend = holdTrend(p.measured?.holdByInUse.levels ?? [], rules);
+  const byPath = p.wait?.countByPath ?? { idle: 0, new: 0, queued: 0 };
+  const queuedShare = ratio(byPath.queued, acquires);
+  const reopen = idleReopens(p.timeline?.points ?? [], rules.idleChurnWindowS);
+  const churn = p.churn;
+  const expired = churn?.closed.lifetime ?? 0;
+  const idleClosed = churn?.closed.idle ?? 0;
+  const f = p.failures;
+  const timeouts = f?.timeouts ?? 0;
+  const errors = f?.errors ?? 0;
+  const slow = f?.slow ?? 0;
+  // Without the acquire paths: above min_connections sqlx does not replace an expired connection,
+  // so the next acquire opens one; at or under it the pool refills it in the background.
+  const reopenedOnPath = p.wait?.countByPath ? Math.min(expired, byPath.new) : inUse.p95 > p.settings.min_connections ? expired : 0;
+  const parts = partsOf(p);
+  const complete = p.source.kind === 'measured-run' && parts.length === ALL_PARTS;
   return {
     env,
     pool: p.pool,
     settings: p.settings,
-    emulateSqlx: p.emulateSqlx,
+    emulateSqlx: p.measured?.emulateSqlx ?? false,
     durationS,
-    acquires: c.acquires,
+    acquires,
     wait,
-    waitByPath: { idle: waitFigures(p.histograms.waitByPath.idle), new: waitFigures(p.histograms.waitByPath.new), queued: waitFigures(p.histograms.waitByPath.queued) },
-    waitedShare: ratio(c.waited, c.acquires),
+    waitByPath: { idle: waitFigures(p.wait?.byPath?.idle), new: waitFigures(p.wait?.byPath?.new), queued: waitFigures(p.wait?.byPath?.queued) },
+    waitedShare: ratio(p.wait?.waited ?? 0, acquires),
     queuedShare,
     arrivalRate,
     demandRate,
     hold,
     offeredLoad: demandRate * (hold.meanUs / 1e6),
-    create: { ...createFig, perSecond: ratio(c.created, durationS), errors: c.createErrors },
+    create: { ...createFig, perSecond: ratio(churn?.opened ?? 0, durationS), errors: f?.createErrors ?? 0 },
     inUse,
-    idle: gauge(p.occupancy.idle),
+    idle: gauge(occ?.idle),
     total,
-    waiting: gauge(p.occupancy.waiting),
+    waiting: gauge(occ?.waiting),
     utilisation: ratio(inUse.mean, p.settings.max_connections),
     peakUtilisation: ratio(inUse.p99, p.settings.max_connections),
-    timeouts: c.timeouts,
-    timeoutShare: ratio(c.timeouts, c.acquires),
-    errors: c.errors,
-    errorShare: ratio(c.errors, c.acquires),
+    timeouts,
+    timeoutShare: ratio(timeouts, acquires),
+    errors,
+    errorShare: ratio(errors, acquires),
     expiries: {
-      count: c.closed.expired,
-      perMinute: ratio(c.closed.expired * 60, durationS),
+      count: expired,
+      perMinute: ratio(expired * 60, durationS),
       projectedPerMinute: lifetime > 0 && durationS < lifetime ? (total.mean / lifetime) * 60 : null,
-      maxBurst: maxInWindow(p.expiryTimes, EXPIRY_BURST_WINDOW_MS),
-      reconnectsOnAcquirePath: Math.min(c.closed.expired, c.byPath.new),
+      maxBurst: maxInWindow(churn?.expiryTimesMs ?? [], EXPIRY_BURST_WINDOW_MS),
+      reconnectsOnAcquirePath: reopenedOnPath,
       reconnectsPerThousand:
-        c.closed.expired > 0
-          ? ratio(Math.min(c.closed.expired, c.byPath.new) * 1000, c.acquires)
+        expired > 0
+          ? ratio(reopenedOnPath * 1000, acquires)
           : lifetime > 0 && durationS < lifetime
-            ? ratio(((total.mean / lifetime) * 1000) * idleScarce(p.occupancy.idle), arrivalRate)
+            ? ratio(((total.mean / lifetime) * 1000) * idleScarce(occ?.idle), arrivalRate)
             : 0,
-      burstsReachingWaits: p.timeline.points.filter((x) => x.expired >= rules.expiryBurstSize && x.waitP99Us > targetMs * 1000).length,
+      burstsReachingWaits: (p.timeline?.points ?? []).filter((x) => x.expired >= rules.expiryBurstSize && x.waitP99Us > targetMs * 1000).length,
     },
     idleCloses: {
-      count: c.closed.idle,
-      perMinute: ratio(c.closed.idle * 60, durationS),
+      count: idleClosed,
+      perMinute: ratio(idleClosed * 60, durationS),
       reopened: reopen.reopened,
       reopenedPerMinute: ratio(reopen.reopened * 60, durationS),
       maxReopenGapS: reopen.maxGapS,
-      medianAgeS: median(p.idleClosedAges),
+      medianAgeS: median(churn?.idleClosedAgesS ?? []),
     },
-    slow: { count: c.slow, share: ratio(c.slow, c.acquires), thresholdMs: p.settings.slow_acquire_threshold_ms },
+    slow: { count: slow, share: ratio(slow, acquires), thresholdMs: p.settings.slow_acquire_threshold_ms },
     generator: generatorFigures(workloads, durationS, hold.meanUs),
     holdTrend: trend,
-    server: serverCapacity(p, workloads, hold, ratio(inUse.mean, p.settings.max_connections), durationS, rules),
-    sqlxBehaviour: p.sqlxBehaviour ?? [],
+    server: serverCapacity(p, acquires, workloads, hold, ratio(inUse.mean, p.settings.max_connections), durationS, rules),
+    sqlxBehaviour: p.measured?.sqlxBehaviour ?? [],
     targetP99WaitMs: targetMs,
     meetsTarget: wait.p99Us <= targetMs * 1000,
-    model: fitModel(p, workloads, demandRate, hold, { pWait: queuedShare, p50S: wait.p50Us / 1e6, p95S: wait.p95Us / 1e6, p99S: wait.p99Us / 1e6 }, targetMs, trend),
+    model: fitModel(p, workloads, demandRate, hold, p.wait && p.wait.all.form !== 'mean' ? { pWait: queuedShare, p50S: wait.p50Us / 1e6, p95S: wait.p95Us / 1e6, p99S: wait.p99Us / 1e6 } : null, targetMs, trend),
+    ...(complete
+      ? {}
+      : {
+          coverage: {
+            source: p.source,
+            replica: p.replica,
+            unseen: EVIDENCE_PARTS.filter((x) => !parts.includes(x)),
+            settingsAssumed: [...(p.settingsAssumed ?? [])],
+            samples: acquires > 0 ? acquires : (occ?.samples ?? 0),
+            validity: p.validity,
+          },
+        }),
   };
 }
 
@@ -700,15 +776,15 @@ export function pgmqSharingNote(shared: boolean, drivenPools: readonly string[])
   return "PGMQ shares the database pool (PGMQ's workload was not driven in this run)";
 }
 
-/** Analyse one environment's run. */
-export function analyzeEnvironment(env: EnvironmentRun, advisor: AdvisorConfig, target: TargetInfo = targetOf({ target: '', targetKind: 'remote' })): EnvironmentAnalysis {
+/** Analyse one environment's evidence. */
+export function analyzeEnvironment(env: EnvironmentEvidence, advisor: AdvisorConfig, target: TargetInfo = targetOf({ target: '', targetKind: 'remote' })): EnvironmentAnalysis {
   return {
     env: env.env,
     durationS: env.durationMs / 1000,
     warmupS: env.warmupMs / 1000,
     pgmqShared: env.pgmqShared,
     pgmqNote: pgmqSharingNote(env.pgmqShared, env.workloads.map((w) => w.workload.pool)),
-    interrupted: env.interrupted ?? false,
+    interrupted: env.interrupted,
     workloads: env.workloads.map((w) => describeWorkload(w.workload)),
     pools: env.pools.map((p) =>
       analyzePool(
@@ -720,21 +796,22 @@ export function analyzeEnvironment(env: EnvironmentRun, advisor: AdvisorConfig, 
     ),
     config: env.config,
     overrides: env.overrides,
+    unmapped: env.unmapped,
     validity: validateEnvironment(env),
     target,
   };
 }
 
-/** Analyse every environment of a run. */
-export function analyzeRun(run: RunFile, advisor: AdvisorConfig): RunAnalysis {
-  const target = targetOf(run);
-  const environments = run.environments.map((e) => analyzeEnvironment(e, advisor, target));
+/** Analyse every environment of a piece of evidence (a measured run or an observation). */
+export function analyzeEvidence(file: EvidenceFile, advisor: AdvisorConfig): RunAnalysis {
+  const target = targetOf(file);
+  const environments = file.environments.map((e) => analyzeEnvironment(e, advisor, target));
   return {
-    createdAt: run.createdAt,
-    target: run.target,
-    seed: run.seed,
-    partial: run.partial,
-    server: run.server ?? null,
+    createdAt: file.createdAt,
+    target: file.target,
+    seed: file.seed,
+    partial: file.partial,
+    server: file.server ?? null,
     targetInfo: target,
     environments,
     valid: environments.every((e) => e.validity.valid),

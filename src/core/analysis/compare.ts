@@ -4,8 +4,8 @@
  * change, measure again - and this is the "again". Pure: two run files in, plain data out.
  */
 import type { PoolSettings } from '../config/pools.js';
-import type { PoolRun, RunFile } from '../run/types.js';
-import { poolFigures } from '../render/run.js';
+import type { EvidenceFile, PoolEvidence } from '../evidence/types.js';
+import { poolFigures, type PoolFigures } from '../render/run.js';
 import { describeWorkload } from './analyze.js';
 
 /** Version of the compare JSON shape. */
@@ -83,18 +83,19 @@ interface MetricDef {
   label: string;
   unit: CompareUnit;
   lowerIsBetter: boolean | null;
-  of: (f: ReturnType<typeof poolFigures>, p: PoolRun) => number;
+  /** The figure, or null when the evidence has no such part. */
+  of: (f: PoolFigures, p: PoolEvidence) => number | null;
 }
 
 /** The figures compared, in the order shown. */
 export const COMPARED: readonly MetricDef[] = [
   { name: 'acquires', label: 'acquires', unit: 'count', lowerIsBetter: null, of: (f) => f.acquires },
-  { name: 'acquireRate', label: 'acquires/s', unit: 'per_s', lowerIsBetter: null, of: (f, p) => (p.durationMs > 0 ? (f.acquires * 1000) / p.durationMs : 0) },
-  { name: 'waitP50', label: 'P50 wait', unit: 'us', lowerIsBetter: true, of: (f) => f.wait.p50 },
-  { name: 'waitP95', label: 'P95 wait', unit: 'us', lowerIsBetter: true, of: (f) => f.wait.p95 },
-  { name: 'waitP99', label: 'P99 wait', unit: 'us', lowerIsBetter: true, of: (f) => f.wait.p99 },
-  { name: 'waitP999', label: 'P99.9 wait', unit: 'us', lowerIsBetter: true, of: (f) => f.wait.p999 },
-  { name: 'waitMax', label: 'max wait', unit: 'us', lowerIsBetter: true, of: (f) => f.wait.max },
+  { name: 'acquireRate', label: 'acquires/s', unit: 'per_s', lowerIsBetter: null, of: (f, p) => (f.acquires === null ? null : p.source.durationMs > 0 ? (f.acquires * 1000) / p.source.durationMs : 0) },
+  { name: 'waitP50', label: 'P50 wait', unit: 'us', lowerIsBetter: true, of: (f) => f.wait?.p50 ?? null },
+  { name: 'waitP95', label: 'P95 wait', unit: 'us', lowerIsBetter: true, of: (f) => f.wait?.p95 ?? null },
+  { name: 'waitP99', label: 'P99 wait', unit: 'us', lowerIsBetter: true, of: (f) => f.wait?.p99 ?? null },
+  { name: 'waitP999', label: 'P99.9 wait', unit: 'us', lowerIsBetter: true, of: (f) => f.wait?.p999 ?? null },
+  { name: 'waitMax', label: 'max wait', unit: 'us', lowerIsBetter: true, of: (f) => f.wait?.max ?? null },
   { name: 'waitedShare', label: 'acquires that waited', unit: 'share', lowerIsBetter: true, of: (f) => f.waitedShare },
   { name: 'timeouts', label: 'timeouts', unit: 'count', lowerIsBetter: true, of: (f) => f.timeouts },
   { name: 'errors', label: 'errors', unit: 'count', lowerIsBetter: true, of: (f) => f.errors },
@@ -121,7 +122,7 @@ export function metricChange(def: Pick<MetricDef, 'name' | 'label' | 'unit' | 'l
   return { name: def.name, label: def.label, unit: def.unit, before, after, delta, relative, lowerIsBetter: def.lowerIsBetter, verdict };
 }
 
-function comparePool(env: string, pool: string, b: PoolRun | undefined, a: PoolRun | undefined): PoolComparison {
+function comparePool(env: string, pool: string, b: PoolEvidence | undefined, a: PoolEvidence | undefined): PoolComparison {
   const fb = b ? poolFigures(b) : undefined;
   const fa = a ? poolFigures(a) : undefined;
   const metrics = COMPARED.map((d) => metricChange(d, fb && b ? d.of(fb, b) : null, fa && a ? d.of(fa, a) : null));
@@ -130,17 +131,22 @@ function comparePool(env: string, pool: string, b: PoolRun | undefined, a: PoolR
   return { env, pool, presentIn: a && b ? 'both' : b ? 'before' : 'after', metrics, settings };
 }
 
+/** A pool's name in the comparison: the pool, and its replica when the evidence is per replica. */
+function poolLabel(p: PoolEvidence): string {
+  return p.replica ? `${p.pool} (${p.replica})` : p.pool;
+}
+
 /** Names in the order first seen in `first`, then those only in `second`. */
 function union<T>(first: readonly T[], second: readonly T[]): T[] {
   return [...first, ...second.filter((x) => !first.includes(x))];
 }
 
-function sideOf(run: RunFile, file: string): RunSide {
+function sideOf(run: EvidenceFile, file: string): RunSide {
   return { file, createdAt: run.createdAt, target: run.target, partial: run.partial, toolVersion: run.tool.version };
 }
 
 /** Compare two runs: every environment and pool of either, matched by name. */
-export function compareRuns(before: RunFile, after: RunFile, files: { before: string; after: string }): RunComparison {
+export function compareRuns(before: EvidenceFile, after: EvidenceFile, files: { before: string; after: string }): RunComparison {
   const envs = union(
     before.environments.map((e) => e.env),
     after.environments.map((e) => e.env),
@@ -152,7 +158,7 @@ export function compareRuns(before: RunFile, after: RunFile, files: { before: st
     environments: envs.map((name) => {
       const eb = before.environments.find((e) => e.env === name);
       const ea = after.environments.find((e) => e.env === name);
-      const pools = union(eb?.pools.map((p) => p.pool) ?? [], ea?.pools.map((p) => p.pool) ?? []);
+      const pools = union(eb?.pools.map(poolLabel) ?? [], ea?.pools.map(poolLabel) ?? []);
       // Workloads differ when their arrivals, holds, ramps or bursts do; a longer or shorter run is still like for like.
       const shape = (e: typeof eb): string => JSON.stringify(e?.workloads.map((w) => ({ ...w.workload, warmupS: 0, durationS: 0 })) ?? []);
       const differ = eb && ea && shape(eb) !== shape(ea) ? { before: eb.workloads.map((w) => describeWorkload(w.workload)), after: ea.workloads.map((w) => describeWorkload(w.workload)) } : null;
@@ -164,8 +170,8 @@ export function compareRuns(before: RunFile, after: RunFile, files: { before: st
           comparePool(
             name,
             pool,
-            eb?.pools.find((p) => p.pool === pool),
-            ea?.pools.find((p) => p.pool === pool),
+            eb?.pools.find((p) => poolLabel(p) === pool),
+            ea?.pools.find((p) => poolLabel(p) === pool),
           ),
         ),
       };

@@ -8,7 +8,7 @@
  */
 import { DatabaseError, InvalidRunError, type KnownError } from '../errors.js';
 import { decode, summarize } from '../run/histogram.js';
-import type { EnvironmentRun, RunFile } from '../run/types.js';
+import type { EnvironmentEvidence, EvidenceFile } from '../evidence/types.js';
 
 /** The measured window may overrun its plan by this share plus {@link WINDOW_OVERRUN_SLACK_MS}. */
 export const WINDOW_OVERRUN_SHARE = 0.25;
@@ -51,10 +51,10 @@ export interface Validity {
 const s1 = (ms: number): string => (ms >= 10_000 ? `${Math.round(ms / 1000)} s` : ms >= 1000 ? `${Math.round(ms / 100) / 10} s` : `${Math.round(ms)} ms`);
 
 /** Judge one environment's run. */
-export function validateEnvironment(env: EnvironmentRun): Validity {
+export function validateEnvironment(env: EnvironmentEvidence): Validity {
   const reasons: string[] = [];
   const notes: string[] = [];
-  const interrupted = env.interrupted ?? false;
+  const interrupted = env.interrupted;
   const planned = env.plannedDurationMs ?? (env.workloads.length > 0 ? Math.max(...env.workloads.map((w) => w.workload.durationS)) * 1000 : null);
   const measured = env.durationMs;
   if (planned !== null && planned > 0 && measured > planned * (1 + WINDOW_OVERRUN_SHARE) + WINDOW_OVERRUN_SLACK_MS) {
@@ -68,6 +68,9 @@ export function validateEnvironment(env: EnvironmentRun): Validity {
   let maxInterval: number | null = null;
   let interval: number | null = null;
   for (const p of env.pools) {
+    // A source's own verdict on its window (an observation that lost samples, a scrape gap).
+    for (const r of p.validity.reasons) reasons.push(`${p.pool}${p.replica ? ` (${p.replica})` : ''}: ${r}`);
+    if (!p.timeline) continue;
     const iv = p.timeline.intervalMs;
     interval = Math.max(interval ?? 0, iv);
     const longest = p.timeline.points.reduce((m, x) => Math.max(m, x.dt ?? 0), 0);
@@ -114,7 +117,7 @@ export function validateEnvironment(env: EnvironmentRun): Validity {
  * requests failed in SQL -> the run failed against the database (exit 3); otherwise an invalid
  * run (exit 4). `label` names the run (a file, or "this run").
  */
-export function invalidRunError(run: RunFile, label: string, envs?: readonly string[]): KnownError | null {
+export function invalidRunError(run: EvidenceFile, label: string, envs?: readonly string[]): KnownError | null {
   const bad = run.environments.filter((e) => !envs || envs.includes(e.env)).map((e) => ({ env: e.env, v: validateEnvironment(e) })).filter((x) => !x.v.valid);
   if (bad.length === 0) return null;
   const sql = bad.find((x) => x.v.failedInSql);

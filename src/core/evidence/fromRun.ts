@@ -54,6 +54,9 @@ export function environmentEvidenceFromRun(e: EnvironmentRun, detail: string): E
     workloads: e.workloads,
     config: e.config,
     overrides: e.overrides,
+    ...(e.plannedDurationMs !== undefined ? { plannedDurationMs: e.plannedDurationMs } : {}),
+    ...(e.wallDurationMs !== undefined ? { wallDurationMs: e.wallDurationMs } : {}),
+    ...(e.eventLoop ? { eventLoop: e.eventLoop } : {}),
   };
 }
 

@@ -165,6 +165,10 @@ export interface EnvironmentEvidence {
   config: Partial<Record<PoolName, PoolConfigSnapshot>>;
   /** `--set` overrides applied for this window only. */
   overrides: Array<{ pool: PoolName; key: string; value: number }>;
+  /** A measured run's own checks of itself (the validity check reads them; absent for other sources and older runs). */
+  plannedDurationMs?: number;
+  wallDurationMs?: number;
+  eventLoop?: { p99Ms: number; maxMs: number };
 }
 
 /** A saved evidence file, as every `--from` reads it. */

@@ -6,9 +6,10 @@
  * what-if curve; then the TOML overrides with a copy button. Pure: returns a string, and the same
  * run gives the same bytes (no clock is read).
  */
-import type { EnvironmentAnalysis, PoolAnalysis, RunAnalysis } from '../analysis/analyze.js';
+import { noSamples, saw, type EnvironmentAnalysis, type PoolAnalysis, type RunAnalysis } from '../analysis/analyze.js';
+import type { EvidencePart } from '../evidence/parts.js';
 import { formatMs, formatNum, formatS, formatShare, formatUs } from '../analysis/format.js';
-import type { EnvironmentRun, PoolRun, RunFile } from '../run/types.js';
+import type { EnvironmentEvidence, EvidenceFile, PoolEvidence } from '../evidence/types.js';
 import type { Advice, EnvironmentAdvice, Finding, Recommendation } from '../rules/types.js';
 import { esc, spectrumChart, timelineChart, whatIfChart } from './htmlSvg.js';
 import { dateOf, renderOverrides } from './overrides.js';
@@ -139,12 +140,12 @@ function badge(v: PoolVerdict): string {
   return `<span class="badge b-${v}">${v}</span>`;
 }
 
-function headerOf(run: RunFile): string {
+function headerOf(run: EvidenceFile): string {
   const server = run.server ? `, PostgreSQL ${run.server.version} (max_connections ${run.server.maxConnections})` : '';
-  return `<header><h1>pool-advisor report</h1><p class="meta">Target ${esc(run.target)}${esc(server)} · measured ${esc(run.createdAt)} · config ${esc(run.configDir)} · seed ${run.seed}</p></header>`;
+  return `<header><h1>pool-advisor report</h1><p class="meta">Target ${esc(run.target)}${esc(server)} · measured ${esc(run.createdAt)} · config ${esc(run.configDir ?? 'none')}${run.seed !== null ? ` · seed ${run.seed}` : ''}</p></header>`;
 }
 
-function verdictSection(analysis: RunAnalysis, advice: Advice, run: RunFile): string {
+function verdictSection(analysis: RunAnalysis, advice: Advice, run: EvidenceFile): string {
   const rows: string[] = [];
   let changes = 0;
   let attention = 0;
@@ -161,9 +162,9 @@ function verdictSection(analysis: RunAnalysis, advice: Advice, run: RunFile): st
       const { verdict, recs, issues } = poolVerdict(p.pool, adv);
       changes += recs.length;
       if (verdict === 'warning' || verdict === 'error') attention++;
-      const wait = `P99 wait ${formatUs(p.wait.p99Us)} (target ${formatMs(p.targetP99WaitMs)}), ${formatShare(p.waitedShare)} waited, ${formatShare(p.utilisation)} utilisation`;
+      const wait = saw(p, 'wait') ? `P99 wait ${formatUs(p.wait.p99Us)} (target ${formatMs(p.targetP99WaitMs)}), ${formatShare(p.waitedShare)} waited, ${formatShare(p.utilisation)} utilisation` : `waits not seen by ${p.coverage!.source.detail}; ${saw(p, 'occupancy') ? `${formatShare(p.utilisation)} utilisation` : 'utilisation not seen'}`;
       const what =
-        p.acquires === 0
+        noSamples(p)
           ? 'no acquires measured'
           : verdict === 'change'
             ? `${recs.map((r) => `${r.key} ${r.from ?? 'unset'} → ${r.to}`).join(', ')}; ${wait}`
@@ -214,23 +215,27 @@ function recommendationsSection(advice: Advice): string {
 
 function figuresTable(env: EnvironmentAnalysis): string {
   const head = ['pool', 'acquires', 'rate', 'P50', 'P95', 'P99', 'P99.9', 'max', 'waited', 'timeouts', 'in use mean / P95 / max', 'util', 'opened/min', 'expired/min', 'idle-closed/min'];
-  const rows = env.pools.map((p) => [
-    p.pool,
-    String(p.acquires),
-    `${formatNum(p.arrivalRate, 1)}/s`,
-    formatUs(p.wait.p50Us),
-    formatUs(p.wait.p95Us),
-    formatUs(p.wait.p99Us),
-    formatUs(p.wait.p999Us),
-    formatUs(p.wait.maxUs),
-    formatShare(p.waitedShare),
-    String(p.timeouts),
-    `${formatNum(p.inUse.mean, 1)} / ${p.inUse.p95} / ${p.inUse.max} of ${p.settings.max_connections}`,
-    formatShare(p.utilisation),
-    formatNum(p.create.perSecond * 60, 1),
-    formatNum(p.expiries.perMinute, 1),
-    formatNum(p.idleCloses.perMinute, 1),
-  ]);
+  const rows = env.pools.map((p) => {
+    // A figure whose part the source could not see reads n/a, never 0.
+    const u = (part: EvidencePart, text: () => string): string => (saw(p, part) ? text() : 'n/a');
+    return [
+      p.coverage?.replica ? `${p.pool} (${p.coverage.replica})` : p.pool,
+      u('arrival', () => String(p.acquires)),
+      u('arrival', () => `${formatNum(p.arrivalRate, 1)}/s`),
+      u('wait', () => formatUs(p.wait.p50Us)),
+      u('wait', () => formatUs(p.wait.p95Us)),
+      u('wait', () => formatUs(p.wait.p99Us)),
+      u('wait', () => formatUs(p.wait.p999Us)),
+      u('wait', () => formatUs(p.wait.maxUs)),
+      u('wait', () => formatShare(p.waitedShare)),
+      u('failures', () => String(p.timeouts)),
+      u('occupancy', () => `${formatNum(p.inUse.mean, 1)} / ${p.inUse.p95} / ${p.inUse.max} of ${p.settings.max_connections}`),
+      u('occupancy', () => formatShare(p.utilisation)),
+      u('churn', () => formatNum(p.create.perSecond * 60, 1)),
+      u('churn', () => formatNum(p.expiries.perMinute, 1)),
+      u('churn', () => formatNum(p.idleCloses.perMinute, 1)),
+    ];
+  });
   return `<div class="scroll"><table class="figures"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table></div>`;
 }
 
@@ -244,14 +249,14 @@ function modelText(p: PoolAnalysis): string {
   return `${method}: ${load}, mean hold ${formatS(m.input.meanHoldS)} (cv ${formatNum(p.hold.cv, 2)}), offered load ${formatNum(p.offeredLoad, 2)} connections; predicted P99 wait at ${m.current.c}: ${formatS(m.current.p99WaitS)}, measured ${formatUs(p.wait.p99Us)}; ${need}.`;
 }
 
-function poolSection(envName: string, p: PoolAnalysis, run: PoolRun | undefined, adv: EnvironmentAdvice | undefined): string {
+function poolSection(envName: string, p: PoolAnalysis, run: PoolEvidence | undefined, adv: EnvironmentAdvice | undefined): string {
   const out: string[] = [`<article class="pool" id="${esc(idOf(envName, p.pool))}"><h3>${esc(p.pool)} <span class="muted">in ${esc(envName)}</span></h3>`];
   if (p.generator?.behind) out.push(`<p class="banner">The load generator fell behind its schedule${p.generator.behindReason ? ` (${esc(p.generator.behindReason)})` : ''}: these figures understate the load, and the pool is not blamed for them.</p>`);
   const target = p.targetP99WaitMs * 1000;
   const charts: string[] = [];
-  if (run) {
+  if (run?.wait?.all.form === 'hdr') {
     charts.push(
-      `<figure>${spectrumChart([{ label: `${p.pool} acquire wait`, cls: 's-main', histogram: run.histograms.wait }], { targetUs: target, title: `${envName} ${p.pool}: acquire wait by percentile` })}<figcaption>Acquire wait at every percentile (log scale): each step right adds a nine; the tail is where pools differ.</figcaption></figure>`,
+      `<figure>${spectrumChart([{ label: `${p.pool} acquire wait`, cls: 's-main', histogram: run.wait.all.encoded }], { targetUs: target, title: `${envName} ${p.pool}: acquire wait by percentile` })}<figcaption>Acquire wait at every percentile (log scale): each step right adds a nine; the tail is where pools differ.</figcaption></figure>`,
     );
   }
   if (p.model.input) {
@@ -259,7 +264,7 @@ function poolSection(envName: string, p: PoolAnalysis, run: PoolRun | undefined,
     const chart = whatIfChart(p.model.input, { current: p.settings.max_connections, measuredP99Us: p.wait.p99Us, targetUs: target, ...(rec ? { recommended: rec.to } : {}), need: p.model.needForTarget }, { title: `${envName} ${p.pool}: predicted P99 wait by max_connections` });
     charts.push(`<figure>${chart}<figcaption>The queue model's P99 wait for each pool size, fitted to this run; the diamond is what was measured.</figcaption></figure>`);
   }
-  if (run) {
+  if (run?.timeline) {
     charts.push(
       `<figure class="wide">${timelineChart(run, { title: `${envName} ${p.pool}: connections and P99 wait over time`, targetUs: target })}<figcaption>Connections in use and idle (mean per ${esc(formatS(run.timeline.intervalMs / 1000))} interval), waiters, the P99 wait of each interval, and lifetime expiries. Hover for an interval's figures.</figcaption></figure>`,
     );
@@ -271,20 +276,20 @@ function poolSection(envName: string, p: PoolAnalysis, run: PoolRun | undefined,
   return out.join('');
 }
 
-function environmentSection(env: EnvironmentAnalysis, envRun: EnvironmentRun | undefined, adv: EnvironmentAdvice | undefined, date: string): string {
+function environmentSection(env: EnvironmentAnalysis, envRun: EnvironmentEvidence | undefined, adv: EnvironmentAdvice | undefined, date: string): string {
   const out: string[] = [`<section class="env" id="${esc(idOf('env', env.env))}"><h2>Environment ${esc(env.env)}</h2>`];
   const shared = `${env.pgmqNote}.`;
   out.push(`<p class="muted">Measured ${esc(formatS(env.durationS))} after ${esc(formatS(env.warmupS))} of warm-up${env.interrupted ? ' (interrupted: partial)' : ''}. ${esc(shared)}</p>`);
   if (env.workloads.length > 0) out.push(`<ul>${env.workloads.map((w) => `<li><code>${esc(w)}</code></li>`).join('')}</ul>`);
   if (env.pools.length > 0) out.push(figuresTable(env));
-  for (const p of env.pools) out.push(poolSection(env.env, p, envRun?.pools.find((x) => x.pool === p.pool), adv));
+  for (const [i, p] of env.pools.entries()) out.push(poolSection(env.env, p, envRun?.pools[i], adv));
   if (adv) out.push(`<h3>TOML overrides for ${esc(env.env)}</h3>`, copyBlock(idOf('toml', env.env), renderOverrides(adv, { date })));
   out.push('</section>');
   return out.join('');
 }
 
 /** The HTML report of a run with its analysis and advice. */
-export function renderHtmlReport(run: RunFile, analysis: RunAnalysis, advice: Advice): string {
+export function renderHtmlReport(run: EvidenceFile, analysis: RunAnalysis, advice: Advice): string {
   const date = dateOf(run.createdAt);
   const body = [
     headerOf(run),

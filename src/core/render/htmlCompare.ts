@@ -4,7 +4,7 @@
  * one chart. Pure: returns the page as a string.
  */
 import { SAME_WITHIN, type PoolComparison, type RunComparison } from '../analysis/compare.js';
-import type { RunFile } from '../run/types.js';
+import type { EvidenceFile } from '../evidence/types.js';
 import { fmtChange, fmtValue } from './compare.js';
 import { htmlPage, idOf } from './html.js';
 import { esc, spectrumChart } from './htmlSvg.js';
@@ -14,7 +14,7 @@ function headline(p: PoolComparison): string {
   return `${p.env} ${p.pool}: P99 wait ${fmtValue('us', m.before)} → ${fmtValue('us', m.after)}${m.verdict ? ` (${m.verdict})` : ''}`;
 }
 
-function poolBlock(p: PoolComparison, before: RunFile, after: RunFile): string {
+function poolBlock(p: PoolComparison, before: EvidenceFile, after: EvidenceFile): string {
   const out: string[] = [`<article class="pool" id="${esc(idOf('compare', p.env, p.pool))}"><h3>${esc(p.pool)} <span class="muted">in ${esc(p.env)}</span></h3>`];
   if (p.presentIn !== 'both') out.push(`<p class="banner">Only in the ${esc(p.presentIn)} run.</p>`);
   if (p.settings.length > 0) out.push(`<p>Settings changed: ${p.settings.map((s) => `<code>${esc(s.key)}</code> ${s.before} → <strong>${s.after}</strong>`).join(', ')}</p>`);
@@ -26,7 +26,7 @@ function poolBlock(p: PoolComparison, before: RunFile, after: RunFile): string {
     { run: after, label: 'after', cls: 's-after' },
   ].flatMap((s) => {
     const pool = s.run.environments.find((e) => e.env === p.env)?.pools.find((x) => x.pool === p.pool);
-    return pool ? [{ label: s.label, cls: s.cls, histogram: pool.histograms.wait }] : [];
+    return pool?.wait?.all.form === 'hdr' ? [{ label: s.label, cls: s.cls, histogram: pool.wait.all.encoded }] : [];
   });
   // The after run's series goes first, so its percentiles are the ones marked.
   const chart = spectrumChart([...series].reverse(), { title: `${p.env} ${p.pool}: acquire wait by percentile, before and after` });
@@ -35,7 +35,7 @@ function poolBlock(p: PoolComparison, before: RunFile, after: RunFile): string {
 }
 
 /** The compare report page. */
-export function renderCompareHtml(cmp: RunComparison, before: RunFile, after: RunFile): string {
+export function renderCompareHtml(cmp: RunComparison, before: EvidenceFile, after: EvidenceFile): string {
   const both = cmp.environments.flatMap((e) => e.pools).filter((p) => p.presentIn === 'both');
   const body: string[] = [
     `<header><h1>pool-advisor: before and after</h1><p class="meta">Before ${esc(cmp.before.file)} (${esc(cmp.before.createdAt)}) · after ${esc(cmp.after.file)} (${esc(cmp.after.createdAt)}) · target ${esc(cmp.after.target)}</p></header>`,

@@ -4,7 +4,8 @@
  * Pure: data in, markup out. Every text that reaches the markup goes through {@link esc}.
  */
 import { decode, type Histogram } from '../run/histogram.js';
-import type { PoolRun } from '../run/types.js';
+import type { TimelinePoint } from '../run/types.js';
+import type { PoolEvidence } from '../evidence/types.js';
 import { predict, type ModelInput } from '../model/queue.js';
 import { fmtUs } from './units.js';
 
@@ -171,7 +172,7 @@ function emptyChart(kind: string, title: string, why: string): string {
 }
 
 /** Step points of a per-interval value: flat across each interval. */
-function steps(points: PoolRun['timeline']['points'], value: (p: PoolRun['timeline']['points'][number]) => number): Array<[number, number]> {
+function steps(points: readonly TimelinePoint[], value: (p: TimelinePoint) => number): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   for (const p of points) {
     const v = value(p);
@@ -204,15 +205,15 @@ function timeLabel(s: number): string {
  * max_connections on top, the P99 wait of each interval (log scale) below, and a strip of
  * lifetime expiries; each interval has a tooltip with its figures.
  */
-export function timelineChart(p: PoolRun, opts: { title: string; targetUs?: number }): string {
-  const pts = p.timeline.points;
+export function timelineChart(p: PoolEvidence, opts: { title: string; targetUs?: number }): string {
+  const pts = p.timeline?.points ?? [];
   if (pts.length === 0) return emptyChart('timeline', opts.title, 'no timeline recorded');
   const W = WIDE;
   const H = 400;
   const top = { y0: PAD.top, y1: 196 };
   const strip = { y0: 208, y1: 222 };
   const bottom = { y0: 234, y1: H - PAD.bottom };
-  const durS = Math.max(p.durationMs / 1000, ...pts.map((q) => (q.t + q.dt) / 1000));
+  const durS = Math.max(p.source.durationMs / 1000, ...pts.map((q) => (q.t + q.dt) / 1000));
   const x = linear(0, durS, PAD.left, W - PAD.right);
   const cMax = Math.max(1, p.settings.max_connections, ...pts.map((q) => Math.max(q.totalMax, q.waitingMax, q.inUseMax)));
   const yc = linear(0, cMax * 1.08, top.y1, top.y0);
@@ -257,9 +258,10 @@ export function timelineChart(p: PoolRun, opts: { title: string; targetUs?: numb
   // Expiries: a tick in the strip for each, and a faint line across both panels when they are few.
   out.push(`<rect class="strip" x="${n(PAD.left)}" y="${n(strip.y0)}" width="${n(W - PAD.right - PAD.left)}" height="${n(strip.y1 - strip.y0)}"/>`);
   out.push(`<text class="tick" x="${n(PAD.left - 6)}" y="${n(strip.y1 - 3)}" text-anchor="end">expiries</text>`);
-  const expiries = p.expiryTimes.length > 0 ? p.expiryTimes.map((ms) => ms / 1000) : pts.filter((q) => q.expired > 0).map((q) => (q.t + q.dt / 2) / 1000);
+  const expiryTimes = p.churn?.expiryTimesMs ?? [];
+  const expiries = expiryTimes.length > 0 ? expiryTimes.map((ms) => ms / 1000) : pts.filter((q) => q.expired > 0).map((q) => (q.t + q.dt / 2) / 1000);
   if (expiries.length > 0) {
-    out.push(`<path class="expiry" d="${expiries.map((t) => `M${n(x(t))} ${n(strip.y0 + 1)}V${n(strip.y1 - 1)}`).join('')}"><title>${esc(`${p.counters.closed.expired} lifetime expiries${p.expiryTimesTruncated ? ' (only the first ones are marked)' : ''}`)}</title></path>`);
+    out.push(`<path class="expiry" d="${expiries.map((t) => `M${n(x(t))} ${n(strip.y0 + 1)}V${n(strip.y1 - 1)}`).join('')}"><title>${esc(`${p.churn?.closed.lifetime ?? 0} lifetime expiries${p.churn?.expiryTimesTruncated ? ' (only the first ones are marked)' : ''}`)}</title></path>`);
     if (expiries.length <= 50) out.push(`<path class="expiry-line" d="${expiries.map((t) => `M${n(x(t))} ${n(top.y0)}V${n(bottom.y1)}`).join('')}"/>`);
   }
 

@@ -4,7 +4,7 @@
  * sparkline, generator) and then the model, recommendations, findings and TOML overrides.
  */
 import { Chalk } from 'chalk';
-import type { RunFile } from '../run/types.js';
+import type { EvidenceFile } from '../evidence/types.js';
 import type { RunAnalysis } from '../analysis/analyze.js';
 import type { Advice } from '../rules/types.js';
 import { renderEnvironment } from './run.js';
@@ -13,7 +13,7 @@ import { dateOf } from './overrides.js';
 import type { RenderOptions } from './config.js';
 
 /** Render a run with its analysis and advice. */
-export function renderReport(run: RunFile, analysis: RunAnalysis, advice: Advice, opts: RenderOptions): string {
+export function renderReport(run: EvidenceFile, analysis: RunAnalysis, advice: Advice, opts: RenderOptions): string {
   const c = new Chalk({ level: opts.color ? 1 : 0 });
   const date = dateOf(run.createdAt);
   const t = analysis.targetInfo;

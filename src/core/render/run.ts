@@ -7,7 +7,8 @@ import { pgmqSharingNote } from '../analysis/analyze.js';
 import { Chalk } from 'chalk';
 import { decode, recordedValues, summarize } from '../run/histogram.js';
 import { meanLevel } from '../run/occupancy.js';
-import type { EnvironmentRun, PoolRun } from '../run/types.js';
+import type { EnvironmentEvidence, PoolEvidence } from '../evidence/types.js';
+import { summarizeDistribution } from '../evidence/distribution.js';
 import { compactTable } from './table.js';
 import { fmtNum, fmtPct, fmtUs } from './units.js';
 import type { RenderOptions } from './config.js';
@@ -17,47 +18,59 @@ export function perMinute(count: number, ms: number): number {
   return ms > 0 ? (count * 60_000) / ms : 0;
 }
 
-/** The figures shown for a pool (also used in JSON output). */
-export function poolFigures(p: PoolRun): {
-  acquires: number;
-  wait: ReturnType<typeof summarize>;
-  waitedShare: number;
-  timeouts: number;
-  errors: number;
-  inUseMean: number;
-  inUsePeak: number;
-  idleMean: number;
-  waitingMean: number;
-  waitingPeak: number;
-  utilization: number;
-  createdPerMin: number;
-  expiredPerMin: number;
-  idleClosedPerMin: number;
-} {
-  const c = p.counters;
-  const inUseMean = meanLevel(p.occupancy.inUse);
+/** A pool's figures as the terminal table shows them; null where the evidence has no such part. */
+export interface PoolFigures {
+  acquires: number | null;
+  wait: { p50: number; p95: number; p99: number; p999: number; max: number } | null;
+  waitedShare: number | null;
+  timeouts: number | null;
+  errors: number | null;
+  inUseMean: number | null;
+  inUsePeak: number | null;
+  idleMean: number | null;
+  waitingMean: number | null;
+  waitingPeak: number | null;
+  utilization: number | null;
+  createdPerMin: number | null;
+  expiredPerMin: number | null;
+  idleClosedPerMin: number | null;
+}
+
+/** The figures shown for a pool (also compared by `compare`). */
+export function poolFigures(p: PoolEvidence): PoolFigures {
+  const ms = p.source.durationMs;
+  const w = p.wait && p.wait.all.form !== 'mean' ? summarizeDistribution(p.wait.all) : null;
+  const o = p.occupancy;
+  const inUseMean = o?.inUse ? meanLevel(o.inUse) : null;
+  const count = p.wait?.count ?? p.arrival?.count ?? null;
   return {
-    acquires: c.acquires,
-    wait: summarize(decode(p.histograms.wait)),
-    waitedShare: c.acquires > 0 ? c.waited / c.acquires : 0,
-    timeouts: c.timeouts,
-    errors: c.errors,
+    acquires: count,
+    wait: w ? { p50: w.p50Us ?? 0, p95: w.p95Us ?? 0, p99: w.p99Us ?? 0, p999: w.p999Us ?? 0, max: w.maxUs ?? 0 } : null,
+    waitedShare: p.wait?.waited !== undefined ? (p.wait.count > 0 ? p.wait.waited / p.wait.count : 0) : null,
+    timeouts: p.failures?.timeouts ?? null,
+    errors: p.failures?.errors ?? null,
     inUseMean,
-    inUsePeak: p.occupancy.inUse.max,
-    idleMean: meanLevel(p.occupancy.idle),
-    waitingMean: meanLevel(p.occupancy.waiting),
-    waitingPeak: p.occupancy.waiting.max,
-    utilization: p.settings.max_connections > 0 ? inUseMean / p.settings.max_connections : 0,
-    createdPerMin: perMinute(c.created, p.durationMs),
-    expiredPerMin: perMinute(c.closed.expired, p.durationMs),
-    idleClosedPerMin: perMinute(c.closed.idle, p.durationMs),
+    inUsePeak: o?.inUse ? o.inUse.max : null,
+    idleMean: o?.idle ? meanLevel(o.idle) : null,
+    waitingMean: o?.waiting ? meanLevel(o.waiting) : null,
+    waitingPeak: o?.waiting ? o.waiting.max : null,
+    utilization: inUseMean !== null ? (p.settings.max_connections > 0 ? inUseMean / p.settings.max_connections : 0) : null,
+    createdPerMin: p.churn ? perMinute(p.churn.opened, ms) : null,
+    expiredPerMin: p.churn ? perMinute(p.churn.closed.lifetime, ms) : null,
+    idleClosedPerMin: p.churn ? perMinute(p.churn.closed.idle, ms) : null,
   };
 }
+
+/** What the terminal prints for a figure the source could not see. */
+const UNSEEN = 'n/a';
+
+const show = <T>(x: T | null, f: (v: T) => string): string => (x === null ? UNSEEN : f(x));
 
 const SPARK = '▁▂▃▄▅▆▇█';
 
 /** A sparkline of the P99 wait per timeline interval (log scale), for the terminal. */
-export function waitSparkline(p: PoolRun, width = 48): string {
+export function waitSparkline(p: PoolEvidence, width = 48): string {
+  if (!p.timeline || !p.wait) return '';
   const pts = p.timeline.points;
   if (pts.length === 0) return '';
   const step = Math.max(1, Math.ceil(pts.length / width));
@@ -74,8 +87,9 @@ const DECADE_BOUNDS_US = [10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000
 const DECADE_LABELS = ['≤10 µs', '10-100 µs', '0.1-1 ms', '1-10 ms', '10-100 ms', '0.1-1 s', '1-10 s', '>10 s'];
 
 /** The share of acquires whose wait fell in each decade (≤10 µs, 10-100 µs, ... >10 s); empty decades left out. */
-export function waitDecades(p: PoolRun): Array<{ label: string; share: number }> {
-  const h = decode(p.histograms.wait);
+export function waitDecades(p: PoolEvidence): Array<{ label: string; share: number }> {
+  if (p.wait?.all.form !== 'hdr') return [];
+  const h = decode(p.wait.all.encoded);
   if (h.totalCount === 0) return [];
   const counts = new Array<number>(DECADE_LABELS.length).fill(0);
   for (const v of recordedValues(h)) {
@@ -86,37 +100,39 @@ export function waitDecades(p: PoolRun): Array<{ label: string; share: number }>
 }
 
 /** A one-line wait histogram for the terminal: per non-empty decade a bar (linear, tallest = the mode) and the share. */
-export function waitHistogram(p: PoolRun): string {
+export function waitHistogram(p: PoolEvidence): string {
   const d = waitDecades(p);
   if (d.length === 0) return '';
   const peak = Math.max(...d.map((x) => x.share));
   return d.map((x) => `${SPARK[Math.max(0, Math.ceil((x.share / peak) * 8) - 1)]} ${x.label} ${fmtPct(x.share)}`).join('  ');
 }
 
-function envHeader(e: EnvironmentRun, c: InstanceType<typeof Chalk>): string {
+function envHeader(e: EnvironmentEvidence, c: InstanceType<typeof Chalk>): string {
   const shared = pgmqSharingNote(e.pgmqShared, e.workloads.map((w) => w.workload.pool));
   return `${c.bold(`Environment: ${e.env}`)}  (measured ${fmtUs(e.durationMs * 1000)} after ${fmtUs(e.warmupMs * 1000)} warm-up; ${shared})${e.interrupted ? c.yellow('  [interrupted: partial]') : ''}`;
 }
 
 /** The tables of one environment. */
-export function renderEnvironment(e: EnvironmentRun, opts: RenderOptions): string {
+export function renderEnvironment(e: EnvironmentEvidence, opts: RenderOptions): string {
   const c = new Chalk({ level: opts.color ? 1 : 0 });
   const out: string[] = [envHeader(e, c)];
   const wait = compactTable(['pool', 'acquires', 'P50', 'P95', 'P99', 'P99.9', 'max', 'waited', 'timeouts', 'errors'], opts.color, ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
   const occ = compactTable(['pool', 'max', 'in use mean/peak', 'idle mean', 'waiting mean/peak', 'util', 'created/min', 'expired/min', 'idle-closed/min'], opts.color, ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
   for (const p of e.pools) {
     const f = poolFigures(p);
-    wait.push([p.pool, String(f.acquires), fmtUs(f.wait.p50), fmtUs(f.wait.p95), fmtUs(f.wait.p99), fmtUs(f.wait.p999), fmtUs(f.wait.max), fmtPct(f.waitedShare), String(f.timeouts), String(f.errors)]);
+    const name = p.replica ? `${p.pool} (${p.replica})` : p.pool;
+    const wq = (pick: (x: NonNullable<PoolFigures['wait']>) => number): string => show(f.wait, (x) => fmtUs(pick(x)));
+    wait.push([name, show(f.acquires, String), wq((x) => x.p50), wq((x) => x.p95), wq((x) => x.p99), wq((x) => x.p999), wq((x) => x.max), show(f.waitedShare, fmtPct), show(f.timeouts, String), show(f.errors, String)]);
     occ.push([
-      p.pool,
+      name,
       String(p.settings.max_connections),
-      `${fmtNum(f.inUseMean)} / ${f.inUsePeak}`,
-      fmtNum(f.idleMean),
-      `${fmtNum(f.waitingMean)} / ${f.waitingPeak}`,
-      fmtPct(f.utilization),
-      fmtNum(f.createdPerMin),
-      fmtNum(f.expiredPerMin),
-      fmtNum(f.idleClosedPerMin),
+      f.inUseMean === null ? UNSEEN : `${fmtNum(f.inUseMean)} / ${f.inUsePeak}`,
+      show(f.idleMean, fmtNum),
+      f.waitingMean === null ? UNSEEN : `${fmtNum(f.waitingMean)} / ${f.waitingPeak}`,
+      show(f.utilization, fmtPct),
+      show(f.createdPerMin, fmtNum),
+      show(f.expiredPerMin, fmtNum),
+      show(f.idleClosedPerMin, fmtNum),
     ]);
   }
   out.push(c.dim('Acquire wait (time inside pool.connect())'), wait.toString(), occ.toString());
@@ -140,7 +156,7 @@ export function renderEnvironment(e: EnvironmentRun, opts: RenderOptions): strin
   return out.join('\n');
 }
 
-function describeHold(w: EnvironmentRun['workloads'][number]): string {
+function describeHold(w: EnvironmentEvidence['workloads'][number]): string {
   const h = w.workload.hold;
   if (h.kind === 'sql') return 'custom SQL';
   if (h.kind === 'queue') return `queue cycle, batch ${h.batch}`;

@@ -8,15 +8,18 @@
  */
 import { formatS, formatShare, formatUs } from '../analysis/format.js';
 import { currentValue, ev } from './support.js';
+import { noSamples } from '../analysis/analyze.js';
 import type { PoolRule } from './types.js';
 
 export const acquireTimeout: PoolRule = {
   id: 'acquire-timeout',
   scope: 'pool',
+  needs: ['wait', 'failures'],
+  judges: 'whether the acquire timeout fits the waits',
   evaluate(ctx) {
     const p = ctx.pool;
     const timeoutS = currentValue(ctx, 'acquire_timeout_seconds');
-    if (timeoutS <= 0 || p.acquires === 0) return { changes: [], findings: [] };
+    if (timeoutS <= 0 || noSamples(p)) return { changes: [], findings: [] };
     const reach = p.wait.p999Us / (timeoutS * 1e6);
     const near = reach >= ctx.rules.timeoutReachShare;
     if (p.timeouts === 0 && !near) return { changes: [], findings: [] };

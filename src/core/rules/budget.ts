@@ -8,7 +8,7 @@ import type { AdvisorConfig, ServiceSpec } from '../advisor/types.js';
 import { DEFAULT_SUPERUSER_RESERVED } from '../advisor/defaults.js';
 import type { EnvironmentAnalysis } from '../analysis/analyze.js';
 import type { PoolName } from '../config/pools.js';
-import type { RunFile } from '../run/types.js';
+import type { EvidenceFile } from '../evidence/types.js';
 import { own } from '../dict.js';
 
 /** One pool instance class: a service's replicas each opening one pool. */
@@ -44,7 +44,7 @@ function activePools(env: EnvironmentAnalysis): PoolName[] {
  * gives the server's max_connections. Without a topology, one replica of one service opening
  * every active pool is assumed (and said so).
  */
-export function budgetFor(env: EnvironmentAnalysis, advisor: AdvisorConfig, server: RunFile['server'] | null): Budget | null {
+export function budgetFor(env: EnvironmentAnalysis, advisor: AdvisorConfig, server: EvidenceFile['server'] | null): Budget | null {
   const topo = own(advisor.environments, env.env)?.topology;
   const serverMax = topo?.serverMaxConnections ?? server?.maxConnections;
   if (serverMax === undefined) return null;

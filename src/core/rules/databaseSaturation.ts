@@ -29,6 +29,8 @@ export const STABLE_SAMPLES_FACTOR = 4;
 export const databaseSaturation: PoolRule = {
   id: 'database-saturation',
   scope: 'pool',
+  needs: ['hold', 'arrival', 'holdByInUse'],
+  judges: 'whether the database, not the pool, limits throughput',
   evaluate(ctx) {
     const p = ctx.pool;
     const t = p.holdTrend;

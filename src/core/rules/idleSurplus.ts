@@ -11,6 +11,7 @@
  */
 import { formatNum, formatRate, formatS } from '../analysis/format.js';
 import { currentValue, ev, roundUpTo } from './support.js';
+import { noSamples } from '../analysis/analyze.js';
 import type { Change, PoolRule } from './types.js';
 
 /** Tasker's ceiling for idle_timeout_seconds. */
@@ -19,9 +20,11 @@ const MAX_IDLE_TIMEOUT_S = 3600;
 export const idleSurplus: PoolRule = {
   id: 'idle-surplus',
   scope: 'pool',
+  needs: ['occupancy', 'churn'],
+  judges: 'whether idle connections are kept or closed for nothing',
   evaluate(ctx) {
     const p = ctx.pool;
-    if (p.acquires === 0) return { changes: [], findings: [] };
+    if (noSamples(p)) return { changes: [], findings: [] };
     const minC = currentValue(ctx, 'min_connections');
     const maxC = currentValue(ctx, 'max_connections');
     const p95 = p.inUse.p95;

@@ -7,10 +7,11 @@
  * slow-threshold. A pool no rule changes gets a `healthy` finding with the evidence.
  */
 import type { AdvisorConfig } from '../advisor/types.js';
-import { analyzeRun, type EnvironmentAnalysis, type PoolAnalysis, type RunAnalysis } from '../analysis/analyze.js';
+import { analyzeEvidence, noSamples, saw, type EnvironmentAnalysis, type PoolAnalysis, type RunAnalysis } from '../analysis/analyze.js';
+import { cannotJudge, EVIDENCE_PARTS, missingParts } from '../evidence/parts.js';
+import type { EvidenceFile } from '../evidence/types.js';
 import { formatNum, formatRate, formatShare, formatUs } from '../analysis/format.js';
 import { POOL_NAMES, SETTING_KEYS, fromSetting, keyDef, tomlKeyFor, type SettingKey } from '../config/pools.js';
-import type { RunFile } from '../run/types.js';
 import { acquireTimeout } from './acquireTimeout.js';
 import { budgetFor } from './budget.js';
 import { connectionBudget } from './connectionBudget.js';
@@ -193,7 +194,7 @@ function invalidRun(env: EnvironmentAnalysis): Finding {
 }
 
 /** Run every rule over one analysed environment. `server` is the run's server (for the budget). */
-export function recommendEnvironment(env: EnvironmentAnalysis, advisor: AdvisorConfig, server: RunFile['server'] | null = null): EnvironmentAdvice {
+export function recommendEnvironment(env: EnvironmentAnalysis, advisor: AdvisorConfig, server: EvidenceFile['server'] | null = null): EnvironmentAdvice {
   const budget = budgetFor(env, advisor, server);
   const recommendations: Recommendation[] = [];
   const findings: Finding[] = [];
@@ -202,10 +203,19 @@ export function recommendEnvironment(env: EnvironmentAnalysis, advisor: AdvisorC
     return { env: env.env, durationS: env.durationS, workloads: env.workloads, recommendations, findings };
   }
   for (const rule of ENVIRONMENT_RULES) findings.push(...rule.evaluate({ env, advisor, budget }));
-  const pools = [...env.pools].sort((a, b) => POOL_NAMES.indexOf(a.pool) - POOL_NAMES.indexOf(b.pool));
+  for (const u of env.unmapped) {
+    findings.push({ env: env.env, pool: null, kind: 'unmapped-pool', severity: 'info', message: `'${u.label}'${u.replica ? ` (${u.replica})` : ''} is not a Tasker pool, so no key is advised for it: ${u.reason}`, evidence: [] });
+  }
+  // Replicas of one pool are judged one by one (N replicas of c connections are N queues); the
+  // busiest comes first, and a key it already changes is not changed again by a quieter one.
+  const pools = [...env.pools].sort((a, b) => POOL_NAMES.indexOf(a.pool) - POOL_NAMES.indexOf(b.pool) || b.inUse.mean - a.inUse.mean);
   for (const p of pools) {
-    if (p.acquires === 0) {
-      findings.push({ env: env.env, pool: p.pool, kind: 'no-data', severity: 'info', message: 'no acquires measured: nothing to judge', evidence: [] });
+    if (noSamples(p)) {
+      findings.push({ env: env.env, pool: p.pool, kind: 'no-data', severity: 'info', message: p.coverage && !saw(p, 'wait') && !saw(p, 'arrival') ? 'no samples in the window: nothing to judge' : 'no acquires measured: nothing to judge', evidence: [] });
+      continue;
+    }
+    if (p.coverage && !p.coverage.validity.valid) {
+      findings.push({ env: env.env, pool: p.pool, kind: 'invalid-evidence', severity: 'warning', message: `the evidence of ${p.coverage.source.detail} cannot stand for this pool, so no key is changed: ${p.coverage.validity.reasons.join('; ')}`, evidence: [] });
       continue;
     }
     const behind = p.generator?.behind ?? false;
@@ -226,6 +236,11 @@ export function recommendEnvironment(env: EnvironmentAnalysis, advisor: AdvisorC
     // A server bottleneck measured on a throwaway or local server: this run cannot size the pool.
     const cannotSize = p.server.bound && !canJudgeServer(env.target);
     for (const rule of POOL_RULES) {
+      const missing = missingParts(rule.needs, seenParts(p));
+      if (missing.length > 0) {
+        poolFindings.push({ env: env.env, pool: p.pool, kind: rule.id, severity: 'info', message: cannotJudge(rule.judges, missing, p.coverage!.source.kind), evidence: [] });
+        continue;
+      }
       const out = rule.evaluate({ env, pool: p, advisor, rules: advisor.rules, targetMs: p.targetP99WaitMs, budget, proposed, generatorBehind: behind });
       poolFindings.push(...out.findings);
       if (cannotSize) continue;
@@ -243,14 +258,28 @@ export function recommendEnvironment(env: EnvironmentAnalysis, advisor: AdvisorC
     poolRecs.splice(0, poolRecs.length, ...fixed.recommendations);
     poolFindings.push(...fixed.findings);
     poolRecs.sort((a, b) => SETTING_KEYS.indexOf(a.setting) - SETTING_KEYS.indexOf(b.setting));
-    recommendations.push(...poolRecs);
+    for (const r of poolRecs) {
+      const first = recommendations.find((x) => x.pool === r.pool && x.key === r.key);
+      if (!first) recommendations.push(r);
+      else if (first.to !== r.to) {
+        poolFindings.push({ env: env.env, pool: p.pool, kind: r.rule, severity: 'info', message: `replica ${p.coverage?.replica ?? '?'} alone would set ${r.key} to ${r.to}; the busiest replica's ${first.to} is recommended`, evidence: r.evidence });
+      }
+    }
     // Healthy: nothing to change, nothing wrong, and the figures themselves within the target. A
     // generator that fell behind is flagged beside the pool; by itself it makes no pool unhealthy.
     const quiet = !poolFindings.some((f) => f.severity !== 'info' && f.kind !== 'generator-behind');
-    if (poolRecs.length === 0 && quiet && p.meetsTarget && p.timeouts === 0) poolFindings.push(healthy(p));
+    if (poolRecs.length === 0 && quiet && p.meetsTarget && p.timeouts === 0 && HEALTHY_NEEDS.every((x) => saw(p, x))) poolFindings.push(healthy(p));
     findings.push(...poolFindings);
   }
   return { env: env.env, durationS: env.durationS, workloads: env.workloads, recommendations, findings };
+}
+
+/** What calling a pool healthy reads: its waits, its occupancy and its failures. */
+const HEALTHY_NEEDS = ['wait', 'occupancy', 'failures'] as const;
+
+/** The parts a pool's analysis had. */
+function seenParts(p: PoolAnalysis): readonly (typeof EVIDENCE_PARTS)[number][] {
+  return p.coverage ? EVIDENCE_PARTS.filter((x) => !p.coverage!.unseen.includes(x)) : EVIDENCE_PARTS;
 }
 
 /** Run every rule over an analysed run. */
@@ -258,8 +287,8 @@ export function recommendRun(analysis: RunAnalysis, advisor: AdvisorConfig): Adv
   return { createdAt: analysis.createdAt, environments: analysis.environments.map((e) => recommendEnvironment(e, advisor, analysis.server)) };
 }
 
-/** Analyse a run and recommend: what `analyze` and `recommend --from` both print. */
-export function adviseRun(run: RunFile, advisor: AdvisorConfig): { analysis: RunAnalysis; advice: Advice } {
-  const analysis = analyzeRun(run, advisor);
+/** Analyse evidence (a measured run or an observation) and recommend: what `analyze` and `recommend --from` both print. */
+export function adviseEvidence(file: EvidenceFile, advisor: AdvisorConfig): { analysis: RunAnalysis; advice: Advice } {
+  const analysis = analyzeEvidence(file, advisor);
   return { analysis, advice: recommendRun(analysis, advisor) };
 }

@@ -15,6 +15,7 @@
  *
  * Thresholds: expiriesPerMinute, expiriesPerThousandAcquires, expiryBurstSize (RuleSettings).
  */
+import { saw } from '../analysis/analyze.js';
 import { formatNum, formatRate, formatS } from '../analysis/format.js';
 import { currentValue, ev, roundUpTo } from './support.js';
 import type { PoolRule } from './types.js';
@@ -22,6 +23,9 @@ import type { PoolRule } from './types.js';
 export const lifetimeChurn: PoolRule = {
   id: 'lifetime-churn',
   scope: 'pool',
+  // Reconnects are judged per thousand acquires: without the acquire rate the cost is unknown.
+  needs: ['churn', 'occupancy', 'arrival'],
+  judges: 'whether connections expire too often',
   evaluate(ctx) {
     const p = ctx.pool;
     const lifetime = currentValue(ctx, 'max_lifetime_seconds');
@@ -33,13 +37,15 @@ export const lifetimeChurn: PoolRule = {
     const reconnects = perThousand > ctx.rules.expiriesPerThousandAcquires;
     const burstsHurt = p.expiries.burstsReachingWaits > 0;
     if (!reconnects && !burstsHurt) return { changes: [], findings: [] };
+    // Evidence that does not see how acquires were served infers the reconnects (analysis.ts).
+    const paths = saw(p, 'waitPaths');
     const wanted = Math.ceil((p.total.mean * 60) / ctx.rules.expiriesPerMinute);
     const raw = Math.max(2 * lifetime, wanted);
     // Whole 5-minute steps up to an hour, whole hours beyond.
     const to = raw <= 3600 ? roundUpTo(raw, 300) : roundUpTo(raw, 3600);
     const cost = [
       burstsHurt ? `bursts of up to ${p.expiries.maxBurst} within one second reached the waits in ${p.expiries.burstsReachingWaits} interval(s) (connections opened together expire together)` : '',
-      reconnects ? `${formatRate(perThousand)} reconnects per thousand acquires ${observed ? 'paid on the acquire path' : 'projected on the acquire path'}` : '',
+      reconnects ? `${formatRate(perThousand)} reconnects per thousand acquires ${observed && paths ? 'paid on the acquire path' : 'projected on the acquire path'}` : '',
     ]
       .filter(Boolean)
       .join(', ');
@@ -57,13 +63,13 @@ export const lifetimeChurn: PoolRule = {
             ev('reconnectsPerThousand', 'reconnects on the acquire path per thousand acquires', perThousand, 'count'),
             ev('maxBurst', 'most expiries within one second', p.expiries.maxBurst, 'count'),
             ev('burstsReachingWaits', 'intervals where a burst of expiries met a P99 wait over the target', p.expiries.burstsReachingWaits, 'count'),
-            ev('reconnects', 'expiries reopened on the acquire path (at most)', p.expiries.reconnectsOnAcquirePath, 'count'),
+            ev('reconnects', 'expiries reopened on the acquire path (at most)', paths ? p.expiries.reconnectsOnAcquirePath : null, 'count'),
             ev('totalMean', 'mean open connections', p.total.mean, 'connections'),
             ev('lifetime', 'max_lifetime_seconds', lifetime, 's'),
-            ev('createP99', 'P99 connection open time', p.create.p99Us, 'us'),
+            ev('createP99', 'P99 connection open time', saw(p, 'create') ? p.create.p99Us : null, 'us'),
           ],
           rationale: `${rateText}, ${cost}; ${to} s brings expiries under ${formatRate(ctx.rules.expiriesPerMinute)} per minute.`,
-          ...(observed ? {} : { confidenceCap: 'medium' as const }),
+          ...(observed && paths ? {} : { confidenceCap: 'medium' as const }),
         },
       ],
       findings: [],

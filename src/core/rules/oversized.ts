@@ -14,18 +14,21 @@
 import { formatS, formatUs } from '../analysis/format.js';
 import { predict } from '../model/queue.js';
 import { ev } from './support.js';
+import { noSamples } from '../analysis/analyze.js';
 import type { PoolRule } from './types.js';
 
 export const oversized: PoolRule = {
   id: 'oversized',
   scope: 'pool',
+  needs: ['occupancy', 'arrival', 'hold'],
+  judges: 'whether max_connections is far above the need',
   evaluate(ctx) {
     const p = ctx.pool;
     const m = p.model;
     // A generator that only lagged still sent every request (its bunches overstate the peaks, which
     // errs towards a larger size); one that sent less than asked hides demand: then no lowering.
     if (ctx.proposed.has('max_connections') || (p.generator?.demandUnderstated ?? false) || p.holdTrend.growing || p.server.bound) return { changes: [], findings: [] };
-    if (!m.sizingInput || m.needForTarget === null || p.acquires === 0) return { changes: [], findings: [] };
+    if (!m.sizingInput || m.needForTarget === null || noSamples(p)) return { changes: [], findings: [] };
     const max = p.settings.max_connections;
     // Fires on the P99.9 of occupancy (conservative), sizes to the P99 (stable from run to run; the
     // consistency pass never goes below it either) or the model's need, whichever is larger.

@@ -15,17 +15,20 @@ import { formatNum, formatS, formatShare, formatUs } from '../analysis/format.js
 import { MAX_CONNECTIONS, predict } from '../model/queue.js';
 import { capFor } from './budget.js';
 import { currentValue, ev } from './support.js';
+import { noSamples } from '../analysis/analyze.js';
 import type { Change, Finding, PoolRule } from './types.js';
 
 export const poolSaturation: PoolRule = {
   id: 'pool-saturation',
   scope: 'pool',
+  needs: ['wait', 'arrival', 'hold'],
+  judges: 'whether acquires wait too often or too long',
   evaluate(ctx) {
     const p = ctx.pool;
     const targetUs = ctx.targetMs * 1000;
     const overShare = p.waitedShare > ctx.rules.saturationWaitedShare;
     const overTarget = p.wait.p99Us > targetUs;
-    if (p.acquires === 0 || (!overShare && !overTarget)) return { changes: [], findings: [] };
+    if (noSamples(p) || (!overShare && !overTarget)) return { changes: [], findings: [] };
     const what = [overShare ? `${formatShare(p.waitedShare)} of acquires waited` : '', overTarget ? `the P99 wait ${formatUs(p.wait.p99Us)} is over the ${formatUs(targetUs)} target` : `the P99 wait ${formatUs(p.wait.p99Us)} is within the ${formatUs(targetUs)} target`]
       .filter(Boolean)
       .join(' and ');

@@ -14,6 +14,8 @@ import type { PoolRule } from './types.js';
 export const slowThreshold: PoolRule = {
   id: 'slow-threshold',
   scope: 'pool',
+  needs: ['wait', 'failures'],
+  judges: 'whether the slow-acquire threshold fits the waits',
   evaluate(ctx) {
     const p = ctx.pool;
     const slowMs = currentValue(ctx, 'slow_acquire_threshold_ms');

@@ -2,6 +2,7 @@
 import { CONFIDENCE_LEVELS } from '../advisor/defaults.js';
 import type { EnvironmentAnalysis, PoolAnalysis } from '../analysis/analyze.js';
 import type { SettingKey } from '../config/pools.js';
+import type { EvidenceSourceKind } from '../evidence/types.js';
 import type { Confidence, EvidenceItem, PoolRuleContext, Unit } from './types.js';
 
 /** An evidence item. */
@@ -21,6 +22,18 @@ export function currentValue(ctx: PoolRuleContext, setting: SettingKey): number 
 
 const ORDER: Confidence[] = ['low', 'medium', 'high'];
 
+/**
+ * The most a source's evidence can support: a measured run sees every acquire; the server's view
+ * sees busy backends (a lower bound of checked out) between samples; Prometheus sees what the
+ * service exports, at scrape resolution; Tasker's health endpoint sees gauges at one instant.
+ */
+export const SOURCE_CONFIDENCE: Readonly<Record<EvidenceSourceKind, Confidence>> = {
+  'measured-run': 'high',
+  'server-sampling': 'medium',
+  prometheus: 'medium',
+  'tasker-health': 'low',
+};
+
 /** The lower of two confidences. */
 export function lowerConfidence(a: Confidence, b: Confidence | undefined): Confidence {
   if (!b) return a;
@@ -33,8 +46,10 @@ export function lowerConfidence(a: Confidence, b: Confidence | undefined): Confi
  */
 export function confidenceFor(pool: PoolAnalysis, env: EnvironmentAnalysis): Confidence {
   const { high, medium } = CONFIDENCE_LEVELS;
-  let c: Confidence = pool.acquires >= high.samples && pool.durationS >= high.seconds ? 'high' : pool.acquires >= medium.samples && pool.durationS >= medium.seconds ? 'medium' : 'low';
+  const samples = pool.coverage?.samples ?? pool.acquires;
+  let c: Confidence = samples >= high.samples && pool.durationS >= high.seconds ? 'high' : samples >= medium.samples && pool.durationS >= medium.seconds ? 'medium' : 'low';
   if (env.interrupted) c = lowerConfidence(c, 'medium');
   if (pool.generator?.behind) c = 'low';
+  if (pool.coverage) c = lowerConfidence(c, SOURCE_CONFIDENCE[pool.coverage.source.kind]);
   return c;
 }

@@ -6,6 +6,7 @@
 import type { AdvisorConfig, RuleSettings } from '../advisor/types.js';
 import type { EnvironmentAnalysis, PoolAnalysis } from '../analysis/analyze.js';
 import type { PoolName, SettingKey } from '../config/pools.js';
+import type { EvidencePart } from '../evidence/parts.js';
 import type { Budget } from './budget.js';
 
 /** The rules, by id. */
@@ -21,7 +22,7 @@ export type RuleId =
   | 'inert-settings';
 
 /** What a finding is about: a rule, or a fact about the run itself. */
-export type FindingKind = RuleId | 'healthy' | 'generator-behind' | 'no-data' | 'invalid-run' | 'consistency';
+export type FindingKind = RuleId | 'healthy' | 'generator-behind' | 'no-data' | 'invalid-run' | 'consistency' | 'invalid-evidence' | 'unmapped-pool';
 
 /** How far to trust a recommendation: from the sample count and the run length. */
 export type Confidence = 'low' | 'medium' | 'high';
@@ -118,6 +119,10 @@ export interface PoolRuleOutcome {
 export interface PoolRule {
   id: RuleId;
   scope: 'pool';
+  /** The parts of the evidence it reads; with one missing it does not run, and says what it could not judge. */
+  needs: readonly EvidencePart[];
+  /** What it judges, for that finding: "whether acquires wait too often or too long". */
+  judges: string;
   evaluate(ctx: PoolRuleContext): PoolRuleOutcome;
 }
 
@@ -128,7 +133,7 @@ export interface EnvironmentRuleContext {
   budget: Budget | null;
 }
 
-/** A rule that looks at the environment as a whole. */
+/** A rule that looks at the environment as a whole (it reads the config and the topology, which every source has). */
 export interface EnvironmentRule {
   id: RuleId;
   scope: 'environment';

@@ -10,7 +10,9 @@
 import type { PoolName } from '../config/pools.js';
 import { decode, type Histogram } from '../run/histogram.js';
 import { levelPercentile, meanLevel, totalTime } from '../run/occupancy.js';
-import type { EnvironmentRun, LevelTimes, PoolRun, RunFile } from '../run/types.js';
+import type { LevelTimes } from '../run/types.js';
+import { SOURCE_LABEL } from '../evidence/parts.js';
+import type { Distribution, EnvironmentEvidence, EvidenceFile, PoolEvidence } from '../evidence/types.js';
 import { formatAggregation, formatThreshold, type Aggregation, type BaseUnit, type MetricName, type Operator, type Threshold } from './parse.js';
 
 /** The outcome of one threshold on one pool of one environment. */
@@ -31,6 +33,8 @@ export interface ThresholdResult {
   observedText: string;
   /** Why there is no data, for `no-data` results. */
   reason?: string;
+  /** The replica evaluated, when the evidence is per replica. */
+  replica?: string;
 }
 
 /** A value, or the reason there is none. */
@@ -39,30 +43,39 @@ export type Observation = { value: number } | { noData: string };
 /** Decoded histograms of one pool, decoded once however many thresholds read them. */
 class PoolView {
   private readonly cache = new Map<'wait' | 'hold' | 'create', Histogram>();
-  constructor(readonly run: PoolRun) {}
-  histogram(name: 'wait' | 'hold' | 'create'): Histogram {
+  constructor(readonly run: PoolEvidence) {}
+  /** The HDR histogram of a distribution, or null when the evidence has none (or has it in another form). */
+  histogram(name: 'wait' | 'hold' | 'create'): Histogram | null {
     let h = this.cache.get(name);
     if (!h) {
-      h = decode(this.run.histograms[name]);
+      const d: Distribution | undefined = name === 'wait' ? this.run.wait?.all : this.run[name];
+      if (d?.form !== 'hdr') return null;
+      h = decode(d.encoded);
       this.cache.set(name, h);
     }
     return h;
   }
 }
 
+/** "this needs X, which <source> cannot see". */
+function unseen(p: PoolEvidence, what: string): { noData: string } {
+  return { noData: `this needs ${what}, which ${SOURCE_LABEL[p.source.kind]} cannot see` };
+}
+
 const HISTOGRAM_OF: Record<'acquire' | 'hold' | 'create', 'wait' | 'hold' | 'create'> = { acquire: 'wait', hold: 'hold', create: 'create' };
 
-const COUNTER_OF: Record<'timeouts' | 'expired' | 'idle_closed' | 'created' | 'errors' | 'slow', (c: PoolRun['counters']) => number> = {
-  timeouts: (c) => c.timeouts,
-  expired: (c) => c.closed.expired,
-  idle_closed: (c) => c.closed.idle,
-  created: (c) => c.created,
-  errors: (c) => c.errors,
-  slow: (c) => c.slow,
+/** Each counted metric: its count in the evidence (undefined when the source cannot see it), and what it needs. */
+const COUNTER_OF: Record<'timeouts' | 'expired' | 'idle_closed' | 'created' | 'errors' | 'slow', { of: (p: PoolEvidence) => number | undefined; needs: string }> = {
+  timeouts: { of: (p) => p.failures?.timeouts, needs: 'acquire timeouts' },
+  expired: { of: (p) => p.churn?.closed.lifetime, needs: 'connection closes' },
+  idle_closed: { of: (p) => p.churn?.closed.idle, needs: 'connection closes' },
+  created: { of: (p) => p.churn?.opened, needs: 'connection opens' },
+  errors: { of: (p) => p.failures?.errors, needs: 'acquire errors' },
+  slow: { of: (p) => p.failures?.slow, needs: 'slow acquires' },
 };
 
-/** The value of one metric and aggregation on one pool's run. */
-export function observe(pool: PoolRun, metric: MetricName, agg: Aggregation): Observation {
+/** The value of one metric and aggregation on one pool's evidence. */
+export function observe(pool: PoolEvidence, metric: MetricName, agg: Aggregation): Observation {
   return observeView(new PoolView(pool), metric, agg);
 }
 
@@ -73,6 +86,7 @@ function observeView(view: PoolView, metric: MetricName, agg: Aggregation): Obse
     case 'hold':
     case 'create': {
       const h = view.histogram(HISTOGRAM_OF[metric]);
+      if (!h) return unseen(run, metric === 'acquire' ? 'the acquire-wait distribution' : metric === 'hold' ? 'the hold-time distribution' : 'the connection open-time distribution');
       if (h.totalCount === 0) return { noData: `no ${metric === 'acquire' ? 'acquires' : metric === 'hold' ? 'holds' : 'connections created'} recorded` };
       if (agg.name === 'p') return { value: h.getValueAtPercentile(agg.percentile!) };
       if (agg.name === 'avg') return { value: h.mean };
@@ -85,22 +99,27 @@ function observeView(view: PoolView, metric: MetricName, agg: Aggregation): Obse
     case 'created':
     case 'errors':
     case 'slow': {
-      const n = COUNTER_OF[metric](run.counters);
+      const n = COUNTER_OF[metric].of(run);
+      if (n === undefined) return unseen(run, COUNTER_OF[metric].needs);
       if (agg.name === 'count') return { value: n };
-      if (!(run.durationMs > 0)) return { noData: 'the measured window has no duration' };
-      return { value: n / (run.durationMs / 1000) };
+      if (!(run.source.durationMs > 0)) return { noData: 'the measured window has no duration' };
+      return { value: n / (run.source.durationMs / 1000) };
     }
     case 'waited':
     case 'slow_share': {
-      const { acquires } = run.counters;
+      const part = metric === 'waited' ? run.wait?.waited : run.failures?.slow;
+      if (part === undefined || !run.wait) return unseen(run, metric === 'waited' ? 'the acquires that waited' : 'slow acquires and the acquire count');
+      const acquires = run.wait.count;
       if (!(acquires > 0)) return { noData: 'no acquires recorded' };
-      return { value: (metric === 'waited' ? run.counters.waited : run.counters.slow) / acquires };
+      return { value: part / acquires };
     }
     case 'in_use':
     case 'idle':
     case 'waiting':
     case 'utilization': {
-      const levels: LevelTimes = metric === 'idle' ? run.occupancy.idle : metric === 'waiting' ? run.occupancy.waiting : run.occupancy.inUse;
+      const seen: LevelTimes | undefined = metric === 'idle' ? run.occupancy?.idle : metric === 'waiting' ? run.occupancy?.waiting : run.occupancy?.inUse;
+      if (!seen) return unseen(run, metric === 'idle' ? 'idle connections over time' : metric === 'waiting' ? 'callers waiting over time' : 'connections in use over time');
+      const levels = seen;
       if (!(totalTime(levels) > 0)) return { noData: 'the occupancy covers no time' };
       const v = agg.name === 'value' ? levels.last : agg.name === 'mean' ? meanLevel(levels) : agg.name === 'max' ? levels.max : levelPercentile(levels, agg.percentile!);
       if (metric !== 'utilization') return { value: v };
@@ -152,16 +171,16 @@ export function formatValue(value: number, unit: BaseUnit): string {
 }
 
 /** The environments of a run to check: all, or those named (the caller has checked the names exist). */
-export function selectEnvironments(run: RunFile, envs?: readonly string[]): EnvironmentRun[] {
+export function selectEnvironments(run: EvidenceFile, envs?: readonly string[]): EnvironmentEvidence[] {
   return run.environments.filter((e) => !envs || envs.length === 0 || envs.includes(e.env));
 }
 
 /** Whether the selected environments recorded anything at all (any acquire or hold). */
-export function hasSamples(run: RunFile, envs?: readonly string[]): boolean {
-  return selectEnvironments(run, envs).some((e) => e.pools.some((p) => p.counters.acquires > 0 || p.counters.releases > 0));
+export function hasSamples(run: EvidenceFile, envs?: readonly string[]): boolean {
+  return selectEnvironments(run, envs).some((e) => e.pools.some((p) => (p.wait?.count ?? 0) > 0 || (p.measured?.releases ?? 0) > 0 || (p.arrival?.count ?? 0) > 0 || (p.occupancy?.samples ?? 0) > 0));
 }
 
-function absentReason(env: EnvironmentRun, pool: PoolName): string {
+function absentReason(env: EnvironmentEvidence, pool: PoolName): string {
   if (pool === 'pgmq' && env.pgmqShared) return `pool 'pgmq' is not in the run for '${env.env}': PGMQ's work went through the database pool there`;
   const present = env.pools.map((p) => p.pool);
   return `pool '${pool}' is not in the run for '${env.env}' (it has: ${present.length > 0 ? present.join(', ') : 'no pools'})`;
@@ -171,29 +190,34 @@ function absentReason(env: EnvironmentRun, pool: PoolName): string {
  * Evaluate thresholds on every selected environment of a run. `*` expands to each pool the
  * environment's run has; a named pool the run lacks gives a `no-data` result.
  */
-export function evaluateThresholds(thresholds: readonly Threshold[], run: RunFile, envs?: readonly string[]): ThresholdResult[] {
+export function evaluateThresholds(thresholds: readonly Threshold[], run: EvidenceFile, envs?: readonly string[]): ThresholdResult[] {
   const results: ThresholdResult[] = [];
   for (const env of selectEnvironments(run, envs)) {
-    const views = new Map(env.pools.map((p) => [p.pool, new PoolView(p)] as const));
+    // One view per pool and replica: every replica of a pool must hold a threshold on it.
+    const views = env.pools.map((p) => new PoolView(p));
     for (const t of thresholds) {
-      const pools: Array<PoolName | '*'> = t.pool === '*' ? env.pools.map((p) => p.pool) : [t.pool];
+      const pools: Array<PoolName | '*'> = t.pool === '*' ? [...new Set(env.pools.map((p) => p.pool))] : [t.pool];
       if (pools.length === 0) pools.push('*');
       for (const pool of pools) {
-        const view = pool === '*' ? undefined : views.get(pool);
+        const matching = pool === '*' ? [] : views.filter((v) => v.run.pool === pool);
         const expression = formatThreshold(t, pool);
+        for (const view of matching.length > 0 ? matching : [undefined]) {
         const obs: Observation = view ? observeView(view, t.metric, t.aggregation) : { noData: pool === '*' ? `no pools in the run for '${env.env}'` : absentReason(env, pool as PoolName) };
+        const replica = view?.run.replica ? { replica: view.run.replica } : {};
         if ('noData' in obs) {
-          results.push({ threshold: t, env: env.env, pool, expression, status: 'no-data', observed: null, observedText: `no data: ${obs.noData}`, reason: obs.noData });
+          results.push({ threshold: t, env: env.env, pool, expression, status: 'no-data', observed: null, observedText: `no data: ${obs.noData}`, reason: obs.noData, ...replica });
         } else {
           results.push({
             threshold: t,
             env: env.env,
             pool,
+            ...replica,
             expression,
             status: compare(obs.value, t.operator, t.limit) ? 'held' : 'breached',
             observed: obs.value,
             observedText: `${formatAggregation(t.aggregation)}=${formatValue(obs.value, t.unit)}`,
           });
+        }
         }
       }
     }

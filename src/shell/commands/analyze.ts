@@ -13,7 +13,8 @@ import { renderReport } from '../../core/render/report.js';
 import { hasSamples } from '../../core/analysis/runFile.js';
 import { invalidRunError } from '../../core/analysis/validity.js';
 import { renderHtmlReport } from '../../core/render/html.js';
-import { adviseRun } from '../../core/rules/index.js';
+import { adviseEvidence } from '../../core/rules/index.js';
+import { evidenceFromRun } from '../../core/evidence/fromRun.js';
 import { adviceData } from '../../core/render/recommendations.js';
 import { redactUrl } from '../../core/redact.js';
 import type { ConfigModel } from '../../core/config/model.js';
@@ -193,10 +194,11 @@ function progressLine(p: Progress): void {
 /** Print and save a finished (or partial) run with its analysis and advice. */
 export function emitRun(run: RunFile, f: AnalyzeFlags, advisor: AdvisorConfig): void {
   if (f.out) saveRun(f.out, run);
-  const { analysis, advice } = adviseRun(run, advisor);
-  if (f.report) writeReport(f.report, renderHtmlReport(run, analysis, advice));
+  const evidence = evidenceFromRun(run);
+  const { analysis, advice } = adviseEvidence(evidence, advisor);
+  if (f.report) writeReport(f.report, renderHtmlReport(evidence, analysis, advice));
   if (f.json) writeOut(JSON.stringify({ schemaVersion: 1, run, advice: adviceData(analysis, advice) }, null, 2));
-  else writeOut(renderReport(run, analysis, advice, { color: useColor(process.stdout) }));
+  else writeOut(renderReport(evidence, analysis, advice, { color: useColor(process.stdout) }));
 }
 
 /** Run `analyze` with its parsed flags. */
@@ -229,7 +231,7 @@ export async function analyzeCommand(f: AnalyzeFlags): Promise<void> {
     if (signalled) process.exitCode = ExitCode.Interrupted;
     else if (!hasSamples(run)) throw new NoDataError('the run recorded no acquires', 'run longer (--duration) or with a higher --rate');
     else {
-      const invalid = invalidRunError(run, 'this run');
+      const invalid = invalidRunError(evidenceFromRun(run), 'this run');
       if (invalid) throw invalid;
     }
   });

@@ -9,6 +9,8 @@ import { formatIssue, validateModel } from '../../core/config/validate.js';
 import type { AdvisorConfig, TopologySpec } from '../../core/advisor/types.js';
 import { dict } from '../../core/dict.js';
 import { type RunFile } from '../../core/run/types.js';
+import type { EvidenceFile } from '../../core/evidence/types.js';
+import { evidenceFromRun } from '../../core/evidence/fromRun.js';
 import { parseThresholds, type Threshold } from '../../core/thresholds/parse.js';
 import { evaluateThresholds, hasSamples } from '../../core/thresholds/evaluate.js';
 import { invalidRunError } from '../../core/analysis/validity.js';
@@ -18,7 +20,7 @@ import { loadConfig, resolveConfigDir, EXAMPLE_CONFIG_DIR } from '../configDir.j
 import { loadAdvisorConfig, resolveAdvisorConfig, SHIPPED_ADVISOR_CONFIG } from '../advisorConfig.js';
 import { checkEnvs } from './config.js';
 import type { AnalyzeFlags } from './analyze.js';
-import { readRunFile, saveRun } from '../runFile.js';
+import { readEvidenceFile, saveRun } from '../runFile.js';
 import { assertOutputsApart, assertReportPath } from '../report.js';
 import { addSecret, writeErr, writeOut } from '../output.js';
 import { useColor } from '../tty.js';
@@ -66,7 +68,7 @@ interface Advisor {
  * shipped advisor config describes the example fleet, so its topologies apply only to the
  * shipped example config dir.
  */
-function runStatic(dir: string, advisor: Advisor, envs: string[] | undefined, run: RunFile | undefined): StaticResult {
+function runStatic(dir: string, advisor: Advisor, envs: string[] | undefined, run: EvidenceFile | undefined): StaticResult {
   const model = loadConfig(dir);
   for (const e of model.environments) for (const p of Object.values(e.pools)) addSecret(p.url);
   checkEnvs(model, envs);
@@ -149,9 +151,9 @@ export async function runCheck(opts: CheckOptions): Promise<void> {
   const thresholds = collectThresholds(advisor, opts.threshold ?? []);
   const envs = opts.env && opts.env.length > 0 ? opts.env : undefined;
 
-  let run: RunFile | undefined;
+  let run: EvidenceFile | undefined;
   if (opts.from !== undefined) {
-    run = readRunFile(opts.from);
+    run = readEvidenceFile(opts.from);
     addSecret(run.target);
     const names = run.environments.map((e) => e.env);
     for (const e of envs ?? []) {
@@ -166,7 +168,9 @@ export async function runCheck(opts: CheckOptions): Promise<void> {
   let interrupted = false;
   let runLabel = opts.from;
   if (mode === 'measure' && !staticFailed) {
-    ({ run, interrupted } = await measure(opts));
+    const measured = await measure(opts);
+    run = evidenceFromRun(measured.run);
+    interrupted = measured.interrupted;
     runLabel = opts.out ?? 'this run';
   }
 

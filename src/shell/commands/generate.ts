@@ -10,9 +10,10 @@
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmdirSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
 import { NoDataError, UsageError } from '../../core/errors.js';
-import { hasSamples, parseRunFile } from '../../core/analysis/runFile.js';
+import { hasEvidenceSamples, parseEvidenceFile } from '../../core/evidence/read.js';
+import { evidenceFromRun } from '../../core/evidence/fromRun.js';
 import { invalidRunError } from '../../core/analysis/validity.js';
-import { adviseRun } from '../../core/rules/index.js';
+import { adviseEvidence } from '../../core/rules/index.js';
 import type { ConfigModel, ConfigSources } from '../../core/config/model.js';
 import { checkMerged, planGenerate, selectEnvs, type FilePlan, type GeneratePlan } from '../../core/generate/plan.js';
 import { mergeSettings, parseSet, settingsFromRun, type RunSettings, type Setting } from '../../core/generate/settings.js';
@@ -21,7 +22,7 @@ import { loadAdvisorConfig } from '../advisorConfig.js';
 import { writeFileAtomic } from '../atomicWrite.js';
 import { EXAMPLE_CONFIG_DIR, loadConfig, resolveConfigDir } from '../configDir.js';
 import { writeErr, writeOut } from '../output.js';
-import { readRunText } from '../runFile.js';
+import { readEvidenceText } from '../runFile.js';
 import { loadValidConfig } from './config.js';
 import type { RunFile } from '../../core/run/types.js';
 
@@ -50,7 +51,7 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
  * `recommendations` array, such as `recommend --json` prints. Entries are read by {@link settingsFromRun}.
  */
 function readRunSettings(path: string, advisorFlag: string | undefined): RunSettings {
-  const text = readRunText(path);
+  const text = readEvidenceText(path);
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -58,11 +59,11 @@ function readRunSettings(path: string, advisorFlag: string | undefined): RunSett
     throw new UsageError(`${path}: not JSON (${(e as Error).message})`, "pass the file written by 'pool-advisor analyze --out FILE'");
   }
   if (Array.isArray((data as { recommendations?: unknown } | null)?.recommendations)) return settingsFromRun(data, path);
-  const run = parseRunFile(text, path);
-  if (!hasSamples(run)) throw new NoDataError(`${path}: the run recorded no acquires, so it has no recommendations`, 'run analyze longer (--duration) or with a higher --rate, and save it again');
-  const invalid = invalidRunError(run, path);
+  const evidence = parseEvidenceFile(text, path);
+  if (!hasEvidenceSamples(evidence)) throw new NoDataError(`${path}: the run recorded no acquires, so it has no recommendations`, 'run analyze longer (--duration) or with a higher --rate, and save it again');
+  const invalid = invalidRunError(evidence, path);
   if (invalid) throw invalid;
-  const { advice } = adviseRun(run, loadAdvisorConfig(advisorFlag));
+  const { advice } = adviseEvidence(evidence, loadAdvisorConfig(advisorFlag));
   return settingsFromRun({ recommendations: advice.environments.flatMap((e) => e.recommendations) }, path);
 }
 
@@ -325,10 +326,11 @@ async function measureSettings(opts: GenerateOptions): Promise<RunSettings> {
   const plan = planAnalyze(flags);
   writeErr(`Measuring ${plan.session.envs.join(', ')} before writing (analyze with ${plan.advisor.source})...`);
   const run: RunFile = await runAnalyze({ plan, flags });
-  if (!hasSamples(run)) throw new NoDataError('the measurement recorded no acquires', 'run longer (--duration)');
-  const invalid = invalidRunError(run, 'the measurement');
+  const evidence = evidenceFromRun(run);
+  if (!hasEvidenceSamples(evidence)) throw new NoDataError('the measurement recorded no acquires', 'run longer (--duration)');
+  const invalid = invalidRunError(evidence, 'the measurement');
   if (invalid) throw invalid;
-  const { advice } = adviseRun(run, plan.advisor);
+  const { advice } = adviseEvidence(evidence, plan.advisor);
   const recs = advice.environments.flatMap((e) => e.recommendations);
   writeErr(`Measured: ${recs.length} recommended change${recs.length === 1 ? '' : 's'}.`);
   return settingsFromRun({ recommendations: recs }, 'the measurement');

@@ -3,18 +3,18 @@
  * a saved run, with no database. Prints what `analyze` printed for the same run.
  */
 import { NoDataError, UsageError } from '../../core/errors.js';
-import { hasSamples } from '../../core/analysis/runFile.js';
+import { hasEvidenceSamples } from '../../core/evidence/read.js';
 import { invalidRunError } from '../../core/analysis/validity.js';
-import { adviseRun } from '../../core/rules/index.js';
+import { adviseEvidence } from '../../core/rules/index.js';
 import { adviceData } from '../../core/render/recommendations.js';
 import { renderReport } from '../../core/render/report.js';
 import { renderHtmlReport } from '../../core/render/html.js';
-import type { RunFile } from '../../core/run/types.js';
+import type { EvidenceFile } from '../../core/evidence/types.js';
 import { loadAdvisorConfig } from '../advisorConfig.js';
 import { writeOut } from '../output.js';
 import { useColor } from '../tty.js';
 import { assertOutputsApart, assertReportPath, writeReport } from '../report.js';
-import { readRunFile } from '../runFile.js';
+import { readEvidenceFile } from '../runFile.js';
 
 interface RecommendOptions {
   from: string;
@@ -29,14 +29,14 @@ export function recommendCommand(opts: RecommendOptions): void {
   if (opts.report) assertReportPath('--report', opts.report);
   assertOutputsApart([['--report', opts.report]], [['--from', opts.from], ['--advisor-config', opts.advisorConfig]]);
   const advisor = loadAdvisorConfig(opts.advisorConfig);
-  const run = readRunFile(opts.from);
+  const run = readEvidenceFile(opts.from);
   const names = run.environments.map((e) => e.env);
   for (const e of opts.env ?? []) {
     if (!names.includes(e)) throw new UsageError(`--env '${e}': the run has no such environment`, `choose one of: ${names.join(', ') || '(none)'}`);
   }
-  const selected: RunFile = opts.env ? { ...run, environments: run.environments.filter((e) => opts.env!.includes(e.env)) } : run;
-  if (!hasSamples(selected)) throw new NoDataError(`${opts.from}: the run recorded no acquires`, 'run analyze longer (--duration) or with a higher --rate, and save it again');
-  const { analysis, advice } = adviseRun(selected, advisor);
+  const selected: EvidenceFile = opts.env ? { ...run, environments: run.environments.filter((e) => opts.env!.includes(e.env)) } : run;
+  if (!hasEvidenceSamples(selected)) throw new NoDataError(`${opts.from}: the run recorded no acquires`, 'run analyze longer (--duration) or with a higher --rate, and save it again');
+  const { analysis, advice } = adviseEvidence(selected, advisor);
   if (opts.report) writeReport(opts.report, renderHtmlReport(selected, analysis, advice));
   if (opts.json) writeOut(JSON.stringify(adviceData(analysis, advice), null, 2));
   else writeOut(renderReport(selected, analysis, advice, { color: useColor(process.stdout) }));

@@ -1,0 +1,128 @@
+/**
+ * Evidence from a source that sees only occupancy and churn (no waits, no holds, no acquire
+ * rate), as the server's view of a service does: the analysis, the rules and every renderer handle
+ * it. Rules that need waits say what they could not judge and why; the others run; nothing prints
+ * NaN, Infinity, undefined or a stack.
+ */
+import { describe, expect, it } from 'vitest';
+import { defaultAdvisorConfig } from '../../../src/core/advisor/defaults.js';
+import { analyzeEvidence } from '../../../src/core/analysis/analyze.js';
+import { EVIDENCE_SCHEMA_VERSION, type EvidenceFile, type PoolEvidence } from '../../../src/core/evidence/types.js';
+import { parseEvidenceFile } from '../../../src/core/evidence/read.js';
+import { renderHtmlReport } from '../../../src/core/render/html.js';
+import { adviceData } from '../../../src/core/render/recommendations.js';
+import { renderReport } from '../../../src/core/render/report.js';
+import { adviseEvidence, POOL_RULES } from '../../../src/core/rules/index.js';
+import { evaluateThresholds } from '../../../src/core/thresholds/evaluate.js';
+import { parseThreshold } from '../../../src/core/thresholds/parse.js';
+import { configSnapshot } from '../../helpers/syntheticRun.js';
+
+const WINDOW_MS = 600_000;
+const us = (s: number): number => s * 1e6;
+
+/** What a pg_stat_activity sampler sees of a pool of 20 with min 15 where about 5 are busy. */
+function occupancyOnly(): PoolEvidence {
+  return {
+    pool: 'database',
+    replica: '10.0.0.7',
+    source: { kind: 'server-sampling', detail: 'pg_stat_activity every 200 ms (3,000 samples)', startedAt: 1_767_000_000_000, durationMs: WINDOW_MS },
+    settings: { max_connections: 20, min_connections: 15, acquire_timeout_seconds: 10, idle_timeout_seconds: 300, max_lifetime_seconds: 60, slow_acquire_threshold_ms: 100 },
+    validity: { valid: true, reasons: [] },
+    occupancy: {
+      exact: false,
+      samples: 3000,
+      intervalMs: 200,
+      inUse: { levels: [[3, us(120)], [5, us(300)], [7, us(150)], [9, us(30)]], max: 9, last: 5 },
+      inUseIsLowerBound: true,
+      open: { levels: [[15, us(540)], [16, us(60)]], max: 16, last: 15 },
+      idle: { levels: [[6, us(30)], [8, us(150)], [10, us(300)], [12, us(120)]], max: 12, last: 10 },
+    },
+    churn: { opened: 165, closed: { lifetime: 150, idle: 0, error: 0, shutdown: 0, unattributed: 0 } },
+  };
+}
+
+function observation(): EvidenceFile {
+  const cfg = configSnapshot('database', occupancyOnly().settings);
+  return {
+    kind: 'observation',
+    schemaVersion: EVIDENCE_SCHEMA_VERSION,
+    tool: { name: 'pool-advisor', version: '0.1.0' },
+    createdAt: '2026-11-29T20:00:00.000Z',
+    target: 'postgresql://observer@db.internal:5432/tasker',
+    targetKind: 'remote',
+    server: { version: '15.8', maxConnections: 200, superuserReserved: 3 },
+    configDir: 'config/tasker',
+    seed: null,
+    environments: [{ env: 'production', durationMs: WINDOW_MS, warmupMs: 0, pgmqShared: true, interrupted: false, pools: [occupancyOnly()], unmapped: [], workloads: [], config: { database: cfg }, overrides: [] }],
+    partial: false,
+  };
+}
+
+const BAD = /NaN|Infinity|undefined|\bat .*\.js:\d+/;
+
+describe('evidence with only occupancy and churn', () => {
+  const file = parseEvidenceFile(JSON.stringify(observation()), 'obs.json');
+  const { analysis, advice } = adviseEvidence(file, defaultAdvisorConfig());
+  const pool = analysis.environments[0]!.pools[0]!;
+  const findings = advice.environments[0]!.findings;
+
+  it('the analysis says what it could not see and from which source', () => {
+    expect(pool.coverage?.source.kind).toBe('server-sampling');
+    expect(pool.coverage?.unseen).toEqual(['wait', 'waitPaths', 'hold', 'create', 'arrival', 'waiting', 'failures', 'timeline', 'holdByInUse']);
+    expect(pool.coverage?.replica).toBe('10.0.0.7');
+    expect(pool.inUse.p95).toBe(7);
+    expect(pool.utilisation).toBeCloseTo((3 * 120 + 5 * 300 + 7 * 150 + 9 * 30) / 600 / 20, 10);
+    expect(pool.model.input).toBeNull();
+    expect(pool.model.notes).toEqual(['no model: it needs the acquire rate and hold times, which this source cannot see']);
+  });
+
+  it('each rule that needs waits, holds or the rate gives one "cannot judge" finding naming what it needs and the source', () => {
+    const needing = POOL_RULES.filter((r) => r.needs.some((x) => pool.coverage!.unseen.includes(x)));
+    expect(needing.map((r) => r.id).sort()).toEqual(['acquire-timeout', 'database-saturation', 'lifetime-churn', 'oversized', 'pool-saturation', 'slow-threshold']);
+    for (const r of needing) {
+      const fs = findings.filter((f) => f.kind === r.id);
+      expect(fs).toHaveLength(1);
+      expect(fs[0]!.message).toMatch(/^cannot judge .*: this needs .*, which the server's view of the service \(pg_stat_activity sampling\) cannot see; /);
+    }
+    expect(findings.find((f) => f.kind === 'pool-saturation')!.message).toContain('this needs the acquire-wait distribution, the acquire rate and hold (use) times');
+  });
+
+  it('the rules whose parts are there run: idle-surplus lowers min, with confidence capped at medium by the source', () => {
+    const recs = advice.environments[0]!.recommendations;
+    expect(recs.map((r) => [r.rule, r.key, r.to, r.confidence])).toEqual([['idle-surplus', 'min_connections', 7 + defaultAdvisorConfig().rules.idleHeadroom, 'medium']]);
+    expect(findings.some((f) => f.kind === 'healthy' || f.kind === 'no-data' || f.kind === 'idle-surplus')).toBe(false);
+  });
+
+  it('lifetime-churn sees 15 expiries a minute but not the acquire rate: it cannot judge what they cost, so it changes no key (a busy healthy pool expires as often)', () => {
+    const obs = observation();
+    obs.environments[0]!.pools[0]!.settings.min_connections = 2;
+    const { advice: adv } = adviseEvidence(parseEvidenceFile(JSON.stringify(obs), 'obs.json'), defaultAdvisorConfig());
+    expect(adv.environments[0]!.recommendations.find((x) => x.rule === 'lifetime-churn')).toBeUndefined();
+    const f = adv.environments[0]!.findings.filter((x) => x.kind === 'lifetime-churn');
+    expect(f).toHaveLength(1);
+    expect(f[0]!.message).toMatch(/^cannot judge whether connections expire too often: this needs the acquire rate, which the server's view/);
+  });
+
+  it('the terminal, JSON and HTML renderers print it with no NaN, no Infinity and no stack; unseen figures read n/a', () => {
+    const text = renderReport(file, analysis, advice, { color: false });
+    const json = JSON.stringify(adviceData(analysis, advice), null, 2);
+    const html = renderHtmlReport(file, analysis, advice);
+    for (const out of [text, json, html]) expect(out).not.toMatch(BAD);
+    expect(text).toMatch(/│ database \(10\.0\.0\.7\) │\s+n\/a │\s+n\/a │/);
+    expect(text).toContain('cannot judge whether acquires wait too often or too long');
+    expect(html).toContain('waits not seen by pg_stat_activity every 200 ms (3,000 samples)');
+    expect(html).not.toContain('data-chart="spectrum"');
+  });
+
+  it('a threshold on a figure the source cannot see has no data, and says why; one it can see is evaluated', () => {
+    const results = evaluateThresholds([parseThreshold('database.acquire: p(99) < 50ms'), parseThreshold('database.in_use: mean < 10')], file);
+    expect(results.map((r) => [r.status, r.reason ?? r.observedText, r.replica])).toEqual([
+      ['no-data', "this needs the acquire-wait distribution, which the server's view of the service (pg_stat_activity sampling) cannot see", '10.0.0.7'],
+      ['held', expect.stringMatching(/^mean=/), '10.0.0.7'],
+    ]);
+  });
+
+  it('the analysis of the same evidence is the same (pure)', () => {
+    expect(analyzeEvidence(file, defaultAdvisorConfig())).toEqual(analysis);
+  });
+});
