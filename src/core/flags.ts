@@ -6,7 +6,7 @@ import { UsageError } from './errors.js';
 import { isPoolName, POOL_NAMES, POOLS, type PoolName } from './config/pools.js';
 import { suggest } from './config/validate.js';
 import { parseDurationMs } from './advisor/parse.js';
-import type { HoldSpec } from './run/types.js';
+import type { HoldSpec } from './advisor/workload.js';
 import { LIMITS, MAX_DURATION_MS, outside, rangeText, type Range } from './limits.js';
 
 /**

@@ -20,7 +20,7 @@ import { parseThresholds } from '../../src/core/thresholds/parse.js';
 import { evaluateThresholds } from '../../src/core/thresholds/evaluate.js';
 import { parseSet } from '../../src/core/generate/settings.js';
 import { parsePortFlag, parseSetFlags } from '../../src/core/flags.js';
-import { parseRunFile } from '../../src/core/analysis/runFile.js';
+import { parseRunFile } from '../../src/core/run/file.js';
 import { adviseEvidence } from '../../src/core/rules/index.js';
 import { parseEvidenceFile } from '../../src/core/evidence/read.js';
 import { renderReport } from '../../src/core/render/report.js';
@@ -30,7 +30,7 @@ import { compareRuns } from '../../src/core/analysis/compare.js';
 import { renderCompare } from '../../src/core/render/compare.js';
 import { renderCompareHtml } from '../../src/core/render/htmlCompare.js';
 import type { RunFile } from '../../src/core/run/types.js';
-import { planAnalyze, type AnalyzeFlags } from '../../src/shell/commands/analyze.js';
+import { planAnalyze, type AnalyzeFlags } from '../../src/shell/measure.js';
 import { syntheticRun, HEALTHY } from '../helpers/syntheticRun.js';
 import { EXAMPLE_DIR } from '../helpers/configFixture.js';
 

@@ -10,7 +10,7 @@ import { dict, own } from '../dict.js';
 import { LIMITS, outside, type Range } from '../limits.js';
 import { isPoolName, POOL_NAMES, type PoolName } from '../config/pools.js';
 import { suggest } from '../config/validate.js';
-import type { ArrivalSpec, HoldSpec, WorkloadSpec } from '../run/types.js';
+import type { ArrivalSpec, HoldSpec, WorkloadSpec } from './workload.js';
 import type { AdvisorConfig, EnvironmentSpec, RuleSettings, ServiceSpec, TopologySpec } from './types.js';
 import { parsePrometheusTable } from './prometheus.js';
 import { DEFAULT_RULES, DEFAULT_SEED, DEFAULT_SUPERUSER_RESERVED, DEFAULT_TARGET_P99_WAIT_MS } from './defaults.js';

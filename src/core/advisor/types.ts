@@ -4,7 +4,7 @@
  * budget, and CI thresholds. Defaults live in one place (defaults.ts) and are merged once.
  */
 import type { PoolName } from '../config/pools.js';
-import type { WorkloadSpec } from '../run/types.js';
+import type { WorkloadSpec } from './workload.js';
 import type { PrometheusSpec } from '../fleet/families.js';
 
 /** One service of the fleet: how many replicas run, and which pools each replica opens. */

@@ -5,7 +5,7 @@
  */
 import type { PoolSettings } from '../config/pools.js';
 import type { EvidenceFile, PoolEvidence } from '../evidence/types.js';
-import { poolFigures, type PoolFigures } from '../render/run.js';
+import { poolFigures, type PoolFigures } from './figures.js';
 import { describeWorkload } from './analyze.js';
 
 /** Version of the compare JSON shape. */

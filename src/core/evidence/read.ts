@@ -7,7 +7,7 @@
  */
 import { UsageError } from '../errors.js';
 import { isPoolName, SETTING_KEYS } from '../config/pools.js';
-import { parseRunFile } from '../analysis/runFile.js';
+import { parseRunFile } from '../run/file.js';
 import { decode } from '../run/histogram.js';
 import { evidenceFromRun } from './fromRun.js';
 import { EVIDENCE_SCHEMA_VERSION, SOURCE_KINDS, type EvidenceFile } from './types.js';

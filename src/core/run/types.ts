@@ -5,6 +5,7 @@
  * base64), so a run file stays small however long the run.
  */
 import type { PoolName, PoolSettings } from '../config/pools.js';
+import type { WorkloadSpec } from '../advisor/workload.js';
 
 /** Version of the run file format. */
 export const RUN_SCHEMA_VERSION = 1;
@@ -127,38 +128,7 @@ export interface PoolRun {
   idleClosedAges: number[];
 }
 
-/** How requests arrive. Open: on a schedule, whatever the pool does. Closed: N callers that each wait. */
-export type ArrivalSpec =
-  | { mode: 'open'; process: 'poisson' | 'constant'; rate: number }
-  | { mode: 'closed'; concurrency: number; thinkMs: number };
-
-/** How long a connection is held, and doing what. */
-export type HoldSpec =
-  | { kind: 'sleep'; dist: 'constant'; ms: number }
-  | { kind: 'sleep'; dist: 'exponential'; meanMs: number }
-  | { kind: 'sleep'; dist: 'lognormal'; p50Ms: number; p99Ms: number }
-  | { kind: 'sql'; sql: string; source?: string }
-  | { kind: 'queue'; batch: number };
-
-/** On/off bursts: `factor` times the rate for `onS` seconds, then the base rate for `offS`. */
-export interface BurstSpec {
-  onS: number;
-  offS: number;
-  factor: number;
-}
-
-/** The workload driven through one pool. */
-export interface WorkloadSpec {
-  /** The pool the workload belongs to (`database` or `pgmq`). */
-  pool: PoolName;
-  arrival: ArrivalSpec;
-  hold: HoldSpec;
-  /** Seconds of warm-up (excluded from the figures), ramp (rate rises linearly) and measurement. */
-  warmupS: number;
-  rampS: number;
-  durationS: number;
-  burst?: BurstSpec;
-}
+export type { ArrivalSpec, BurstSpec, HoldSpec, WorkloadSpec } from '../advisor/workload.js';
 
 /** What the load generator itself did, kept beside the pool's figures and never mixed into them. */
 export interface GeneratorStats {

@@ -17,7 +17,7 @@ import { loadAdvisorConfig, resolveAdvisorConfig, SHIPPED_ADVISOR_CONFIG } from 
 import { writeFileAtomic } from '../atomicWrite.js';
 import { loadConfig, resolveConfigDir } from '../configDir.js';
 import { isPoolName, POOL_NAMES, type PoolName } from '../../core/config/pools.js';
-import { checkEnvs } from './config.js';
+import { checkEnvs } from '../validConfig.js';
 import { assertReportPath } from '../report.js';
 import { clean, writeErr, writeOut } from '../output.js';
 

@@ -2,194 +2,24 @@
  * `pool-advisor analyze`: drive a real, instrumented pool with each environment's workload, and
  * print what it measured and what to change. Everything is validated before a connection opens.
  */
-import { ExitCode, UsageError, NoDataError } from '../../core/errors.js';
-import type { PoolName } from '../../core/config/pools.js';
-import { isPoolName } from '../../core/config/pools.js';
+import { ExitCode, NoDataError } from '../../core/errors.js';
 import type { AdvisorConfig } from '../../core/advisor/types.js';
-import { parseDurationFlag, parseHoldFlag, parseNumberFlag, parseSetFlags } from '../../core/flags.js';
-import { LIMITS } from '../../core/limits.js';
-import type { RunFile, TargetKind } from '../../core/run/types.js';
+import type { RunFile } from '../../core/run/types.js';
 import { renderReport } from '../../core/render/report.js';
-import { hasSamples } from '../../core/analysis/runFile.js';
 import { invalidRunError } from '../../core/analysis/validity.js';
 import { renderHtmlReport } from '../../core/render/html.js';
 import { adviseEvidence } from '../../core/rules/index.js';
 import { evidenceFromRun } from '../../core/evidence/fromRun.js';
+import { hasEvidenceSamples } from '../../core/evidence/read.js';
 import { adviceData } from '../../core/render/recommendations.js';
-import { redactUrl } from '../../core/redact.js';
-import type { ConfigModel } from '../../core/config/model.js';
-import { loadValidConfig } from './config.js';
-import { loadAdvisorConfig } from '../advisorConfig.js';
-import { addSecret, forTerminal, writeErr, writeOut } from '../output.js';
+import { planAnalyze, planInputs, runAnalyze, type AnalyzeFlags } from '../measure.js';
+import { writeErr, writeOut } from '../output.js';
 import { assertOutputsApart, assertReportPath, writeReport } from '../report.js';
 import { saveRun } from '../runFile.js';
-import { useColor, showProgress } from '../tty.js';
-import { assertFits, assertSafeTarget, connectionConfig, isLocalHost, probe, resolveTarget, type ServerFacts } from '../target.js';
-import { startThrowaway, type ThrowawayCluster } from '../throwawayPg.js';
-import { plannedConnections, plannedWorkloads, runSession, SessionFailed, settingsWithOverrides, type Progress, type SessionOptions } from '../session.js';
-import { version } from '../version.js';
+import { useColor } from '../tty.js';
+import { SessionFailed } from '../session.js';
 import { withInterrupt } from '../signals.js';
 import { withMetricsServer } from '../metrics/cli.js';
-import { fmtUs } from '../../core/render/units.js';
-import type pg from 'pg';
-
-/** The flags of analyze (shared with `check`, which runs analyze first). */
-export interface AnalyzeFlags {
-  configDir?: string;
-  advisorConfig?: string;
-  env?: string[];
-  pool?: string[];
-  rate?: string;
-  concurrency?: string;
-  hold?: string;
-  duration?: string;
-  warmup?: string;
-  seed?: string;
-  set?: string[];
-  databaseUrl?: string;
-  pgmqDatabaseUrl?: string;
-  yes?: boolean;
-  json?: boolean;
-  out?: string;
-  /** analyze only (not check): write the HTML report here. */
-  report?: string;
-  progress?: boolean;
-  metricsPort?: string;
-  metricsHost?: string;
-}
-
-/** Everything analyze needs, validated before any connection. */
-export interface AnalyzePlan {
-  model: ConfigModel;
-  advisor: AdvisorConfig;
-  session: Omit<SessionOptions, 'main' | 'pgmq' | 'targetDisplay' | 'targetKind' | 'server' | 'toolVersion'>;
-  warnings: string[];
-}
-
-/** Validate flags, config and advisor config into a plan (exit 2 on any problem). */
-export function planAnalyze(f: AnalyzeFlags): AnalyzePlan {
-  const { model, warnings } = loadValidConfig(f.configDir, f.env);
-  const advisor = loadAdvisorConfig(f.advisorConfig);
-  const envNames = model.environments.map((e) => e.name);
-  const envs = f.env ?? envNames;
-  const pools = f.pool?.map((p) => {
-    if (!isPoolName(p) || (p !== 'database' && p !== 'pgmq')) throw new UsageError(`--pool '${p}': analyze drives the database and pgmq pools`, 'use --pool database, --pool pgmq, or both');
-    return p as PoolName;
-  });
-  const sets = parseSetFlags(f.set ?? [], envNames);
-  const flags = {
-    ...(f.rate !== undefined ? { rate: parseNumberFlag('--rate', f.rate, LIMITS.rate) } : {}),
-    ...(f.concurrency !== undefined ? { concurrency: parseNumberFlag('--concurrency', f.concurrency, LIMITS.concurrency) } : {}),
-    ...(f.hold !== undefined ? { hold: parseHoldFlag(f.hold) } : {}),
-    ...(f.duration !== undefined ? { durationS: parseDurationFlag('--duration', f.duration) } : {}),
-    ...(f.warmup !== undefined ? { warmupS: parseDurationFlag('--warmup', f.warmup, LIMITS.spanMs) } : {}),
-  };
-  const seed = f.seed !== undefined ? parseNumberFlag('--seed', f.seed, LIMITS.seed) : advisor.seed;
-  for (const s of sets) if (s.warning) warnings.push(s.warning);
-  const session = { model, advisor, envs, pools, flags, sets, seed };
-  refuseMinAboveMax(model, envs, sets);
-  const planned = model.environments.filter((e) => envs.includes(e.name)).flatMap((e) => plannedWorkloads(e, advisor, session));
-  if (planned.length === 0) {
-    throw new UsageError(`no workload to drive for ${envs.join(', ')}${pools ? ` and --pool ${pools.join(' ')}` : ''} in ${advisor.source}`, 'add [environments.<env>.workloads.database] to the advisor config (docs/config.md)');
-  }
-  return { model, advisor, session, warnings };
-}
-
-/** A pool whose min_connections (after `--set`) is above its max could never fill: refuse it before connecting. */
-function refuseMinAboveMax(model: ConfigModel, envs: readonly string[], sets: SessionOptions['sets']): void {
-  for (const env of model.environments.filter((e) => envs.includes(e.name))) {
-    for (const pool of ['database', 'pgmq'] as const) {
-      if (!sets.some((s) => s.env === env.name && s.pool === pool)) continue;
-      const s = settingsWithOverrides(env, pool, sets);
-      if (s.min_connections > s.max_connections) {
-        throw new UsageError(`--set: ${env.name}.${pool} min_connections ${s.min_connections} is above max_connections ${s.max_connections}; the pool could never open its minimum`, `set min_connections at most ${s.max_connections}, or raise max_connections with another --set`);
-      }
-    }
-  }
-}
-
-/** The files a plan was read from, which no output may overwrite. */
-export function planInputs(plan: AnalyzePlan): Array<[string, string]> {
-  const files = [...plan.model.baseFiles, ...Object.values(plan.model.envFiles).flat()];
-  return [['the advisor config', plan.advisor.source], ...files.map((x): [string, string] => ['the config file', x.display])];
-}
-
-/** Options for running analyze from code (`check` runs it first). */
-export interface RunAnalyzeOptions {
-  plan: AnalyzePlan;
-  flags: AnalyzeFlags;
-  /** Where status lines go (stderr by default). */
-  status?: (line: string) => void;
-  signal?: AbortSignal;
-  onPools?: SessionOptions['onPools'];
-}
-
-/**
- * Resolve the target (throwaway when none), probe it, and run the session. The throwaway
- * cluster is stopped on every path. Throws SessionFailed (exit 3) with the partial run.
- */
-export async function runAnalyze(o: RunAnalyzeOptions): Promise<RunFile> {
-  const status = o.status ?? writeErr;
-  const f = o.flags;
-  addSecret(f.databaseUrl);
-  addSecret(f.pgmqDatabaseUrl);
-  const target = resolveTarget(f.databaseUrl);
-  if (target) assertSafeTarget(target, Boolean(f.yes));
-  const pgmqUrl = f.pgmqDatabaseUrl ?? (process.env.PGMQ_DATABASE_URL || undefined);
-  if (pgmqUrl) {
-    const t = resolveTarget(f.pgmqDatabaseUrl, { PGMQ_DATABASE_URL: pgmqUrl }, { flag: '--pgmq-database-url', variable: 'PGMQ_DATABASE_URL' });
-    if (t) assertSafeTarget(t, Boolean(f.yes));
-  }
-  let cluster: ThrowawayCluster | undefined;
-  try {
-    let main: pg.ClientConfig;
-    let pgmq: pg.ClientConfig;
-    let display: string;
-    let targetKind: TargetKind;
-    const needsSeparatePgmq = o.plan.model.environments.some((e) => o.plan.session.envs.includes(e.name) && e.pools.pgmq.sharesDatabasePool === false);
-    if (!target) {
-      status('No database configured (--database-url, DATABASE_URL or PG* variables): starting a throwaway PostgreSQL...');
-      cluster = await startThrowaway({ maxConnections: 300, databases: ['pool_advisor', 'pool_advisor_pgmq'] });
-      main = connectionConfig({ url: cluster.urlFor('pool_advisor') });
-      pgmq = pgmqUrl ? connectionConfig({ url: pgmqUrl }) : connectionConfig({ url: cluster.urlFor('pool_advisor_pgmq') });
-      display = `${cluster.urlFor('pool_advisor')} (throwaway, removed afterwards)`;
-      targetKind = 'throwaway';
-    } else {
-      main = connectionConfig(target);
-      pgmq = pgmqUrl ? connectionConfig({ url: pgmqUrl }) : main;
-      display = `${target.display} (from ${target.source})`;
-      targetKind = isLocalHost(target.host) ? 'local' : 'remote';
-    }
-    status(`Target: ${display}`);
-    if (needsSeparatePgmq) {
-      status(`PGMQ target (its own pool): ${pgmqUrl ? redactUrl(pgmqUrl) : cluster ? cluster.urlFor('pool_advisor_pgmq') : `${target!.display} (no PGMQ database given: the same database, through a separate pool)`}`);
-    }
-    const server: ServerFacts = await probe(main, display);
-    const planned = plannedConnections(o.plan.session);
-    assertFits(server, planned.total, planned.detail);
-    return await runSession({
-      ...o.plan.session,
-      main,
-      pgmq,
-      targetDisplay: display,
-      targetKind,
-      server,
-      toolVersion: version(),
-      logger: (line) => writeErr(line),
-      signal: o.signal,
-      onPools: o.onPools,
-      onProgress: showProgress(Boolean(f.json)) && f.progress !== false ? progressLine : undefined,
-    });
-  } finally {
-    if (showProgress(Boolean(f.json))) process.stderr.write('\r\x1b[K');
-    await cluster?.stop();
-  }
-}
-
-function progressLine(p: Progress): void {
-  const pools = p.pools.map((x) => `${x.name}: P99 ${fmtUs(x.waitP99Us)}, waiting ${x.waiting}`).join(' | ');
-  process.stderr.write(forTerminal(`\r\x1b[K[${p.env}] ${p.phase} ${Math.floor(p.elapsedS)}s, ${Math.ceil(p.remainingS)}s left  ${pools}`));
-}
 
 /** Print and save a finished (or partial) run with its analysis and advice. */
 export function emitRun(run: RunFile, f: AnalyzeFlags, advisor: AdvisorConfig): void {
@@ -229,7 +59,7 @@ export async function analyzeCommand(f: AnalyzeFlags): Promise<void> {
     }
     emitRun(run, f, plan.advisor);
     if (signalled) process.exitCode = ExitCode.Interrupted;
-    else if (!hasSamples(run)) throw new NoDataError('the run recorded no acquires', 'run longer (--duration) or with a higher --rate');
+    else if (!hasEvidenceSamples(evidenceFromRun(run))) throw new NoDataError('the run recorded no acquires', 'run longer (--duration) or with a higher --rate');
     else {
       const invalid = invalidRunError(evidenceFromRun(run), 'this run');
       if (invalid) throw invalid;

@@ -18,8 +18,8 @@ import { checkStatic, type StaticResult } from '../../core/check/static.js';
 import { CHECK_RENDERERS, checkOutcome, type CheckFormat, type CheckReport } from '../../core/check/render.js';
 import { loadConfig, resolveConfigDir, EXAMPLE_CONFIG_DIR } from '../configDir.js';
 import { loadAdvisorConfig, resolveAdvisorConfig, SHIPPED_ADVISOR_CONFIG } from '../advisorConfig.js';
-import { checkEnvs } from './config.js';
-import type { AnalyzeFlags } from './analyze.js';
+import { checkEnvs } from '../validConfig.js';
+import type { AnalyzeFlags } from '../measure.js';
 import { readEvidenceFile, saveRun } from '../runFile.js';
 import { assertOutputsApart, assertReportPath } from '../report.js';
 import { addSecret, writeErr, writeOut } from '../output.js';
@@ -113,7 +113,7 @@ function refuseAnalyzeFlags(opts: CheckOptions, mode: '--from' | '--static'): vo
 async function measure(opts: CheckOptions): Promise<{ run: RunFile; interrupted: boolean }> {
   if (opts.out) assertReportPath('--out', opts.out);
   // Loaded here, not at startup: only a check that measures needs pg, the generator and /metrics.
-  const [{ planAnalyze, planInputs, runAnalyze }, { SessionFailed }, { withMetricsServer }] = await Promise.all([import('./analyze.js'), import('../session.js'), import('../metrics/cli.js')]);
+  const [{ planAnalyze, planInputs, runAnalyze }, { SessionFailed }, { withMetricsServer }] = await Promise.all([import('../measure.js'), import('../session.js'), import('../metrics/cli.js')]);
   const plan = planAnalyze(opts);
   assertOutputsApart([['--out', opts.out]], planInputs(plan));
   // The config's own warnings are in the report already; only the run's (e.g. --set) go to stderr.

@@ -23,7 +23,7 @@ import { writeFileAtomic } from '../atomicWrite.js';
 import { EXAMPLE_CONFIG_DIR, loadConfig, resolveConfigDir } from '../configDir.js';
 import { writeErr, writeOut } from '../output.js';
 import { readEvidenceText } from '../runFile.js';
-import { loadValidConfig } from './config.js';
+import { loadValidConfig } from '../validConfig.js';
 import type { RunFile } from '../../core/run/types.js';
 
 interface GenerateOptions {
@@ -322,7 +322,7 @@ async function measureSettings(opts: GenerateOptions): Promise<RunSettings> {
     progress: false,
   };
   // Loaded here: only --measure needs pg and the load generator.
-  const { planAnalyze, runAnalyze } = await import('./analyze.js');
+  const { planAnalyze, runAnalyze } = await import('../measure.js');
   const plan = planAnalyze(flags);
   writeErr(`Measuring ${plan.session.envs.join(', ')} before writing (analyze with ${plan.advisor.source})...`);
   const run: RunFile = await runAnalyze({ plan, flags });

@@ -17,7 +17,7 @@ import { assertReportPath } from '../report.js';
 import { withInterrupt } from '../signals.js';
 import { showProgress, useColor } from '../tty.js';
 import { connectionConfig, isLocalHost, resolveTarget } from '../target.js';
-import { loadValidConfig } from './config.js';
+import { loadValidConfig } from '../validConfig.js';
 import { observeServer } from '../observe/run.js';
 import { parseTaskerUrl } from '../observe/tasker.js';
 import { version } from '../version.js';

@@ -6,8 +6,8 @@
 import { UsageError } from '../errors.js';
 import { isPoolName, SETTING_KEYS } from '../config/pools.js';
 import { LIMITS, outside, rangeText, type Range } from '../limits.js';
-import { decode } from '../run/histogram.js';
-import { RUN_SCHEMA_VERSION, type RunFile } from '../run/types.js';
+import { decode } from './histogram.js';
+import { RUN_SCHEMA_VERSION, type RunFile } from './types.js';
 
 const HINT = "pass a file written by 'pool-advisor analyze --out FILE'";
 
