@@ -12,9 +12,11 @@ export const OBSERVATION_SCHEMA_VERSION = 1;
 /** The sampler's own cost (measured, printed, saved). */
 export interface SamplingCost {
   samples: number;
+  /** Round trip of one read of pg_stat_activity (µs): median, P99, max. */
   queryUsP50: number;
   queryUsP99: number;
   queryUsMax: number;
+  /** The sampler process's CPU time per sample (µs) and as a share of one core over the window. */
   cpuUsPerSample: number;
   cpuShareOfCore: number;
 }

@@ -11,6 +11,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSy
 import { basename, dirname, join, sep } from 'node:path';
 import { NoDataError, UsageError } from '../../core/errors.js';
 import { hasEvidenceSamples, parseEvidenceFile } from '../../core/evidence/read.js';
+import { readEvidenceText } from '../runFile.js';
 import { evidenceFromRun } from '../../core/evidence/fromRun.js';
 import { invalidRunError } from '../../core/analysis/validity.js';
 import { adviseEvidence } from '../../core/rules/index.js';
@@ -46,9 +47,10 @@ interface GenerateOptions {
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /**
- * The settings of `--from FILE`: either a run saved by `analyze --out` (its recommendations are
- * worked out as `recommend` does, with the advisor config), or JSON with a top-level
- * `recommendations` array, such as `recommend --json` prints. Entries are read by {@link settingsFromRun}.
+ * The settings of `--from FILE`: either saved evidence (a run of `analyze --out` or an
+ * observation; its recommendations are worked out as `recommend` does, with the advisor config),
+ * or JSON with a top-level `recommendations` array, such as `recommend --json` prints. Entries are
+ * read by {@link settingsFromRun}.
  */
 function readRunSettings(path: string, advisorFlag: string | undefined): RunSettings {
   const text = readEvidenceText(path);
