@@ -4,7 +4,7 @@
  * a bug and prints its stack.
  */
 import { Command, CommanderError } from 'commander';
-import { ExitCode, KnownError } from './core/errors.js';
+import { CommandOutcome, ExitCode, KnownError } from './core/errors.js';
 import { registerCommands } from './shell/commands/tree.js';
 import { version } from './shell/version.js';
 import { addEnvSecrets, forTerminal, writeErr } from './shell/output.js';
@@ -51,11 +51,12 @@ function exitCodeFor(e: unknown): number {
     // commander already printed the reason (one line) and the hint.
     return ExitCode.Usage;
   }
+  if (e instanceof CommandOutcome) return e.exitCode;
   if (e instanceof KnownError) {
     writeErr(`ERROR: ${e.message}`);
     if (e.hint) writeErr(`hint: ${e.hint}`);
     return e.exitCode;
   }
   writeErr(`unexpected error (a bug in pool-advisor; please report it):\n${(e as Error)?.stack ?? String(e)}`);
-  return 70;
+  return ExitCode.Internal;
 }

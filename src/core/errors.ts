@@ -15,6 +15,8 @@ export const ExitCode = {
   NoData: 4,
   /** Interrupted (Ctrl-C or SIGTERM); the partial result is still printed and saved. */
   Interrupted: 130,
+  /** An unexpected error: a bug in pool-advisor (the stack is printed). EX_SOFTWARE of sysexits.h. */
+  Internal: 70,
 } as const;
 
 /** One of {@link ExitCode}'s values. */
@@ -70,5 +72,19 @@ export class InvalidRunError extends KnownError {
   constructor(message: string, hint?: string) {
     super(message, ExitCode.NoData, hint);
     this.name = 'InvalidRunError';
+  }
+}
+
+/**
+ * A command that finished and printed all it had, ending with a code other than 0 (`check` found a
+ * breach, `config lint` an error, a run was interrupted): nothing more is printed. Commands throw
+ * it; only the CLI entry turns it into the exit code.
+ */
+export class CommandOutcome extends Error {
+  readonly exitCode: ExitCodeValue;
+  constructor(exitCode: ExitCodeValue) {
+    super(`exit ${exitCode}`);
+    this.name = 'CommandOutcome';
+    this.exitCode = exitCode;
   }
 }

@@ -2,7 +2,7 @@
  * `pool-advisor analyze`: drive a real, instrumented pool with each environment's workload, and
  * print what it measured and what to change. Everything is validated before a connection opens.
  */
-import { ExitCode, NoDataError } from '../../core/errors.js';
+import { CommandOutcome, ExitCode, NoDataError } from '../../core/errors.js';
 import type { AdvisorConfig } from '../../core/advisor/types.js';
 import type { RunFile } from '../../core/run/types.js';
 import { renderReport } from '../../core/render/report.js';
@@ -58,7 +58,7 @@ export async function analyzeCommand(f: AnalyzeFlags): Promise<void> {
       throw e;
     }
     emitRun(run, f, plan.advisor);
-    if (signalled) process.exitCode = ExitCode.Interrupted;
+    if (signalled) throw new CommandOutcome(ExitCode.Interrupted);
     else if (!hasEvidenceSamples(evidenceFromRun(run))) throw new NoDataError('the run recorded no acquires', 'run longer (--duration) or with a higher --rate');
     else {
       const invalid = invalidRunError(evidenceFromRun(run), 'this run');

@@ -4,7 +4,7 @@
  * `--from`; exit codes and CI output. Thresholds and flags are validated before anything runs.
  */
 
-import { ExitCode, NoDataError, UsageError } from '../../core/errors.js';
+import { CommandOutcome, ExitCode, NoDataError, UsageError } from '../../core/errors.js';
 import { formatIssue, validateModel } from '../../core/config/validate.js';
 import type { AdvisorConfig, TopologySpec } from '../../core/advisor/types.js';
 import { dict } from '../../core/dict.js';
@@ -188,14 +188,11 @@ export async function runCheck(opts: CheckOptions): Promise<void> {
   };
   writeOut(CHECK_RENDERERS[opts.format](report, { color: useColor(process.stdout) }));
   const outcome = checkOutcome(report);
-  if (interrupted) {
-    process.exitCode = ExitCode.Interrupted;
-    return;
-  }
+  if (interrupted) throw new CommandOutcome(ExitCode.Interrupted);
   const invalid = run ? invalidRunError(run, runLabel ?? 'this run', envs) : null;
   if (invalid) throw invalid;
   if (outcome.exitCode === ExitCode.NoData) {
     throw new NoDataError(`${runLabel}: the run holds no samples${envs ? ` in ${envs.join(', ')}` : ''}, so no threshold can be judged`, 'run analyze again with a workload that reaches the pool');
   }
-  if (outcome.exitCode !== ExitCode.Ok) process.exitCode = outcome.exitCode;
+  if (outcome.exitCode !== ExitCode.Ok) throw new CommandOutcome(outcome.exitCode);
 }

@@ -2,7 +2,7 @@
  * `pool-advisor config show` and `config lint`: the effective pool settings of a Tasker config
  * dir, and its problems.
  */
-import { ExitCode } from '../../core/errors.js';
+import { CommandOutcome, ExitCode } from '../../core/errors.js';
 import { hasErrors, validateModel } from '../../core/config/validate.js';
 import { renderIssues } from '../../core/render/issues.js';
 import { loadValidConfig } from '../validConfig.js';
@@ -26,7 +26,7 @@ export async function configShow(opts: ShowOptions): Promise<void> {
   else writeOut(renderConfigShow(model, opts.env, issues, { color: useColor(process.stdout) }));
 }
 
-/** Run `config lint`: exit 1 (through process.exitCode) when the config has errors. */
+/** Run `config lint`: exit 1 (a CommandOutcome) when the config has errors. */
 export function configLint(opts: { configDir?: string; json?: boolean }): void {
   const model = loadConfig(resolveConfigDir(opts.configDir));
   for (const e of model.environments) for (const p of Object.values(e.pools)) addSecret(p.url);
@@ -34,5 +34,5 @@ export function configLint(opts: { configDir?: string; json?: boolean }): void {
   if (opts.json) writeOut(JSON.stringify({ schemaVersion: 1, configDir: model.dir, issues }, null, 2));
   else if (issues.length === 0) writeOut(`${model.dir}: no problems found`);
   else writeOut(renderIssues(issues, { color: useColor(process.stdout) }));
-  if (hasErrors(issues)) process.exitCode = ExitCode.CheckFailed;
+  if (hasErrors(issues)) throw new CommandOutcome(ExitCode.CheckFailed);
 }

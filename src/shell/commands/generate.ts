@@ -23,7 +23,6 @@ import { loadAdvisorConfig } from '../advisorConfig.js';
 import { writeFileAtomic } from '../atomicWrite.js';
 import { EXAMPLE_CONFIG_DIR, loadConfig, resolveConfigDir } from '../configDir.js';
 import { writeErr, writeOut } from '../output.js';
-import { readEvidenceText } from '../runFile.js';
 import { loadValidConfig } from '../validConfig.js';
 import type { RunFile } from '../../core/run/types.js';
 

@@ -3,7 +3,7 @@
  * (nothing added to the service), reconstruct each pool of each replica, and print and save the
  * figures. Everything is validated before a connection opens.
  */
-import { ExitCode, NoDataError, UsageError } from '../../core/errors.js';
+import { CommandOutcome, ExitCode, NoDataError, UsageError } from '../../core/errors.js';
 import { parseDurationFlag } from '../../core/flags.js';
 import { parseDurationMs } from '../../core/advisor/parse.js';
 import { matchGroup, parseGroupBy, parseMapFlag, type MapRule } from '../../core/observe/map.js';
@@ -107,7 +107,7 @@ export async function observeCommand(f: ObserveFlags): Promise<void> {
     emit(file, f);
     if (error !== undefined) throw error;
     if (file.observation.samples === 0) throw new NoDataError('no sample of pg_stat_activity was taken', 'observe for longer (--duration)');
-    if (signalled) process.exitCode = ExitCode.Interrupted;
+    if (signalled) throw new CommandOutcome(ExitCode.Interrupted);
   });
 }
 
