@@ -10,7 +10,7 @@ const LAYERS = [
   ['evidence', '^src/core/evidence/|^src/core/observe/(?!render\\.ts$)|^src/core/fleet/(?!(render|families)\\.ts$)'],
   ['analysis', '^src/core/(analysis|model|metrics)/'],
   ['judgement', '^src/core/(rules|thresholds|generate)/|^src/core/check/static\\.ts$|^src/core/alerts/(build|families|figures)\\.ts$'],
-  ['render', '^src/core/render/|^src/core/check/(render|formats)|^src/core/alerts/(render|yaml)\\.ts$|^src/core/(observe|fleet)/render\\.ts$'],
+  ['render', '^src/core/render/|^src/core/check/(report\\.ts$|formats/)|^src/core/alerts/(render|yaml)\\.ts$|^src/core/(observe|fleet)/render\\.ts$'],
   ['shell', '^src/shell/(?!commands/)'],
   ['commands', '^src/shell/commands/'],
   ['entry', '^src/(cli|index)\\.ts$'],

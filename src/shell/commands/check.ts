@@ -15,7 +15,8 @@ import { parseThresholds, type Threshold } from '../../core/thresholds/parse.js'
 import { evaluateThresholds, hasSamples } from '../../core/thresholds/evaluate.js';
 import { invalidRunError } from '../../core/analysis/validity.js';
 import { checkStatic, type StaticResult } from '../../core/check/static.js';
-import { CHECK_RENDERERS, checkOutcome, type CheckFormat, type CheckReport } from '../../core/check/render.js';
+import { checkOutcome, type CheckReport } from '../../core/check/report.js';
+import { CHECK_FORMAT_NAMES, CHECK_FORMATS, type CheckFormat } from '../../core/check/formats/index.js';
 import { loadConfig, resolveConfigDir, EXAMPLE_CONFIG_DIR } from '../configDir.js';
 import { loadAdvisorConfig, resolveAdvisorConfig, SHIPPED_ADVISOR_CONFIG } from '../advisorConfig.js';
 import { checkEnvs } from '../validConfig.js';
@@ -186,7 +187,7 @@ export async function runCheck(opts: CheckOptions): Promise<void> {
     ...(staticResult ? { static: staticResult } : { staticSkipped: 'no --config-dir and no ./config/tasker here' }),
     noSamples: run ? !hasSamples(run, envs) : false,
   };
-  writeOut(CHECK_RENDERERS[opts.format](report, { color: useColor(process.stdout) }));
+  writeOut(CHECK_FORMATS[opts.format](report, { color: useColor(process.stdout) }));
   const outcome = checkOutcome(report);
   if (interrupted) throw new CommandOutcome(ExitCode.Interrupted);
   const invalid = run ? invalidRunError(run, runLabel ?? 'this run', envs) : null;

@@ -7,6 +7,7 @@
 import { Option, type Command } from 'commander';
 import { POOL_NAMES } from '../../core/config/pools.js';
 import { FAMILY_NAMES } from '../../core/alerts/families.js';
+import { CHECK_FORMAT_NAMES } from '../../core/check/formats/names.js';
 
 /** An action whose module is loaded only when the command runs. */
 function lazy<A extends unknown[]>(load: () => Promise<(...args: A) => unknown>): (...args: A) => Promise<void> {
@@ -75,7 +76,7 @@ export function registerCommands(program: Command): void {
     .option('--from <run.json>', 'evaluate the thresholds on a run saved with `analyze --out` (no database needed)')
     .option('--static', 'only the static checks: config lint and the connection budget (no run, no database)')
     .option('--threshold <expr>', "a threshold, 'POOL.METRIC: EXPR' (repeatable; added to the advisor config's)", (v: string, acc: string[] | undefined) => [...(acc ?? []), v])
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'junit', 'github']).default('text'));
+    .addOption(new Option('--format <format>', 'output format').choices(CHECK_FORMAT_NAMES).default(CHECK_FORMAT_NAMES[0]));
   addAnalyzeOptions(check).action(lazy(async () => (await import('./check.js')).runCheck));
 
   program
