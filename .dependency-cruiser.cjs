@@ -21,7 +21,7 @@ const any = (paths) => paths.map((p) => `(${p})`).join('|');
 module.exports = {
   forbidden: [
     { name: 'core-not-shell', comment: 'the core does no I/O: it imports nothing from the shell', severity: 'error', from: { path: '^src/core/' }, to: { path: '^src/shell/' } },
-    { name: 'commands-are-leaves', comment: 'a command module is never imported by another command: shared work belongs in a shell service', severity: 'error', from: { path: '^src/shell/commands/' }, to: { path: '^src/shell/commands/(?!tree\\.ts$)' } },
+    { name: 'commands-are-leaves', comment: 'a command module is never imported by another command (only the command tree loads them, lazily): shared work belongs in a shell service', severity: 'error', from: { path: '^src/shell/commands/', pathNot: '^src/shell/commands/tree\\.ts$' }, to: { path: '^src/shell/commands/(?!tree\\.ts$)' } },
     { name: 'no-circular', comment: 'no import cycles', severity: 'error', from: {}, to: { circular: true } },
     { name: 'in-a-layer', comment: 'every module of src/ belongs to a layer of .dependency-cruiser.cjs', severity: 'error', from: { path: '^src/', pathNot: any(LAYERS.map(([, p]) => p)) }, to: {} },
     ...LAYERS.slice(0, -1).map(([name, path], i) => ({

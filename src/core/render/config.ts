@@ -10,6 +10,7 @@ import { renderIssues } from './issues.js';
 
 export { renderIssues };
 import { redactUrl } from '../redact.js';
+import { SCHEMA_VERSION, type RenderOptions } from './options.js';
 import type { EffectivePool } from '../config/model.js';
 import type { PoolConfigSnapshot } from '../run/types.js';
 import { POOLS as POOL_DEFS } from '../config/pools.js';
@@ -37,13 +38,6 @@ export function poolConfigSnapshot(p: EffectivePool, sets: ReadonlyArray<{ key: 
   };
 }
 
-/** Rendering options shared by human renderers. */
-export interface RenderOptions {
-  color: boolean;
-}
-
-/** Version of the JSON shapes this tool prints. */
-export const SCHEMA_VERSION = 1;
 
 /** The JSON shape of `config show --json` (documented in docs/config.md). */
 export function configShowData(model: ConfigModel, envs: readonly string[] | undefined, issues: readonly Issue[]): unknown {

@@ -4,7 +4,7 @@
  */
 import type { FilePlan, GeneratePlan, PlannedChange } from '../generate/plan.js';
 import { unifiedDiff } from './diff.js';
-import { SCHEMA_VERSION } from './config.js';
+import { SCHEMA_VERSION } from './options.js';
 
 /** How the plan was carried out. */
 export interface GenerateOutcome {

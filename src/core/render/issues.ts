@@ -4,7 +4,7 @@
  */
 import { Chalk } from 'chalk';
 import { formatIssue, type Issue } from '../config/validate.js';
-import type { RenderOptions } from './config.js';
+import type { RenderOptions } from './options.js';
 
 /** Issues grouped as errors then warnings, one `file:line: message` line each, then a count. */
 export function renderIssues(issues: readonly Issue[], opts: RenderOptions): string {

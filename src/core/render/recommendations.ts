@@ -7,7 +7,7 @@ import { Chalk } from 'chalk';
 import type { EnvironmentAnalysis, PoolAnalysis, RunAnalysis } from '../analysis/analyze.js';
 import { formatMs, formatNum, formatRate, formatS, formatShare, formatUs } from '../analysis/format.js';
 import type { Advice, EnvironmentAdvice, EvidenceItem, Finding, Recommendation } from '../rules/types.js';
-import { SCHEMA_VERSION, type RenderOptions } from './config.js';
+import { SCHEMA_VERSION, type RenderOptions } from './options.js';
 import { dateOf, renderOverrides } from './overrides.js';
 import { compactTable } from './table.js';
 

@@ -10,7 +10,7 @@ import type { Advice } from '../rules/types.js';
 import { renderEnvironment } from './run.js';
 import { renderEnvironmentAdvice } from './recommendations.js';
 import { dateOf } from './overrides.js';
-import type { RenderOptions } from './config.js';
+import type { RenderOptions } from './options.js';
 
 /** Render a run with its analysis and advice. */
 export function renderReport(run: EvidenceFile, analysis: RunAnalysis, advice: Advice, opts: RenderOptions): string {

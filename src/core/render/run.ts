@@ -10,7 +10,7 @@ import type { EnvironmentEvidence, PoolEvidence } from '../evidence/types.js';
 import { poolFigures, type PoolFigures } from '../analysis/figures.js';
 import { compactTable } from './table.js';
 import { fmtNum, fmtPct, fmtUs } from './units.js';
-import type { RenderOptions } from './config.js';
+import type { RenderOptions } from './options.js';
 
 /** What the terminal prints for a figure the source could not see. */
 const UNSEEN = 'n/a';
