@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'pool-advisor.js');
+const BIN = process.env.POOL_ADVISOR_BIN ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'pool-advisor.js');
 const env = { ...process.env, NO_COLOR: '1' };
 
 function run(args) {
@@ -34,6 +34,23 @@ function capture(outDir, runs) {
     };
     // The report path is in the terminal output; name it by its base name so two dirs compare.
     for (const [k, v] of Object.entries(outputs)) writeFileSync(join(outDir, k), v.split(outDir).join('<OUT>'));
+  }
+  // compare between each pair in order, and generate --from (dry run) on each.
+  for (let i = 0; i + 1 < runs.length; i++) {
+    const a = runs[i], b = runs[i + 1];
+    const name = `${basename(a, '.json')}-vs-${basename(b, '.json')}`;
+    const report = join(outDir, `${name}.compare.html`);
+    const outputs = {
+      [`${name}.compare.txt`]: run(['compare', a, b]),
+      [`${name}.compare.json.txt`]: run(['compare', a, b, '--json']),
+      [`${name}.compare-report.txt`]: run(['compare', a, b, '--report', report]),
+    };
+    for (const [k, v] of Object.entries(outputs)) writeFileSync(join(outDir, k), v.split(outDir).join('<OUT>'));
+  }
+  for (const file of runs) {
+    const name = basename(file, '.json');
+    writeFileSync(join(outDir, `${name}.generate-dry.txt`), run(['generate', '--from', file, '--dry-run', '--config-dir', 'config/tasker']));
+    writeFileSync(join(outDir, `${name}.generate-dry.json.txt`), run(['generate', '--from', file, '--dry-run', '--json', '--config-dir', 'config/tasker']));
   }
   // Commands with no run file, whose output a lazy-loading CLI must not change either.
   const global = {
