@@ -117,7 +117,7 @@ describe('renderCompare', () => {
   });
 
   it('the HTML section overlays both spectra and escapes the file names', () => {
-    const html = renderCompareHtml(compareRuns(evidenceFromRun(before), evidenceFromRun(after), { before: '<b>before</b>.json', after: 'after.json' }), evidenceFromRun(before), evidenceFromRun(after));
+    const html = renderCompareHtml(compareRuns(evidenceFromRun(before), evidenceFromRun(after), { before: '<b>before</b>.json', after: 'after.json' }));
     expect(html).not.toContain('<b>before</b>');
     expect(html).toContain('&lt;b&gt;before&lt;/b&gt;.json');
     expect(html).toMatch(/<path class="line s-after" d="M[^"]+"><title>after<\/title><\/path><path class="line s-before" d="M[^"]+"><title>before<\/title><\/path>/);

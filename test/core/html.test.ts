@@ -5,7 +5,8 @@ import type { AdvisorConfig } from '../../src/core/advisor/types.js';
 import { adviseEvidence } from '../../src/core/rules/index.js';
 import { renderHtmlReport } from '../../src/core/render/html.js';
 import { esc, pathOf, spectrumChart, timelineChart, whatIfChart } from '../../src/core/render/htmlSvg.js';
-import { waitDecades, waitHistogram } from '../../src/core/render/run.js';
+import { waitHistogram } from '../../src/core/render/run.js';
+import { waitDecades, waitSpectrum, whatIfCurve } from '../../src/core/analysis/charts.js';
 import { encode, newHistogram, recordUs } from '../../src/core/run/histogram.js';
 import { Recorder } from '../../src/core/run/recorder.js';
 import type { PoolRun, RunFile } from '../../src/core/run/types.js';
@@ -146,7 +147,7 @@ describe('the SVG charts', () => {
   });
 
   it('an empty histogram or timeline gives a placeholder, not an empty chart', () => {
-    expect(spectrumChart([{ label: 'x', cls: 's-main', histogram: encode(newHistogram()) }], { title: 'T' })).toBe('<p class="empty" data-chart-empty="spectrum">T: no acquires recorded</p>');
+    expect(spectrumChart([{ label: 'x', cls: 's-main', spectrum: waitSpectrum({ form: 'hdr', encoded: encode(newHistogram()) })! }], { title: 'T' })).toBe('<p class="empty" data-chart-empty="spectrum">T: no acquires recorded</p>');
     const pool = simulatePool({ durationS: 0.5, arrivals: { kind: 'constant', rate: 0 }, hold: { dist: 'constant', ms: 1 } }).pool;
     expect(timelineChart(poolEvidenceFromRun(pool, 't'), { title: 'T' })).toBe('<p class="empty" data-chart-empty="timeline">T: no timeline recorded</p>');
   });
@@ -154,12 +155,12 @@ describe('the SVG charts', () => {
   it('the spectrum marks P50, P99, P99.9 and the max, and the target', () => {
     const h = newHistogram();
     for (let i = 1; i <= 10_000; i++) recordUs(h, i);
-    const svg = spectrumChart([{ label: 'wait', cls: 's-main', histogram: encode(h) }], { title: 'T', targetUs: 5000 });
+    const svg = spectrumChart([{ label: 'wait', cls: 's-main', spectrum: waitSpectrum({ form: 'hdr', encoded: encode(h) })! }], { title: 'T', targetUs: 5000 });
     for (const s of ['wait P50: 5.00 ms', 'wait P99: 9.90 ms', 'wait P99.9: 9.99 ms', 'wait max: 10.0 ms', 'target P99 5.00 ms']) expect(svg).toContain(s);
   });
 
   it('the what-if curve shades the sizes under the offered load and marks current, recommendation and target', () => {
-    const svg = whatIfChart({ arrivals: { kind: 'open', lambda: 200, ca2: 1 }, meanHoldS: 0.02, cs2: 1 }, { current: 5, measuredP99Us: 120_000, targetUs: 10_000, recommended: 8, need: 8 }, { title: 'T' });
+    const svg = whatIfChart(whatIfCurve({ arrivals: { kind: 'open', lambda: 200, ca2: 1 }, meanHoldS: 0.02, cs2: 1 }, 5, 8), { current: 5, measuredP99Us: 120_000, targetUs: 10_000, recommended: 8, need: 8 }, { title: 'T' });
     expect(svg).toContain('<rect class="unstable"');
     expect(svg).toContain('current: 5');
     expect(svg).toContain('recommended: 8');
@@ -176,12 +177,13 @@ describe('the terminal wait histogram', () => {
     for (let i = 0; i < 20; i++) recordUs(h, 25_000);
     const sim = simulatePool({ durationS: 1, arrivals: { kind: 'constant', rate: 1 }, hold: { dist: 'constant', ms: 1 } }).pool;
     const pool: PoolRun = { ...sim, histograms: { ...sim.histograms, wait: encode(h) } };
-    expect(waitDecades(poolEvidenceFromRun(pool, 't'))).toEqual([
+    const decades = waitDecades(poolEvidenceFromRun(pool, 't').wait?.all);
+    expect(decades).toEqual([
       { label: '≤10 µs', share: 0.88 },
       { label: '10-100 µs', share: 0.1 },
       { label: '10-100 ms', share: 0.02 },
     ]);
-    expect(waitHistogram(poolEvidenceFromRun(pool, 't'))).toBe('█ ≤10 µs 88%  ▁ 10-100 µs 10%  ▁ 10-100 ms 2.0%');
-    expect(waitHistogram(poolEvidenceFromRun({ ...pool, histograms: { ...pool.histograms, wait: encode(newHistogram()) } }, 't'))).toBe('');
+    expect(waitHistogram(decades)).toBe('█ ≤10 µs 88%  ▁ 10-100 µs 10%  ▁ 10-100 ms 2.0%');
+    expect(waitHistogram(waitDecades(poolEvidenceFromRun({ ...pool, histograms: { ...pool.histograms, wait: encode(newHistogram()) } }, 't').wait?.all))).toBe('');
   });
 });

@@ -214,7 +214,7 @@ describe('fuzz: built-in names and control characters where users name things', 
           evaluateThresholds(parseThresholds([{ text: 'database.acquire: p(99) < 50ms' }, { text: '*.timeouts: count == 0' }]), parsed);
           const cmp = compareRuns(parsed, parsed, { before: 'a', after: 'b' });
           renderCompare(cmp, { color: false });
-          renderCompareHtml(cmp, parsed, parsed);
+          renderCompareHtml(cmp);
         });
       }),
       { numRuns: 120 },

@@ -16,6 +16,8 @@ import type { Distribution, EnvironmentEvidence, EvidenceFile, EvidenceSource, P
 import { validateEnvironment, type Validity } from './validity.js';
 import { targetOf, type TargetInfo } from './target.js';
 import { formatUs } from './format.js';
+import { waitDecades, waitSpectrum, whatIfCurve, type WaitSpectrum, type WhatIfCurve } from './charts.js';
+import { poolFigures, type PoolFigures } from './figures.js';
 
 const ALL_PARTS = EVIDENCE_PARTS.length;
 import { MAX_CONNECTIONS, modelError, predict, smallestMeeting, type ArrivalModel, type ModelError, type ModelInput, type Prediction } from '../model/queue.js';
@@ -210,6 +212,24 @@ export interface ModelFit {
   error: ModelError | null;
   /** Predictions around the current size and the need, for tables. */
   whatIf: Prediction[];
+  /** The P99 wait at every size the what-if chart shows (null without a model; chart data, not in the JSON). */
+  curve: WhatIfCurve | null;
+}
+
+/** What the terminal tables, the wait histogram and the spectrum chart show of a pool (not in the JSON, whose fields carry the same figures). */
+export interface PoolDisplay {
+  /** The table figures, null where the evidence has no such part. */
+  table: PoolFigures;
+  /** Share of acquires per decade of wait. */
+  decades: Array<{ label: string; share: number }>;
+  /** The acquire-wait spectrum (null unless the waits are an HDR histogram). */
+  spectrum: WaitSpectrum | null;
+}
+
+/** The load generator's own figures for one workload (open mode), µs. */
+export interface WorkloadGeneratorFigures {
+  scheduleLatencyP99Us: number | null;
+  lagP99Us: number | null;
 }
 
 /** Everything measured and derived for one pool in one environment. */
@@ -264,6 +284,8 @@ export interface PoolAnalysis {
   /** Whether the measured P99 wait is at or under the target. */
   meetsTarget: boolean;
   model: ModelFit;
+  /** What the renderers show (not in the JSON). */
+  display: PoolDisplay;
   /**
    * Where the evidence came from and what it could not see: present unless it is a measured run,
    * which sees every part. The figures of an unseen part are zeros and must not be read.
@@ -318,6 +340,8 @@ export interface EnvironmentAnalysis {
   validity: Validity;
   /** The server measured (its kind decides whether server-capacity findings may change a key). */
   target: TargetInfo;
+  /** The generator's figures of each workload of a measured run, in the evidence's order. */
+  generators: WorkloadGeneratorFigures[];
 }
 
 /** A whole run's analysis. */
@@ -592,10 +616,10 @@ function fitModel(p: PoolEvidence, workloads: WorkloadRun[], lambda: number, hol
   const acquires = p.arrival?.count ?? 0;
   if (!p.arrival || !p.hold) {
     const lacks = [p.arrival ? '' : 'the acquire rate', p.hold ? '' : 'hold times'].filter(Boolean).join(' and ');
-    return { input: null, sizingInput: null, notes: [`no model: it needs ${lacks}, which this source cannot see`], current: null, needForTarget: null, needAtMeasured: null, error: null, whatIf: [] };
+    return { input: null, sizingInput: null, notes: [`no model: it needs ${lacks}, which this source cannot see`], current: null, needForTarget: null, needAtMeasured: null, error: null, whatIf: [], curve: null };
   }
   if (acquires === 0 || (hold.count === 0 && p.hold.form !== 'mean') || hold.meanUs <= 0) {
-    return { input: null, sizingInput: null, notes: ['no acquires or holds measured: nothing to model'], current: null, needForTarget: null, needAtMeasured: null, error: null, whatIf: [] };
+    return { input: null, sizingInput: null, notes: ['no acquires or holds measured: nothing to model'], current: null, needForTarget: null, needAtMeasured: null, error: null, whatIf: [], curve: null };
   }
   const { arrivals, notes } = arrivalModel(workloads, lambda);
   const input: ModelInput = { arrivals, meanHoldS: hold.meanUs / 1e6, cs2: hold.cv ** 2 };
@@ -617,6 +641,7 @@ function fitModel(p: PoolEvidence, workloads: WorkloadRun[], lambda: number, hol
     needAtMeasured: smallestMeeting(input, targetMs / 1000) ?? null,
     error: measured ? modelError(input, c, measured) : null,
     whatIf: candidates(c, need, input.arrivals.kind === 'open' ? input.arrivals.lambda * input.meanHoldS : 0).map((k) => predict(input, k)),
+    curve: whatIfCurve(input, p.settings.max_connections, need),
   };
 }
 
@@ -751,6 +776,7 @@ export function analyzePool(env: string, p: PoolEvidence, workloads: WorkloadRun
     targetP99WaitMs: targetMs,
     meetsTarget: wait.p99Us <= targetMs * 1000,
     model: fitModel(p, workloads, demandRate, hold, p.wait && p.wait.all.form !== 'mean' ? { pWait: queuedShare, p50S: wait.p50Us / 1e6, p95S: wait.p95Us / 1e6, p99S: wait.p99Us / 1e6 } : null, targetMs, trend),
+    display: { table: poolFigures(p), decades: waitDecades(p.wait?.all), spectrum: waitSpectrum(p.wait?.all) },
     ...(complete
       ? {}
       : {
@@ -799,6 +825,10 @@ export function analyzeEnvironment(env: EnvironmentEvidence, advisor: AdvisorCon
     unmapped: env.unmapped,
     validity: validateEnvironment(env),
     target,
+    generators: env.workloads.map((w) => ({
+      scheduleLatencyP99Us: w.generator.scheduleLatency ? summarize(decode(w.generator.scheduleLatency)).p99 : null,
+      lagP99Us: w.generator.lag ? summarize(decode(w.generator.lag)).p99 : null,
+    })),
   };
 }
 

@@ -7,6 +7,7 @@ import type { PoolSettings } from '../config/pools.js';
 import type { EvidenceFile, PoolEvidence } from '../evidence/types.js';
 import { poolFigures, type PoolFigures } from './figures.js';
 import { describeWorkload } from './analyze.js';
+import { waitSpectrum, type WaitSpectrum } from './charts.js';
 
 /** Version of the compare JSON shape. */
 export const COMPARE_SCHEMA_VERSION = 1;
@@ -50,6 +51,8 @@ export interface PoolComparison {
   presentIn: 'both' | 'before' | 'after';
   metrics: MetricChange[];
   settings: SettingChange[];
+  /** The acquire-wait spectra for the report's chart, where the run has them (not in the JSON). */
+  spectra: { before: WaitSpectrum | null; after: WaitSpectrum | null };
 }
 
 /** One environment compared. */
@@ -70,7 +73,7 @@ export interface RunSide {
   toolVersion: string;
 }
 
-/** The whole comparison (also the `--json` shape). */
+/** The whole comparison (the `--json` shape is render/compare.ts compareData's). */
 export interface RunComparison {
   schemaVersion: typeof COMPARE_SCHEMA_VERSION;
   before: RunSide;
@@ -128,7 +131,7 @@ function comparePool(env: string, pool: string, b: PoolEvidence | undefined, a: 
   const metrics = COMPARED.map((d) => metricChange(d, fb && b ? d.of(fb, b) : null, fa && a ? d.of(fa, a) : null));
   const settings: SettingChange[] = [];
   if (a && b) for (const k of SETTING_ORDER) if (b.settings[k] !== a.settings[k]) settings.push({ key: k, before: b.settings[k], after: a.settings[k] });
-  return { env, pool, presentIn: a && b ? 'both' : b ? 'before' : 'after', metrics, settings };
+  return { env, pool, presentIn: a && b ? 'both' : b ? 'before' : 'after', metrics, settings, spectra: { before: waitSpectrum(b?.wait?.all), after: waitSpectrum(a?.wait?.all) } };
 }
 
 /** A pool's name in the comparison: the pool, and its replica when the evidence is per replica. */
@@ -183,3 +186,4 @@ export function compareRuns(before: EvidenceFile, after: EvidenceFile, files: { 
 export function hasCommonPool(c: RunComparison): boolean {
   return c.environments.some((e) => e.pools.some((p) => p.presentIn === 'both'));
 }
+

@@ -77,3 +77,9 @@ export function renderCompare(cmp: RunComparison, opts: RenderOptions): string {
   }
   return `${out.join('\n')}\n`;
 }
+
+/** The `--json` form: the comparison without the chart data. */
+export function compareData(c: RunComparison): unknown {
+  // An undefined key is left out of the JSON; overwriting keeps the others where they were.
+  return { ...c, environments: c.environments.map((e) => ({ ...e, pools: e.pools.map((p) => ({ ...p, spectra: undefined })) })) };
+}

@@ -231,7 +231,7 @@ function figuresTable(env: EnvironmentAnalysis): string {
       u('failures', () => String(p.timeouts)),
       u('occupancy', () => `${formatNum(p.inUse.mean, 1)} / ${p.inUse.p95} / ${p.inUse.max} of ${p.settings.max_connections}`),
       u('occupancy', () => formatShare(p.utilisation)),
-      u('churn', () => formatNum(p.create.perSecond * 60, 1)),
+      u('churn', () => formatNum(p.display.table.createdPerMin ?? 0, 1)),
       u('churn', () => formatNum(p.expiries.perMinute, 1)),
       u('churn', () => formatNum(p.idleCloses.perMinute, 1)),
     ];
@@ -254,14 +254,14 @@ function poolSection(envName: string, p: PoolAnalysis, run: PoolEvidence | undef
   if (p.generator?.behind) out.push(`<p class="banner">The load generator fell behind its schedule${p.generator.behindReason ? ` (${esc(p.generator.behindReason)})` : ''}: these figures understate the load, and the pool is not blamed for them.</p>`);
   const target = p.targetP99WaitMs * 1000;
   const charts: string[] = [];
-  if (run?.wait?.all.form === 'hdr') {
+  if (p.display.spectrum) {
     charts.push(
-      `<figure>${spectrumChart([{ label: `${p.pool} acquire wait`, cls: 's-main', histogram: run.wait.all.encoded }], { targetUs: target, title: `${envName} ${p.pool}: acquire wait by percentile` })}<figcaption>Acquire wait at every percentile (log scale): each step right adds a nine; the tail is where pools differ.</figcaption></figure>`,
+      `<figure>${spectrumChart([{ label: `${p.pool} acquire wait`, cls: 's-main', spectrum: p.display.spectrum }], { targetUs: target, title: `${envName} ${p.pool}: acquire wait by percentile` })}<figcaption>Acquire wait at every percentile (log scale): each step right adds a nine; the tail is where pools differ.</figcaption></figure>`,
     );
   }
-  if (p.model.input) {
+  if (p.model.curve) {
     const rec = adv?.recommendations.find((r) => r.pool === p.pool && r.setting === 'max_connections');
-    const chart = whatIfChart(p.model.input, { current: p.settings.max_connections, measuredP99Us: p.wait.p99Us, targetUs: target, ...(rec ? { recommended: rec.to } : {}), need: p.model.needForTarget }, { title: `${envName} ${p.pool}: predicted P99 wait by max_connections` });
+    const chart = whatIfChart(p.model.curve, { current: p.settings.max_connections, measuredP99Us: p.wait.p99Us, targetUs: target, ...(rec ? { recommended: rec.to } : {}), need: p.model.needForTarget }, { title: `${envName} ${p.pool}: predicted P99 wait by max_connections` });
     charts.push(`<figure>${chart}<figcaption>The queue model's P99 wait for each pool size, fitted to this run; the diamond is what was measured.</figcaption></figure>`);
   }
   if (run?.timeline) {

@@ -1,12 +1,12 @@
 /**
  * SVG charts for the HTML report, generated as strings: the acquire-wait percentile spectrum,
  * the occupancy and wait timeline with expiries marked, and the queue model's what-if curve.
- * Pure: data in, markup out. Every text that reaches the markup goes through {@link esc}.
+ * Pure: data in, markup out; the figures drawn come from the analysis (no histogram decoded, no
+ * model called here). Every text that reaches the markup goes through {@link esc}.
  */
-import { decode, type Histogram } from '../run/histogram.js';
 import type { TimelinePoint } from '../run/types.js';
 import type { PoolEvidence } from '../evidence/types.js';
-import { predict, type ModelInput } from '../model/queue.js';
+import type { WaitSpectrum, WhatIfCurve } from '../analysis/charts.js';
 import { fmtUs } from './units.js';
 
 /** Escape text for HTML or SVG content and attribute values. */
@@ -100,24 +100,8 @@ export interface SpectrumSeries {
   label: string;
   /** CSS class of the line (`s-main`, `s-before`, `s-after`). */
   cls: string;
-  /** The encoded HDR histogram of acquire waits, µs. */
-  histogram: string;
-}
-
-/** Points of a spectrum: (x = log10(1 / (1 − q)), wait µs), from 0% up to the last recorded value. */
-function spectrumPoints(h: Histogram, steps = 200): Array<[number, number]> {
-  const count = h.totalCount;
-  if (count === 0) return [];
-  // The tail shown ends where one sample is left: 1 − 1/count, at most six nines.
-  const xMax = Math.min(6, Math.log10(Math.max(10, count)));
-  const out: Array<[number, number]> = [];
-  for (let i = 0; i <= steps; i++) {
-    const x = (i / steps) * xMax;
-    const q = 100 - 100 / 10 ** x;
-    out.push([x, Math.max(1, h.getValueAtPercentile(q))]);
-  }
-  out.push([xMax, Math.max(1, h.maxValue)]);
-  return out;
+  /** The spectrum of acquire waits (from the analysis). */
+  spectrum: WaitSpectrum;
 }
 
 /**
@@ -128,7 +112,7 @@ function spectrumPoints(h: Histogram, steps = 200): Array<[number, number]> {
 export function spectrumChart(series: readonly SpectrumSeries[], opts: { targetUs?: number; title: string }): string {
   const W = NARROW;
   const H = 260;
-  const data = series.map((s) => ({ s, h: decode(s.histogram) })).map(({ s, h }) => ({ s, h, pts: spectrumPoints(h) }));
+  const data = series.map((s) => ({ s, h: s.spectrum, pts: s.spectrum.points }));
   const all = data.flatMap((d) => d.pts.map((p) => p[1]));
   if (all.length === 0) return emptyChart('spectrum', opts.title, 'no acquires recorded');
   const ys = opts.targetUs ? [...all, opts.targetUs] : all;
@@ -148,11 +132,11 @@ export function spectrumChart(series: readonly SpectrumSeries[], opts: { targetU
   }
   for (const d of data) out.push(`<path class="line ${esc(d.s.cls)}" d="${pathOf(d.pts.map(([px, py]) => [x(px), yl(py)]))}"><title>${esc(d.s.label)}</title></path>`);
   const first = data[0]!;
-  if (first.h.totalCount > 0) {
+  if (first.h.count > 0) {
     const marks: Array<[string, number, number]> = [
-      ['P50', Math.log10(2), first.h.getValueAtPercentile(50)],
-      ['P99', 2, first.h.getValueAtPercentile(99)],
-      ['P99.9', 3, first.h.getValueAtPercentile(99.9)],
+      ['P50', Math.log10(2), first.h.p50Us],
+      ['P99', 2, first.h.p99Us],
+      ['P99.9', 3, first.h.p999Us],
     ];
     const xLast = first.pts[first.pts.length - 1]![0];
     for (const [label, px, v] of marks) {
@@ -160,7 +144,7 @@ export function spectrumChart(series: readonly SpectrumSeries[], opts: { targetU
       out.push(`<circle class="mark ${esc(first.s.cls)}" cx="${n(x(px))}" cy="${n(yl(v))}" r="3.5"><title>${esc(`${first.s.label} ${label}: ${fmtUs(v)}`)}</title></circle>`);
       out.push(`<text class="note" x="${n(x(px) + 6)}" y="${n(yl(v) - 6)}">${esc(`${label} ${fmtUs(v)}`)}</text>`);
     }
-    out.push(`<circle class="mark ${esc(first.s.cls)}" cx="${n(x(xLast))}" cy="${n(yl(first.h.maxValue))}" r="3.5"><title>${esc(`${first.s.label} max: ${fmtUs(first.h.maxValue)}`)}</title></circle>`);
+    out.push(`<circle class="mark ${esc(first.s.cls)}" cx="${n(x(xLast))}" cy="${n(yl(first.h.maxUs))}" r="3.5"><title>${esc(`${first.s.label} max: ${fmtUs(first.h.maxUs)}`)}</title></circle>`);
   }
   out.push(legend([...data.map((d) => [d.s.cls, d.s.label] as const), ...(opts.targetUs ? [['target', 'target P99'] as const] : [])]));
   out.push('</svg>');
@@ -287,10 +271,9 @@ export interface WhatIfMarks {
   need?: number | null;
 }
 
-/** Pool sizes for the curve: from the first stable size to past the current, the need and the recommendation. */
-function sizes(input: ModelInput, m: WhatIfMarks): number[] {
-  const load = input.arrivals.kind === 'open' ? input.arrivals.lambda * input.meanHoldS : 0;
-  const from = Math.max(1, Math.floor(load) + 1);
+/** Pool sizes drawn: from the first stable size to past the current, the need and the recommendation, at most 120 steps. */
+function sizes(curve: WhatIfCurve, m: WhatIfMarks): number[] {
+  const from = curve.from;
   const top = Math.min(1000, Math.max(from + 8, Math.ceil(Math.max(m.current, m.recommended ?? 0, m.need ?? 0) * 1.4) + 2));
   const step = Math.max(1, Math.ceil((top - from) / 120));
   const out: number[] = [];
@@ -304,11 +287,13 @@ function sizes(input: ModelInput, m: WhatIfMarks): number[] {
  * the offered load shaded (unstable), the measured point, the target and the recommendation.
  * A predicted P99 of zero (fewer than 1% of acquires wait) sits on the bottom edge, labelled 0.
  */
-export function whatIfChart(input: ModelInput, m: WhatIfMarks, opts: { title: string }): string {
+export function whatIfChart(curve: WhatIfCurve, m: WhatIfMarks, opts: { title: string }): string {
   const W = NARROW;
   const H = 270;
-  const cs = sizes(input, m);
-  const preds = cs.map((c) => ({ c, us: predict(input, c).p99WaitS * 1e6 }));
+  const cs = sizes(curve, m);
+  const at = new Map(curve.points.map((q) => [q.c, q.p99WaitUs]));
+  // The analysis's curve has every size a recommendation can reach; one it lacks is not drawn.
+  const preds = cs.flatMap((c) => (at.has(c) ? [{ c, us: at.get(c)! }] : []));
   const positive = [...preds.map((q) => q.us), m.measuredP99Us, m.targetUs].filter((v) => Number.isFinite(v) && v > 0);
   const lo = Math.floor(Math.log10(Math.max(1, Math.min(...positive)))) - 1;
   // Sizes just above the offered load predict waits of minutes: the axis stops two decades above what matters, and the curve leaves through the top.

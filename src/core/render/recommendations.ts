@@ -141,6 +141,13 @@ export function renderAdvice(analysis: RunAnalysis, advice: Advice, opts: Advice
   return parts.join('\n');
 }
 
+/** A pool's analysis as the JSON has it: without what only the charts and tables draw (the what-if curve and the display figures). */
+function poolData(p: PoolAnalysis): unknown {
+  const { curve: _curve, ...model } = p.model;
+  // Overwriting keeps each key where it was; an undefined one is left out of the JSON.
+  return { ...p, model, display: undefined };
+}
+
 /**
  * The JSON form (`--json`): every recommendation and finding (each names its environment), and
  * per environment the pool analyses and the overrides text. The top-level `recommendations`
@@ -166,7 +173,7 @@ export function adviceData(analysis: RunAnalysis, advice: Advice, opts: { date?:
         durationS: env.durationS,
         workloads: env.workloads,
         validity: env.validity,
-        pools: env.pools,
+        pools: env.pools.map(poolData),
         overrides: a ? renderOverrides(a, { date }) : '',
       };
     }),

@@ -21,8 +21,9 @@ export function renderReport(run: EvidenceFile, analysis: RunAnalysis, advice: A
   for (const e of run.environments) {
     const env = analysis.environments.find((x) => x.env === e.env);
     const adv = advice.environments.find((x) => x.env === e.env);
-    let block = renderEnvironment(e, opts);
-    if (env && adv) block += `\n${renderEnvironmentAdvice(env, adv, { ...opts, date, withoutTable: true }).trimEnd()}`;
+    if (!env) throw new Error(`no analysis of environment ${e.env}`);
+    let block = renderEnvironment(e, env, opts);
+    if (adv) block += `\n${renderEnvironmentAdvice(env, adv, { ...opts, date, withoutTable: true }).trimEnd()}`;
     parts.push(block);
   }
   if (run.partial) parts.push(c.yellow.bold(`This run is partial${run.error ? `: ${run.error}` : ' (interrupted)'}: the figures cover what was measured before it stopped.`));

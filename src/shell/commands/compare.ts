@@ -5,7 +5,7 @@
 import { NoDataError, UsageError } from '../../core/errors.js';
 import { compareRuns, hasCommonPool } from '../../core/analysis/compare.js';
 import { hasEvidenceSamples } from '../../core/evidence/read.js';
-import { renderCompare } from '../../core/render/compare.js';
+import { compareData, renderCompare } from '../../core/render/compare.js';
 import { renderCompareHtml } from '../../core/render/htmlCompare.js';
 import type { EvidenceFile } from '../../core/evidence/types.js';
 import { writeOut } from '../output.js';
@@ -40,7 +40,7 @@ export function compareCommand(beforeFile: string, afterFile: string, opts: Comp
     throw new UsageError(`${beforeFile} and ${afterFile} have no environment and pool in common (before: ${names(before)}; after: ${names(after)})`, 'compare two runs of the same environments and pools');
   }
   if (!hasEvidenceSamples(before) && !hasEvidenceSamples(after)) throw new NoDataError('neither run recorded any acquires', 'run analyze longer (--duration) or with a higher --rate, and save it again');
-  if (opts.report) writeReport(opts.report, renderCompareHtml(cmp, before, after));
-  if (opts.json) writeOut(JSON.stringify(cmp, null, 2));
+  if (opts.report) writeReport(opts.report, renderCompareHtml(cmp));
+  if (opts.json) writeOut(JSON.stringify(compareData(cmp), null, 2));
   else writeOut(renderCompare(cmp, { color: useColor(process.stdout) }));
 }
