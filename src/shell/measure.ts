@@ -20,7 +20,7 @@ import { assertFits, assertSafeTarget, connectionConfig, isLocalHost, probe, res
 import { startThrowaway, type ThrowawayCluster } from './throwawayPg.js';
 import { plannedConnections, plannedWorkloads, runSession, settingsWithOverrides, type Progress, type SessionOptions } from './session.js';
 import { version } from './version.js';
-import { fmtUs } from '../core/render/units.js';
+import { fmtUs } from '../core/units.js';
 import type pg from 'pg';
 
 /** The flags of analyze (shared with `check`, which runs analyze first). */

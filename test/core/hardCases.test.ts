@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { defaultAdvisorConfig } from '../../src/core/advisor/defaults.js';
 import { analyzeEvidence, pgmqSharingNote } from '../../src/core/analysis/analyze.js';
-import { formatRate } from '../../src/core/analysis/format.js';
+import { formatRate } from '../../src/core/units.js';
 import { keyDef, type PoolSettings } from '../../src/core/config/pools.js';
 import { invalidRunError, validateEnvironment } from '../../src/core/analysis/validity.js';
 import { adviseEvidence } from '../../src/core/rules/index.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { evidenceFromRun, poolEvidenceFromRun } from '../../src/core/evidence/fromRun.js';
 import { UsageError } from '../../src/core/errors.js';
 import { formatThreshold, parseThreshold, parseThresholds, type BaseUnit } from '../../src/core/thresholds/parse.js';
-import { compare, evaluateThresholds, formatValue, hasSamples, observe } from '../../src/core/thresholds/evaluate.js';
+import { compare, evaluateThresholds, hasSamples, observe } from '../../src/core/thresholds/evaluate.js';
 import { buildEnvironment, buildPoolRun, buildRunFile, healthyPool, saturatedPool } from '../helpers/checkRunBuilder.js';
 
 const LATENCY = "'acquire' (latency) supports p(N), avg, min, max; values in us, ms or s (a bare number is ms)";
@@ -190,15 +190,6 @@ describe('observing a pool run', () => {
       true,
       false,
     ]);
-  });
-
-  it('formats values in the unit that reads best', () => {
-    expect(formatValue(850, 'us')).toBe('850µs');
-    expect(formatValue(12_345, 'us')).toBe('12.35ms');
-    expect(formatValue(2_500_000, 'us')).toBe('2.5s');
-    expect(formatValue(0.032, 'fraction')).toBe('3.2%');
-    expect(formatValue(0.25, 'per_second')).toBe('0.25/s');
-    expect(formatValue(7, 'count')).toBe('7');
   });
 });
 

@@ -6,6 +6,7 @@
  * family cannot. Pure.
  */
 import { FAMILIES, isUnexpressible, type CounterFigure, type Family, type FamilyName, type Unexpressible } from './families.js';
+import { withoutBinaryNoise } from '../units.js';
 
 /** A latency's aggregation. */
 export type LatencyAgg = { name: 'p'; q: number } | { name: 'avg' | 'max' | 'min' };
@@ -32,7 +33,7 @@ export function promDuration(seconds: number): string {
 
 /** A number as PromQL writes it, without binary noise from unit conversion. */
 export function promNumber(n: number): string {
-  return String(Number(n.toPrecision(12)));
+  return String(withoutBinaryNoise(n));
 }
 
 const LATENCY_NAME = { acquire: 'acquire_wait_seconds', hold: 'hold_seconds', create: 'create_seconds' } as const;

@@ -15,7 +15,7 @@ import { EVIDENCE_PARTS, partsOf, type EvidencePart } from '../evidence/parts.js
 import type { Distribution, EnvironmentEvidence, EvidenceFile, EvidenceSource, PoolEvidence, UnmappedPool } from '../evidence/types.js';
 import { validateEnvironment, type Validity } from './validity.js';
 import { targetOf, type TargetInfo } from './target.js';
-import { formatUs } from './format.js';
+import { formatSpecNum, formatUs } from '../units.js';
 import { waitDecades, waitSpectrum, whatIfCurve, type WaitSpectrum, type WhatIfCurve } from './charts.js';
 import { poolFigures, type PoolFigures } from './figures.js';
 
@@ -385,25 +385,22 @@ export function targetFor(advisor: AdvisorConfig, env: string, pool: PoolName): 
 /** A workload in one line: `database: open poisson 200/s, hold exponential mean 20 ms, 60 s`. */
 export function describeWorkload(w: WorkloadSpec): string {
   const a = w.arrival;
-  const arrival = a.mode === 'open' ? `open ${a.process} ${fmtNum(a.rate)}/s` : `closed ${a.concurrency} callers, think ${fmtNum(a.thinkMs)} ms`;
+  const arrival = a.mode === 'open' ? `open ${a.process} ${formatSpecNum(a.rate)}/s` : `closed ${a.concurrency} callers, think ${formatSpecNum(a.thinkMs)} ms`;
   const h = w.hold;
   const hold =
     h.kind === 'sleep'
       ? h.dist === 'constant'
-        ? `hold constant ${fmtNum(h.ms)} ms`
+        ? `hold constant ${formatSpecNum(h.ms)} ms`
         : h.dist === 'exponential'
-          ? `hold exponential mean ${fmtNum(h.meanMs)} ms`
-          : `hold lognormal p50 ${fmtNum(h.p50Ms)} ms p99 ${fmtNum(h.p99Ms)} ms`
+          ? `hold exponential mean ${formatSpecNum(h.meanMs)} ms`
+          : `hold lognormal p50 ${formatSpecNum(h.p50Ms)} ms p99 ${formatSpecNum(h.p99Ms)} ms`
       : h.kind === 'sql'
         ? `hold sql ${h.source ?? JSON.stringify(h.sql.length > 40 ? `${h.sql.slice(0, 37)}...` : h.sql)}`
         : `hold queue batch ${h.batch}`;
-  const burst = w.burst ? `, bursts x${fmtNum(w.burst.factor)} for ${fmtNum(w.burst.onS)} s every ${fmtNum(w.burst.onS + w.burst.offS)} s` : '';
-  return `${w.pool}: ${arrival}, ${hold}${burst}, ${fmtNum(w.durationS)} s`;
+  const burst = w.burst ? `, bursts x${formatSpecNum(w.burst.factor)} for ${formatSpecNum(w.burst.onS)} s every ${formatSpecNum(w.burst.onS + w.burst.offS)} s` : '';
+  return `${w.pool}: ${arrival}, ${hold}${burst}, ${formatSpecNum(w.durationS)} s`;
 }
 
-function fmtNum(x: number): string {
-  return Number.isInteger(x) ? String(x) : String(Math.round(x * 1000) / 1000);
-}
 
 /** Hold time by occupancy, split into low and high groups, with throughput per level. */
 export function holdTrend(levels: HoldByInUse['levels'], rules: RuleSettings): HoldTrend {
@@ -591,7 +588,7 @@ function arrivalModel(workloads: WorkloadRun[], lambda: number): { arrivals: Arr
     const wOn = ratio(factor * onS, factor * onS + offS);
     return {
       arrivals: { kind: 'open', lambda, ca2, phases: [{ rate: base * factor, weight: wOn }, { rate: base, weight: 1 - wOn }] },
-      notes: [`on/off bursts: modelled as a mixture of a ${fmtNum(base * factor)}/s and a ${fmtNum(base)}/s phase (approximate)`],
+      notes: [`on/off bursts: modelled as a mixture of a ${formatSpecNum(base * factor)}/s and a ${formatSpecNum(base)}/s phase (approximate)`],
     };
   }
   return { arrivals: { kind: 'open', lambda, ca2 }, notes: [] };
@@ -630,7 +627,7 @@ function fitModel(p: PoolEvidence, workloads: WorkloadRun[], lambda: number, hol
   if (p.hold.form === 'mean' && p.hold.cv === undefined) notes.push('hold-time variability is not seen by this source: taken as exponential (cv 1)');
   const c = Math.max(1, p.settings.max_connections);
   const current = predict(input, c);
-  if (current.approximate && arrivals.kind === 'open' && !arrivals.phases) notes.push(`hold times far from exponential (cs² = ${fmtNum(Math.round(input.cs2 * 100) / 100)}): Allen-Cunneen correction, percentiles approximate`);
+  if (current.approximate && arrivals.kind === 'open' && !arrivals.phases) notes.push(`hold times far from exponential (cs² = ${formatSpecNum(Math.round(input.cs2 * 100) / 100)}): Allen-Cunneen correction, percentiles approximate`);
   const need = smallestMeeting(sizingInput, targetMs / 1000) ?? null;
   return {
     input,

@@ -4,7 +4,7 @@
  * A figure a family does not carry prints as `n/a`, never as 0.
  */
 import { compactTable } from '../render/table.js';
-import { fmtNum, fmtUs } from '../render/units.js';
+import { fmtNum, fmtUs } from '../units.js';
 import type { FleetBudget, FleetReading, ReplicaFigures } from './assemble.js';
 
 const na = 'n/a';

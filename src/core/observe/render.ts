@@ -1,5 +1,5 @@
 /** The terminal report of an observation: only formats what the file already holds. */
-import { fmtNum, fmtPct, fmtUs } from '../render/units.js';
+import { fmtNum, fmtPct, fmtUs } from '../units.js';
 import { compactTable } from '../render/table.js';
 import type { ObservationFile } from './file.js';
 import type { GroupSummary, Spread } from './summary.js';

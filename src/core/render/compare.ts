@@ -5,7 +5,7 @@
 import { Chalk } from 'chalk';
 import type { CompareUnit, MetricChange, PoolComparison, RunComparison } from '../analysis/compare.js';
 import { compactTable } from './table.js';
-import { fmtNum, fmtPct, fmtUs } from './units.js';
+import { fmtNum, fmtPct, fmtUs } from '../units.js';
 import type { RenderOptions } from './options.js';
 
 /** A compared value in its unit; `-` when the run does not have it. */

@@ -8,7 +8,7 @@
  */
 import { noSamples, saw, type EnvironmentAnalysis, type PoolAnalysis, type RunAnalysis } from '../analysis/analyze.js';
 import type { EvidencePart } from '../evidence/parts.js';
-import { formatMs, formatNum, formatS, formatShare, formatUs } from '../analysis/format.js';
+import { formatMs, formatNum, formatS, formatShare, formatUs } from '../units.js';
 import type { EnvironmentEvidence, EvidenceFile, PoolEvidence } from '../evidence/types.js';
 import type { Advice, EnvironmentAdvice, Finding, Recommendation } from '../rules/types.js';
 import { esc, spectrumChart, timelineChart, whatIfChart } from './htmlSvg.js';

@@ -7,7 +7,7 @@
 import type { TimelinePoint } from '../run/types.js';
 import type { PoolEvidence } from '../evidence/types.js';
 import type { WaitSpectrum, WhatIfCurve } from '../analysis/charts.js';
-import { fmtUs } from './units.js';
+import { fmtUs } from '../units.js';
 
 /** Escape text for HTML or SVG content and attribute values. */
 export function esc(s: string): string {

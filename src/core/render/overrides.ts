@@ -4,7 +4,7 @@
  * echo the inputs (environment, workload, duration, date), each key preceded by its reason and
  * followed by the value it replaces. Returns a string; the command decides where it goes.
  */
-import { formatS } from '../analysis/format.js';
+import { formatS } from '../units.js';
 import { POOLS, POOL_NAMES, type Context } from '../config/pools.js';
 import type { EnvironmentAdvice, Recommendation } from '../rules/types.js';
 

@@ -5,7 +5,7 @@
  */
 import { Chalk } from 'chalk';
 import type { EnvironmentAnalysis, PoolAnalysis, RunAnalysis } from '../analysis/analyze.js';
-import { formatMs, formatNum, formatRate, formatS, formatShare, formatUs } from '../analysis/format.js';
+import { formatMs, formatNum, formatRate, formatS, formatShare, formatUs } from '../units.js';
 import type { Advice, EnvironmentAdvice, EvidenceItem, Finding, Recommendation } from '../rules/types.js';
 import { SCHEMA_VERSION, type RenderOptions } from './options.js';
 import { dateOf, renderOverrides } from './overrides.js';

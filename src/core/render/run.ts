@@ -8,7 +8,7 @@ import { Chalk } from 'chalk';
 import type { EnvironmentEvidence, PoolEvidence } from '../evidence/types.js';
 import type { PoolFigures } from '../analysis/figures.js';
 import { compactTable } from './table.js';
-import { fmtNum, fmtPct, fmtUs } from './units.js';
+import { fmtNum, fmtPct, fmtUs } from '../units.js';
 import type { RenderOptions } from './options.js';
 
 /** What the terminal prints for a figure the source could not see. */

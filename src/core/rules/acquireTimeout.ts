@@ -6,7 +6,7 @@
  *
  * Threshold: timeoutReachShare (RuleSettings).
  */
-import { formatS, formatShare, formatUs } from '../analysis/format.js';
+import { formatS, formatShare, formatUs } from '../units.js';
 import { currentValue, ev } from './support.js';
 import { noSamples } from '../analysis/analyze.js';
 import type { PoolRule } from './types.js';

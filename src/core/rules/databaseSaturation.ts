@@ -15,7 +15,7 @@
  * at high / low occupancy), holdTrendMinSamples (holds needed at each end),
  * throughputPlateauShare (what counts as "the same throughput"); STABLE_* below.
  */
-import { formatNum, formatShare, formatUs } from '../analysis/format.js';
+import { formatNum, formatShare, formatUs } from '../units.js';
 import { smallestMeeting } from '../model/queue.js';
 import { canJudgeServer, describeTarget } from '../analysis/target.js';
 import { currentValue, ev } from './support.js';

@@ -9,7 +9,7 @@
  *
  * Thresholds: idleHeadroom, idleChurnWindowS, idleChurnPerMinute (RuleSettings).
  */
-import { formatNum, formatRate, formatS } from '../analysis/format.js';
+import { formatNum, formatRate, formatS } from '../units.js';
 import { currentValue, ev, roundUpTo } from './support.js';
 import { noSamples } from '../analysis/analyze.js';
 import type { Change, PoolRule } from './types.js';

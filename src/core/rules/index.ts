@@ -10,7 +10,7 @@ import type { AdvisorConfig } from '../advisor/types.js';
 import { analyzeEvidence, noSamples, saw, type EnvironmentAnalysis, type PoolAnalysis, type RunAnalysis } from '../analysis/analyze.js';
 import { cannotJudge, EVIDENCE_PARTS, missingParts } from '../evidence/parts.js';
 import type { EvidenceFile } from '../evidence/types.js';
-import { formatNum, formatRate, formatShare, formatUs } from '../analysis/format.js';
+import { formatNum, formatRate, formatShare, formatUs } from '../units.js';
 import { POOL_NAMES, SETTING_KEYS, fromSetting, keyDef, tomlKeyFor, type SettingKey } from '../config/pools.js';
 import { acquireTimeout } from './acquireTimeout.js';
 import { budgetFor } from './budget.js';

@@ -16,7 +16,7 @@
  * Thresholds: expiriesPerMinute, expiriesPerThousandAcquires, expiryBurstSize (RuleSettings).
  */
 import { saw } from '../analysis/analyze.js';
-import { formatNum, formatRate, formatS } from '../analysis/format.js';
+import { formatNum, formatRate, formatS } from '../units.js';
 import { currentValue, ev, roundUpTo } from './support.js';
 import type { PoolRule } from './types.js';
 

@@ -11,7 +11,7 @@
  *
  * Threshold: oversizedFactor (RuleSettings).
  */
-import { formatS, formatUs } from '../analysis/format.js';
+import { formatS, formatUs } from '../units.js';
 import { predict } from '../model/queue.js';
 import { ev } from './support.js';
 import { noSamples } from '../analysis/analyze.js';

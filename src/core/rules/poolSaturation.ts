@@ -11,7 +11,7 @@
  * Thresholds: saturationWaitedShare (RuleSettings); the target P99 wait (advisor config,
  * `targetP99WaitMs`, per environment and pool, 10 ms by default).
  */
-import { formatNum, formatS, formatShare, formatUs } from '../analysis/format.js';
+import { formatNum, formatS, formatShare, formatUs } from '../units.js';
 import { MAX_CONNECTIONS, predict } from '../model/queue.js';
 import { capFor } from './budget.js';
 import { currentValue, ev } from './support.js';

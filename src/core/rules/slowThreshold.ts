@@ -7,7 +7,7 @@
  *
  * Thresholds: the target P99 wait; the acquire timeout (after acquire-timeout's change, if any).
  */
-import { formatMs, formatS, formatShare, formatUs } from '../analysis/format.js';
+import { formatMs, formatS, formatShare, formatUs } from '../units.js';
 import { currentValue, ev, roundUpTo } from './support.js';
 import type { PoolRule } from './types.js';
 

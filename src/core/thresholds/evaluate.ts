@@ -14,6 +14,7 @@ import type { LevelTimes } from '../run/types.js';
 import { SOURCE_LABEL } from '../evidence/parts.js';
 import type { Distribution, EnvironmentEvidence, EvidenceFile, PoolEvidence } from '../evidence/types.js';
 import { formatAggregation, formatThreshold, type Aggregation, type BaseUnit, type MetricName, type Operator, type Threshold } from './parse.js';
+import { formatCompact } from '../units.js';
 
 /** The outcome of one threshold on one pool of one environment. */
 export type ThresholdStatus = 'held' | 'breached' | 'no-data';
@@ -148,28 +149,6 @@ export function compare(observed: number, op: Operator, limit: number): boolean 
   }
 }
 
-/** Four significant digits, no trailing zeros. */
-function sig(n: number): string {
-  return String(Number(n.toPrecision(4)));
-}
-
-/** A value in its base unit as people read it: µs, ms or s for latency; % for fractions. */
-export function formatValue(value: number, unit: BaseUnit): string {
-  switch (unit) {
-    case 'us':
-      if (value < 1000) return `${sig(value)}µs`;
-      if (value < 1_000_000) return `${sig(value / 1000)}ms`;
-      return `${sig(value / 1_000_000)}s`;
-    case 'fraction':
-      return `${sig(value * 100)}%`;
-    case 'per_second':
-      return `${sig(value)}/s`;
-    case 'count':
-    case 'connections':
-      return sig(value);
-  }
-}
-
 /** The environments of a run to check: all, or those named (the caller has checked the names exist). */
 export function selectEnvironments(run: EvidenceFile, envs?: readonly string[]): EnvironmentEvidence[] {
   return run.environments.filter((e) => !envs || envs.length === 0 || envs.includes(e.env));
@@ -215,7 +194,7 @@ export function evaluateThresholds(thresholds: readonly Threshold[], run: Eviden
             expression,
             status: compare(obs.value, t.operator, t.limit) ? 'held' : 'breached',
             observed: obs.value,
-            observedText: `${formatAggregation(t.aggregation)}=${formatValue(obs.value, t.unit)}`,
+            observedText: `${formatAggregation(t.aggregation)}=${formatCompact(obs.value, t.unit)}`,
           });
         }
         }

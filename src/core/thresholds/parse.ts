@@ -35,6 +35,7 @@ import { UsageError } from '../errors.js';
 import { own } from '../dict.js';
 import { POOL_NAMES, type PoolName } from '../config/pools.js';
 import { suggest } from '../config/validate.js';
+import { withoutBinaryNoise } from '../units.js';
 
 /** How a metric is measured, which decides the aggregations and units it accepts. */
 export type MetricKind = 'latency' | 'counter' | 'ratio' | 'gauge';
@@ -209,10 +210,6 @@ export function formatAggregation(a: Aggregation): string {
   return a.name === 'p' ? `p(${a.percentile})` : a.name;
 }
 
-/** Round away binary noise from unit conversion (1.1 ms is 1100 µs, not 1100.0000000000002). */
-function clean(n: number): number {
-  return Number(n.toPrecision(12));
-}
 
 /** Throws; typed so that the compiler narrows after a call. */
 type Fail = (reason: string) => never;
@@ -328,11 +325,11 @@ function convert(value: number, unit: Unit | '', base: BaseUnit, failM: Fail, wr
   switch (base) {
     case 'us':
       if (unit === '%') failM(`unit '%' does not fit a latency`);
-      return clean(value * US_PER[unit === '' ? 'ms' : unit]);
+      return withoutBinaryNoise(value * US_PER[unit === '' ? 'ms' : unit]);
     case 'fraction':
       if (unit === '%') {
         if (value > 100) failM(`${written}: a percentage is at most 100%`);
-        return clean(value / 100);
+        return withoutBinaryNoise(value / 100);
       }
       if (unit !== '') failM(`unit '${unit}' does not fit ${metric === 'utilization' ? 'utilization' : 'a ratio'}`);
       if (value > 1) failM(`${written}: a bare number is a fraction from 0 to 1; write ${value}% for a percentage`);
