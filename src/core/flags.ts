@@ -3,8 +3,8 @@
  * `--hold`, `--set ENV.POOL.KEY=VALUE`. Pure; errors name the flag, the value and the fix (exit 2).
  */
 import { UsageError } from './errors.js';
-import { isPoolName, POOL_NAMES, POOLS, type PoolName } from './config/pools.js';
-import { suggest } from './config/validate.js';
+import { isPoolName, keyDef, POOL_NAMES, POOLS, type PoolName } from './config/pools.js';
+import { suggest, unknownKeyFix } from './config/validate.js';
 import { parseDurationMs } from './advisor/parse.js';
 import type { HoldSpec } from './advisor/workload.js';
 import { LIMITS, MAX_DURATION_MS, outside, rangeText, type Range } from './limits.js';
@@ -55,35 +55,57 @@ export function parseHoldFlag(v: string): HoldSpec {
 export interface SetFlag {
   env: string;
   pool: PoolName;
+  /** The TOML key of the pool's table (`max_connections`, `web_api_max_connections`...). */
   key: string;
   value: number;
+  /** The flag as given, for messages: `--set test.database.max_connections=40`. */
+  source: string;
   /** Set when the value is outside Tasker's range (allowed for a run, with this warning). */
   warning?: string;
 }
 
-/** Parse `ENV.POOL.KEY=VALUE` against the known environments. */
-export function parseSetFlag(v: string, envs: readonly string[]): SetFlag {
+/**
+ * What a command takes from `--set`: a trial run (`analyze`) sets keys of the environments the
+ * config has and may go outside Tasker's range (warned; within {@link LIMITS}.setValue);
+ * `generate` writes files, so it may name a new environment (any name that can be a directory)
+ * and only a value Tasker accepts.
+ */
+export type SetUse = { trial: true; envs: readonly string[] } | { trial: false };
+
+/** Environment names become directory names: letters, digits, `_` and `-` only, at most 100 of them. */
+const ENV_NAME = /^[A-Za-z0-9_-]{1,100}$/;
+
+/** Whether a string can name an environment (and so a directory under environments/). */
+export function isEnvName(s: string): boolean {
+  return ENV_NAME.test(s) && !s.startsWith('-');
+}
+
+/** Parse `ENV.POOL.KEY=VALUE`: the one parser of `--set`, for every command that takes it. */
+export function parseSetFlag(v: string, use: SetUse): SetFlag {
   const m = /^([^.=\s]+)\.([^.=\s]+)\.([^.=\s]+)=(.+)$/.exec(v.trim());
   if (!m) throw new UsageError(`--set '${v}': expected ENV.POOL.KEY=VALUE`, 'write e.g. --set test.database.max_connections=40');
   const [, env, pool, key, raw] = m as unknown as [string, string, string, string, string];
-  if (!envs.includes(env)) throw new UsageError(`--set '${v}': no environment '${env}'`, `choose one of: ${envs.join(', ')}`);
+  if (use.trial && !use.envs.includes(env)) throw new UsageError(`--set '${v}': no environment '${env}'`, `choose one of: ${use.envs.join(', ')}`);
+  if (!use.trial && !isEnvName(env)) throw new UsageError(`--set '${v}': '${env}' cannot name an environment`, "use letters, digits, '_' and '-' only (at most 100), e.g. --set test.database.max_connections=40");
   if (!isPoolName(pool)) {
     const g = suggest(pool, POOL_NAMES);
     throw new UsageError(`--set '${v}': unknown pool '${pool}'`, g ? `did you mean '${g}'?` : `pools: ${POOL_NAMES.join(', ')}`);
   }
-  const kd = POOLS[pool].keys.find((k) => k.key === key);
-  if (!kd) {
-    const known = POOLS[pool].keys.map((k) => k.key);
-    const g = suggest(key, known);
-    throw new UsageError(`--set '${v}': unknown key '${key}' for pool ${pool} [${POOLS[pool].table.join('.')}]`, g ? `did you mean '${g}'?` : `keys: ${known.join(', ')}`);
-  }
+  const kd = keyDef(pool, key);
+  if (!kd) throw new UsageError(`--set '${v}': unknown key '${key}' for pool ${pool} [${POOLS[pool].table.join('.')}]`, unknownKeyFix(pool, key));
   const value = /^\s*[+-]?\d+\s*$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isInteger(value)) throw new UsageError(`--set '${v}': value '${raw}' is not an integer`, `write e.g. ${env}.${pool}.${key}=${kd.min}`);
+  const source = `--set ${v.trim()}`;
+  const inRange = value >= kd.min && value <= kd.max;
+  if (!use.trial) {
+    if (!inRange) throw new UsageError(`--set '${v}': ${value} is outside Tasker's range ${kd.min}-${kd.max} for [${POOLS[pool].table.join('.')}] ${key}`, `use a value from ${kd.min} to ${kd.max}`);
+    return { env, pool, key, value, source };
+  }
   if (outside(value, LIMITS.setValue)) {
     throw new UsageError(`--set '${v}': ${value} is out of bounds even for a trial run (${rangeText(LIMITS.setValue)}; Tasker's range is ${kd.min}-${kd.max})`, `write e.g. ${env}.${pool}.${key}=${kd.min}`);
   }
-  const out: SetFlag = { env, pool, key, value };
-  if (value < kd.min || value > kd.max) out.warning = `--set ${env}.${pool}.${key}=${value} is outside Tasker's range ${kd.min}-${kd.max}: allowed for this run only; Tasker would refuse it`;
+  const out: SetFlag = { env, pool, key, value, source };
+  if (!inRange) out.warning = `--set ${env}.${pool}.${key}=${value} is outside Tasker's range ${kd.min}-${kd.max}: allowed for this run only; Tasker would refuse it`;
   if (kd.setting === 'max_connections' && value < 1) throw new UsageError(`--set '${v}': max_connections must be at least 1`, 'a pool needs at least one connection');
   return out;
 }
@@ -92,10 +114,10 @@ export function parseSetFlag(v: string, envs: readonly string[]): SetFlag {
  * Parse every `--set` of a command. One key given twice is refused, even with the same value:
  * which of two values a run used should never depend on the order of the flags.
  */
-export function parseSetFlags(values: readonly string[], envs: readonly string[]): SetFlag[] {
+export function parseSetFlags(values: readonly string[], use: SetUse): SetFlag[] {
   const seen = new Map<string, SetFlag>();
   for (const v of values) {
-    const s = parseSetFlag(v, envs);
+    const s = parseSetFlag(v, use);
     const id = `${s.env}.${s.pool}.${s.key}`;
     const first = seen.get(id);
     if (first) throw new UsageError(`--set ${id} is given twice (${first.value} and ${s.value})`, `give each ENV.POOL.KEY once`);

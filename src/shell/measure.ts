@@ -66,7 +66,7 @@ export function planAnalyze(f: AnalyzeFlags): AnalyzePlan {
     if (!isPoolName(p) || (p !== 'database' && p !== 'pgmq')) throw new UsageError(`--pool '${p}': analyze drives the database and pgmq pools`, 'use --pool database, --pool pgmq, or both');
     return p as PoolName;
   });
-  const sets = parseSetFlags(f.set ?? [], envNames);
+  const sets = parseSetFlags(f.set ?? [], { trial: true, envs: envNames });
   const flags = {
     ...(f.rate !== undefined ? { rate: parseNumberFlag('--rate', f.rate, LIMITS.rate) } : {}),
     ...(f.concurrency !== undefined ? { concurrency: parseNumberFlag('--concurrency', f.concurrency, LIMITS.concurrency) } : {}),

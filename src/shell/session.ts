@@ -6,7 +6,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pg from 'pg';
 import type { ConfigModel, EnvironmentConfig } from '../core/config/model.js';
-import { POOLS, type PoolName, type PoolSettings } from '../core/config/pools.js';
+import { withKey, type PoolName, type PoolSettings } from '../core/config/pools.js';
 import type { AdvisorConfig } from '../core/advisor/types.js';
 import { environmentSpec } from '../core/advisor/parse.js';
 import { poolConfigSnapshot } from '../core/render/config.js';
@@ -105,12 +105,8 @@ export function plannedWorkloads(env: EnvironmentConfig, advisor: AdvisorConfig,
 
 /** Settings of a pool after `--set` overrides for this run. */
 export function settingsWithOverrides(env: EnvironmentConfig, pool: PoolName, sets: SetOverride[]): PoolSettings {
-  const s = { ...env.pools[pool].settings };
-  for (const o of sets) {
-    if (o.env !== env.name || o.pool !== pool) continue;
-    const kd = POOLS[pool].keys.find((k) => k.key === o.key);
-    if (kd?.setting) s[kd.setting] = kd.key === 'web_api_pool_size' ? Math.floor(o.value / 2) : o.value;
-  }
+  let s = { ...env.pools[pool].settings };
+  for (const o of sets) if (o.env === env.name && o.pool === pool) s = withKey(pool, s, o.key, o.value);
   return s;
 }
 

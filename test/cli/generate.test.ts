@@ -123,7 +123,7 @@ describe('generate (own fixtures)', () => {
     const before = snapshot(dir);
     const r = runCli(['generate', '--config-dir', dir, '--set', 'test.database.max_connections=5000']);
     expect(r.status).toBe(2);
-    expect(r.stderr).toBe("ERROR: --set test.database.max_connections=5000: 5000 is outside Tasker's range 1-1000 for [common.database.pool] max_connections; use a value from 1 to 1000\n");
+    expect(r.stderr).toBe("ERROR: --set 'test.database.max_connections=5000': 5000 is outside Tasker's range 1-1000 for [common.database.pool] max_connections\nhint: use a value from 1 to 1000\n");
     expect(r.stdout).toBe('');
     expect(changedFiles(before, snapshot(dir))).toEqual([]);
   });

@@ -1,38 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { buildModel, type ConfigSources } from '../../src/core/config/model.js';
 import { checkMerged, newFileHeader, planGenerate, selectEnvs } from '../../src/core/generate/plan.js';
-import { mergeSettings, parseSet, settingsFromRun, type Setting } from '../../src/core/generate/settings.js';
+import { mergeSettings, settingsFromFlags, settingsFromRun, type Setting } from '../../src/core/generate/settings.js';
+
+/** One `--set` of generate as a setting. */
+const parseSet = (flag: string): Setting => settingsFromFlags([flag])[0]!;
 import { UsageError } from '../../src/core/errors.js';
-
-describe('parseSet', () => {
-  const ok: Array<[string, Partial<Setting>]> = [
-    ['test.database.max_connections=40', { env: 'test', pool: 'database', key: 'max_connections', value: 40 }],
-    ['production.pgmq.min_connections= 0', { env: 'production', pool: 'pgmq', key: 'min_connections', value: 0 }],
-    ['my-env_2.orchestration_web.web_api_pool_size=20', { env: 'my-env_2', pool: 'orchestration_web', key: 'web_api_pool_size', value: 20 }],
-    ['test.worker_web.max_total_connections_hint=10000', { env: 'test', pool: 'worker_web', key: 'max_total_connections_hint', value: 10000 }],
-  ];
-  for (const [flag, want] of ok) it(`accepts ${flag}`, () => expect(parseSet(flag)).toMatchObject({ ...want, source: `--set ${flag}` }));
-
-  const bad: Array<[string, string]> = [
-    ['test.database.max_connections=4000', "--set test.database.max_connections=4000: 4000 is outside Tasker's range 1-1000 for [common.database.pool] max_connections; use a value from 1 to 1000"],
-    ['test.database.max_lifetime_seconds=59', "--set test.database.max_lifetime_seconds=59: 59 is outside Tasker's range 60-86400 for [common.database.pool] max_lifetime_seconds; use a value from 60 to 86400"],
-    ['test.database.max_connections=0', "outside Tasker's range 1-1000"],
-    ['test.database.max_connections=4.5', "'4.5' is not a whole number"],
-    ['test.database.max_connections=', "'' is not a whole number"],
-    ['test.database.max_connection=40', "unknown key 'max_connection' in [common.database.pool] (pool database); did you mean 'max_connections'?"],
-    ['test.orchestration_web.max_connections=40', "did you mean 'web_api_max_connections'?"],
-    ['test.web.max_connections=40', "unknown pool 'web'; choose one of database, pgmq, orchestration_web, worker_web"],
-    ['database.max_connections=40', 'expected ENV.POOL.KEY=VALUE'],
-    ['test.database.max_connections', 'expected ENV.POOL.KEY=VALUE'],
-    ['te st.database.max_connections=4', "'te st' cannot name an environment"],
-  ];
-  for (const [flag, message] of bad) {
-    it(`refuses ${flag}`, () => {
-      expect(() => parseSet(flag)).toThrow(UsageError);
-      expect(() => parseSet(flag)).toThrow(message);
-    });
-  }
-});
 
 describe('settingsFromRun', () => {
   it('reads {env, pool, key, to}, maps setting names to TOML keys, skips advice without a value', () => {

@@ -18,7 +18,7 @@ import { configShowData, renderConfigShow } from '../../src/core/render/config.j
 import { checkStatic } from '../../src/core/check/static.js';
 import { parseThresholds } from '../../src/core/thresholds/parse.js';
 import { evaluateThresholds } from '../../src/core/thresholds/evaluate.js';
-import { parseSet } from '../../src/core/generate/settings.js';
+import { settingsFromFlags } from '../../src/core/generate/settings.js';
 import { parsePortFlag, parseSetFlags } from '../../src/core/flags.js';
 import { parseRunFile } from '../../src/core/run/file.js';
 import { adviseEvidence } from '../../src/core/rules/index.js';
@@ -182,8 +182,8 @@ describe('fuzz: built-in names and control characters where users name things', 
       fc.property(hostileName, fc.constantFrom(0, 1, 2), (name, where) => {
         const parts = ['test', 'database', 'max_connections'];
         parts[where] = name;
-        onlyUsageErrors(() => parseSet(`${parts.join('.')}=5`));
-        onlyUsageErrors(() => parseSetFlags([`${parts.join('.')}=5`], ['test', ...BUILTINS]));
+        onlyUsageErrors(() => settingsFromFlags([`${parts.join('.')}=5`]));
+        onlyUsageErrors(() => parseSetFlags([`${parts.join('.')}=5`], { trial: true, envs: ['test', ...BUILTINS] }));
       }),
       { numRuns: 300 },
     );
@@ -278,7 +278,7 @@ describe('fuzz: numeric extremes', () => {
     for (const v of values) {
       onlyUsageErrors(() => planAnalyze({ configDir: dir, env: ['test'], set: [`test.database.max_connections=${v}`] }));
       onlyUsageErrors(() => planAnalyze({ configDir: dir, env: ['test'], set: [`test.database.min_connections=${v}`] }));
-      onlyUsageErrors(() => parseSet(`test.database.max_connections=${v}`));
+      onlyUsageErrors(() => settingsFromFlags([`test.database.max_connections=${v}`]));
       onlyUsageErrors(() => parsePortFlag('--metrics-port', v));
     }
     // What is accepted is within the bounds the advisor config would accept.

@@ -123,3 +123,9 @@ export function fromSetting(pool: PoolName, key: string, value: number): number 
   if (POOLS[pool].keys === WEB_KEYS && key === 'web_api_pool_size') return value * 2;
   return value;
 }
+
+/** Settings with one TOML key of the pool's table set (a key that feeds no setting leaves them as they are). */
+export function withKey(pool: PoolName, settings: PoolSettings, key: string, value: number): PoolSettings {
+  const kd = keyDef(pool, key);
+  return kd?.setting ? { ...settings, [kd.setting]: toSetting(pool, key, value) } : settings;
+}

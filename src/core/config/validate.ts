@@ -2,7 +2,7 @@
  * Validation of a Tasker config model: what Tasker checks (ranges), and what it lets through
  * (unknown keys, min above max, a lifetime shorter than the idle timeout, settings that do nothing).
  */
-import { POOLS, POOL_NAMES, keyDef, type PoolName } from './pools.js';
+import { POOLS, POOL_NAMES, SETTING_KEYS, keyDef, tomlKeyFor, type PoolName, type SettingKey } from './pools.js';
 import { isDocsKey, type ConfigModel, type Origin, type ParsedFile } from './model.js';
 
 /** How bad a problem is: errors fail `config lint` and stop every other command. */
@@ -64,6 +64,13 @@ function at(o: Origin | undefined): Pick<Issue, 'file' | 'line' | 'column'> {
   return o ? { file: o.file, line: o.line, column: o.column } : {};
 }
 
+/** The fix for a key a pool's table does not have: the table's key for a setting name (`max_connections` in a web table), the nearest key, or the list. */
+export function unknownKeyFix(pool: PoolName, key: string): string {
+  const known = POOLS[pool].keys.map((k) => k.key);
+  const guess = (SETTING_KEYS as readonly string[]).includes(key) ? (tomlKeyFor(pool, key as SettingKey) ?? suggest(key, known)) : suggest(key, known);
+  return guess ? `did you mean '${guess}'?` : `known keys: ${known.join(', ')}`;
+}
+
 /** Unknown keys, found per file so that each typo is reported once, where it is written. */
 function unknownKeys(file: ParsedFile, envs: string[]): Issue[] {
   const issues: Issue[] = [];
@@ -75,12 +82,10 @@ function unknownKeys(file: ParsedFile, envs: string[]): Issue[] {
       if (rest.some(isDocsKey)) continue;
       const key = rest.join('.');
       if (rest.length === 1 && keyDef(name, key)) continue;
-      const known = POOLS[name].keys.map((d) => d.key);
-      const guess = suggest(key, known);
       issues.push({
         severity: 'error',
         code: 'unknown-key',
-        message: `unknown key '${key}' in ${tableName(table)}; ${guess ? `did you mean '${guess}'?` : `known keys: ${known.join(', ')}`}`,
+        message: `unknown key '${key}' in ${tableName(table)}; ${unknownKeyFix(name, key)}`,
         file: file.display,
         line: k.line,
         column: k.column,

@@ -1,10 +1,12 @@
 /**
- * The settings `generate` writes: parsed from `--set ENV.POOL.KEY=VALUE` flags or read from the
- * recommendations of a saved run, and checked against Tasker's ranges before any file is read.
+ * The settings `generate` writes: from `--set ENV.POOL.KEY=VALUE` flags (parsed by core/flags.ts,
+ * the one `--set` parser) or read from the recommendations of a saved run, and checked against
+ * Tasker's ranges before any file is read.
  */
 import { UsageError } from '../errors.js';
 import { POOLS, POOL_NAMES, SETTING_KEYS, fromSetting, isPoolName, keyDef, tomlKeyFor, type PoolName, type SettingKey } from '../config/pools.js';
-import { suggest } from '../config/validate.js';
+import { isEnvName, parseSetFlags } from '../flags.js';
+import { unknownKeyFix } from '../config/validate.js';
 
 /** One value to write: the TOML key of a pool's table in one environment. */
 export interface Setting {
@@ -15,14 +17,6 @@ export interface Setting {
   value: number;
   /** Where the setting came from, for messages: `--set test.database.max_connections=40`, `run.json: recommendations[2]`. */
   source: string;
-}
-
-/** Environment names become directory names: letters, digits, `_` and `-` only, at most 100 of them. */
-const ENV_NAME = /^[A-Za-z0-9_-]{1,100}$/;
-
-/** Whether a string can name an environment (and so a directory under environments/). */
-export function isEnvName(s: string): boolean {
-  return ENV_NAME.test(s) && !s.startsWith('-');
 }
 
 const EXAMPLE = 'test.database.max_connections=40';
@@ -39,14 +33,7 @@ export function checkSetting(s: Setting): Setting {
   }
   const def = POOLS[s.pool];
   const kd = keyDef(s.pool, s.key);
-  if (!kd) {
-    const known = def.keys.map((k) => k.key);
-    const viaSetting = (SETTING_KEYS as readonly string[]).includes(s.key) ? tomlKeyFor(s.pool, s.key as SettingKey) : undefined;
-    const guess = viaSetting ?? suggest(s.key, known);
-    throw new UsageError(
-      `${where}: unknown key '${s.key}' in [${def.table.join('.')}] (pool ${s.pool}); ${guess ? `did you mean '${guess}'?` : `known keys: ${known.join(', ')}`}`,
-    );
-  }
+  if (!kd) throw new UsageError(`${where}: unknown key '${s.key}' in [${def.table.join('.')}] (pool ${s.pool}); ${unknownKeyFix(s.pool, s.key)}`);
   if (!Number.isInteger(s.value)) throw new UsageError(`${where}: ${s.key} must be a whole number; e.g. ${s.env}.${s.pool}.${s.key}=${kd.min}`);
   if (s.value < kd.min || s.value > kd.max) {
     throw new UsageError(`${where}: ${s.value} is outside Tasker's range ${kd.min}-${kd.max} for [${def.table.join('.')}] ${s.key}; use a value from ${kd.min} to ${kd.max}`);
@@ -54,15 +41,9 @@ export function checkSetting(s: Setting): Setting {
   return s;
 }
 
-/** Parse one `--set ENV.POOL.KEY=VALUE` flag (and check it). */
-export function parseSet(flag: string): Setting {
-  const source = `--set ${flag}`;
-  const m = /^([^.=]+)\.([^.=]+)\.([^.=]+)=(.*)$/.exec(flag.trim());
-  if (!m) throw new UsageError(`${source}: expected ENV.POOL.KEY=VALUE, e.g. --set ${EXAMPLE}`);
-  const [, env, pool, key, raw] = m as unknown as [string, string, string, string, string];
-  const text = raw.trim();
-  if (!/^[+-]?\d+$/.test(text)) throw new UsageError(`${source}: '${text}' is not a whole number; e.g. --set ${env}.${pool}.${key}=40`);
-  return checkSetting({ env, pool: pool as PoolName, key, value: Number(text), source });
+/** The settings of `generate`'s `--set` flags: Tasker's range, any environment that can be a directory, each key once. */
+export function settingsFromFlags(flags: readonly string[]): Setting[] {
+  return parseSetFlags(flags, { trial: false }).map(({ env, pool, key, value, source }) => ({ env, pool, key, value, source }));
 }
 
 /** What {@link settingsFromRun} found: settings to write, and entries it could not use (with the reason). */

@@ -13,7 +13,7 @@ import { redactUrl } from '../redact.js';
 import { SCHEMA_VERSION, type RenderOptions } from './options.js';
 import type { EffectivePool } from '../config/model.js';
 import type { PoolConfigSnapshot } from '../run/types.js';
-import { POOLS as POOL_DEFS } from '../config/pools.js';
+import { withKey } from '../config/pools.js';
 
 /**
  * A pool's configuration as data (config show --json, and saved in run files). `--set` overrides
@@ -22,11 +22,10 @@ import { POOLS as POOL_DEFS } from '../config/pools.js';
 export function poolConfigSnapshot(p: EffectivePool, sets: ReadonlyArray<{ key: string; value: number }> = []): PoolConfigSnapshot {
   const keys: PoolConfigSnapshot['keys'] = {};
   for (const [k, sv] of Object.entries(p.raw)) keys[k] = { value: sv.value, overridden: sv.overridden, file: sv.origin?.file ?? null, line: sv.origin?.line ?? null };
-  const settings = { ...p.settings };
+  let settings = { ...p.settings };
   for (const o of sets) {
     keys[o.key] = { value: o.value, overridden: true, file: '--set', line: null };
-    const kd = POOL_DEFS[p.pool].keys.find((d) => d.key === o.key);
-    if (kd?.setting) settings[kd.setting] = kd.key === 'web_api_pool_size' ? Math.floor(o.value / 2) : o.value;
+    settings = withKey(p.pool, settings, o.key, o.value);
   }
   return {
     table: p.table.join('.'),

@@ -11,7 +11,7 @@ import { analyzeEvidence, noSamples, saw, type EnvironmentAnalysis, type PoolAna
 import { cannotJudge, EVIDENCE_PARTS, missingParts } from '../evidence/parts.js';
 import type { EvidenceFile } from '../evidence/types.js';
 import { formatNum, formatRate, formatShare, formatUs } from '../units.js';
-import { POOL_NAMES, SETTING_KEYS, fromSetting, keyDef, tomlKeyFor, type SettingKey } from '../config/pools.js';
+import { POOL_NAMES, SETTING_KEYS, fromSetting, keyDef, toSetting, tomlKeyFor, type SettingKey } from '../config/pools.js';
 import { acquireTimeout } from './acquireTimeout.js';
 import { budgetFor } from './budget.js';
 import { connectionBudget } from './connectionBudget.js';
@@ -112,7 +112,7 @@ function consistent(env: EnvironmentAnalysis, p: PoolAnalysis, recs: Recommendat
     if (!def) return value;
     // Clamp in TOML terms, back to the setting.
     const toml = clampToRange(p.pool, key, fromSetting(p.pool, key, value)).value;
-    return key === 'web_api_pool_size' ? Math.floor(toml / 2) : toml;
+    return toSetting(p.pool, key, toml);
   });
   const out: Recommendation[] = [];
   const findings: Finding[] = [];
@@ -148,7 +148,7 @@ function consistent(env: EnvironmentAnalysis, p: PoolAnalysis, recs: Recommendat
 
 /** The normalised setting value a recommendation asks for. */
 function settingOf(r: Recommendation): number {
-  return r.key === 'web_api_pool_size' ? Math.floor(r.to / 2) : r.to;
+  return toSetting(r.pool, r.key, r.to);
 }
 
 function healthy(p: PoolAnalysis): Finding {

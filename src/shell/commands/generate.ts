@@ -17,7 +17,7 @@ import { invalidRunError } from '../../core/analysis/validity.js';
 import { adviseEvidence } from '../../core/rules/index.js';
 import type { ConfigModel, ConfigSources } from '../../core/config/model.js';
 import { checkMerged, planGenerate, selectEnvs, type FilePlan, type GeneratePlan } from '../../core/generate/plan.js';
-import { mergeSettings, parseSet, settingsFromRun, type RunSettings, type Setting } from '../../core/generate/settings.js';
+import { mergeSettings, settingsFromFlags, settingsFromRun, type RunSettings, type Setting } from '../../core/generate/settings.js';
 import { generateData, renderFileDiff, renderGenerateSummary, type GenerateOutcome } from '../../core/render/generate.js';
 import { loadAdvisorConfig } from '../advisorConfig.js';
 import { writeFileAtomic } from '../atomicWrite.js';
@@ -257,17 +257,6 @@ export function applyPlan(
   if (mismatch) fail(`verification failed: after writing, the config dir does not merge to the asked values: ${mismatch}`, 'please report this as a pool-advisor bug, with the files');
 }
 
-/** One ENV.POOL.KEY given twice by --set is refused: which value wins should never depend on flag order. */
-function refuseRepeats(settings: readonly Setting[]): void {
-  const seen = new Map<string, Setting>();
-  for (const s of settings) {
-    const id = `${s.env}.${s.pool}.${s.key}`;
-    const first = seen.get(id);
-    if (first) throw new UsageError(`--set ${id} is given twice (${first.value} and ${s.value})`, 'give each ENV.POOL.KEY once');
-    seen.set(id, s);
-  }
-}
-
 /** The whole command, from flags to output. */
 export async function runGenerate(opts: GenerateOptions, env: Readonly<Record<string, string | undefined>> = process.env): Promise<void> {
   const flags = opts.set ?? [];
@@ -278,8 +267,7 @@ export async function runGenerate(opts: GenerateOptions, env: Readonly<Record<st
   // Flags first: a bad value is refused before any file is read.
   let fromRun: RunSettings = opts.from !== undefined ? readRunSettings(opts.from, opts.advisorConfig) : { settings: [], skipped: [] };
   if (opts.measure) fromRun = await measureSettings(opts);
-  const fromFlags = flags.map(parseSet);
-  refuseRepeats(fromFlags);
+  const fromFlags = settingsFromFlags(flags);
   const all = mergeSettings(fromRun.settings, fromFlags);
 
   const dirArg = writableConfigDir(opts.configDir);
