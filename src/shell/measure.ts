@@ -18,7 +18,8 @@ import { addSecret, forTerminal, writeErr } from './output.js';
 import { showProgress } from './tty.js';
 import { assertFits, assertSafeTarget, connectionConfig, isLocalHost, probe, resolveTarget, type ServerFacts } from './target.js';
 import { startThrowaway, type ThrowawayCluster } from './throwawayPg.js';
-import { plannedConnections, plannedWorkloads, runSession, settingsWithOverrides, type Progress, type SessionOptions } from './session.js';
+import { runSession, type Progress, type SessionOptions } from './session.js';
+import { pgmqSharesDatabasePool, plannedConnections, plannedWorkloads, refuseMinAboveMax } from '../core/load/plan.js';
 import { version } from './version.js';
 import { fmtUs } from '../core/units.js';
 import type pg from 'pg';
@@ -85,19 +86,6 @@ export function planAnalyze(f: AnalyzeFlags): AnalyzePlan {
   return { model, advisor, session, warnings };
 }
 
-/** A pool whose min_connections (after `--set`) is above its max could never fill: refuse it before connecting. */
-function refuseMinAboveMax(model: ConfigModel, envs: readonly string[], sets: SessionOptions['sets']): void {
-  for (const env of model.environments.filter((e) => envs.includes(e.name))) {
-    for (const pool of ['database', 'pgmq'] as const) {
-      if (!sets.some((s) => s.env === env.name && s.pool === pool)) continue;
-      const s = settingsWithOverrides(env, pool, sets);
-      if (s.min_connections > s.max_connections) {
-        throw new UsageError(`--set: ${env.name}.${pool} min_connections ${s.min_connections} is above max_connections ${s.max_connections}; the pool could never open its minimum`, `set min_connections at most ${s.max_connections}, or raise max_connections with another --set`);
-      }
-    }
-  }
-}
-
 /** The files a plan was read from, which no output may overwrite. */
 export function planInputs(plan: AnalyzePlan): Array<[string, string]> {
   const files = [...plan.model.baseFiles, ...Object.values(plan.model.envFiles).flat()];
@@ -136,7 +124,7 @@ export async function runAnalyze(o: RunAnalyzeOptions): Promise<RunFile> {
     let pgmq: pg.ClientConfig;
     let display: string;
     let targetKind: TargetKind;
-    const needsSeparatePgmq = o.plan.model.environments.some((e) => o.plan.session.envs.includes(e.name) && e.pools.pgmq.sharesDatabasePool === false);
+    const needsSeparatePgmq = o.plan.model.environments.some((e) => o.plan.session.envs.includes(e.name) && !pgmqSharesDatabasePool(e));
     if (!target) {
       status('No database configured (--database-url, DATABASE_URL or PG* variables): starting a throwaway PostgreSQL...');
       cluster = await startThrowaway({ maxConnections: 300, databases: ['pool_advisor', 'pool_advisor_pgmq'] });

@@ -5,35 +5,17 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pg from 'pg';
-import type { ConfigModel, EnvironmentConfig } from '../core/config/model.js';
-import { withKey, type PoolName, type PoolSettings } from '../core/config/pools.js';
-import type { AdvisorConfig } from '../core/advisor/types.js';
-import { environmentSpec } from '../core/advisor/parse.js';
+import type { EnvironmentConfig } from '../core/config/model.js';
+import type { PoolName } from '../core/config/pools.js';
+import { pgmqSharesDatabasePool, plannedWorkloads, poolThrough, settingsWithOverrides, type MeasurePlan } from '../core/load/plan.js';
 import { poolConfigSnapshot } from '../core/render/config.js';
-import type { CalibrationStats, EnvironmentRun, HoldSpec, PoolRun, RunFile, TargetKind, WorkloadRun, WorkloadSpec } from '../core/run/types.js';
+import type { CalibrationStats, EnvironmentRun, PoolRun, RunFile, TargetKind, WorkloadRun, WorkloadSpec } from '../core/run/types.js';
 import { RUN_SCHEMA_VERSION } from '../core/run/types.js';
 import { DatabaseError } from '../core/errors.js';
 import { createInstrumentedPool, type InstrumentedPool } from './pool/instrumentedPool.js';
 import { Generator } from './load/generator.js';
 import { createScratch, dropScratch, type QueueWorkload } from './load/queue.js';
 import type { ServerFacts } from './target.js';
-
-/** A `--set ENV.POOL.KEY=VALUE` override for one run. */
-export interface SetOverride {
-  env: string;
-  pool: PoolName;
-  key: string;
-  value: number;
-}
-
-/** Flag overrides of the workloads. */
-export interface WorkloadFlags {
-  rate?: number;
-  concurrency?: number;
-  hold?: HoldSpec;
-  durationS?: number;
-  warmupS?: number;
-}
 
 /** What the session reports while it runs (once a second). */
 export interface Progress {
@@ -44,14 +26,8 @@ export interface Progress {
   pools: Array<{ name: string; waitP99Us: number; waiting: number; inUse: number; total: number }>;
 }
 
-/** Options of {@link runSession}. */
-export interface SessionOptions {
-  model: ConfigModel;
-  advisor: AdvisorConfig;
-  envs: string[];
-  pools?: PoolName[];
-  flags: WorkloadFlags;
-  sets: SetOverride[];
+/** Options of {@link runSession}: the plan (core/load/plan.ts) and how to reach the server. */
+export interface SessionOptions extends MeasurePlan {
   seed: number;
   /** Connection config of the main database, and of PGMQ's when it has its own. */
   main: pg.ClientConfig;
@@ -78,61 +54,6 @@ export class SessionFailed extends DatabaseError {
   ) {
     super(message, 'check the server; the partial result is saved with --out');
   }
-}
-
-/** The workloads an environment drives, after flags and `--pool`. */
-export function plannedWorkloads(env: EnvironmentConfig, advisor: AdvisorConfig, opts: Pick<SessionOptions, 'pools' | 'flags'>): WorkloadSpec[] {
-  const spec = environmentSpec(advisor, env.name);
-  const out: WorkloadSpec[] = [];
-  for (const pool of ['database', 'pgmq'] as const) {
-    const w = spec.workloads[pool];
-    if (!w) continue;
-    if (opts.pools && !opts.pools.includes(pool)) continue;
-    const f = opts.flags;
-    let arrival = w.arrival;
-    if (f.concurrency !== undefined) arrival = { mode: 'closed', concurrency: f.concurrency, thinkMs: arrival.mode === 'closed' ? arrival.thinkMs : 0 };
-    else if (f.rate !== undefined) arrival = { mode: 'open', process: arrival.mode === 'open' ? arrival.process : 'poisson', rate: f.rate };
-    out.push({
-      ...w,
-      arrival,
-      hold: f.hold && w.hold.kind !== 'queue' ? f.hold : w.hold,
-      durationS: f.durationS ?? w.durationS,
-      warmupS: f.warmupS ?? w.warmupS,
-    });
-  }
-  return out;
-}
-
-/** Settings of a pool after `--set` overrides for this run. */
-export function settingsWithOverrides(env: EnvironmentConfig, pool: PoolName, sets: SetOverride[]): PoolSettings {
-  let s = { ...env.pools[pool].settings };
-  for (const o of sets) if (o.env === env.name && o.pool === pool) s = withKey(pool, s, o.key, o.value);
-  return s;
-}
-
-/** The largest number of connections the session will hold at once (for the probe). */
-export function plannedConnections(opts: Pick<SessionOptions, 'model' | 'advisor' | 'envs' | 'pools' | 'flags' | 'sets'>): { total: number; detail: string } {
-  let best = { total: 0, detail: '' };
-  for (const env of opts.model.environments.filter((e) => opts.envs.includes(e.name))) {
-    const w = plannedWorkloads(env, opts.advisor, opts);
-    const shared = env.pools.pgmq.sharesDatabasePool !== false;
-    let total = 0;
-    const parts: string[] = [];
-    if (w.length > 0 && (w.some((x) => x.pool === 'database') || shared)) {
-      const m = settingsWithOverrides(env, 'database', opts.sets).max_connections;
-      total += m;
-      parts.push(`${env.name}.database ${m}`);
-    }
-    if (!shared && w.some((x) => x.pool === 'pgmq')) {
-      const m = settingsWithOverrides(env, 'pgmq', opts.sets).max_connections;
-      total += m;
-      parts.push(`${env.name}.pgmq ${m}`);
-    }
-    // The session's own admin connection (scratch schema).
-    total += 1;
-    if (total > best.total) best = { total, detail: parts.join(' + ') };
-  }
-  return best;
 }
 
 /** The calibration phase: at most this long per workload, and at most this many holds. */
@@ -182,7 +103,7 @@ export async function runSession(opts: SessionOptions): Promise<RunFile> {
   };
   const envs = opts.model.environments.filter((e) => opts.envs.includes(e.name));
   const needsQueue = envs.some((e) => plannedWorkloads(e, opts.advisor, opts).some((w) => w.hold.kind === 'queue'));
-  const separatePgmq = envs.some((e) => e.pools.pgmq.sharesDatabasePool === false);
+  const separatePgmq = envs.some((e) => !pgmqSharesDatabasePool(e));
   const admin = new pg.Client({ ...opts.main, application_name: 'pool-advisor' });
   admin.on('error', () => {});
   const pgmqAdmin = separatePgmq && needsQueue ? new pg.Client({ ...opts.pgmq, application_name: 'pool-advisor' }) : undefined;
@@ -229,7 +150,7 @@ async function runEnvironment(
   onFatal: (e: Error) => void,
 ): Promise<EnvironmentRun> {
   const workloads = plannedWorkloads(env, opts.advisor, opts);
-  const pgmqShared = env.pools.pgmq.sharesDatabasePool !== false;
+  const pgmqShared = pgmqSharesDatabasePool(env);
   const pools = new Map<PoolName, InstrumentedPool>();
   const generators: Array<{ gen: Generator; spec: WorkloadSpec; through: PoolName }> = [];
   const abort = new AbortController();
@@ -258,7 +179,7 @@ async function runEnvironment(
   for (const name of ['database', 'pgmq', 'orchestration_web', 'worker_web'] as const) result.config[name] = poolConfigSnapshot(env.pools[name], opts.sets.filter((s) => s.env === env.name && s.pool === name));
   try {
     for (const spec of workloads) {
-      const through: PoolName = spec.pool === 'pgmq' && !pgmqShared ? 'pgmq' : 'database';
+      const through = poolThrough(spec, env);
       const ip = poolFor(through);
       const queue = through === 'pgmq' ? queues.pgmq : queues.main;
       const gen = new Generator({

@@ -1,0 +1,117 @@
+/**
+ * The plan of a measurement, before anything connects: which workloads each environment drives
+ * (the advisor config's, after the flags and `--pool`), which pool each goes through, each pool's
+ * settings after `--set`, and the most connections the session holds at once. Pure: the shell's
+ * session and `analyze`'s planning call it.
+ */
+import type { ConfigModel, EnvironmentConfig } from '../config/model.js';
+import { withKey, type PoolName, type PoolSettings } from '../config/pools.js';
+import type { AdvisorConfig } from '../advisor/types.js';
+import { environmentSpec } from '../advisor/parse.js';
+import type { HoldSpec, WorkloadSpec } from '../advisor/workload.js';
+import { UsageError } from '../errors.js';
+
+/** A `--set ENV.POOL.KEY=VALUE` override for one run. */
+export interface SetOverride {
+  env: string;
+  pool: PoolName;
+  key: string;
+  value: number;
+}
+
+/** Flag overrides of the workloads. */
+export interface WorkloadFlags {
+  rate?: number;
+  concurrency?: number;
+  hold?: HoldSpec;
+  durationS?: number;
+  warmupS?: number;
+}
+
+/** What a measurement is asked to do: the config, the environments, `--pool`, the workload flags and `--set`. */
+export interface MeasurePlan {
+  model: ConfigModel;
+  advisor: AdvisorConfig;
+  envs: string[];
+  pools?: PoolName[];
+  flags: WorkloadFlags;
+  sets: SetOverride[];
+}
+
+/** The workloads an environment drives, after flags and `--pool`. */
+export function plannedWorkloads(env: EnvironmentConfig, advisor: AdvisorConfig, opts: Pick<MeasurePlan, 'pools' | 'flags'>): WorkloadSpec[] {
+  const spec = environmentSpec(advisor, env.name);
+  const out: WorkloadSpec[] = [];
+  for (const pool of ['database', 'pgmq'] as const) {
+    const w = spec.workloads[pool];
+    if (!w) continue;
+    if (opts.pools && !opts.pools.includes(pool)) continue;
+    const f = opts.flags;
+    let arrival = w.arrival;
+    if (f.concurrency !== undefined) arrival = { mode: 'closed', concurrency: f.concurrency, thinkMs: arrival.mode === 'closed' ? arrival.thinkMs : 0 };
+    else if (f.rate !== undefined) arrival = { mode: 'open', process: arrival.mode === 'open' ? arrival.process : 'poisson', rate: f.rate };
+    out.push({
+      ...w,
+      arrival,
+      hold: f.hold && w.hold.kind !== 'queue' ? f.hold : w.hold,
+      durationS: f.durationS ?? w.durationS,
+      warmupS: f.warmupS ?? w.warmupS,
+    });
+  }
+  return out;
+}
+
+/** Whether PGMQ's work goes through the database pool in an environment (Tasker's default). */
+export function pgmqSharesDatabasePool(env: EnvironmentConfig): boolean {
+  return env.pools.pgmq.sharesDatabasePool !== false;
+}
+
+/** The pool a workload goes through: PGMQ's own only when it does not share the database pool. */
+export function poolThrough(workload: WorkloadSpec, env: EnvironmentConfig): PoolName {
+  return workload.pool === 'pgmq' && !pgmqSharesDatabasePool(env) ? 'pgmq' : 'database';
+}
+
+/** Settings of a pool after `--set` overrides for this run. */
+export function settingsWithOverrides(env: EnvironmentConfig, pool: PoolName, sets: readonly SetOverride[]): PoolSettings {
+  let s = { ...env.pools[pool].settings };
+  for (const o of sets) if (o.env === env.name && o.pool === pool) s = withKey(pool, s, o.key, o.value);
+  return s;
+}
+
+/** The largest number of connections the session will hold at once (for the probe). */
+export function plannedConnections(plan: MeasurePlan): { total: number; detail: string } {
+  let best = { total: 0, detail: '' };
+  for (const env of plan.model.environments.filter((e) => plan.envs.includes(e.name))) {
+    const w = plannedWorkloads(env, plan.advisor, plan);
+    const shared = pgmqSharesDatabasePool(env);
+    let total = 0;
+    const parts: string[] = [];
+    if (w.length > 0 && (w.some((x) => x.pool === 'database') || shared)) {
+      const m = settingsWithOverrides(env, 'database', plan.sets).max_connections;
+      total += m;
+      parts.push(`${env.name}.database ${m}`);
+    }
+    if (!shared && w.some((x) => x.pool === 'pgmq')) {
+      const m = settingsWithOverrides(env, 'pgmq', plan.sets).max_connections;
+      total += m;
+      parts.push(`${env.name}.pgmq ${m}`);
+    }
+    // The session's own admin connection (scratch schema).
+    total += 1;
+    if (total > best.total) best = { total, detail: parts.join(' + ') };
+  }
+  return best;
+}
+
+/** A pool whose min_connections (after `--set`) is above its max could never fill: refuse it before connecting. */
+export function refuseMinAboveMax(model: ConfigModel, envs: readonly string[], sets: readonly SetOverride[]): void {
+  for (const env of model.environments.filter((e) => envs.includes(e.name))) {
+    for (const pool of ['database', 'pgmq'] as const) {
+      if (!sets.some((s) => s.env === env.name && s.pool === pool)) continue;
+      const s = settingsWithOverrides(env, pool, sets);
+      if (s.min_connections > s.max_connections) {
+        throw new UsageError(`--set: ${env.name}.${pool} min_connections ${s.min_connections} is above max_connections ${s.max_connections}; the pool could never open its minimum`, `set min_connections at most ${s.max_connections}, or raise max_connections with another --set`);
+      }
+    }
+  }
+}
