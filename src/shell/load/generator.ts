@@ -10,7 +10,7 @@ import type pg from 'pg';
 import { arrivals, deriveSeed, holdSampler, holdSpecMeanMs, prng } from '../../core/load/schedule.js';
 import { encode, newHistogram, recordUs, summarize, type Histogram } from '../../core/run/histogram.js';
 import type { CalibrationStats, GeneratorStats, WorkloadSpec } from '../../core/run/types.js';
-import { nowUs } from '../pool/instrumentedPool.js';
+import { nowUs } from '../clock.js';
 import type { QueueWorkload } from './queue.js';
 
 /** Requests in flight beyond this are not sent (counted as dropped, and the run is marked behind). */

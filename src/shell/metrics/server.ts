@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { figuresOf, healthReport, type HealthReport } from '../../core/metrics/health.js';
 import { UsageError } from '../../core/errors.js';
-import { nowUs } from '../pool/instrumentedPool.js';
+import { nowUs } from '../clock.js';
 import { metricsRegistry, poolsOf, type PoolSource } from './registry.js';
 
 /** The `/health` report of a pool source now, with its HTTP status (503 when a pool is unhealthy). */
