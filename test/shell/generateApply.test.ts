@@ -4,8 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { copyExample } from '../helpers/configFixture.js';
 import { readConfigSources } from '../../src/shell/configDir.js';
 import { planGenerate } from '../../src/core/generate/plan.js';
-import { parseSet } from '../../src/core/generate/settings.js';
-import { applyPlan } from '../../src/shell/commands/generate.js';
+import { settingsFromFlags, type Setting } from '../../src/core/generate/settings.js';
+
+/** One `--set` of generate as a setting. */
+const parseSet = (flag: string): Setting => settingsFromFlags([flag])[0]!;
+import { applyPlan } from '../../src/shell/generate/apply.js';
 
 function snapshot(dir: string): Record<string, string> {
   const out: Record<string, string> = {};

@@ -7,6 +7,10 @@ import { UsageError } from '../errors.js';
 import { POOLS, POOL_NAMES, SETTING_KEYS, fromSetting, isPoolName, keyDef, tomlKeyFor, type PoolName, type SettingKey } from '../config/pools.js';
 import { isEnvName, parseSetFlags } from '../flags.js';
 import { unknownKeyFix } from '../config/validate.js';
+import type { AdvisorConfig } from '../advisor/types.js';
+import type { EvidenceFile } from '../evidence/types.js';
+import { invalidRunError } from '../analysis/validity.js';
+import { adviseEvidence } from '../rules/index.js';
 
 /** One value to write: the TOML key of a pool's table in one environment. */
 export interface Setting {
@@ -94,6 +98,19 @@ export function settingsFromRun(data: unknown, display: string): RunSettings {
     settings.push(checkSetting({ env: rec.env, pool: rec.pool, key, value, source }));
   });
   return { settings, skipped };
+}
+
+/**
+ * The settings of the recommendations that evidence gives, advised as `recommend` does; evidence
+ * that fails its validity check is refused. `counted` hears how many recommendations there were.
+ */
+export function settingsFromEvidence(evidence: EvidenceFile, advisor: AdvisorConfig, display: string, counted?: (n: number) => void): RunSettings {
+  const invalid = invalidRunError(evidence, display);
+  if (invalid) throw invalid;
+  const { advice } = adviseEvidence(evidence, advisor);
+  const recs = advice.environments.flatMap((e) => e.recommendations);
+  counted?.(recs.length);
+  return settingsFromRun({ recommendations: recs }, display);
 }
 
 /** Merge settings in order: a later setting of the same env, pool and key replaces an earlier one. */
