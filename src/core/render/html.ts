@@ -11,7 +11,10 @@ import type { EvidencePart } from '../evidence/parts.js';
 import { formatMs, formatNum, formatS, formatShare, formatUs } from '../units.js';
 import type { EnvironmentEvidence, EvidenceFile, PoolEvidence } from '../evidence/types.js';
 import type { Advice, EnvironmentAdvice, Finding, Recommendation } from '../rules/types.js';
-import { esc, spectrumChart, timelineChart, whatIfChart } from './htmlSvg.js';
+import { esc } from './charts/axes.js';
+import { spectrumChart } from './charts/spectrum.js';
+import { timelineChart } from './charts/timeline.js';
+import { whatIfChart } from './charts/whatIf.js';
 import { dateOf, renderOverrides } from './overrides.js';
 import { formatEvidence } from './recommendations.js';
 

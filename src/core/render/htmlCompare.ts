@@ -6,7 +6,8 @@
 import { SAME_WITHIN, type PoolComparison, type RunComparison } from '../analysis/compare.js';
 import { fmtChange, fmtValue } from './compare.js';
 import { htmlPage, idOf } from './html.js';
-import { esc, spectrumChart } from './htmlSvg.js';
+import { esc } from './charts/axes.js';
+import { spectrumChart } from './charts/spectrum.js';
 
 function headline(p: PoolComparison): string {
   const m = p.metrics.find((x) => x.name === 'waitP99')!;
