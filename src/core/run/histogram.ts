@@ -110,7 +110,7 @@ const ulp = (x: number): number => Math.pow(2, Math.floor(Math.log2(x)) - 52);
  * Mean, standard deviation and percentiles exactly as hdr-histogram-js's `mean`, `stdDeviation`
  * and `getValueAtPercentile` compute them (the same terms, added in the same order, so the same
  * doubles), from one walk over the counts instead of eight: its iterator and percentile loops were
- * most of `recommend --from`'s time on a long run. test/core/histogram.test.ts holds it to the library.
+ * most of `recommend --from`'s time on a long run. test/core/run/histogram.test.ts holds it to the library.
  */
 function figures(h: Histogram, percentiles: readonly number[]): { mean: number; stddev: number; at: number[] } {
   const total = h.totalCount;

@@ -1,18 +1,18 @@
 import { join } from 'node:path';
-import { evidenceFromRun } from '../../src/core/evidence/fromRun.js';
+import { evidenceFromRun } from '../../../src/core/evidence/fromRun.js';
 import { describe, expect, it } from 'vitest';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { loadConfig } from '../../src/shell/configDir.js';
-import type { TopologySpec } from '../../src/core/advisor/types.js';
-import { budgetArithmetic, checkStatic, connectionBudget } from '../../src/core/check/static.js';
-import { checkOutcome, type CheckReport } from '../../src/core/check/report.js';
-import { escapeData, escapeProperty, renderCheckGithub } from '../../src/core/check/formats/github.js';
-import { renderCheckJunit, xmlEscape } from '../../src/core/check/formats/junit.js';
-import { renderCheckText } from '../../src/core/check/formats/text.js';
-import { parseThresholds } from '../../src/core/thresholds/parse.js';
-import { evaluateThresholds } from '../../src/core/thresholds/evaluate.js';
-import { EXAMPLE_DIR, copyExample } from '../helpers/configFixture.js';
-import { buildEnvironment, buildRunFile, healthyPool, saturatedPool } from '../helpers/checkRunBuilder.js';
+import { loadConfig } from '../../../src/shell/configDir.js';
+import type { TopologySpec } from '../../../src/core/advisor/types.js';
+import { budgetArithmetic, checkStatic, connectionBudget } from '../../../src/core/check/static.js';
+import { checkOutcome, type CheckReport } from '../../../src/core/check/report.js';
+import { escapeData, escapeProperty, renderCheckGithub } from '../../../src/core/check/formats/github.js';
+import { renderCheckJunit, xmlEscape } from '../../../src/core/check/formats/junit.js';
+import { renderCheckText } from '../../../src/core/check/formats/text.js';
+import { parseThresholds } from '../../../src/core/thresholds/parse.js';
+import { evaluateThresholds } from '../../../src/core/thresholds/evaluate.js';
+import { EXAMPLE_DIR, copyExample } from '../../helpers/configFixture.js';
+import { buildEnvironment, buildRunFile, healthyPool, saturatedPool } from '../../helpers/checkRunBuilder.js';
 
 /** GitHub's workflow command syntax: `::level key=value,key=value::message`, properties escaped. */
 export const ANNOTATION = /^::(error|warning|notice)( (file|line|endLine|col|endColumn|title)=[^,:\r\n]*(,(file|line|endLine|col|endColumn|title)=[^,:\r\n]*)*)?::[^\r\n]*$/;

@@ -1,8 +1,8 @@
 /** The advisor config's [prometheus] table: what it maps, and file:line errors for what it cannot use. */
 import { describe, expect, it } from 'vitest';
-import { parseAdvisorConfig } from '../../src/core/advisor/parse.js';
-import { parseSelector } from '../../src/core/advisor/prometheus.js';
-import { UsageError } from '../../src/core/errors.js';
+import { parseAdvisorConfig } from '../../../src/core/advisor/parse.js';
+import { parseSelector } from '../../../src/core/advisor/prometheus.js';
+import { UsageError } from '../../../src/core/errors.js';
 
 const GOOD = `[prometheus]
 environment = "production"

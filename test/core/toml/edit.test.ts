@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'smol-toml';
-import { editToml, formatKeyPath, type TomlEdit } from '../../src/core/toml/edit.js';
-import { UsageError } from '../../src/core/errors.js';
+import { editToml, formatKeyPath, type TomlEdit } from '../../../src/core/toml/edit.js';
+import { UsageError } from '../../../src/core/errors.js';
 
 const POOL = ['common', 'database', 'pool'];
 const set = (key: string, value: number, table: string[] = POOL): TomlEdit => ({ table, key, value });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { unifiedDiff } from '../../src/core/render/diff.js';
+import { unifiedDiff } from '../../../src/core/render/diff.js';
 
 const labels = { oldLabel: 'a/f.toml', newLabel: 'b/f.toml' };
 

@@ -1,19 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { evidenceFromRun, poolEvidenceFromRun } from '../../src/core/evidence/fromRun.js';
-import { DEFAULT_RULES } from '../../src/core/advisor/defaults.js';
-import type { AdvisorConfig } from '../../src/core/advisor/types.js';
-import { adviseEvidence } from '../../src/core/rules/index.js';
-import { renderHtmlReport } from '../../src/core/render/html.js';
-import { esc, pathOf } from '../../src/core/render/charts/axes.js';
-import { spectrumChart } from '../../src/core/render/charts/spectrum.js';
-import { timelineChart } from '../../src/core/render/charts/timeline.js';
-import { whatIfChart } from '../../src/core/render/charts/whatIf.js';
-import { waitHistogram } from '../../src/core/render/run.js';
-import { waitDecades, waitSpectrum, whatIfCurve } from '../../src/core/analysis/charts.js';
-import { encode, newHistogram, recordUs } from '../../src/core/run/histogram.js';
-import { Recorder } from '../../src/core/run/recorder.js';
-import type { PoolRun, RunFile } from '../../src/core/run/types.js';
-import { configSnapshot, rng, RULE_SCENARIOS, simulatePool, syntheticRun, WORKED_EXAMPLE } from '../helpers/syntheticRun.js';
+import { evidenceFromRun, poolEvidenceFromRun } from '../../../src/core/evidence/fromRun.js';
+import { DEFAULT_RULES } from '../../../src/core/advisor/defaults.js';
+import type { AdvisorConfig } from '../../../src/core/advisor/types.js';
+import { adviseEvidence } from '../../../src/core/rules/index.js';
+import { renderHtmlReport } from '../../../src/core/render/html.js';
+import { esc, pathOf } from '../../../src/core/render/charts/axes.js';
+import { spectrumChart } from '../../../src/core/render/charts/spectrum.js';
+import { timelineChart } from '../../../src/core/render/charts/timeline.js';
+import { whatIfChart } from '../../../src/core/render/charts/whatIf.js';
+import { waitHistogram } from '../../../src/core/render/run.js';
+import { waitDecades, waitSpectrum, whatIfCurve } from '../../../src/core/analysis/charts.js';
+import { encode, newHistogram, recordUs } from '../../../src/core/run/histogram.js';
+import { Recorder } from '../../../src/core/run/recorder.js';
+import type { PoolRun, RunFile } from '../../../src/core/run/types.js';
+import { configSnapshot, rng, RULE_SCENARIOS, simulatePool, syntheticRun, WORKED_EXAMPLE } from '../../helpers/syntheticRun.js';
 
 const ADVISOR: AdvisorConfig = { source: 'test', targetP99WaitMs: 10, rules: DEFAULT_RULES, environments: {}, thresholds: [], seed: 1 };
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { BUCKET_BOUNDS_US, toBuckets } from '../../src/core/metrics/buckets.js';
-import { figuresOf, healthReport, poolHealth, statusOf, type PoolFigures } from '../../src/core/metrics/health.js';
-import { newHistogram, recordUs, summarize } from '../../src/core/run/histogram.js';
-import { Recorder } from '../../src/core/run/recorder.js';
-import type { PoolSettings } from '../../src/core/config/pools.js';
-import { histogramQuantile } from '../helpers/promText.js';
+import { BUCKET_BOUNDS_US, toBuckets } from '../../../src/core/metrics/buckets.js';
+import { figuresOf, healthReport, poolHealth, statusOf, type PoolFigures } from '../../../src/core/metrics/health.js';
+import { newHistogram, recordUs, summarize } from '../../../src/core/run/histogram.js';
+import { Recorder } from '../../../src/core/run/recorder.js';
+import type { PoolSettings } from '../../../src/core/config/pools.js';
+import { histogramQuantile } from '../../helpers/promText.js';
 
 const SETTINGS: PoolSettings = { max_connections: 10, min_connections: 2, acquire_timeout_seconds: 10, idle_timeout_seconds: 300, max_lifetime_seconds: 1800, slow_acquire_threshold_ms: 100 };
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { buildModel, type ConfigSources } from '../../src/core/config/model.js';
-import { checkMerged, newFileHeader, planGenerate, selectEnvs } from '../../src/core/generate/plan.js';
-import { mergeSettings, settingsFromFlags, settingsFromRun, type Setting } from '../../src/core/generate/settings.js';
+import { buildModel, type ConfigSources } from '../../../src/core/config/model.js';
+import { checkMerged, newFileHeader, planGenerate, selectEnvs } from '../../../src/core/generate/plan.js';
+import { mergeSettings, settingsFromFlags, settingsFromRun, type Setting } from '../../../src/core/generate/settings.js';
 
 /** One `--set` of generate as a setting. */
 const parseSet = (flag: string): Setting => settingsFromFlags([flag])[0]!;
-import { UsageError } from '../../src/core/errors.js';
+import { UsageError } from '../../../src/core/errors.js';
 
 describe('settingsFromRun', () => {
   it('reads {env, pool, key, to}, maps setting names to TOML keys, skips advice without a value', () => {

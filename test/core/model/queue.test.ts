@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { erlangB, erlangC, mmcMeanWait, mmcWaitQuantile, modelError, predict, smallestMeeting, whatIf, type ModelInput } from '../../src/core/model/queue.js';
+import { erlangB, erlangC, mmcMeanWait, mmcWaitQuantile, modelError, predict, smallestMeeting, whatIf, type ModelInput } from '../../../src/core/model/queue.js';
 
 describe('Erlang C', () => {
   it.each([

@@ -7,8 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parse } from 'smol-toml';
-import { editToml, type TomlEdit } from '../../src/core/toml/edit.js';
-import { findKey, scanToml } from '../../src/core/toml/scan.js';
+import { editToml, type TomlEdit } from '../../../src/core/toml/edit.js';
+import { findKey, scanToml } from '../../../src/core/toml/scan.js';
 
 // Namespaces keep generated documents valid whatever the edits: table segments, edited leaf keys
 // and other keys (dotted, inline tables) never share a name.

@@ -6,11 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parse } from 'yaml';
-import { planAlerts } from '../../src/core/alerts/build.js';
-import { figureExpr, promDuration, recordName } from '../../src/core/alerts/figures.js';
-import { FAMILY_NAMES, isUnexpressible } from '../../src/core/alerts/families.js';
-import { renderAlertsSummary, renderRulesFile } from '../../src/core/alerts/render.js';
-import { METRIC_NAMES, parseThreshold, parseThresholds } from '../../src/core/thresholds/parse.js';
+import { planAlerts } from '../../../src/core/alerts/build.js';
+import { figureExpr, promDuration, recordName } from '../../../src/core/alerts/figures.js';
+import { FAMILY_NAMES, isUnexpressible } from '../../../src/core/alerts/families.js';
+import { renderAlertsSummary, renderRulesFile } from '../../../src/core/alerts/render.js';
+import { METRIC_NAMES, parseThreshold, parseThresholds } from '../../../src/core/thresholds/parse.js';
 
 const thresholds = (...texts: string[]) => parseThresholds(texts.map((text) => ({ text })));
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decode, encode, newHistogram, recordUs, recordedValues, summarize } from '../../src/core/run/histogram.js';
+import { decode, encode, newHistogram, recordUs, recordedValues, summarize } from '../../../src/core/run/histogram.js';
 
 describe('summarize', () => {
   it('gives the same mean, standard deviation and percentiles, to the bit, as hdr-histogram-js computes them', () => {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { evidenceFromRun } from '../../src/core/evidence/fromRun.js';
-import { defaultAdvisorConfig } from '../../src/core/advisor/defaults.js';
-import type { AdvisorConfig, TopologySpec } from '../../src/core/advisor/types.js';
-import { adviseEvidence, clampToRange, RULE_IDS } from '../../src/core/rules/index.js';
-import type { EnvironmentAdvice, RuleId } from '../../src/core/rules/types.js';
-import type { RunFile } from '../../src/core/run/types.js';
-import { BASE_SETTINGS, configSnapshot, HEALTHY, RULE_SCENARIOS, syntheticRun, WORKED_EXAMPLE, type RunOptions, type Scenario } from '../helpers/syntheticRun.js';
+import { evidenceFromRun } from '../../../src/core/evidence/fromRun.js';
+import { defaultAdvisorConfig } from '../../../src/core/advisor/defaults.js';
+import type { AdvisorConfig, TopologySpec } from '../../../src/core/advisor/types.js';
+import { adviseEvidence, clampToRange, RULE_IDS } from '../../../src/core/rules/index.js';
+import type { EnvironmentAdvice, RuleId } from '../../../src/core/rules/types.js';
+import type { RunFile } from '../../../src/core/run/types.js';
+import { BASE_SETTINGS, configSnapshot, HEALTHY, RULE_SCENARIOS, syntheticRun, WORKED_EXAMPLE, type RunOptions, type Scenario } from '../../helpers/syntheticRun.js';
 
 function advisorWith(patch: (a: AdvisorConfig) => void = () => {}): AdvisorConfig {
   const a = defaultAdvisorConfig();

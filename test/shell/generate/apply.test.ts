@@ -1,14 +1,14 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { copyExample } from '../helpers/configFixture.js';
-import { readConfigSources } from '../../src/shell/configDir.js';
-import { planGenerate } from '../../src/core/generate/plan.js';
-import { settingsFromFlags, type Setting } from '../../src/core/generate/settings.js';
+import { copyExample } from '../../helpers/configFixture.js';
+import { readConfigSources } from '../../../src/shell/configDir.js';
+import { planGenerate } from '../../../src/core/generate/plan.js';
+import { settingsFromFlags, type Setting } from '../../../src/core/generate/settings.js';
 
 /** One `--set` of generate as a setting. */
 const parseSet = (flag: string): Setting => settingsFromFlags([flag])[0]!;
-import { applyPlan } from '../../src/shell/generate/apply.js';
+import { applyPlan } from '../../../src/shell/generate/apply.js';
 
 function snapshot(dir: string): Record<string, string> {
   const out: Record<string, string> = {};

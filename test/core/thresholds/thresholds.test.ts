@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { evidenceFromRun, poolEvidenceFromRun } from '../../src/core/evidence/fromRun.js';
-import { UsageError } from '../../src/core/errors.js';
-import { formatThreshold, parseThreshold, parseThresholds, type BaseUnit } from '../../src/core/thresholds/parse.js';
-import { compare, evaluateThresholds, hasSamples, observe } from '../../src/core/thresholds/evaluate.js';
-import { buildEnvironment, buildPoolRun, buildRunFile, healthyPool, saturatedPool } from '../helpers/checkRunBuilder.js';
+import { evidenceFromRun, poolEvidenceFromRun } from '../../../src/core/evidence/fromRun.js';
+import { UsageError } from '../../../src/core/errors.js';
+import { formatThreshold, parseThreshold, parseThresholds, type BaseUnit } from '../../../src/core/thresholds/parse.js';
+import { compare, evaluateThresholds, hasSamples, observe } from '../../../src/core/thresholds/evaluate.js';
+import { buildEnvironment, buildPoolRun, buildRunFile, healthyPool, saturatedPool } from '../../helpers/checkRunBuilder.js';
 
 const LATENCY = "'acquire' (latency) supports p(N), avg, min, max; values in us, ms or s (a bare number is ms)";
 const TIMEOUTS = "'timeouts' (counter) supports count, rate (per second); bare numbers";

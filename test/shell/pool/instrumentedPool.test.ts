@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { createInstrumentedPool, instrumentPool, type InstrumentedPool } from '../../src/shell/pool/instrumentedPool.js';
-import { decode } from '../../src/core/run/histogram.js';
-import type { PoolSettings } from '../../src/core/config/pools.js';
+import { createInstrumentedPool, instrumentPool, type InstrumentedPool } from '../../../src/shell/pool/instrumentedPool.js';
+import { decode } from '../../../src/core/run/histogram.js';
+import type { PoolSettings } from '../../../src/core/config/pools.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let seq = 0;

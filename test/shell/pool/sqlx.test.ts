@@ -6,8 +6,8 @@
  */
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { createInstrumentedPool, type InstrumentedPool } from '../../src/shell/pool/instrumentedPool.js';
-import type { PoolSettings } from '../../src/core/config/pools.js';
+import { createInstrumentedPool, type InstrumentedPool } from '../../../src/shell/pool/instrumentedPool.js';
+import type { PoolSettings } from '../../../src/core/config/pools.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let seq = 0;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { evidenceFromRun } from '../../src/core/evidence/fromRun.js';
-import { compareRuns, hasCommonPool, metricChange } from '../../src/core/analysis/compare.js';
-import { fmtChange, renderCompare } from '../../src/core/render/compare.js';
-import { renderCompareHtml } from '../../src/core/render/htmlCompare.js';
-import { HEALTHY, syntheticRun, WORKED_EXAMPLE } from '../helpers/syntheticRun.js';
+import { evidenceFromRun } from '../../../src/core/evidence/fromRun.js';
+import { compareRuns, hasCommonPool, metricChange } from '../../../src/core/analysis/compare.js';
+import { fmtChange, renderCompare } from '../../../src/core/render/compare.js';
+import { renderCompareHtml } from '../../../src/core/render/htmlCompare.js';
+import { HEALTHY, syntheticRun, WORKED_EXAMPLE } from '../../helpers/syntheticRun.js';
 
 const before = syntheticRun([WORKED_EXAMPLE]);
 const after = syntheticRun([{ ...WORKED_EXAMPLE, settings: { max_connections: 8, min_connections: 2 } }]);

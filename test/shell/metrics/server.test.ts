@@ -3,9 +3,9 @@ import { createServer } from 'node:http';
 import pg from 'pg';
 import { Counter, Registry } from 'prom-client';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { instrumentPool, metricsHandler, metricsRegistry, poolHealth, startMetricsServer, type InstrumentedPool, type MetricsServer } from '../../src/index.js';
-import { UsageError } from '../../src/core/errors.js';
-import { hasTool, parsePromText, select, valueOf } from '../helpers/promText.js';
+import { instrumentPool, metricsHandler, metricsRegistry, poolHealth, startMetricsServer, type InstrumentedPool, type MetricsServer } from '../../../src/index.js';
+import { UsageError } from '../../../src/core/errors.js';
+import { hasTool, parsePromText, select, valueOf } from '../../helpers/promText.js';
 
 const open: Array<InstrumentedPool | MetricsServer> = [];
 afterEach(async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deepMerge, stripDocs, substitute, buildModel, type Table } from '../../src/core/config/model.js';
+import { deepMerge, stripDocs, substitute, buildModel, type Table } from '../../../src/core/config/model.js';
 
 describe('deepMerge (Tasker semantics)', () => {
   const cases: Array<{ name: string; base: Table; over: Table; want: Table }> = [

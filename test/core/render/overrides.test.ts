@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { evidenceFromRun } from '../../src/core/evidence/fromRun.js';
+import { evidenceFromRun } from '../../../src/core/evidence/fromRun.js';
 import { parse as parseToml } from 'smol-toml';
-import { defaultAdvisorConfig } from '../../src/core/advisor/defaults.js';
-import { dateOf, renderAllOverrides, renderOverrides } from '../../src/core/render/overrides.js';
-import { adviceData, formatEvidence, renderAdvice } from '../../src/core/render/recommendations.js';
-import { adviseEvidence } from '../../src/core/rules/index.js';
-import type { EnvironmentAdvice, Recommendation } from '../../src/core/rules/types.js';
-import { syntheticRun, WORKED_EXAMPLE } from '../helpers/syntheticRun.js';
+import { defaultAdvisorConfig } from '../../../src/core/advisor/defaults.js';
+import { dateOf, renderAllOverrides, renderOverrides } from '../../../src/core/render/overrides.js';
+import { adviceData, formatEvidence, renderAdvice } from '../../../src/core/render/recommendations.js';
+import { adviseEvidence } from '../../../src/core/rules/index.js';
+import type { EnvironmentAdvice, Recommendation } from '../../../src/core/rules/types.js';
+import { syntheticRun, WORKED_EXAMPLE } from '../../helpers/syntheticRun.js';
 
 function rec(over: Partial<Recommendation>): Recommendation {
   return {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { evidenceFromRun, poolEvidenceFromRun } from '../../src/core/evidence/fromRun.js';
-import { defaultAdvisorConfig } from '../../src/core/advisor/defaults.js';
-import { analyzePool, analyzeEvidence, describeWorkload, idleReopens, maxInWindow, ratio } from '../../src/core/analysis/analyze.js';
-import { Recorder } from '../../src/core/run/recorder.js';
-import type { TimelinePoint } from '../../src/core/run/types.js';
-import { BASE_SETTINGS, HEALTHY, RULE_SCENARIOS, simulatePool, syntheticRun, WORKED_EXAMPLE, EXPIRY_BURSTS } from '../helpers/syntheticRun.js';
+import { evidenceFromRun, poolEvidenceFromRun } from '../../../src/core/evidence/fromRun.js';
+import { defaultAdvisorConfig } from '../../../src/core/advisor/defaults.js';
+import { analyzePool, analyzeEvidence, describeWorkload, idleReopens, maxInWindow, ratio } from '../../../src/core/analysis/analyze.js';
+import { Recorder } from '../../../src/core/run/recorder.js';
+import type { TimelinePoint } from '../../../src/core/run/types.js';
+import { BASE_SETTINGS, HEALTHY, RULE_SCENARIOS, simulatePool, syntheticRun, WORKED_EXAMPLE, EXPIRY_BURSTS } from '../../helpers/syntheticRun.js';
 
 const advisor = defaultAdvisorConfig();
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildModel } from '../../src/core/config/model.js';
-import { validateModel, formatIssue, suggest } from '../../src/core/config/validate.js';
+import { buildModel } from '../../../src/core/config/model.js';
+import { validateModel, formatIssue, suggest } from '../../../src/core/config/validate.js';
 
 const BASE = `[common.database]
 url = "postgresql://localhost/x"
