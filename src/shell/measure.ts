@@ -18,7 +18,9 @@ import { addSecret, forTerminal, writeErr } from './output.js';
 import { showProgress } from './tty.js';
 import { assertFits, assertSafeTarget, connectionConfig, isLocalHost, probe, resolveTarget, type ServerFacts } from './target.js';
 import { startThrowaway, type ThrowawayCluster } from './throwawayPg.js';
-import { runSession, type Progress, type SessionOptions } from './session.js';
+import { runSession, SessionFailed, type Progress, type SessionOptions } from './session.js';
+import { withMetricsServer } from './metrics/cli.js';
+import { withInterrupt } from './signals.js';
 import { pgmqSharesDatabasePool, plannedConnections, plannedWorkloads, refuseMinAboveMax } from '../core/load/plan.js';
 import { version } from './version.js';
 import { fmtUs } from '../core/units.js';
@@ -167,4 +169,29 @@ export async function runAnalyze(o: RunAnalyzeOptions): Promise<RunFile> {
 function progressLine(p: Progress): void {
   const pools = p.pools.map((x) => `${x.name}: P99 ${fmtUs(x.waitP99Us)}, waiting ${x.waiting}`).join(' | ');
   process.stderr.write(forTerminal(`\r\x1b[K[${p.env}] ${p.phase} ${Math.floor(p.elapsedS)}s, ${Math.ceil(p.remainingS)}s left  ${pools}`));
+}
+
+/**
+ * Measure with the plan, stoppable: the first SIGINT or SIGTERM says `\n<signal>: stopping the load; <stopping>`
+ * and stops the load (what was measured is kept, marked partial). A session that fails hands its
+ * partial run to `onPartial` before its error goes on. `--metrics-port` serves the pools meanwhile.
+ */
+export async function measureInterruptibly(o: { plan: AnalyzePlan; flags: AnalyzeFlags; stopping: string; onPartial: (partial: RunFile) => void }): Promise<{ run: RunFile; interrupted: boolean }> {
+  const ac = new AbortController();
+  let interrupted = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (interrupted) return;
+    interrupted = true;
+    writeErr(`\n${sig}: stopping the load; ${o.stopping}`);
+    ac.abort();
+  };
+  return withInterrupt(onSignal, async () => {
+    try {
+      const run = await withMetricsServer(o.flags, (onPools) => runAnalyze({ plan: o.plan, flags: o.flags, signal: ac.signal, onPools }));
+      return { run, interrupted };
+    } catch (e) {
+      if (e instanceof SessionFailed) o.onPartial(e.partial);
+      throw e;
+    }
+  });
 }

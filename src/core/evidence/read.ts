@@ -7,7 +7,7 @@
  */
 import { UsageError } from '../errors.js';
 import { isPoolName, SETTING_KEYS } from '../config/pools.js';
-import { parseRunFile } from '../run/file.js';
+import { checkRunFile, parseJson } from '../run/file.js';
 import { decode } from '../run/histogram.js';
 import { evidenceFromRun } from './fromRun.js';
 import { EVIDENCE_SCHEMA_VERSION, SOURCE_KINDS, type EvidenceFile } from './types.js';
@@ -224,16 +224,11 @@ function checkObservation(data: Obj, display: string): EvidenceFile {
  * UsageError (exit 2) with one line naming the path and the reason.
  */
 export function parseEvidenceFile(text: string, display: string): EvidenceFile {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(`${display}: not JSON (${(e as Error).message.replace(/\s+/g, ' ')})`, HINT);
-  }
+  const data = parseJson(text, display, HINT);
   const kind = isObj(data) ? data.kind : undefined;
   if (kind === 'observation') return checkObservation(data as Obj, display);
   if (kind !== undefined && kind !== 'run') throw new UsageError(`${display}: kind ${JSON.stringify(kind)} is not one pool-advisor reads (expected 'run' or 'observation')`, HINT);
-  return evidenceFromRun(parseRunFile(text, display));
+  return evidenceFromRun(checkRunFile(data, display));
 }
 
 /** Whether the evidence has any sample at all in the given environments (all when none given). */

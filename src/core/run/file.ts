@@ -148,14 +148,22 @@ function checkPool(display: string, run: unknown, p: string): void {
   }
 }
 
+/** A saved file's JSON; `display` names it in the one-line error (exit 2), `hint` says what to pass instead. */
+export function parseJson(text: string, display: string, hint: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`${display}: not JSON (${(e as Error).message.replace(/\s+/g, ' ')})`, hint);
+  }
+}
+
 /** Parse and check a run file's text; `display` names it in errors. Throws UsageError (exit 2). */
 export function parseRunFile(text: string, display: string): RunFile {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(`${display}: not JSON (${(e as Error).message.replace(/\s+/g, ' ')})`, HINT);
-  }
+  return checkRunFile(parseJson(text, display, HINT), display);
+}
+
+/** Check parsed JSON is a run file: path by path, each refusal one line naming the path (exit 2). */
+export function checkRunFile(data: unknown, display: string): RunFile {
   if (!isObj(data)) fail(display, '(top level)', `expected an object, got ${describe(data)}`);
   const version = data.schemaVersion;
   if (version === undefined) fail(display, 'schemaVersion', 'missing: this is not a pool-advisor run file');

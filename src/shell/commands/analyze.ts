@@ -12,14 +12,11 @@ import { adviseEvidence } from '../../core/rules/index.js';
 import { evidenceFromRun } from '../../core/evidence/fromRun.js';
 import { hasEvidenceSamples } from '../../core/evidence/read.js';
 import { adviceData } from '../../core/render/recommendations.js';
-import { planAnalyze, planInputs, runAnalyze, type AnalyzeFlags } from '../measure.js';
+import { measureInterruptibly, planAnalyze, planInputs, type AnalyzeFlags } from '../measure.js';
 import { writeErr, writeOut } from '../output.js';
 import { assertOutputsApart, assertReportPath, writeReport } from '../report.js';
 import { saveRun } from '../runFile.js';
 import { useColor } from '../tty.js';
-import { SessionFailed } from '../session.js';
-import { withInterrupt } from '../signals.js';
-import { withMetricsServer } from '../metrics/cli.js';
 
 /** Print and save a finished (or partial) run with its analysis and advice. */
 export function emitRun(run: RunFile, f: AnalyzeFlags, advisor: AdvisorConfig): void {
@@ -38,32 +35,11 @@ export async function analyzeCommand(f: AnalyzeFlags): Promise<void> {
   const plan = planAnalyze(f);
   assertOutputsApart([['--out', f.out], ['--report', f.report]], planInputs(plan));
   for (const w of plan.warnings) writeErr(`warning: ${w}`);
-  const ac = new AbortController();
-  let signalled = false;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (signalled) return;
-    signalled = true;
-    writeErr(`\n${sig}: stopping the load; the partial result follows.`);
-    ac.abort();
-  };
-  await withInterrupt(onSignal, async () => {
-    let run: RunFile;
-    try {
-      run = await withMetricsServer(f, (onPools) => runAnalyze({ plan, flags: f, signal: ac.signal, onPools }));
-    } catch (e) {
-      if (e instanceof SessionFailed) {
-        emitRun(e.partial, f, plan.advisor);
-        throw e;
-      }
-      throw e;
-    }
-    emitRun(run, f, plan.advisor);
-    if (signalled) throw new CommandOutcome(ExitCode.Interrupted);
-    else if (!hasEvidenceSamples(evidenceFromRun(run))) throw new NoDataError('the run recorded no acquires', 'run longer (--duration) or with a higher --rate');
-    else {
-      const invalid = invalidRunError(evidenceFromRun(run), 'this run');
-      if (invalid) throw invalid;
-    }
-  });
+  const { run, interrupted } = await measureInterruptibly({ plan, flags: f, stopping: 'the partial result follows.', onPartial: (partial) => emitRun(partial, f, plan.advisor) });
+  emitRun(run, f, plan.advisor);
+  if (interrupted) throw new CommandOutcome(ExitCode.Interrupted);
+  if (!hasEvidenceSamples(evidenceFromRun(run))) throw new NoDataError('the run recorded no acquires', 'run longer (--duration) or with a higher --rate');
+  const invalid = invalidRunError(evidenceFromRun(run), 'this run');
+  if (invalid) throw invalid;
 }
 

@@ -25,7 +25,6 @@ import { readEvidenceFile, saveRun } from '../runFile.js';
 import { assertOutputsApart, assertReportPath } from '../report.js';
 import { addSecret, writeErr, writeOut } from '../output.js';
 import { useColor } from '../tty.js';
-import { withInterrupt } from '../signals.js';
 
 /** check's own flags, beside analyze's (which it passes on when it runs analyze first). */
 interface CheckOptions extends AnalyzeFlags {
@@ -114,32 +113,22 @@ function refuseAnalyzeFlags(opts: CheckOptions, mode: '--from' | '--static'): vo
 async function measure(opts: CheckOptions): Promise<{ run: RunFile; interrupted: boolean }> {
   if (opts.out) assertReportPath('--out', opts.out);
   // Loaded here, not at startup: only a check that measures needs pg, the generator and /metrics.
-  const [{ planAnalyze, planInputs, runAnalyze }, { SessionFailed }, { withMetricsServer }] = await Promise.all([import('../measure.js'), import('../session.js'), import('../metrics/cli.js')]);
+  const { planAnalyze, planInputs, measureInterruptibly } = await import('../measure.js');
   const plan = planAnalyze(opts);
   assertOutputsApart([['--out', opts.out]], planInputs(plan));
   // The config's own warnings are in the report already; only the run's (e.g. --set) go to stderr.
   const reported = new Set(validateModel(plan.model).map(formatIssue));
   for (const w of plan.warnings) if (!reported.has(w)) writeErr(`warning: ${w}`);
-  const ac = new AbortController();
-  let interrupted = false;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (interrupted) return;
-    interrupted = true;
-    writeErr(`\n${sig}: stopping the load; checking the partial run.`);
-    ac.abort();
-  };
-  return withInterrupt(onSignal, async () => {
-    try {
-      const run = await withMetricsServer(opts, (onPools) => runAnalyze({ plan, flags: opts, signal: ac.signal, onPools }));
-      if (opts.out) saveRun(opts.out, run);
-      return { run, interrupted };
-    } catch (e) {
-      if (e instanceof SessionFailed && opts.out) {
-        saveRun(opts.out, e.partial);
-      }
-      throw e;
-    }
+  const measured = await measureInterruptibly({
+    plan,
+    flags: opts,
+    stopping: 'checking the partial run.',
+    onPartial: (partial) => {
+      if (opts.out) saveRun(opts.out, partial);
+    },
   });
+  if (opts.out) saveRun(opts.out, measured.run);
+  return measured;
 }
 
 /** Run `check` with parsed options: validate, check, render, set the exit code. */
