@@ -4,7 +4,8 @@
  * settings after `--set`, and the most connections the session holds at once. Pure: the shell's
  * session and `analyze`'s planning call it.
  */
-import type { ConfigModel, EnvironmentConfig } from '../config/model.js';
+import type { ConfigModel, EffectivePool, EnvironmentConfig } from '../config/model.js';
+import type { PoolConfigSnapshot } from '../run/types.js';
 import { withKey, type PoolName, type PoolSettings } from '../config/pools.js';
 import type { AdvisorConfig } from '../advisor/types.js';
 import { environmentSpec } from '../advisor/parse.js';
@@ -114,4 +115,26 @@ export function refuseMinAboveMax(model: ConfigModel, envs: readonly string[], s
       }
     }
   }
+}
+
+/**
+ * A pool's configuration as data (config show --json, and saved in run files). `--set` overrides
+ * for a run replace the value, with `file: '--set'`.
+ */
+export function poolConfigSnapshot(p: EffectivePool, sets: ReadonlyArray<{ key: string; value: number }> = []): PoolConfigSnapshot {
+  const keys: PoolConfigSnapshot['keys'] = {};
+  for (const [k, sv] of Object.entries(p.raw)) keys[k] = { value: sv.value, overridden: sv.overridden, file: sv.origin?.file ?? null, line: sv.origin?.line ?? null };
+  let settings = { ...p.settings };
+  for (const o of sets) {
+    keys[o.key] = { value: o.value, overridden: true, file: '--set', line: null };
+    settings = withKey(p.pool, settings, o.key, o.value);
+  }
+  return {
+    table: p.table.join('.'),
+    context: p.context,
+    active: p.active,
+    ...(p.sharesDatabasePool !== undefined ? { sharesDatabasePool: p.sharesDatabasePool } : {}),
+    settings,
+    keys,
+  };
 }

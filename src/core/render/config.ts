@@ -11,32 +11,6 @@ import { renderIssues } from './issues.js';
 export { renderIssues };
 import { redactUrl } from '../redact.js';
 import { SCHEMA_VERSION, type RenderOptions } from './options.js';
-import type { EffectivePool } from '../config/model.js';
-import type { PoolConfigSnapshot } from '../run/types.js';
-import { withKey } from '../config/pools.js';
-
-/**
- * A pool's configuration as data (config show --json, and saved in run files). `--set` overrides
- * for a run replace the value, with `file: '--set'`.
- */
-export function poolConfigSnapshot(p: EffectivePool, sets: ReadonlyArray<{ key: string; value: number }> = []): PoolConfigSnapshot {
-  const keys: PoolConfigSnapshot['keys'] = {};
-  for (const [k, sv] of Object.entries(p.raw)) keys[k] = { value: sv.value, overridden: sv.overridden, file: sv.origin?.file ?? null, line: sv.origin?.line ?? null };
-  let settings = { ...p.settings };
-  for (const o of sets) {
-    keys[o.key] = { value: o.value, overridden: true, file: '--set', line: null };
-    settings = withKey(p.pool, settings, o.key, o.value);
-  }
-  return {
-    table: p.table.join('.'),
-    context: p.context,
-    active: p.active,
-    ...(p.sharesDatabasePool !== undefined ? { sharesDatabasePool: p.sharesDatabasePool } : {}),
-    settings,
-    keys,
-  };
-}
-
 
 /** The JSON shape of `config show --json` (documented in docs/config.md). */
 export function configShowData(model: ConfigModel, envs: readonly string[] | undefined, issues: readonly Issue[]): unknown {

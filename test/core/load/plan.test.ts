@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildModel, type ConfigSources } from '../../../src/core/config/model.js';
 import { parseAdvisorConfig } from '../../../src/core/advisor/parse.js';
-import { plannedConnections, plannedWorkloads, poolThrough, refuseMinAboveMax, settingsWithOverrides, type MeasurePlan } from '../../../src/core/load/plan.js';
+import { plannedConnections, plannedWorkloads, poolConfigSnapshot, poolThrough, refuseMinAboveMax, settingsWithOverrides, type MeasurePlan } from '../../../src/core/load/plan.js';
 import { UsageError } from '../../../src/core/errors.js';
 
 const base = (pgmqUrl: string): string =>
@@ -71,6 +71,14 @@ describe('settings after --set', () => {
     expect(settingsWithOverrides(env('shared'), 'database', sets)).toMatchObject({ max_connections: 14, min_connections: 2 });
     expect(settingsWithOverrides(env('shared'), 'orchestration_web', sets)).toMatchObject({ min_connections: 4, max_connections: 30 });
     expect(env('shared').pools.database.settings.max_connections).toBe(10);
+  });
+
+  it("snapshots the config a run saw: each key with where it was written, a --set value marked as such", () => {
+    const snap = poolConfigSnapshot(env('shared').pools.database, [{ key: 'max_connections', value: 14 }]);
+    expect(snap.table).toBe('common.database.pool');
+    expect(snap.keys.max_connections).toEqual({ value: 14, overridden: true, file: '--set', line: null });
+    expect(snap.keys.min_connections).toMatchObject({ value: 2, file: 'cfg/base/common.toml', line: 6 });
+    expect(snap.settings).toMatchObject({ max_connections: 14, min_connections: 2 });
   });
 
   it('refuses a min above the max after --set, naming the pool and the fix', () => {
