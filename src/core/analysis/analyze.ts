@@ -18,6 +18,7 @@ import { targetOf, type TargetInfo } from './target.js';
 import { formatSpecNum, formatUs } from '../units.js';
 import { waitDecades, waitSpectrum, whatIfCurve, type WaitSpectrum, type WhatIfCurve } from './charts.js';
 import { poolFigures, type PoolFigures } from './figures.js';
+import { occupancyModel, type OccupancyModel } from './occupancyModel.js';
 
 const ALL_PARTS = EVIDENCE_PARTS.length;
 import { MAX_CONNECTIONS, modelError, predict, smallestMeeting, type ArrivalModel, type ModelError, type ModelInput, type Prediction } from '../model/queue.js';
@@ -291,6 +292,8 @@ export interface PoolAnalysis {
    * which sees every part. The figures of an unseen part are zeros and must not be read.
    */
   coverage?: Coverage;
+  /** The model on occupancy alone: present only when the evidence lacks the acquire rate or holds (occupancyModel.ts). */
+  occupancyModel?: OccupancyModel;
 }
 
 /** The source of a pool's evidence and the parts it lacks. */
@@ -305,6 +308,8 @@ export interface Coverage {
   /** What the evidence counts as samples: acquires when it has them, else gauge samples. */
   samples: number;
   validity: { valid: boolean; reasons: string[] };
+  /** Where two merged sources disagree about this pool (evidence/merge.ts). */
+  disagreements: string[];
 }
 
 /** Whether the analysis of a pool had `part` (every part for a measured run). */
@@ -666,6 +671,12 @@ function serverCapacity(p: PoolEvidence, acquires: number, workloads: WorkloadRu
   return { uncontendedHoldUs: uncontended, calibrationHolds: calHolds, holdInflation: inflation, servedRate, demandRate, bound: inflated && full && short && acquires > 0, note };
 }
 
+/** The occupancy-only model as a field of the analysis, when there is one. */
+function occupancyOnly(occ: PoolEvidence['occupancy'], max: number): { occupancyModel?: OccupancyModel } {
+  const m = occupancyModel(occ, max);
+  return m ? { occupancyModel: m } : {};
+}
+
 /** Share of the window with at most one idle connection (an acquire that finds an expired one then has nothing to step over to). */
 function idleScarce(t: LevelTimes | undefined): number {
   if (!t) return 0;
@@ -774,6 +785,7 @@ export function analyzePool(env: string, p: PoolEvidence, workloads: WorkloadRun
     meetsTarget: wait.p99Us <= targetMs * 1000,
     model: fitModel(p, workloads, demandRate, hold, p.wait && p.wait.all.form !== 'mean' ? { pWait: queuedShare, p50S: wait.p50Us / 1e6, p95S: wait.p95Us / 1e6, p99S: wait.p99Us / 1e6 } : null, targetMs, trend),
     display: { table: poolFigures(p), decades: waitDecades(p.wait?.all), spectrum: waitSpectrum(p.wait?.all) },
+    ...(p.arrival && p.hold ? {} : occupancyOnly(occ, p.settings.max_connections)),
     ...(complete
       ? {}
       : {
@@ -784,6 +796,7 @@ export function analyzePool(env: string, p: PoolEvidence, workloads: WorkloadRun
             settingsAssumed: [...(p.settingsAssumed ?? [])],
             samples: acquires > 0 ? acquires : (occ?.samples ?? 0),
             validity: p.validity,
+            disagreements: [...(p.disagreements ?? [])],
           },
         }),
   };

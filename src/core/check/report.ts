@@ -57,6 +57,8 @@ export function checkOutcome(r: CheckReport): CheckOutcome {
   let exitCode: CheckOutcome['exitCode'] = ExitCode.Ok;
   if (errors > 0) exitCode = ExitCode.CheckFailed;
   else if (r.evaluated && r.thresholds.length > 0 && r.noSamples) exitCode = ExitCode.NoData;
+  // A figure the evidence's source cannot see is not enough data to answer (exit 4), not a breach.
+  else if (breached === 0 && noData > 0 && r.results.every((x) => x.status !== 'no-data' || x.unseen)) exitCode = ExitCode.NoData;
   else if (breached > 0 || noData > 0) exitCode = ExitCode.CheckFailed;
   return { exitCode, held, breached, noData, errors, warnings, budgetsOver };
 }

@@ -42,6 +42,11 @@ function bucketQuantile(upper: Array<number | null>, counts: number[], q: number
   return upper.filter((x): x is number => x !== null).at(-1) ?? 0;
 }
 
+/** The q-quantile (0-1) of Prometheus-style buckets, interpolated as `histogram_quantile` does. */
+export function bucketsQuantile(d: Extract<Distribution, { form: 'buckets' }>, q: number): number {
+  return bucketQuantile(d.upperUs, d.counts, q);
+}
+
 /** Summarise a distribution. */
 export function summarizeDistribution(d: Distribution): DistributionSummary {
   if (d.form === 'hdr') {

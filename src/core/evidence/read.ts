@@ -211,6 +211,11 @@ function checkObservation(data: Obj, display: string): EvidenceFile {
       if (!isObj(u)) c.fail(`${p}unmapped.${j}`, 'expected an object');
       c.str(u, 'label', `${p}unmapped.${j}.`);
       c.str(u, 'reason', `${p}unmapped.${j}.`);
+      const f = c.obj(u, 'figures', `${p}unmapped.${j}.`, true);
+      if (f) {
+        for (const k of ['meanBusy', 'openMax', 'reserved']) c.num(f, k, `${p}unmapped.${j}.figures.`);
+        if (f.maxConnections !== null) c.num(f, 'maxConnections', `${p}unmapped.${j}.figures.`);
+      }
     });
     if (c.arr(e, 'workloads', p)!.length > 0) c.fail(`${p}workloads`, 'only a measured run drives workloads; an observation has none');
     c.obj(e, 'config', p);

@@ -134,6 +134,8 @@ export interface PoolEvidence {
   failures?: FailureEvidence;
   timeline?: { intervalMs: number; points: TimelinePoint[] };
   measured?: MeasuredEvidence;
+  /** Where two sources of this pool (merge.ts) say different things, one sentence each. */
+  disagreements?: string[];
 }
 
 /** A pool a source saw but could not map to a Tasker pool (no key of the config can be advised for it). */
@@ -144,6 +146,8 @@ export interface UnmappedPool {
   source: EvidenceSource;
   /** Why it could not be mapped, and how to map it. */
   reason: string;
+  /** What the source saw of it, for advice in generic terms (the pool library's own option names). */
+  figures?: { meanBusy: number; openMax: number; reserved: number; maxConnections: number | null };
 }
 
 /** One environment's evidence. */

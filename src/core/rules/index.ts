@@ -9,7 +9,8 @@
 import type { AdvisorConfig } from '../advisor/types.js';
 import { analyzeEvidence, noSamples, saw, type EnvironmentAnalysis, type PoolAnalysis, type RunAnalysis } from '../analysis/analyze.js';
 import { cannotJudge, EVIDENCE_PARTS, missingParts } from '../evidence/parts.js';
-import type { EvidenceFile } from '../evidence/types.js';
+import type { EvidenceFile, UnmappedPool } from '../evidence/types.js';
+import { smallestNoWait } from '../analysis/occupancyModel.js';
 import { formatNum, formatRate, formatShare, formatUs } from '../units.js';
 import { POOL_NAMES, SETTING_KEYS, fromSetting, keyDef, toSetting, tomlKeyFor, type SettingKey } from '../config/pools.js';
 import { acquireTimeout } from './acquireTimeout.js';
@@ -203,12 +204,11 @@ export function recommendEnvironment(env: EnvironmentAnalysis, advisor: AdvisorC
     return { env: env.env, durationS: env.durationS, workloads: env.workloads, recommendations, findings };
   }
   for (const rule of ENVIRONMENT_RULES) findings.push(...rule.evaluate({ env, advisor, budget }));
-  for (const u of env.unmapped) {
-    findings.push({ env: env.env, pool: null, kind: 'unmapped-pool', severity: 'info', message: `'${u.label}'${u.replica ? ` (${u.replica})` : ''} is not a Tasker pool, so no key is advised for it: ${u.reason}`, evidence: [] });
-  }
-  // Replicas of one pool are judged one by one (N replicas of c connections are N queues); the
-  // busiest comes first, and a key it already changes is not changed again by a quieter one.
-  const pools = [...env.pools].sort((a, b) => POOL_NAMES.indexOf(a.pool) - POOL_NAMES.indexOf(b.pool) || b.inUse.mean - a.inUse.mean);
+  for (const u of env.unmapped) findings.push(unmappedFinding(env.env, u));
+  // Replicas of one pool are judged one by one (N replicas of c connections are N queues): a
+  // source that sees acquire waits before one that does not, then the busiest first; a key one
+  // already changes is not changed again by the next.
+  const pools = [...env.pools].sort((a, b) => POOL_NAMES.indexOf(a.pool) - POOL_NAMES.indexOf(b.pool) || Number(saw(b, 'wait')) - Number(saw(a, 'wait')) || b.inUse.mean - a.inUse.mean);
   for (const p of pools) {
     if (noSamples(p)) {
       findings.push({ env: env.env, pool: p.pool, kind: 'no-data', severity: 'info', message: p.coverage && !saw(p, 'wait') && !saw(p, 'arrival') ? 'no samples in the window: nothing to judge' : 'no acquires measured: nothing to judge', evidence: [] });
@@ -220,6 +220,7 @@ export function recommendEnvironment(env: EnvironmentAnalysis, advisor: AdvisorC
     }
     const behind = p.generator?.behind ?? false;
     const poolFindings: Finding[] = [];
+    for (const d of p.coverage?.disagreements ?? []) poolFindings.push({ env: env.env, pool: p.pool, kind: 'sources-disagree', severity: 'warning', message: `${p.coverage!.replica ? `${p.coverage!.replica}: ` : ''}${d}`, evidence: [] });
     if (behind) {
       poolFindings.push({
         env: env.env,
@@ -273,6 +274,27 @@ export function recommendEnvironment(env: EnvironmentAnalysis, advisor: AdvisorC
   }
   return { env: env.env, durationS: env.durationS, workloads: env.workloads, recommendations, findings };
 }
+
+/**
+ * A pool no Tasker pool stands for: why, and - when the source saw how busy it was - its size in
+ * generic terms, with the option that sets it in the common pool libraries.
+ */
+function unmappedFinding(env: string, u: UnmappedPool): Finding {
+  let sizing = '';
+  const f = u.figures;
+  if (f && f.meanBusy > 0) {
+    const need = smallestNoWait(f.meanBusy);
+    if (need !== null) {
+      const size = Math.max(need + f.reserved, f.openMax, 2);
+      const now = f.maxConnections !== null ? ` (now ${f.maxConnections})` : '';
+      sizing = ` At its mean of ${formatNum(f.meanBusy, 2)} busy, a pool size of ${size}${now} keeps P(wait) under 1% and is not below the ${f.openMax} seen at once; the size is ${GENERIC_SIZE_OPTIONS}.`;
+    }
+  }
+  return { env, pool: null, kind: 'unmapped-pool', severity: 'info', message: `'${u.label}'${u.replica ? ` (${u.replica})` : ''} is not a Tasker pool, so no key is advised for it: ${u.reason}.${sizing}`, evidence: [] };
+}
+
+/** Where the common pool libraries set a pool's size. */
+export const GENERIC_SIZE_OPTIONS = "sqlx's max_connections, HikariCP's maximumPoolSize, Go database/sql's SetMaxOpenConns, node-postgres's max, psycopg_pool's max_size, pgxpool's pool_max_conns";
 
 /** What calling a pool healthy reads: its waits, its occupancy and its failures. */
 const HEALTHY_NEEDS = ['wait', 'occupancy', 'failures'] as const;

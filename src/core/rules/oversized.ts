@@ -14,16 +14,19 @@
 import { formatS, formatUs } from '../units.js';
 import { predict } from '../model/queue.js';
 import { ev } from './support.js';
-import { noSamples } from '../analysis/analyze.js';
+import { noSamples, saw } from '../analysis/analyze.js';
+import { oversizedFromOccupancy } from './fromOccupancy.js';
 import type { PoolRule } from './types.js';
 
 export const oversized: PoolRule = {
   id: 'oversized',
   scope: 'pool',
-  needs: ['occupancy', 'arrival', 'hold'],
+  // With the acquire rate and holds the queue model sizes it; with occupancy alone, fromOccupancy.ts.
+  needs: ['occupancy'],
   judges: 'whether max_connections is far above the need',
   evaluate(ctx) {
     const p = ctx.pool;
+    if (!saw(p, 'arrival') || !saw(p, 'hold')) return oversizedFromOccupancy(ctx);
     const m = p.model;
     // A generator that only lagged still sent every request (its bunches overstate the peaks, which
     // errs towards a larger size); one that sent less than asked hides demand: then no lowering.

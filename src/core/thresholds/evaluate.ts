@@ -12,6 +12,7 @@ import { decode, type Histogram } from '../run/histogram.js';
 import { levelPercentile, meanLevel, totalTime } from '../run/occupancy.js';
 import type { LevelTimes } from '../run/types.js';
 import { SOURCE_LABEL } from '../evidence/parts.js';
+import { bucketsQuantile, summarizeDistribution } from '../evidence/distribution.js';
 import type { Distribution, EnvironmentEvidence, EvidenceFile, PoolEvidence } from '../evidence/types.js';
 import { formatAggregation, formatThreshold, type Aggregation, type BaseUnit, type MetricName, type Operator, type Threshold } from './parse.js';
 import { formatCompact } from '../units.js';
@@ -34,12 +35,14 @@ export interface ThresholdResult {
   observedText: string;
   /** Why there is no data, for `no-data` results. */
   reason?: string;
+  /** The evidence's source cannot see the figure (as opposed to a window that recorded none of it). */
+  unseen?: true;
   /** The replica evaluated, when the evidence is per replica. */
   replica?: string;
 }
 
 /** A value, or the reason there is none. */
-export type Observation = { value: number } | { noData: string };
+export type Observation = { value: number } | { noData: string; unseen?: true };
 
 /** Decoded histograms of one pool, decoded once however many thresholds read them. */
 class PoolView {
@@ -59,8 +62,8 @@ class PoolView {
 }
 
 /** "this needs X, which <source> cannot see". */
-function unseen(p: PoolEvidence, what: string): { noData: string } {
-  return { noData: `this needs ${what}, which ${SOURCE_LABEL[p.source.kind]} cannot see` };
+function unseen(p: PoolEvidence, what: string): { noData: string; unseen: true } {
+  return { noData: `this needs ${what}, which ${SOURCE_LABEL[p.source.kind]} cannot see`, unseen: true };
 }
 
 const HISTOGRAM_OF: Record<'acquire' | 'hold' | 'create', 'wait' | 'hold' | 'create'> = { acquire: 'wait', hold: 'hold', create: 'create' };
@@ -87,7 +90,19 @@ function observeView(view: PoolView, metric: MetricName, agg: Aggregation): Obse
     case 'hold':
     case 'create': {
       const h = view.histogram(HISTOGRAM_OF[metric]);
-      if (!h) return unseen(run, metric === 'acquire' ? 'the acquire-wait distribution' : metric === 'hold' ? 'the hold-time distribution' : 'the connection open-time distribution');
+      const what = metric === 'acquire' ? 'the acquire-wait distribution' : metric === 'hold' ? 'the hold-time distribution' : 'the connection open-time distribution';
+      if (!h) {
+        // Not an HDR histogram: Prometheus-style buckets answer percentiles (as histogram_quantile
+        // does), the mean and the top bucket; a mean alone answers the mean only.
+        const d: Distribution | undefined = metric === 'acquire' ? run.wait?.all : run[HISTOGRAM_OF[metric] as 'hold' | 'create'];
+        if (!d || d.form === 'hdr') return unseen(run, what);
+        const s = summarizeDistribution(d);
+        if (s.count === 0) return { noData: `no ${metric === 'acquire' ? 'acquires' : metric === 'hold' ? 'holds' : 'connections created'} recorded` };
+        if (agg.name === 'avg' && (d.form === 'mean' || d.sumUs !== undefined)) return { value: s.meanUs };
+        if (d.form === 'buckets' && agg.name === 'p') return { value: bucketsQuantile(d, agg.percentile! / 100) };
+        if (d.form === 'buckets' && agg.name === 'max' && s.maxUs !== null) return { value: s.maxUs };
+        return unseen(run, `${what} as ${agg.name === 'p' ? 'percentiles' : agg.name === 'min' ? 'a minimum' : agg.name === 'max' ? 'a maximum' : 'a mean'}`);
+      }
       if (h.totalCount === 0) return { noData: `no ${metric === 'acquire' ? 'acquires' : metric === 'hold' ? 'holds' : 'connections created'} recorded` };
       if (agg.name === 'p') return { value: h.getValueAtPercentile(agg.percentile!) };
       if (agg.name === 'avg') return { value: h.mean };
@@ -151,7 +166,8 @@ export function compare(observed: number, op: Operator, limit: number): boolean 
 
 /** The environments of a run to check: all, or those named (the caller has checked the names exist). */
 export function selectEnvironments(run: EvidenceFile, envs?: readonly string[]): EnvironmentEvidence[] {
-  return run.environments.filter((e) => !envs || envs.length === 0 || envs.includes(e.env));
+  // An observation's groups that map to no Tasker environment are no environment to judge.
+  return run.environments.filter((e) => (!envs || envs.length === 0 || envs.includes(e.env)) && !(e.pools.length === 0 && e.unmapped.length > 0));
 }
 
 /** Whether the selected environments recorded anything at all (any acquire or hold). */
@@ -184,7 +200,7 @@ export function evaluateThresholds(thresholds: readonly Threshold[], run: Eviden
         const obs: Observation = view ? observeView(view, t.metric, t.aggregation) : { noData: pool === '*' ? `no pools in the run for '${env.env}'` : absentReason(env, pool as PoolName) };
         const replica = view?.run.replica ? { replica: view.run.replica } : {};
         if ('noData' in obs) {
-          results.push({ threshold: t, env: env.env, pool, expression, status: 'no-data', observed: null, observedText: `no data: ${obs.noData}`, reason: obs.noData, ...replica });
+          results.push({ threshold: t, env: env.env, pool, expression, status: 'no-data', observed: null, observedText: `no data: ${obs.noData}`, reason: obs.noData, ...(obs.unseen ? { unseen: true } : {}), ...replica });
         } else {
           results.push({
             threshold: t,

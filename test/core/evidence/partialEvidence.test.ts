@@ -78,7 +78,7 @@ describe('evidence with only occupancy and churn', () => {
 
   it('each rule that needs waits, holds or the rate gives one "cannot judge" finding naming what it needs and the source', () => {
     const needing = POOL_RULES.filter((r) => r.needs.some((x) => pool.coverage!.unseen.includes(x)));
-    expect(needing.map((r) => r.id).sort()).toEqual(['acquire-timeout', 'database-saturation', 'lifetime-churn', 'oversized', 'pool-saturation', 'slow-threshold']);
+    expect(needing.map((r) => r.id).sort()).toEqual(['acquire-timeout', 'database-saturation', 'lifetime-churn', 'pool-saturation', 'slow-threshold']);
     for (const r of needing) {
       const fs = findings.filter((f) => f.kind === r.id);
       expect(fs).toHaveLength(1);
@@ -101,6 +101,46 @@ describe('evidence with only occupancy and churn', () => {
     const f = adv.environments[0]!.findings.filter((x) => x.kind === 'lifetime-churn');
     expect(f).toHaveLength(1);
     expect(f[0]!.message).toMatch(/^cannot judge whether connections expire too often: this needs the acquire rate, which the server's view/);
+  });
+
+  it('oversized runs on occupancy alone: a pool of 60 that never had more than 16 open is cut to 16 (the most seen open), not to the busy count', () => {
+    const obs = observation();
+    const p = obs.environments[0]!.pools[0]!;
+    p.settings.max_connections = 60;
+    obs.environments[0]!.config.database = configSnapshot('database', p.settings);
+    const { analysis: a, advice: adv } = adviseEvidence(parseEvidenceFile(JSON.stringify(obs), 'obs.json'), defaultAdvisorConfig());
+    const m = a.environments[0]!.pools[0]!.occupancyModel!;
+    // Mean busy 5.1 (time-weighted levels above): Erlang C is at or under 1% from 12 connections.
+    expect(m.offeredLoad).toBeCloseTo((3 * 120 + 5 * 300 + 7 * 150 + 9 * 30) / 600, 10);
+    expect(m.needNoWait).toBe(12);
+    expect(m.censored).toBe(false);
+    const r = adv.environments[0]!.recommendations.find((x) => x.key === 'max_connections')!;
+    expect([r.rule, r.from, r.to, r.confidence]).toEqual(['oversized', 60, 16, 'medium']);
+    expect(r.rationale).toContain('at most 16 open of 60');
+  });
+
+  it('oversized from occupancy stays silent when the pool is within twice the floor (20 with 16 seen open)', () => {
+    expect(advice.environments[0]!.recommendations.some((r) => r.key === 'max_connections')).toBe(false);
+  });
+
+  it('busy pinned at the size: demand is censored, a warning says so with what the share implies, and no key changes', () => {
+    const obs = observation();
+    const p = obs.environments[0]!.pools[0]!;
+    p.settings.max_connections = 8;
+    obs.environments[0]!.config.database = configSnapshot('database', p.settings);
+    // 8 busy for 40% of the window: censored (at least 20%).
+    p.occupancy!.inUse = { levels: [[4, us(180)], [6, us(180)], [8, us(240)]], max: 8, last: 8 };
+    p.occupancy!.open = { levels: [[8, us(600)]], max: 8, last: 8 };
+    const { analysis: a, advice: adv } = adviseEvidence(parseEvidenceFile(JSON.stringify(obs), 'obs.json'), defaultAdvisorConfig());
+    const m = a.environments[0]!.pools[0]!.occupancyModel!;
+    expect(m.allBusyShare).toBeCloseTo(0.4, 10);
+    expect(m.censored).toBe(true);
+    // The estimate is never below the mean busy count (a lower bound of the load).
+    expect(m.estimatedLoad!).toBeGreaterThanOrEqual(m.offeredLoad);
+    expect(adv.environments[0]!.recommendations.some((r) => r.key === 'max_connections')).toBe(false);
+    const f = adv.environments[0]!.findings.find((x) => x.kind === 'pool-saturation' && x.severity === 'warning')!;
+    expect(f.message).toMatch(/^every one of the 8 usable connections was busy 40% of the window: demand was at least 8/);
+    expect(f.message).toContain(`which ${m.estimatedNeed} connections would serve`);
   });
 
   it('the terminal, JSON and HTML renderers print it with no NaN, no Infinity and no stack; unseen figures read n/a', () => {

@@ -1,0 +1,122 @@
+/**
+ * An observation as evidence: what the server saw of each pool of each replica, in the one model
+ * every later step reads (src/core/evidence). The server sees connections, not acquires, so a
+ * pool's evidence has occupancy (busy as a lower bound of checked out, open, the LISTEN ones
+ * reserved) and churn (births, deaths, closes by reason) and nothing else: no waits, no holds, no
+ * acquire rate. Groups `--map` ties to a Tasker pool become that pool's evidence, with the config's
+ * settings; the others are listed as unmapped, with their figures. Pure.
+ */
+import type { PoolName } from '../config/pools.js';
+import type { PoolConfigSnapshot } from '../run/types.js';
+import type { EnvironmentEvidence, EvidenceSource, PoolEvidence, UnmappedPool, Validity } from '../evidence/types.js';
+import type { GroupSummary } from './summary.js';
+import type { Observation, ObservedGroup } from './types.js';
+
+/** The name of the environment that holds the groups no `--map` ties to a Tasker environment. */
+export const UNMAPPED_ENV = 'unmapped';
+
+/** What the config says of an environment a `--map` names. */
+export interface MappedEnvironment {
+  env: string;
+  pgmqShared: boolean;
+  config: Partial<Record<PoolName, PoolConfigSnapshot>>;
+}
+
+/** The parts of an observation file the evidence is made of. */
+export interface ObservationParts {
+  source: EvidenceSource;
+  intervalMs: number;
+  observation: Observation;
+  groups: GroupSummary[];
+  validity: Validity;
+  partial: boolean;
+}
+
+/** The figures of a group no Tasker pool stands for, so the user can map it (and size it by hand). */
+function unmappedReason(s: GroupSummary): string {
+  const fig = `mean busy ${s.meanBusy.toFixed(2)}, open ${s.openMin}-${s.openMax}${s.reserved ? `, ${s.reserved} held for LISTEN` : ''}`;
+  return `${fig}; tie it to a Tasker pool with --map '${s.service || s.id}=ENV.POOL' (docs/observe.md) to have its keys advised`;
+}
+
+/** One mapped group as a pool's evidence. */
+function poolEvidence(g: ObservedGroup, s: GroupSummary, parts: ObservationParts, snapshot: PoolConfigSnapshot): PoolEvidence {
+  const settings = { ...snapshot.settings, ...(s.settings?.maxConnections != null ? { max_connections: s.settings.maxConnections } : {}) };
+  const closes = s.closes;
+  return {
+    pool: s.settings!.pool,
+    replica: g.replica,
+    source: parts.source,
+    settings,
+    validity: parts.validity,
+    occupancy: {
+      exact: false,
+      samples: g.samplesSeen,
+      intervalMs: parts.intervalMs,
+      inUse: g.busy,
+      inUseIsLowerBound: true,
+      open: g.open,
+      reserved: g.reserved,
+    },
+    churn: {
+      opened: g.births,
+      closed: {
+        lifetime: closes?.lifetime ?? 0,
+        idle: closes?.idle ?? 0,
+        error: 0,
+        shutdown: 0,
+        unattributed: closes ? closes.unattributed : g.deaths,
+      },
+      idleClosedAgesS: g.closes.filter((c) => c.idleMinS !== null).map((c) => (c.ageMinS + c.ageMaxS) / 2),
+    },
+  };
+}
+
+/**
+ * The evidence of an observation, per environment: a pool per mapped group and replica, and the
+ * groups no mapping ties to an environment under {@link UNMAPPED_ENV}. `envs` gives the config of
+ * each environment a mapping names.
+ */
+export function observationEvidence(parts: ObservationParts, envs: readonly MappedEnvironment[]): EnvironmentEvidence[] {
+  const byId = new Map(parts.observation.groups.map((g) => [g.id, g]));
+  const out = new Map<string, EnvironmentEvidence>();
+  const envOf = (name: string, known: MappedEnvironment | undefined): EnvironmentEvidence => {
+    let e = out.get(name);
+    if (!e) {
+      e = {
+        env: name,
+        durationMs: parts.source.durationMs,
+        warmupMs: 0,
+        pgmqShared: known?.pgmqShared ?? false,
+        interrupted: parts.partial,
+        pools: [],
+        unmapped: [],
+        workloads: [],
+        config: known?.config ?? {},
+        overrides: [],
+      };
+      out.set(name, e);
+    }
+    return e;
+  };
+  for (const s of parts.groups) {
+    const g = byId.get(s.id);
+    if (!g) continue;
+    const known = s.settings ? envs.find((e) => e.env === s.settings!.env) : undefined;
+    const snapshot = known?.config[s.settings?.pool as PoolName];
+    if (s.settings && known && snapshot) {
+      envOf(known.env, known).pools.push(poolEvidence(g, s, parts, snapshot));
+      continue;
+    }
+    const u: UnmappedPool = {
+      label: s.service || s.id,
+      replica: s.replica,
+      source: parts.source,
+      reason: unmappedReason(s),
+      figures: { meanBusy: s.meanBusy, openMax: s.openMax, reserved: s.reserved, maxConnections: s.settings?.maxConnections ?? null },
+    };
+    envOf(UNMAPPED_ENV, undefined).unmapped.push(u);
+  }
+  // Mapped environments first, in the order the mappings name them; the unmapped last.
+  const order = [...envs.map((e) => e.env), UNMAPPED_ENV];
+  return [...out.values()].sort((a, b) => order.indexOf(a.env) - order.indexOf(b.env));
+}
