@@ -71,8 +71,10 @@ describe('pool-advisor observe', () => {
       expect(r.stderr).toContain(`Saved the observation to ${out}`);
       // Tasker is read at the start and the end only.
       expect(taskerHits).toBe(2);
-      const file = JSON.parse(r.stdout) as ObservationFile;
+      // --json prints the saved evidence and its advice.
+      const { advice, ...file } = JSON.parse(r.stdout) as ObservationFile & { advice: { recommendations: unknown[]; findings: unknown[] } };
       expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(file);
+      expect(advice.findings.length).toBeGreaterThan(0);
       expect(file).toMatchObject({ kind: 'observation', schemaVersion: 1, targetKind: 'local', partial: false, source: { kind: 'server-sampling' }, validity: { valid: true } });
       const ids = file.groups.map((g) => g.id).filter((id) => id.includes('@127.0.0.2') || id.includes('@127.0.0.3'));
       expect(ids).toEqual(['app=api db=postgres user=postgres @127.0.0.2', 'app=api db=postgres user=postgres @127.0.0.3', 'app=queue db=postgres user=postgres @127.0.0.3']);

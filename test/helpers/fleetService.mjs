@@ -3,13 +3,15 @@
 // the time of every acquire and the interval of every hold, written to a JSON file on exit.
 //
 // node fleetService.mjs '{"url":"postgres://...","rate":120,"holdMs":25,"max":8,"seconds":150,"seed":1,"truth":"/tmp/x.json"}'
+// ("concurrency": N instead of "rate" runs a closed loop of N workers; "appName" sets application_name.)
 // Prints one line `{"port":N}` once /metrics listens; exits after `seconds` (or on SIGTERM).
 import { writeFileSync } from 'node:fs';
 import pg from 'pg';
 import { instrumentPool, startMetricsServer } from '../../dist/index.js';
 
 const cfg = JSON.parse(process.argv[2]);
-const pool = new pg.Pool({ connectionString: cfg.url, max: cfg.max });
+// `appName` sets application_name (so the server's view can tell this service apart).
+const pool = new pg.Pool({ connectionString: cfg.url, max: cfg.max, ...(cfg.appName ? { application_name: cfg.appName } : {}) });
 const db = instrumentPool(pool, { name: 'database' });
 const server = await startMetricsServer({ pools: [db], port: 0 });
 process.stdout.write(`${JSON.stringify({ port: server.port })}\n`);
@@ -55,7 +57,16 @@ const inflight = new Set();
 const startedAt = now();
 const endAt = startedAt + cfg.seconds * 1000;
 let due = startedAt;
-(function schedule() {
+if (cfg.concurrency) {
+  // Closed loop: `concurrency` workers, each acquiring again as soon as it released (a worker fleet).
+  for (let i = 0; i < cfg.concurrency; i++) {
+    const p = (async () => {
+      while (!stopping && now() < endAt) await request();
+    })();
+    inflight.add(p);
+  }
+  setTimeout(finish, cfg.seconds * 1000);
+} else (function schedule() {
   if (stopping) return;
   // Open loop: arrivals on a Poisson schedule, independent of how fast the pool answers.
   while (due <= now() && due < endAt) {

@@ -5,6 +5,7 @@
 import type { DbCrossCheck, RoleCrossCheck, TaskerHealth } from './crossCheck.js';
 import type { GroupSummary } from './summary.js';
 import type { Observation } from './types.js';
+import type { EnvironmentEvidence } from '../evidence/types.js';
 
 /** Version of {@link ObservationFile}'s layout. */
 export const OBSERVATION_SCHEMA_VERSION = 1;
@@ -53,6 +54,10 @@ export interface ObservationFile {
   tasker: TaskerReading[];
   cost: SamplingCost;
   validity: { valid: boolean; reasons: string[] };
+  /** The evidence every `--from` reads: a pool per mapped group and replica, the unmapped groups apart (evidence.ts). */
+  environments: EnvironmentEvidence[];
+  /** Observations have no seed (runs do). */
+  seed: null;
   partial: boolean;
   error?: string;
 }

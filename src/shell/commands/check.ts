@@ -181,6 +181,10 @@ export async function runCheck(opts: CheckOptions): Promise<void> {
   if (interrupted) throw new CommandOutcome(ExitCode.Interrupted);
   const invalid = run ? invalidRunError(run, runLabel ?? 'this run', envs) : null;
   if (invalid) throw invalid;
+  if (outcome.exitCode === ExitCode.NoData && !report.noSamples) {
+    const blind = report.results.filter((x) => x.unseen);
+    throw new NoDataError(`${runLabel}: ${blind.length} threshold${blind.length === 1 ? '' : 's'} cannot be judged on this evidence: ${blind[0]!.expression}: ${blind[0]!.reason}`, 'judge it on a source that sees it (observe --prometheus, or a measured run), or leave it out for this one');
+  }
   if (outcome.exitCode === ExitCode.NoData) {
     throw new NoDataError(`${runLabel}: the run holds no samples${envs ? ` in ${envs.join(', ')}` : ''}, so no threshold can be judged`, 'run analyze again with a workload that reaches the pool');
   }

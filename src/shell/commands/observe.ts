@@ -1,16 +1,36 @@
 /**
- * `pool-advisor observe`: sample what a PostgreSQL server sees of a running service's connections
- * (nothing added to the service), reconstruct each pool of each replica, and print and save the
- * figures. Everything is validated before a connection opens.
+ * `pool-advisor observe`: advice for a running service nobody instrumented. With `--database-url`
+ * it samples what the PostgreSQL server sees of the service's connections (nothing added to the
+ * service) and reconstructs each pool of each replica; with `--prometheus` it reads the pool
+ * metrics the fleet already keeps; with both, the sampling window is the Prometheus window and the
+ * two sources fill each other's gaps (where they disagree, that is a finding). Either way the
+ * figures become evidence (src/core/evidence), judged by the same rules as a measured run, and
+ * saved with `--out` for `recommend`, `check`, `compare` and `generate --from`. Everything is
+ * validated before a connection opens.
  */
 import { CommandOutcome, ExitCode, NoDataError, UsageError } from '../../core/errors.js';
 import { parseDurationFlag } from '../../core/flags.js';
 import { parseDurationMs } from '../../core/advisor/parse.js';
 import { matchGroup, parseGroupBy, parseMapFlag, type MapRule } from '../../core/observe/map.js';
 import type { GroupSettings } from '../../core/observe/summary.js';
-import type { ObservationFile } from '../../core/observe/file.js';
+import { OBSERVATION_SCHEMA_VERSION, type ObservationFile } from '../../core/observe/file.js';
 import { renderObservation } from '../../core/observe/render.js';
+import type { MappedEnvironment } from '../../core/observe/evidence.js';
+import { fleetEvidence } from '../../core/fleet/evidence.js';
+import { fleetWindow } from '../../core/fleet/window.js';
+import { renderFleet } from '../../core/fleet/render.js';
+import { mergeSources } from '../../core/evidence/merge.js';
+import type { EvidenceFile } from '../../core/evidence/types.js';
+import { adviseEvidence } from '../../core/rules/index.js';
+import { renderAdvice, adviceData } from '../../core/render/recommendations.js';
+import { renderHtmlReport } from '../../core/render/html.js';
+import { poolConfigSnapshot } from '../../core/render/config.js';
 import type { ConfigModel } from '../../core/config/model.js';
+import { POOL_NAMES } from '../../core/config/pools.js';
+import { loadAdvisorConfig } from '../advisorConfig.js';
+import type { AdvisorConfig } from '../../core/advisor/types.js';
+import { assertOutputsApart, writeReport } from '../report.js';
+import { prometheusClient, readPrometheus, type PrometheusFlags, type PrometheusReading } from '../prometheus/read.js';
 import { writeFileAtomic } from '../atomicWrite.js';
 import { addSecret, clean, writeErr, writeOut } from '../output.js';
 import { assertReportPath } from '../report.js';
@@ -22,8 +42,13 @@ import { observeServer } from '../observe/run.js';
 import { parseTaskerUrl } from '../observe/tasker.js';
 import { version } from '../version.js';
 
-interface ObserveFlags {
+interface ObserveFlags extends PrometheusFlags {
   databaseUrl?: string;
+  since?: string;
+  start?: string;
+  end?: string;
+  advisorConfig?: string;
+  report?: string;
   duration?: string;
   interval?: string;
   groupBy?: string[];
@@ -55,25 +80,70 @@ function settingsFor(model: ConfigModel, rules: readonly MapRule[]) {
   };
 }
 
+/** Every environment of the config, with what the evidence needs of it. */
+function mappedEnvironments(model: ConfigModel): MappedEnvironment[] {
+  return model.environments.map((e) => ({
+    env: e.name,
+    pgmqShared: e.pools.pgmq.sharesDatabasePool !== false,
+    config: Object.fromEntries(POOL_NAMES.map((name) => [name, poolConfigSnapshot(e.pools[name])])),
+  }));
+}
+
+/** Flags that only mean something when sampling the server. */
+const SAMPLING_FLAGS = [
+  ['--duration', 'duration'],
+  ['--interval', 'interval'],
+  ['--group-by', 'groupBy'],
+  ['--map', 'map'],
+  ['--tasker-url', 'taskerUrl'],
+] as const;
+
 /** Run `observe` with its parsed flags. */
 export async function observeCommand(f: ObserveFlags): Promise<void> {
   addSecret(f.databaseUrl);
   if (f.out) assertReportPath('--out', f.out);
+  if (f.report) assertReportPath('--report', f.report);
+  assertOutputsApart([['--out', f.out], ['--report', f.report]], f.advisorConfig ? [['--advisor-config', f.advisorConfig]] : []);
+  const client = f.prometheus !== undefined ? prometheusClient({ ...f, prometheus: f.prometheus }) : undefined;
+  // The server is sampled when asked for (--database-url), or when there is no other source.
+  const sample = f.databaseUrl !== undefined || !client;
+  if (!sample) {
+    const given = SAMPLING_FLAGS.filter(([, k]) => f[k] !== undefined);
+    if (given.length > 0) throw new UsageError(`${given.map(([flag]) => flag).join(', ')}: only for sampling the server`, 'add --database-url to sample the server as well, or drop them');
+  } else if (client && (f.since !== undefined || f.start !== undefined || f.end !== undefined)) {
+    throw new UsageError('--since, --start and --end do not go with --database-url: the Prometheus window is the sampling window', 'drop them, and set the window with --duration');
+  }
+  const advisor = loadAdvisorConfig(f.advisorConfig);
+  let model: ConfigModel | undefined;
+  if (f.map?.length || client) model = loadValidConfig(f.configDir).model;
+  const envs = model ? mappedEnvironments(model) : [];
+  if (!sample) {
+    const window = fleetWindow(f, Date.now());
+    const pr = await readPrometheus(client!, advisor, window, { showQueries: f.showQueries });
+    const evidence: EvidenceFile & { prometheus: Omit<PrometheusReading, 'display'> & { source: string } } = {
+      kind: 'observation',
+      schemaVersion: OBSERVATION_SCHEMA_VERSION,
+      tool: { name: 'pool-advisor', version: version() },
+      createdAt: new Date().toISOString(),
+      target: pr.display,
+      configDir: model?.dir ?? null,
+      seed: null,
+      environments: fleetEvidence(pr.reading, envs, pr.display),
+      partial: false,
+      prometheus: { source: pr.display, reading: pr.reading, budgets: pr.budgets },
+    };
+    emit(evidence, f, advisor, { fleet: pr });
+    return;
+  }
   const durationMs = f.duration !== undefined ? parseDurationFlag('--duration', f.duration) * 1000 : 600_000;
   const intervalMs = f.interval !== undefined ? parseDurationMs(f.interval) : 200;
   if (intervalMs === undefined || intervalMs < 10) throw new UsageError(`--interval '${f.interval}': expected a duration of at least 10ms`, 'write e.g. --interval 200ms');
   if (intervalMs > durationMs) throw new UsageError(`--interval ${f.interval} is longer than --duration ${f.duration ?? '10m'}`, 'sample more often than once per observation');
   const groupBy = parseGroupBy(f.groupBy);
   const taskerUrls = (f.taskerUrl ?? []).map(parseTaskerUrl);
-  let model: ConfigModel | undefined;
-  let rules: MapRule[] = [];
-  if (f.map?.length) {
-    const loaded = loadValidConfig(f.configDir);
-    model = loaded.model;
-    rules = f.map.map((m) => parseMapFlag(m, model!.environments.map((e) => e.name), groupBy));
-  }
+  const rules: MapRule[] = model && f.map?.length ? f.map.map((m) => parseMapFlag(m, model!.environments.map((e) => e.name), groupBy)) : [];
   const target = resolveTarget(f.databaseUrl);
-  if (!target) throw new UsageError('observe needs a server to observe', 'pass --database-url postgresql://monitor@host:5432/db (or set DATABASE_URL / PG* variables)');
+  if (!target) throw new UsageError('observe needs a server to observe', 'pass --database-url postgresql://monitor@host:5432/db (or set DATABASE_URL / PG* variables), or --prometheus URL');
   const targetKind = isLocalHost(target.host) ? 'local' : 'remote';
   const ac = new AbortController();
   let signalled = false;
@@ -93,7 +163,8 @@ export async function observeCommand(f: ObserveFlags): Promise<void> {
       durationMs,
       groupBy,
       maps: f.map ?? [],
-      settingsFor: model ? settingsFor(model, rules) : undefined,
+      settingsFor: model && rules.length ? settingsFor(model, rules) : undefined,
+      environments: envs,
       configDir: model?.dir ?? null,
       taskerUrls,
       toolVersion: version(),
@@ -104,18 +175,36 @@ export async function observeCommand(f: ObserveFlags): Promise<void> {
         : undefined,
     });
     if (progress) process.stderr.write('\r\x1b[K');
-    emit(file, f);
+    let pr: PrometheusReading | undefined;
+    let out: EvidenceFile = file;
+    if (client && file.observation.samples > 0) {
+      // The same window from the pool metrics: they fill the server's gaps (waits, holds, the rate).
+      pr = await readPrometheus(client, advisor, { startMs: file.observation.startedAt, endMs: file.observation.startedAt + file.observation.durationMs }, { showQueries: f.showQueries });
+      out = { ...file, environments: mergeSources(fleetEvidence(pr.reading, envs, pr.display), file.environments), prometheus: { source: pr.display, reading: pr.reading, budgets: pr.budgets } } as EvidenceFile;
+    }
+    emit(out, f, advisor, { observation: file, ...(pr ? { fleet: pr } : {}) });
     if (error !== undefined) throw error;
     if (file.observation.samples === 0) throw new NoDataError('no sample of pg_stat_activity was taken', 'observe for longer (--duration)');
     if (signalled) throw new CommandOutcome(ExitCode.Interrupted);
   });
 }
 
-function emit(file: ObservationFile, f: ObserveFlags): void {
+/** Print (and save) the evidence with its advice; `shown` is what each source saw, printed first. */
+function emit(evidence: EvidenceFile, f: ObserveFlags, advisor: AdvisorConfig, shown: { observation?: ObservationFile; fleet?: PrometheusReading }): void {
+  const { analysis, advice } = adviseEvidence(evidence, advisor);
   if (f.out) {
-    writeFileAtomic(f.out, clean(`${JSON.stringify(file)}\n`), { display: f.out });
-    writeErr(`Saved the observation to ${f.out}${file.partial ? ' (partial)' : ''}`);
+    writeFileAtomic(f.out, clean(`${JSON.stringify(evidence)}\n`), { display: f.out });
+    writeErr(`Saved the observation to ${f.out}${evidence.partial ? ' (partial)' : ''}`);
   }
-  if (f.json) writeOut(JSON.stringify(file, null, 2));
-  else writeOut(renderObservation(file, { color: useColor(process.stdout) }));
+  if (f.report) writeReport(f.report, renderHtmlReport(evidence, analysis, advice));
+  if (f.json) {
+    writeOut(JSON.stringify({ ...evidence, advice: adviceData(analysis, advice) }, (_k, v: unknown) => (v === Infinity ? null : v), 2));
+    return;
+  }
+  const color = useColor(process.stdout);
+  const parts: string[] = [];
+  if (shown.observation) parts.push(renderObservation(shown.observation, { color }).trimEnd());
+  if (shown.fleet) parts.push(renderFleet(shown.fleet.reading, shown.fleet.display, shown.fleet.budgets, { color }).trimEnd());
+  if (analysis.environments.length > 0) parts.push(renderAdvice(analysis, advice, { color }).trimEnd());
+  writeOut(`${parts.join('\n\n')}\n`);
 }

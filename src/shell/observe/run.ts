@@ -9,6 +9,7 @@ import { Reconstructor } from '../../core/observe/reconstruct.js';
 import { crossCheckDatabases, crossCheckRoles, type DbCrossCheck, type RoleCrossCheck, type TaskerHealth } from '../../core/observe/crossCheck.js';
 import { OBSERVATION_SCHEMA_VERSION, observationValidity, type ObservationFile, type TaskerReading } from '../../core/observe/file.js';
 import { summarizeObservation, type GroupSettings } from '../../core/observe/summary.js';
+import { observationEvidence, type MappedEnvironment } from '../../core/observe/evidence.js';
 import type { ActivitySample, GroupField, ObservedGroup } from '../../core/observe/types.js';
 import { redactUrl } from '../../core/redact.js';
 import { Sampler, type DatabaseCounters, type RoleStatements } from './sampler.js';
@@ -26,6 +27,8 @@ export interface ObserveOptions {
   /** The `--map` texts (saved) and the settings a group maps to. */
   maps: string[];
   settingsFor?: (g: ObservedGroup, tasker: readonly TaskerHealth[]) => GroupSettings | null;
+  /** The config of each environment a mapping names (for the evidence). */
+  environments?: readonly MappedEnvironment[];
   configDir: string | null;
   taskerUrls: URL[];
   toolVersion: string;
@@ -109,6 +112,10 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
   if (stStart && stEnd) roles = crossCheckRoles(stStart, stEnd, obs);
   const cost = sampler.cost();
   const interrupted = Boolean(o.signal?.aborted);
+  const validity = observationValidity(obs);
+  const source = { kind: 'server-sampling' as const, detail: `pg_stat_activity every ${o.intervalMs} ms (${obs.samples} samples)`, startedAt: obs.startedAt, durationMs: obs.durationMs };
+  const partial = interrupted || error !== undefined;
+  const environments = observationEvidence({ source, intervalMs: o.intervalMs, observation: obs, groups, validity, partial }, o.environments ?? []);
   const file: ObservationFile = {
     kind: 'observation',
     schemaVersion: OBSERVATION_SCHEMA_VERSION,
@@ -117,7 +124,7 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
     target: o.display,
     targetKind: o.targetKind,
     server: { version: sampler.server.version, maxConnections: sampler.server.maxConnections, superuserReserved: sampler.server.superuserReserved },
-    source: { kind: 'server-sampling', detail: `pg_stat_activity every ${o.intervalMs} ms (${obs.samples} samples)`, startedAt: obs.startedAt, durationMs: obs.durationMs },
+    source,
     intervalMs: o.intervalMs,
     configDir: o.configDir,
     maps: o.maps,
@@ -127,8 +134,10 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
     roles,
     tasker,
     cost,
-    validity: observationValidity(obs),
-    partial: interrupted || error !== undefined,
+    validity,
+    environments,
+    seed: null,
+    partial,
     ...(error !== undefined ? { error: (error as Error).message ?? String(error) } : {}),
   };
   return { file, ...(error !== undefined ? { error } : {}) };

@@ -1,0 +1,197 @@
+/**
+ * `observe` advises as `analyze` does on the same workload. Two services pool-advisor did not
+ * measure run as child processes (test/helpers/fleetService.mjs: a plain pg.Pool under an open
+ * Poisson load, exporting this project's pool metrics), each with its own application_name:
+ *
+ * - a saturated pool (100/s, exponential 40 ms holds, max 5: offered load 4), observed from both
+ *   sides at once (`observe --database-url --prometheus`: the server's view fills the pool metrics'
+ *   gaps); `analyze` of the same workload at the same size must give the same key, the same
+ *   direction and a size within one;
+ * - an oversized pool under a closed loop of 4 workers (max 20), observed from the server only; the
+ *   same comparison with `analyze --concurrency 4` (lower max_connections, within one);
+ * - an oversized pool under an open load (20/s, 40 ms, max 20: offered load 0.8), from the server
+ *   only: lower, never below analyze's size (the server's cut stops at the most connections seen
+ *   open, which under Poisson arrivals is at least the busiest instant, above the P99 analyze sizes
+ *   to); the service's own busiest instant is printed beside it.
+ *
+ * The saved observation then works as evidence for recommend, check and generate --from.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { runCli, spawnCli, type CliResult } from '../helpers/cli.js';
+import { advisorFile, databaseWorkload, scenarioConfig } from '../helpers/scenario.js';
+import { hasTool } from '../helpers/promText.js';
+import { startFleetPrometheus, type TestPrometheus } from '../helpers/fleetPrometheus.js';
+
+const SERVICE = join(dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'fleetService.mjs');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const cleanup: Array<() => void> = [];
+afterAll(() => {
+  for (const c of cleanup.reverse()) c();
+});
+
+interface Rec {
+  env: string;
+  pool: string;
+  key: string;
+  from: number;
+  to: number;
+  rule: string;
+  confidence: string;
+}
+
+function startService(cfg: Record<string, unknown>): Promise<{ proc: ChildProcess; port: number; truth: string }> {
+  const truth = join(mkdtempSync(join(tmpdir(), 'pa-agree-')), 'truth.json');
+  const proc = spawn(process.execPath, [SERVICE, JSON.stringify({ ...cfg, truth })], { stdio: ['ignore', 'pipe', 'pipe'] });
+  cleanup.push(() => proc.exitCode === null && proc.kill('SIGKILL'));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve({ proc, port: (JSON.parse(line) as { port: number }).port, truth });
+    });
+    proc.on('exit', (code) => reject(new Error(`service exited ${code}: ${err}`)));
+  });
+}
+
+/** The most holds at once in a service's own ground truth (its hold intervals), once it has exited and written it. */
+async function truthMaxConcurrent(svc: { proc: ChildProcess; truth: string }): Promise<number> {
+  if (svc.proc.exitCode === null) await new Promise((r) => svc.proc.once('exit', r));
+  const { holds } = JSON.parse(readFileSync(svc.truth, 'utf8')) as { holds: Array<[number, number]> };
+  const edges = holds.flatMap(([a, b]) => [[a, 1], [b, -1]] as Array<[number, number]>).sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  let now = 0;
+  let most = 0;
+  for (const [, d] of edges) most = Math.max(most, (now += d));
+  return most;
+}
+
+function runAsync(args: string[]): Promise<CliResult> {
+  const child = spawnCli(args);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.on('exit', (status) => resolve({ status, stdout, stderr })));
+}
+
+function analyzeRun(cfg: string, rate: number, holdMs: number, extra: string[] = []): { recs: Rec[]; maxInUse: number } {
+  const adv = advisorFile(databaseWorkload({ rate, hold: `${holdMs}ms`, dist: 'exponential', duration: '15s', defaults: 'seed = 5\n' }));
+  const r = runCli(['analyze', '--config-dir', cfg, '--advisor-config', adv, '--env', 'test', '--pool', 'database', '--database-url', inject('pgUrl'), '--json', ...extra]);
+  expect(r.status, r.stderr).toBe(0);
+  const data = JSON.parse(r.stdout) as { run: { environments: Array<{ pools: Array<{ occupancy: { inUse: { max: number } } }> }> }; advice: { recommendations: Rec[] } };
+  return { recs: data.advice.recommendations, maxInUse: data.run.environments[0]!.pools[0]!.occupancy.inUse.max };
+}
+
+const analyzeRecs = (cfg: string, rate: number, holdMs: number, extra: string[] = []): Rec[] => analyzeRun(cfg, rate, holdMs, extra).recs;
+
+const maxOf = (recs: Rec[]): Rec | undefined => recs.find((r) => r.pool === 'database' && r.key === 'max_connections');
+
+describe.skipIf(!hasTool('prometheus'))('observe advises as analyze does on the same workload', () => {
+  const satCfg = scenarioConfig({ max_connections: 5, min_connections: 1, acquire_timeout_seconds: 30 });
+  const idleCfg = scenarioConfig({ max_connections: 20, min_connections: 1, acquire_timeout_seconds: 30 });
+  const workersCfg = scenarioConfig({ max_connections: 20, min_connections: 1, acquire_timeout_seconds: 30 });
+  const adv = advisorFile('[prometheus]\nenvironment = "test"\n');
+  const dir = mkdtempSync(join(tmpdir(), 'pa-agree-out-'));
+  const satObs = join(dir, 'sat.json');
+  const idleObs = join(dir, 'idle.json');
+  let prom: TestPrometheus;
+  let sat: CliResult;
+  let idle: CliResult;
+  let workers: CliResult;
+  let idleService: { proc: ChildProcess; truth: string };
+
+  beforeAll(async () => {
+    const [s, i] = await Promise.all([
+      startService({ url: inject('pgUrl'), rate: 100, holdMs: 40, max: 5, seconds: 70, seed: 3, appName: 'pa-agree-sat' }),
+      startService({ url: inject('pgUrl'), rate: 20, holdMs: 40, max: 20, seconds: 70, seed: 4, appName: 'pa-agree-idle' }),
+      startService({ url: inject('pgUrl'), concurrency: 4, holdMs: 40, max: 20, seconds: 70, seed: 6, appName: 'pa-agree-workers' }),
+    ]);
+    idleService = i;
+    prom = await startFleetPrometheus([{ name: 'service', targets: [`127.0.0.1:${s.port}`] }]);
+    cleanup.push(prom.stop);
+    // Let both pools warm up (the idle one opens its connections as the load finds them).
+    await sleep(8_000);
+    [sat, idle, workers] = await Promise.all([
+      runAsync(['observe', '--database-url', inject('pgUrl'), '--prometheus', prom.base, '--duration', '40s', '--interval', '100ms', '--map', 'app:pa-agree-sat=test.database', '--config-dir', satCfg, '--advisor-config', adv, '--out', satObs, '--json', '--no-progress']),
+      runAsync(['observe', '--database-url', inject('pgUrl'), '--duration', '40s', '--interval', '100ms', '--map', 'app:pa-agree-idle=test.database', '--config-dir', idleCfg, '--advisor-config', adv, '--out', idleObs, '--json', '--no-progress']),
+      runAsync(['observe', '--database-url', inject('pgUrl'), '--duration', '40s', '--interval', '100ms', '--map', 'app:pa-agree-workers=test.database', '--config-dir', workersCfg, '--advisor-config', adv, '--json', '--no-progress']),
+    ]);
+  }, 120_000);
+
+  it('saturated, from both sides: raise max_connections, as analyze does, within one', () => {
+    expect(sat.status, sat.stderr).toBe(0);
+    const obs = JSON.parse(sat.stdout) as { environments: Array<{ env: string; pools: Array<{ source: { kind: string; detail: string }; disagreements?: string[] }> }>; advice: { recommendations: Rec[] } };
+    const pools = obs.environments.find((e) => e.env === 'test')!.pools;
+    // One pool: the pool metrics, with the server's view of the same replica filling occupancy and churn.
+    expect(pools.map((p) => p.source.kind)).toEqual(['prometheus']);
+    expect(pools[0]!.source.detail).toContain('pg_stat_activity');
+    expect(pools[0]!.disagreements).toEqual([]);
+    const seen = maxOf(obs.advice.recommendations);
+    const measured = maxOf(analyzeRecs(satCfg, 100, 40));
+    expect(seen, JSON.stringify(obs.advice)).toBeDefined();
+    expect(measured).toBeDefined();
+    expect(seen!.to).toBeGreaterThan(5);
+    expect(measured!.to).toBeGreaterThan(5);
+    console.log(`saturated: observe ${seen!.from} -> ${seen!.to} (${seen!.confidence}), analyze ${measured!.from} -> ${measured!.to} (${measured!.confidence})`);
+    expect(Math.abs(seen!.to - measured!.to), `observe ${seen!.to}, analyze ${measured!.to}`).toBeLessThanOrEqual(1);
+  }, 120_000);
+
+  it('oversized under a closed loop of 4 workers, from the server only: lower max_connections, as analyze --concurrency 4 does, within one', () => {
+    expect(workers.status, workers.stderr).toBe(0);
+    const obs = JSON.parse(workers.stdout) as { advice: { recommendations: Rec[] } };
+    const seen = maxOf(obs.advice.recommendations);
+    const measured = maxOf(analyzeRecs(workersCfg, 20, 40, ['--concurrency', '4']));
+    expect(seen, JSON.stringify(obs.advice)).toBeDefined();
+    expect(measured).toBeDefined();
+    console.log(`workers: observe ${seen!.from} -> ${seen!.to} (${seen!.confidence}), analyze ${measured!.from} -> ${measured!.to} (${measured!.confidence})`);
+    expect([seen!.rule, measured!.rule]).toEqual(['oversized', 'oversized']);
+    // The server's view caps confidence at medium (lower still with few samples).
+    expect(['low', 'medium']).toContain(seen!.confidence);
+    expect(Math.abs(seen!.to - measured!.to), `observe ${seen!.to}, analyze ${measured!.to}`).toBeLessThanOrEqual(1);
+  }, 120_000);
+
+  it('oversized under an open load, from the server only: lower, and not below analyze\'s size', async () => {
+    expect(idle.status, idle.stderr).toBe(0);
+    const obs = JSON.parse(idle.stdout) as { advice: { recommendations: Rec[] } };
+    const seen = maxOf(obs.advice.recommendations);
+    const a = analyzeRun(idleCfg, 20, 40);
+    const measured = maxOf(a.recs);
+    expect(seen, JSON.stringify(obs.advice)).toBeDefined();
+    expect(measured).toBeDefined();
+    const most = await truthMaxConcurrent(idleService);
+    console.log(`open load: observe ${seen!.from} -> ${seen!.to}, analyze ${measured!.from} -> ${measured!.to} (analyze's most in use ${a.maxInUse}; the service's most holds at once ${most})`);
+    expect([seen!.rule, measured!.rule]).toEqual(['oversized', 'oversized']);
+    // The server's cut stops at the most connections seen open (a backend closing by idle timeout
+    // and its replacement can both be seen), at or above analyze's size from the P99 of occupancy.
+    expect(seen!.to).toBeGreaterThanOrEqual(measured!.to);
+    expect(seen!.to).toBeLessThan(20);
+  }, 120_000);
+
+  it('the saved observation is evidence: recommend, check and generate --from read it', () => {
+    const printed = maxOf((JSON.parse(sat.stdout) as { advice: { recommendations: Rec[] } }).advice.recommendations)!;
+    const rec = runCli(['recommend', '--from', satObs, '--advisor-config', adv, '--json']);
+    expect(rec.status, rec.stderr).toBe(0);
+    expect(maxOf((JSON.parse(rec.stdout) as { recommendations: Rec[] }).recommendations)).toEqual(printed);
+    // The pool metrics see the waits: the threshold is judged.
+    const check = runCli(['check', '--from', satObs, '--advisor-config', adv, '--threshold', 'database.acquire: p(99) < 5s', '--format', 'json']);
+    expect(check.status, check.stderr).toBe(0);
+    expect(check.stdout).toContain('"status": "held"');
+    // The server alone does not: exit 4 with the reason.
+    const blind = runCli(['check', '--from', idleObs, '--advisor-config', adv, '--threshold', 'database.acquire: p(99) < 50ms']);
+    expect(blind.status).toBe(4);
+    // One ERROR line with the reason, and the hint.
+    expect(blind.stderr.trim().split('\n').map((l) => l.split(':')[0]), blind.stderr).toEqual(['ERROR', 'hint']);
+    expect(blind.stderr).toContain("1 threshold cannot be judged on this evidence: database.acquire: p(99) < 50ms: this needs the acquire-wait distribution, which the server's view of the service (pg_stat_activity sampling) cannot see");
+    const gen = runCli(['generate', '--from', satObs, '--config-dir', satCfg, '--dry-run', '--advisor-config', adv]);
+    expect(gen.status, gen.stderr).toBe(0);
+    expect(gen.stdout).toContain(`max_connections = ${printed.to}`);
+    expect(readFileSync(satObs, 'utf8')).toContain('"kind":"observation"');
+  }, 60_000);
+});
