@@ -23,7 +23,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runCli, spawnCli, type CliResult } from '../helpers/cli.js';
-import { advisorFile } from '../helpers/scenario.js';
+import { advisorFile, databaseWorkload, scenarioConfig } from '../helpers/scenario.js';
 import { hasTool } from '../helpers/promText.js';
 import { startFleetPrometheus, type TestPrometheus } from '../helpers/fleetPrometheus.js';
 import type { FleetReading, ReplicaFigures } from '../../src/core/fleet/assemble.js';
@@ -150,6 +150,7 @@ describe.skipIf(!haveProm)('fleet --prometheus on a real Prometheus', () => {
   let replicas: Array<{ proc: ChildProcess; port: number; truthFile: string }>;
   let loadStart: number;
   let adv: string;
+  let window: { startMs: number; endMs: number } | undefined;
 
   beforeAll(async () => {
     adv = advisorFile(ADVISOR);
@@ -328,6 +329,7 @@ describe.skipIf(!haveProm)('fleet --prometheus on a real Prometheus', () => {
     const wait = loadStart + (LOAD_S - 4) * 1000 - Date.now();
     if (wait > 0) await sleep(wait);
     const endMs = Date.now() - 1500;
+    window = { startMs, endMs };
     expect(endMs - startMs).toBeGreaterThan(110_000);
     const child = spawnCli(['fleet', '--prometheus', prom.base, '--start', (startMs / 1000).toFixed(3), '--end', (endMs / 1000).toFixed(3), '--advisor-config', adv, '--json']);
     let stdout = '';
@@ -383,6 +385,30 @@ describe.skipIf(!haveProm)('fleet --prometheus on a real Prometheus', () => {
     expect(down.stderr).toMatch(/^ERROR: cannot connect to postgresql:\/\/nobody@127\.0\.0\.1:1\/x: connection refused/);
     expect(down.stdout + down.stderr).not.toContain('db-secret-pw-77');
   }, (LOAD_S + 30) * 1000);
+
+  it('observe --prometheus on the same window advises per replica as analyze does on the slower replica\'s workload (same key, same direction, within one)', () => {
+    expect(window, 'the two-replica window above must have been read').toBeDefined();
+    // Only the service's series in environment test (the static families go to an environment the config lacks).
+    const observeAdv = advisorFile(`[prometheus]\nenvironment = "static"\n\n[[prometheus.pools]]\nfamily = "pool-advisor"\nmatch = { pool = "database" }\npool = "database"\nenvironment = "test"\n`);
+    const cfg = scenarioConfig({ max_connections: REPLICAS[1]!.max, min_connections: 1, acquire_timeout_seconds: 30 });
+    const r = runCli(['observe', '--prometheus', prom.base, '--start', (window!.startMs / 1000).toFixed(3), '--end', (window!.endMs / 1000).toFixed(3), '--config-dir', cfg, '--advisor-config', observeAdv, '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const obs = JSON.parse(r.stdout) as { environments: Array<{ env: string; pools: Array<{ replica: string; settings: { max_connections: number }; arrival?: { rate: number } }> }>; advice: { recommendations: Array<{ env: string; pool: string; key: string; from: number; to: number }> } };
+    const test = obs.environments.find((e) => e.env === 'test')!;
+    // The replicas apart, each with its own size and rate.
+    expect(test.pools.map((p) => p.settings.max_connections).sort()).toEqual([REPLICAS[1]!.max, REPLICAS[0]!.max].sort());
+    const seen = obs.advice.recommendations.find((x) => x.env === 'test' && x.key === 'max_connections');
+    const workload = databaseWorkload({ rate: REPLICAS[1]!.rate, hold: `${REPLICAS[1]!.holdMs}ms`, dist: 'exponential', duration: '15s', defaults: 'seed = 5\n' });
+    const a = runCli(['analyze', '--config-dir', cfg, '--advisor-config', advisorFile(workload), '--env', 'test', '--pool', 'database', '--database-url', inject('pgUrl'), '--json']);
+    expect(a.status, a.stderr).toBe(0);
+    const measured = (JSON.parse(a.stdout) as { advice: { recommendations: Array<{ key: string; to: number }> } }).advice.recommendations.find((x) => x.key === 'max_connections');
+    console.log(`two replicas: observe --prometheus ${seen ? `${seen.from} -> ${seen.to}` : 'no change'}, analyze of the slower replica's workload ${measured ? `${REPLICAS[1]!.max} -> ${measured.to}` : 'no change'}`);
+    expect(Boolean(seen)).toBe(Boolean(measured));
+    if (seen && measured) {
+      expect(Math.sign(seen.to - seen.from)).toBe(Math.sign(measured.to - REPLICAS[1]!.max));
+      expect(Math.abs(seen.to - measured.to)).toBeLessThanOrEqual(1);
+    }
+  }, 90_000);
 });
 
 /** Prometheus's interpolation for a cumulative bucket list [[le, count], ...] (test-side, independent of src). */

@@ -17,7 +17,7 @@
  * The saved observation then works as evidence for recommend, check and generate --from.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -193,5 +193,25 @@ describe.skipIf(!hasTool('prometheus'))('observe advises as analyze does on the 
     expect(gen.status, gen.stderr).toBe(0);
     expect(gen.stdout).toContain(`max_connections = ${printed.to}`);
     expect(readFileSync(satObs, 'utf8')).toContain('"kind":"observation"');
+    // compare reads observations as it reads runs: pools are matched per replica, and two
+    // observations of different replicas say which they saw.
+    const same = runCli(['compare', satObs, satObs, '--json']);
+    expect(same.status, same.stderr).toBe(0);
+    const apart = runCli(['compare', idleObs, satObs]);
+    expect(apart.status).toBe(2);
+    expect(apart.stderr).toMatch(/have no environment and pool in common \(before: test\/database \(127\.0\.0\.1\); after: test\/database \(127\.0\.0\.1:\d+\)\)/);
+    // An observation of groups no --map ties to a Tasker pool: recommend sizes them in generic
+    // terms; generate has no Tasker key to write and says why.
+    const unmapped = JSON.parse(readFileSync(idleObs, 'utf8')) as { environments: Array<{ env: string; pools: unknown[]; unmapped: Array<{ label: string }> }> };
+    unmapped.environments = [{ ...unmapped.environments.find((e) => e.env === 'test')!, env: 'unmapped', pools: [], unmapped: [{ label: 'orders', replica: '10.0.0.7', source: { kind: 'server-sampling', detail: 'pg_stat_activity', startedAt: 0, durationMs: 40_000 }, reason: 'no --map', figures: { meanBusy: 2.5, openMax: 6, reserved: 0, maxConnections: null } } as never] }];
+    const unmappedFile = join(dir, 'unmapped.json');
+    writeFileSync(unmappedFile, JSON.stringify(unmapped));
+    const generic = runCli(['recommend', '--from', unmappedFile, '--advisor-config', adv]);
+    expect(generic.status, generic.stderr).toBe(0);
+    expect(generic.stdout).toContain("'orders' (10.0.0.7) is not a Tasker pool");
+    expect(generic.stdout).toContain("a pool size of 8 keeps P(wait) under 1%");
+    const refused = runCli(['generate', '--from', unmappedFile, '--config-dir', satCfg, '--dry-run', '--advisor-config', adv]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/^ERROR: .*unmapped\.json: the observation maps to no Tasker pool \(it saw 'orders' \(10\.0\.0\.7\)\), so there is no Tasker key to write/);
   }, 60_000);
 });

@@ -36,7 +36,7 @@ export function compareCommand(beforeFile: string, afterFile: string, opts: Comp
   }
   const cmp = compareRuns(before, after, { before: beforeFile, after: afterFile });
   if (!hasCommonPool(cmp)) {
-    const names = (r: EvidenceFile): string => r.environments.flatMap((e) => e.pools.map((p) => `${e.env}/${p.pool}`)).join(', ') || '(none)';
+    const names = (r: EvidenceFile): string => r.environments.flatMap((e) => e.pools.map((p) => `${e.env}/${p.pool}${p.replica ? ` (${p.replica})` : ''}`)).join(', ') || '(none)';
     throw new UsageError(`${beforeFile} and ${afterFile} have no environment and pool in common (before: ${names(before)}; after: ${names(after)})`, 'compare two runs of the same environments and pools');
   }
   if (!hasEvidenceSamples(before) && !hasEvidenceSamples(after)) throw new NoDataError('neither run recorded any acquires', 'run analyze longer (--duration) or with a higher --rate, and save it again');

@@ -26,6 +26,13 @@ export function readRunSettings(path: string, advisorFlag: string | undefined): 
   }
   if (Array.isArray((data as { recommendations?: unknown } | null)?.recommendations)) return settingsFromRun(data, path);
   const evidence = parseEvidenceFile(text, path);
+  if (evidence.kind === 'observation' && evidence.environments.every((e) => e.pools.length === 0)) {
+    const labels = evidence.environments.flatMap((e) => e.unmapped.map((u) => `'${u.label}'${u.replica ? ` (${u.replica})` : ''}`));
+    throw new UsageError(
+      `${path}: the observation maps to no Tasker pool${labels.length ? ` (it saw ${labels.slice(0, 5).join(', ')}${labels.length > 5 ? ', ...' : ''})` : ''}, so there is no Tasker key to write`,
+      "observe again with --map 'SELECTOR=ENV.POOL' (or map the series in the advisor config's [prometheus] table); 'recommend --from' shows the sizes in generic terms",
+    );
+  }
   if (!hasEvidenceSamples(evidence)) throw new NoDataError(`${path}: the run recorded no acquires, so it has no recommendations`, 'run analyze longer (--duration) or with a higher --rate, and save it again');
   return settingsFromEvidence(evidence, loadAdvisorConfig(advisorFlag), path);
 }
