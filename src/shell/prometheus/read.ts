@@ -62,7 +62,7 @@ export interface PrometheusReading {
 }
 
 /** Read the window, with the budget of each environment (the server's limits from `live` when given, else the topology). */
-export async function readPrometheus(client: PrometheusClient, advisor: AdvisorConfig, window: FleetWindow, opts: { showQueries?: boolean; live?: ServerFacts } = {}): Promise<PrometheusReading> {
+export async function readPrometheus(client: PrometheusClient, advisor: AdvisorConfig, window: FleetWindow, opts: { showQueries?: boolean; live?: Pick<ServerFacts, 'maxConnections' | 'superuserReserved'> } = {}): Promise<PrometheusReading> {
   let reading: FleetReading;
   try {
     reading = await readFleet(client, advisor.prometheus ?? defaultPrometheusSpec(), window);
