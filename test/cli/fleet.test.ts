@@ -15,7 +15,7 @@
  *   web config; refusals and an unreachable server exit 3 in one line; no secret is printed;
  * - nothing recognised: exit 4 listing the names found.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,11 +26,11 @@ import { runCli, spawnCli, type CliResult } from '../helpers/cli.js';
 import { advisorFile, databaseWorkload, scenarioConfig } from '../helpers/scenario.js';
 import { hasTool } from '../helpers/promText.js';
 import { startFleetPrometheus, type TestPrometheus } from '../helpers/fleetPrometheus.js';
+import { startFleetService, type FleetServiceProc } from '../helpers/fleetServiceProc.js';
 import type { FleetReading, ReplicaFigures } from '../../src/core/fleet/assemble.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const FAMILY_DIR = join(HERE, '..', 'helpers', 'families');
-const SERVICE = join(HERE, '..', 'helpers', 'fleetService.mjs');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const haveProm = hasTool('prometheus');
 const cleanup: Array<() => void> = [];
@@ -93,21 +93,8 @@ function startStaticFamilies(): Promise<{ port: number; server: Server; families
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ port: (server.address() as { port: number }).port, server, families: [...texts.keys()].map((k) => k.slice(1)) })));
 }
 
-function startReplica(i: number, url: string): Promise<{ proc: ChildProcess; port: number; truthFile: string }> {
-  const truthFile = join(mkdtempSync(join(tmpdir(), 'pa-fleet-')), `truth-${i}.json`);
-  const proc = spawn(process.execPath, [SERVICE, JSON.stringify({ url, ...REPLICAS[i], seconds: LOAD_S, truth: truthFile })], { stdio: ['ignore', 'pipe', 'pipe'] });
-  cleanup.push(() => proc.exitCode === null && proc.kill('SIGKILL'));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve({ proc, port: (JSON.parse(line) as { port: number }).port, truthFile });
-    });
-    proc.on('exit', (code) => reject(new Error(`replica ${i} exited ${code}: ${err}`)));
-  });
+function startReplica(i: number, url: string): Promise<FleetServiceProc> {
+  return startFleetService({ url, ...REPLICAS[i], seconds: LOAD_S }, cleanup, `replica ${i}`);
 }
 
 function fleetJson(args: string[], env: Record<string, string> = {}): { status: number | null; reading: (FleetReading & { budgets: Array<{ env: string; poolMaxTotal: number; unknownSize: number; serverMaxConnections: number; serverSource: string; superuserReserved: number; available: number; fits: boolean }> }) | undefined; stderr: string; stdout: string } {
@@ -147,7 +134,7 @@ superuser_reserved_connections = 3
 describe.skipIf(!haveProm)('fleet --prometheus on a real Prometheus', () => {
   let prom: TestPrometheus;
   let statics: { port: number; families: string[] };
-  let replicas: Array<{ proc: ChildProcess; port: number; truthFile: string }>;
+  let replicas: FleetServiceProc[];
   let loadStart: number;
   let adv: string;
   let window: { startMs: number; endMs: number } | undefined;

@@ -16,18 +16,16 @@
  *
  * The saved observation then works as evidence for recommend, check and generate --from.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runCli, spawnCli, type CliResult } from '../helpers/cli.js';
 import { advisorFile, databaseWorkload, scenarioConfig } from '../helpers/scenario.js';
 import { hasTool } from '../helpers/promText.js';
 import { startFleetPrometheus, type TestPrometheus } from '../helpers/fleetPrometheus.js';
+import { startFleetService, type FleetServiceProc } from '../helpers/fleetServiceProc.js';
 
-const SERVICE = join(dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'fleetService.mjs');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const cleanup: Array<() => void> = [];
 afterAll(() => {
@@ -44,27 +42,14 @@ interface Rec {
   confidence: string;
 }
 
-function startService(cfg: Record<string, unknown>): Promise<{ proc: ChildProcess; port: number; truth: string }> {
-  const truth = join(mkdtempSync(join(tmpdir(), 'pa-agree-')), 'truth.json');
-  const proc = spawn(process.execPath, [SERVICE, JSON.stringify({ ...cfg, truth })], { stdio: ['ignore', 'pipe', 'pipe'] });
-  cleanup.push(() => proc.exitCode === null && proc.kill('SIGKILL'));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve({ proc, port: (JSON.parse(line) as { port: number }).port, truth });
-    });
-    proc.on('exit', (code) => reject(new Error(`service exited ${code}: ${err}`)));
-  });
+function startService(cfg: Record<string, unknown>): Promise<FleetServiceProc> {
+  return startFleetService(cfg, cleanup);
 }
 
 /** The most holds at once in a service's own ground truth (its hold intervals), once it has exited and written it. */
-async function truthMaxConcurrent(svc: { proc: ChildProcess; truth: string }): Promise<number> {
+async function truthMaxConcurrent(svc: FleetServiceProc): Promise<number> {
   if (svc.proc.exitCode === null) await new Promise((r) => svc.proc.once('exit', r));
-  const { holds } = JSON.parse(readFileSync(svc.truth, 'utf8')) as { holds: Array<[number, number]> };
+  const { holds } = JSON.parse(readFileSync(svc.truthFile, 'utf8')) as { holds: Array<[number, number]> };
   const edges = holds.flatMap(([a, b]) => [[a, 1], [b, -1]] as Array<[number, number]>).sort((x, y) => x[0] - y[0] || x[1] - y[1]);
   let now = 0;
   let most = 0;
@@ -105,7 +90,7 @@ describe.skipIf(!hasTool('prometheus'))('observe advises as analyze does on the 
   let sat: CliResult;
   let idle: CliResult;
   let workers: CliResult;
-  let idleService: { proc: ChildProcess; truth: string };
+  let idleService: FleetServiceProc;
 
   beforeAll(async () => {
     const [s, i] = await Promise.all([
