@@ -1,5 +1,5 @@
 /**
- * `fleet --prometheus`: a real Prometheus (1 s scrapes) scraping two replicas of a Node service that
+ * `observe --prometheus` and `fleet --prometheus`: a real Prometheus (1 s scrapes) scraping two replicas of a Node service that
  * uses this project's library (test/helpers/fleetService.mjs: a real pg.Pool on the test PostgreSQL,
  * instrumented, serving /metrics, under an open Poisson load), and static expositions in the other
  * families' exact formats. The fleet is run once (a little over 2 minutes) and every assertion on it
@@ -318,14 +318,16 @@ describe.skipIf(!haveProm)('fleet --prometheus on a real Prometheus', () => {
     const endMs = Date.now() - 1500;
     window = { startMs, endMs };
     expect(endMs - startMs).toBeGreaterThan(110_000);
-    const child = spawnCli(['fleet', '--prometheus', prom.base, '--start', (startMs / 1000).toFixed(3), '--end', (endMs / 1000).toFixed(3), '--advisor-config', adv, '--json']);
+    // observe --prometheus reads the window (fleet prints the same reading without advice).
+    const child = spawnCli(['observe', '--prometheus', prom.base, '--start', (startMs / 1000).toFixed(3), '--end', (endMs / 1000).toFixed(3), '--advisor-config', adv, '--json']);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number | null>((r) => child.on('exit', r));
     expect(code, stderr).toBe(0);
-    const reading = JSON.parse(stdout) as FleetReading & { budgets: Array<{ env: string; poolMaxTotal: number; unknownSize: number; serverMaxConnections: number; serverSource: string; superuserReserved: number; available: number; fits: boolean }> };
+    const observed = JSON.parse(stdout) as { prometheus: { reading: FleetReading; budgets: Array<{ env: string; poolMaxTotal: number; unknownSize: number; serverMaxConnections: number; serverSource: string; superuserReserved: number; available: number; fits: boolean }> } };
+    const reading = { ...observed.prometheus.reading, budgets: observed.prometheus.budgets };
     await Promise.all(replicas.map((r) => new Promise((res) => (r.proc.exitCode !== null ? res(null) : r.proc.on('exit', res)))));
 
     const rows: string[] = [];

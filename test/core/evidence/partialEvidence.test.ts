@@ -143,6 +143,11 @@ describe('evidence with only occupancy and churn', () => {
     expect(f.message).toContain(`which ${m.estimatedNeed} connections would serve`);
   });
 
+  it('the connection budget of what is really open: the most seen open, summed over groups, against what the server gives', () => {
+    const f = findings.filter((x) => x.kind === 'connection-budget');
+    expect(f.map((x) => [x.severity, x.message])).toEqual([['info', 'the server saw at most 16 connections open across the 1 pool and 0 unmapped groups it could see (each group\'s most at once, summed), 8.1% of the 197 it gives']]);
+  });
+
   it('the terminal, JSON and HTML renderers print it with no NaN, no Infinity and no stack; unseen figures read n/a', () => {
     const text = renderReport(file, analysis, advice, { color: false });
     const json = JSON.stringify(adviceData(analysis, advice), null, 2);
