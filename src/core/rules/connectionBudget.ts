@@ -11,7 +11,7 @@ import { ev } from './support.js';
 import { fairSplit } from './budget.js';
 import type { EnvironmentRule, Finding } from './types.js';
 import { saw } from '../analysis/analyze.js';
-import { formatShare } from '../analysis/format.js';
+import { formatShare } from '../units.js';
 
 export const connectionBudget: EnvironmentRule = {
   id: 'connection-budget',
