@@ -378,12 +378,13 @@ describe.skipIf(!haveProm)('fleet --prometheus on a real Prometheus', () => {
   it('observe --prometheus on the same window advises per replica as analyze does on the slower replica\'s workload (same key, same direction, within one)', () => {
     expect(window, 'the two-replica window above must have been read').toBeDefined();
     // Only the service's series in environment test (the static families go to an environment the config lacks).
-    const observeAdv = advisorFile(`[prometheus]\nenvironment = "static"\n\n[[prometheus.pools]]\nfamily = "pool-advisor"\nmatch = { pool = "database" }\npool = "database"\nenvironment = "test"\n`);
+    const observeAdv = advisorFile(`[prometheus]\nenvironment = "static"\n\n[[prometheus.pools]]\nfamily = "pool-advisor"\nmatch = { pool_name = "database" }\npool = "database"\nenvironment = "test"\n`);
     const cfg = scenarioConfig({ max_connections: REPLICAS[1]!.max, min_connections: 1, acquire_timeout_seconds: 30 });
     const r = runCli(['observe', '--prometheus', prom.base, '--start', (window!.startMs / 1000).toFixed(3), '--end', (window!.endMs / 1000).toFixed(3), '--config-dir', cfg, '--advisor-config', observeAdv, '--json']);
     expect(r.status, r.stderr).toBe(0);
     const obs = JSON.parse(r.stdout) as { environments: Array<{ env: string; pools: Array<{ replica: string; settings: { max_connections: number }; arrival?: { rate: number } }> }>; advice: { recommendations: Array<{ env: string; pool: string; key: string; from: number; to: number }> } };
     const test = obs.environments.find((e) => e.env === 'test')!;
+    expect(test, JSON.stringify(obs.environments.map((e) => [e.env, e.pools.length, (e as unknown as { unmapped: Array<{ label: string; reason: string }> }).unmapped.map((u) => `${u.label}: ${u.reason}`)]))).toBeDefined();
     // The replicas apart, each with its own size and rate.
     expect(test.pools.map((p) => p.settings.max_connections).sort()).toEqual([REPLICAS[1]!.max, REPLICAS[0]!.max].sort());
     const seen = obs.advice.recommendations.find((x) => x.env === 'test' && x.key === 'max_connections');
