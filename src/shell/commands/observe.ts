@@ -24,7 +24,7 @@ import type { EvidenceFile } from '../../core/evidence/types.js';
 import { adviseEvidence } from '../../core/rules/index.js';
 import { renderAdvice, adviceData } from '../../core/render/recommendations.js';
 import { renderHtmlReport } from '../../core/render/html.js';
-import { poolConfigSnapshot } from '../../core/render/config.js';
+import { poolConfigSnapshot } from '../../core/load/plan.js';
 import type { ConfigModel } from '../../core/config/model.js';
 import { POOL_NAMES } from '../../core/config/pools.js';
 import { loadAdvisorConfig } from '../advisorConfig.js';
