@@ -13,6 +13,9 @@ import type { RunFile, TargetKind } from '../core/run/types.js';
 import { redactUrl } from '../core/redact.js';
 import type { ConfigModel } from '../core/config/model.js';
 import { loadValidConfig } from './validConfig.js';
+import { readEvidenceFile } from './runFile.js';
+import { replayWorkloads, withReplayedWorkloads } from '../core/load/replay.js';
+import { adviseEvidence } from '../core/rules/index.js';
 import { loadAdvisorConfig } from './advisorConfig.js';
 import { addSecret, forTerminal, writeErr } from './output.js';
 import { showProgress } from './tty.js';
@@ -49,6 +52,10 @@ export interface AnalyzeFlags {
   progress?: boolean;
   metricsPort?: string;
   metricsHost?: string;
+  /** analyze only: replay the traffic of saved evidence (an observation) instead of the advisor config's workloads. */
+  workloadFrom?: string;
+  /** analyze only, with workloadFrom: measure at the settings the evidence's own advice recommends. */
+  recommended?: boolean;
 }
 
 /** Everything analyze needs, validated before any connection. */
@@ -57,14 +64,20 @@ export interface AnalyzePlan {
   advisor: AdvisorConfig;
   session: Omit<SessionOptions, 'main' | 'pgmq' | 'targetDisplay' | 'targetKind' | 'server' | 'toolVersion'>;
   warnings: string[];
+  /** What the plan replays and assumes (`--workload-from`), printed before the run. */
+  notes: string[];
 }
 
 /** Validate flags, config and advisor config into a plan (exit 2 on any problem). */
 export function planAnalyze(f: AnalyzeFlags): AnalyzePlan {
   const { model, warnings } = loadValidConfig(f.configDir, f.env);
-  const advisor = loadAdvisorConfig(f.advisorConfig);
+  let advisor = loadAdvisorConfig(f.advisorConfig);
   const envNames = model.environments.map((e) => e.name);
-  const envs = f.env ?? envNames;
+  const replay = f.workloadFrom !== undefined ? planReplay(f.workloadFrom, advisor, envNames, Boolean(f.recommended)) : undefined;
+  if (!replay && f.recommended) throw new UsageError('--recommended needs --workload-from FILE', 'add --workload-from obs.json (saved by observe --out), or set the settings to try with --set');
+  if (replay) advisor = replay.advisor;
+  const envs = f.env ?? replay?.envs ?? envNames;
+  if (replay) f = { ...f, set: [...(f.set ?? []), ...replay.sets] };
   const pools = f.pool?.map((p) => {
     if (!isPoolName(p) || (p !== 'database' && p !== 'pgmq')) throw new UsageError(`--pool '${p}': analyze drives the database and pgmq pools`, 'use --pool database, --pool pgmq, or both');
     return p as PoolName;
@@ -85,7 +98,37 @@ export function planAnalyze(f: AnalyzeFlags): AnalyzePlan {
   if (planned.length === 0) {
     throw new UsageError(`no workload to drive for ${envs.join(', ')}${pools ? ` and --pool ${pools.join(' ')}` : ''} in ${advisor.source}`, 'add [environments.<env>.workloads.database] to the advisor config (docs/config.md)');
   }
-  return { model, advisor, session, warnings };
+  return { model, advisor, session, warnings, notes: replay?.notes ?? [] };
+}
+
+/**
+ * What `--workload-from FILE` changes in a plan: the advisor config with each replayable pool's
+ * workload built from the evidence (src/core/load/replay.ts), the environments it names, the
+ * `--set`s of `--recommended`, and one line per pool saying what came from the evidence and what
+ * was assumed. Exit 2 when nothing in the file can be replayed.
+ */
+function planReplay(file: string, advisor: AdvisorConfig, envNames: readonly string[], recommended: boolean): { advisor: AdvisorConfig; envs: string[]; sets: string[]; notes: string[] } {
+  const evidence = readEvidenceFile(file);
+  const first = Object.values(advisor.environments).flatMap((e) => Object.values(e.workloads))[0] ?? advisor.defaultWorkloads?.database;
+  const r = replayWorkloads(evidence, { durationS: first?.durationS ?? advisor.defaultDurationS ?? 30, warmupS: first?.warmupS ?? 2 });
+  const unknown = r.workloads.filter((w) => !envNames.includes(w.env));
+  const usable = r.workloads.filter((w) => envNames.includes(w.env));
+  const refused = [...r.refused, ...unknown.map((w) => `${w.env}.${w.pool}: environment '${w.env}' is not in the config dir`)];
+  if (usable.length === 0) {
+    throw new UsageError(`${file}: nothing to replay${refused.length ? `: ${refused.join('; ')}` : ': it has no pool of a Tasker environment'}`, 'replay an observation with the acquire rate (observe --prometheus, with --map or [prometheus] mapping its pools), or a saved run');
+  }
+  const notes = usable.map((w) => `Replaying ${w.env}.${w.pool} from ${file}: ${w.observed.join(', ')}${w.assumed.length ? `; assumed: ${w.assumed.join('; ')}` : ''}`);
+  for (const x of refused) notes.push(`Not replayed: ${x}`);
+  const replayed = withReplayedWorkloads(advisor, usable);
+  const envs = [...new Set(usable.map((w) => w.env))];
+  const sets: string[] = [];
+  if (recommended) {
+    const { advice } = adviseEvidence(evidence, advisor);
+    const recs = advice.environments.filter((e) => envs.includes(e.env)).flatMap((e) => e.recommendations);
+    for (const rec of recs) sets.push(`${rec.env}.${rec.pool}.${rec.key}=${rec.to}`);
+    notes.push(recs.length > 0 ? `--recommended: measuring at ${sets.join(', ')} (the observation's advice)` : "--recommended: the observation's advice changes no key, so this measures the current settings");
+  }
+  return { advisor: replayed, envs, sets, notes };
 }
 
 /** The files a plan was read from, which no output may overwrite. */

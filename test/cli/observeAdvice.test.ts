@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runCli, spawnCli, type CliResult } from '../helpers/cli.js';
 import { advisorFile, databaseWorkload, scenarioConfig } from '../helpers/scenario.js';
+import { decode, summarize } from '../../src/core/run/histogram.js';
 import { hasTool } from '../helpers/promText.js';
 import { startFleetPrometheus, type TestPrometheus } from '../helpers/fleetPrometheus.js';
 import { startFleetService, type FleetServiceProc } from '../helpers/fleetServiceProc.js';
@@ -91,6 +92,7 @@ describe.skipIf(!hasTool('prometheus'))('observe advises as analyze does on the 
   let idle: CliResult;
   let workers: CliResult;
   let idleService: FleetServiceProc;
+  let satService: FleetServiceProc;
 
   beforeAll(async () => {
     const [s, i] = await Promise.all([
@@ -99,6 +101,7 @@ describe.skipIf(!hasTool('prometheus'))('observe advises as analyze does on the 
       startService({ url: inject('pgUrl'), concurrency: 4, holdMs: 40, max: 20, seconds: 70, seed: 6, appName: 'pa-agree-workers' }),
     ]);
     idleService = i;
+    satService = s;
     prom = await startFleetPrometheus([{ name: 'service', targets: [`127.0.0.1:${s.port}`] }]);
     cleanup.push(prom.stop);
     // Let both pools warm up (the idle one opens its connections as the load finds them).
@@ -157,6 +160,42 @@ describe.skipIf(!hasTool('prometheus'))('observe advises as analyze does on the 
     // and its replacement can both be seen), at or above analyze's size from the P99 of occupancy.
     expect(seen!.to).toBeGreaterThanOrEqual(measured!.to);
     expect(seen!.to).toBeLessThan(20);
+  }, 120_000);
+
+  it('replays the saturated service from its observation: mean in use within 5% and waited share within 5 points of its own truth; at the recommended size the P99 meets the target', async () => {
+    if (satService.proc.exitCode === null) await new Promise((r) => satService.proc.once('exit', r));
+    const truth = JSON.parse(readFileSync(satService.truthFile, 'utf8')) as { startedAt: number; endedAt: number; waitsMs: number[]; holds: Array<[number, number]> };
+    // The service's own figures after its first 5 s (the pool filling up).
+    const from = truth.startedAt + 5_000;
+    const span = truth.endedAt - from;
+    const trueInUse = truth.holds.reduce((a, [h0, h1]) => a + Math.max(0, h1 - Math.max(h0, from)), 0) / span;
+    const waits = truth.waitsMs.filter((_, k) => truth.holds[k]![0] >= from);
+    const trueWaited = waits.filter((w) => w > 1).length / waits.length;
+    const replay = (extra: string[]) => {
+      const r = runCli(['analyze', '--workload-from', satObs, '--config-dir', satCfg, '--advisor-config', adv, '--env', 'test', '--pool', 'database', '--duration', '15s', '--database-url', inject('pgUrl'), '--json', ...extra]);
+      expect(r.status, r.stderr).toBe(0);
+      const run = (JSON.parse(r.stdout) as { run: { environments: Array<{ pools: Array<{ counters: { acquires: number; waited: number }; histograms: { wait: string }; occupancy: { inUse: { levels: Array<[number, number]> } }; settings: { max_connections: number } }> }> } }).run;
+      const p = run.environments[0]!.pools[0]!;
+      const total = p.occupancy.inUse.levels.reduce((a, [, t]) => a + t, 0);
+      return { stderr: r.stderr, max: p.settings.max_connections, inUse: p.occupancy.inUse.levels.reduce((a, [l, t]) => a + l * t, 0) / total, waited: p.counters.waited / p.counters.acquires, p99Us: summarize(decode(p.histograms.wait)).p99 };
+    };
+    const now = replay([]);
+    console.log(`replay: in use ${now.inUse.toFixed(3)} vs truth ${trueInUse.toFixed(3)}; waited ${(now.waited * 100).toFixed(1)}% vs truth ${(trueWaited * 100).toFixed(1)}%`);
+    expect(now.stderr).toMatch(/Replaying test\.database from .*sat\.json: the acquire rate \([\d.]+\/s, as Poisson arrivals\), the mean hold/);
+    expect(now.stderr).toContain('assumed: hold times exponential around that mean');
+    expect(now.max).toBe(5);
+    expect(Math.abs(now.inUse - trueInUse) / trueInUse).toBeLessThan(0.05);
+    expect(Math.abs(now.waited - trueWaited)).toBeLessThan(0.05);
+    const recRun = join(dir, 'replayed.json');
+    const rec = replay(['--recommended', '--out', recRun]);
+    console.log(`replay at the recommended size ${rec.max}: P99 wait ${(rec.p99Us / 1000).toFixed(2)} ms (target 10 ms)`);
+    expect(rec.max).toBeGreaterThan(5);
+    // The target is 10 ms; 20% allowance for noise on a shared 2-core machine, as advice.test.ts allows.
+    expect(rec.p99Us).toBeLessThanOrEqual(12_000);
+    // generate --from the replayed run writes the size it verified (the run recommends no other).
+    const gen = runCli(['generate', '--from', recRun, '--config-dir', satCfg, '--dry-run', '--advisor-config', adv]);
+    expect(gen.status, gen.stderr).toBe(0);
+    expect(gen.stdout).toContain(`+max_connections = ${rec.max}`);
   }, 120_000);
 
   it('the saved observation is evidence: recommend, check and generate --from read it', () => {

@@ -1,6 +1,7 @@
 // One replica of a Node service that uses pool-advisor as a library (the built dist/): a real
 // pg.Pool, instrumented, serving /metrics, under a Poisson load, and keeping its own ground truth:
-// the time of every acquire and the interval of every hold, written to a JSON file on exit.
+// the time of every acquire, how long it waited, and the interval of every hold, written to a JSON
+// file on exit.
 //
 // node fleetService.mjs '{"url":"postgres://...","rate":120,"holdMs":25,"max":8,"seconds":150,"seed":1,"truth":"/tmp/x.json"}'
 // ("concurrency": N instead of "rate" runs a closed loop of N workers; "appName" sets application_name.)
@@ -30,11 +31,14 @@ const now = () => performance.timeOrigin + performance.now();
 
 const acquiredAt = [];
 const holds = [];
+// How long each acquire waited (ms): the ground truth of the waited share.
+const waitsMs = [];
 let failures = 0;
 let stopping = false;
 
 async function request() {
   let client;
+  const asked = now();
   try {
     client = await pool.connect();
   } catch {
@@ -43,6 +47,7 @@ async function request() {
   }
   const t0 = now();
   acquiredAt.push(t0);
+  waitsMs.push(t0 - asked);
   try {
     await client.query('SELECT 1');
     await new Promise((r) => setTimeout(r, exp(cfg.holdMs)));
@@ -82,7 +87,7 @@ async function finish() {
   if (stopping) return;
   stopping = true;
   await Promise.allSettled([...inflight]);
-  writeFileSync(cfg.truth, JSON.stringify({ startedAt, endedAt: now(), acquiredAt, holds, failures }));
+  writeFileSync(cfg.truth, JSON.stringify({ startedAt, endedAt: now(), acquiredAt, waitsMs, holds, failures }));
   await server.close();
   await db.close();
   process.exit(0);

@@ -110,7 +110,10 @@ export function settingsFromEvidence(evidence: EvidenceFile, advisor: AdvisorCon
   const { advice } = adviseEvidence(evidence, advisor);
   const recs = advice.environments.flatMap((e) => e.recommendations);
   counted?.(recs.length);
-  return settingsFromRun({ recommendations: recs }, display);
+  // A measured run at `--set` values (a trial, or a replay at --recommended settings) verified them:
+  // each is written too, unless the run itself recommends another value for that key.
+  const verified = evidence.kind === 'run' ? evidence.environments.flatMap((e) => e.overrides.filter((o) => !recs.some((r) => r.env === e.env && r.pool === o.pool && r.key === o.key)).map((o) => ({ env: e.env, pool: o.pool, key: o.key, to: o.value }))) : [];
+  return settingsFromRun({ recommendations: [...verified, ...recs] }, display);
 }
 
 /** Merge settings in order: a later setting of the same env, pool and key replaces an earlier one. */

@@ -53,6 +53,8 @@ export function registerCommands(program: Command): void {
     .description('Drive a real, instrumented pool with each environment\'s workload; print acquire-wait percentiles, churn, occupancy and the settings to change');
   addAnalyzeOptions(analyze)
     .option(...REPORT_FLAG)
+    .option('--workload-from <file>', 'replay the traffic of a saved observation (observe --out; or a run): per pool its acquire rate and hold, instead of the advisor config\'s workloads (docs/observe.md)')
+    .option('--recommended', "with --workload-from: measure at the settings the observation's own advice recommends (compare the run with one at the current settings)")
     .action(lazy(async () => (await import('./analyze.js')).analyzeCommand));
 
   const config = program.command('config').description('Show or lint the pool settings of a Tasker config dir');
