@@ -14,7 +14,7 @@ import { redactUrl } from '../core/redact.js';
 import type { ConfigModel } from '../core/config/model.js';
 import { loadValidConfig } from './validConfig.js';
 import { readEvidenceFile } from './runFile.js';
-import { replayWorkloads, withReplayedWorkloads } from '../core/load/replay.js';
+import { replayWorkloads, withReplayedWorkloads } from '../core/evidence/replay.js';
 import { adviseEvidence } from '../core/rules/index.js';
 import { loadAdvisorConfig } from './advisorConfig.js';
 import { addSecret, forTerminal, writeErr } from './output.js';

@@ -10,8 +10,8 @@
 import type { AdvisorConfig, EnvironmentSpec } from '../advisor/types.js';
 import type { HoldSpec, WorkloadSpec } from '../advisor/workload.js';
 import type { PoolName } from '../config/pools.js';
-import { summarizeDistribution } from '../evidence/distribution.js';
-import type { EvidenceFile, PoolEvidence } from '../evidence/types.js';
+import { summarizeDistribution } from './distribution.js';
+import type { EvidenceFile, PoolEvidence } from './types.js';
 import { meanLevel } from '../run/occupancy.js';
 import { formatNum, formatUs } from '../units.js';
 

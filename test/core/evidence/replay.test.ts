@@ -1,7 +1,7 @@
 /** Workloads replayed from evidence (src/core/load/replay.ts): what each part comes from, what is assumed, what cannot be replayed. */
 import { describe, expect, it } from 'vitest';
 import { defaultAdvisorConfig } from '../../../src/core/advisor/defaults.js';
-import { replayWorkloads, withReplayedWorkloads } from '../../../src/core/load/replay.js';
+import { replayWorkloads, withReplayedWorkloads } from '../../../src/core/evidence/replay.js';
 import { environmentSpec } from '../../../src/core/advisor/parse.js';
 import type { EnvironmentEvidence, EvidenceFile, PoolEvidence } from '../../../src/core/evidence/types.js';
 import { BASE_SETTINGS } from '../../helpers/syntheticRun.js';
