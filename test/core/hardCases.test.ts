@@ -13,7 +13,8 @@ import { keyDef, type PoolSettings } from '../../src/core/config/pools.js';
 import { invalidRunError, validateEnvironment } from '../../src/core/analysis/validity.js';
 import { adviseEvidence } from '../../src/core/rules/index.js';
 import { evidenceFromRun } from '../../src/core/evidence/fromRun.js';
-import { sizeFloor } from '../../src/core/rules/consistency.js';
+import { busyP99, sizeFloor } from '../../src/core/rules/consistency.js';
+import { levelPercentile, levelQuantile } from '../../src/core/run/occupancy.js';
 import { encode, newHistogram, recordUs } from '../../src/core/run/histogram.js';
 import type { RunFile } from '../../src/core/run/types.js';
 import { RULE_SCENARIOS, syntheticRun, type Scenario } from '../helpers/syntheticRun.js';
@@ -118,18 +119,22 @@ describe('server capacity is scoped by target kind (defects 1 and 2)', () => {
 describe('one consistency pass per pool (defect 5)', () => {
   it('no combination of rules proposes min above max, a value outside Tasker range, or a max below the floor', () => {
     const scenario = fc.record({
-      rate: fc.integer({ min: 5, max: 400 }),
+      rate: fc.integer({ min: 1, max: 400 }),
       holdMs: fc.integer({ min: 1, max: 40 }),
       max: fc.integer({ min: 1, max: 60 }),
       minShare: fc.double({ min: 0, max: 1, noNaN: true }),
       lifetime: fc.constantFrom(0, 60, 300, 1800),
       idle: fc.constantFrom(10, 300),
       seed: fc.integer({ min: 1, max: 1000 }),
+      // Which pool, and whether PGMQ shares the database pool (the pgmq pool exists only when it does not).
+      where: fc.constantFrom(['database', true], ['database', false], ['pgmq', false]) as fc.Arbitrary<['database' | 'pgmq', boolean]>,
     });
+    let lowered = 0;
     fc.assert(
       fc.property(scenario, (x) => {
+        const [pool, shared] = x.where;
         const settings: Partial<PoolSettings> = { max_connections: x.max, min_connections: Math.floor(x.max * x.minShare), max_lifetime_seconds: x.lifetime, idle_timeout_seconds: x.idle, acquire_timeout_seconds: 5 };
-        const run = syntheticRun([{ durationS: 15, seed: x.seed, arrivals: { kind: 'poisson', rate: x.rate }, hold: { dist: 'exponential', meanMs: x.holdMs }, settings }]);
+        const run = syntheticRun([{ pool, durationS: 15, seed: x.seed, arrivals: { kind: 'poisson', rate: x.rate }, hold: { dist: 'exponential', meanMs: x.holdMs }, settings }], { pgmqShared: shared });
         const { analysis, advice } = adviseEvidence(evidenceFromRun(run), advisor);
         const p = analysis.environments[0]!.pools[0]!;
         const recs = advice.environments[0]!.recommendations;
@@ -141,7 +146,17 @@ describe('one consistency pass per pool (defect 5)', () => {
           final[r.setting] = r.to;
         }
         expect(final.min_connections).toBeLessThanOrEqual(final.max_connections);
-        if (final.max_connections < p.settings.max_connections) expect(final.max_connections).toBeGreaterThanOrEqual(Math.min(p.settings.max_connections, sizeFloor(p)));
+        if (final.max_connections < p.settings.max_connections) {
+          // The floor, from the figures (not from sizeFloor): 2 for a working pool, 3 where PGMQ's
+          // LISTEN connection lives (the database pool when PGMQ shares it, else PGMQ's own), the
+          // model's need and the interpolated P99 in use rounded (both only when the server is not the limit).
+          const working = (shared ? pool === 'database' : pool === 'pgmq') ? 3 : 2;
+          const serverLimited = p.holdTrend.growing || p.server.bound;
+          const floor = serverLimited ? working : Math.max(working, p.model.needForTarget ?? 0, Math.round(p.inUse.p99Interpolated));
+          expect(final.max_connections).toBeGreaterThanOrEqual(Math.min(p.settings.max_connections, floor));
+          expect(final.max_connections).toBeGreaterThanOrEqual(Math.min(p.settings.max_connections, 2));
+          lowered++;
+        }
         // A size that meets the target on measured and modelled P99 is kept (defect 7).
         if (p.meetsTarget && p.model.current && p.model.current.p99WaitS * 1000 <= p.targetP99WaitMs && p.model.needAtMeasured !== null && p.model.needAtMeasured <= x.max) {
           expect(recs.filter((r) => r.rule === 'pool-saturation')).toEqual([]);
@@ -149,6 +164,25 @@ describe('one consistency pass per pool (defect 5)', () => {
       }),
       { numRuns: 40, seed: 13 },
     );
+    // The property must have seen lowered pools to say anything about the floor.
+    expect(lowered).toBeGreaterThan(5);
+  });
+
+  it('an idle pool is lowered to a working pool, not to 1: 3 where PGMQ shares it (its LISTEN connection), 2 where it does not', () => {
+    // As in docs/tuning.md's idle example: 25 connections, 20 kept open, a trickle of 2 ms holds.
+    for (const [shared, want] of [
+      [true, 3],
+      [false, 2],
+    ] as const) {
+      const run = syntheticRun([{ durationS: 20, arrivals: { kind: 'poisson', rate: 5 }, hold: { dist: 'exponential', meanMs: 2 }, settings: { max_connections: 25, min_connections: 20 } }], { pgmqShared: shared });
+      const { env, pool } = advise(run);
+      expect(pool.model.needForTarget).toBe(1);
+      const max = env.recommendations.find((r) => r.key === 'max_connections')!;
+      const min = env.recommendations.find((r) => r.key === 'min_connections')!;
+      expect(max.to).toBe(want);
+      expect(max.rationale).toContain(`a working pool needs ${want}`);
+      expect(min.to).toBeLessThanOrEqual(max.to);
+    }
   });
 
   it('idle-surplus and oversized together never leave min above the lowered max', () => {
@@ -158,7 +192,7 @@ describe('one consistency pass per pool (defect 5)', () => {
     const min = env.recommendations.find((r) => r.key === 'min_connections');
     expect(max).toBeDefined();
     expect(min!.to).toBeLessThanOrEqual(max!.to);
-    expect(max!.to).toBeGreaterThanOrEqual(sizeFloor(pool));
+    expect(max!.to).toBeGreaterThanOrEqual(sizeFloor(pool, true));
   });
 });
 
@@ -213,6 +247,19 @@ describe('generator lag is decided in the analysis (defect 8)', () => {
 });
 
 describe('oversized from time-weighted occupancy (defect 9)', () => {
+  it('the P99 in use moves with the share of time above a level, not by whole connections', () => {
+    // 1.06% of the time above 6 (against 0.99%): the step P99 says 7, the interpolated one 6.06.
+    const t = { levels: [[2, 90_000], [5, 7_940], [6, 1_000], [7, 1_060]] as Array<[number, number]>, max: 7, last: 2 };
+    expect(levelPercentile(t, 99)).toBe(7);
+    expect(levelQuantile(t, 99)).toBeCloseTo(6.057, 3);
+    expect(busyP99({ p99Interpolated: levelQuantile(t, 99) })).toBe(6);
+    // Half of level 7's time past the P99 rounds up.
+    const u = { levels: [[2, 90_000], [6, 9_000], [7, 1_000]] as Array<[number, number]>, max: 7, last: 2 };
+    expect(levelQuantile(u, 99)).toBeCloseTo(6.0, 5);
+    expect(levelQuantile({ ...u, levels: [[2, 90_000], [6, 8_000], [7, 2_000]] }, 99)).toBeCloseTo(6.5, 5);
+    expect(levelQuantile({ levels: [], max: 0, last: 4 }, 99)).toBe(4);
+  });
+
   it('identical runs with different seeds agree on the size', () => {
     const sizes = [1, 2, 3, 4, 5].map((seed) => {
       const { env } = advise(syntheticRun([{ durationS: 60, seed, arrivals: { kind: 'poisson', rate: 200 }, hold: exp20, settings: { max_connections: 50, min_connections: 2 } }]));

@@ -8,7 +8,7 @@ import type { AdvisorConfig, RuleSettings } from '../advisor/types.js';
 import type { PoolName, PoolSettings } from '../config/pools.js';
 import { decode, summarize } from '../run/histogram.js';
 import { own } from '../dict.js';
-import { levelPercentile, meanLevel } from '../run/occupancy.js';
+import { levelPercentile, levelQuantile, meanLevel } from '../run/occupancy.js';
 import type { AcquirePath, HoldByInUse, LevelTimes, TimelinePoint, WorkloadRun, WorkloadSpec } from '../run/types.js';
 import { summarizeDistribution } from '../evidence/distribution.js';
 import { EVIDENCE_PARTS, partsOf, type EvidencePart } from '../evidence/parts.js';
@@ -62,6 +62,8 @@ export interface GaugeFigures {
   p99: number;
   /** Level at or under which the gauge spent 99.9% of the window (time-weighted). */
   p999: number;
+  /** The time-weighted P99 as a continuous level (occupancy's levelQuantile): what the size floor rounds. */
+  p99Interpolated: number;
   max: number;
 }
 
@@ -379,7 +381,7 @@ const NO_LEVELS: LevelTimes = { levels: [], max: 0, last: 0 };
 
 function gauge(t: LevelTimes | undefined): GaugeFigures {
   const g = t ?? NO_LEVELS;
-  return { mean: meanLevel(g), p95: levelPercentile(g, 95), p99: levelPercentile(g, 99), p999: levelPercentile(g, 99.9), max: g.max };
+  return { mean: meanLevel(g), p95: levelPercentile(g, 95), p99: levelPercentile(g, 99), p999: levelPercentile(g, 99.9), p99Interpolated: levelQuantile(g, 99), max: g.max };
 }
 
 /** The target P99 wait (ms) of a pool in an environment: the environment's own, else the config's default. */

@@ -1,15 +1,17 @@
 /**
  * The final consistency pass over all changes of one pool, after every rule ran: whatever rules
  * combined, the settings written are a pool Tasker can build and that still serves the load.
- * - max_connections is never lowered below the floor: the model's smallest size meeting the
- *   target and the P99 of connections in use (time-weighted), whichever is larger; for a pool
- *   whose holds grow with occupancy (the server is the bottleneck) the model's need is not a size
- *   it can use, and database-saturation keeps its own floor;
+ * - max_connections is never lowered below the floor: a working pool (2 connections, one more for
+ *   the pool that carries PGMQ's LISTEN connection), the model's smallest size meeting the target
+ *   and the P99 of connections in use (time-weighted, interpolated between levels, rounded to the
+ *   nearest connection), whichever is largest; for a pool whose holds grow with occupancy (the
+ *   server is the bottleneck) the model's need is not a size it can use, and database-saturation
+ *   keeps its own floor above the working pool;
  * - min_connections <= max_connections: a min above the new max is lowered to it;
  * - every value inside Tasker's range for its key.
  */
-import type { PoolAnalysis } from '../analysis/analyze.js';
-import type { PoolSettings, SettingKey } from '../config/pools.js';
+import type { GaugeFigures, PoolAnalysis } from '../analysis/analyze.js';
+import type { PoolName, PoolSettings, SettingKey } from '../config/pools.js';
 
 /** A setting after the pass: its value, and why the pass changed it (null when it did not). */
 export interface Settled {
@@ -17,10 +19,52 @@ export interface Settled {
   why: string | null;
 }
 
+/**
+ * The fewest connections a working pool has: one serving while another opens or is pinged
+ * (sqlx's test_before_acquire) or replaced after a lifetime expiry, so one slow connection never
+ * stalls every caller.
+ */
+export const WORKING_POOL_MIN = 2;
+
+/**
+ * Whether this pool carries PGMQ's LISTEN connection, which Tasker keeps checked out for good (its
+ * event systems default to Hybrid: LISTEN/NOTIFY with a polling fallback): the database pool when
+ * PGMQ shares it, else PGMQ's own pool.
+ */
+export function carriesPgmqListener(pool: PoolName, pgmqShared: boolean): boolean {
+  return pgmqShared ? pool === 'database' : pool === 'pgmq';
+}
+
+/**
+ * The connections in use 99% of the time, for the floor: the time-weighted P99 interpolated between
+ * levels, rounded to the nearest connection. A step percentile's ceiling turned a 1.06% share of
+ * time above a level (against 0.99%) into a whole connection, so identical runs disagreed by one.
+ */
+export function busyP99(inUse: Pick<GaugeFigures, 'p99Interpolated'>): number {
+  return Math.round(inUse.p99Interpolated);
+}
+
+/** The smallest pool that still works: {@link WORKING_POOL_MIN}, plus PGMQ's LISTEN connection where this pool carries it. */
+export function workingFloor(pool: PoolName, pgmqShared: boolean): number {
+  return WORKING_POOL_MIN + (carriesPgmqListener(pool, pgmqShared) ? 1 : 0);
+}
+
 /** The size max_connections is never lowered below. */
-export function sizeFloor(p: Pick<PoolAnalysis, 'model' | 'inUse' | 'holdTrend' | 'server'>): number {
-  if (p.holdTrend.growing || p.server.bound) return 1;
-  return Math.max(1, p.model.needForTarget ?? 0, Math.ceil(p.inUse.p99 - 1e-9));
+export function sizeFloor(p: Pick<PoolAnalysis, 'pool' | 'model' | 'inUse' | 'holdTrend' | 'server'>, pgmqShared: boolean): number {
+  const working = workingFloor(p.pool, pgmqShared);
+  if (p.holdTrend.growing || p.server.bound) return working;
+  return Math.max(working, p.model.needForTarget ?? 0, busyP99(p.inUse));
+}
+
+/** The floor in words, for a rationale. */
+export function describeFloor(p: Pick<PoolAnalysis, 'pool' | 'model' | 'inUse' | 'holdTrend' | 'server'>, pgmqShared: boolean): string {
+  const working = workingFloor(p.pool, pgmqShared);
+  const parts = [`a working pool needs ${working}${working > WORKING_POOL_MIN ? " (2, plus PGMQ's LISTEN connection)" : ''}`];
+  if (!(p.holdTrend.growing || p.server.bound)) {
+    if (p.model.needForTarget !== null) parts.push(`the model needs ${p.model.needForTarget}`);
+    parts.push(`${busyP99(p.inUse)} were in use 99% of the time`);
+  }
+  return parts.join(', ');
 }
 
 /**
@@ -28,7 +72,7 @@ export function sizeFloor(p: Pick<PoolAnalysis, 'model' | 'inUse' | 'holdTrend' 
  * brings a value into Tasker's range for the setting's key. Returns every setting that differs
  * from `wanted` or is in it, with its final value.
  */
-export function settleChanges(current: PoolSettings, wanted: ReadonlyMap<SettingKey, number>, floor: number, clamp: (setting: SettingKey, value: number) => number): Map<SettingKey, Settled> {
+export function settleChanges(current: PoolSettings, wanted: ReadonlyMap<SettingKey, number>, floor: number, clamp: (setting: SettingKey, value: number) => number, floorWhy = 'the size floor'): Map<SettingKey, Settled> {
   const out = new Map<SettingKey, Settled>();
   for (const [k, v] of wanted) {
     const c = clamp(k, v);
@@ -37,7 +81,7 @@ export function settleChanges(current: PoolSettings, wanted: ReadonlyMap<Setting
   const max = out.get('max_connections');
   if (max && max.to < current.max_connections && max.to < floor) {
     const to = clamp('max_connections', Math.min(current.max_connections, floor));
-    out.set('max_connections', { to, why: `not below ${floor}, the larger of the model's need and the P99 of connections in use` });
+    out.set('max_connections', { to, why: `not below ${floor} (${floorWhy})` });
   }
   const finalMax = out.get('max_connections')?.to ?? current.max_connections;
   const min = out.get('min_connections');

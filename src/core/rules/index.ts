@@ -25,7 +25,7 @@ import { poolSaturation } from './poolSaturation.js';
 import { slowThreshold } from './slowThreshold.js';
 import { confidenceFor, ev, lowerConfidence } from './support.js';
 import { canJudgeServer } from '../analysis/target.js';
-import { sizeFloor, settleChanges } from './consistency.js';
+import { describeFloor, sizeFloor, settleChanges } from './consistency.js';
 import type { Advice, Change, EnvironmentAdvice, EnvironmentRule, Finding, PoolRule, Recommendation, RuleId } from './types.js';
 
 /** Pool rules, in the order they run. */
@@ -99,22 +99,28 @@ function isRecommendation(x: Recommendation | Finding): x is Recommendation {
 
 /**
  * The final consistency pass over one pool's changes (consistency.ts): min <= max, Tasker's
- * ranges, and max never below the floor (the model's need, the P99 in use). Changes it adjusts say
+ * ranges, and max never below the floor (a working pool, the model's need, the P99 in use). Changes it adjusts say
  * so in their rationale; a change it cancels becomes a finding.
  */
 function consistent(env: EnvironmentAnalysis, p: PoolAnalysis, recs: Recommendation[], base: Recommendation['confidence']): { recommendations: Recommendation[]; findings: Finding[] } {
   const wanted = new Map<SettingKey, number>();
   for (const r of recs) wanted.set(r.setting, settingOf(r));
-  const floor = sizeFloor(p);
-  const settled = settleChanges(p.settings, wanted, floor, (setting, value) => {
-    const key = tomlKeyFor(p.pool, setting);
-    if (!key) return value;
-    const def = keyDef(p.pool, key);
-    if (!def) return value;
-    // Clamp in TOML terms, back to the setting.
-    const toml = clampToRange(p.pool, key, fromSetting(p.pool, key, value)).value;
-    return toSetting(p.pool, key, toml);
-  });
+  const floor = sizeFloor(p, env.pgmqShared);
+  const settled = settleChanges(
+    p.settings,
+    wanted,
+    floor,
+    (setting, value) => {
+      const key = tomlKeyFor(p.pool, setting);
+      if (!key) return value;
+      const def = keyDef(p.pool, key);
+      if (!def) return value;
+      // Clamp in TOML terms, back to the setting.
+      const toml = clampToRange(p.pool, key, fromSetting(p.pool, key, value)).value;
+      return toSetting(p.pool, key, toml);
+    },
+    describeFloor(p, env.pgmqShared),
+  );
   const out: Recommendation[] = [];
   const findings: Finding[] = [];
   const byRule = new Map(recs.map((r) => [r.setting, r]));
@@ -136,7 +142,7 @@ function consistent(env: EnvironmentAnalysis, p: PoolAnalysis, recs: Recommendat
       {
         setting,
         to: s.to,
-        evidence: [...(prior?.evidence ?? []), ev('floor', 'size floor (model need, P99 in use)', floor, 'connections')],
+        evidence: [...(prior?.evidence ?? []), ev('floor', 'size floor (working pool, model need, P99 in use)', floor, 'connections')],
         rationale: prior ? `${prior.rationale.replace(/\.$/, '')}; ${s.why}.` : `${s.why}.`,
         ...(prior?.limitedBy === 'budget' ? { limitedBy: 'budget' as const } : {}),
       },

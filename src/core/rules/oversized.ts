@@ -1,18 +1,24 @@
 /**
- * oversized: max_connections is far above the peak need (over `oversizedFactor` times the larger
- * of the P99.9 of time-weighted occupancy and the model's smallest size meeting the target; not the
- * single busiest instant, which differs from run to run), and the model agrees fewer suffice ->
- * lower max_connections to the larger of the P99 of time-weighted occupancy and the model's need
- * (figures identical runs agree on), freeing
- * database capacity (each connection costs the server roughly 5-10 MB). Silent when another rule
- * already changed max_connections, when the server is the bottleneck, or when the generator sent
- * less than asked (dropped requests, or fewer than the target rate gives beyond Poisson noise: the
- * demand is understated).
+ * oversized: max_connections is far above what the pool needs (over `oversizedFactor` times the
+ * larger of the P99.9 of time-weighted occupancy and the size floor: the model's smallest size
+ * meeting the target, the P99 of time-weighted occupancy and a working pool, whichever is
+ * largest), and the model agrees fewer suffice -> lower
+ * max_connections to that floor, freeing database capacity (each connection costs the server
+ * roughly 5-10 MB). Silent when another rule already changed max_connections, when the server is
+ * the bottleneck, or when the generator sent less than asked (dropped requests, or fewer than the
+ * target rate gives beyond Poisson noise: the demand is understated).
+ *
+ * The size is made of figures identical runs agree on: the model's need (from the mean rate and
+ * mean hold) and the P99 of occupancy interpolated between levels and rounded to the nearest
+ * connection. Neither the busiest instant nor the P99.9 (set by a handful of excursions in a short
+ * run, and by any stall of the machine running the load) moves the size; the P99.9 only keeps the
+ * rule from firing on a pool within the factor of its peaks.
  *
  * Threshold: oversizedFactor (RuleSettings).
  */
-import { formatS, formatUs } from '../units.js';
+import { formatNum, formatS, formatUs } from '../units.js';
 import { predict } from '../model/queue.js';
+import { busyP99, sizeFloor, workingFloor } from './consistency.js';
 import { ev } from './support.js';
 import { noSamples, saw } from '../analysis/analyze.js';
 import { oversizedFromOccupancy } from './fromOccupancy.js';
@@ -33,29 +39,31 @@ export const oversized: PoolRule = {
     if (ctx.proposed.has('max_connections') || (p.generator?.demandUnderstated ?? false) || p.holdTrend.growing || p.server.bound) return { changes: [], findings: [] };
     if (!m.sizingInput || m.needForTarget === null || noSamples(p)) return { changes: [], findings: [] };
     const max = p.settings.max_connections;
-    // Fires on the P99.9 of occupancy (conservative), sizes to the P99 (stable from run to run; the
-    // consistency pass never goes below it either) or the model's need, whichever is larger.
-    const peak = Math.max(m.needForTarget, Math.ceil(p.inUse.p999), 1);
-    if (max <= ctx.rules.oversizedFactor * peak) return { changes: [], findings: [] };
-    const busy = Math.ceil(p.inUse.p99);
-    const need = Math.max(m.needForTarget, busy, 1);
+    const need = sizeFloor(p, ctx.env.pgmqShared);
+    // Fires only far above even the P99.9 of occupancy (conservative: a pool near the factor is left
+    // alone); the size it proposes never depends on that tail.
+    if (max <= ctx.rules.oversizedFactor * Math.max(need, Math.ceil(p.inUse.p999))) return { changes: [], findings: [] };
     const at = predict(m.sizingInput, need);
     if (at.p99WaitS * 1000 > ctx.targetMs) return { changes: [], findings: [] };
+    const busy = busyP99(p.inUse);
+    const working = workingFloor(p.pool, ctx.env.pgmqShared);
+    const by = need === m.needForTarget ? "the model's need" : need === busy ? 'the P99 in use' : `a working pool${working > 2 ? " (2, plus PGMQ's LISTEN connection)" : ''}`;
     return {
       changes: [
         {
           setting: 'max_connections',
           to: need,
           evidence: [
-            ev('inUseP99', 'P99 connections in use (time-weighted)', p.inUse.p99, 'connections'),
+            ev('inUseP99', 'P99 connections in use (time-weighted, interpolated)', p.inUse.p99Interpolated, 'connections'),
             ev('inUseP999', 'P99.9 connections in use (time-weighted)', p.inUse.p999, 'connections'),
             ev('inUseMax', 'most connections ever in use', p.inUse.max, 'connections'),
             ev('need', 'smallest size meeting the target (model)', m.needForTarget, 'connections'),
+            ev('workingPool', 'smallest working pool', working, 'connections'),
             ev('utilisation', 'mean utilisation', p.utilisation, 'share'),
             ev('modelP99AtTo', `modelled P99 wait at ${need}`, at.p99WaitS * 1e6, 'us'),
             ev('target', 'target P99 wait', ctx.targetMs, 'ms'),
           ],
-          rationale: `${busy} or fewer of ${max} connections were in use 99% of the time (${Math.ceil(p.inUse.p999)} for 99.9% of it, ${p.inUse.max} at the busiest instant) and the model puts ${need} at a P99 wait of ${formatS(at.p99WaitS)} (target ${formatUs(ctx.targetMs * 1000)}); the other ${max - need} only reserve database capacity.`,
+          rationale: `${busy} or fewer of ${max} connections were in use 99% of the time (P99 ${formatNum(p.inUse.p99Interpolated, 1)} interpolated; ${p.inUse.max} at the busiest instant), the model needs ${m.needForTarget} to meet the target and a working pool needs ${working}; at ${need} (${by}) the model puts the P99 wait at ${formatS(at.p99WaitS)} (target ${formatUs(ctx.targetMs * 1000)}); the other ${max - need} only reserve database capacity.`,
         },
       ],
       findings: [],
