@@ -13,6 +13,7 @@ import { keyDef, type PoolSettings } from '../../src/core/config/pools.js';
 import { invalidRunError, validateEnvironment } from '../../src/core/analysis/validity.js';
 import { adviseEvidence } from '../../src/core/rules/index.js';
 import { evidenceFromRun } from '../../src/core/evidence/fromRun.js';
+import { parseRunFile } from '../../src/core/run/file.js';
 import { busyP99, sizeFloor } from '../../src/core/rules/consistency.js';
 import { levelPercentile, levelQuantile } from '../../src/core/run/occupancy.js';
 import { encode, newHistogram, recordUs } from '../../src/core/run/histogram.js';
@@ -90,6 +91,54 @@ describe('server capacity is scoped by target kind (defects 1 and 2)', () => {
     expect(r.rule).toBe('database-saturation');
     expect(r.to).toBeLessThan(20);
     expect(r.rationale).toContain('measured on the server at');
+  });
+
+  it('on a remote target the verdict must hold in both halves of the window: agreeing halves act, disagreeing ones inform and say why', () => {
+    // Constructed hold-by-occupancy rows: [level, holds, sum µs, sum of squares]. Growing: 5 ms at
+    // 1-4 in use, proportionally longer above (a 4-core server); flat: 5 ms at every level.
+    const rows = (grow: boolean, n: number): Array<[number, number, number, number]> =>
+      Array.from({ length: 16 }, (_, i) => {
+        const lv = i + 1;
+        const mean = 5_000 * (grow ? Math.max(1, lv / 4) : 1);
+        return [lv, n, n * mean, n * mean * mean * 2];
+      });
+    const add = (a: Array<[number, number, number, number]>, b: Array<[number, number, number, number]>) => a.map((r, i) => [r[0], r[1] + b[i]![1], r[2] + b[i]![2], r[3] + b[i]![3]] as [number, number, number, number]);
+    const withHalves = (first: boolean, second: boolean) => {
+      const run = syntheticRun([dbBound], { targetKind: 'remote' });
+      const pool = run.environments[0]!.pools[0]!;
+      const h0 = rows(first, 200);
+      const h1 = rows(second, 200);
+      pool.holdByInUse = { levels: add(h0, h1) };
+      pool.holdByInUseHalves = [{ levels: h0 }, { levels: h1 }];
+      return advise(run);
+    };
+    // Both halves grow: the verdict is stable and lowers max_connections to the knee.
+    const agree = withHalves(true, true);
+    expect(agree.pool.holdTrendHalves!.map((t) => t.growing)).toEqual([true, true]);
+    const r = agree.env.recommendations.find((x) => x.key === 'max_connections')!;
+    expect(r.rule).toBe('database-saturation');
+    expect(r.to).toBeLessThan(20);
+    // The whole run grows well clear of the threshold, but only the first half does: informational.
+    const disagree = withHalves(true, false);
+    expect(disagree.pool.holdTrend.ratio!).toBeGreaterThan(1.5 * 1.3);
+    expect(disagree.pool.holdTrendHalves!.map((t) => t.growing)).toEqual([true, false]);
+    expect(disagree.env.recommendations.filter((x) => x.key === 'max_connections')).toEqual([]);
+    const f = disagree.env.findings.find((x) => x.kind === 'database-saturation' && x.message.includes('hold grows'))!;
+    expect(f.message).toContain('did not hold in both halves of the window (first half x');
+    expect(f.message).toMatch(/second half x1(\.0+)?, \d+ and \d+ holds at the two ends \(not growing\)/);
+    expect(f.message).toContain('informational, no key is changed');
+    // Saved and read back, the halves survive; malformed halves are refused with the path.
+    const saved = syntheticRun([dbBound], { targetKind: 'remote' });
+    expect(parseRunFile(JSON.stringify(saved), 'r.json').environments[0]!.pools[0]!.holdByInUseHalves).toHaveLength(2);
+    (saved.environments[0]!.pools[0] as unknown as { holdByInUseHalves: unknown }).holdByInUseHalves = [{ levels: [] }];
+    expect(() => parseRunFile(JSON.stringify(saved), 'r.json')).toThrow(/holdByInUseHalves: expected the two halves/);
+    // A run saved before halves were recorded cannot show it: informational too, and says so.
+    const old = syntheticRun([dbBound], { targetKind: 'remote' });
+    delete old.environments[0]!.pools[0]!.holdByInUseHalves;
+    const o = advise(old);
+    expect(o.pool.holdTrendHalves).toBeNull();
+    expect(o.env.recommendations.filter((x) => x.key === 'max_connections')).toEqual([]);
+    expect(o.env.findings.map((x) => x.message).join()).toContain('no per-half figures');
   });
 
   it('calibration: a pool pinned at its max, holds far above the uncontended ones, completing far less than asked, is server-bound and never raised', () => {

@@ -212,3 +212,36 @@ describe('timeline jitter', () => {
     expect(tl.snapshot().points.map((p) => p.dt)).toEqual([999.6, 999.6, 999.6, 999.6, 999.6]);
   });
 });
+
+describe('hold by occupancy per half of the window', () => {
+  it('splits holds by release time into the first and second half, also after the slices coarsen, and is reset with the window', () => {
+    for (const seconds of [10, 600]) {
+      const r = new Recorder({ pool: 'database', settings: SETTINGS, emulateSqlx: false }, 0, 0);
+      const end = seconds * 1e6;
+      // One release every 10 ms: level 1 with 1 ms holds in the first 40% of the window, level 3
+      // with 9 ms holds in the last 40%, level 2 between.
+      for (let t = 5_000; t < end; t += 10_000) {
+        const at = t / end;
+        if (at < 0.4) r.released(1_000, 1, t);
+        else if (at >= 0.6) r.released(9_000, 3, t);
+        else r.released(4_000, 2, t);
+      }
+      r.markWindowEnd(end, 0);
+      const s = r.snapshot(end);
+      const [h0, h1] = s.holdByInUseHalves!;
+      const count = (h: { levels: Array<[number, number, number, number]> }, lv: number) => h.levels.find((x) => x[0] === lv)?.[1] ?? 0;
+      const n = seconds * 100;
+      expect(count(h0, 1)).toBe(0.4 * n);
+      expect(count(h1, 1)).toBe(0);
+      expect(count(h1, 3)).toBe(0.4 * n);
+      expect(count(h0, 3)).toBe(0);
+      // Level 2 straddles the middle: split at a slice boundary (1 s, or coarser for a long window).
+      expect(count(h0, 2) + count(h1, 2)).toBe(0.2 * n);
+      expect(Math.abs(count(h0, 2) - count(h1, 2))).toBeLessThanOrEqual((0.2 * n) / 4);
+      // The halves add up to the whole.
+      for (const lv of [1, 2, 3]) expect(count(h0, lv) + count(h1, lv)).toBe(count(s.holdByInUse, lv));
+      r.reset(end, 0);
+      expect(r.snapshot(end).holdByInUseHalves).toBeUndefined();
+    }
+  });
+});

@@ -325,7 +325,7 @@ export function simulatePool(s: Scenario): { pool: PoolRun; workload: WorkloadRu
         break;
       case 'release': {
         inUse--;
-        rec.released(t - e.startUs, e.level);
+        rec.released(t - e.startUs, e.level, t);
         if (t - e.conn.createdUs >= lifetimeUs) {
           closeConn(t, e.conn, 'expired');
           // The head waiter needs a connection: open one on its behalf.

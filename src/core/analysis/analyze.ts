@@ -279,6 +279,8 @@ export interface PoolAnalysis {
   slow: { count: number; share: number; thresholdMs: number };
   generator: GeneratorFigures | null;
   holdTrend: HoldTrend;
+  /** The same trend in the window's first and second half (null for runs saved before halves were recorded). */
+  holdTrendHalves: [HoldTrend, HoldTrend] | null;
   /** The calibration phase against the run under load: whether the server limited it. */
   server: ServerCapacity;
   /** What the sqlx emulation did (empty when off or not recorded). */
@@ -781,6 +783,7 @@ export function analyzePool(env: string, p: PoolEvidence, workloads: WorkloadRun
     slow: { count: slow, share: ratio(slow, acquires), thresholdMs: p.settings.slow_acquire_threshold_ms },
     generator: generatorFigures(workloads, durationS, hold.meanUs),
     holdTrend: trend,
+    holdTrendHalves: p.measured?.holdByInUseHalves ? [holdTrend(p.measured.holdByInUseHalves[0].levels, rules), holdTrend(p.measured.holdByInUseHalves[1].levels, rules)] : null,
     server: serverCapacity(p, acquires, workloads, hold, ratio(inUse.mean, p.settings.max_connections), durationS, rules),
     sqlxBehaviour: p.measured?.sqlxBehaviour ?? [],
     targetP99WaitMs: targetMs,

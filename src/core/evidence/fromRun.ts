@@ -37,7 +37,7 @@ export function poolEvidenceFromRun(p: PoolRun, detail: string): PoolEvidence {
     },
     failures: { timeouts: c.timeouts, errors: c.errors, slow: c.slow, slowSuppressed: c.slowSuppressed, createErrors: c.createErrors },
     timeline: p.timeline,
-    measured: { emulateSqlx: p.emulateSqlx, ...(p.sqlxBehaviour ? { sqlxBehaviour: p.sqlxBehaviour } : {}), holdByInUse: p.holdByInUse, releases: c.releases },
+    measured: { emulateSqlx: p.emulateSqlx, ...(p.sqlxBehaviour ? { sqlxBehaviour: p.sqlxBehaviour } : {}), holdByInUse: p.holdByInUse, ...(p.holdByInUseHalves ? { holdByInUseHalves: p.holdByInUseHalves } : {}), releases: c.releases },
   };
 }
 

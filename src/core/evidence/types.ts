@@ -107,6 +107,8 @@ export interface MeasuredEvidence {
   sqlxBehaviour?: string[];
   /** Hold time by the connections in use when the hold began (the database-saturation trend). */
   holdByInUse: HoldByInUse;
+  /** The same in the window's first and second half (absent in runs saved before it was recorded). */
+  holdByInUseHalves?: [HoldByInUse, HoldByInUse];
   /** Releases (ends of holds). */
   releases: number;
 }

@@ -9,22 +9,46 @@
  * A server's capacity is only as good as the server measured: on a throwaway or local target the
  * finding is informational and changes no key. Against a remote server, when fewer connections
  * sustained the same throughput (the knee of level / mean hold) and the trend is stable (ratio
- * well clear of the threshold, many holds at both ends), it lowers max_connections to that knee.
+ * well clear of the threshold, many holds at both ends, and the verdict holding in each half of the
+ * measured window on its own), it lowers max_connections to that knee; otherwise the finding is
+ * informational and says which of these failed.
  *
  * Thresholds (RuleSettings): holdGrowthRatio (hold under load / uncontended hold, and mean hold
  * at high / low occupancy), holdTrendMinSamples (holds needed at each end),
- * throughputPlateauShare (what counts as "the same throughput"); STABLE_* below.
+ * throughputPlateauShare (what counts as "the same throughput"); STABLE_* and trendStability below.
  */
 import { formatNum, formatShare, formatUs } from '../units.js';
 import { smallestMeeting } from '../model/queue.js';
 import { canJudgeServer, describeTarget } from '../analysis/target.js';
 import { currentValue, ev } from './support.js';
+import type { HoldTrend } from '../analysis/analyze.js';
+import type { RuleSettings } from '../advisor/types.js';
 import type { Finding, PoolRule } from './types.js';
 
 /** A stable trend against a remote server: the ratio at least this far over holdGrowthRatio... */
 export const STABLE_RATIO_MARGIN = 1.3;
-/** ...with this many times holdTrendMinSamples holds at each end. */
+/** ...with this many times holdTrendMinSamples holds at each end... */
 export const STABLE_SAMPLES_FACTOR = 4;
+/**
+ * Whether a growing hold trend is a signal stable enough to change a key, and if not, why: the
+ * ratio at least STABLE_RATIO_MARGIN times holdGrowthRatio, STABLE_SAMPLES_FACTOR times
+ * holdTrendMinSamples holds at each end, and the verdict itself (ratio over holdGrowthRatio with
+ * holdTrendMinSamples holds at each end) in each half of the measured window on its own.
+ */
+export function trendStability(t: HoldTrend, halves: readonly [HoldTrend, HoldTrend] | null, rules: Pick<RuleSettings, 'holdGrowthRatio' | 'holdTrendMinSamples'>): { stable: boolean; reasons: string[] } {
+  const reasons: string[] = [];
+  const needRatio = rules.holdGrowthRatio * STABLE_RATIO_MARGIN;
+  const needHolds = STABLE_SAMPLES_FACTOR * rules.holdTrendMinSamples;
+  const ends = (x: HoldTrend): string => `${x.low?.count ?? 0} and ${x.high?.count ?? 0} holds at the two ends`;
+  if ((t.ratio ?? 0) < needRatio) reasons.push(`the growth x${formatNum(t.ratio ?? 0)} is not well clear of the x${formatNum(rules.holdGrowthRatio)} threshold (x${formatNum(needRatio)} needed)`);
+  if ((t.low?.count ?? 0) < needHolds || (t.high?.count ?? 0) < needHolds) reasons.push(`${ends(t)} (${needHolds} needed at each)`);
+  if (!halves) reasons.push('the run has no per-half figures to check the trend across the window (saved by an older pool-advisor)');
+  else if (!halves[0].growing || !halves[1].growing) {
+    const half = (x: HoldTrend, name: string): string => `${name} ${x.ratio === null ? 'no two occupancy groups to compare' : `x${formatNum(x.ratio)}`}, ${ends(x)}${x.growing ? '' : ' (not growing)'}`;
+    reasons.push(`it did not hold in both halves of the window (${half(halves[0], 'first half')}; ${half(halves[1], 'second half')}; each half needs over x${formatNum(rules.holdGrowthRatio)} with ${rules.holdTrendMinSamples} holds at each end)`);
+  }
+  return { stable: reasons.length === 0, reasons };
+}
 
 export const databaseSaturation: PoolRule = {
   id: 'database-saturation',
@@ -74,11 +98,11 @@ export const databaseSaturation: PoolRule = {
       ev('arrivalRate', 'acquire rate', p.arrivalRate, 'per_s'),
     ];
     const why = `mean hold grows from ${formatUs(t.low.meanUs)} at ${range(t.low)} connections in use to ${formatUs(t.high.meanUs)} at ${range(t.high)} (x${formatNum(t.ratio)}): the database, not the pool, is the bottleneck`;
-    const stable = t.ratio >= ctx.rules.holdGrowthRatio * STABLE_RATIO_MARGIN && t.low.count >= STABLE_SAMPLES_FACTOR * ctx.rules.holdTrendMinSamples && t.high.count >= STABLE_SAMPLES_FACTOR * ctx.rules.holdTrendMinSamples;
+    const { stable, reasons } = trendStability(t, p.holdTrendHalves, ctx.rules);
     const scope = !judge
       ? `; measured on ${describeTarget(target)}: informational, no key is changed`
       : !stable
-        ? `; the trend is not clear enough to lower max_connections (x${formatNum(t.ratio)} against the x${formatNum(ctx.rules.holdGrowthRatio)} threshold, ${t.low.count} and ${t.high.count} holds at the two ends), measured on ${describeTarget(target)}`
+        ? `; the signal is not stable enough to lower max_connections: ${reasons.join('; ')}; informational, no key is changed, measured on ${describeTarget(target)}`
         : `; measured on ${describeTarget(target)}`;
     const notRaised: Finding[] = [
       ...findings,

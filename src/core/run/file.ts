@@ -129,11 +129,20 @@ function checkPool(display: string, run: unknown, p: string): void {
   for (const k of ['expired', 'idle', 'error', 'shutdown']) at(display, run, `${p}.counters.closed.${k}`, count);
   for (const h of ['wait', 'hold', 'create', 'waitByPath.idle', 'waitByPath.new', 'waitByPath.queued']) checkHistogram(display, run, `${p}.histograms.${h}`);
   for (const g of ['inUse', 'idle', 'waiting', 'total']) checkLevels(display, run, `${p}.occupancy.${g}`);
-  const hb = at(display, run, `${p}.holdByInUse.levels`, arr) as unknown[];
-  hb.forEach((row, i) => {
-    if (!Array.isArray(row) || row.length !== 4 || !row.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) fail(display, `${p}.holdByInUse.levels.${i}`, 'expected [level, count, sum µs, sum of squares], numbers from 0');
-    if (row[0] > POOL_SIZE.max) fail(display, `${p}.holdByInUse.levels.${i}`, `level ${row[0]} is out of range (at most ${POOL_SIZE.max})`);
-  });
+  const holdRows = (key: string): void => {
+    const hb = at(display, run, `${key}.levels`, arr) as unknown[];
+    hb.forEach((row, i) => {
+      if (!Array.isArray(row) || row.length !== 4 || !row.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) fail(display, `${key}.levels.${i}`, 'expected [level, count, sum µs, sum of squares], numbers from 0');
+      if (row[0] > POOL_SIZE.max) fail(display, `${key}.levels.${i}`, `level ${row[0]} is out of range (at most ${POOL_SIZE.max})`);
+    });
+  };
+  holdRows(`${p}.holdByInUse`);
+  const halves = (at(display, run, p, obj) as Record<string, unknown>).holdByInUseHalves;
+  if (halves !== undefined) {
+    if (!Array.isArray(halves) || halves.length !== 2) fail(display, `${p}.holdByInUseHalves`, 'expected the two halves of the window, each {levels}');
+    holdRows(`${p}.holdByInUseHalves.0`);
+    holdRows(`${p}.holdByInUseHalves.1`);
+  }
   at(display, run, `${p}.timeline.intervalMs`, within({ min: 1, max: Number.MAX_VALUE }));
   const points = at(display, run, `${p}.timeline.points`, arr) as unknown[];
   points.forEach((_, i) => {

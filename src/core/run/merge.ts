@@ -6,7 +6,7 @@
 import { mergeEncoded } from './histogram.js';
 import { mergeLevels } from './occupancy.js';
 import { halve, TIMELINE_CAPACITY } from './timeline.js';
-import type { PoolCounters, PoolRun, TimelinePoint } from './types.js';
+import type { HoldByInUse, PoolCounters, PoolRun, TimelinePoint } from './types.js';
 
 function addCounters(a: PoolCounters, b: PoolCounters): PoolCounters {
   return {
@@ -29,14 +29,19 @@ function addCounters(a: PoolCounters, b: PoolCounters): PoolCounters {
   };
 }
 
-/** Merge two snapshots of the same pool; `b` is taken to follow `a` in time. */
-export function mergePoolRuns(a: PoolRun, b: PoolRun): PoolRun {
-  if (a.pool !== b.pool) throw new RangeError(`cannot merge pool '${a.pool}' with pool '${b.pool}'`);
+/** Hold-by-level rows of two snapshots added level by level. */
+function addHoldLevels(a: HoldByInUse, b: HoldByInUse): HoldByInUse {
   const holdLevels = new Map<number, [number, number, number]>();
-  for (const [lv, n, s, s2] of [...a.holdByInUse.levels, ...b.holdByInUse.levels]) {
+  for (const [lv, n, s, s2] of [...a.levels, ...b.levels]) {
     const cur = holdLevels.get(lv) ?? [0, 0, 0];
     holdLevels.set(lv, [cur[0] + n, cur[1] + s, cur[2] + s2]);
   }
+  return { levels: [...holdLevels.entries()].sort((x, y) => x[0] - y[0]).map(([lv, [n, s, s2]]) => [lv, n, s, s2]) };
+}
+
+/** Merge two snapshots of the same pool; `b` is taken to follow `a` in time. */
+export function mergePoolRuns(a: PoolRun, b: PoolRun): PoolRun {
+  if (a.pool !== b.pool) throw new RangeError(`cannot merge pool '${a.pool}' with pool '${b.pool}'`);
   const offset = a.durationMs;
   let points: TimelinePoint[] = [...a.timeline.points, ...b.timeline.points.map((p) => ({ ...p, t: p.t + offset }))];
   let intervalMs = Math.max(a.timeline.intervalMs, b.timeline.intervalMs);
@@ -67,7 +72,9 @@ export function mergePoolRuns(a: PoolRun, b: PoolRun): PoolRun {
       waiting: mergeLevels(a.occupancy.waiting, b.occupancy.waiting),
       total: mergeLevels(a.occupancy.total, b.occupancy.total),
     },
-    holdByInUse: { levels: [...holdLevels.entries()].sort((x, y) => x[0] - y[0]).map(([lv, [n, s, s2]]) => [lv, n, s, s2]) },
+    holdByInUse: addHoldLevels(a.holdByInUse, b.holdByInUse),
+    // Halves add half by half (exact for two instances over one window, approximate for two windows).
+    ...(a.holdByInUseHalves && b.holdByInUseHalves ? { holdByInUseHalves: [addHoldLevels(a.holdByInUseHalves[0], b.holdByInUseHalves[0]), addHoldLevels(a.holdByInUseHalves[1], b.holdByInUseHalves[1])] as [HoldByInUse, HoldByInUse] } : {}),
     timeline: { intervalMs, points },
     expiryTimes: [...a.expiryTimes, ...b.expiryTimes.map((t) => t + offset)].slice(0, 2000),
     expiryTimesTruncated: a.expiryTimesTruncated || b.expiryTimesTruncated || a.expiryTimes.length + b.expiryTimes.length > 2000,

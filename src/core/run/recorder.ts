@@ -10,7 +10,7 @@ import type { PoolName, PoolSettings } from '../config/pools.js';
 import { encode, newHistogram, recordUs, summarize, type Histogram } from './histogram.js';
 import { LevelIntegrator } from './occupancy.js';
 import { BoundedTimeline, round3 } from './timeline.js';
-import type { AcquirePath, CloseReason, PoolCounters, PoolRun, TimelinePoint } from './types.js';
+import type { AcquirePath, CloseReason, HoldByInUse, PoolCounters, PoolRun, TimelinePoint } from './types.js';
 
 /** How an acquire ended. */
 export type AcquireOutcome = 'ok' | 'timeout' | 'error';
@@ -25,6 +25,38 @@ export interface Gauges {
 
 /** Bound on the expiry times and idle-close ages kept per window. */
 const MAX_EVENTS_KEPT = 2000;
+/** Hold-by-level slices kept per window (adjacent pairs merge, doubling the slice, beyond this). */
+const MAX_HOLD_SLICES = 64;
+/** The first slice length, µs. */
+const HOLD_SLICE_US = 1_000_000;
+
+type HoldRows = Array<[number, number, number] | undefined>;
+
+function addHold(rows: HoldRows, level: number, holdUs: number): void {
+  const row = rows[level];
+  if (row) {
+    row[0]++;
+    row[1] += holdUs;
+    row[2] += holdUs * holdUs;
+  } else rows[level] = [1, holdUs, holdUs * holdUs];
+}
+
+function addRows(into: HoldRows, from: HoldRows | undefined): void {
+  if (!from) return;
+  from.forEach((row, lv) => {
+    if (!row) return;
+    const cur = into[lv];
+    if (cur) {
+      cur[0] += row[0];
+      cur[1] += row[1];
+      cur[2] += row[2];
+    } else into[lv] = [...row];
+  });
+}
+
+function encodeRows(rows: HoldRows): HoldByInUse {
+  return { levels: rows.flatMap((row, lv) => (row ? [[lv, row[0], row[1], row[2]] as [number, number, number, number]] : [])) };
+}
 
 /** How many slices the recent window (for /health) is made of, and how long each is. */
 const RECENT_SLICES = 4;
@@ -71,7 +103,10 @@ export class Recorder {
   private waitByPath: Record<AcquirePath, Histogram> = { idle: newHistogram(), new: newHistogram(), queued: newHistogram() };
   private hold: Histogram = newHistogram();
   private create: Histogram = newHistogram();
-  private holdByInUse: Array<[number, number, number]> = [];
+  private holdByInUse: HoldRows = [];
+  // Hold by level per slice of the window (by release time), to split the window into halves.
+  private holdSlices: Array<HoldRows | undefined> = [];
+  private holdSliceUs = HOLD_SLICE_US;
 
   readonly inUse: LevelIntegrator;
   readonly idle: LevelIntegrator;
@@ -128,16 +163,42 @@ export class Recorder {
     return false;
   }
 
-  /** A connection was handed back after `holdUs`; `inUseAtStart` counted it among the connections in use. */
-  released(holdUs: number, inUseAtStart: number): void {
+  /**
+   * A connection was handed back after `holdUs`; `inUseAtStart` counted it among the connections in
+   * use. With the release time `nowUs`, the hold also counts in its slice of the window, so the
+   * snapshot can split hold-by-level into the window's two halves.
+   */
+  released(holdUs: number, inUseAtStart: number, nowUs?: number): void {
     this.counters.releases++;
     recordUs(this.hold, holdUs);
-    const row = this.holdByInUse[inUseAtStart];
-    if (row) {
-      row[0]++;
-      row[1] += holdUs;
-      row[2] += holdUs * holdUs;
-    } else this.holdByInUse[inUseAtStart] = [1, holdUs, holdUs * holdUs];
+    addHold(this.holdByInUse, inUseAtStart, holdUs);
+    if (nowUs === undefined) return;
+    let i = Math.max(0, Math.floor((nowUs - this.windowStartUs) / this.holdSliceUs));
+    while (i >= MAX_HOLD_SLICES) {
+      const merged: Array<HoldRows | undefined> = [];
+      for (let k = 0; k < this.holdSlices.length; k += 2) {
+        const a = this.holdSlices[k];
+        const b = this.holdSlices[k + 1];
+        if (!a && !b) continue;
+        const rows: HoldRows = [];
+        addRows(rows, a);
+        addRows(rows, b);
+        merged[k / 2] = rows;
+      }
+      this.holdSlices = merged;
+      this.holdSliceUs *= 2;
+      i = Math.floor((nowUs - this.windowStartUs) / this.holdSliceUs);
+    }
+    addHold((this.holdSlices[i] ??= []), inUseAtStart, holdUs);
+  }
+
+  /** Hold by level in the window's first and second half (a slice goes to the half holding its middle); undefined when no release time was given. */
+  private holdHalves(durationUs: number): [HoldByInUse, HoldByInUse] | undefined {
+    if (this.holdSlices.length === 0) return undefined;
+    const first: HoldRows = [];
+    const second: HoldRows = [];
+    this.holdSlices.forEach((rows, i) => addRows((i + 0.5) * this.holdSliceUs < durationUs / 2 ? first : second, rows));
+    return [encodeRows(first), encodeRows(second)];
   }
 
   /** A connection opened after `createUs`. */
@@ -288,6 +349,8 @@ export class Recorder {
     this.hold = newHistogram();
     this.create = newHistogram();
     this.holdByInUse = [];
+    this.holdSlices = [];
+    this.holdSliceUs = HOLD_SLICE_US;
     for (const g of [this.inUse, this.idle, this.waiting, this.total]) g.reset(nowUs);
     this.timeline.reset(this.baseIntervalMs);
     this.windowStartUs = nowUs;
@@ -326,6 +389,7 @@ export class Recorder {
   snapshot(nowUs: number): PoolRun {
     const wait = this.cumulativeWait();
     const f = this.frozen;
+    const halves = this.holdHalves(f ? f.durationMs * 1000 : Math.max(0, nowUs - this.windowStartUs));
     return {
       pool: this.pool as PoolName,
       settings: { ...this.settings },
@@ -343,9 +407,8 @@ export class Recorder {
       occupancy: f
         ? f.occupancy
         : { inUse: this.inUse.snapshot(nowUs), idle: this.idle.snapshot(nowUs), waiting: this.waiting.snapshot(nowUs), total: this.total.snapshot(nowUs) },
-      holdByInUse: {
-        levels: this.holdByInUse.flatMap((row, lv) => (row ? [[lv, row[0], row[1], row[2]] as [number, number, number, number]] : [])),
-      },
+      holdByInUse: encodeRows(this.holdByInUse),
+      ...(halves ? { holdByInUseHalves: halves } : {}),
       timeline: f ? f.timeline : this.timeline.snapshot(),
       expiryTimes: [...this.expiryTimes],
       expiryTimesTruncated: this.expiryTimesTruncated,

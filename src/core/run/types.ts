@@ -120,6 +120,11 @@ export interface PoolRun {
   };
   occupancy: Occupancy;
   holdByInUse: HoldByInUse;
+  /**
+   * The same split by the window's first and second half (by release time), so a trend can be
+   * checked to hold across the run (absent in runs saved before it was recorded).
+   */
+  holdByInUseHalves?: [HoldByInUse, HoldByInUse];
   timeline: { intervalMs: number; points: TimelinePoint[] };
   /** Times of lifetime expiries, ms since the window start (bounded; `expiryTimesTruncated` says when). */
   expiryTimes: number[];

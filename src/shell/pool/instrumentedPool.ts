@@ -159,7 +159,7 @@ export function instrumentPool(pool: pg.Pool, opts: InstrumentOptions): Instrume
           released = true;
           const rt = nowUs();
           inUse--;
-          recorder.released(rt - heldFrom, level);
+          recorder.released(rt - heldFrom, level, rt);
           // sqlx closes a connection past its lifetime when it comes back.
           if (!releaseErr && sqlx?.expired(ledger.get(client), rt)) {
             const e = ledger.get(client)!;
