@@ -271,20 +271,35 @@ try {
   out();
   out('## 5 seeds of each sizing scenario (10 s each)');
   out();
-  out('| scenario | truth (seeds 1-5) | sizes (seeds 1-5) | spread | held | model need within 3 SE | near a boundary |');
-  out('|---|---|---|---|---|---|---|');
+  out('| scenario | truth (seeds 1-5) | sizes (seeds 1-5) | spread | held | model need / P99 in use (seeds 1-5) | model need within 3 SE | near a boundary |');
+  out('|---|---|---|---|---|---|---|---|');
+  const verdicts = [];
   for (const { sc, runs } of seedRows) {
     const sizes = runs.map((r) => r.j.size ?? '-');
     const nums = sizes.filter((x) => typeof x === 'number');
     const spread = nums.length ? Math.max(...nums) - Math.min(...nums) : null;
     const ranges = runs.map((r) => (r.nb ? (r.nb.lo === r.nb.hi ? `${r.nb.lo}` : `${r.nb.lo}-${r.nb.hi}`) : '?'));
     const near = runs.some((r) => r.nb?.near);
-    out(`| ${sc.name} | ${runs.map((r) => r.t.c).join(', ')} | ${sizes.join(', ')} | ${spread ?? '-'} | ${runs.filter((r) => r.j.held).length}/5 | ${ranges.join(', ')} | ${near ? 'yes' : 'no'} |`);
+    // What the size was made of: the model's need (with its sampling allowance) and the time-weighted P99 in use, interpolated.
+    const parts = runs.map((r) => {
+      const p = r.data?.advice?.environments?.[0]?.pools?.[0];
+      return p ? `${p.model?.needForTarget ?? '?'} / ${p.inUse?.p99Interpolated !== undefined ? p.inUse.p99Interpolated.toFixed(1) : '?'}` : '?';
+    });
+    out(`| ${sc.name} | ${runs.map((r) => r.t.c).join(', ')} | ${sizes.join(', ')} | ${spread ?? '-'} | ${runs.filter((r) => r.j.held).length}/5 | ${parts.join(', ')} | ${ranges.join(', ')} | ${near ? 'yes' : 'no'} |`);
+    verdicts.push({ name: sc.name, near, same: spread === 0 && nums.length === runs.length });
   }
+  out();
+  const nearRows = verdicts.filter((v) => v.near);
+  const clearRows = verdicts.filter((v) => !v.near);
+  out(`Near a size boundary: ${nearRows.length ? nearRows.map((v) => `${v.name} (${v.same ? 'one size over the 5 seeds anyway' : 'sizes differ between seeds'})`).join('; ') : 'none'}.`);
+  out(`Not near one (goal: one size for 5 of 5 seeds): ${clearRows.length ? clearRows.map((v) => `${v.name}: ${v.same ? 'met' : 'NOT met'}`).join('; ') : 'none'}.`);
   out();
   out('"Near a boundary": for at least one seed the need computed at the measured rate and hold minus');
   out('and plus 3 standard errors (rate: 1/sqrt(acquires); hold: cv/sqrt(holds)) differs, so the');
   out('size may rightly differ between seeds. Where it does not, all 5 seeds should give one size.');
+  out('"Model need / P99 in use": the model\'s smallest size meeting the target (rate and hold each one');
+  out('standard error up) and the time-weighted P99 of connections in use, interpolated between levels;');
+  out('a lowered size is the largest of these (rounded) and a working pool (3 here: PGMQ shares the pool).');
 } finally {
   await cluster.stop();
 }

@@ -201,7 +201,8 @@ describe('one consistency pass per pool (defect 5)', () => {
           // model's need and the interpolated P99 in use rounded (both only when the server is not the limit).
           const working = (shared ? pool === 'database' : pool === 'pgmq') ? 3 : 2;
           const serverLimited = p.holdTrend.growing || p.server.bound;
-          const floor = serverLimited ? working : Math.max(working, p.model.needForTarget ?? 0, Math.round(p.inUse.p99Interpolated));
+          const busy = p.generator?.lagMatters ? 0 : Math.round(p.inUse.p99Interpolated);
+          const floor = serverLimited ? working : Math.max(working, p.model.needForTarget ?? 0, busy);
           expect(final.max_connections).toBeGreaterThanOrEqual(Math.min(p.settings.max_connections, floor));
           expect(final.max_connections).toBeGreaterThanOrEqual(Math.min(p.settings.max_connections, 2));
           lowered++;
@@ -307,6 +308,28 @@ describe('oversized from time-weighted occupancy (defect 9)', () => {
     expect(levelQuantile(u, 99)).toBeCloseTo(6.0, 5);
     expect(levelQuantile({ ...u, levels: [[2, 90_000], [6, 8_000], [7, 2_000]] }, 99)).toBeCloseTo(6.5, 5);
     expect(levelQuantile({ levels: [], max: 0, last: 4 }, 99)).toBe(4);
+  });
+
+  it('the size is the floor: the P99 in use when it is over the need, left out when the generator lag bunched the requests', () => {
+    const lift = (run: RunFile): RunFile => {
+      // 3% of the window at 12 in use: the interpolated P99 reads about 11.7, far over the need.
+      const inUse = run.environments[0]!.pools[0]!.occupancy.inUse;
+      const total = inUse.levels.reduce((s, [, us]) => s + us, 0);
+      inUse.levels = [...inUse.levels.filter(([lv]) => lv !== 12), [12, total * 0.03]].sort((a, b) => a[0] - b[0]) as Array<[number, number]>;
+      inUse.max = Math.max(inUse.max, 12);
+      return run;
+    };
+    const s: Scenario = { durationS: 30, arrivals: { kind: 'poisson', rate: 100 }, hold: exp20, settings: { max_connections: 60, min_connections: 2 } };
+    const kept = advise(lift(syntheticRun([s])));
+    expect(kept.pool.generator!.lagMatters).toBe(false);
+    expect(Math.round(kept.pool.inUse.p99Interpolated)).toBe(12);
+    expect(kept.env.recommendations.find((r) => r.key === 'max_connections')!.to).toBe(12);
+    const lagged = advise(lift(syntheticRun([{ ...s, behind: true }])));
+    expect(lagged.pool.generator!.lagMatters).toBe(true);
+    const r = lagged.env.recommendations.find((x) => x.key === 'max_connections')!;
+    expect(r.to).toBe(Math.max(3, lagged.pool.model.needForTarget!));
+    expect(r.to).toBeLessThan(12);
+    expect(r.rationale).toContain('the P99 in use is left out of the size: the generator started requests late');
   });
 
   it('identical runs with different seeds agree on the size', () => {

@@ -164,6 +164,12 @@ export interface GeneratorFigures {
   /** Lag samples (requests started by the open-loop generator). */
   lagSamples: number;
   /**
+   * The lag matters (enough samples, a P99 lag over max(20 ms, half the mean hold)): requests due
+   * during a stall of the machine were sent together after it, so the occupancy's tail (P99 in use
+   * and above) measures those bunches, not the workload.
+   */
+  lagMatters: boolean;
+  /**
    * The generator sent less than the workload asked for (requests dropped, or fewer requests than
    * the target rate gives by more than 3 standard deviations of a Poisson count): the demand the
    * pool saw is understated. A lag alone bunches requests
@@ -567,6 +573,7 @@ function generatorFigures(workloads: WorkloadRun[], durationS: number, holdMeanU
     behind: reasons.length > 0,
     behindReason: reasons.join('; ') || null,
     lagSamples: lag?.count ?? 0,
+    lagMatters,
     demandUnderstated: dropped.length > 0 || rateShort(workloads, durationS),
   };
 }

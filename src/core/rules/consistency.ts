@@ -4,13 +4,15 @@
  * - max_connections is never lowered below the floor: a working pool (2 connections, one more for
  *   the pool that carries PGMQ's LISTEN connection), the model's smallest size meeting the target
  *   and the P99 of connections in use (time-weighted, interpolated between levels, rounded to the
- *   nearest connection), whichever is largest; for a pool whose holds grow with occupancy (the
+ *   nearest connection; left out when the generator's lag mattered, see busyMeasuresWorkload),
+ *   whichever is largest; for a pool whose holds grow with occupancy (the
  *   server is the bottleneck) the model's need is not a size it can use, and database-saturation
  *   keeps its own floor above the working pool;
  * - min_connections <= max_connections: a min above the new max is lowered to it;
  * - every value inside Tasker's range for its key.
  */
 import type { GaugeFigures, PoolAnalysis } from '../analysis/analyze.js';
+import { formatUs } from '../units.js';
 import type { PoolName, PoolSettings, SettingKey } from '../config/pools.js';
 
 /** A setting after the pass: its value, and why the pass changed it (null when it did not). */
@@ -49,20 +51,35 @@ export function workingFloor(pool: PoolName, pgmqShared: boolean): number {
   return WORKING_POOL_MIN + (carriesPgmqListener(pool, pgmqShared) ? 1 : 0);
 }
 
+type FloorInput = Pick<PoolAnalysis, 'pool' | 'model' | 'inUse' | 'holdTrend' | 'server' | 'generator'>;
+
+/**
+ * Whether the P99 in use measures the workload: not when the generator's lag mattered (requests
+ * due during a stall of the machine running the load went out together after it, and those
+ * bunches, not the workload, set the occupancy's tail).
+ */
+export function busyMeasuresWorkload(p: Pick<PoolAnalysis, 'generator'>): boolean {
+  return !(p.generator?.lagMatters ?? false);
+}
+
 /** The size max_connections is never lowered below. */
-export function sizeFloor(p: Pick<PoolAnalysis, 'pool' | 'model' | 'inUse' | 'holdTrend' | 'server'>, pgmqShared: boolean): number {
+export function sizeFloor(p: FloorInput, pgmqShared: boolean): number {
   const working = workingFloor(p.pool, pgmqShared);
   if (p.holdTrend.growing || p.server.bound) return working;
-  return Math.max(working, p.model.needForTarget ?? 0, busyP99(p.inUse));
+  return Math.max(working, p.model.needForTarget ?? 0, busyMeasuresWorkload(p) ? busyP99(p.inUse) : 0);
 }
 
 /** The floor in words, for a rationale. */
-export function describeFloor(p: Pick<PoolAnalysis, 'pool' | 'model' | 'inUse' | 'holdTrend' | 'server'>, pgmqShared: boolean): string {
+export function describeFloor(p: FloorInput, pgmqShared: boolean): string {
   const working = workingFloor(p.pool, pgmqShared);
   const parts = [`a working pool needs ${working}${working > WORKING_POOL_MIN ? " (2, plus PGMQ's LISTEN connection)" : ''}`];
   if (!(p.holdTrend.growing || p.server.bound)) {
     if (p.model.needForTarget !== null) parts.push(`the model needs ${p.model.needForTarget}`);
-    parts.push(`${busyP99(p.inUse)} were in use 99% of the time`);
+    parts.push(
+      busyMeasuresWorkload(p)
+        ? `${busyP99(p.inUse)} were in use 99% of the time`
+        : `the P99 in use (${busyP99(p.inUse)}) is left out: the generator started requests late (lag P99 ${formatUs(p.generator?.lagP99Us ?? 0)}) and sent the overdue ones together, so the occupancy's tail measures its bunches, not the workload`,
+    );
   }
   return parts.join(', ');
 }

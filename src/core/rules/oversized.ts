@@ -10,15 +10,16 @@
  *
  * The size is made of figures identical runs agree on: the model's need (from the mean rate and
  * mean hold) and the P99 of occupancy interpolated between levels and rounded to the nearest
- * connection. Neither the busiest instant nor the P99.9 (set by a handful of excursions in a short
- * run, and by any stall of the machine running the load) moves the size; the P99.9 only keeps the
- * rule from firing on a pool within the factor of its peaks.
+ * connection (left out when the generator's lag mattered: its bunches, not the workload, then set
+ * the occupancy's tail). Neither the busiest instant nor the P99.9 (set by a handful of excursions
+ * in a short run, and by any stall of the machine running the load) moves the size; the P99.9 only
+ * keeps the rule from firing on a pool within the factor of its peaks.
  *
  * Threshold: oversizedFactor (RuleSettings).
  */
 import { formatNum, formatS, formatUs } from '../units.js';
 import { predict } from '../model/queue.js';
-import { busyP99, sizeFloor, workingFloor } from './consistency.js';
+import { busyMeasuresWorkload, busyP99, sizeFloor, workingFloor } from './consistency.js';
 import { ev } from './support.js';
 import { noSamples, saw } from '../analysis/analyze.js';
 import { oversizedFromOccupancy } from './fromOccupancy.js';
@@ -34,8 +35,8 @@ export const oversized: PoolRule = {
     const p = ctx.pool;
     if (!saw(p, 'arrival') || !saw(p, 'hold')) return oversizedFromOccupancy(ctx);
     const m = p.model;
-    // A generator that only lagged still sent every request (its bunches overstate the peaks, which
-    // errs towards a larger size); one that sent less than asked hides demand: then no lowering.
+    // A generator that only lagged still sent every request (its bunches overstate the occupancy's
+    // tail, which the floor then leaves out); one that sent less than asked hides demand: then no lowering.
     if (ctx.proposed.has('max_connections') || (p.generator?.demandUnderstated ?? false) || p.holdTrend.growing || p.server.bound) return { changes: [], findings: [] };
     if (!m.sizingInput || m.needForTarget === null || noSamples(p)) return { changes: [], findings: [] };
     const max = p.settings.max_connections;
@@ -47,7 +48,9 @@ export const oversized: PoolRule = {
     if (at.p99WaitS * 1000 > ctx.targetMs) return { changes: [], findings: [] };
     const busy = busyP99(p.inUse);
     const working = workingFloor(p.pool, ctx.env.pgmqShared);
-    const by = need === m.needForTarget ? "the model's need" : need === busy ? 'the P99 in use' : `a working pool${working > 2 ? " (2, plus PGMQ's LISTEN connection)" : ''}`;
+    const measured = busyMeasuresWorkload(p);
+    const by = need === m.needForTarget ? "the model's need" : measured && need === busy ? 'the P99 in use' : `a working pool${working > 2 ? " (2, plus PGMQ's LISTEN connection)" : ''}`;
+    const lagNote = measured ? '' : `; the P99 in use is left out of the size: the generator started requests late (lag P99 ${formatUs(p.generator?.lagP99Us ?? 0)}) and sent the overdue ones together, so the occupancy's tail measures its bunches, not the workload`;
     return {
       changes: [
         {
@@ -63,7 +66,7 @@ export const oversized: PoolRule = {
             ev('modelP99AtTo', `modelled P99 wait at ${need}`, at.p99WaitS * 1e6, 'us'),
             ev('target', 'target P99 wait', ctx.targetMs, 'ms'),
           ],
-          rationale: `${busy} or fewer of ${max} connections were in use 99% of the time (P99 ${formatNum(p.inUse.p99Interpolated, 1)} interpolated; ${p.inUse.max} at the busiest instant), the model needs ${m.needForTarget} to meet the target and a working pool needs ${working}; at ${need} (${by}) the model puts the P99 wait at ${formatS(at.p99WaitS)} (target ${formatUs(ctx.targetMs * 1000)}); the other ${max - need} only reserve database capacity.`,
+          rationale: `${busy} or fewer of ${max} connections were in use 99% of the time (P99 ${formatNum(p.inUse.p99Interpolated, 1)} interpolated; ${p.inUse.max} at the busiest instant), the model needs ${m.needForTarget} to meet the target and a working pool needs ${working}; at ${need} (${by}) the model puts the P99 wait at ${formatS(at.p99WaitS)} (target ${formatUs(ctx.targetMs * 1000)}); the other ${max - need} only reserve database capacity${lagNote}.`,
         },
       ],
       findings: [],
