@@ -5,26 +5,15 @@
  */
 import { mergeEncoded } from './histogram.js';
 import { mergeLevels } from './occupancy.js';
-import { halve, TIMELINE_CAPACITY } from './timeline.js';
+import { addCounts, halve, TIMELINE_CAPACITY } from './timeline.js';
 import type { HoldByInUse, PoolCounters, PoolRun, TimelinePoint } from './types.js';
 
 function addCounters(a: PoolCounters, b: PoolCounters): PoolCounters {
   return {
     acquires: a.acquires + b.acquires,
-    byPath: { idle: a.byPath.idle + b.byPath.idle, new: a.byPath.new + b.byPath.new, queued: a.byPath.queued + b.byPath.queued },
-    waited: a.waited + b.waited,
-    timeouts: a.timeouts + b.timeouts,
-    errors: a.errors + b.errors,
-    slow: a.slow + b.slow,
-    slowSuppressed: a.slowSuppressed + b.slowSuppressed,
-    created: a.created + b.created,
-    createErrors: a.createErrors + b.createErrors,
-    closed: {
-      expired: a.closed.expired + b.closed.expired,
-      idle: a.closed.idle + b.closed.idle,
-      error: a.closed.error + b.closed.error,
-      shutdown: a.closed.shutdown + b.closed.shutdown,
-    },
+    byPath: addCounts(a.byPath, b.byPath, ['idle', 'new', 'queued']),
+    ...addCounts(a, b, ['waited', 'timeouts', 'errors', 'slow', 'slowSuppressed', 'created', 'createErrors']),
+    closed: addCounts(a.closed, b.closed, ['expired', 'idle', 'error', 'shutdown']),
     releases: a.releases + b.releases,
   };
 }

@@ -12,6 +12,13 @@ export function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
+/** Two records' counts added field by field, for the fields named (in their order). */
+export function addCounts<K extends string>(a: Readonly<Record<K, number>>, b: Readonly<Record<K, number>>, keys: readonly K[]): Record<K, number> {
+  const out = {} as Record<K, number>;
+  for (const k of keys) out[k] = a[k] + b[k];
+  return out;
+}
+
 /** Merge two adjacent points into one covering both. */
 export function mergePoints(a: TimelinePoint, b: TimelinePoint): TimelinePoint {
   const dt = a.dt + b.dt;
@@ -19,13 +26,7 @@ export function mergePoints(a: TimelinePoint, b: TimelinePoint): TimelinePoint {
   return {
     t: a.t,
     dt,
-    acquires: a.acquires + b.acquires,
-    waited: a.waited + b.waited,
-    timeouts: a.timeouts + b.timeouts,
-    errors: a.errors + b.errors,
-    created: a.created + b.created,
-    expired: a.expired + b.expired,
-    idleClosed: a.idleClosed + b.idleClosed,
+    ...addCounts(a, b, ['acquires', 'waited', 'timeouts', 'errors', 'created', 'expired', 'idleClosed']),
     waitP99Us: Math.max(a.waitP99Us, b.waitP99Us),
     waitMaxUs: Math.max(a.waitMaxUs, b.waitMaxUs),
     inUseMean: w(a.inUseMean, b.inUseMean),
