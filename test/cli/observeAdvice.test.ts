@@ -164,15 +164,17 @@ describe.skipIf(!hasTool('prometheus'))('observe advises as analyze does on the 
 
   it('replays the saturated service from its observation: mean in use within 5% and waited share within 5 points of its own truth; at the recommended size the P99 meets the target', async () => {
     if (satService.proc.exitCode === null) await new Promise((r) => satService.proc.once('exit', r));
-    const truth = JSON.parse(readFileSync(satService.truthFile, 'utf8')) as { startedAt: number; endedAt: number; waitsMs: number[]; holds: Array<[number, number]> };
-    // The service's own figures after its first 5 s (the pool filling up).
-    const from = truth.startedAt + 5_000;
-    const span = truth.endedAt - from;
-    const trueInUse = truth.holds.reduce((a, [h0, h1]) => a + Math.max(0, h1 - Math.max(h0, from)), 0) / span;
-    const waits = truth.waitsMs.filter((_, k) => truth.holds[k]![0] >= from);
+    const truth = JSON.parse(readFileSync(satService.truthFile, 'utf8')) as { acquiredAt: number[]; waitsMs: number[]; holds: Array<[number, number]> };
+    // The service's own figures over the window the observation saw (what the replay was built from).
+    const { observation } = JSON.parse(readFileSync(satObs, 'utf8')) as { observation: { startedAt: number; durationMs: number } };
+    const from = observation.startedAt;
+    const to = from + observation.durationMs;
+    const trueInUse = truth.holds.reduce((a, [h0, h1]) => a + Math.max(0, Math.min(h1, to) - Math.max(h0, from)), 0) / (to - from);
+    // waitsMs[k] belongs to acquiredAt[k] (both written when the acquire returns).
+    const waits = truth.waitsMs.filter((_, k) => truth.acquiredAt[k]! >= from && truth.acquiredAt[k]! < to);
     const trueWaited = waits.filter((w) => w > 1).length / waits.length;
     const replay = (extra: string[]) => {
-      const r = runCli(['analyze', '--workload-from', satObs, '--config-dir', satCfg, '--advisor-config', adv, '--env', 'test', '--pool', 'database', '--duration', '15s', '--database-url', inject('pgUrl'), '--json', ...extra]);
+      const r = runCli(['analyze', '--workload-from', satObs, '--config-dir', satCfg, '--advisor-config', adv, '--env', 'test', '--pool', 'database', '--duration', '20s', '--database-url', inject('pgUrl'), '--json', ...extra]);
       expect(r.status, r.stderr).toBe(0);
       const run = (JSON.parse(r.stdout) as { run: { environments: Array<{ pools: Array<{ counters: { acquires: number; waited: number }; histograms: { wait: string }; occupancy: { inUse: { levels: Array<[number, number]> } }; settings: { max_connections: number } }> }> } }).run;
       const p = run.environments[0]!.pools[0]!;
