@@ -3,7 +3,7 @@
 // measure commands on a 10-minute run without a 10-minute wait.
 import { writeFileSync } from 'node:fs';
 import { Recorder } from '../dist/core/run/recorder.js';
-import { poolConfigSnapshot } from '../dist/core/render/config.js';
+import { poolConfigSnapshot } from '../dist/core/load/plan.js';
 import { prng } from '../dist/core/load/schedule.js';
 
 /** Write a RunFile covering `seconds` of measurement; returns its size in bytes. */
