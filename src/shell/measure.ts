@@ -56,6 +56,8 @@ export interface AnalyzeFlags {
   workloadFrom?: string;
   /** analyze only, with workloadFrom: measure at the settings the evidence's own advice recommends. */
   recommended?: boolean;
+  /** analyze only, with workloadFrom: the replica to replay (default: each pool's busiest). */
+  replica?: string;
 }
 
 /** Everything analyze needs, validated before any connection. */
@@ -73,8 +75,8 @@ export function planAnalyze(f: AnalyzeFlags): AnalyzePlan {
   const { model, warnings } = loadValidConfig(f.configDir, f.env);
   let advisor = loadAdvisorConfig(f.advisorConfig);
   const envNames = model.environments.map((e) => e.name);
-  const replay = f.workloadFrom !== undefined ? planReplay(f.workloadFrom, advisor, envNames, Boolean(f.recommended)) : undefined;
-  if (!replay && f.recommended) throw new UsageError('--recommended needs --workload-from FILE', 'add --workload-from obs.json (saved by observe --out), or set the settings to try with --set');
+  const replay = f.workloadFrom !== undefined ? planReplay(f.workloadFrom, advisor, envNames, Boolean(f.recommended), f.replica) : undefined;
+  if (!replay && (f.recommended || f.replica !== undefined)) throw new UsageError(`${f.recommended ? '--recommended' : '--replica'} needs --workload-from FILE`, 'add --workload-from obs.json (saved by observe --out), or set the settings to try with --set');
   if (replay) advisor = replay.advisor;
   const envs = f.env ?? replay?.envs ?? envNames;
   if (replay) f = { ...f, set: [...(f.set ?? []), ...replay.sets] };
@@ -107,10 +109,10 @@ export function planAnalyze(f: AnalyzeFlags): AnalyzePlan {
  * `--set`s of `--recommended`, and one line per pool saying what came from the evidence and what
  * was assumed. Exit 2 when nothing in the file can be replayed.
  */
-function planReplay(file: string, advisor: AdvisorConfig, envNames: readonly string[], recommended: boolean): { advisor: AdvisorConfig; envs: string[]; sets: string[]; notes: string[] } {
+function planReplay(file: string, advisor: AdvisorConfig, envNames: readonly string[], recommended: boolean, replica?: string): { advisor: AdvisorConfig; envs: string[]; sets: string[]; notes: string[] } {
   const evidence = readEvidenceFile(file);
   const first = Object.values(advisor.environments).flatMap((e) => Object.values(e.workloads))[0] ?? advisor.defaultWorkloads?.database;
-  const r = replayWorkloads(evidence, { durationS: first?.durationS ?? advisor.defaultDurationS ?? 30, warmupS: first?.warmupS ?? 2 });
+  const r = replayWorkloads(evidence, { durationS: first?.durationS ?? advisor.defaultDurationS ?? 30, warmupS: first?.warmupS ?? 2 }, replica);
   const unknown = r.workloads.filter((w) => !envNames.includes(w.env));
   const usable = r.workloads.filter((w) => envNames.includes(w.env));
   const refused = [...r.refused, ...unknown.map((w) => `${w.env}.${w.pool}: environment '${w.env}' is not in the config dir`)];

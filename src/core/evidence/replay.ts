@@ -58,14 +58,22 @@ function holdOf(p: PoolEvidence, rate: number): { hold: HoldSpec; observed: stri
   return null;
 }
 
-/** The workloads of every pool in `file` that can be replayed. */
-export function replayWorkloads(file: EvidenceFile, timing: ReplayTiming): Replay {
+/**
+ * The workloads of every pool in `file` that can be replayed: of each pool, the replica `replica`
+ * names (its label as the evidence has it), else the busiest.
+ */
+export function replayWorkloads(file: EvidenceFile, timing: ReplayTiming, replica?: string): Replay {
   const workloads: ReplayedWorkload[] = [];
   const refused: string[] = [];
   for (const env of file.environments) {
     for (const name of ['database', 'pgmq'] as const) {
-      const pools = env.pools.filter((p) => p.pool === name);
-      if (pools.length === 0) continue;
+      const all = env.pools.filter((p) => p.pool === name);
+      if (all.length === 0) continue;
+      const pools = replica === undefined ? all : all.filter((p) => p.replica === replica);
+      if (pools.length === 0) {
+        refused.push(`${env.env}.${name}: no replica '${replica}' (it has ${all.map((p) => p.replica ?? '(one, unlabelled)').join(', ')})`);
+        continue;
+      }
       const withRate = pools.filter((p) => p.arrival && p.arrival.rate > 0).sort((a, b) => b.arrival!.rate - a.arrival!.rate);
       const p = withRate[0];
       if (!p) {
@@ -79,7 +87,7 @@ export function replayWorkloads(file: EvidenceFile, timing: ReplayTiming): Repla
         continue;
       }
       const observed = [`the acquire rate (${formatNum(rate, 1)}/s, as Poisson arrivals)`, h.observed];
-      const assumed = [...(h.assumed ? [h.assumed] : []), ...(pools.length > 1 ? [`the busiest of ${pools.length} replicas (${p.replica ?? 'one'}) stands for each`] : [])];
+      const assumed = [...(h.assumed ? [h.assumed] : []), ...(all.length > 1 && replica === undefined ? [`the busiest of ${all.length} replicas (${p.replica ?? 'one'}) stands for each (--replica picks another)`] : [])];
       workloads.push({
         env: env.env,
         pool: name,

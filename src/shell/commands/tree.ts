@@ -55,6 +55,7 @@ export function registerCommands(program: Command): void {
     .option(...REPORT_FLAG)
     .option('--workload-from <file>', 'replay the traffic of a saved observation (observe --out; or a run): per pool its acquire rate and hold, instead of the advisor config\'s workloads (docs/observe.md)')
     .option('--recommended', "with --workload-from: measure at the settings the observation's own advice recommends (compare the run with one at the current settings)")
+    .option('--replica <label>', "with --workload-from: replay this replica of each pool (its label in the observation: a client address or an instance) instead of the busiest")
     .action(lazy(async () => (await import('./analyze.js')).analyzeCommand));
 
   const config = program.command('config').description('Show or lint the pool settings of a Tasker config dir');

@@ -53,8 +53,19 @@ describe('replaying evidence', () => {
       T,
     );
     expect(r.workloads.map((w) => [w.pool, w.replica, w.workload.arrival])).toEqual([['database', 'b', { mode: 'open', process: 'poisson', rate: 90 }]]);
-    expect(r.workloads[0]!.assumed).toContain('the busiest of 2 replicas (b) stands for each');
+    expect(r.workloads[0]!.assumed).toContain('the busiest of 2 replicas (b) stands for each (--replica picks another)');
     expect(r.refused).toEqual(['production.pgmq: pg_stat_activity every 200 ms has no acquire rate to replay (the server sees connections, not acquires); observe the service\'s pool metrics too (--prometheus)']);
+  });
+
+  it('--replica picks one replica of each pool; a label no pool has is refused, naming the ones there are', () => {
+    const pools = [
+      pool({ replica: 'a', arrival: { rate: 20, count: 1 }, hold: { form: 'mean', count: 1, meanUs: 10_000 } }),
+      pool({ replica: 'b', arrival: { rate: 90, count: 1 }, hold: { form: 'mean', count: 1, meanUs: 10_000 } }),
+    ];
+    const a = replayWorkloads(file(pools), T, 'a');
+    expect(a.workloads.map((w) => [w.replica, w.workload.arrival])).toEqual([['a', { mode: 'open', process: 'poisson', rate: 20 }]]);
+    expect(a.workloads[0]!.assumed).toEqual(['hold times exponential around that mean (the source has no distribution of them)']);
+    expect(replayWorkloads(file(pools), T, 'c')).toEqual({ workloads: [], refused: ["production.database: no replica 'c' (it has a, b)"] });
   });
 
   it('the replayed workloads replace the environment\'s own in the advisor config, and nothing else', () => {
