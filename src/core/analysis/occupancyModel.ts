@@ -15,6 +15,7 @@ import { shareAtLeast } from '../observe/reconstruct.js';
 import { CENSORED_SHARE } from '../observe/summary.js';
 import type { OccupancyEvidence } from '../evidence/types.js';
 import { erlangC, MAX_CONNECTIONS } from '../model/queue.js';
+import { meanLevel, totalTime } from '../run/occupancy.js';
 
 /** P(wait) a size from occupancy alone keeps to: at or under it the P99 wait is zero. */
 export const NO_WAIT_PROBABILITY = 0.01;
@@ -64,9 +65,8 @@ export function loadForWaitShare(c: number, share: number): number {
 /** The model on occupancy alone; null when the occupancy lacks what it needs. */
 export function occupancyModel(occ: OccupancyEvidence | undefined, maxConnections: number): OccupancyModel | null {
   if (!occ?.inUse || !occ.open || maxConnections <= 0) return null;
-  const total = occ.inUse.levels.reduce((s, [, us]) => s + us, 0);
-  if (total <= 0) return null;
-  const offeredLoad = occ.inUse.levels.reduce((s, [lv, us]) => s + lv * us, 0) / total;
+  if (!(totalTime(occ.inUse) > 0)) return null;
+  const offeredLoad = meanLevel(occ.inUse);
   const reserved = occ.reserved ?? 0;
   const usable = Math.max(1, maxConnections - reserved);
   const allBusyShare = shareAtLeast(occ.inUse, usable);

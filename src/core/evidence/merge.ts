@@ -10,6 +10,8 @@
  * host against the client address), or one to one when each side has exactly one. Pure.
  */
 import type { EnvironmentEvidence, PoolEvidence } from './types.js';
+import { meanLevel, totalTime } from '../run/occupancy.js';
+import { formatNum } from '../units.js';
 
 /** Server busy above the pool's own in-use count by more than this share (plus {@link BUSY_SLACK}) is a disagreement. */
 export const BUSY_EXCESS_SHARE = 0.15;
@@ -23,13 +25,13 @@ function hostOf(replica: string | null): string | null {
   return replica.replace(/:\d+$/, '');
 }
 
-const fmt = (x: number): string => (Math.round(x * 100) / 100).toString();
+const fmt = (x: number): string => formatNum(x, 2);
 
 /** What the two sources say differently of one pool. */
 function disagreements(client: PoolEvidence, server: PoolEvidence): string[] {
   const out: string[] = [];
   const occ = server.occupancy;
-  const busy = occ?.inUse ? occ.inUse.levels.reduce((s, [lv, us]) => s + lv * us, 0) / Math.max(1, occ.inUse.levels.reduce((s, [, us]) => s + us, 0)) : null;
+  const busy = occ?.inUse && totalTime(occ.inUse) > 0 ? meanLevel(occ.inUse) : null;
   const holdMeanUs = client.hold?.form === 'mean' ? client.hold.meanUs : null;
   const inUse = client.arrival && holdMeanUs !== null ? (client.arrival.rate * holdMeanUs) / 1e6 : null;
   if (busy !== null && inUse !== null && busy > inUse * (1 + BUSY_EXCESS_SHARE) + BUSY_SLACK) {

@@ -14,10 +14,9 @@
 import { formatNum, formatShare } from '../units.js';
 import { NO_WAIT_PROBABILITY } from '../analysis/occupancyModel.js';
 import { ev } from './support.js';
+import { WORKING_POOL_MIN } from './consistency.js';
 import type { PoolRuleContext, PoolRuleOutcome } from './types.js';
 
-/** The smallest pool worth having: one connection in use and one to step over to. */
-const SMALLEST_POOL = 2;
 
 /** `oversized` (and the censored warning) on occupancy alone. */
 export function oversizedFromOccupancy(ctx: PoolRuleContext): PoolRuleOutcome {
@@ -50,7 +49,7 @@ export function oversizedFromOccupancy(ctx: PoolRuleContext): PoolRuleOutcome {
     };
   }
   if (m.needNoWait === null) return { changes: [], findings: [] };
-  const floor = Math.max(m.needNoWait, m.maxOpenSeen, SMALLEST_POOL);
+  const floor = Math.max(m.needNoWait, m.maxOpenSeen, WORKING_POOL_MIN);
   if (max <= ctx.rules.oversizedFactor * floor) return { changes: [], findings: [] };
   return {
     changes: [

@@ -25,7 +25,7 @@ import { poolSaturation } from './poolSaturation.js';
 import { slowThreshold } from './slowThreshold.js';
 import { confidenceFor, ev, lowerConfidence } from './support.js';
 import { canJudgeServer } from '../analysis/target.js';
-import { describeFloor, sizeFloor, settleChanges } from './consistency.js';
+import { describeFloor, sizeFloor, settleChanges, WORKING_POOL_MIN } from './consistency.js';
 import type { Advice, Change, EnvironmentAdvice, EnvironmentRule, Finding, PoolRule, Recommendation, RuleId } from './types.js';
 
 /** Pool rules, in the order they run. */
@@ -291,7 +291,7 @@ function unmappedFinding(env: string, u: UnmappedPool): Finding {
   if (f && f.meanBusy > 0) {
     const need = smallestNoWait(f.meanBusy);
     if (need !== null) {
-      const size = Math.max(need + f.reserved, f.openMax, 2);
+      const size = Math.max(need + f.reserved, f.openMax, WORKING_POOL_MIN);
       const now = f.maxConnections !== null ? ` (now ${f.maxConnections})` : '';
       sizing = ` At its mean of ${formatNum(f.meanBusy, 2)} busy, a pool size of ${size}${now} keeps P(wait) under 1% and is not below the ${f.openMax} seen at once; the size is ${GENERIC_SIZE_OPTIONS}.`;
     }
