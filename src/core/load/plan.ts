@@ -122,7 +122,8 @@ export function refuseMinAboveMax(model: ConfigModel, envs: readonly string[], s
  * for a run replace the value, with `file: '--set'`.
  */
 export function poolConfigSnapshot(p: EffectivePool, sets: ReadonlyArray<{ key: string; value: number }> = []): PoolConfigSnapshot {
-  const keys: PoolConfigSnapshot['keys'] = {};
+  // Keyed by the names written in the config file: no prototype a name like __proto__ could reach.
+  const keys = Object.create(null) as PoolConfigSnapshot['keys'];
   for (const [k, sv] of Object.entries(p.raw)) keys[k] = { value: sv.value, overridden: sv.overridden, file: sv.origin?.file ?? null, line: sv.origin?.line ?? null };
   let settings = { ...p.settings };
   for (const o of sets) {
