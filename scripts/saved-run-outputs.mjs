@@ -4,7 +4,12 @@
 // compare:
 //   node scripts/saved-run-outputs.mjs capture OUTDIR RUN.json...
 //   node scripts/saved-run-outputs.mjs compare BASEDIR NEWDIR
-// Exit 1 when any output differs (the differing files are named).
+//   node scripts/saved-run-outputs.mjs bound OUTDIR RUN.json...
+// `bound` writes copies of run files with their waiting levels bounded as `analyze` now saves
+// them (boundLevels): capture outputs from the copies (same base names) and compare with the
+// exact files' outputs captured before bounding existed.
+// Exit 1 when any output differs (the differing files are named). `*.check-other-percentiles.txt`
+// holds percentiles a bounded waiting distribution does not keep exact (see boundLevels).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -13,6 +18,8 @@ import { fileURLToPath } from 'node:url';
 
 const BIN = process.env.POOL_ADVISOR_BIN ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'pool-advisor.js');
 const env = { ...process.env, NO_COLOR: '1' };
+const GAUGE_THRESHOLDS = ['in_use', 'idle', 'waiting'].flatMap((g) => ['value', 'mean', 'max', 'p(50)', 'p(90)', 'p(95)', 'p(99)', 'p(99.9)'].map((a) => `*.${g}: ${a} < 1`));
+const OTHER_PERCENTILES = ['p(75)', 'p(97)', 'p(99.99)'].map((a) => `*.waiting: ${a} < 1`);
 
 function run(args) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env });
@@ -31,6 +38,11 @@ function capture(outDir, runs) {
       [`${name}.recommend-report.txt`]: run(['recommend', '--from', file, '--report', report]),
       [`${name}.check.txt`]: run(['check', '--from', file]),
       [`${name}.check.json.txt`]: run(['check', '--from', file, '--format', 'json']),
+      // Every reading of the occupancy a threshold can ask, on each gauge (a long queue's waiting
+      // levels are bounded in the run file; these must read the same).
+      [`${name}.check-gauges.json.txt`]: run(['check', '--from', file, '--format', 'json', ...GAUGE_THRESHOLDS.flatMap((t) => ['--threshold', t])]),
+      // Percentiles a bounded distribution does not keep exact: reported apart, as they may differ.
+      [`${name}.check-other-percentiles.txt`]: run(['check', '--from', file, ...OTHER_PERCENTILES.flatMap((t) => ['--threshold', t])]),
     };
     // The report path is in the terminal output; name it by its base name so two dirs compare.
     for (const [k, v] of Object.entries(outputs)) writeFileSync(join(outDir, k), v.split(outDir).join('<OUT>'));
@@ -85,10 +97,31 @@ function compare(a, b) {
   process.exitCode = diff.length === 0 ? 0 : 1;
 }
 
+async function bound(outDir, runs) {
+  const { boundLevels } = await import('../dist/core/run/occupancy.js');
+  mkdirSync(outDir, { recursive: true });
+  for (const file of runs) {
+    const run = JSON.parse(readFileSync(file, 'utf8'));
+    let bounded = 0;
+    for (const e of run.environments) {
+      for (const p of e.pools) {
+        const before = p.occupancy.waiting.levels.length;
+        p.occupancy.waiting = boundLevels(p.occupancy.waiting);
+        if (p.occupancy.waiting.exact) bounded++;
+        console.log(`${basename(file)}: ${e.env}.${p.pool}: ${before} waiting levels -> ${p.occupancy.waiting.levels.length} rows`);
+      }
+    }
+    const text = `${JSON.stringify(run)}\n`;
+    writeFileSync(join(outDir, basename(file)), text);
+    console.log(`${basename(file)}: ${readFileSync(file).length} -> ${Buffer.byteLength(text)} bytes (${bounded} pools bounded)`);
+  }
+}
+
 const [mode, ...rest] = process.argv.slice(2);
 if (mode === 'capture' && rest.length >= 2) capture(rest[0], rest.slice(1));
+else if (mode === 'bound' && rest.length >= 2) await bound(rest[0], rest.slice(1));
 else if (mode === 'compare' && rest.length === 2) compare(rest[0], rest[1]);
 else {
-  console.error('usage: saved-run-outputs.mjs capture OUTDIR RUN.json... | compare BASEDIR NEWDIR');
+  console.error('usage: saved-run-outputs.mjs capture OUTDIR RUN.json... | compare BASEDIR NEWDIR | bound OUTDIR RUN.json...');
   process.exitCode = 2;
 }

@@ -100,9 +100,17 @@ class Checker {
     if (!l) return;
     const p = `${path}${key}.`;
     const rows = this.arr(l, 'levels', p)!;
+    // A bounded distribution (see boundLevels) has buckets [low, µs, high] in its tail.
+    const bounded = this.get(l, 'exact') !== undefined;
     rows.forEach((r, i) => {
-      if (!Array.isArray(r) || r.length !== 2 || !r.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) this.fail(`${p}levels.${i}`, 'expected [level, µs]');
+      if (!Array.isArray(r) || (r.length !== 2 && !(bounded && r.length === 3)) || !r.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) this.fail(`${p}levels.${i}`, bounded ? 'expected [level, µs] or [low level, µs, high level]' : 'expected [level, µs]');
     });
+    if (bounded) {
+      const e = this.obj(l, 'exact', p)!;
+      this.num(e, 'totalUs', `${p}exact.`);
+      this.num(e, 'areaUs', `${p}exact.`);
+      this.arr(e, 'percentiles', `${p}exact.`);
+    }
     this.num(l, 'max', p);
     this.num(l, 'last', p);
   }

@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import { isPoolName, SETTING_KEYS } from '../config/pools.js';
 import { LIMITS, outside, rangeText, type Range } from '../limits.js';
 import { decode } from './histogram.js';
+import { EXACT_LEVELS } from './occupancy.js';
 import { RUN_SCHEMA_VERSION, type RunFile } from './types.js';
 
 const HINT = "pass a file written by 'pool-advisor analyze --out FILE'";
@@ -60,15 +61,16 @@ function at(display: string, root: unknown, path: string, check: Check): unknown
 }
 
 /** Like {@link at}, for a field older run files may lack. */
-function optional(display: string, root: unknown, path: string, check: Check): void {
+function optional(display: string, root: unknown, path: string, check: Check): unknown {
   let v: unknown = root;
   for (const part of path.split('.')) {
-    if (!isObj(v) && !Array.isArray(v)) return;
+    if (!isObj(v) && !Array.isArray(v)) return undefined;
     v = Object.hasOwn(v as object, part) ? (v as Record<string, unknown>)[part] : undefined;
   }
-  if (v === undefined) return;
+  if (v === undefined) return undefined;
   const problem = check(v);
   if (problem) fail(display, path, problem);
+  return v;
 }
 
 /**
@@ -101,10 +103,25 @@ function checkWorkload(display: string, run: unknown, w: string): void {
 
 function checkLevels(display: string, root: unknown, path: string): void {
   const levels = at(display, root, `${path}.levels`, arr) as unknown[];
+  // A bounded distribution (a long queue, see boundLevels) has buckets [low, µs, high] in its tail and its exact figures beside them.
+  const bounded = optional(display, root, `${path}.exact`, obj) !== undefined;
   levels.forEach((row, i) => {
-    if (!Array.isArray(row) || row.length !== 2 || !row.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) fail(display, `${path}.levels.${i}`, 'expected [level, µs], both numbers from 0');
-    if (row[0] > POOL_SIZE.max * 2) fail(display, `${path}.levels.${i}`, `level ${row[0]} is out of range (at most ${POOL_SIZE.max * 2})`);
+    const bucket = bounded && Array.isArray(row) && row.length === 3;
+    if (!Array.isArray(row) || (row.length !== 2 && !bucket) || !row.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) {
+      fail(display, `${path}.levels.${i}`, bounded ? 'expected [level, µs] or a bucket [low level, µs, high level], numbers from 0' : 'expected [level, µs], both numbers from 0');
+    }
+    const top = bucket ? row[2] : row[0];
+    if (top > POOL_SIZE.max * 2) fail(display, `${path}.levels.${i}`, `level ${top} is out of range (at most ${POOL_SIZE.max * 2})`);
+    if (bucket && (row[0] < EXACT_LEVELS || row[2] < row[0])) fail(display, `${path}.levels.${i}`, `a bucket spans levels from ${EXACT_LEVELS} up, low to high`);
   });
+  if (bounded) {
+    at(display, root, `${path}.exact.totalUs`, nonNeg);
+    at(display, root, `${path}.exact.areaUs`, nonNeg);
+    const ps = at(display, root, `${path}.exact.percentiles`, arr) as unknown[];
+    ps.forEach((row, i) => {
+      if (!Array.isArray(row) || row.length !== 2 || !row.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0) || row[0] > 100) fail(display, `${path}.exact.percentiles.${i}`, 'expected [percentile 0-100, level from 0]');
+    });
+  }
   at(display, root, `${path}.max`, nonNeg);
   at(display, root, `${path}.last`, nonNeg);
 }

@@ -8,7 +8,7 @@
  */
 import type { PoolName, PoolSettings } from '../config/pools.js';
 import { encode, newHistogram, recordUs, summarize, type Histogram } from './histogram.js';
-import { LevelIntegrator } from './occupancy.js';
+import { boundLevels, LevelIntegrator } from './occupancy.js';
 import { BoundedTimeline, round3 } from './timeline.js';
 import type { AcquirePath, CloseReason, HoldByInUse, PoolCounters, PoolRun, TimelinePoint } from './types.js';
 
@@ -378,7 +378,7 @@ export class Recorder {
       occupancy: {
         inUse: this.inUse.snapshot(nowUs),
         idle: this.idle.snapshot(nowUs),
-        waiting: this.waiting.snapshot(nowUs),
+        waiting: boundLevels(this.waiting.snapshot(nowUs)),
         total: this.total.snapshot(nowUs),
       },
       timeline: this.timeline.snapshot(),
@@ -406,7 +406,7 @@ export class Recorder {
       },
       occupancy: f
         ? f.occupancy
-        : { inUse: this.inUse.snapshot(nowUs), idle: this.idle.snapshot(nowUs), waiting: this.waiting.snapshot(nowUs), total: this.total.snapshot(nowUs) },
+        : { inUse: this.inUse.snapshot(nowUs), idle: this.idle.snapshot(nowUs), waiting: boundLevels(this.waiting.snapshot(nowUs)), total: this.total.snapshot(nowUs) },
       holdByInUse: encodeRows(this.holdByInUse),
       ...(halves ? { holdByInUseHalves: halves } : {}),
       timeline: f ? f.timeline : this.timeline.snapshot(),

@@ -45,14 +45,34 @@ export interface PoolCounters {
   releases: number;
 }
 
+/**
+ * One row of a {@link LevelTimes}: [level, microseconds at it], or in a bounded distribution's
+ * tail a bucket [lowest level, microseconds in the bucket, highest level].
+ */
+export type LevelRow = [number, number] | [number, number, number];
+
 /** Time-weighted distribution of a gauge: for each level, the microseconds spent at it. */
 export interface LevelTimes {
-  /** Pairs of [level, microseconds], ascending by level. */
-  levels: Array<[number, number]>;
+  /** Rows ascending by level: exact [level, µs], then (when `exact` is set) buckets [low, µs, high]. */
+  levels: LevelRow[];
   /** Highest level seen. */
   max: number;
   /** Level at the end of the window. */
   last: number;
+  /**
+   * Set when a long queue's levels were bucketed to bound the run file (see `boundLevels` in
+   * occupancy.ts): the figures read from the exact levels before bucketing, so a bounded
+   * distribution reports the same total, mean and kept percentiles as the exact one. Absent in
+   * runs whose levels are all exact (every run saved before bounding existed).
+   */
+  exact?: {
+    /** Time covered, µs (the sum over the exact levels in level order). */
+    totalUs: number;
+    /** Level x µs summed over the exact levels in level order (the mean is this / totalUs). */
+    areaUs: number;
+    /** [percentile, level] for the time-weighted percentiles kept exact. */
+    percentiles: Array<[number, number]>;
+  };
 }
 
 /** Exact occupancy of a pool over the measured window. */
