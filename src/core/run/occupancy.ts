@@ -10,13 +10,13 @@ import type { LevelRow, LevelTimes } from './types.js';
  * idle, open) never reach it in practice; a queue of callers can (an open load far beyond the
  * pool's capacity queues up to the generator's in-flight limit).
  */
-export const EXACT_LEVELS = 1024;
-/** Buckets per power of two above {@link EXACT_LEVELS}: each spans under 1/128 (0.8%) of its levels. */
-const SUB_BUCKETS = 128;
+export const EXACT_LEVELS = 256;
+/** Buckets per power of two above {@link EXACT_LEVELS}: each spans at most 1/64 (1.6%) of its levels. */
+const SUB_BUCKETS = 64;
 /**
  * Time-weighted percentiles a bounded distribution keeps exact: the ones the analysis reports
  * (95, 99, 99.9) and the ones thresholds most often ask (50, 90). Any other percentile that falls
- * in the bucketed tail reads as the highest level of its bucket (at most 0.8% above the exact one).
+ * in the bucketed tail reads as the highest level of its bucket (at most 1.6% above the exact one).
  */
 export const EXACT_PERCENTILES: readonly number[] = [50, 90, 95, 99, 99.9];
 
@@ -150,8 +150,8 @@ function bucketLow(level: number): number {
 
 /**
  * Bound a distribution whose levels reach {@link EXACT_LEVELS}: levels below it stay one row each,
- * the tail is grouped into buckets under 1% wide, so a queue of any length takes a few thousand
- * rows at most (a saturated 10-minute run wrote ~20,000). The total, the mean and the
+ * the tail is grouped into buckets at most 1.6% wide, so a queue of any length takes about a
+ * thousand rows at most (a saturated 10-minute run wrote ~20,000). The total, the mean and the
  * {@link EXACT_PERCENTILES} are read from the exact levels first and kept beside the rows. A
  * distribution below the bound (or bounded already) comes back unchanged.
  */
