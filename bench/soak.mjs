@@ -95,14 +95,19 @@ export async function soakRun({ url, seconds, rate, scrape, firstS }) {
   const peak = Math.max(...samples.map((s) => s.rss));
   const growth = after.length ? Math.max(0, Math.max(...after.map((s) => s.rss)) - firstPeak) : 0;
   let achieved;
+  let dropped;
+  let peakWaiting;
   try {
     const j = JSON.parse(stdout);
-    achieved = j.run.environments[0].workloads[0].generator.achievedRate;
+    const g = j.run.environments[0].workloads[0].generator;
+    achieved = g.achievedRate;
+    dropped = g.dropped;
+    peakWaiting = j.run.environments[0].pools[0].occupancy.waiting.max;
   } catch {
     achieved = undefined;
   }
   const runFileBytes = statSync(out, { throwIfNoEntry: false })?.size ?? 0;
-  return { code, seconds, rate, scrape: Boolean(scrape), samples: samples.length, firstPeak, peak, growth, growthShare: firstPeak > 0 ? growth / firstPeak : 0, runFileBytes, backendsLeft: await backendsLeft(url), scrapes, scrapeErrors, lastScrapeBytes, achieved, lastRss: samples.at(-1)?.rss };
+  return { code, seconds, rate, scrape: Boolean(scrape), samples: samples.length, firstPeak, peak, growth, growthShare: firstPeak > 0 ? growth / firstPeak : 0, runFileBytes, backendsLeft: await backendsLeft(url), scrapes, scrapeErrors, lastScrapeBytes, achieved, dropped, peakWaiting, lastRss: samples.at(-1)?.rss };
 }
 
 /**
@@ -127,11 +132,11 @@ export async function soak({ seconds, rate, firstS }) {
 export function formatSoak(rs, firstS) {
   const kib = (b) => `${(b / 1024).toFixed(1)} KiB`;
   const lines = [
-    `| run | exit | achieved/s | RSS peak, first ${firstS} s | RSS peak | growth after ${firstS} s | growth / first peak | run file | backends left | scrapes ok / failed |`,
-    '|---|---|---|---|---|---|---|---|---|---|',
+    `| run | exit | achieved/s | not sent (behind) | peak waiting | RSS peak, first ${firstS} s | RSS peak | growth after ${firstS} s | growth / first peak | run file | backends left | scrapes ok / failed |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rs) {
-    lines.push(`| ${r.scrape ? 'with --metrics-port, scraped each second' : 'plain'} | ${r.code} | ${r.achieved !== undefined ? r.achieved.toFixed(0) : 'n/a'} | ${r.firstPeak.toFixed(1)} MiB | ${r.peak.toFixed(1)} MiB | ${r.growth.toFixed(1)} MiB | **${(r.growthShare * 100).toFixed(1)}%** | **${kib(r.runFileBytes)}** | **${r.backendsLeft}** | ${r.scrape ? `${r.scrapes} / ${r.scrapeErrors}` : '-'} |`);
+    lines.push(`| ${r.scrape ? 'with --metrics-port, scraped each second' : 'plain'} | ${r.code} | ${r.achieved !== undefined ? r.achieved.toFixed(0) : 'n/a'} | ${r.dropped ?? 'n/a'} | ${r.peakWaiting ?? 'n/a'} | ${r.firstPeak.toFixed(1)} MiB | ${r.peak.toFixed(1)} MiB | ${r.growth.toFixed(1)} MiB | **${(r.growthShare * 100).toFixed(1)}%** | **${kib(r.runFileBytes)}** | **${r.backendsLeft}** | ${r.scrape ? `${r.scrapes} / ${r.scrapeErrors}` : '-'} |`);
   }
   return lines;
 }
