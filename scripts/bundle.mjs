@@ -41,6 +41,9 @@ const result = await build({
   bundle: true,
   splitting: true,
   format: 'esm',
+  // .mjs: Node knows each chunk is ESM from its name; a .js file makes it look for the nearest
+  // package.json's "type" (dist/bundle/, dist/, the root) for every chunk a command loads.
+  outExtension: { '.js': '.mjs' },
   platform: 'node',
   target: 'node20',
   // The CommonJS dependencies (pg, prom-client, cli-table3, hdr-histogram-js) call require().

@@ -6,7 +6,7 @@
  */
 import type { AdvisorConfig } from '../advisor/types.js';
 import type { PoolName } from '../config/pools.js';
-import { decode, summarize } from '../run/histogram.js';
+import { summaryOf } from '../run/histogram.js';
 import { own } from '../dict.js';
 import { levelPercentile, levelQuantile, meanLevel } from '../run/occupancy.js';
 import type { LevelTimes, WorkloadRun } from '../run/types.js';
@@ -204,8 +204,8 @@ export function analyzeEnvironment(env: EnvironmentEvidence, advisor: AdvisorCon
     validity: validateEnvironment(env),
     target,
     generators: env.workloads.map((w) => ({
-      scheduleLatencyP99Us: w.generator.scheduleLatency ? summarize(decode(w.generator.scheduleLatency)).p99 : null,
-      lagP99Us: w.generator.lag ? summarize(decode(w.generator.lag)).p99 : null,
+      scheduleLatencyP99Us: w.generator.scheduleLatency ? summaryOf(w.generator.scheduleLatency).p99 : null,
+      lagP99Us: w.generator.lag ? summaryOf(w.generator.lag).p99 : null,
     })),
   };
 }

@@ -1,5 +1,5 @@
 /** The load generator's own figures (never mixed into the pool's): rates, lag, schedule latency, and whether it fell behind or sent less than asked. Pure. */
-import { decode, summarize } from '../run/histogram.js';
+import { decode, summarize, summaryOf } from '../run/histogram.js';
 import type { WorkloadRun } from '../run/types.js';
 import { formatUs } from '../units.js';
 import { describeWorkload } from './describe.js';
@@ -22,9 +22,12 @@ export function generatorFigures(workloads: WorkloadRun[], durationS: number, ho
   const sched = workloads.map((w) => w.generator.scheduleLatency).filter((x): x is string => x !== undefined);
   const merged = (es: string[]): WaitFigures | null => {
     if (es.length === 0) return null;
-    const h = decode(es[0]!);
-    for (const e of es.slice(1)) h.add(decode(e));
-    const s = summarize(h);
+    let s = summaryOf(es[0]!);
+    if (es.length > 1) {
+      const h = decode(es[0]!);
+      for (const e of es.slice(1)) h.add(decode(e));
+      s = summarize(h);
+    }
     return { count: s.count, meanUs: s.mean, p50Us: s.p50, p95Us: s.p95, p99Us: s.p99, p999Us: s.p999, maxUs: s.max };
   };
   const lag = merged(lags);

@@ -7,7 +7,7 @@
  * requests failed in SQL). Pure: the run comes in, a verdict goes out.
  */
 import { DatabaseError, InvalidRunError, type KnownError } from '../errors.js';
-import { decode, summarize } from '../run/histogram.js';
+import { summaryOf } from '../run/histogram.js';
 import type { EnvironmentEvidence, EvidenceFile } from '../evidence/types.js';
 
 /** The measured window may overrun its plan by this share plus {@link WINDOW_OVERRUN_SLACK_MS}. */
@@ -82,7 +82,7 @@ export function validateEnvironment(env: EnvironmentEvidence): Validity {
   let lagMax: number | null = null;
   for (const w of env.workloads) {
     if (!w.generator.lag) continue;
-    const s = summarize(decode(w.generator.lag));
+    const s = summaryOf(w.generator.lag);
     if (s.count === 0) continue;
     lagMax = Math.max(lagMax ?? 0, s.max / 1000);
   }

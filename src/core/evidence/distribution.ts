@@ -3,7 +3,7 @@
  * percentiles (the library's own arithmetic), Prometheus-style buckets give percentiles
  * interpolated inside a bucket as `histogram_quantile` does, a mean gives a mean only.
  */
-import { decode, summarize } from '../run/histogram.js';
+import { summaryOf } from '../run/histogram.js';
 import type { Distribution } from './types.js';
 
 /** Percentiles of a distribution of µs (null where the form cannot tell). */
@@ -50,7 +50,7 @@ export function bucketsQuantile(d: Extract<Distribution, { form: 'buckets' }>, q
 /** Summarise a distribution. */
 export function summarizeDistribution(d: Distribution): DistributionSummary {
   if (d.form === 'hdr') {
-    const s = summarize(decode(d.encoded));
+    const s = summaryOf(d.encoded);
     return { count: s.count, meanUs: s.mean, stddevUs: s.stddev, p50Us: s.p50, p95Us: s.p95, p99Us: s.p99, p999Us: s.p999, maxUs: s.max };
   }
   if (d.form === 'buckets') {

@@ -6,7 +6,7 @@
 import { UsageError } from '../errors.js';
 import { isPoolName, SETTING_KEYS } from '../config/pools.js';
 import { LIMITS, outside, rangeText, type Range } from '../limits.js';
-import { decode } from './histogram.js';
+import { checkEncoded } from './histogram.js';
 import { EXACT_LEVELS } from './occupancy.js';
 import { RUN_SCHEMA_VERSION, type RunFile } from './types.js';
 
@@ -129,7 +129,7 @@ function checkLevels(display: string, root: unknown, path: string): void {
 function checkHistogram(display: string, root: unknown, path: string): void {
   const e = at(display, root, path, str) as string;
   try {
-    decode(e);
+    checkEncoded(e);
   } catch {
     fail(display, path, 'not an encoded HDR histogram');
   }

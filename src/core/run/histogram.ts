@@ -138,6 +138,44 @@ function figures(h: Histogram, percentiles: readonly number[]): { mean: number; 
   return { mean, stddev: Math.sqrt(deviationTotal / total), at };
 }
 
+/**
+ * Decoded histograms kept for reading only, by encoded string: a saved run's histograms are checked
+ * (decoded) when the file is read, then summarised by the analysis and the renderers; each is
+ * decoded once. Never handed out: a caller that adds to a histogram decodes its own.
+ */
+const decodedForReading = new Map<EncodedHistogram, Histogram>();
+/** Summaries already computed, by encoded histogram. */
+const summaries = new Map<EncodedHistogram, Readonly<Summary>>();
+/** Entries kept (a run file holds 6 histograms per pool and 2 per workload); a decoded one can take a few hundred KB. */
+const KEPT = { decoded: 32, summaries: 256 };
+
+function keep<V>(m: Map<EncodedHistogram, V>, e: EncodedHistogram, v: V, max: number): V {
+  if (m.size >= max) m.delete(m.keys().next().value!);
+  m.set(e, v);
+  return v;
+}
+
+function readable(e: EncodedHistogram): Histogram {
+  return decodedForReading.get(e) ?? keep(decodedForReading, e, decode(e), KEPT.decoded);
+}
+
+/** Check that a string is an encoded histogram (throws as {@link decode} does); a later {@link summaryOf} reuses the work. */
+export function checkEncoded(e: EncodedHistogram): void {
+  if (!summaries.has(e)) readable(e);
+}
+
+/**
+ * {@link summarize} of an encoded histogram, decoded and walked once per process: every caller
+ * that asks for the same histogram gets the same (frozen) figures. Throws as {@link decode} does.
+ */
+export function summaryOf(e: EncodedHistogram): Readonly<Summary> {
+  const s = summaries.get(e);
+  if (s !== undefined) return s;
+  const h = readable(e);
+  decodedForReading.delete(e);
+  return keep(summaries, e, Object.freeze(summarize(h)), KEPT.summaries);
+}
+
 /** Summarise a histogram (µs). */
 export function summarize(h: Histogram): Summary {
   const count = h.totalCount;
