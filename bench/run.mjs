@@ -63,7 +63,7 @@ try {
   out();
 
   out('## Load generator top rate, closed mode, no hold');
-  const ct = await benchCeiling(cluster.url, S({ rounds: 16, seconds: 1.5, pgbenchSeconds: 5 }, { rounds: 2, seconds: 0.5, pgbenchSeconds: 1 }));
+  const ct = await benchCeiling(cluster.url, S({ rounds: 24, seconds: 1.5, pgbenchSeconds: 5 }, { rounds: 2, seconds: 0.5, pgbenchSeconds: 1 }));
   for (const l of formatCeiling(ct)) out(l);
   out();
 
