@@ -135,6 +135,10 @@ function checkHistogram(display: string, root: unknown, path: string): void {
   }
 }
 
+/** A timeline point's fields: always there, and added by later versions. */
+const POINT_FIELDS = ['t', 'created', 'idleClosed', 'expired'];
+const POINT_OPTIONAL_FIELDS = ['dt', 'acquires', 'waited', 'timeouts', 'errors', 'waitP99Us', 'waitMaxUs', 'inUseMean', 'inUseMax', 'idleMean', 'waitingMean', 'waitingMax', 'totalMax', 'oldestWaiterMs'];
+
 function checkPool(display: string, run: unknown, p: string): void {
   const name = at(display, run, `${p}.pool`, str) as string;
   if (!isPoolName(name)) fail(display, `${p}.pool`, `unknown pool '${name}'`);
@@ -162,10 +166,19 @@ function checkPool(display: string, run: unknown, p: string): void {
   }
   at(display, run, `${p}.timeline.intervalMs`, within({ min: 1, max: Number.MAX_VALUE }));
   const points = at(display, run, `${p}.timeline.points`, arr) as unknown[];
-  points.forEach((_, i) => {
-    for (const k of ['t', 'created', 'idleClosed', 'expired']) at(display, run, `${p}.timeline.points.${i}.${k}`, nonNeg);
-    for (const k of ['dt', 'acquires', 'waited', 'timeouts', 'errors', 'waitP99Us', 'waitMaxUs', 'inUseMean', 'inUseMax', 'idleMean', 'waitingMean', 'waitingMax', 'totalMax', 'oldestWaiterMs']) {
-      optional(display, run, `${p}.timeline.points.${i}.${k}`, nonNeg);
+  // Hundreds of points: each is read where it is (as at and optional would, without walking from the root per field).
+  points.forEach((pt, i) => {
+    const field = (k: string): unknown => (isObj(pt) || Array.isArray(pt) ? (Object.hasOwn(pt, k) ? (pt as Record<string, unknown>)[k] : undefined) : undefined);
+    for (const k of POINT_FIELDS) {
+      const v = field(k);
+      if (v === undefined) fail(display, `${p}.timeline.points.${i}.${k}`, 'missing');
+      const problem = nonNeg(v);
+      if (problem) fail(display, `${p}.timeline.points.${i}.${k}`, problem);
+    }
+    for (const k of POINT_OPTIONAL_FIELDS) {
+      const v = field(k);
+      const problem = v === undefined ? undefined : nonNeg(v);
+      if (problem) fail(display, `${p}.timeline.points.${i}.${k}`, problem);
     }
   });
   for (const k of ['expiryTimes', 'idleClosedAges']) {
