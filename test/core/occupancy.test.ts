@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { boundLevels, EXACT_LEVELS, EXACT_PERCENTILES, LevelIntegrator, levelPercentile, meanLevel, mergeLevels, totalTime } from '../../src/core/run/occupancy.js';
 import { Recorder } from '../../src/core/run/recorder.js';
 import type { LevelTimes, RunFile } from '../../src/core/run/types.js';
-import { parseRunFile } from '../../src/core/analysis/runFile.js';
+import { parseRunFile } from '../../src/core/run/file.js';
+import { parseEvidenceFile } from '../../src/core/evidence/read.js';
 import { UsageError } from '../../src/core/errors.js';
 import { HEALTHY, syntheticRun } from '../helpers/syntheticRun.js';
 
@@ -111,6 +112,8 @@ describe('run files with a bounded queue', () => {
     const read = parseRunFile(withWaiting(bounded), 'run.json').environments[0]!.pools[0]!.occupancy.waiting;
     expect(read).toEqual(bounded);
     expect(meanLevel(read)).toBe(meanLevel(bounded));
+    // The analysis reads runs as evidence: the bounded queue passes through unchanged.
+    expect(parseEvidenceFile(withWaiting(bounded), 'run.json').environments[0]!.pools[0]!.occupancy?.waiting).toEqual(bounded);
   });
 
   it('refuse a bucket below the bound, upside down, or without the exact figures, in one line naming the row', () => {
