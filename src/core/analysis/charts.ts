@@ -3,7 +3,7 @@
  * only place them: the acquire-wait percentile spectrum, the share of acquires per decade of
  * wait, and the queue model's P99 wait at every pool size the what-if chart can show. Pure.
  */
-import { decode, recordedValues, type Histogram } from '../run/histogram.js';
+import { decode, recordedValuesOf, summaryOf, type Histogram } from '../run/histogram.js';
 import type { Distribution } from '../evidence/types.js';
 import { MAX_CONNECTIONS, predict, type ModelInput } from '../model/queue.js';
 
@@ -48,14 +48,14 @@ const DECADE_LABELS = ['≤10 µs', '10-100 µs', '0.1-1 ms', '1-10 ms', '10-100
 /** The share of acquires whose wait fell in each decade (≤10 µs, 10-100 µs, ... >10 s); empty decades left out, nothing unless HDR. */
 export function waitDecades(d: Distribution | undefined): Array<{ label: string; share: number }> {
   if (d?.form !== 'hdr') return [];
-  const h = decode(d.encoded);
-  if (h.totalCount === 0) return [];
+  const total = summaryOf(d.encoded).count;
+  if (total === 0) return [];
   const counts = new Array<number>(DECADE_LABELS.length).fill(0);
-  for (const v of recordedValues(h)) {
+  for (const v of recordedValuesOf(d.encoded)) {
     const i = DECADE_BOUNDS_US.findIndex((b) => v.value <= b);
     counts[i < 0 ? DECADE_LABELS.length - 1 : i]! += v.count;
   }
-  return counts.flatMap((n, i) => (n > 0 ? [{ label: DECADE_LABELS[i]!, share: n / h.totalCount }] : []));
+  return counts.flatMap((n, i) => (n > 0 ? [{ label: DECADE_LABELS[i]!, share: n / total }] : []));
 }
 
 /** The model's P99 wait by pool size, for the what-if chart. */

@@ -8,7 +8,6 @@ import { invalidRunError } from '../../core/analysis/validity.js';
 import { adviseEvidence } from '../../core/rules/index.js';
 import { adviceData } from '../../core/render/recommendations.js';
 import { renderReport } from '../../core/render/report.js';
-import { renderHtmlReport } from '../../core/render/html.js';
 import type { EvidenceFile } from '../../core/evidence/types.js';
 import { loadAdvisorConfig } from '../advisorConfig.js';
 import { writeOut } from '../output.js';
@@ -25,7 +24,7 @@ interface RecommendOptions {
 }
 
 /** Run `recommend` with its parsed flags. */
-export function recommendCommand(opts: RecommendOptions): void {
+export async function recommendCommand(opts: RecommendOptions): Promise<void> {
   if (opts.report) assertReportPath('--report', opts.report);
   assertOutputsApart([['--report', opts.report]], [['--from', opts.from], ['--advisor-config', opts.advisorConfig]]);
   const advisor = loadAdvisorConfig(opts.advisorConfig);
@@ -37,7 +36,11 @@ export function recommendCommand(opts: RecommendOptions): void {
   const selected: EvidenceFile = opts.env ? { ...run, environments: run.environments.filter((e) => opts.env!.includes(e.env)) } : run;
   if (!hasEvidenceSamples(selected)) throw new NoDataError(`${opts.from}: the run recorded no acquires`, 'run analyze longer (--duration) or with a higher --rate, and save it again');
   const { analysis, advice } = adviseEvidence(selected, advisor);
-  if (opts.report) writeReport(opts.report, renderHtmlReport(selected, analysis, advice));
+  if (opts.report) {
+    // Loaded only for --report: the HTML renderer is the largest module recommend would otherwise parse.
+    const { renderHtmlReport } = await import('../../core/render/html.js');
+    writeReport(opts.report, renderHtmlReport(selected, analysis, advice));
+  }
   if (opts.json) writeOut(JSON.stringify(adviceData(analysis, advice), null, 2));
   else writeOut(renderReport(selected, analysis, advice, { color: useColor(process.stdout) }));
   const invalid = invalidRunError(selected, opts.from);
