@@ -3,7 +3,8 @@
  * only place them: the acquire-wait percentile spectrum, the share of acquires per decade of
  * wait, and the queue model's P99 wait at every pool size the what-if chart can show. Pure.
  */
-import { decode, recordedValuesOf, summaryOf, type Histogram } from '../run/histogram.js';
+import { percentilesOf, recordedValuesOf, summaryOf } from '../run/histogram.js';
+import type { EncodedHistogram } from '../run/types.js';
 import type { Distribution } from '../evidence/types.js';
 import { MAX_CONNECTIONS, predict, type ModelInput } from '../model/queue.js';
 
@@ -19,26 +20,23 @@ export interface WaitSpectrum {
 }
 
 /** Points of a spectrum: (x = log10(1 / (1 − q)), wait µs), from 0% up to the last recorded value. */
-function spectrumPoints(h: Histogram, steps = 200): Array<[number, number]> {
-  const count = h.totalCount;
+function spectrumPoints(e: EncodedHistogram, count: number, max: number, steps = 200): Array<[number, number]> {
   if (count === 0) return [];
   // The tail shown ends where one sample is left: 1 − 1/count, at most six nines.
   const xMax = Math.min(6, Math.log10(Math.max(10, count)));
-  const out: Array<[number, number]> = [];
-  for (let i = 0; i <= steps; i++) {
-    const x = (i / steps) * xMax;
-    const q = 100 - 100 / 10 ** x;
-    out.push([x, Math.max(1, h.getValueAtPercentile(q))]);
-  }
-  out.push([xMax, Math.max(1, h.maxValue)]);
+  const xs = Array.from({ length: steps + 1 }, (_, i) => (i / steps) * xMax);
+  // Every percentile from one walk over the counts (the library's getValueAtPercentile walks them each time).
+  const values = percentilesOf(e, xs.map((x) => 100 - 100 / 10 ** x));
+  const out: Array<[number, number]> = xs.map((x, i) => [x, Math.max(1, values[i]!)]);
+  out.push([xMax, Math.max(1, max)]);
   return out;
 }
 
 /** The spectrum of a wait distribution; null unless it is an HDR histogram (buckets and means have no spectrum). */
 export function waitSpectrum(d: Distribution | undefined): WaitSpectrum | null {
   if (d?.form !== 'hdr') return null;
-  const h = decode(d.encoded);
-  return { count: h.totalCount, points: spectrumPoints(h), p50Us: h.getValueAtPercentile(50), p99Us: h.getValueAtPercentile(99), p999Us: h.getValueAtPercentile(99.9), maxUs: h.maxValue };
+  const s = summaryOf(d.encoded);
+  return { count: s.count, points: spectrumPoints(d.encoded, s.count, s.max), p50Us: s.p50, p99Us: s.p99, p999Us: s.p999, maxUs: s.max };
 }
 
 /** Upper bounds (µs) of the decades of the terminal wait histogram; the last decade is open-ended. */

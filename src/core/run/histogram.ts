@@ -69,6 +69,7 @@ interface Indexed {
 
 /** The non-empty buckets of a histogram, ascending: each one's highest and median equivalent values, and its count. */
 interface Buckets {
+  lowest: number[];
   highest: number[];
   median: number[];
   count: number[];
@@ -81,7 +82,7 @@ interface Buckets {
  */
 function buckets(h: Histogram): Buckets {
   const x = h as unknown as Indexed;
-  const out: Buckets = { highest: [], median: [], count: [] };
+  const out: Buckets = { lowest: [], highest: [], median: [], count: [] };
   const total = h.totalCount;
   const half = x.subBucketHalfCount;
   let seen = 0;
@@ -100,6 +101,7 @@ function buckets(h: Histogram): Buckets {
     }
     const size = Math.pow(2, bucket + x.unitMagnitude);
     const lowest = sub * size;
+    out.lowest.push(lowest);
     out.highest.push(lowest + size - 1);
     out.median.push(lowest + Math.floor(size / 2));
     out.count.push(count);
@@ -177,6 +179,27 @@ export function summaryOf(e: EncodedHistogram): Readonly<Summary> {
   const s = summaries.get(e);
   if (s !== undefined) return s;
   return keep(summaries, e, Object.freeze(summarize(readable(e))), KEPT.summaries);
+}
+
+/**
+ * hdr-histogram-js's `getValueAtPercentile` at each of `percentiles` (0-100), from one walk over
+ * the counts of the decode kept for reading (the library walks them once per percentile): the same
+ * running count, the same ulp guard, the lowest equivalent value at 0 and the highest above it.
+ */
+export function percentilesOf(e: EncodedHistogram, percentiles: readonly number[]): number[] {
+  const h = readable(e);
+  const total = h.totalCount;
+  const { lowest, highest, count } = buckets(h);
+  return percentiles.map((p) => {
+    const fp = (Math.min(p, 100) / 100) * total;
+    const needed = Math.max(Math.ceil(fp - ulp(fp)), 1);
+    let running = 0;
+    for (let k = 0; k < count.length; k++) {
+      running += count[k]!;
+      if (running >= needed) return p === 0 ? lowest[k]! : highest[k]!;
+    }
+    return 0;
+  });
 }
 
 /** {@link recordedValues} of an encoded histogram, from the decode kept for reading. */

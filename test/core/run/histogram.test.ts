@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decode, encode, newHistogram, recordUs, recordedValues, summarize } from '../../../src/core/run/histogram.js';
+import { decode, encode, newHistogram, percentilesOf, recordUs, recordedValues, summarize } from '../../../src/core/run/histogram.js';
 
 describe('summarize', () => {
   it('gives the same mean, standard deviation and percentiles, to the bit, as hdr-histogram-js computes them', () => {
@@ -41,6 +41,25 @@ describe('recordedValues', () => {
         }
         expect(recordedValues(h)).toEqual(expected);
       }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('percentilesOf', () => {
+  it("gives hdr-histogram-js's getValueAtPercentile at every percentile, 0 and 100 included", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: 0, max: 7e8, noNaN: true }), { minLength: 1, maxLength: 300 }),
+        fc.array(fc.oneof(fc.constantFrom(0, 50, 99.9, 100), fc.double({ min: 0, max: 100, noNaN: true })), { minLength: 1, maxLength: 40 }),
+        (values, ps) => {
+          const recorded = newHistogram();
+          for (const v of values) recordUs(recorded, v);
+          const e = encode(recorded);
+          const h = decode(e);
+          expect(percentilesOf(e, ps)).toEqual(ps.map((p) => h.getValueAtPercentile(p)));
+        },
+      ),
       { numRuns: 200 },
     );
   });
