@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { boundLevels, EXACT_LEVELS, EXACT_PERCENTILES, LevelIntegrator, levelPercentile, meanLevel, mergeLevels, totalTime } from '../../src/core/run/occupancy.js';
-import { Recorder } from '../../src/core/run/recorder.js';
-import type { LevelTimes, RunFile } from '../../src/core/run/types.js';
-import { parseRunFile } from '../../src/core/run/file.js';
-import { parseEvidenceFile } from '../../src/core/evidence/read.js';
-import { UsageError } from '../../src/core/errors.js';
-import { HEALTHY, syntheticRun } from '../helpers/syntheticRun.js';
+import { boundLevels, EXACT_LEVELS, EXACT_PERCENTILES, LevelIntegrator, levelPercentile, meanLevel, mergeLevels, totalTime } from '../../../src/core/run/occupancy.js';
+import { Recorder } from '../../../src/core/run/recorder.js';
+import type { LevelTimes, RunFile } from '../../../src/core/run/types.js';
+import { parseRunFile } from '../../../src/core/run/file.js';
+import { parseEvidenceFile } from '../../../src/core/evidence/read.js';
+import { UsageError } from '../../../src/core/errors.js';
+import { HEALTHY, syntheticRun } from '../../helpers/syntheticRun.js';
 
 /** A queue's levels as an integrator records them: a random walk with fractional µs steps, as hrtime gives. */
 function walk(steps: Array<[number, number]>, start: number): LevelTimes {
