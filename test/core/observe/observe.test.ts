@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { attributeClose, batchMeans, levelTimes, Reconstructor, shareAtLeast } from '../../src/core/observe/reconstruct.js';
-import { matchGroup, parseGroupBy, parseMapFlag } from '../../src/core/observe/map.js';
-import { crossCheckDatabases, crossCheckRoles, parseTaskerHealth } from '../../src/core/observe/crossCheck.js';
-import { summarizeGroup } from '../../src/core/observe/summary.js';
-import { observationValidity } from '../../src/core/observe/file.js';
-import { UsageError } from '../../src/core/errors.js';
-import type { ActivityRow, ActivitySample } from '../../src/core/observe/types.js';
+import { attributeClose, batchMeans, levelTimes, Reconstructor, shareAtLeast } from '../../../src/core/observe/reconstruct.js';
+import { matchGroup, parseGroupBy, parseMapFlag } from '../../../src/core/observe/map.js';
+import { crossCheckDatabases, crossCheckRoles, parseTaskerHealth } from '../../../src/core/observe/crossCheck.js';
+import { summarizeGroup } from '../../../src/core/observe/summary.js';
+import { observationValidity } from '../../../src/core/observe/file.js';
+import { UsageError } from '../../../src/core/errors.js';
+import type { ActivityRow, ActivitySample } from '../../../src/core/observe/types.js';
 
 const T0 = 1_700_000_000_000;
 

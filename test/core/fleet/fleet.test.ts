@@ -1,12 +1,12 @@
 /** The pure half of `fleet`: recognition, the query plan, assembly, quantiles, the window, the budget. */
 import { describe, expect, it } from 'vitest';
-import { FAMILIES, defaultPrometheusSpec, notCarried, poolLikeNames, recognise, type PrometheusSpec } from '../../src/core/fleet/families.js';
-import { planQueries, rangeText, selectorText } from '../../src/core/fleet/plan.js';
-import { assembleFleet, bucketQuantile, fleetBudget, identify, type VectorSample } from '../../src/core/fleet/assemble.js';
-import { fleetWindow, parseTimeFlag } from '../../src/core/fleet/window.js';
-import { renderFleet } from '../../src/core/fleet/render.js';
-import { histogramQuantile } from '../helpers/promText.js';
-import { UsageError } from '../../src/core/errors.js';
+import { FAMILIES, defaultPrometheusSpec, notCarried, poolLikeNames, recognise, type PrometheusSpec } from '../../../src/core/fleet/families.js';
+import { planQueries, rangeText, selectorText } from '../../../src/core/fleet/plan.js';
+import { assembleFleet, bucketQuantile, fleetBudget, identify, type VectorSample } from '../../../src/core/fleet/assemble.js';
+import { fleetWindow, parseTimeFlag } from '../../../src/core/fleet/window.js';
+import { renderFleet } from '../../../src/core/fleet/render.js';
+import { histogramQuantile } from '../../helpers/promText.js';
+import { UsageError } from '../../../src/core/errors.js';
 
 const OWN = ['db_client_connections', 'db_client_connection_max', 'db_client_connection_wait_time_seconds_bucket', 'db_client_connection_wait_time_seconds_count', 'db_client_connection_wait_time_seconds_sum', 'db_client_connection_use_time_seconds_count', 'db_client_connection_use_time_seconds_sum', 'pool_advisor_connections_created_total'];
 const W = { startMs: 1_800_000_000_000, endMs: 1_800_000_100_000 };

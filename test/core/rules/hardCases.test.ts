@@ -6,19 +6,19 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defaultAdvisorConfig } from '../../src/core/advisor/defaults.js';
-import { analyzeEvidence, pgmqSharingNote } from '../../src/core/analysis/analyze.js';
-import { formatRate } from '../../src/core/units.js';
-import { keyDef, type PoolSettings } from '../../src/core/config/pools.js';
-import { invalidRunError, validateEnvironment } from '../../src/core/analysis/validity.js';
-import { adviseEvidence } from '../../src/core/rules/index.js';
-import { evidenceFromRun } from '../../src/core/evidence/fromRun.js';
-import { parseRunFile } from '../../src/core/run/file.js';
-import { busyP99, sizeFloor } from '../../src/core/rules/consistency.js';
-import { levelPercentile, levelQuantile } from '../../src/core/run/occupancy.js';
-import { encode, newHistogram, recordUs } from '../../src/core/run/histogram.js';
-import type { RunFile } from '../../src/core/run/types.js';
-import { RULE_SCENARIOS, syntheticRun, type Scenario } from '../helpers/syntheticRun.js';
+import { defaultAdvisorConfig } from '../../../src/core/advisor/defaults.js';
+import { analyzeEvidence, pgmqSharingNote } from '../../../src/core/analysis/analyze.js';
+import { formatRate } from '../../../src/core/units.js';
+import { keyDef, type PoolSettings } from '../../../src/core/config/pools.js';
+import { invalidRunError, validateEnvironment } from '../../../src/core/analysis/validity.js';
+import { adviseEvidence } from '../../../src/core/rules/index.js';
+import { evidenceFromRun } from '../../../src/core/evidence/fromRun.js';
+import { parseRunFile } from '../../../src/core/run/file.js';
+import { busyP99, sizeFloor } from '../../../src/core/rules/consistency.js';
+import { levelPercentile, levelQuantile } from '../../../src/core/run/occupancy.js';
+import { encode, newHistogram, recordUs } from '../../../src/core/run/histogram.js';
+import type { RunFile } from '../../../src/core/run/types.js';
+import { RULE_SCENARIOS, syntheticRun, type Scenario } from '../../helpers/syntheticRun.js';
 
 const advisor = defaultAdvisorConfig();
 const exp20 = { dist: 'exponential', meanMs: 20 } as const;

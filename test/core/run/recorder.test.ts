@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { Recorder } from '../../src/core/run/recorder.js';
-import { decode, encode, mergeEncoded, newHistogram, recordUs, summarize } from '../../src/core/run/histogram.js';
-import { LevelIntegrator, levelPercentile, meanLevel } from '../../src/core/run/occupancy.js';
-import { BoundedTimeline } from '../../src/core/run/timeline.js';
-import { LogRateLimiter } from '../../src/core/run/rateLimit.js';
-import type { PoolSettings } from '../../src/core/config/pools.js';
-import { prng as rng } from '../../src/core/load/schedule.js';
+import { Recorder } from '../../../src/core/run/recorder.js';
+import { decode, encode, mergeEncoded, newHistogram, recordUs, summarize } from '../../../src/core/run/histogram.js';
+import { LevelIntegrator, levelPercentile, meanLevel } from '../../../src/core/run/occupancy.js';
+import { BoundedTimeline } from '../../../src/core/run/timeline.js';
+import { LogRateLimiter } from '../../../src/core/run/rateLimit.js';
+import type { PoolSettings } from '../../../src/core/config/pools.js';
+import { prng as rng } from '../../../src/core/load/schedule.js';
 
 const SETTINGS: PoolSettings = { max_connections: 10, min_connections: 2, acquire_timeout_seconds: 10, idle_timeout_seconds: 300, max_lifetime_seconds: 1800, slow_acquire_threshold_ms: 100 };
 
@@ -147,7 +147,7 @@ describe('Recorder on a synthetic clock', () => {
 });
 
 describe('snapshots round-trip through JSON and merge', async () => {
-  const { mergePoolRuns } = await import('../../src/core/run/merge.js');
+  const { mergePoolRuns } = await import('../../../src/core/run/merge.js');
   function window(seed: number, seconds: number) {
     const r = new Recorder({ pool: 'database', settings: SETTINGS, emulateSqlx: true }, 0, 1000);
     const rand = rng(seed);

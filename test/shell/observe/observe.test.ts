@@ -6,11 +6,11 @@
  */
 import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
-import { startThrowaway } from '../../src/shell/throwawayPg.js';
-import { observeServer } from '../../src/shell/observe/run.js';
-import { GROUP_FIELDS } from '../../src/core/observe/types.js';
-import type { GroupSettings } from '../../src/core/observe/summary.js';
-import { batchMeansStdErr, busyAt, churnIn, meanBusy, openAt, startServices, type ServiceSpec } from '../helpers/uninstrumented/harness.js';
+import { startThrowaway } from '../../../src/shell/throwawayPg.js';
+import { observeServer } from '../../../src/shell/observe/run.js';
+import { GROUP_FIELDS } from '../../../src/core/observe/types.js';
+import type { GroupSettings } from '../../../src/core/observe/summary.js';
+import { batchMeansStdErr, busyAt, churnIn, meanBusy, openAt, startServices, type ServiceSpec } from '../../helpers/uninstrumented/harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const RUN_MS = 12_000;
