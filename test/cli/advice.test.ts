@@ -2,19 +2,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { runCli, type Rec } from '../helpers/cli.js';
 import { advisorFile, scenarioConfig, databaseWorkload } from '../helpers/scenario.js';
 import { decode, summarize } from '../../src/core/run/histogram.js';
 import type { RunFile } from '../../src/core/run/types.js';
-
-interface Rec {
-  env: string;
-  pool: string;
-  key: string;
-  from: number;
-  to: number;
-  rule: string;
-}
 
 function analyzeJson(configDir: string, advisor: string, extra: string[] = []) {
   const out = join(mkdtempSync(join(tmpdir(), 'pa-adv-run-')), 'run.json');

@@ -20,7 +20,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { runCli, spawnCli, type CliResult } from '../helpers/cli.js';
+import { runCli, spawnCli, type CliResult, type Rec } from '../helpers/cli.js';
 import { advisorFile, databaseWorkload, scenarioConfig } from '../helpers/scenario.js';
 import { decode, summarize } from '../../src/core/run/histogram.js';
 import { hasTool } from '../helpers/promText.js';
@@ -32,16 +32,6 @@ const cleanup: Array<() => void> = [];
 afterAll(() => {
   for (const c of cleanup.reverse()) c();
 });
-
-interface Rec {
-  env: string;
-  pool: string;
-  key: string;
-  from: number;
-  to: number;
-  rule: string;
-  confidence: string;
-}
 
 function startService(cfg: Record<string, unknown>): Promise<FleetServiceProc> {
   return startFleetService(cfg, cleanup);

@@ -7,6 +7,17 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = join(ROOT, 'bin', 'pool-advisor.js');
 export const SHARED_FIXTURES = join(ROOT, '..', 'shared', 'fixtures', 'tasker-core', 'config', 'tasker');
 
+/** One recommendation as `--json` prints it (the fields the CLI tests read). */
+export interface Rec {
+  env: string;
+  pool: string;
+  key: string;
+  from: number;
+  to: number;
+  rule: string;
+  confidence: string;
+}
+
 export interface CliResult {
   status: number | null;
   stdout: string;
