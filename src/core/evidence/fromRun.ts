@@ -43,21 +43,10 @@ export function poolEvidenceFromRun(p: PoolRun, detail: string): PoolEvidence {
 
 /** One environment of a measured run as evidence. */
 export function environmentEvidenceFromRun(e: EnvironmentRun, detail: string): EnvironmentEvidence {
-  return {
-    env: e.env,
-    durationMs: e.durationMs,
-    warmupMs: e.warmupMs,
-    pgmqShared: e.pgmqShared,
-    interrupted: e.interrupted ?? false,
-    pools: e.pools.map((p) => poolEvidenceFromRun(p, detail)),
-    unmapped: [],
-    workloads: e.workloads,
-    config: e.config,
-    overrides: e.overrides,
-    ...(e.plannedDurationMs !== undefined ? { plannedDurationMs: e.plannedDurationMs } : {}),
-    ...(e.wallDurationMs !== undefined ? { wallDurationMs: e.wallDurationMs } : {}),
-    ...(e.eventLoop ? { eventLoop: e.eventLoop } : {}),
-  };
+  // The environment's own fields (name, window, PGMQ sharing, workloads, config, overrides, the
+  // window's checks) pass through as they are; its pools become evidence, and a run maps every pool.
+  const { pools, interrupted, ...same } = e;
+  return { ...same, interrupted: interrupted ?? false, pools: pools.map((p) => poolEvidenceFromRun(p, detail)), unmapped: [] };
 }
 
 /** A whole measured run (saved with `--out`, or just measured) as evidence. */

@@ -17,11 +17,11 @@ export const EVIDENCE_SCHEMA_VERSION = 1;
 /** What a saved evidence file holds. */
 export type EvidenceKind = 'run' | 'observation';
 
-/** Where a piece of evidence came from. */
-export type EvidenceSourceKind = 'measured-run' | 'server-sampling' | 'prometheus' | 'tasker-health';
+/** Every source kind, strongest first: the one list the type below is read from. */
+export const SOURCE_KINDS = ['measured-run', 'server-sampling', 'prometheus', 'tasker-health'] as const;
 
-/** Every source kind, strongest first. */
-export const SOURCE_KINDS: readonly EvidenceSourceKind[] = ['measured-run', 'server-sampling', 'prometheus', 'tasker-health'];
+/** Where a piece of evidence came from. */
+export type EvidenceSourceKind = (typeof SOURCE_KINDS)[number];
 
 /** A source and its window. */
 export interface EvidenceSource {

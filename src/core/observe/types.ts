@@ -4,11 +4,11 @@
  */
 import type { LevelTimes } from '../run/types.js';
 
-/** The `pg_stat_activity` columns a group can be told apart by (`--group-by`). */
-export type GroupField = 'client_addr' | 'application_name' | 'datname' | 'usename';
+/** Every {@link GroupField}, in the order labels show them: the one list the type is read from. */
+export const GROUP_FIELDS = ['application_name', 'datname', 'usename', 'client_addr'] as const;
 
-/** Every {@link GroupField}, in the order labels show them. */
-export const GROUP_FIELDS: readonly GroupField[] = ['application_name', 'datname', 'usename', 'client_addr'];
+/** The `pg_stat_activity` columns a group can be told apart by (`--group-by`). */
+export type GroupField = (typeof GROUP_FIELDS)[number];
 
 /** One client backend in one sample of `pg_stat_activity` (the sampler's own row excluded). */
 export interface ActivityRow {
