@@ -5,7 +5,11 @@
 import { analyzeEvidence, type PoolAnalysis } from '../../src/core/analysis/analyze.js';
 import { defaultAdvisorConfig } from '../../src/core/advisor/defaults.js';
 import { evidenceFromRun } from '../../src/core/evidence/fromRun.js';
-import type { PoolRuleContext } from '../../src/core/rules/types.js';
+import type { PoolRuleContext, EnvironmentAdvice } from '../../src/core/rules/types.js';
+import { adviseEvidence } from '../../src/core/rules/index.js';
+import type { EvidencePart } from '../../src/core/evidence/parts.js';
+import type { EvidenceSourceKind, PoolEvidence } from '../../src/core/evidence/types.js';
+import type { ModelInput } from '../../src/core/model/queue.js';
 import { syntheticRun, type Scenario } from './syntheticRun.js';
 
 /** The analysis of one pool measured in `scenario`. */
@@ -18,4 +22,27 @@ export function analysedPool(scenario: Scenario): { pool: PoolAnalysis; env: Ret
 export function ruleContext(base: ReturnType<typeof analysedPool>, pool: PoolAnalysis = base.pool, over: Partial<PoolRuleContext> = {}): PoolRuleContext {
   const advisor = defaultAdvisorConfig();
   return { env: base.env, pool, advisor, rules: advisor.rules, targetMs: pool.targetP99WaitMs, budget: null, proposed: new Map(), generatorBehind: false, ...over };
+}
+
+/**
+ * FACTS.md's worked example as the model's input: 200 acquires/s (Poisson), exponential holds of
+ * 20 ms (A = 4), so M/M/c applies as it is: P99 wait 33.5 ms at 6 connections, 8.9 ms at 8.
+ */
+export const WORKED_INPUT: ModelInput = { arrivals: { kind: 'open', lambda: 200, ca2: 1 }, meanHoldS: 0.02, cs2: 1 };
+
+/** The evidence fields each part lives in, for taking a part away. */
+const PART_FIELD = { wait: 'wait', hold: 'hold', arrival: 'arrival', occupancy: 'occupancy', holdByInUse: 'measured', failures: 'failures', timeline: 'timeline', churn: 'churn', create: 'create' } as const satisfies Partial<Record<EvidencePart, keyof PoolEvidence>>;
+
+/**
+ * The advice on `scenario`'s measured run after taking `drop` away from its pool's evidence, as
+ * if `source` had seen it (the engine then reports, per rule, what it could not judge).
+ */
+export function adviseWithout(scenario: Scenario, drop: ReadonlyArray<keyof typeof PART_FIELD>, source: EvidenceSourceKind = 'prometheus', patch: (p: PoolEvidence) => void = () => {}): { pool: PoolAnalysis; advice: EnvironmentAdvice } {
+  const file = evidenceFromRun(syntheticRun([scenario]));
+  const p = file.environments[0]!.pools[0]!;
+  for (const part of drop) delete p[PART_FIELD[part]];
+  p.source = { ...p.source, kind: source };
+  patch(p);
+  const { analysis, advice } = adviseEvidence(file, defaultAdvisorConfig());
+  return { pool: analysis.environments[0]!.pools[0]!, advice: advice.environments[0]! };
 }
