@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { oversizedFromOccupancy } from '../../../src/core/rules/fromOccupancy.js';
+import { oversized } from '../../../src/core/rules/oversized.js';
+import { occupancyModel, type OccupancyModel } from '../../../src/core/analysis/occupancyModel.js';
+import { DEFAULT_RULES } from '../../../src/core/advisor/defaults.js';
+import { erlangC } from '../../../src/core/model/queue.js';
+import type { PoolAnalysis } from '../../../src/core/analysis/analyze.js';
+import type { LevelTimes } from '../../../src/core/run/types.js';
+import { HEALTHY } from '../../helpers/syntheticRun.js';
+import { analysedPool, ruleContext } from '../../helpers/ruleContext.js';
+
+const base = analysedPool(HEALTHY);
+const NOTHING = { changes: [], findings: [] };
+const WINDOW_S = 600;
+const DETAIL = 'pg_stat_activity every 200 ms (3,000 samples)';
+
+/** Levels held for the given seconds each. */
+const levels = (pairs: Array<[number, number]>): LevelTimes => ({ levels: pairs.map(([l, s]) => [l, s * 1e6]), max: Math.max(...pairs.map(([l]) => l)), last: pairs.at(-1)![0] });
+
+/** The server's view of a pool of `max`: busy and open over a 600 s window, no acquires, no holds; the model on occupancy alone as the analysis builds it. */
+function pool(max: number, inUse: Array<[number, number]>, open: Array<[number, number]>, model: OccupancyModel | null = occupancyModel({ exact: false, inUse: levels(inUse), open: levels(open), inUseIsLowerBound: true }, max)): PoolAnalysis {
+  return {
+    ...base.pool,
+    settings: { ...base.pool.settings, max_connections: max },
+    ...(model ? { occupancyModel: model } : {}),
+    coverage: {
+      source: { kind: 'server-sampling', detail: DETAIL, startedAt: 0, durationMs: WINDOW_S * 1000 },
+      replica: null,
+      unseen: ['wait', 'waitPaths', 'hold', 'create', 'arrival', 'waiting', 'failures', 'timeline', 'holdByInUse'],
+      settingsAssumed: [],
+      samples: 3000,
+      validity: { valid: true, reasons: [] },
+      disagreements: [],
+    },
+  };
+}
+const run = (p: PoolAnalysis, over: Parameters<typeof ruleContext>[2] = {}) => oversizedFromOccupancy(ruleContext(base, p, over));
+const to = (p: PoolAnalysis) => run(p).changes.map((c) => [c.setting, c.to]);
+
+// A mean of 4 busy (2 for half the window, 6 for the other half), at most 7 open. FACTS.md: at
+// A = 4, P(wait) is 0.009 at 10 connections; at 9 Erlang C is 0.024: the size for P(wait) <= 1% is 10.
+const FOUR: Array<[number, number]> = [[2, 300], [6, 300]];
+const SEVEN_OPEN: Array<[number, number]> = [[5, 300], [7, 300]];
+
+describe('oversized from occupancy alone', () => {
+  it('is what oversized runs when the evidence lacks the acquire rate or holds', () => {
+    const p = pool(21, FOUR, SEVEN_OPEN);
+    expect(oversized.evaluate(ruleContext(base, p))).toEqual(run(p));
+    expect(run(p).changes).toHaveLength(1);
+  });
+
+  it('lowers a pool far above the size at which Erlang C at the mean busy count keeps P(wait) at 1%: 10 at a mean of 4 busy', () => {
+    const p = pool(21, FOUR, SEVEN_OPEN);
+    expect(p.occupancyModel!.offeredLoad).toBe(4);
+    expect(p.occupancyModel!.needNoWait).toBe(10);
+    const out = run(p);
+    expect(out.findings).toEqual([]);
+    expect(out.changes.map((c) => [c.setting, c.to, c.confidenceCap])).toEqual([['max_connections', 10, 'medium']]);
+    const c = out.changes[0]!;
+    expect(c.evidence.map((e) => [e.name, e.value])).toEqual([
+      ['meanBusy', 4],
+      ['busyP99', base.pool.inUse.p99],
+      ['maxOpen', 7],
+      ['needNoWait', 10],
+      ['pWaitAtCurrent', erlangC(21, 4)],
+    ]);
+    expect(c.rationale).toBe(
+      `${DETAIL} saw 4 connections busy on average and at most 7 open of 21; at 10, Erlang C at that load puts P(wait) under 1% (a P99 wait of zero, whatever the hold), and it is not below the most seen open (busy on the server is a lower bound of what the pool has checked out); the other 11 only reserve database capacity.`,
+    );
+  });
+
+  it('fires only above oversizedFactor x the floor: 20 is left alone at a floor of 10', () => {
+    expect(run(pool(20, FOUR, SEVEN_OPEN))).toEqual(NOTHING);
+    expect(run(pool(21, FOUR, SEVEN_OPEN), { rules: { ...DEFAULT_RULES, oversizedFactor: 2.5 } })).toEqual(NOTHING);
+  });
+
+  it('never cuts below the most connections seen open (busy on the server is a lower bound of checked out)', () => {
+    const open16: Array<[number, number]> = [[15, 540], [16, 60]];
+    expect(run(pool(32, FOUR, open16))).toEqual(NOTHING);
+    expect(to(pool(33, FOUR, open16))).toEqual([['max_connections', 16]]);
+  });
+
+  it('never cuts below a working pool of 2', () => {
+    // A mean of 0.005 busy: Erlang C at 1 connection is 0.005, so 1 would do; one connection seen open.
+    const idle: Array<[number, number]> = [[0, 597], [1, 3]];
+    const p = pool(5, idle, [[1, 600]]);
+    expect(p.occupancyModel!.needNoWait).toBe(1);
+    expect(to(p)).toEqual([['max_connections', 2]]);
+    expect(run(pool(4, idle, [[1, 600]]))).toEqual(NOTHING);
+  });
+
+  it('when busy sat at the size for a share of the window, demand is censored: a warning with what the share implies, and no key', () => {
+    // 4 busy (all usable) for 59.643247% of the window: FACTS.md's C(4, A = 3.2) = 0.59643247, so the load it implies is 3.2.
+    const share = 0.59643247;
+    const p = pool(4, [[0, WINDOW_S * (1 - share)], [4, WINDOW_S * share]], [[4, 600]]);
+    const m = p.occupancyModel!;
+    expect(m.censored).toBe(true);
+    expect(m.estimatedLoad!).toBeCloseTo(3.2, 6);
+    const out = run(p);
+    expect(out.changes).toEqual([]);
+    expect(out.findings.map((f) => [f.kind, f.severity, f.message])).toEqual([
+      [
+        'pool-saturation',
+        'warning',
+        `every one of the 4 usable connections was busy 59.6% of the window: demand was at least 4, how much more ${DETAIL} cannot see, so no size is advised. If the pool, not the database, is the limit, that share means an offered load of about 3.2 connections (Erlang C at 4), which ${m.estimatedNeed} connections would serve with P(wait) under 1%. The service's own acquire-wait metrics (observe --prometheus) would tell whether callers waited.`,
+      ],
+    ]);
+    // The size that load needs: P(wait) at or under 1% there, and over it one below.
+    expect(erlangC(m.estimatedNeed!, 3.2)).toBeLessThanOrEqual(0.01);
+    expect(erlangC(m.estimatedNeed! - 1, 3.2)).toBeGreaterThan(0.01);
+  });
+
+  it('busy at the size the whole window: no estimate of the load, only the lower bound', () => {
+    const out = run(pool(8, [[8, 600]], [[8, 600]]));
+    expect(out.changes).toEqual([]);
+    expect(out.findings[0]!.message).toBe(
+      `every one of the 8 usable connections was busy 100% of the window: demand was at least 8, how much more ${DETAIL} cannot see, so no size is advised. The service's own acquire-wait metrics (observe --prometheus) would tell whether callers waited.`,
+    );
+  });
+
+  it('says nothing without a model, without a size meeting 1%, or when another rule changed max_connections', () => {
+    expect(run(pool(40, FOUR, SEVEN_OPEN, null))).toEqual(NOTHING);
+    const p = pool(40, FOUR, SEVEN_OPEN);
+    expect(run({ ...p, occupancyModel: { ...p.occupancyModel!, needNoWait: null } })).toEqual(NOTHING);
+    expect(run(p, { proposed: new Map([['max_connections', { to: 30, rule: 'pool-saturation' }]]) })).toEqual(NOTHING);
+  });
+});
