@@ -57,8 +57,8 @@ export function targetFor(advisor: AdvisorConfig, env: string, pool: PoolName): 
 }
 
 /** The occupancy-only model as a field of the analysis, when there is one. */
-function occupancyOnly(occ: PoolEvidence['occupancy'], max: number): { occupancyModel?: OccupancyModel } {
-  const m = occupancyModel(occ, max);
+function occupancyOnly(occ: PoolEvidence['occupancy'], max: number, st: PoolEvidence['statements']): { occupancyModel?: OccupancyModel } {
+  const m = occupancyModel(occ, max, st ? { us: st.meanUs, from: `role ${st.role}'s mean statement time` } : undefined);
   return m ? { occupancyModel: m } : {};
 }
 
@@ -105,6 +105,9 @@ export function analyzePool(env: string, p: PoolEvidence, workloads: WorkloadRun
   const reopenedOnPath = p.wait?.countByPath ? Math.min(expired, byPath.new) : inUse.p95 > p.settings.min_connections ? expired : 0;
   const parts = partsOf(p);
   const complete = p.source.kind === 'measured-run' && parts.length === ALL_PARTS;
+  // Without acquire counts, the statements of a pool's own role bound them from above (a checkout
+  // runs at least one statement): reconnects per thousand statements is at most the true figure.
+  const st = acquires === 0 && expired > 0 ? p.statements : undefined;
   return {
     env,
     pool: p.pool,
@@ -138,12 +141,15 @@ export function analyzePool(env: string, p: PoolEvidence, workloads: WorkloadRun
       maxBurst: maxInWindow(churn?.expiryTimesMs ?? [], EXPIRY_BURST_WINDOW_MS),
       reconnectsOnAcquirePath: reopenedOnPath,
       reconnectsPerThousand:
-        expired > 0
+        st
+          ? ratio(reopenedOnPath * 1000, st.calls)
+          : expired > 0
           ? ratio(reopenedOnPath * 1000, acquires)
           : lifetime > 0 && durationS < lifetime
             ? ratio(((total.mean / lifetime) * 1000) * idleScarce(occ?.idle), arrivalRate)
             : 0,
       burstsReachingWaits: (p.timeline?.points ?? []).filter((x) => x.expired >= rules.expiryBurstSize && x.waitP99Us > targetMs * 1000).length,
+      ...(st ? { perThousandOf: { statements: st.calls, role: st.role } } : {}),
     },
     idleCloses: {
       count: idleClosed,
@@ -163,7 +169,7 @@ export function analyzePool(env: string, p: PoolEvidence, workloads: WorkloadRun
     meetsTarget: wait.p99Us <= targetMs * 1000,
     model: fitModel(p, workloads, demandRate, hold, p.wait && p.wait.all.form !== 'mean' ? { pWait: queuedShare, p50S: wait.p50Us / 1e6, p95S: wait.p95Us / 1e6, p99S: wait.p99Us / 1e6 } : null, targetMs, trend),
     display: { table: poolFigures(p), decades: waitDecades(p.wait?.all), spectrum: waitSpectrum(p.wait?.all) },
-    ...(p.arrival && p.hold ? {} : occupancyOnly(occ, p.settings.max_connections)),
+    ...(p.arrival && p.hold ? {} : occupancyOnly(occ, p.settings.max_connections, p.statements)),
     ...(complete
       ? {}
       : {

@@ -9,12 +9,17 @@
  * least the size, and how much more cannot be seen from the mean. The share itself still speaks:
  * in M/M/c the share of time every server is busy is the probability of waiting, so the offered
  * load is the one whose Erlang C at the usable size equals that share - an estimate, said as one.
+ *
+ * With a lower bound on the hold (the mean statement time of the pool's own role, from
+ * pg_stat_statements: a checkout runs at least one statement, and holds it at least as long), the
+ * waits at the current size follow (Erlang C, M/M/c): with the offered load fixed, the wait scales
+ * with the hold, and it grows with the load, so lower bounds of both give a lower bound of the wait.
  * Pure.
  */
 import { shareAtLeast } from '../observe/reconstruct.js';
 import { CENSORED_SHARE } from '../observe/summary.js';
 import type { OccupancyEvidence } from '../evidence/types.js';
-import { erlangC, MAX_CONNECTIONS } from '../model/queue.js';
+import { erlangC, MAX_CONNECTIONS, mmcMeanWait, mmcWaitQuantile } from '../model/queue.js';
 import { meanLevel, totalTime } from '../run/occupancy.js';
 
 /** P(wait) a size from occupancy alone keeps to: at or under it the P99 wait is zero. */
@@ -42,6 +47,19 @@ export interface OccupancyModel {
   estimatedNeed: number | null;
   /** Most connections seen open at once. */
   maxOpenSeen: number;
+  /**
+   * Waits at the current size from a lower bound of the hold (µs), each a lower bound; null without
+   * one, or when the mean busy count fills the usable connections (the wait is then unbounded).
+   */
+  waitsAtLeast: { holdUs: number; holdFrom: string; meanUs: number; p99Us: number } | null;
+}
+
+/** Waits (µs) at `usable` connections for offered load `a` and a mean hold of `holdUs` (M/M/c); null at or over capacity. */
+export function waitsAt(usable: number, a: number, holdUs: number): { meanUs: number; p99Us: number } | null {
+  if (!(holdUs > 0) || !(a > 0) || a >= usable) return null;
+  const holdS = holdUs / 1e6;
+  const lambda = a / holdS;
+  return { meanUs: mmcMeanWait(usable, lambda, holdS) * 1e6, p99Us: mmcWaitQuantile(usable, lambda, holdS, 0.99) * 1e6 };
 }
 
 /** Smallest c with Erlang C at or under `p` for offered load `a`; null past the model's range. */
@@ -62,8 +80,8 @@ export function loadForWaitShare(c: number, share: number): number {
   return (lo + hi) / 2;
 }
 
-/** The model on occupancy alone; null when the occupancy lacks what it needs. */
-export function occupancyModel(occ: OccupancyEvidence | undefined, maxConnections: number): OccupancyModel | null {
+/** The model on occupancy alone; null when the occupancy lacks what it needs. `holdAtLeast`: a lower bound of the mean hold (µs) and where it came from, when a source has one. */
+export function occupancyModel(occ: OccupancyEvidence | undefined, maxConnections: number, holdAtLeast?: { us: number; from: string }): OccupancyModel | null {
   if (!occ?.inUse || !occ.open || maxConnections <= 0) return null;
   if (!(totalTime(occ.inUse) > 0)) return null;
   const offeredLoad = meanLevel(occ.inUse);
@@ -91,5 +109,12 @@ export function occupancyModel(occ: OccupancyEvidence | undefined, maxConnection
     estimatedLoad,
     estimatedNeed,
     maxOpenSeen: occ.open.max,
+    waitsAtLeast: waitsAtLeast(usable, offeredLoad, holdAtLeast),
   };
+}
+
+function waitsAtLeast(usable: number, a: number, hold: { us: number; from: string } | undefined): OccupancyModel['waitsAtLeast'] {
+  if (hold === undefined) return null;
+  const w = waitsAt(usable, a, hold.us);
+  return w ? { holdUs: hold.us, holdFrom: hold.from, ...w } : null;
 }

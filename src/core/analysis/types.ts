@@ -96,6 +96,12 @@ export interface ExpiryFigures {
   reconnectsPerThousand: number;
   /** Timeline intervals with a burst of expiries (`expiryBurstSize` or more) whose P99 wait was over the target. */
   burstsReachingWaits: number;
+  /**
+   * Set when the evidence has no acquire counts and `reconnectsPerThousand` is per thousand of the
+   * pool's role's statements instead (pg_stat_statements): at least as many as acquires, so the
+   * figure is a lower bound of the reconnects per thousand acquires.
+   */
+  perThousandOf?: { statements: number; role: string };
 }
 
 /** Idle-timeout closes and how soon a connection was opened again after one. */

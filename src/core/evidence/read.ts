@@ -154,6 +154,11 @@ class Checker {
       this.num(arrival, 'rate', `${path}arrival.`);
       this.num(arrival, 'count', `${path}arrival.`);
     }
+    const st = this.obj(o, 'statements', path, true);
+    if (st) {
+      this.str(st, 'role', `${path}statements.`);
+      for (const k of ['calls', 'meanUs', 'windowMs']) this.num(st, k, `${path}statements.`);
+    }
     const occ = this.obj(o, 'occupancy', path, true);
     if (occ) {
       const p = `${path}occupancy.`;

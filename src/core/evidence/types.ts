@@ -131,6 +131,12 @@ export interface PoolEvidence {
   create?: Distribution;
   /** Acquires per second (`rate`) over `count` acquires. */
   arrival?: { rate: number; count: number };
+  /**
+   * The pool's role's statement counters (pg_stat_statements) over the window, when no other pool
+   * seen used the role: a checkout runs at least one statement, so `calls` bounds the acquires from
+   * above, and the mean statement time bounds the mean hold from below.
+   */
+  statements?: StatementBounds;
   occupancy?: OccupancyEvidence;
   churn?: ChurnEvidence;
   failures?: FailureEvidence;
@@ -150,6 +156,16 @@ export interface UnmappedPool {
   reason: string;
   /** What the source saw of it, for advice in generic terms (the pool library's own option names). */
   figures?: { meanBusy: number; openMax: number; reserved: number; maxConnections: number | null };
+}
+
+/** Statement counters of the one pool that used a role (pg_stat_statements), over `windowMs`. */
+export interface StatementBounds {
+  role: string;
+  /** Statements run: at least the acquires (a checkout runs at least one). */
+  calls: number;
+  /** Mean execution time of a statement, µs: at most the mean hold. */
+  meanUs: number;
+  windowMs: number;
 }
 
 /** One environment's evidence. */

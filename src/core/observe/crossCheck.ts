@@ -70,12 +70,17 @@ export interface RoleCrossCheck {
   /** Statements run (calls are statements, not checkouts). */
   calls: number;
   windowMs: number;
+  /**
+   * Whether the counts are whole: pg_stat_statements evicted no entry inside the window (an evicted
+   * entry takes its calls with it). Absent in observations saved before it was checked.
+   */
+  countsComplete?: boolean;
 }
 
 /** Compare pg_stat_statements' time per role with the samples (roles no group used are left out). */
 export function crossCheckRoles(
-  start: { atMs: number; byRole: ReadonlyArray<{ role: string; execMs: number; calls: number }> },
-  end: { atMs: number; byRole: ReadonlyArray<{ role: string; execMs: number; calls: number }> },
+  start: { atMs: number; byRole: ReadonlyArray<{ role: string; execMs: number; calls: number }>; dealloc?: number | null },
+  end: { atMs: number; byRole: ReadonlyArray<{ role: string; execMs: number; calls: number }>; dealloc?: number | null },
   obs: Observation,
 ): RoleCrossCheck[] {
   const windowMs = end.atMs - start.atMs;
@@ -92,6 +97,7 @@ export function crossCheckRoles(
       sampledMeanBusy: groups.reduce((a, g) => a + g.meanBusy, 0),
       calls: e.calls - s.calls,
       windowMs,
+      countsComplete: start.dealloc != null && start.dealloc === end.dealloc,
     });
   }
   return out;

@@ -8,7 +8,8 @@
  */
 import type { PoolName } from '../config/pools.js';
 import type { PoolConfigSnapshot } from '../run/types.js';
-import type { EnvironmentEvidence, EvidenceSource, PoolEvidence, UnmappedPool, Validity } from '../evidence/types.js';
+import type { EnvironmentEvidence, EvidenceSource, PoolEvidence, StatementBounds, UnmappedPool, Validity } from '../evidence/types.js';
+import type { RoleCrossCheck } from './crossCheck.js';
 import type { GroupSummary } from './summary.js';
 import type { Observation, ObservedGroup } from './types.js';
 
@@ -30,6 +31,23 @@ export interface ObservationParts {
   groups: GroupSummary[];
   validity: Validity;
   partial: boolean;
+  /** pg_stat_statements per role over the window; null or absent when it could not be read. */
+  roles?: readonly RoleCrossCheck[] | null;
+}
+
+/**
+ * The statement counters of a group's role, when they are the group's alone: the observation was
+ * grouped by role, no other group seen used the role (another pool or replica of it would share
+ * the counts), no entry was evicted inside the window, and statements ran. Null otherwise.
+ */
+export function statementBounds(g: ObservedGroup, parts: ObservationParts): StatementBounds | null {
+  const role = g.fields.find(([f]) => f === 'usename')?.[1];
+  if (role === undefined) return null;
+  const r = parts.roles?.find((x) => x.role === role);
+  if (!r || r.countsComplete !== true || !(r.calls > 0) || !(r.windowMs > 0)) return null;
+  const sharers = parts.observation.groups.filter((x) => x.fields.some(([f, v]) => f === 'usename' && v === role));
+  if (sharers.length !== 1) return null;
+  return { role, calls: r.calls, meanUs: ((r.statementsMeanBusy * r.windowMs) / r.calls) * 1000, windowMs: r.windowMs };
 }
 
 /** The figures of a group no Tasker pool stands for, so the user can map it (and size it by hand). */
@@ -42,6 +60,7 @@ function unmappedReason(s: GroupSummary): string {
 function poolEvidence(g: ObservedGroup, s: GroupSummary, parts: ObservationParts, snapshot: PoolConfigSnapshot): PoolEvidence {
   const settings = { ...snapshot.settings, ...(s.settings?.maxConnections != null ? { max_connections: s.settings.maxConnections } : {}) };
   const closes = s.closes;
+  const statements = statementBounds(g, parts);
   return {
     pool: s.settings!.pool,
     replica: g.replica,
@@ -68,6 +87,7 @@ function poolEvidence(g: ObservedGroup, s: GroupSummary, parts: ObservationParts
       },
       idleClosedAgesS: g.closes.filter((c) => c.idleMinS !== null).map((c) => (c.ageMinS + c.ageMaxS) / 2),
     },
+    ...(statements ? { statements } : {}),
   };
 }
 

@@ -10,16 +10,47 @@
  * - When busy sat at the size for a large share of the window the demand is censored: a warning says
  *   so and what the share implies, and no key changes (the server cannot see whether the pool or the
  *   database limits; the service's own wait metrics would).
+ * - With the pool's own role's statements (a lower bound of the hold), a finding gives the waits at
+ *   the current size, each a lower bound, beside the target: a note, not a size (the hold's bound
+ *   is loose where transactions hold connections between statements).
  */
-import { formatNum, formatShare } from '../units.js';
+import { formatNum, formatShare, formatUs } from '../units.js';
 import { NO_WAIT_PROBABILITY } from '../analysis/occupancyModel.js';
 import { ev } from './support.js';
 import { WORKING_POOL_MIN } from './consistency.js';
-import type { PoolRuleContext, PoolRuleOutcome } from './types.js';
+import type { Finding, PoolRuleContext, PoolRuleOutcome } from './types.js';
 
 
-/** `oversized` (and the censored warning) on occupancy alone. */
+/** `oversized` (and the censored warning) on occupancy alone, with the waits' lower bounds when the hold has one. */
 export function oversizedFromOccupancy(ctx: PoolRuleContext): PoolRuleOutcome {
+  const out = sizeFromOccupancy(ctx);
+  const f = waitsFinding(ctx);
+  return f ? { changes: out.changes, findings: [...out.findings, f] } : out;
+}
+
+/** The waits at the current size from a lower bound of the hold, beside the target. */
+function waitsFinding(ctx: PoolRuleContext): Finding | null {
+  const p = ctx.pool;
+  const m = p.occupancyModel;
+  const w = m?.waitsAtLeast;
+  // A P99 of zero (P(wait) under 1%) bounds nothing from below: no finding.
+  if (!m || !w || !(w.p99Us > 0)) return null;
+  const over = w.p99Us > ctx.targetMs * 1000;
+  return {
+    env: ctx.env.env,
+    pool: p.pool,
+    kind: 'pool-saturation',
+    severity: over ? 'warning' : 'info',
+    message: `waits at ${p.settings.max_connections} connections, at least: P99 ${formatUs(w.p99Us)}, mean ${formatUs(w.meanUs)} (Erlang C at ${formatNum(m.offeredLoad, 2)} busy on average, with ${w.holdFrom}, ${formatUs(w.holdUs)}, as the hold: a checkout holds its connection at least that long)${over ? `: over the ${formatNum(ctx.targetMs, 0)} ms target even so; whether the pool or the database is the limit the server cannot see, the service's own wait metrics would` : `; a lower bound under the ${formatNum(ctx.targetMs, 0)} ms target does not show the target is met`}`,
+    evidence: [
+      ev('holdAtLeast', `${w.holdFrom} (at most the mean hold)`, w.holdUs, 'us'),
+      ev('p99WaitAtLeast', 'P99 wait at the current size (a lower bound)', w.p99Us, 'us'),
+      ev('meanWaitAtLeast', 'mean wait at the current size (a lower bound)', w.meanUs, 'us'),
+    ],
+  };
+}
+
+function sizeFromOccupancy(ctx: PoolRuleContext): PoolRuleOutcome {
   const p = ctx.pool;
   const m = p.occupancyModel;
   if (!m || ctx.proposed.has('max_connections')) return { changes: [], findings: [] };

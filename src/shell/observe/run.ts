@@ -115,7 +115,7 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
   const validity = observationValidity(obs);
   const source = { kind: 'server-sampling' as const, detail: `pg_stat_activity every ${o.intervalMs} ms (${obs.samples} samples)`, startedAt: obs.startedAt, durationMs: obs.durationMs };
   const partial = interrupted || error !== undefined;
-  const environments = observationEvidence({ source, intervalMs: o.intervalMs, observation: obs, groups, validity, partial }, o.environments ?? []);
+  const environments = observationEvidence({ source, intervalMs: o.intervalMs, observation: obs, groups, validity, partial, roles }, o.environments ?? []);
   const file: ObservationFile = {
     kind: 'observation',
     schemaVersion: OBSERVATION_SCHEMA_VERSION,

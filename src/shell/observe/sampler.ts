@@ -42,6 +42,8 @@ export interface DatabaseCounters {
 export interface RoleStatements {
   atMs: number;
   byRole: Array<{ role: string; execMs: number; calls: number }>;
+  /** Entries pg_stat_statements has evicted so far (pg_stat_statements_info, PostgreSQL 14+); null when it cannot be read. */
+  dealloc: number | null;
 }
 
 /** What the sampler learned about the server and its own access. */
@@ -178,7 +180,15 @@ export class Sampler {
                 (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now
          FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid GROUP BY r.rolname`,
       );
-      return { atMs: r.rows[0]?.now ?? Date.now(), byRole: r.rows.map((x) => ({ role: x.role, execMs: x.ms, calls: x.calls })) };
+      // An eviction inside the window takes an entry's calls with it: the deltas then undercount.
+      let dealloc: number | null = null;
+      try {
+        dealloc = Number((await this.client.query<{ dealloc: string }>('SELECT dealloc FROM pg_stat_statements_info')).rows[0]?.dealloc ?? NaN);
+        if (!Number.isFinite(dealloc)) dealloc = null;
+      } catch {
+        dealloc = null;
+      }
+      return { atMs: r.rows[0]?.now ?? Date.now(), byRole: r.rows.map((x) => ({ role: x.role, execMs: x.ms, calls: x.calls })), dealloc };
     } catch {
       return null;
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadForWaitShare, occupancyModel, smallestNoWait } from '../../../src/core/analysis/occupancyModel.js';
+import { loadForWaitShare, occupancyModel, smallestNoWait, waitsAt } from '../../../src/core/analysis/occupancyModel.js';
 import { erlangC } from '../../../src/core/model/queue.js';
 
 describe('the queue model on occupancy alone', () => {
@@ -30,5 +30,24 @@ describe('the queue model on occupancy alone', () => {
   it('no occupancy, or an empty window: no model', () => {
     expect(occupancyModel(undefined, 10)).toBeNull();
     expect(occupancyModel({ exact: false, inUse: { levels: [], max: 0, last: 0 }, open: { levels: [], max: 0, last: 0 } }, 10)).toBeNull();
+  });
+
+  it('waitsAt: M/M/c waits from the offered load and the hold (2 connections, load 1, 10 ms holds: C = 1/3, mean 3.33 ms, P99 35.07 ms)', () => {
+    // λ = 1 / 0.01 s = 100/s; cμ − λ = 200 − 100 = 100/s; mean = C / 100 s; P99 = ln(C / 0.01) / 100 s.
+    const w = waitsAt(2, 1, 10_000)!;
+    expect(w.meanUs).toBeCloseTo(((1 / 3) / 100) * 1e6, 6);
+    expect(w.p99Us).toBeCloseTo((Math.log(100 / 3) / 100) * 1e6, 6);
+    // Twice the hold, twice the wait (the load fixed): a lower bound of the hold gives one of the wait.
+    expect(waitsAt(2, 1, 20_000)!.p99Us).toBeCloseTo(2 * w.p99Us, 6);
+    // At capacity, or without a hold: no figure.
+    expect(waitsAt(2, 2, 10_000)).toBeNull();
+    expect(waitsAt(2, 1, 0)).toBeNull();
+  });
+
+  it('with a lower bound of the hold, the model gives the waits at the current size; without one, none', () => {
+    const occ = { exact: false, inUse: { levels: [[0, 1e6], [2, 1e6]] as Array<[number, number]>, max: 2, last: 2 }, open: { levels: [[2, 2e6]] as Array<[number, number]>, max: 2, last: 2 }, inUseIsLowerBound: true };
+    const m = occupancyModel(occ, 2, { us: 10_000, from: "role svc's mean statement time" })!;
+    expect(m.waitsAtLeast).toEqual({ holdUs: 10_000, holdFrom: "role svc's mean statement time", ...waitsAt(2, 1, 10_000)! });
+    expect(occupancyModel(occ, 2)!.waitsAtLeast).toBeNull();
   });
 });

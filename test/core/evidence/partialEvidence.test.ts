@@ -16,6 +16,8 @@ import { adviseEvidence, POOL_RULES } from '../../../src/core/rules/index.js';
 import { evaluateThresholds } from '../../../src/core/thresholds/evaluate.js';
 import { parseThreshold } from '../../../src/core/thresholds/parse.js';
 import { configSnapshot } from '../../helpers/syntheticRun.js';
+import { waitsAt } from '../../../src/core/analysis/occupancyModel.js';
+import { formatUs } from '../../../src/core/units.js';
 
 const WINDOW_MS = 600_000;
 const us = (s: number): number => s * 1e6;
@@ -78,7 +80,7 @@ describe('evidence with only occupancy and churn', () => {
 
   it('each rule that needs waits, holds or the rate gives one "cannot judge" finding naming what it needs and the source', () => {
     const needing = POOL_RULES.filter((r) => r.needs.some((x) => pool.coverage!.unseen.includes(x)));
-    expect(needing.map((r) => r.id).sort()).toEqual(['acquire-timeout', 'database-saturation', 'lifetime-churn', 'pool-saturation', 'slow-threshold']);
+    expect(needing.map((r) => r.id).sort()).toEqual(['acquire-timeout', 'database-saturation', 'pool-saturation', 'slow-threshold']);
     for (const r of needing) {
       const fs = findings.filter((f) => f.kind === r.id);
       expect(fs).toHaveLength(1);
@@ -100,7 +102,51 @@ describe('evidence with only occupancy and churn', () => {
     expect(adv.environments[0]!.recommendations.find((x) => x.rule === 'lifetime-churn')).toBeUndefined();
     const f = adv.environments[0]!.findings.filter((x) => x.kind === 'lifetime-churn');
     expect(f).toHaveLength(1);
-    expect(f[0]!.message).toMatch(/^cannot judge whether connections expire too often: this needs the acquire rate, which the server's view/);
+    // It judges the rate (the server sees every close), not what it costs: that needs the acquires.
+    expect(f[0]!.message).toMatch(/^15 expiries per minute, over 1; cannot judge what they cost per acquire: this needs the acquire rate, which the server's view of the service \(pg_stat_activity sampling\) cannot see; /);
+  });
+
+  it('lifetime-churn with the pool\'s own role\'s statements (pg_stat_statements): reconnects per thousand statements bound the cost from below, and over the threshold it fires', () => {
+    const obs = observation();
+    const p = obs.environments[0]!.pools[0]!;
+    p.settings.min_connections = 2;
+    // 20,000 statements in the window: at least as many as the acquires. 150 expiries reopened
+    // (busy P95 above min 2) per 20,000 statements: at least 7.5 per thousand acquires, over 1.
+    p.statements = { role: 'svc', calls: 20_000, meanUs: 8000, windowMs: WINDOW_MS };
+    const { analysis: an, advice: adv } = adviseEvidence(parseEvidenceFile(JSON.stringify(obs), 'obs.json'), defaultAdvisorConfig());
+    const e = an.environments[0]!.pools[0]!.expiries;
+    expect(e.reconnectsPerThousand).toBe(7.5);
+    expect(e.perThousandOf).toEqual({ statements: 20_000, role: 'svc' });
+    const rec = adv.environments[0]!.recommendations.find((x) => x.rule === 'lifetime-churn');
+    // 15.1 open on average x 60 / 1 per minute = 906 s, at least double 60: 906 -> 1200 (whole 5 minutes).
+    expect([rec?.key, rec?.from, rec?.to]).toEqual(['max_lifetime_seconds', 60, 1200]);
+    expect(['low', 'medium']).toContain(rec!.confidence);
+    expect(rec!.rationale).toContain("at least 7.5 reconnects per thousand acquires (per thousand of role svc's 20000 statements");
+  });
+
+  it('with the role\'s mean statement time as a lower bound of the hold, the waits at the current size are given as lower bounds (Erlang C), and over the target they warn without a size', () => {
+    const obs = observation();
+    const p = obs.environments[0]!.pools[0]!;
+    // 7 connections at a mean of 5.3 busy (30% of the window all 7 busy: censored), statements of 8 ms.
+    p.settings.max_connections = 7;
+    p.statements = { role: 'svc', calls: 20_000, meanUs: 8000, windowMs: WINDOW_MS };
+    const { analysis: an, advice: adv } = adviseEvidence(parseEvidenceFile(JSON.stringify(obs), 'obs.json'), defaultAdvisorConfig());
+    const m = an.environments[0]!.pools[0]!.occupancyModel!;
+    expect(m.offeredLoad).toBeCloseTo(5.3, 12);
+    const want = waitsAt(7, 5.3, 8000)!;
+    expect(m.waitsAtLeast).toEqual({ holdUs: 8000, holdFrom: "role svc's mean statement time", meanUs: want.meanUs, p99Us: want.p99Us });
+    const f = adv.environments[0]!.findings.filter((x) => x.kind === 'pool-saturation' && x.message.startsWith('waits at 7 connections'));
+    expect(f).toHaveLength(1);
+    expect(want.p99Us).toBeGreaterThan(10_000);
+    expect(f[0]!.severity).toBe('warning');
+    expect(f[0]!.message).toContain(`P99 ${formatUs(want.p99Us)}`);
+    expect(f[0]!.message).toContain('over the 10 ms target even so');
+    expect(adv.environments[0]!.recommendations.find((r) => r.key === 'max_connections')).toBeUndefined();
+    // Without the statements there is no hold to bound: no such finding.
+    const plain = observation();
+    plain.environments[0]!.pools[0]!.settings.max_connections = 7;
+    const { advice: adv2 } = adviseEvidence(parseEvidenceFile(JSON.stringify(plain), 'obs.json'), defaultAdvisorConfig());
+    expect(adv2.environments[0]!.findings.some((x) => x.message.startsWith('waits at'))).toBe(false);
   });
 
   it('oversized runs on occupancy alone: a pool of 60 that never had more than 16 open is cut to 16 (the most seen open), not to the busy count', () => {

@@ -249,7 +249,12 @@ describe('cross-checks', () => {
       { atMs: T0 + 2000, byRole: [{ role: 'svc', execMs: 1700, calls: 90 }, { role: 'nobody-seen', execMs: 5, calls: 1 }] },
       obs,
     );
-    expect(out).toEqual([{ role: 'svc', statementsMeanBusy: 0.8, sampledMeanBusy: 1, calls: 80, windowMs: 2000 }]);
+    // No eviction count read: the counts cannot be called whole.
+    expect(out).toEqual([{ role: 'svc', statementsMeanBusy: 0.8, sampledMeanBusy: 1, calls: 80, windowMs: 2000, countsComplete: false }]);
+    const whole = (dealloc: number) => crossCheckRoles({ atMs: T0, byRole: [{ role: 'svc', execMs: 100, calls: 10 }], dealloc: 4 }, { atMs: T0 + 2000, byRole: [{ role: 'svc', execMs: 1700, calls: 90 }], dealloc }, obs);
+    expect(whole(4)[0]!.countsComplete).toBe(true);
+    // An entry evicted inside the window took its calls with it.
+    expect(whole(5)[0]!.countsComplete).toBe(false);
   });
 
   it('compares pg_stat_database busy time with the samples per database', () => {

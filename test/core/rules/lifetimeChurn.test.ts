@@ -56,4 +56,48 @@ describe('lifetime-churn', () => {
   it('says nothing for a pool without a lifetime', () => {
     expect(lifetimeChurn.evaluate(ruleContext(base, pool(0, 10, { count: 10, perMinute: 10, reconnectsPerThousand: 2 })))).toEqual({ changes: [], findings: [] });
   });
+
+  describe('on the server\'s view (no acquire counts)', () => {
+    const coverage = {
+      source: { kind: 'server-sampling' as const, detail: 'pg_stat_activity every 100 ms', startedAt: 0, durationMs: 70_000 },
+      replica: null,
+      unseen: ['wait', 'waitPaths', 'hold', 'create', 'arrival', 'waiting', 'failures', 'timeline', 'holdByInUse'] as Array<'wait'>,
+      settingsAssumed: [],
+      samples: 700,
+    };
+    /** A pool the server saw: no acquires; `perThousandOf` when its role's statements bound them. */
+    const seen = (expiries: Partial<Expiries>) => ({ ...pool(60, 3, expiries), acquires: 0, coverage });
+
+    it('leaves a rate under the threshold without needing the acquires', () => {
+      expect(lifetimeChurn.evaluate(ruleContext(base, seen({ count: 1, perMinute: 0.86, reconnectsOnAcquirePath: 1 })))).toEqual({ changes: [], findings: [] });
+    });
+
+    it('over the threshold without statements: says it cannot judge the cost, and how observe could', () => {
+      const out = lifetimeChurn.evaluate(ruleContext(base, seen({ count: 3, perMinute: 2.57, reconnectsOnAcquirePath: 3 })));
+      expect(out.changes).toEqual([]);
+      expect(out.findings).toHaveLength(1);
+      expect(out.findings[0]!.severity).toBe('info');
+      expect(out.findings[0]!.message).toContain('2.57 expiries per minute');
+      expect(out.findings[0]!.message).toContain('cannot judge what they cost per acquire: this needs the acquire rate');
+      expect(out.findings[0]!.message).toContain('pg_stat_statements');
+    });
+
+    it('fires on a lower bound over the threshold: 3 reconnects per 700 statements is at least 4.29 per thousand acquires', () => {
+      // 3 expiries reopened, 700 statements (at least the acquires): 3 x 1000 / 700 = 4.29 > 1.
+      const out = lifetimeChurn.evaluate(ruleContext(base, seen({ count: 3, perMinute: 2.57, reconnectsOnAcquirePath: 3, reconnectsPerThousand: (3 * 1000) / 700, perThousandOf: { statements: 700, role: 'svc' } })));
+      // 3 open x 60 / 1 per minute = 180 s, at least double 60: 180 -> 300 (whole 5 minutes).
+      expect(out.changes.map((c) => [c.setting, c.to])).toEqual([['max_lifetime_seconds', 300]]);
+      expect(out.changes[0]!.rationale).toContain("at least 4.29 reconnects per thousand acquires (per thousand of role svc's 700 statements");
+      expect(out.changes[0]!.confidenceCap).toBe('medium');
+    });
+
+    it('under the threshold on the lower bound: no change, and says it does not rule out more', () => {
+      // 3 per 5,000 statements = 0.6 per thousand: the acquires may be far fewer than the statements.
+      const out = lifetimeChurn.evaluate(ruleContext(base, seen({ count: 3, perMinute: 2.57, reconnectsOnAcquirePath: 3, reconnectsPerThousand: 0.6, perThousandOf: { statements: 5000, role: 'svc' } })));
+      expect(out.changes).toEqual([]);
+      expect(out.findings.map((f) => f.message)).toEqual([
+        "2.57 expiries per minute, with at least 0.6 reconnects per thousand acquires (per thousand of role svc's 5000 statements, which are at least the acquires): under 1, which does not rule out more; the pool's own metrics would tell",
+      ]);
+    });
+  });
 });

@@ -1,0 +1,120 @@
+/**
+ * lifetime-churn from the server's view, judged as `analyze` judges it on the same workload. A
+ * service pool-advisor did not instrument (test/helpers/uninstrumented/service.mjs: a plain pg.Pool,
+ * max 4, `maxLifetimeSeconds` 60, Poisson arrivals at 10/s holding 20 ms) runs under a role of its
+ * own on a server with pg_stat_statements loaded. Its connections expire at 60 s, inside the 70 s
+ * window: a few expiries a minute, each paid by the next acquire, with a few hundred acquires per
+ * expiry. The server cannot count acquires; the statements of the service's role are at least as
+ * many, so reconnects per thousand statements bound the cost from below, and `observe` must raise
+ * max_lifetime_seconds as `analyze` of the same workload does (same key, same direction). Without
+ * the role's statements (not grouped by role) it must say it cannot judge the cost, and change
+ * nothing.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startThrowaway, type ThrowawayCluster } from '../../src/shell/throwawayPg.js';
+import { spawnCli, type CliResult } from '../helpers/cli.js';
+import { advisorFile, databaseWorkload, scenarioConfig } from '../helpers/scenario.js';
+import { churnIn, startServices, type Services, type Truth } from '../helpers/uninstrumented/harness.js';
+
+interface Rec {
+  key: string;
+  from: number;
+  to: number;
+  rule: string;
+  confidence: string;
+  rationale: string;
+}
+interface Finding {
+  kind: string;
+  message: string;
+}
+
+function runAsync(args: string[]): Promise<CliResult> {
+  const child = spawnCli(args);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.on('exit', (status) => resolve({ status, stdout, stderr })));
+}
+
+const WINDOW_S = 70;
+const lifetimeOf = (recs: Rec[]) => recs.find((r) => r.key === 'max_lifetime_seconds');
+
+describe('lifetime-churn from the server, with the role\'s statements, agrees with analyze', () => {
+  let cluster: ThrowawayCluster;
+  let svc: Services;
+  let truth: Truth;
+  let withRole: CliResult;
+  let withoutRole: CliResult;
+  let measured: CliResult;
+  let observedFrom = 0;
+  const cfg = scenarioConfig({ max_connections: 4, min_connections: 0, acquire_timeout_seconds: 30, idle_timeout_seconds: 600, max_lifetime_seconds: 60 });
+  const adv = advisorFile('');
+
+  beforeAll(async () => {
+    cluster = await startThrowaway({ settings: { shared_preload_libraries: "'pg_stat_statements'" } });
+    const c = new pg.Client({ connectionString: cluster.url });
+    await c.connect();
+    await c.query('CREATE EXTENSION pg_stat_statements');
+    await c.query('CREATE ROLE svc LOGIN');
+    await c.end();
+    svc = startServices(cluster.url.replace('postgres@', 'svc@'), [{ name: 'churner', appName: 'churner', max: 4, rate: 10, holdMs: 20, lifetimeS: 60, durationMs: (WINDOW_S + 8) * 1000 }]);
+    await svc.ready;
+    observedFrom = Date.now();
+    const observe = (extra: string[]) =>
+      runAsync(['observe', '--database-url', cluster.url, '--duration', `${WINDOW_S}s`, '--interval', '200ms', '--map', 'app:churner=test.database', '--config-dir', cfg, '--advisor-config', adv, '--json', '--no-progress', ...extra]);
+    // analyze of the same workload, at the same time on the same server (as postgres: its own
+    // statements do not count for the service's role).
+    const analyzeAdv = advisorFile(databaseWorkload({ rate: 10, hold: '20ms', dist: 'constant', duration: `${WINDOW_S}s`, defaults: 'seed = 7\n' }));
+    [withRole, withoutRole, measured] = await Promise.all([
+      observe([]),
+      observe(['--group-by', 'application_name,client_addr']),
+      runAsync(['analyze', '--config-dir', cfg, '--advisor-config', analyzeAdv, '--env', 'test', '--pool', 'database', '--database-url', cluster.url, '--json']),
+    ]);
+    [truth] = (await svc.done) as [Truth];
+  }, 150_000);
+
+  afterAll(async () => {
+    svc?.kill();
+    await cluster?.stop();
+  });
+
+  it('the service\'s connections expired inside the window (its own truth): the case is not vacuous', () => {
+    const churn = churnIn(truth, observedFrom, observedFrom + WINDOW_S * 1000);
+    console.log(`truth: ${churn.byReason.lifetime ?? 0} lifetime closes, ${truth.completed} requests in all`);
+    expect(churn.byReason.lifetime ?? 0).toBeGreaterThanOrEqual(1);
+    expect(churn.byReason.idle ?? 0).toBe(0);
+  });
+
+  it('observe, grouped by role: at least N reconnects per thousand statements, over the threshold: raises max_lifetime_seconds as analyze does', () => {
+    expect(withRole.status, withRole.stderr).toBe(0);
+    expect(measured.status, measured.stderr).toBe(0);
+    const obs = JSON.parse(withRole.stdout) as { environments: Array<{ pools: Array<{ statements?: { role: string; calls: number } }> }>; advice: { recommendations: Rec[] } };
+    const run = JSON.parse(measured.stdout) as { advice: { recommendations: Rec[] } };
+    const st = obs.environments[0]!.pools[0]!.statements;
+    expect(st?.role).toBe('svc');
+    // The statements are at least the service's requests in the window (one statement each).
+    expect(st!.calls).toBeGreaterThan(WINDOW_S * 10 * 0.7);
+    const seen = lifetimeOf(obs.advice.recommendations);
+    const want = lifetimeOf(run.advice.recommendations);
+    console.log(`lifetime: observe ${seen?.from} -> ${seen?.to} (${seen?.rationale}), analyze ${want?.from} -> ${want?.to}`);
+    expect(want, JSON.stringify(run.advice.recommendations)).toBeDefined();
+    expect(seen, JSON.stringify(obs.advice)).toBeDefined();
+    expect([seen!.rule, want!.rule]).toEqual(['lifetime-churn', 'lifetime-churn']);
+    expect(seen!.from).toBe(60);
+    expect(seen!.to).toBeGreaterThan(60);
+    expect(want!.to).toBeGreaterThan(60);
+    expect(seen!.rationale).toContain("reconnects per thousand acquires (per thousand of role svc's");
+    expect(['low', 'medium']).toContain(seen!.confidence);
+  });
+
+  it('observe without the role (not grouped by it): says it cannot judge the cost, and changes no key', () => {
+    expect(withoutRole.status, withoutRole.stderr).toBe(0);
+    const obs = JSON.parse(withoutRole.stdout) as { environments: Array<{ pools: Array<{ statements?: unknown }> }>; advice: { recommendations: Rec[]; environments?: unknown }; findings?: Finding[] };
+    expect(obs.environments[0]!.pools[0]!.statements).toBeUndefined();
+    expect(lifetimeOf(obs.advice.recommendations)).toBeUndefined();
+    expect(withoutRole.stdout).toContain('cannot judge what they cost per acquire: this needs the acquire rate');
+  });
+});
