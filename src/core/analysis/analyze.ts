@@ -18,7 +18,7 @@ import { targetOf, type TargetInfo } from './target.js';
 import { waitDecades, waitSpectrum } from './charts.js';
 import { poolFigures } from './figures.js';
 import { occupancyModel, type OccupancyModel } from './occupancyModel.js';
-import { EXPIRY_BURST_WINDOW_MS, idleReopens, idleScarce, maxInWindow, median } from './churn.js';
+import { EXPIRY_BURST_WINDOW_MS, idleReopens, idleReopensFromTimes, idleScarce, maxInWindow, median } from './churn.js';
 import { describeWorkload, pgmqSharingNote } from './describe.js';
 import { generatorFigures } from './generator.js';
 import { holdTrend } from './holdTrend.js';
@@ -92,7 +92,11 @@ export function analyzePool(env: string, p: PoolEvidence, workloads: WorkloadRun
   const trend = holdTrend(p.measured?.holdByInUse.levels ?? [], rules);
   const byPath = p.wait?.countByPath ?? { idle: 0, new: 0, queued: 0 };
   const queuedShare = ratio(byPath.queued, acquires);
-  const reopen = idleReopens(p.timeline?.points ?? [], rules.idleChurnWindowS);
+  // A run's timeline, or the times of single closes and opens the server saw.
+  const reopen =
+    !p.timeline && p.churn?.idleClosedAtMs && p.churn.openedAtMs
+      ? idleReopensFromTimes(p.churn.idleClosedAtMs, p.churn.openedAtMs, rules.idleChurnWindowS)
+      : idleReopens(p.timeline?.points ?? [], rules.idleChurnWindowS);
   const churn = p.churn;
   const expired = churn?.closed.lifetime ?? 0;
   const idleClosed = churn?.closed.idle ?? 0;

@@ -21,7 +21,7 @@ export function maxInWindow(timesMs: readonly number[], windowMs: number): numbe
  * timeline (first-in first-out, at the timeline's resolution). Opens in the same interval as a
  * close count: at one-second resolution the order inside an interval is unknown.
  */
-export function idleReopens(points: readonly TimelinePoint[], windowS: number): { reopened: number; maxGapS: number | null } {
+export function idleReopens(points: ReadonlyArray<Pick<TimelinePoint, 't' | 'idleClosed' | 'created'>>, windowS: number): { reopened: number; maxGapS: number | null } {
   const pending: Array<{ t: number; n: number }> = [];
   let reopened = 0;
   let maxGap: number | null = null;
@@ -43,6 +43,17 @@ export function idleReopens(points: readonly TimelinePoint[], windowS: number): 
     }
   }
   return { reopened, maxGapS: maxGap };
+}
+
+/**
+ * The same pairing from the times of single events (ms since the window start), as the server's
+ * view gives them: each idle close when it was first seen gone, each open at its backend's start.
+ * A close and an open at the same instant pair (the close first), as in one timeline interval.
+ */
+export function idleReopensFromTimes(idleClosedAtMs: readonly number[], openedAtMs: readonly number[], windowS: number): { reopened: number; maxGapS: number | null } {
+  const events = [...idleClosedAtMs.map((t) => ({ t, idleClosed: 1, created: 0 })), ...openedAtMs.map((t) => ({ t, idleClosed: 0, created: 1 }))];
+  events.sort((a, b) => a.t - b.t || b.idleClosed - a.idleClosed);
+  return idleReopens(events, windowS);
 }
 
 export function median(xs: readonly number[]): number | null {

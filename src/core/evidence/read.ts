@@ -175,7 +175,7 @@ class Checker {
       this.num(churn, 'opened', p);
       const closed = this.obj(churn, 'closed', p)!;
       for (const k of ['lifetime', 'idle', 'error', 'shutdown', 'unattributed']) this.num(closed, k, `${p}closed.`);
-      for (const k of ['expiryTimesMs', 'idleClosedAgesS']) this.numbers(churn, k, p, true);
+      for (const k of ['expiryTimesMs', 'idleClosedAgesS', 'idleClosedAtMs', 'openedAtMs']) this.numbers(churn, k, p, true);
       this.bool(churn, 'expiryTimesTruncated', p, true);
     }
     const f = this.obj(o, 'failures', path, true);

@@ -87,6 +87,13 @@ export interface ChurnEvidence {
   expiryTimesTruncated?: boolean;
   /** Ages of connections closed by idle timeout, seconds (bounded). */
   idleClosedAgesS?: number[];
+  /**
+   * Sources without a timeline (the server's view): when each idle close was first seen gone and
+   * when each connection opened (its backend's start), ms since the window start, so closes
+   * reopened soon after can be paired.
+   */
+  idleClosedAtMs?: number[];
+  openedAtMs?: number[];
 }
 
 /** Failed and slow acquires. */

@@ -10,6 +10,7 @@ import type { PoolName } from '../config/pools.js';
 import type { PoolConfigSnapshot } from '../run/types.js';
 import type { EnvironmentEvidence, EvidenceSource, PoolEvidence, StatementBounds, UnmappedPool, Validity } from '../evidence/types.js';
 import type { RoleCrossCheck } from './crossCheck.js';
+import { attributeClose } from './reconstruct.js';
 import type { GroupSummary } from './summary.js';
 import type { Observation, ObservedGroup } from './types.js';
 
@@ -61,6 +62,15 @@ function poolEvidence(g: ObservedGroup, s: GroupSummary, parts: ObservationParts
   const settings = { ...snapshot.settings, ...(s.settings?.maxConnections != null ? { max_connections: s.settings.maxConnections } : {}) };
   const closes = s.closes;
   const statements = statementBounds(g, parts);
+  const t0 = parts.observation.startedAt;
+  // When idle closes were seen and connections opened, for pairing a close with a reopen (older
+  // observations kept neither time: no pairing then).
+  const cs = s.settings ? { lifetimeS: s.settings.lifetimeS, idleTimeoutS: s.settings.idleTimeoutS } : null;
+  const idleGone = cs ? g.closes.filter((c) => attributeClose(c, cs) === 'idle').map((c) => c.goneAtMs) : [];
+  const times =
+    g.birthsAtMs && idleGone.every((t): t is number => t !== undefined)
+      ? { idleClosedAtMs: (idleGone as number[]).map((t) => Math.max(0, t - t0)), openedAtMs: g.birthsAtMs.map((t) => Math.max(0, t - t0)) }
+      : {};
   return {
     pool: s.settings!.pool,
     replica: g.replica,
@@ -86,6 +96,7 @@ function poolEvidence(g: ObservedGroup, s: GroupSummary, parts: ObservationParts
         unattributed: closes ? closes.unattributed : g.deaths,
       },
       idleClosedAgesS: g.closes.filter((c) => c.idleMinS !== null).map((c) => (c.ageMinS + c.ageMaxS) / 2),
+      ...times,
     },
     ...(statements ? { statements } : {}),
   };

@@ -45,6 +45,7 @@ interface GroupAcc {
   births: number;
   deaths: number;
   closes: CloseRecord[];
+  birthsAtMs: number[];
   listenerSeen: boolean;
   othersSeen: boolean;
 }
@@ -113,7 +114,10 @@ export class Reconstructor {
       const listener = (before?.listener ?? false) || isListener(r);
       if (!before) {
         if (idx === 0) acc.initial++;
-        else acc.births++;
+        else {
+          acc.births++;
+          acc.birthsAtMs.push(r.backendStartMs);
+        }
       }
       next.set(key, { group: gid, backendStartMs: r.backendStartMs, lastAt: sample.atMs, state: r.state, stateChangeMs: r.stateChangeMs, app: r.application_name, listener });
       open.set(gid, (open.get(gid) ?? 0) + 1);
@@ -135,6 +139,7 @@ export class Reconstructor {
         ageMaxS: (sample.atMs - c.backendStartMs) / 1000,
         idleMinS: idle ? Math.max(0, c.lastAt - c.stateChangeMs!) / 1000 : null,
         idleMaxS: idle ? Math.max(0, sample.atMs - c.stateChangeMs!) / 1000 : null,
+        goneAtMs: sample.atMs,
       });
     }
     this.conns = next;
@@ -155,7 +160,7 @@ export class Reconstructor {
     const replica = this.groupBy.includes('client_addr') ? r.client_addr : null;
     const id = replica === null ? service : `${service} @${replica}`;
     if (!this.groups.has(id)) {
-      this.groups.set(id, { fields, service, replica, open: [], busy: [], reserved: 0, initial: 0, births: 0, deaths: 0, closes: [], listenerSeen: false, othersSeen: false });
+      this.groups.set(id, { fields, service, replica, open: [], busy: [], reserved: 0, initial: 0, births: 0, deaths: 0, closes: [], birthsAtMs: [], listenerSeen: false, othersSeen: false });
     }
     return id;
   }
@@ -191,6 +196,7 @@ export class Reconstructor {
         births: g.births,
         deaths: g.deaths,
         closes: g.closes,
+        birthsAtMs: g.birthsAtMs,
         timeline: downsample(this.times, open, busy, weights, t0),
       });
     }

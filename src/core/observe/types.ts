@@ -43,6 +43,8 @@ export interface CloseRecord {
   /** Time idle before the close (s), bounded the same way; null when it was not idle when last seen. */
   idleMinS: number | null;
   idleMaxS: number | null;
+  /** When it was first seen gone, ms since the epoch on the server's clock (absent in observations saved before it was kept). */
+  goneAtMs?: number;
 }
 
 /** Why a connection closed, as far as the server can tell. */
@@ -78,6 +80,8 @@ export interface ObservedGroup {
   births: number;
   deaths: number;
   closes: CloseRecord[];
+  /** `backend_start` of each connection born inside the window, ms since the epoch (absent in observations saved before it was kept). */
+  birthsAtMs?: number[];
   /** Downsampled [ms since start, open, busy] points (busy is the mean over the point). */
   timeline: Array<[number, number, number]>;
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { evidenceFromRun, poolEvidenceFromRun } from '../../../src/core/evidence/fromRun.js';
 import { defaultAdvisorConfig } from '../../../src/core/advisor/defaults.js';
 import { analyzePool, analyzeEvidence, describeWorkload, idleReopens, maxInWindow, ratio } from '../../../src/core/analysis/analyze.js';
+import { idleReopensFromTimes } from '../../../src/core/analysis/churn.js';
 import { Recorder } from '../../../src/core/run/recorder.js';
 import type { TimelinePoint } from '../../../src/core/run/types.js';
 import { BASE_SETTINGS, HEALTHY, RULE_SCENARIOS, simulatePool, syntheticRun, WORKED_EXAMPLE, EXPIRY_BURSTS } from '../../helpers/syntheticRun.js';
@@ -155,6 +156,15 @@ describe('helpers', () => {
     expect(maxInWindow([], 1000)).toBe(0);
     expect(maxInWindow([5000, 0, 10, 20, 3000, 999], 1000)).toBe(4);
     expect(maxInWindow([0, 1000, 2000], 1000)).toBe(1);
+  });
+
+  it('idleReopensFromTimes pairs single closes and opens the same way (a close and an open at one instant pair)', () => {
+    // Closes at 1 s and 5 s; opens at 2 s (pairs the first), 5 s (pairs the second: same instant),
+    // 3 s (no close pending) and 400 s (past the 300 s window of nothing pending).
+    expect(idleReopensFromTimes([1000, 5000], [2000, 3000, 5000, 400_000], 300)).toEqual({ reopened: 2, maxGapS: 1 });
+    // An open 301 s after the close is past the window.
+    expect(idleReopensFromTimes([0], [301_000], 300)).toEqual({ reopened: 0, maxGapS: null });
+    expect(idleReopensFromTimes([], [], 300)).toEqual({ reopened: 0, maxGapS: null });
   });
 
   it('idleReopens pairs closes with the opens that follow within the window', () => {

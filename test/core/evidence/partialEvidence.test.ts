@@ -124,6 +124,26 @@ describe('evidence with only occupancy and churn', () => {
     expect(rec!.rationale).toContain("at least 7.5 reconnects per thousand acquires (per thousand of role svc's 20000 statements");
   });
 
+  it('idle churn from the times the server saw closes and opens: 12 idle closes reopened 30 s later in 10 minutes (1.2 a minute) raise idle_timeout_seconds past the gap', () => {
+    const obs = observation();
+    const p = obs.environments[0]!.pools[0]!;
+    p.settings.min_connections = 2;
+    const closedAt = Array.from({ length: 12 }, (_, k) => 10_000 + k * 45_000);
+    p.churn = { ...p.churn!, closed: { ...p.churn!.closed, idle: 12 }, idleClosedAtMs: closedAt, openedAtMs: closedAt.map((t) => t + 30_000) };
+    const { analysis: an, advice: adv } = adviseEvidence(parseEvidenceFile(JSON.stringify(obs), 'obs.json'), defaultAdvisorConfig());
+    const ic = an.environments[0]!.pools[0]!.idleCloses;
+    expect([ic.reopened, ic.reopenedPerMinute, ic.maxReopenGapS]).toEqual([12, 1.2, 30]);
+    const rec = adv.environments[0]!.recommendations.find((r) => r.key === 'idle_timeout_seconds');
+    // 300 s + the 30 s gap + 1, up to whole minutes: 360.
+    expect([rec?.rule, rec?.from, rec?.to]).toEqual(['idle-surplus', 300, 360]);
+    // Without the times (an observation saved before they were kept) nothing is paired.
+    const old = observation();
+    old.environments[0]!.pools[0]!.settings.min_connections = 2;
+    old.environments[0]!.pools[0]!.churn = { ...p.churn, idleClosedAtMs: undefined, openedAtMs: undefined };
+    const { analysis: an2 } = adviseEvidence(parseEvidenceFile(JSON.stringify(old), 'obs.json'), defaultAdvisorConfig());
+    expect(an2.environments[0]!.pools[0]!.idleCloses.reopened).toBe(0);
+  });
+
   it('with the role\'s mean statement time as a lower bound of the hold, the waits at the current size are given as lower bounds (Erlang C), and over the target they warn without a size', () => {
     const obs = observation();
     const p = obs.environments[0]!.pools[0]!;

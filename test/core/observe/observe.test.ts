@@ -69,7 +69,10 @@ describe('Reconstructor', () => {
     expect(g.births).toBe(2);
     expect(g.deaths).toBe(2);
     const [c1, c2] = g.closes;
-    expect(c1).toEqual({ ageMinS: 10.2, ageMaxS: 10.4, idleMinS: 0.7, idleMaxS: 0.9 });
+    expect(c1).toEqual({ ageMinS: 10.2, ageMaxS: 10.4, idleMinS: 0.7, idleMaxS: 0.9, goneAtMs: T0 + 400 });
+    // Births at their backends' start; closes when first seen gone (to pair a close with a reopen).
+    expect(g.birthsAtMs).toEqual([born, T0 + 390]);
+    expect(c2!.goneAtMs).toBe(T0 + 400);
     // pid 2's first backend was active when last seen: no idle time
     expect(c2!.idleMinS).toBeNull();
     expect(c2!.ageMinS).toBeCloseTo(0.05, 10);
