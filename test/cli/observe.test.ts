@@ -80,7 +80,10 @@ describe('pool-advisor observe', () => {
       expect(ids).toEqual(['app=api db=postgres user=postgres @127.0.0.2', 'app=api db=postgres user=postgres @127.0.0.3', 'app=queue db=postgres user=postgres @127.0.0.3']);
       const api = file.groups.find((g) => g.id.endsWith('@127.0.0.2'))!;
       expect(api.settings).toMatchObject({ env: 'production', pool: 'database', maxConnections: 4, sizeSource: 'tasker', lifetimeS: 1800, idleTimeoutS: 300 });
-      expect(api.openMax).toBe(4);
+      // pg.Pool opens a connection only when none is idle: how many it reached in a few seconds at
+      // 0.6 busy on average is chance (test/shell/observe/ holds the maximum to the service's truth).
+      expect(api.openMax).toBeGreaterThanOrEqual(2);
+      expect(api.openMax).toBeLessThanOrEqual(4);
       expect(api.meanBusy).toBeGreaterThan(0.3);
       expect(api.allBusyShare).not.toBeNull();
       const queue = file.groups.find((g) => g.id.startsWith('app=queue'))!;

@@ -20,22 +20,12 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startThrowaway, type ThrowawayCluster } from '../../src/shell/throwawayPg.js';
-import { spawnCli, type CliResult } from '../helpers/cli.js';
+import { spawnCli, type CliResult, type Rec as CliRec } from '../helpers/cli.js';
 import { advisorFile, databaseWorkload, scenarioConfig } from '../helpers/scenario.js';
 import { churnIn, startServices, type Services, type Truth } from '../helpers/uninstrumented/harness.js';
 
-interface Rec {
-  key: string;
-  from: number;
-  to: number;
-  rule: string;
-  confidence: string;
-  rationale: string;
-}
-interface Finding {
-  kind: string;
-  message: string;
-}
+/** A recommendation as --json prints it, with its rationale. */
+type Rec = CliRec & { rationale: string };
 
 function runAsync(args: string[]): Promise<CliResult> {
   const child = spawnCli(args);
@@ -131,7 +121,7 @@ describe('churn from the server (lifetime with the role\'s statements, idle from
 
   it('observe without the role (not grouped by it): says it cannot judge the cost, and changes no key', () => {
     expect(withoutRole.status, withoutRole.stderr).toBe(0);
-    const obs = JSON.parse(withoutRole.stdout) as { environments: Array<{ pools: Array<{ statements?: unknown }> }>; advice: { recommendations: Rec[]; environments?: unknown }; findings?: Finding[] };
+    const obs = JSON.parse(withoutRole.stdout) as { environments: Array<{ pools: Array<{ statements?: unknown }> }>; advice: { recommendations: Rec[] } };
     expect(obs.environments[0]!.pools[0]!.statements).toBeUndefined();
     expect(lifetimeOf(obs.advice.recommendations)).toBeUndefined();
     expect(withoutRole.stdout).toContain('cannot judge what they cost per acquire: this needs the acquire rate');
