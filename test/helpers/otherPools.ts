@@ -1,0 +1,162 @@
+/**
+ * Services written with other ecosystems' pool libraries, for the observe tests (issue 21): a Go
+ * database/sql pool (test/services/go-pool, built here with Debian's Go packages, cached by source
+ * hash) and a Python psycopg_pool pool (test/services/psycopg-pool). Each writes its own ground truth
+ * in the shape of test/helpers/uninstrumented/harness.ts's Truth, so that harness's measures apply.
+ *
+ * A missing package skips the tests that need it and says so; with CI=true it fails them instead.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Truth } from './uninstrumented/harness.js';
+
+const SERVICES = join(dirname(fileURLToPath(import.meta.url)), '..', 'services');
+const GO_SRC = join(SERVICES, 'go-pool', 'main.go');
+export const PSYCOPG_SRC = join(SERVICES, 'psycopg-pool', 'service.py');
+const GOPATH = '/usr/share/gocode';
+export const PYTHON = '/usr/bin/python3';
+
+/** What a service of this file writes: harness.ts's Truth, plus the client's own view. */
+export interface OtherTruth extends Truth {
+  startedAt: number;
+  /** Every checkout on the client's clock: [acquired, released]. */
+  holds: Array<[number, number]>;
+  acquiredAt: number[];
+  waitsMs: number[];
+  /** Go only: db.Stats() every 100 ms, [ms, waitCount, waitDurationS, maxIdleClosed, maxIdleTimeClosed, maxLifetimeClosed, inUse, idle, open]. */
+  stats?: number[][];
+  /** The library's version as the service read it (psycopg_pool). */
+  version?: string;
+}
+
+/**
+ * Why the tests of a package cannot run here, or null when they can. With CI=true the caller fails
+ * instead of skipping (a CI image missing a package is a broken image, not a reason to skip).
+ */
+export function missingGo(): string | null {
+  if (spawnSync('go', ['version'], { stdio: 'ignore' }).error) return 'no go (apt-get install golang-go)';
+  for (const [dir, pkg] of [
+    ['github.com/lib/pq', 'golang-github-lib-pq-dev'],
+    ['github.com/prometheus/client_golang/prometheus/collectors', 'golang-github-prometheus-client-golang-dev'],
+  ]) {
+    if (!existsSync(join(GOPATH, 'src', dir!))) return `no ${dir} in ${GOPATH} (apt-get install ${pkg})`;
+  }
+  return null;
+}
+
+/** Why the psycopg_pool service cannot run here, or null. */
+export function missingPsycopgPool(): string | null {
+  const r = spawnSync(PYTHON, ['-c', 'import psycopg_pool'], { stdio: 'ignore' });
+  return r.status === 0 ? null : `no psycopg_pool for ${PYTHON} (apt-get install python3-psycopg-pool)`;
+}
+
+/** Skip (saying so) when `reason` is set outside CI; in CI, the describe runs and its beforeAll fails with the reason. */
+export function skipUnlessCi(what: string, reason: string | null): boolean {
+  if (reason === null) return false;
+  if (process.env.CI === 'true') return false;
+  console.log(`SKIPPED ${what}: ${reason}`);
+  return true;
+}
+
+/** Build the Go service once per source (a binary under the temp dir named by the source's hash). */
+export function buildGoPool(): string {
+  const reason = missingGo();
+  if (reason) throw new Error(`the Go service cannot be built: ${reason}`);
+  const src = readFileSync(GO_SRC);
+  const hash = createHash('sha256').update(src).update(String(spawnSync('go', ['version']).stdout)).digest('hex').slice(0, 16);
+  const dir = join(tmpdir(), `pa-go-pool-${hash}`);
+  const bin = join(dir, 'go-pool');
+  if (existsSync(bin)) return bin;
+  mkdirSync(dir, { recursive: true });
+  const tmp = `${bin}.${process.pid}`;
+  const r = spawnSync('go', ['build', '-o', tmp, GO_SRC], {
+    env: { ...process.env, GO111MODULE: 'off', GOPATH, GOCACHE: join(dir, 'cache'), GOFLAGS: '' },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  if (r.status !== 0) throw new Error(`go build of ${GO_SRC} failed (${r.status}): ${r.stderr}${r.error ?? ''}`);
+  renameSync(tmp, bin);
+  return bin;
+}
+
+/** A running service: its process, its /metrics port (Go), and its truth once it has exited. */
+export interface OtherService {
+  proc: ChildProcess;
+  port: number | null;
+  done: Promise<OtherTruth>;
+}
+
+/**
+ * Start `cmd args... '<json cfg>'` (the config gets `truth`, the file it writes), wait for the line
+ * `{"port":N}` or `ready` it prints once warmed up; `cleanup` gets a kill for the end of the test file.
+ */
+export function startOtherService(cmd: string, args: string[], cfg: Record<string, unknown>, cleanup: Array<() => void>): Promise<OtherService> {
+  const truthFile = join(mkdtempSync(join(tmpdir(), 'pa-other-')), 'truth.json');
+  const proc = spawn(cmd, [...args, JSON.stringify({ ...cfg, truth: truthFile })], { stdio: ['ignore', 'pipe', 'pipe'] });
+  cleanup.push(() => proc.exitCode === null && proc.kill('SIGKILL'));
+  let err = '';
+  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const done = new Promise<OtherTruth>((resolve, reject) => {
+    proc.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`${cfg.name} exited ${code}: ${err}`));
+      resolve(JSON.parse(readFileSync(truthFile, 'utf8')) as OtherTruth);
+    });
+  });
+  done.catch(() => {});
+  return new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{') || l === 'ready');
+      if (line) resolve({ proc, port: line.startsWith('{') ? (JSON.parse(line) as { port: number }).port : null, done });
+    });
+    proc.on('exit', (code) => reject(new Error(`${cfg.name} exited ${code} before it was ready: ${err}`)));
+  });
+}
+
+/** A libpq-style URL for the test server with `application_name` set (lib/pq and psycopg read it from the URL). */
+export function urlWithApp(url: string, appName: string): string {
+  const u = new URL(url);
+  u.searchParams.set('sslmode', 'disable');
+  u.searchParams.set('application_name', appName);
+  return u.toString();
+}
+
+/** Mean of a step function sampled at [t, value] rows, over [from, to). */
+export function stepMean(rows: ReadonlyArray<readonly [number, number]>, from: number, to: number): number {
+  let s = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const a = Math.max(rows[i]![0], from);
+    const b = Math.min(i + 1 < rows.length ? rows[i + 1]![0] : to, to);
+    if (b > a) s += rows[i]![1] * (b - a);
+  }
+  return s / (to - from);
+}
+
+/** A counter sampled at [t, value] rows, read at instant `at` (the last sample at or before it). */
+export function counterAt(rows: ReadonlyArray<readonly [number, number]>, at: number): number {
+  let v = rows[0]?.[1] ?? 0;
+  for (const [t, x] of rows) {
+    if (t > at) break;
+    v = x;
+  }
+  return v;
+}
+
+/** Checkouts in progress at instant `at` (the client's view). */
+export function inUseAt(t: OtherTruth, at: number): number {
+  let n = 0;
+  for (const [a, b] of t.holds) if (a <= at && at < b) n++;
+  return n;
+}
+
+/** Mean checkouts in progress over [from, to). */
+export function meanInUse(t: OtherTruth, from: number, to: number): number {
+  let s = 0;
+  for (const [a, b] of t.holds) s += Math.max(0, Math.min(b, to) - Math.max(a, from));
+  return s / (to - from);
+}
