@@ -16,6 +16,11 @@
  *     (`observe --database-url --prometheus`): the advice lowers max_connections as
  *     `analyze --concurrency 4` does on the same workload, within one.
  *
+ * - Python psycopg_pool (test/services/psycopg-pool): "life" (min_size 3, a 3 s max_lifetime) and
+ *   "idle" (bursts, min_size 1, a 1 s max_idle), minding its ways: it closes an expired connection
+ *   only when it is returned, shortens lifetimes by up to 5%, closes at most one idle connection per
+ *   period and reuses connections first in, first out. From the server, as for Go.
+ *
  * Each test prints its figures (the table in docs/observe.md is made of these lines).
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -27,7 +32,7 @@ import { advisorFile, databaseWorkload, scenarioConfig } from '../helpers/scenar
 import { hasTool } from '../helpers/promText.js';
 import { startFleetPrometheus, type TestPrometheus } from '../helpers/fleetPrometheus.js';
 import { batchMeansStdErr, busyAt, churnIn, meanBusy, openAt } from '../helpers/uninstrumented/harness.js';
-import { buildGoPool, counterAt, inUseAt, meanInUse, missingGo, skipUnlessCi, startOtherService, stepMean, urlWithApp, type OtherService, type OtherTruth } from '../helpers/otherPools.js';
+import { buildGoPool, counterAt, inUseAt, meanInUse, missingGo, missingPsycopgPool, PSYCOPG_SRC, PYTHON, skipUnlessCi, startOtherService, stepMean, urlWithApp, type OtherService, type OtherTruth } from '../helpers/otherPools.js';
 import { observeServer, type ObserveResult } from '../../src/shell/observe/run.js';
 import { GROUP_FIELDS } from '../../src/core/observe/types.js';
 import type { GroupSummary } from '../../src/core/observe/summary.js';
@@ -228,4 +233,73 @@ describe.skipIf(goSkip)('a Go database/sql pool (lib/pq, client_golang DBStatsCo
     expect([seen!.rule, measured!.rule]).toEqual(['oversized', 'oversized']);
     expect(Math.abs(seen!.to - measured!.to), `observe ${seen!.to}, analyze ${measured!.to}`).toBeLessThanOrEqual(1);
   }, 60_000);
+});
+
+const psySkip = skipUnlessCi('the psycopg_pool tests', missingPsycopgPool());
+
+describe.skipIf(psySkip)('a Python psycopg_pool pool', () => {
+  // "life": a steady load, min_size 3, a 3 s max_lifetime (psycopg_pool shortens each by up to 5%
+  // and closes an expired connection only when it is returned, opening a replacement).
+  const LIFE = { name: 'life', appName: 'pa-psy-life', rate: 30, holdMs: 30, minSize: 3, maxSize: 5, maxIdleS: 600, maxLifetimeS: 3, seconds: 26, seed: 3 };
+  // "idle": bursts of 60/s for 1.1 s every 3.7 s over 2/s, min_size 1, max_size 5, a 1 s max_idle
+  // (it closes at most one connection per max_idle period, when some stayed unused that long; reuse is FIFO).
+  const IDLE = { name: 'idle', appName: 'pa-psy-idle', rate: 2, burstRate: 60, burstMs: 1100, periodMs: 3700, holdMs: 30, minSize: 1, maxSize: 5, maxIdleS: 1, maxLifetimeS: 3600, seconds: 26, seed: 4 };
+  const SPECS = [LIFE, IDLE];
+  let obs: ObserveResult;
+  let times: number[];
+  let truths: OtherTruth[];
+
+  beforeAll(async () => {
+    const reason = missingPsycopgPool();
+    if (reason) throw new Error(`the psycopg_pool service cannot run: ${reason}`);
+    const url = inject('pgUrl');
+    const svcs = await Promise.all(SPECS.map((c) => startOtherService(PYTHON, [PSYCOPG_SRC], { ...c, url: urlWithApp(url, c.appName) }, cleanup)));
+    await sleep(2000);
+    times = [];
+    obs = await observeServer({
+      config: { connectionString: url },
+      display: 'throwaway',
+      targetKind: 'local',
+      intervalMs: 50,
+      durationMs: 20_000,
+      groupBy: [...GROUP_FIELDS],
+      maps: [],
+      settingsFor: (g) => {
+        const c = SPECS.find((x) => g.fields.some(([f, v]) => f === 'application_name' && v === x.appName));
+        return c
+          ? { env: 'harness', pool: 'database', map: `app:${c.appName}=harness.database`, maxConnections: c.maxSize, sizeSource: 'config', lifetimeS: c.maxLifetimeS < 600 ? c.maxLifetimeS : null, idleTimeoutS: c.maxIdleS < 600 ? c.maxIdleS : null }
+          : null;
+      },
+      configDir: null,
+      taskerUrls: [],
+      toolVersion: 'test',
+      onSample: (s) => times.push(s.atMs),
+    });
+    truths = await Promise.all(svcs.map((s) => s.done));
+  }, 90_000);
+
+  it('from the server: grouped by application_name; busy, births, deaths and closes by reason match what psycopg_pool did', () => {
+    expect(obs.error).toBeUndefined();
+    const file = obs.file;
+    console.log(`psycopg_pool ${truths[0]!.version} (psycopg ${(truths[0] as OtherTruth & { psycopgVersion: string }).psycopgVersion})`);
+    SPECS.forEach((spec, i) => {
+      const g = file.groups.find((x) => x.service === `app=${spec.appName} db=postgres user=postgres`);
+      expect(g, file.groups.map((x) => x.id).join(', ')).toBeDefined();
+      expect(file.groups.filter((x) => x.service.startsWith(`app=${spec.appName} `))).toHaveLength(1);
+      const c = serverSide(`psycopg ${spec.name}`, truths[i]!, g!, file.observation, times);
+      expect(Math.abs(g!.closes!.lifetime - (c.byReason.lifetime ?? 0)), `${spec.name}: lifetime closes`).toBeLessThanOrEqual(1);
+      expect(Math.abs(g!.closes!.idle - (c.byReason.idle ?? 0)), `${spec.name}: idle closes`).toBeLessThanOrEqual(1);
+      expect(g!.closes!.unattributed, `${spec.name}: unattributed`).toBeLessThanOrEqual(1);
+    });
+    const [life, idle] = truths as [OtherTruth, OtherTruth];
+    const inWindow = (t: OtherTruth, reason: string) => t.closes.filter(([at, r]) => r === reason && at > times[0]! && at <= times[times.length - 1]!);
+    // Its ways, seen in its own truth: lifetimes shortened by at most 5% (and a close only on return,
+    // so never early), at most one idle close per max_idle period.
+    const lifeCloses = inWindow(life, 'lifetime');
+    expect(lifeCloses.length).toBeGreaterThanOrEqual(5);
+    expect(Math.min(...lifeCloses.map(([, , age]) => age))).toBeGreaterThanOrEqual(0.95 * LIFE.maxLifetimeS * 1000);
+    const idleAt = inWindow(idle, 'idle').map(([at]) => at);
+    expect(idleAt.length).toBeGreaterThanOrEqual(3);
+    expect(Math.min(...idleAt.slice(1).map((x, k) => x - idleAt[k]!))).toBeGreaterThanOrEqual(0.9 * IDLE.maxIdleS * 1000);
+  });
 });
