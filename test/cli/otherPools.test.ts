@@ -23,7 +23,8 @@
  *
  * Each test prints its figures (the table in docs/observe.md is made of these lines).
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -32,7 +33,7 @@ import { advisorFile, databaseWorkload, scenarioConfig } from '../helpers/scenar
 import { hasTool } from '../helpers/promText.js';
 import { startFleetPrometheus, type TestPrometheus } from '../helpers/fleetPrometheus.js';
 import { batchMeansStdErr, busyAt, churnIn, meanBusy, openAt } from '../helpers/uninstrumented/harness.js';
-import { buildGoPool, counterAt, inUseAt, meanInUse, missingGo, missingPsycopgPool, PSYCOPG_SRC, PYTHON, skipUnlessCi, startOtherService, stepMean, urlWithApp, type OtherService, type OtherTruth } from '../helpers/otherPools.js';
+import { buildGoPool, counterAt, debVersion, inUseAt, meanInUse, missingGo, missingPsycopgPool, PSYCOPG_SRC, PYTHON, skipUnlessCi, startOtherService, stepMean, urlWithApp, type OtherService, type OtherTruth } from '../helpers/otherPools.js';
 import { observeServer, type ObserveResult } from '../../src/shell/observe/run.js';
 import { GROUP_FIELDS } from '../../src/core/observe/types.js';
 import type { GroupSummary } from '../../src/core/observe/summary.js';
@@ -148,6 +149,7 @@ describe.skipIf(goSkip)('a Go database/sql pool (lib/pq, client_golang DBStatsCo
   it('from the server: grouped by application_name; busy, births, deaths and closes by reason match what database/sql did', () => {
     expect(churnObs.error).toBeUndefined();
     const file = churnObs.file;
+    console.log(`${spawnSync('go', ['version'], { encoding: 'utf8' }).stdout.trim()}; lib/pq ${debVersion('golang-github-lib-pq-dev')}; client_golang ${debVersion('golang-github-prometheus-client-golang-dev')}`);
     expect(file.observation.proxy.detected).toBe(false);
     CHURNS.forEach((spec, i) => {
       const g = file.groups.find((x) => x.service === `app=${spec.appName} db=postgres user=postgres`);
@@ -181,29 +183,38 @@ describe.skipIf(goSkip)('a Go database/sql pool (lib/pq, client_golang DBStatsCo
       const stats = t.stats!;
       const col = (k: number) => stats.map((row) => [row[0]!, row[k]!] as const);
       const delta = (k: number) => counterAt(col(k), to) - counterAt(col(k), from);
-      // The instants Prometheus scraped this service in the window: the gauges are read there.
-      const q = new URL('/api/v1/query', prom.base);
-      q.searchParams.set('query', `go_sql_in_use_connections{db_name="${spec.name}"}[${Math.ceil((to - from) / 1000)}s]`);
-      q.searchParams.set('time', (to / 1000).toFixed(3));
-      const res = (await (await fetch(q)).json()) as { data: { result: Array<{ values: Array<[number, string]> }> } };
-      const scrapes = res.data.result[0]!.values.map(([ts]) => ts * 1000).filter((x) => x > from && x <= to);
-      // Gauges sampled once a second estimate the time average: 5% or two batch-means standard errors of the truth at those instants.
+      // What each scrape in the window was served (the service logs it): the figures must be their means.
+      const served = t.served!.filter(([at]) => at > from && at <= to);
+      const servedMean = (k: number) => served.reduce((acc, row) => acc + row[k]!, 0) / served.length;
+      // Against the time average: gauges read once a second estimate it with an error that depends on
+      // where the scrapes fell; its size, from the truth itself: the spread of 1 Hz sampling means
+      // over every phase of the second (50 ms apart).
+      const phaseSe = (at: (x: number) => number) => {
+        const means = Array.from({ length: 20 }, (_, p) => {
+          const xs: number[] = [];
+          for (let x = from + p * 50; x <= to; x += 1000) xs.push(at(x));
+          return xs.reduce((acc, v) => acc + v, 0) / xs.length;
+        });
+        const m = means.reduce((acc, v) => acc + v, 0) / means.length;
+        return Math.sqrt(means.reduce((acc, v) => acc + (v - m) ** 2, 0) / (means.length - 1));
+      };
       const inUse = meanInUse(t, from, to);
-      const inUseTol = Math.max(0.05 * inUse, 2 * batchMeansStdErr(scrapes.map((x) => inUseAt(t, x)), 5));
-      // Printed, not asserted: the collector reads db.Stats() a few ms after the scrape's timestamp.
-      const atScrapes = scrapes.reduce((a, x) => a + inUseAt(t, x), 0) / scrapes.length;
+      const inUseTol = Math.max(0.05 * inUse, 2 * phaseSe((x) => inUseAt(t, x)));
       const open = stepMean(col(8), from, to);
-      const openTol = Math.max(0.05 * open, 2 * batchMeansStdErr(scrapes.map((x) => counterAt(col(8), x)), 5));
+      const openTol = Math.max(0.05 * open, 2 * phaseSe((x) => counterAt(col(8), x)));
       const waits = delta(1);
       const lifetime = delta(5);
       const idle = delta(4);
       // Counts: 5%, plus one event at each edge of the window (increase() extrapolates between scrapes a second apart).
       const within = (got: number, want: number) => Math.abs(got - want) <= 2 + 0.05 * want;
       console.log(
-        `go ${spec.name} through Prometheus: in use ${fig!.inUseMean?.toFixed(3)} vs truth ${inUse.toFixed(3)} (tolerance ${inUseTol.toFixed(3)}; truth at the ${scrapes.length} scrapes ${atScrapes.toFixed(3)}); open ${fig!.openMean?.toFixed(3)} vs ${open.toFixed(3)} (tolerance ${openTol.toFixed(3)}); ` +
+        `go ${spec.name} through Prometheus: in use ${fig!.inUseMean?.toFixed(3)} vs truth ${inUse.toFixed(3)} (tolerance ${inUseTol.toFixed(3)}; served to the ${served.length} scrapes ${servedMean(1).toFixed(3)}); open ${fig!.openMean?.toFixed(3)} vs ${open.toFixed(3)} (tolerance ${openTol.toFixed(3)}; served ${servedMean(2).toFixed(3)}); ` +
           `waited ${fig!.waited?.count.toFixed(1)} vs ${waits} (mean wait ${((fig!.waited?.meanS ?? 0) * 1000).toFixed(2)} ms); closes lifetime ${fig!.closed?.lifetime?.toFixed(1)} vs ${lifetime}, idle ${fig!.closed?.idle?.toFixed(1)} vs ${idle}; max ${fig!.max}`,
       );
       expect(fig!.max).toBe(spec.maxOpen);
+      expect(served.length).toBeGreaterThanOrEqual(18);
+      expect(Math.abs(fig!.inUseMean! - servedMean(1)), `${spec.name}: in use served`).toBeLessThanOrEqual(0.01);
+      expect(Math.abs(fig!.openMean! - servedMean(2)), `${spec.name}: open served`).toBeLessThanOrEqual(0.01);
       expect(Math.abs(fig!.inUseMean! - inUse), `${spec.name}: in use`).toBeLessThanOrEqual(inUseTol);
       expect(Math.abs(fig!.openMean! - open), `${spec.name}: open`).toBeLessThanOrEqual(openTol);
       expect(within(fig!.waited!.count, waits), `${spec.name}: waited ${fig!.waited!.count} vs ${waits}`).toBe(true);
@@ -281,7 +292,7 @@ describe.skipIf(psySkip)('a Python psycopg_pool pool', () => {
   it('from the server: grouped by application_name; busy, births, deaths and closes by reason match what psycopg_pool did', () => {
     expect(obs.error).toBeUndefined();
     const file = obs.file;
-    console.log(`psycopg_pool ${truths[0]!.version} (psycopg ${(truths[0] as OtherTruth & { psycopgVersion: string }).psycopgVersion})`);
+    console.log(`psycopg_pool ${truths[0]!.version} (psycopg ${(truths[0] as OtherTruth & { psycopgVersion: string }).psycopgVersion}; package python3-psycopg-pool ${debVersion('python3-psycopg-pool')})`);
     SPECS.forEach((spec, i) => {
       const g = file.groups.find((x) => x.service === `app=${spec.appName} db=postgres user=postgres`);
       expect(g, file.groups.map((x) => x.id).join(', ')).toBeDefined();

@@ -29,6 +29,8 @@ export interface OtherTruth extends Truth {
   waitsMs: number[];
   /** Go only: db.Stats() every 100 ms, [ms, waitCount, waitDurationS, maxIdleClosed, maxIdleTimeClosed, maxLifetimeClosed, inUse, idle, open]. */
   stats?: number[][];
+  /** Go only: [ms, inUse, open] as each /metrics request was served. */
+  served?: number[][];
   /** The library's version as the service read it (psycopg_pool). */
   version?: string;
 }
@@ -159,4 +161,10 @@ export function meanInUse(t: OtherTruth, from: number, to: number): number {
   let s = 0;
   for (const [a, b] of t.holds) s += Math.max(0, Math.min(b, to) - Math.max(a, from));
   return s / (to - from);
+}
+
+/** An installed Debian package's version (for the printed figures), or "not from a package". */
+export function debVersion(pkg: string): string {
+  const r = spawnSync('dpkg-query', ['-W', '-f', '${Version}', pkg], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout ? r.stdout : 'not from a package';
 }

@@ -14,6 +14,7 @@
 //   - opens and closes: every connection the driver opened and closed, a close's reason read from
 //     database/sql's own counters (MaxIdleTimeClosed, MaxLifetimeClosed, MaxIdleClosed), which it
 //     increments before it closes the connection;
+//   - served: [ms, inUse, open] as each /metrics request was served;
 //   - stats: db.Stats() every 100 ms (the figures the collector exports), as [ms, waitCount,
 //     waitDurationS, maxIdleClosed, maxIdleTimeClosed, maxLifetimeClosed, inUse, idle, open].
 package main
@@ -87,6 +88,7 @@ type truth struct {
 	Completed    int            `json:"completed"`
 	Errors       int            `json:"errors"`
 	Stats        [][9]float64   `json:"stats"`
+	Served       [][3]float64   `json:"served"`
 	Settings     map[string]int `json:"settings"`
 }
 
@@ -205,7 +207,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	t = truth{Name: o.Name, AppName: o.AppName, Intervals: [][2]float64{}, Holds: [][2]float64{}, AcquiredAt: []float64{}, WaitsMs: []float64{}, Opens: []float64{}, Closes: []closeRec{}, Stats: [][9]float64{},
+	t = truth{Name: o.Name, AppName: o.AppName, Intervals: [][2]float64{}, Holds: [][2]float64{}, AcquiredAt: []float64{}, WaitsMs: []float64{}, Opens: []float64{}, Closes: []closeRec{}, Stats: [][9]float64{}, Served: [][3]float64{},
 		Settings: map[string]int{"maxOpen": o.MaxOpen, "maxIdle": o.MaxIdle, "lifetimeMs": o.LifetimeMs, "idleTimeMs": o.IdleTimeMs}}
 	pc, err := pq.NewConnector(o.URL)
 	if err != nil {
@@ -225,7 +227,15 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	go http.Serve(ln, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// What this scrape is about to be served (the collector reads db.Stats() microseconds later).
+		s := db.Stats()
+		mu.Lock()
+		t.Served = append(t.Served, [3]float64{nowMs(), float64(s.InUse), float64(s.OpenConnections)})
+		mu.Unlock()
+		metrics.ServeHTTP(w, r)
+	}))
 
 	ctx := context.Background()
 	if err := db.PingContext(ctx); err != nil {
