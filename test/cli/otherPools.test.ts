@@ -20,6 +20,11 @@
  *   "idle" (bursts, min_size 1, a 1 s max_idle), minding its ways: it closes an expired connection
  *   only when it is returned, shortens lifetimes by up to 5%, closes at most one idle connection per
  *   period and reuses connections first in, first out. From the server, as for Go.
+ * - PgBouncer (transaction mode, 3 server connections) in front of the server, two Go services
+ *   through it: from the server alone observe says it sees a proxy; with `--pgbouncer-url` it reads
+ *   the admin console, whose transactions match the statements the services ran and whose total
+ *   wait matches the time the services saw beyond the statements' own (10%, plus 1 ms a statement
+ *   for the trip through the proxy).
  *
  * Each test prints its figures (the table in docs/observe.md is made of these lines).
  */
@@ -33,11 +38,13 @@ import { advisorFile, databaseWorkload, scenarioConfig } from '../helpers/scenar
 import { hasTool } from '../helpers/promText.js';
 import { startFleetPrometheus, type TestPrometheus } from '../helpers/fleetPrometheus.js';
 import { batchMeansStdErr, busyAt, churnIn, meanBusy, openAt } from '../helpers/uninstrumented/harness.js';
-import { buildGoPool, counterAt, debVersion, inUseAt, meanInUse, missingGo, missingPsycopgPool, PSYCOPG_SRC, PYTHON, skipUnlessCi, startOtherService, stepMean, urlWithApp, type OtherService, type OtherTruth } from '../helpers/otherPools.js';
+import { buildGoPool, counterAt, debVersion, inUseAt, meanInUse, missingGo, missingPgBouncer, missingPsycopgPool, PSYCOPG_SRC, PYTHON, skipUnlessCi, startPgBouncer, type TestPgBouncer, startOtherService, stepMean, urlWithApp, type OtherService, type OtherTruth } from '../helpers/otherPools.js';
 import { observeServer, type ObserveResult } from '../../src/shell/observe/run.js';
 import { GROUP_FIELDS } from '../../src/core/observe/types.js';
 import type { GroupSummary } from '../../src/core/observe/summary.js';
 import type { FleetReading } from '../../src/core/fleet/assemble.js';
+import type { ObservationFile } from '../../src/core/observe/file.js';
+import { freePort } from '../../src/shell/throwawayPg.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const cleanup: Array<() => void> = [];
@@ -312,5 +319,88 @@ describe.skipIf(psySkip)('a Python psycopg_pool pool', () => {
     const idleAt = inWindow(idle, 'idle').map(([at]) => at);
     expect(idleAt.length).toBeGreaterThanOrEqual(3);
     expect(Math.min(...idleAt.slice(1).map((x, k) => x - idleAt[k]!))).toBeGreaterThanOrEqual(0.9 * IDLE.maxIdleS * 1000);
+  });
+});
+
+const bouncerSkip = skipUnlessCi('the PgBouncer tests', missingPgBouncer() ?? missingGo());
+
+describe.skipIf(bouncerSkip)('PgBouncer in transaction mode in front of the server', () => {
+  // Two Go services through one PgBouncer pool of 3 server connections: 2 x 40/s x 30 ms = 2.4
+  // connections' worth of statements, so clients wait for a server connection now and then.
+  const SVCS = [
+    { name: 'a', appName: 'pa-bnc-a', rate: 40, holdMs: 30, maxOpen: 6, maxIdle: 6, lifetimeMs: 0, idleTimeMs: 0, seconds: 24, seed: 21 },
+    { name: 'b', appName: 'pa-bnc-b', rate: 40, holdMs: 30, maxOpen: 6, maxIdle: 6, lifetimeMs: 0, idleTimeMs: 0, seconds: 24, seed: 22 },
+  ];
+  let bouncer: TestPgBouncer;
+  let withConsole: CliResult;
+  let serverOnly: CliResult;
+  let truths: OtherTruth[];
+
+  beforeAll(async () => {
+    const reason = missingPgBouncer() ?? missingGo();
+    if (reason) throw new Error(`the PgBouncer tests cannot run: ${reason}`);
+    const bin = buildGoPool();
+    const url = inject('pgUrl');
+    bouncer = await startPgBouncer(url, await freePort(), { poolMode: 'transaction', poolSize: 3 }, cleanup);
+    const svcs = await Promise.all(SVCS.map((c) => startOtherService(bin, [], { ...c, url: bouncer.url(c.appName) }, cleanup)));
+    await sleep(2000);
+    [withConsole, serverOnly] = await Promise.all([
+      runAsync(['observe', '--database-url', url, '--pgbouncer-url', bouncer.adminUrl, '--duration', '15s', '--interval', '100ms', '--json', '--no-progress']),
+      runAsync(['observe', '--database-url', url, '--duration', '15s', '--interval', '100ms', '--json', '--no-progress']),
+    ]);
+    truths = await Promise.all(svcs.map((s) => s.done));
+  }, 90_000);
+
+  it("from the server alone: says it sees a proxy (one server connection serves clients of both services' names)", () => {
+    expect(serverOnly.status, serverOnly.stderr).toBe(0);
+    const f = JSON.parse(serverOnly.stdout) as ObservationFile;
+    console.log(`PgBouncer, the server's signs: ${f.observation.proxy.signs.join('; ')}`);
+    expect(f.observation.proxy.detected).toBe(true);
+    expect(f.observation.proxy.signs.some((s) => /changed its application_name from 'pa-bnc-[ab]' to 'pa-bnc-[ab]'/.test(s))).toBe(true);
+    expect(f.validity.valid).toBe(false);
+  });
+
+  it("with its admin console: the clients' waits for a server connection match what the services saw", () => {
+    expect(withConsole.status, withConsole.stderr).toBe(0);
+    const f = JSON.parse(withConsole.stdout) as ObservationFile;
+    expect(f.observation.proxy.signs.some((s) => /^PgBouncer 1\.\d+\.\d+'s admin console at postgresql:\/\/postgres@127\.0\.0\.1:\d+\/pgbouncer answered \(pool_mode transaction\)/.test(s)), f.observation.proxy.signs.join('; ')).toBe(true);
+    const p = f.pgbouncer!;
+    const pool = p.pools.find((x) => x.database === 'postgres')!;
+    const db = p.databases.find((x) => x.database === 'postgres')!;
+    expect(pool.poolMode).toBe('transaction');
+    // The services' own view over the console's window: each statement's time at the client less its time on the server.
+    const from = p.startedAt;
+    const to = p.startedAt + p.durationMs;
+    let n = 0;
+    let waitedMs = 0;
+    for (const t of truths) {
+      t.holds.forEach(([a, b], k) => {
+        const [s, e] = t.intervals[k]!;
+        if (s < from || s >= to) return;
+        n++;
+        waitedMs += Math.max(0, b - a - (e - s));
+      });
+    }
+    console.log(
+      `${p.version}: ${db.xacts} transactions vs ${n} statements the services ran in the window; clients waited ${db.waitTotalS.toFixed(3)} s in all (${db.waitPerXactMs?.toFixed(2)} ms per transaction) vs ${(waitedMs / 1000).toFixed(3)} s the services saw beyond the server's time; ` +
+        `clients waiting ${pool.clWaitingMean.toFixed(2)} on average (max ${pool.clWaitingMax}) at ${pool.reads} reads of SHOW POOLS, ${db.waitingMean.toFixed(2)} by SHOW STATS; longest wait ${(pool.maxwaitMaxS * 1000).toFixed(1)} ms`,
+    );
+    expect(Math.abs(db.xacts - n)).toBeLessThanOrEqual(Math.max(5, 0.02 * n));
+    expect(db.waitTotalS).toBeGreaterThan(0.5);
+    expect(Math.abs(db.waitTotalS * 1000 - waitedMs)).toBeLessThanOrEqual(0.1 * waitedMs + n * 1);
+    expect(pool.reads).toBeGreaterThanOrEqual(10);
+    // No pool advice from a proxy's connections.
+    expect(f.validity.valid).toBe(false);
+  });
+
+  it('--pgbouncer-url: not the console database, exit 2; nothing listening, exit 3; one ERROR line each', async () => {
+    const url = inject('pgUrl');
+    const wrongDb = runCli(['observe', '--database-url', url, '--pgbouncer-url', `postgresql://postgres:s3cret-pw@127.0.0.1:${bouncer.port}/postgres`, '--duration', '1s']);
+    expect(wrongDb.status).toBe(2);
+    expect(wrongDb.stderr).toMatch(/^ERROR: --pgbouncer-url 'postgresql:\/\/postgres@127\.0\.0\.1:\d+\/postgres': the admin console is the database 'pgbouncer', not 'postgres'\nhint: end the URL with \/pgbouncer\n$/);
+    const down = runCli(['observe', '--database-url', url, '--pgbouncer-url', `postgresql://postgres:s3cret-pw@127.0.0.1:${await freePort()}/pgbouncer`, '--duration', '1s']);
+    expect(down.status).toBe(3);
+    expect(down.stderr).toMatch(/^ERROR: cannot read PgBouncer's admin console at postgresql:\/\/postgres@127\.0\.0\.1:\d+\/pgbouncer: connection refused/);
+    expect(wrongDb.stderr + down.stderr + down.stdout).not.toContain('s3cret-pw');
   });
 });

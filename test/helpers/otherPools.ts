@@ -8,7 +8,8 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -167,4 +168,71 @@ export function meanInUse(t: OtherTruth, from: number, to: number): number {
 export function debVersion(pkg: string): string {
   const r = spawnSync('dpkg-query', ['-W', '-f', '${Version}', pkg], { encoding: 'utf8' });
   return r.status === 0 && r.stdout ? r.stdout : 'not from a package';
+}
+
+/** Why PgBouncer cannot run here, or null. */
+export function missingPgBouncer(): string | null {
+  return spawnSync('pgbouncer', ['--version'], { stdio: 'ignore' }).error ? 'no pgbouncer (apt-get install pgbouncer)' : null;
+}
+
+/** A running PgBouncer: its port, its admin console's URL, and a stop. */
+export interface TestPgBouncer {
+  port: number;
+  url: (appName: string) => string;
+  adminUrl: string;
+  stop: () => void;
+}
+
+/**
+ * Start PgBouncer on loopback in front of the test server (`pgUrl`), in `poolMode` with
+ * `poolSize` server connections per pool; any client may log in (auth_type any), the admin
+ * console as `postgres`. As root it runs as the postgres OS user (PgBouncer refuses root).
+ */
+export async function startPgBouncer(pgUrl: string, port: number, opts: { poolMode: string; poolSize: number }, cleanup: Array<() => void>): Promise<TestPgBouncer> {
+  const u = new URL(pgUrl);
+  const dir = mkdtempSync(join(tmpdir(), 'pa-pgbouncer-'));
+  const ini = [
+    '[databases]',
+    `postgres = host=${u.hostname} port=${u.port} dbname=postgres user=postgres`,
+    '[pgbouncer]',
+    'listen_addr = 127.0.0.1',
+    `listen_port = ${port}`,
+    'unix_socket_dir =',
+    'auth_type = any',
+    'admin_users = postgres',
+    `pool_mode = ${opts.poolMode}`,
+    `default_pool_size = ${opts.poolSize}`,
+    'max_client_conn = 200',
+    // lib/pq sends extra_float_digits at startup.
+    'ignore_startup_parameters = extra_float_digits,options',
+    `logfile = ${join(dir, 'pgbouncer.log')}`,
+    `pidfile = ${join(dir, 'pgbouncer.pid')}`,
+  ].join('\n');
+  writeFileSync(join(dir, 'pgbouncer.ini'), `${ini}\n`);
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) spawnSync('chown', ['-R', 'postgres', dir]);
+  const proc = spawn('pgbouncer', [...(asRoot ? ['-u', 'postgres'] : []), join(dir, 'pgbouncer.ini')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  proc.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  const stop = () => {
+    if (proc.exitCode === null) proc.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  cleanup.push(stop);
+  const url = (appName: string) => urlWithApp(`postgresql://postgres@127.0.0.1:${port}/postgres`, appName);
+  for (let i = 0; i < 50; i++) {
+    if (proc.exitCode !== null) throw new Error(`pgbouncer exited ${proc.exitCode}: ${log}${existsSync(join(dir, 'pgbouncer.log')) ? readFileSync(join(dir, 'pgbouncer.log'), 'utf8') : ''}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return { port, url, adminUrl: `postgresql://postgres@127.0.0.1:${port}/pgbouncer`, stop };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  stop();
+  throw new Error(`pgbouncer did not listen within 5 s: ${log}`);
 }

@@ -6,6 +6,7 @@ import type { DbCrossCheck, RoleCrossCheck, TaskerHealth } from './crossCheck.js
 import type { GroupSummary } from './summary.js';
 import type { Observation } from './types.js';
 import type { EnvironmentEvidence } from '../evidence/types.js';
+import type { PgBouncerReading } from './pgbouncer.js';
 
 /** Version of {@link ObservationFile}'s layout. */
 export const OBSERVATION_SCHEMA_VERSION = 1;
@@ -52,6 +53,8 @@ export interface ObservationFile {
   /** pg_stat_statements time per role; null when the extension is not installed and loaded. */
   roles: RoleCrossCheck[] | null;
   tasker: TaskerReading[];
+  /** PgBouncer's own figures, when `--pgbouncer-url` was given. */
+  pgbouncer?: PgBouncerReading;
   cost: SamplingCost;
   validity: { valid: boolean; reasons: string[] };
   /** The evidence every `--from` reads: a pool per mapped group and replica, the unmapped groups apart (evidence.ts). */

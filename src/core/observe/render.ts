@@ -46,7 +46,18 @@ export function renderObservation(f: ObservationFile, opts: { color: boolean }):
     lines.push('');
     lines.push('BEHIND A PROXY: the server sees a proxy\'s connections, not the service\'s pools, so these figures are the proxy\'s and no pool advice follows from them.');
     for (const s of o.proxy.signs) lines.push(`  - ${s}`);
-    lines.push("  Observe the proxy's own pools instead (PgBouncer: SHOW POOLS), or the service's pool metrics.");
+    if (!f.pgbouncer) lines.push("  Observe the proxy's own pools instead (PgBouncer: --pgbouncer-url), or the service's pool metrics.");
+  }
+  if (f.pgbouncer) {
+    const p = f.pgbouncer;
+    lines.push('');
+    lines.push(`${p.version} (${p.console}), over ${fmtUs(p.durationMs * 1000)}: SHOW POOLS every second, SHOW STATS at the start and the end. Clients waiting are waiting for a server connection:`);
+    for (const x of p.pools) {
+      lines.push(`  pool ${x.database}/${x.user} (pool_mode ${x.poolMode}): clients active ${fmtNum(Math.round(x.clActiveMean * 100) / 100, 2)} on average, waiting ${fmtNum(Math.round(x.clWaitingMean * 100) / 100, 2)} on average (at most ${x.clWaitingMax}), the longest wait seen ${fmtS(x.maxwaitMaxS)}; server connections active ${fmtNum(Math.round(x.svActiveMean * 100) / 100, 2)}, idle ${fmtNum(Math.round(x.svIdleMean * 100) / 100, 2)} (${x.reads} reads)`);
+    }
+    for (const d of p.databases) {
+      lines.push(`  database ${d.database}: ${fmtNum(d.xacts)} transactions; clients waited ${fmtS(d.waitTotalS)} in all for a server connection${d.waitPerXactMs !== null ? `, ${fmtS(d.waitPerXactMs / 1000)} per transaction` : ''} (${fmtNum(Math.round(d.waitingMean * 100) / 100, 2)} waiting on average)`);
+    }
   }
   lines.push('');
   if (f.groups.length === 0) {

@@ -40,6 +40,7 @@ import { connectionConfig, isLocalHost, resolveTarget } from '../target.js';
 import { loadValidConfig } from '../validConfig.js';
 import { observeServer } from '../observe/run.js';
 import { parseTaskerUrl } from '../observe/tasker.js';
+import { parsePgBouncerUrl } from '../observe/pgbouncer.js';
 import { version } from '../version.js';
 
 interface ObserveFlags extends PrometheusFlags {
@@ -55,6 +56,7 @@ interface ObserveFlags extends PrometheusFlags {
   map?: string[];
   configDir?: string;
   taskerUrl?: string[];
+  pgbouncerUrl?: string;
   out?: string;
   json?: boolean;
   progress?: boolean;
@@ -96,11 +98,13 @@ const SAMPLING_FLAGS = [
   ['--group-by', 'groupBy'],
   ['--map', 'map'],
   ['--tasker-url', 'taskerUrl'],
+  ['--pgbouncer-url', 'pgbouncerUrl'],
 ] as const;
 
 /** Run `observe` with its parsed flags. */
 export async function observeCommand(f: ObserveFlags): Promise<void> {
   addSecret(f.databaseUrl);
+  addSecret(f.pgbouncerUrl);
   if (f.out) assertReportPath('--out', f.out);
   if (f.report) assertReportPath('--report', f.report);
   assertOutputsApart([['--out', f.out], ['--report', f.report]], f.advisorConfig ? [['--advisor-config', f.advisorConfig]] : []);
@@ -141,6 +145,7 @@ export async function observeCommand(f: ObserveFlags): Promise<void> {
   if (intervalMs > durationMs) throw new UsageError(`--interval ${f.interval} is longer than --duration ${f.duration ?? '10m'}`, 'sample more often than once per observation');
   const groupBy = parseGroupBy(f.groupBy);
   const taskerUrls = (f.taskerUrl ?? []).map(parseTaskerUrl);
+  const pgbouncer = f.pgbouncerUrl !== undefined ? parsePgBouncerUrl(f.pgbouncerUrl) : undefined;
   const rules: MapRule[] = model && f.map?.length ? f.map.map((m) => parseMapFlag(m, model!.environments.map((e) => e.name), groupBy)) : [];
   const target = resolveTarget(f.databaseUrl);
   if (!target) throw new UsageError('observe needs a server to observe', 'pass --database-url postgresql://monitor@host:5432/db (or set DATABASE_URL / PG* variables), or --prometheus URL');
@@ -167,6 +172,7 @@ export async function observeCommand(f: ObserveFlags): Promise<void> {
       environments: envs,
       configDir: model?.dir ?? null,
       taskerUrls,
+      ...(pgbouncer ? { pgbouncer } : {}),
       toolVersion: version(),
       signal: ac.signal,
       status: (l) => writeErr(l),

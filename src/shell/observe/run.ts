@@ -14,6 +14,8 @@ import type { ActivitySample, GroupField, ObservedGroup } from '../../core/obser
 import { redactUrl } from '../../core/redact.js';
 import { Sampler, type DatabaseCounters, type RoleStatements } from './sampler.js';
 import { readTaskerHealth } from './tasker.js';
+import { PgBouncerConsole } from './pgbouncer.js';
+import { pgBouncerSign, summarizePgBouncer, type PgBouncerReadings } from '../../core/observe/pgbouncer.js';
 
 /** Options of {@link observeServer}. */
 export interface ObserveOptions {
@@ -31,6 +33,8 @@ export interface ObserveOptions {
   environments?: readonly MappedEnvironment[];
   configDir: string | null;
   taskerUrls: URL[];
+  /** PgBouncer's admin console (`--pgbouncer-url`), read through the window. */
+  pgbouncer?: { url: string; display: string };
   toolVersion: string;
   signal?: AbortSignal;
   /** Called with every sample (tests use it for their own statistics). */
@@ -52,7 +56,15 @@ export interface ObserveResult {
  * while sampling returns the partial observation with the error.
  */
 export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
-  const sampler = await Sampler.open(o.config, o.display);
+  const bouncer = o.pgbouncer ? await PgBouncerConsole.open(o.pgbouncer.url, o.pgbouncer.display) : undefined;
+  let sampler: Sampler;
+  try {
+    sampler = await Sampler.open(o.config, o.display);
+  } catch (e) {
+    await bouncer?.close();
+    throw e;
+  }
+  let bouncerReads: PgBouncerReadings | undefined;
   const rec = new Reconstructor({ groupBy: o.groupBy });
   const tasker: TaskerReading[] = [];
   let dbStart: DatabaseCounters | null = null;
@@ -67,9 +79,22 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
     for (const u of o.taskerUrls) starts.push(await readTaskerHealth(u));
     dbStart = await sampler.databaseCounters();
     stStart = await sampler.statementsByRole();
+    const bouncerStart = bouncer ? await bouncer.stats() : undefined;
     o.status?.(
-      `Observing ${o.display}${o.targetKind === 'remote' ? ' (not on this machine)' : ''} as role ${sampler.server.role}, read-only: one connection reading pg_stat_activity every ${o.intervalMs} ms (jittered) for ${o.durationMs / 1000} s${sampler.server.versionNum >= 140000 ? ', pg_stat_database at the start and the end' : ''}${stStart ? ', pg_stat_statements at the start and the end' : ''}${o.taskerUrls.length ? ", Tasker's /health/detailed at the start and the end" : ''}. Nothing is written to the server.`,
+      `Observing ${o.display}${o.targetKind === 'remote' ? ' (not on this machine)' : ''} as role ${sampler.server.role}, read-only: one connection reading pg_stat_activity every ${o.intervalMs} ms (jittered) for ${o.durationMs / 1000} s${sampler.server.versionNum >= 140000 ? ', pg_stat_database at the start and the end' : ''}${stStart ? ', pg_stat_statements at the start and the end' : ''}${o.taskerUrls.length ? ", Tasker's /health/detailed at the start and the end" : ''}${bouncer ? `, ${bouncer.version}'s admin console at ${bouncer.display} (SHOW POOLS every second, SHOW STATS at the start and the end)` : ''}. Nothing is written to the server.`,
     );
+    // PgBouncer's SHOW POOLS about once a second while the server is sampled.
+    const pools: PgBouncerReadings['pools'] = [];
+    let sampling = true;
+    const poll = bouncer
+      ? (async () => {
+          while (sampling) {
+            pools.push(await bouncer.pools());
+            await new Promise((r) => setTimeout(r, 1000));
+          }
+        })()
+      : undefined;
+    poll?.catch(() => {});
     await sampler.run({
       intervalMs: o.intervalMs,
       durationMs: o.durationMs,
@@ -81,6 +106,9 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
         o.onProgress?.({ elapsedMs: performance.now() - started, samples: rec.samples, connections });
       },
     });
+    sampling = false;
+    await poll;
+    if (bouncer) bouncerReads = { console: bouncer.display, version: bouncer.version, statsStart: bouncerStart!, statsEnd: await bouncer.stats(), pools };
     dbEnd = await sampler.databaseCounters();
     if (stStart) stEnd = await sampler.statementsByRole();
     for (let i = 0; i < o.taskerUrls.length; i++) {
@@ -102,8 +130,12 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
         : new DatabaseError(`the connection to ${o.display} failed after ${rec.samples} samples: ${String((e as Error)?.message ?? e).split('\n')[0]}`, 'the partial observation was printed (and saved with --out); check the server and observe again');
   } finally {
     await sampler.close();
+    await bouncer?.close();
   }
   const obs = rec.finish();
+  const pgbouncer = bouncerReads ? summarizePgBouncer(bouncerReads) : undefined;
+  // The console answered: whatever the server's own signs, its connections are the proxy's.
+  if (pgbouncer) obs.proxy = { detected: true, signs: [...obs.proxy.signs, pgBouncerSign(pgbouncer)] };
   const healths = tasker.map((t) => t.health).filter((h): h is TaskerHealth => h !== null);
   const groups = summarizeObservation(obs, (g) => o.settingsFor?.(g, healths) ?? null);
   let databases: DbCrossCheck[] | null = null;
@@ -133,6 +165,7 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
     databases,
     roles,
     tasker,
+    ...(pgbouncer ? { pgbouncer } : {}),
     cost,
     validity,
     environments,

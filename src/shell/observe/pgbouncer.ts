@@ -1,0 +1,82 @@
+/**
+ * `observe --pgbouncer-url`: PgBouncer's admin console (its `pgbouncer` database), read on one
+ * connection of its own with the simple query protocol the console speaks: `SHOW STATS` at the
+ * start and the end, `SHOW POOLS` about once a second in between. It only reads.
+ */
+import pg from 'pg';
+import { DatabaseError, UsageError } from '../../core/errors.js';
+import { redactUrl } from '../../core/redact.js';
+import type { PgBouncerPoolRow, PgBouncerStatsRow } from '../../core/observe/pgbouncer.js';
+
+/** Check a `--pgbouncer-url` before any connection (exit 2); the console's database is `pgbouncer`. */
+export function parsePgBouncerUrl(v: string): { url: string; display: string } {
+  const display = redactUrl(v);
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new UsageError(`--pgbouncer-url '${display}': not a URL`, 'write e.g. --pgbouncer-url postgresql://stats@pgbouncer:6432/pgbouncer');
+  }
+  if (u.protocol !== 'postgresql:' && u.protocol !== 'postgres:') throw new UsageError(`--pgbouncer-url '${display}': not a postgresql:// URL`, 'write e.g. --pgbouncer-url postgresql://stats@pgbouncer:6432/pgbouncer');
+  if (u.pathname !== '/pgbouncer') throw new UsageError(`--pgbouncer-url '${display}': the admin console is the database 'pgbouncer', not '${decodeURIComponent(u.pathname.slice(1))}'`, 'end the URL with /pgbouncer');
+  return { url: v, display };
+}
+
+const num = (v: unknown): number => Number(v ?? 0);
+
+/** One connection to the console. */
+export class PgBouncerConsole {
+  private constructor(
+    private readonly client: pg.Client,
+    readonly display: string,
+    readonly version: string,
+  ) {}
+
+  /** Connect (exit 3 with the reason when it cannot) and read the version. */
+  static async open(url: string, display: string): Promise<PgBouncerConsole> {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      const v = await client.query<{ version: string }>('SHOW VERSION');
+      return new PgBouncerConsole(client, display, v.rows[0]?.version ?? 'PgBouncer');
+    } catch (e) {
+      await client.end().catch(() => {});
+      const err = e as { code?: string; message?: string };
+      const reason = err.code === 'ECONNREFUSED' ? 'connection refused (is PgBouncer running, and on that port?)' : String(err.message ?? e).split('\n')[0];
+      throw new DatabaseError(`cannot read PgBouncer's admin console at ${display}: ${reason}`, "check --pgbouncer-url, and that the user is in PgBouncer's admin_users or stats_users");
+    }
+  }
+
+  /** `SHOW STATS`: cumulative per database. */
+  async stats(): Promise<{ atMs: number; rows: PgBouncerStatsRow[] }> {
+    const r = await this.client.query<Record<string, string>>('SHOW STATS');
+    return {
+      atMs: Date.now(),
+      rows: r.rows.map((x) => ({ database: String(x.database), xacts: num(x.total_xact_count), queries: num(x.total_query_count), xactTimeUs: num(x.total_xact_time), waitTimeUs: num(x.total_wait_time) })),
+    };
+  }
+
+  /** `SHOW POOLS`: now, per database and user. */
+  async pools(): Promise<{ atMs: number; rows: PgBouncerPoolRow[] }> {
+    const r = await this.client.query<Record<string, string | number>>('SHOW POOLS');
+    return {
+      atMs: Date.now(),
+      rows: r.rows.map((x) => ({
+        database: String(x.database),
+        user: String(x.user),
+        clActive: num(x.cl_active),
+        clWaiting: num(x.cl_waiting),
+        svActive: num(x.sv_active),
+        svIdle: num(x.sv_idle),
+        svUsed: num(x.sv_used),
+        maxwaitS: num(x.maxwait) + num(x.maxwait_us) / 1e6,
+        poolMode: String(x.pool_mode ?? ''),
+      })),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.client.end().catch(() => {});
+  }
+}
