@@ -30,7 +30,7 @@ export interface OtherTruth extends Truth {
   waitsMs: number[];
   /** Go only: db.Stats() every 100 ms, [ms, waitCount, waitDurationS, maxIdleClosed, maxIdleTimeClosed, maxLifetimeClosed, inUse, idle, open]. */
   stats?: number[][];
-  /** Go only: [ms, inUse, open] as each /metrics request was served. */
+  /** Go only: [ms, inUse, open] as the DBStats collector gave them to each scrape. */
   served?: number[][];
   /** The library's version as the service read it (psycopg_pool). */
   version?: string;
@@ -235,4 +235,58 @@ export async function startPgBouncer(pgUrl: string, port: number, opts: { poolMo
   }
   stop();
   throw new Error(`pgbouncer did not listen within 5 s: ${log}`);
+}
+
+/** The Debian name of postgres_exporter's binary. */
+const PG_EXPORTER = 'prometheus-postgres-exporter';
+/** The queries file shipped in docs/ (the tests run the shipped one). */
+export const EXPORTER_QUERIES = join(SERVICES, '..', '..', 'docs', 'postgres-exporter-queries.yaml');
+/** The advisor config table shipped beside it. */
+export const EXPORTER_ADVISOR = join(SERVICES, '..', '..', 'docs', 'postgres-exporter.toml');
+
+/** Why postgres_exporter cannot run here, or null. */
+export function missingPostgresExporter(): string | null {
+  return spawnSync(PG_EXPORTER, ['--version'], { stdio: 'ignore' }).error ? `no ${PG_EXPORTER} (apt-get install prometheus-postgres-exporter)` : null;
+}
+
+/** postgres_exporter's version as it prints it. */
+export function postgresExporterVersion(): string {
+  const r = spawnSync(PG_EXPORTER, ['--version'], { encoding: 'utf8' });
+  return `${r.stdout}${r.stderr}`.split('\n')[0]!.trim();
+}
+
+/** Start postgres_exporter on loopback against `pgUrl` with only the shipped queries file; resolves once /metrics answers. */
+export async function startPostgresExporter(pgUrl: string, port: number, cleanup: Array<() => void>): Promise<{ port: number }> {
+  const u = new URL(pgUrl);
+  u.searchParams.set('sslmode', 'disable');
+  const proc = spawn(PG_EXPORTER, [`--extend.query-path=${EXPORTER_QUERIES}`, '--disable-default-metrics', '--disable-settings-metrics', `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], {
+    env: { ...process.env, DATA_SOURCE_NAME: u.toString() },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  proc.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  cleanup.push(() => proc.exitCode === null && proc.kill('SIGKILL'));
+  for (let i = 0; i < 50; i++) {
+    if (proc.exitCode !== null) throw new Error(`${PG_EXPORTER} exited ${proc.exitCode}: ${log}`);
+    const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
+    if (text.includes('pool_advisor_activity_open')) return { port };
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  proc.kill('SIGKILL');
+  throw new Error(`${PG_EXPORTER} served no pool_advisor_activity_* within 10 s: ${log}`);
+}
+
+/**
+ * The error of a gauge's mean read once a `periodMs` over [from, to] as an estimate of its time
+ * average, from the truth itself: the spread of those means over `phases` phases of the period.
+ */
+export function phaseStdErr(at: (t: number) => number, from: number, to: number, periodMs = 1000, phases = 20): number {
+  const means = Array.from({ length: phases }, (_, p) => {
+    const xs: number[] = [];
+    for (let x = from + (p * periodMs) / phases; x <= to; x += periodMs) xs.push(at(x));
+    return xs.reduce((acc, v) => acc + v, 0) / xs.length;
+  });
+  const m = means.reduce((acc, v) => acc + v, 0) / means.length;
+  return Math.sqrt(means.reduce((acc, v) => acc + (v - m) ** 2, 0) / (means.length - 1));
 }
