@@ -38,7 +38,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { runCli, spawnCli, type CliResult } from '../helpers/cli.js';
+import { runCli, spawnCli, type CliResult, type Rec } from '../helpers/cli.js';
 import { advisorFile, databaseWorkload, scenarioConfig } from '../helpers/scenario.js';
 import { hasTool } from '../helpers/promText.js';
 import { startFleetPrometheus, type TestPrometheus } from '../helpers/fleetPrometheus.js';
@@ -66,15 +66,6 @@ function runAsync(args: string[]): Promise<CliResult> {
   return new Promise((resolve) => child.on('exit', (status) => resolve({ status, stdout, stderr })));
 }
 
-interface Rec {
-  env: string;
-  pool: string;
-  key: string;
-  from: number;
-  to: number;
-  rule: string;
-  confidence: string;
-}
 const maxOf = (recs: Rec[]): Rec | undefined => recs.find((r) => r.pool === 'database' && r.key === 'max_connections');
 
 /** The service's own truth against what the server-side observation made of its group: the figures and the tolerances of issue 16. */
