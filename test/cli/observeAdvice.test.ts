@@ -20,7 +20,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { runCli, spawnCli, type CliResult, type Rec } from '../helpers/cli.js';
+import { runCli, runCliAsync, type CliResult, type Rec } from '../helpers/cli.js';
 import { advisorFile, databaseWorkload, scenarioConfig } from '../helpers/scenario.js';
 import { decode, summarize } from '../../src/core/run/histogram.js';
 import { hasTool } from '../helpers/promText.js';
@@ -48,14 +48,6 @@ async function truthMaxConcurrent(svc: FleetServiceProc): Promise<number> {
   return most;
 }
 
-function runAsync(args: string[]): Promise<CliResult> {
-  const child = spawnCli(args);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on('exit', (status) => resolve({ status, stdout, stderr })));
-}
 
 function analyzeRun(cfg: string, rate: number, holdMs: number, extra: string[] = []): { recs: Rec[]; maxInUse: number } {
   const adv = advisorFile(databaseWorkload({ rate, hold: `${holdMs}ms`, dist: 'exponential', duration: '15s', defaults: 'seed = 5\n' }));
@@ -97,9 +89,9 @@ describe.skipIf(!hasTool('prometheus'))('observe advises as analyze does on the 
     // Let both pools warm up (the idle one opens its connections as the load finds them).
     await sleep(8_000);
     [sat, idle, workers] = await Promise.all([
-      runAsync(['observe', '--database-url', inject('pgUrl'), '--prometheus', prom.base, '--duration', '40s', '--interval', '100ms', '--map', 'app:pa-agree-sat=test.database', '--config-dir', satCfg, '--advisor-config', adv, '--out', satObs, '--json', '--no-progress']),
-      runAsync(['observe', '--database-url', inject('pgUrl'), '--duration', '40s', '--interval', '100ms', '--map', 'app:pa-agree-idle=test.database', '--config-dir', idleCfg, '--advisor-config', adv, '--out', idleObs, '--json', '--no-progress']),
-      runAsync(['observe', '--database-url', inject('pgUrl'), '--duration', '40s', '--interval', '100ms', '--map', 'app:pa-agree-workers=test.database', '--config-dir', workersCfg, '--advisor-config', adv, '--json', '--no-progress']),
+      runCliAsync(['observe', '--database-url', inject('pgUrl'), '--prometheus', prom.base, '--duration', '40s', '--interval', '100ms', '--map', 'app:pa-agree-sat=test.database', '--config-dir', satCfg, '--advisor-config', adv, '--out', satObs, '--json', '--no-progress']),
+      runCliAsync(['observe', '--database-url', inject('pgUrl'), '--duration', '40s', '--interval', '100ms', '--map', 'app:pa-agree-idle=test.database', '--config-dir', idleCfg, '--advisor-config', adv, '--out', idleObs, '--json', '--no-progress']),
+      runCliAsync(['observe', '--database-url', inject('pgUrl'), '--duration', '40s', '--interval', '100ms', '--map', 'app:pa-agree-workers=test.database', '--config-dir', workersCfg, '--advisor-config', adv, '--json', '--no-progress']),
     ]);
   }, 120_000);
 

@@ -20,21 +20,13 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startThrowaway, type ThrowawayCluster } from '../../src/shell/throwawayPg.js';
-import { spawnCli, type CliResult, type Rec as CliRec } from '../helpers/cli.js';
+import { runCliAsync, type CliResult, type Rec as CliRec } from '../helpers/cli.js';
 import { advisorFile, databaseWorkload, scenarioConfig } from '../helpers/scenario.js';
 import { churnIn, startServices, type Services, type Truth } from '../helpers/uninstrumented/harness.js';
 
 /** A recommendation as --json prints it, with its rationale. */
 type Rec = CliRec & { rationale: string };
 
-function runAsync(args: string[]): Promise<CliResult> {
-  const child = spawnCli(args);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on('exit', (status) => resolve({ status, stdout, stderr })));
-}
 
 const WINDOW_S = 70;
 const lifetimeOf = (recs: Rec[]) => recs.find((r) => r.key === 'max_lifetime_seconds');
@@ -68,7 +60,7 @@ describe('churn from the server (lifetime with the role\'s statements, idle from
     await Promise.all([svc.ready, idler.ready]);
     observedFrom = Date.now();
     const observe = (extra: string[], app = 'churner', dir = cfg) =>
-      runAsync(['observe', '--database-url', cluster.url, '--duration', `${WINDOW_S}s`, '--interval', '200ms', '--map', `app:${app}=test.database`, '--config-dir', dir, '--advisor-config', adv, '--json', '--no-progress', ...extra]);
+      runCliAsync(['observe', '--database-url', cluster.url, '--duration', `${WINDOW_S}s`, '--interval', '200ms', '--map', `app:${app}=test.database`, '--config-dir', dir, '--advisor-config', adv, '--json', '--no-progress', ...extra]);
     // analyze of the same workload, at the same time on the same server (as postgres: its own
     // statements do not count for the service's role).
     const analyzeAdv = advisorFile(databaseWorkload({ rate: 10, hold: '20ms', dist: 'constant', duration: `${WINDOW_S}s`, defaults: 'seed = 7\n' }));
@@ -76,9 +68,9 @@ describe('churn from the server (lifetime with the role\'s statements, idle from
     [withRole, withoutRole, measured, idleSeen, idleMeasured] = await Promise.all([
       observe([]),
       observe(['--group-by', 'application_name,client_addr']),
-      runAsync(['analyze', '--config-dir', cfg, '--advisor-config', analyzeAdv, '--env', 'test', '--pool', 'database', '--database-url', cluster.url, '--json']),
+      runCliAsync(['analyze', '--config-dir', cfg, '--advisor-config', analyzeAdv, '--env', 'test', '--pool', 'database', '--database-url', cluster.url, '--json']),
       observe([], 'idler', idleCfg),
-      runAsync(['analyze', '--config-dir', idleCfg, '--advisor-config', idleAdv, '--env', 'test', '--pool', 'database', '--database-url', cluster.url, '--json']),
+      runCliAsync(['analyze', '--config-dir', idleCfg, '--advisor-config', idleAdv, '--env', 'test', '--pool', 'database', '--database-url', cluster.url, '--json']),
     ]);
     [truth] = (await svc.done) as [Truth];
     [idleTruth] = (await idler.done) as [Truth];

@@ -38,7 +38,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { runCli, spawnCli, type CliResult, type Rec } from '../helpers/cli.js';
+import { runCli, runCliAsync, type CliResult, type Rec } from '../helpers/cli.js';
 import { advisorFile, databaseWorkload, scenarioConfig } from '../helpers/scenario.js';
 import { hasTool } from '../helpers/promText.js';
 import { startFleetPrometheus, type TestPrometheus } from '../helpers/fleetPrometheus.js';
@@ -57,14 +57,6 @@ afterAll(() => {
   for (const c of cleanup.reverse()) c();
 });
 
-function runAsync(args: string[]): Promise<CliResult> {
-  const child = spawnCli(args);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on('exit', (status) => resolve({ status, stdout, stderr })));
-}
 
 const maxOf = (recs: Rec[]): Rec | undefined => recs.find((r) => r.pool === 'database' && r.key === 'max_connections');
 
@@ -146,7 +138,7 @@ describe.skipIf(goSkip)('a Go database/sql pool (lib/pq, client_golang DBStatsCo
         toolVersion: 'test',
         onSample: (s) => churnTimes.push(s.atMs),
       }),
-      runAsync(['observe', '--database-url', url, '--prometheus', prom.base, '--duration', '20s', '--interval', '100ms', '--map', `app:${WORKERS.appName}=test.database`, '--config-dir', workersCfg, '--advisor-config', adv, '--out', join(dir, 'workers.json'), '--json', '--no-progress']),
+      runCliAsync(['observe', '--database-url', url, '--prometheus', prom.base, '--duration', '20s', '--interval', '100ms', '--map', `app:${WORKERS.appName}=test.database`, '--config-dir', workersCfg, '--advisor-config', adv, '--out', join(dir, 'workers.json'), '--json', '--no-progress']),
     ]);
     truths = await Promise.all(churns.map((c) => c.done));
     await workers.done;
@@ -374,8 +366,8 @@ describe.skipIf(bouncerSkip)('PgBouncer in transaction mode in front of the serv
     const svcs = await Promise.all(SVCS.map((c) => startOtherService(bin, [], { ...c, url: bouncer.url(c.appName) }, cleanup)));
     await sleep(2000);
     [withConsole, serverOnly] = await Promise.all([
-      runAsync(['observe', '--database-url', url, '--pgbouncer-url', bouncer.adminUrl, '--duration', '15s', '--interval', '100ms', '--json', '--no-progress']),
-      runAsync(['observe', '--database-url', url, '--duration', '15s', '--interval', '100ms', '--json', '--no-progress']),
+      runCliAsync(['observe', '--database-url', url, '--pgbouncer-url', bouncer.adminUrl, '--duration', '15s', '--interval', '100ms', '--json', '--no-progress']),
+      runCliAsync(['observe', '--database-url', url, '--duration', '15s', '--interval', '100ms', '--json', '--no-progress']),
     ]);
     truths = await Promise.all(svcs.map((s) => s.done));
   }, 90_000);

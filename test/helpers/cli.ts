@@ -34,6 +34,16 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, NO_COLOR: '1', CI: 'true', ...extra };
 }
 
+/** Run the CLI to completion without blocking the test's own event loop (for CLIs that run side by side). */
+export function runCliAsync(args: string[]): Promise<CliResult> {
+  const child = spawnCli(args);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.on('exit', (status) => resolve({ status, stdout, stderr })));
+}
+
 /** Run the CLI to completion (synchronously). */
 export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string>; input?: string; uid?: number } = {}): CliResult {
   const ids = opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {};
