@@ -42,6 +42,7 @@ import { runCli, runCliAsync, type CliResult, type Rec } from '../helpers/cli.js
 import { advisorFile, databaseWorkload, scenarioConfig } from '../helpers/scenario.js';
 import { hasTool } from '../helpers/promText.js';
 import { startFleetPrometheus, type TestPrometheus } from '../helpers/fleetPrometheus.js';
+import { promQuery } from '../helpers/prometheus.js';
 import { batchMeansStdErr, busyAt, churnIn, meanBusy, openAt } from '../helpers/uninstrumented/harness.js';
 import { buildGoPool, counterAt, debVersion, inUseAt, meanInUse, missingGo, missingPgBouncer, missingPostgresExporter, missingPsycopgPool, phaseStdErr, postgresExporterVersion, startPostgresExporter, EXPORTER_ADVISOR, PSYCOPG_SRC, PYTHON, skipUnlessCi, startPgBouncer, type TestPgBouncer, startOtherService, stepMean, urlWithApp, type OtherService, type OtherTruth } from '../helpers/otherPools.js';
 import { observeServer, type ObserveResult } from '../../src/shell/observe/run.js';
@@ -170,7 +171,10 @@ describe.skipIf(goSkip)('a Go database/sql pool (lib/pq, client_golang DBStatsCo
     // The window of the server-side observation, which lies inside the scraped time on both sides.
     const from = obs.startedAt;
     const to = obs.startedAt + obs.durationMs;
-    const r = runCli(['fleet', '--prometheus', prom.base, '--start', (from / 1000).toFixed(3), '--end', (to / 1000).toFixed(3), '--advisor-config', adv, '--json']);
+    const startS = (from / 1000).toFixed(3);
+    const endS = Number((to / 1000).toFixed(3));
+    const rangeMs = Math.round(endS * 1000 - Number(startS) * 1000);
+    const r = runCli(['fleet', '--prometheus', prom.base, '--start', startS, '--end', endS.toFixed(3), '--advisor-config', adv, '--json']);
     expect(r.status, r.stderr).toBe(0);
     const reading = JSON.parse(r.stdout) as FleetReading;
     expect(reading.families.map((f) => f.id)).toEqual(['go-sql']);
@@ -182,7 +186,19 @@ describe.skipIf(goSkip)('a Go database/sql pool (lib/pq, client_golang DBStatsCo
       const col = (k: number) => stats.map((row) => [row[0]!, row[k]!] as const);
       const delta = (k: number) => counterAt(col(k), to) - counterAt(col(k), from);
       // What the collector gave each scrape in the window (the service logs it): the figures must be their means.
-      const served = t.served!.filter(([at]) => at > from && at <= to);
+      // Which scrapes fall in the window is Prometheus's call (a sample is stamped when its scrape starts; the
+      // service logs when its collector ends, a few ms later, more under load), so the scrapes are taken from
+      // Prometheus's raw samples and each is paired with the first record the service served at or after it,
+      // and the two must agree on the value.
+      const raw = await promQuery(prom.base, `go_sql_in_use_connections{db_name="${spec.name}",instance="127.0.0.1:${churns[i]!.port}"}[${rangeMs}ms]`, endS);
+      expect(raw.length, `${spec.name}: raw samples`).toBe(1);
+      const served = raw[0]!.values!.map(([ts, v]) => {
+        const row = t.served!.find(([at]) => at >= ts * 1000 - 1);
+        expect(row, `${spec.name}: a served record for the scrape at ${ts}`).toBeDefined();
+        expect(row![0]! - ts * 1000, `${spec.name}: the record served for the scrape at ${ts}`).toBeLessThan(900);
+        expect(row![1], `${spec.name}: in use served at ${ts}`).toBe(Number(v));
+        return row!;
+      });
       const servedMean = (k: number) => served.reduce((acc, row) => acc + row[k]!, 0) / served.length;
       // Against the time average: gauges read once a second estimate it with an error that depends on
       // where the scrapes fell (phaseStdErr: its size, from the truth itself).
