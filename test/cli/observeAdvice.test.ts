@@ -9,6 +9,9 @@
  *   direction and a size within one;
  * - an oversized pool under a closed loop of 4 workers (max 20), observed from the server only; the
  *   same comparison with `analyze --concurrency 4` (lower max_connections, within one);
+ * - the same closed loop holding its connections busy on the server (`pg_sleep`), from the server
+ *   only: the busy count sits near 4 with far less spread than an open load's, so Erlang C at its
+ *   mean (which would want 10) is not the size; the most seen busy is, as analyze --concurrency 4;
  * - an oversized pool under an open load (20/s, 40 ms, max 20: offered load 0.8), from the server
  *   only: lower, never below analyze's size (the server's cut stops at the most connections seen
  *   open, which under Poisson arrivals is at least the busiest instant, above the P99 analyze sizes
@@ -73,25 +76,30 @@ describe.skipIf(!hasTool('prometheus'))('observe advises as analyze does on the 
   let sat: CliResult;
   let idle: CliResult;
   let workers: CliResult;
+  let busyWorkers: CliResult;
+  let busyService: FleetServiceProc;
   let idleService: FleetServiceProc;
   let satService: FleetServiceProc;
 
   beforeAll(async () => {
-    const [s, i] = await Promise.all([
+    const [s, i, , b] = await Promise.all([
       startService({ url: inject('pgUrl'), rate: 100, holdMs: 40, max: 5, seconds: 70, seed: 3, appName: 'pa-agree-sat' }),
       startService({ url: inject('pgUrl'), rate: 20, holdMs: 40, max: 20, seconds: 70, seed: 4, appName: 'pa-agree-idle' }),
       startService({ url: inject('pgUrl'), concurrency: 4, holdMs: 40, max: 20, seconds: 70, seed: 6, appName: 'pa-agree-workers' }),
+      startService({ url: inject('pgUrl'), concurrency: 4, holdMs: 40, serverHold: true, max: 20, seconds: 70, seed: 7, appName: 'pa-agree-busy' }),
     ]);
     idleService = i;
     satService = s;
+    busyService = b!;
     prom = await startFleetPrometheus([{ name: 'service', targets: [`127.0.0.1:${s.port}`] }]);
     cleanup.push(prom.stop);
     // Let both pools warm up (the idle one opens its connections as the load finds them).
     await sleep(8_000);
-    [sat, idle, workers] = await Promise.all([
+    [sat, idle, workers, busyWorkers] = await Promise.all([
       runCliAsync(['observe', '--database-url', inject('pgUrl'), '--prometheus', prom.base, '--duration', '40s', '--interval', '100ms', '--map', 'app:pa-agree-sat=test.database', '--config-dir', satCfg, '--advisor-config', adv, '--out', satObs, '--json', '--no-progress']),
       runCliAsync(['observe', '--database-url', inject('pgUrl'), '--duration', '40s', '--interval', '100ms', '--map', 'app:pa-agree-idle=test.database', '--config-dir', idleCfg, '--advisor-config', adv, '--out', idleObs, '--json', '--no-progress']),
       runCliAsync(['observe', '--database-url', inject('pgUrl'), '--duration', '40s', '--interval', '100ms', '--map', 'app:pa-agree-workers=test.database', '--config-dir', workersCfg, '--advisor-config', adv, '--json', '--no-progress']),
+      runCliAsync(['observe', '--database-url', inject('pgUrl'), '--duration', '40s', '--interval', '100ms', '--map', 'app:pa-agree-busy=test.database', '--config-dir', workersCfg, '--advisor-config', adv, '--json', '--no-progress']),
     ]);
   }, 120_000);
 
@@ -124,6 +132,27 @@ describe.skipIf(!hasTool('prometheus'))('observe advises as analyze does on the 
     expect([seen!.rule, measured!.rule]).toEqual(['oversized', 'oversized']);
     // The server's view caps confidence at medium (lower still with few samples).
     expect(['low', 'medium']).toContain(seen!.confidence);
+    expect(Math.abs(seen!.to - measured!.to), `observe ${seen!.to}, analyze ${measured!.to}`).toBeLessThanOrEqual(1);
+  }, 120_000);
+
+  it('a closed loop of 4 workers busy on the server the whole time, from the server only: the busy count\'s spread says closed loop, and the size is the most seen busy, as analyze --concurrency 4 gives, within one', async () => {
+    expect(busyWorkers.status, busyWorkers.stderr).toBe(0);
+    const obs = JSON.parse(busyWorkers.stdout) as { advice: { recommendations: Rec[] } };
+    const seen = maxOf(obs.advice.recommendations);
+    const measured = maxOf(analyzeRecs(workersCfg, 20, 40, ['--concurrency', '4']));
+    expect(seen, JSON.stringify(obs.advice)).toBeDefined();
+    expect(measured).toBeDefined();
+    const evidence = Object.fromEntries((seen as Rec & { evidence: Array<{ name: string; value: unknown }> }).evidence.map((e) => [e.name, e.value]));
+    const most = await truthMaxConcurrent(busyService);
+    console.log(`busy workers: observe ${seen!.from} -> ${seen!.to} (${seen!.confidence}; mean busy ${evidence.meanBusy}, dispersion ${evidence.busyDispersion}, ${evidence.independentLooks} independent looks, Erlang C would want ${evidence.needNoWait}), analyze ${measured!.from} -> ${measured!.to}; the service's most holds at once ${most}`);
+    // Not vacuous: the server saw the loop busy, so Erlang C at the mean would have wanted 9 or more
+    // (no cut of 20 at oversizedFactor 2).
+    expect(evidence.meanBusy as number).toBeGreaterThan(3.5);
+    expect(evidence.needNoWait as number).toBeGreaterThanOrEqual(9);
+    expect(evidence.busyDispersion as number).toBeLessThan(0.5);
+    expect(most).toBe(4);
+    expect([seen!.rule, measured!.rule]).toEqual(['oversized', 'oversized']);
+    expect(seen!.to).toBeGreaterThanOrEqual(most);
     expect(Math.abs(seen!.to - measured!.to), `observe ${seen!.to}, analyze ${measured!.to}`).toBeLessThanOrEqual(1);
   }, 120_000);
 

@@ -4,7 +4,9 @@
 // file on exit.
 //
 // node fleetService.mjs '{"url":"postgres://...","rate":120,"holdMs":25,"max":8,"seconds":150,"seed":1,"truth":"/tmp/x.json"}'
-// ("concurrency": N instead of "rate" runs a closed loop of N workers; "appName" sets application_name.)
+// ("concurrency": N instead of "rate" runs a closed loop of N workers; "appName" sets application_name;
+// "serverHold": true holds on the server, in one `SELECT pg_sleep(hold)`, instead of client side
+// after a `SELECT 1`.)
 // Prints one line `{"port":N}` once /metrics listens; exits after `seconds` (or on SIGTERM).
 import { writeFileSync } from 'node:fs';
 import pg from 'pg';
@@ -49,8 +51,11 @@ async function request() {
   acquiredAt.push(t0);
   waitsMs.push(t0 - asked);
   try {
-    await client.query('SELECT 1');
-    await new Promise((r) => setTimeout(r, exp(cfg.holdMs)));
+    if (cfg.serverHold) await client.query('SELECT pg_sleep($1)', [exp(cfg.holdMs) / 1000]);
+    else {
+      await client.query('SELECT 1');
+      await new Promise((r) => setTimeout(r, exp(cfg.holdMs)));
+    }
   } finally {
     const t1 = now();
     client.release();

@@ -14,16 +14,43 @@
  * pg_stat_statements: a checkout runs at least one statement, and holds it at least as long), the
  * waits at the current size follow (Erlang C, M/M/c): with the offered load fixed, the wait scales
  * with the hold, and it grows with the load, so lower bounds of both give a lower bound of the wait.
+ * Erlang C takes the busy count for an open load: callers arriving at random (Poisson), so the
+ * number busy is Poisson too, its variance equal to its mean (an index of dispersion of 1), whatever
+ * the holds. A closed loop (N workers, each acquiring again as soon as it released) is smoother: at
+ * most N are ever busy, and a loop busy most of the time sits near N with little spread. Read as an
+ * open load its mean asks for several connections more than N could ever use. So when the busy
+ * count's time-weighted variance is well under its mean ({@link SMOOTH_DISPERSION}) and the window
+ * held enough independent looks at it to say so ({@link MIN_INDEPENDENT_LOOKS}: the variance over
+ * the squared batch-means standard error; a window short beside the holds under-states the
+ * variance, and then too few looks), the size from occupancy is the most seen busy at once, not
+ * Erlang C's. Busy on the server is a thinning of checked out, and thinning moves the index towards
+ * 1, so a server-side index under the bound means checked out was smoother still.
+ *
  * Pure.
  */
 import { shareAtLeast } from '../observe/reconstruct.js';
 import { CENSORED_SHARE } from '../observe/summary.js';
 import type { OccupancyEvidence } from '../evidence/types.js';
+import type { LevelTimes } from '../run/types.js';
 import { erlangC, MAX_CONNECTIONS, mmcMeanWait, mmcWaitQuantile } from '../model/queue.js';
 import { meanLevel, totalTime } from '../run/occupancy.js';
 
 /** P(wait) a size from occupancy alone keeps to: at or under it the P99 wait is zero. */
 export const NO_WAIT_PROBABILITY = 0.01;
+/** Index of dispersion (variance over mean of the busy count) under which the load is read as a closed loop, not Poisson. */
+export const SMOOTH_DISPERSION = 0.5;
+/** Independent looks at the busy count (variance over squared standard error) the dispersion needs to be trusted. */
+export const MIN_INDEPENDENT_LOOKS = 100;
+
+/** How spread the busy count was, against Poisson's variance equal to the mean. */
+export interface Dispersion {
+  /** Time-weighted variance over mean of the busy count. */
+  index: number;
+  /** Variance over the squared batch-means standard error of the mean: the window's independent looks at the count. */
+  independentLooks: number;
+  /** Index under {@link SMOOTH_DISPERSION} with at least {@link MIN_INDEPENDENT_LOOKS}: smoother than an open load. */
+  smooth: boolean;
+}
 
 /** What the model says from occupancy alone. */
 export interface OccupancyModel {
@@ -47,6 +74,10 @@ export interface OccupancyModel {
   estimatedNeed: number | null;
   /** Most connections seen open at once. */
   maxOpenSeen: number;
+  /** Most connections seen busy at once. */
+  maxBusySeen: number;
+  /** The busy count's dispersion; null without a standard error of its mean (a source without batches) or with no load. */
+  dispersion: Dispersion | null;
   /**
    * Waits at the current size from a lower bound of the hold (µs), each a lower bound; null without
    * one, or when the mean busy count fills the usable connections (the wait is then unbounded).
@@ -80,6 +111,28 @@ export function loadForWaitShare(c: number, share: number): number {
   return (lo + hi) / 2;
 }
 
+/** Time-weighted variance of a level distribution. */
+export function levelVariance(t: LevelTimes): number {
+  const total = totalTime(t);
+  if (total <= 0) return 0;
+  const m = meanLevel(t);
+  return t.levels.reduce((acc, [lv, us]) => acc + (lv - m) ** 2 * us, 0) / total;
+}
+
+/** The busy count's dispersion from its distribution and the standard error of its mean; null without them. */
+export function busyDispersion(occ: OccupancyEvidence): Dispersion | null {
+  if (!occ.inUse || occ.inUseMeanStdErr === undefined) return null;
+  const mean = meanLevel(occ.inUse);
+  if (!(mean > 0)) return null;
+  const variance = levelVariance(occ.inUse);
+  const se2 = occ.inUseMeanStdErr ** 2;
+  // Batch means that agree exactly (a count that never moved) leave nothing to measure the
+  // dependence by: every sample is then a look at it.
+  const independentLooks = se2 > 0 ? variance / se2 : (occ.samples ?? 0);
+  const index = variance / mean;
+  return { index, independentLooks, smooth: index < SMOOTH_DISPERSION && independentLooks >= MIN_INDEPENDENT_LOOKS };
+}
+
 /** The model on occupancy alone; null when the occupancy lacks what it needs. `holdAtLeast`: a lower bound of the mean hold (µs) and where it came from, when a source has one. */
 export function occupancyModel(occ: OccupancyEvidence | undefined, maxConnections: number, holdAtLeast?: { us: number; from: string }): OccupancyModel | null {
   if (!occ?.inUse || !occ.open || maxConnections <= 0) return null;
@@ -109,6 +162,8 @@ export function occupancyModel(occ: OccupancyEvidence | undefined, maxConnection
     estimatedLoad,
     estimatedNeed,
     maxOpenSeen: occ.open.max,
+    maxBusySeen: occ.inUse.max,
+    dispersion: busyDispersion(occ),
     waitsAtLeast: waitsAtLeast(usable, offeredLoad, holdAtLeast),
   };
 }

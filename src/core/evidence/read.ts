@@ -167,6 +167,8 @@ class Checker {
       this.num(occ, 'intervalMs', p, true);
       for (const g of ['inUse', 'open', 'idle', 'waiting']) this.levels(occ, g, p);
       this.bool(occ, 'inUseIsLowerBound', p, true);
+      this.num(occ, 'inUseMeanStdErr', p, true);
+      this.num(occ, 'inUseBatches', p, true);
       this.num(occ, 'reserved', p, true);
     }
     const churn = this.obj(o, 'churn', path, true);

@@ -70,6 +70,12 @@ export interface OccupancyEvidence {
   inUse?: LevelTimes;
   /** Server sampling sees busy backends: a lower bound of connections checked out. */
   inUseIsLowerBound?: boolean;
+  /**
+   * Sampled sources: the standard error of the mean in use by batch means, and the number of
+   * batches it came from (how independent the samples were: see the occupancy model's dispersion).
+   */
+  inUseMeanStdErr?: number;
+  inUseBatches?: number;
   /** Open connections (in use + idle). */
   open?: LevelTimes;
   idle?: LevelTimes;

@@ -83,6 +83,7 @@ function poolEvidence(g: ObservedGroup, s: GroupSummary, parts: ObservationParts
       intervalMs: parts.intervalMs,
       inUse: g.busy,
       inUseIsLowerBound: true,
+      ...(g.meanBusyStdErr !== null ? { inUseMeanStdErr: g.meanBusyStdErr, inUseBatches: g.batches } : {}),
       open: g.open,
       reserved: g.reserved,
     },

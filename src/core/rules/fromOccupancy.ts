@@ -6,6 +6,9 @@
  *   statements shows `idle`), so a cut never goes below the most connections seen open, nor below
  *   the size at which Erlang C at the mean busy count keeps P(wait) at 1% or under (the P99 wait is
  *   then zero, whatever the hold), nor below 2.
+ * - When the busy count is much smoother than an open load's (a closed loop of workers: see the
+ *   occupancy model's dispersion), Erlang C at its mean over-states the need, and the floor is the
+ *   most seen busy at once instead (and still not below the most seen open, nor 2).
  * - It fires as `oversized` does: max_connections over `oversizedFactor` times that floor.
  * - When busy sat at the size for a large share of the window the demand is censored: a warning says
  *   so and what the share implies, and no key changes (the server cannot see whether the pool or the
@@ -15,7 +18,7 @@
  *   is loose where transactions hold connections between statements).
  */
 import { formatNum, formatShare, formatUs } from '../units.js';
-import { NO_WAIT_PROBABILITY } from '../analysis/occupancyModel.js';
+import { NO_WAIT_PROBABILITY, type Dispersion, type OccupancyModel } from '../analysis/occupancyModel.js';
 import { ev } from './support.js';
 import { WORKING_POOL_MIN } from './consistency.js';
 import type { Finding, PoolRuleContext, PoolRuleOutcome } from './types.js';
@@ -79,6 +82,8 @@ function sizeFromOccupancy(ctx: PoolRuleContext): PoolRuleOutcome {
       ],
     };
   }
+  const d = m.dispersion;
+  if (d?.smooth) return sizeClosedLoop(ctx, m, d, source);
   if (m.needNoWait === null) return { changes: [], findings: [] };
   const floor = Math.max(m.needNoWait, m.maxOpenSeen, WORKING_POOL_MIN);
   if (max <= ctx.rules.oversizedFactor * floor) return { changes: [], findings: [] };
@@ -94,8 +99,40 @@ function sizeFromOccupancy(ctx: PoolRuleContext): PoolRuleOutcome {
           ev('maxOpen', 'most connections seen open', m.maxOpenSeen, 'connections'),
           ev('needNoWait', `smallest size with P(wait) under ${formatShare(NO_WAIT_PROBABILITY)} (Erlang C at the mean busy count)`, m.needNoWait, 'connections'),
           ev('pWaitAtCurrent', 'P(wait) at the current size (Erlang C)', m.pWaitAtCurrent, 'share'),
+          ...(d ? [ev('busyDispersion', 'variance over mean of the busy count (1 for an open load)', d.index, 'ratio')] : []),
         ],
         rationale: `${source} saw ${formatNum(m.offeredLoad, 2)} connections busy on average and at most ${m.maxOpenSeen} open of ${max}; at ${floor}, Erlang C at that load puts P(wait) under ${formatShare(NO_WAIT_PROBABILITY)} (a P99 wait of zero, whatever the hold), and it is not below the most seen open (busy on the server is a lower bound of what the pool has checked out); the other ${max - floor} only reserve database capacity.`,
+      },
+    ],
+    findings: [],
+  };
+}
+
+/**
+ * A busy count much smoother than Poisson (a closed loop of workers): Erlang C at its mean would
+ * ask for connections no worker could use, so the floor is the most seen busy at once and the most
+ * seen open.
+ */
+function sizeClosedLoop(ctx: PoolRuleContext, m: OccupancyModel, d: Dispersion, source: string): PoolRuleOutcome {
+  const p = ctx.pool;
+  const max = p.settings.max_connections;
+  const floor = Math.max(m.maxBusySeen + m.reserved, m.maxOpenSeen, WORKING_POOL_MIN);
+  if (max <= ctx.rules.oversizedFactor * floor) return { changes: [], findings: [] };
+  return {
+    changes: [
+      {
+        setting: 'max_connections',
+        to: floor,
+        confidenceCap: 'medium',
+        evidence: [
+          ev('meanBusy', 'mean connections busy (server side: a lower bound of checked out)', m.offeredLoad, 'connections'),
+          ev('busyDispersion', 'variance over mean of the busy count (1 for an open load)', d.index, 'ratio'),
+          ev('independentLooks', 'independent looks at the busy count (variance over the squared standard error of its mean)', d.independentLooks, 'count'),
+          ev('maxBusy', 'most connections seen busy at once', m.maxBusySeen, 'connections'),
+          ev('maxOpen', 'most connections seen open', m.maxOpenSeen, 'connections'),
+          ...(m.needNoWait !== null ? [ev('needNoWait', `Erlang C's size for P(wait) under ${formatShare(NO_WAIT_PROBABILITY)} were the load open (not used)`, m.needNoWait, 'connections')] : []),
+        ],
+        rationale: `${source} saw ${formatNum(m.offeredLoad, 2)} connections busy on average, at most ${m.maxBusySeen} busy and ${m.maxOpenSeen} open of ${max}, with a spread far under an open load's (variance ${formatNum(d.index, 2)} times the mean, against 1 for callers arriving at random, over ${formatNum(d.independentLooks, 0)} independent looks): a closed loop of workers, which never has more busy than it has workers. ${floor} covers the most seen busy and open; the other ${max - floor} only reserve database capacity.`,
       },
     ],
     findings: [],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadForWaitShare, occupancyModel, smallestNoWait, waitsAt } from '../../../src/core/analysis/occupancyModel.js';
+import { busyDispersion, levelVariance, loadForWaitShare, MIN_INDEPENDENT_LOOKS, occupancyModel, smallestNoWait, SMOOTH_DISPERSION, waitsAt } from '../../../src/core/analysis/occupancyModel.js';
+import type { LevelTimes } from '../../../src/core/run/types.js';
 import { erlangC } from '../../../src/core/model/queue.js';
 
 describe('the queue model on occupancy alone', () => {
@@ -49,5 +50,52 @@ describe('the queue model on occupancy alone', () => {
     const m = occupancyModel(occ, 2, { us: 10_000, from: "role svc's mean statement time" })!;
     expect(m.waitsAtLeast).toEqual({ holdUs: 10_000, holdFrom: "role svc's mean statement time", ...waitsAt(2, 1, 10_000)! });
     expect(occupancyModel(occ, 2)!.waitsAtLeast).toBeNull();
+  });
+
+  describe('the busy count\'s dispersion: an open load (Poisson, variance equal to the mean) against a closed loop', () => {
+    // Poisson(4) over levels 0..20, weighted by its pmf: variance 4, index 1 (to the truncation).
+    const pmf = (k: number) => Math.exp(-4) * 4 ** k / Array.from({ length: k }, (_, i) => i + 1).reduce((a, x) => a * x, 1);
+    const poisson: LevelTimes = { levels: Array.from({ length: 21 }, (_, k) => [k, pmf(k) * 1e9] as [number, number]), max: 20, last: 4 };
+    // Four workers busy 95% of the time: 4 busy for 80% of the window, 3 for 20% (mean 3.8, variance 0.16).
+    const loop: LevelTimes = { levels: [[3, 0.2e9], [4, 0.8e9]], max: 4, last: 4 };
+    const open: LevelTimes = { levels: [[4, 1e9]], max: 4, last: 4 };
+    // A standard error giving `looks` independent looks at a count of variance `v`.
+    const se = (v: number, looks: number) => Math.sqrt(v / looks);
+
+    it('levelVariance is the time-weighted variance', () => {
+      expect(levelVariance(poisson)).toBeCloseTo(4, 5);
+      expect(levelVariance(loop)).toBeCloseTo(0.16, 12);
+      expect(levelVariance(open)).toBe(0);
+    });
+
+    it('Poisson reads as an open load: index 1, not smooth, however many looks', () => {
+      const d = busyDispersion({ exact: false, inUse: poisson, inUseMeanStdErr: se(4, 400), samples: 400 })!;
+      expect(d.index).toBeCloseTo(1, 5);
+      expect(d.independentLooks).toBeCloseTo(400, 3);
+      expect(d.smooth).toBe(false);
+    });
+
+    it('a closed loop reads as smooth with enough looks, not with too few (a window short beside the holds)', () => {
+      const d = busyDispersion({ exact: false, inUse: loop, inUseMeanStdErr: se(0.16, 400), samples: 400 })!;
+      expect(d.index).toBeCloseTo(0.16 / 3.8, 12);
+      expect(d.index).toBeLessThan(SMOOTH_DISPERSION);
+      expect(d.smooth).toBe(true);
+      expect(busyDispersion({ exact: false, inUse: loop, inUseMeanStdErr: se(0.16, MIN_INDEPENDENT_LOOKS - 1), samples: 400 })!.smooth).toBe(false);
+      expect(busyDispersion({ exact: false, inUse: loop, inUseMeanStdErr: se(0.16, MIN_INDEPENDENT_LOOKS), samples: 400 })!.smooth).toBe(true);
+    });
+
+    it('a count that never moved: every sample is a look; without a standard error or a load, no dispersion', () => {
+      expect(busyDispersion({ exact: false, inUse: open, inUseMeanStdErr: 0, samples: 300 })).toEqual({ index: 0, independentLooks: 300, smooth: true });
+      expect(busyDispersion({ exact: false, inUse: open, inUseMeanStdErr: 0, samples: 50 })!.smooth).toBe(false);
+      expect(busyDispersion({ exact: false, inUse: loop })).toBeNull();
+      expect(busyDispersion({ exact: false, inUse: { levels: [[0, 1e9]], max: 0, last: 0 }, inUseMeanStdErr: 0, samples: 300 })).toBeNull();
+    });
+
+    it('the model carries the dispersion and the most seen busy', () => {
+      const m = occupancyModel({ exact: false, inUse: loop, open, inUseMeanStdErr: se(0.16, 400), samples: 400, inUseIsLowerBound: true }, 20)!;
+      expect(m.maxBusySeen).toBe(4);
+      expect(m.dispersion!.smooth).toBe(true);
+      expect(occupancyModel({ exact: false, inUse: loop, open }, 20)!.dispersion).toBeNull();
+    });
   });
 });

@@ -80,6 +80,40 @@ describe('oversized from occupancy alone', () => {
     expect(to(pool(33, FOUR, open16))).toEqual([['max_connections', 16]]);
   });
 
+  describe('a closed loop (the busy count far smoother than an open load\'s)', () => {
+    // Four workers busy on the server 99% of the time: 4 busy for 570 s, 3 for 30 s (mean 3.95,
+    // variance 0.0475, index 0.012), 4 open. As an open load Erlang C at 3.95 would want 10, and
+    // 20 would be left alone; no more than the 4 workers are ever busy.
+    const WORKERS: Array<[number, number]> = [[3, 30], [4, 570]];
+    const FOUR_OPEN: Array<[number, number]> = [[4, 600]];
+    const variance = 0.95 * 0.05;
+    const modelWith = (max: number, looks: number | null, open = FOUR_OPEN) =>
+      occupancyModel({ exact: false, samples: 3000, inUse: levels(WORKERS), open: levels(open), inUseIsLowerBound: true, ...(looks === null ? {} : { inUseMeanStdErr: Math.sqrt(variance / looks), inUseBatches: 20 }) }, max);
+
+    it('sizes to the most seen busy and open, not to Erlang C at the mean: 20 -> 4', () => {
+      const p = pool(20, WORKERS, FOUR_OPEN, modelWith(20, 3000));
+      expect(p.occupancyModel!.needNoWait).toBe(10);
+      const out = run(p);
+      expect(out.changes.map((c) => [c.setting, c.to, c.confidenceCap])).toEqual([['max_connections', 4, 'medium']]);
+      const c = out.changes[0]!;
+      expect(c.evidence.map((e) => e.name)).toEqual(['meanBusy', 'busyDispersion', 'independentLooks', 'maxBusy', 'maxOpen', 'needNoWait']);
+      expect(c.evidence.find((e) => e.name === 'busyDispersion')!.value).toBeCloseTo(variance / 3.95, 9);
+      expect(c.rationale).toContain('a closed loop of workers, which never has more busy than it has workers. 4 covers the most seen busy and open; the other 16 only reserve database capacity.');
+    });
+
+    it('with too few independent looks, or no standard error, it stays with Erlang C (20 left alone at a floor of 10)', () => {
+      expect(run(pool(20, WORKERS, FOUR_OPEN, modelWith(20, 50)))).toEqual(NOTHING);
+      expect(run(pool(20, WORKERS, FOUR_OPEN, modelWith(20, null)))).toEqual(NOTHING);
+      expect(to(pool(21, WORKERS, FOUR_OPEN, modelWith(21, null)))).toEqual([['max_connections', 10]]);
+    });
+
+    it('still not below the most seen open, and fires only above oversizedFactor x the floor', () => {
+      expect(to(pool(20, WORKERS, [[6, 600]], modelWith(20, 3000, [[6, 600]])))).toEqual([['max_connections', 6]]);
+      expect(run(pool(8, WORKERS, FOUR_OPEN, modelWith(8, 3000)))).toEqual(NOTHING);
+      expect(to(pool(9, WORKERS, FOUR_OPEN, modelWith(9, 3000)))).toEqual([['max_connections', 4]]);
+    });
+  });
+
   it('never cuts below a working pool of 2', () => {
     // A mean of 0.005 busy: Erlang C at 1 connection is 0.005, so 1 would do; one connection seen open.
     const idle: Array<[number, number]> = [[0, 597], [1, 3]];
