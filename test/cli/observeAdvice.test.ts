@@ -12,6 +12,9 @@
  * - the same closed loop holding its connections busy on the server (`pg_sleep`), from the server
  *   only: the busy count sits near 4 with far less spread than an open load's, so Erlang C at its
  *   mean (which would want 10) is not the size; the most seen busy is, as analyze --concurrency 4;
+ * - an open load busy on the server (100/s, exponential 40 ms `pg_sleep`, max 30: offered load 4),
+ *   from the server only: its busy count spreads as an open load's (variance near the mean), so
+ *   Erlang C sizes it, and the closed-loop reading does not fire; lower, not below analyze's size;
  * - an oversized pool under an open load (20/s, 40 ms, max 20: offered load 0.8), from the server
  *   only: lower, never below analyze's size (the server's cut stops at the most connections seen
  *   open, which under Poisson arrivals is at least the busiest instant, above the P99 analyze sizes
@@ -78,11 +81,14 @@ describe.skipIf(!hasTool('prometheus'))('observe advises as analyze does on the 
   let workers: CliResult;
   let busyWorkers: CliResult;
   let busyService: FleetServiceProc;
+  let openBusy: CliResult;
+  const openBusyCfg = scenarioConfig({ max_connections: 30, min_connections: 1, acquire_timeout_seconds: 30 });
   let idleService: FleetServiceProc;
   let satService: FleetServiceProc;
 
   beforeAll(async () => {
-    const [s, i, , b] = await Promise.all([
+    const [, s, i, , b] = await Promise.all([
+      startService({ url: inject('pgUrl'), rate: 100, holdMs: 40, serverHold: true, max: 30, seconds: 70, seed: 8, appName: 'pa-agree-open-busy' }),
       startService({ url: inject('pgUrl'), rate: 100, holdMs: 40, max: 5, seconds: 70, seed: 3, appName: 'pa-agree-sat' }),
       startService({ url: inject('pgUrl'), rate: 20, holdMs: 40, max: 20, seconds: 70, seed: 4, appName: 'pa-agree-idle' }),
       startService({ url: inject('pgUrl'), concurrency: 4, holdMs: 40, max: 20, seconds: 70, seed: 6, appName: 'pa-agree-workers' }),
@@ -95,7 +101,8 @@ describe.skipIf(!hasTool('prometheus'))('observe advises as analyze does on the 
     cleanup.push(prom.stop);
     // Let both pools warm up (the idle one opens its connections as the load finds them).
     await sleep(8_000);
-    [sat, idle, workers, busyWorkers] = await Promise.all([
+    [openBusy, sat, idle, workers, busyWorkers] = await Promise.all([
+      runCliAsync(['observe', '--database-url', inject('pgUrl'), '--duration', '40s', '--interval', '100ms', '--map', 'app:pa-agree-open-busy=test.database', '--config-dir', openBusyCfg, '--advisor-config', adv, '--json', '--no-progress']),
       runCliAsync(['observe', '--database-url', inject('pgUrl'), '--prometheus', prom.base, '--duration', '40s', '--interval', '100ms', '--map', 'app:pa-agree-sat=test.database', '--config-dir', satCfg, '--advisor-config', adv, '--out', satObs, '--json', '--no-progress']),
       runCliAsync(['observe', '--database-url', inject('pgUrl'), '--duration', '40s', '--interval', '100ms', '--map', 'app:pa-agree-idle=test.database', '--config-dir', idleCfg, '--advisor-config', adv, '--out', idleObs, '--json', '--no-progress']),
       runCliAsync(['observe', '--database-url', inject('pgUrl'), '--duration', '40s', '--interval', '100ms', '--map', 'app:pa-agree-workers=test.database', '--config-dir', workersCfg, '--advisor-config', adv, '--json', '--no-progress']),
@@ -154,6 +161,26 @@ describe.skipIf(!hasTool('prometheus'))('observe advises as analyze does on the 
     expect([seen!.rule, measured!.rule]).toEqual(['oversized', 'oversized']);
     expect(seen!.to).toBeGreaterThanOrEqual(most);
     expect(Math.abs(seen!.to - measured!.to), `observe ${seen!.to}, analyze ${measured!.to}`).toBeLessThanOrEqual(1);
+  }, 120_000);
+
+  it('an open load busy on the server, from the server only: the spread of an open load (not a closed loop), sized by Erlang C; lower, not below analyze\'s size', () => {
+    expect(openBusy.status, openBusy.stderr).toBe(0);
+    const obs = JSON.parse(openBusy.stdout) as { advice: { recommendations: Rec[] } };
+    const seen = maxOf(obs.advice.recommendations);
+    const measured = maxOf(analyzeRecs(openBusyCfg, 100, 40));
+    expect(seen, JSON.stringify(obs.advice)).toBeDefined();
+    expect(measured).toBeDefined();
+    const evidence = Object.fromEntries((seen as Rec & { evidence: Array<{ name: string; value: unknown }> }).evidence.map((e) => [e.name, e.value]));
+    console.log(`open load busy on the server: observe ${seen!.from} -> ${seen!.to} (mean busy ${evidence.meanBusy}, dispersion ${evidence.busyDispersion}, Erlang C ${evidence.needNoWait}, most open ${evidence.maxOpen}), analyze ${measured!.from} -> ${measured!.to}`);
+    expect(evidence.meanBusy as number).toBeGreaterThan(3);
+    // Poisson: variance equal to the mean, give or take the sampling.
+    expect(evidence.busyDispersion as number).toBeGreaterThan(0.7);
+    expect(evidence.busyDispersion as number).toBeLessThan(1.3);
+    expect(evidence.needNoWait as number).toBeGreaterThanOrEqual(9);
+    expect(evidence.independentLooks).toBeUndefined();
+    expect([seen!.rule, measured!.rule]).toEqual(['oversized', 'oversized']);
+    expect(seen!.to).toBeGreaterThanOrEqual(measured!.to - 1);
+    expect(seen!.to).toBeLessThan(30);
   }, 120_000);
 
   it('oversized under an open load, from the server only: lower, and not below analyze\'s size', async () => {
