@@ -430,6 +430,43 @@ describe.skipIf(bouncerSkip)('PgBouncer in transaction mode in front of the serv
     expect(f.validity.valid).toBe(false);
   });
 
+  it("with its admin console: PgBouncer's pool sized as a queue (pool_size, not the services' pools), as analyze sizes a pool of 3 under the same workload, within one", () => {
+    expect(withConsole.status, withConsole.stderr).toBe(0);
+    const out = JSON.parse(withConsole.stdout) as ObservationFile & { advice: { recommendations: Rec[]; findings: Array<{ kind: string; severity: string; message: string; evidence: Array<{ name: string; value: unknown }> }> } };
+    const found = out.advice.findings.filter((x) => x.kind === 'proxy-pool');
+    expect(found, JSON.stringify(out.advice.findings)).toHaveLength(1);
+    const f = found[0]!;
+    const e = Object.fromEntries(f.evidence.map((x) => [x.name, x.value])) as Record<string, number>;
+    // No Tasker key from a proxy's connections.
+    expect(out.advice.recommendations).toEqual([]);
+    // The same queue measured: one pool of 3 connections taking both services' arrivals (2 x 40/s) and holds.
+    const rate = SVCS.reduce((a, x) => a + x.rate, 0);
+    const wl = advisorFile(databaseWorkload({ rate, hold: `${SVCS[0]!.holdMs}ms`, dist: 'exponential', duration: '15s', defaults: 'seed = 5\n' }));
+    const cfg = scenarioConfig({ max_connections: 3, min_connections: 1, acquire_timeout_seconds: 30 });
+    const a = runCli(['analyze', '--config-dir', cfg, '--advisor-config', wl, '--env', 'test', '--pool', 'database', '--database-url', inject('pgUrl'), '--json']);
+    expect(a.status, a.stderr).toBe(0);
+    const measured = maxOf((JSON.parse(a.stdout) as { advice: { recommendations: Rec[] } }).advice.recommendations);
+    console.log(
+      `PgBouncer's pool: ${e.xactsPerS?.toFixed(1)} transactions/s holding ${(e.holdMean / 1000).toFixed(1)} ms on ${e.poolSize}; clients waited ${(e.measuredMeanWait / 1000).toFixed(1)} ms per transaction, Erlang C ${(e.modelMeanWait / 1000).toFixed(1)} ms; pool_size ${e.poolSize} -> ${e.sizeForTarget}; analyze of ${rate}/s on a pool of 3: ${measured?.from} -> ${measured?.to} (${measured?.rule})`,
+    );
+    // The hold: PgBouncer's transaction time less the wait, against the statements' own time on the server.
+    const p = out.pgbouncer!;
+    const onServer = truths.flatMap((t) => t.intervals.filter(([st]) => st >= p.startedAt && st < p.startedAt + p.durationMs).map(([st, en]) => en - st));
+    const serverMeanMs = onServer.reduce((acc, x) => acc + x, 0) / onServer.length;
+    console.log(`PgBouncer's transaction time ${(e.xactMean / 1000).toFixed(1)} ms less the wait: a hold of ${(e.holdMean / 1000).toFixed(1)} ms; the services' statements on the server ${serverMeanMs.toFixed(1)} ms`);
+    expect(Math.abs(e.holdMean / 1000 - serverMeanMs)).toBeLessThanOrEqual(0.1 * serverMeanMs + 1);
+    expect(f.severity).toBe('warning');
+    expect(f.message).toContain("raise PgBouncer's pool_size for 'postgres'");
+    expect(e.poolSize).toBe(3);
+    // The model's mean wait at 3 against the clients' measured one: the same queue.
+    expect(Math.abs(e.modelMeanWait - e.measuredMeanWait)).toBeLessThanOrEqual(0.5 * e.measuredMeanWait);
+    expect(measured, a.stdout.slice(0, 400)).toBeDefined();
+    expect(measured!.rule).toBe('pool-saturation');
+    expect(e.sizeForTarget).toBeGreaterThan(3);
+    expect(measured!.to).toBeGreaterThan(3);
+    expect(Math.abs(e.sizeForTarget - measured!.to), `proxy ${e.sizeForTarget}, analyze ${measured!.to}`).toBeLessThanOrEqual(1);
+  }, 60_000);
+
   it('--pgbouncer-url: not the console database, exit 2; nothing listening, exit 3; one ERROR line each', async () => {
     const url = inject('pgUrl');
     const wrongDb = runCli(['observe', '--database-url', url, '--pgbouncer-url', `postgresql://postgres:s3cret-pw@127.0.0.1:${bouncer.port}/postgres`, '--duration', '1s']);

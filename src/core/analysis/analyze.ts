@@ -211,6 +211,7 @@ export function analyzeEnvironment(env: EnvironmentEvidence, advisor: AdvisorCon
     config: env.config,
     overrides: env.overrides,
     unmapped: env.unmapped,
+    proxyPools: env.proxyPools ?? [],
     validity: validateEnvironment(env),
     target,
     generators: env.workloads.map((w) => ({

@@ -2,7 +2,7 @@
 import type { PoolName, PoolSettings } from '../config/pools.js';
 import type { AcquirePath } from '../run/types.js';
 import type { EvidencePart } from '../evidence/parts.js';
-import type { EnvironmentEvidence, EvidenceFile, EvidenceSource, UnmappedPool } from '../evidence/types.js';
+import type { EnvironmentEvidence, EvidenceFile, EvidenceSource, ProxyPoolEvidence, UnmappedPool } from '../evidence/types.js';
 import type { Validity } from './validity.js';
 import type { TargetInfo } from './target.js';
 import type { WaitSpectrum, WhatIfCurve } from './charts.js';
@@ -323,6 +323,8 @@ export interface EnvironmentAnalysis {
   overrides: EnvironmentEvidence['overrides'];
   /** Pools the source saw but could not map to a Tasker pool. */
   unmapped: UnmappedPool[];
+  /** A proxy's own pools, from its console. */
+  proxyPools: ProxyPoolEvidence[];
   /** Whether the evidence can be trusted; an invalid window changes no key. */
   validity: Validity;
   /** The server measured (its kind decides whether server-capacity findings may change a key). */

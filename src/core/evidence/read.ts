@@ -232,6 +232,15 @@ function checkObservation(data: Obj, display: string): EvidenceFile {
         if (f.maxConnections !== null) c.num(f, 'maxConnections', `${p}unmapped.${j}.figures.`);
       }
     });
+    if (e.proxyPools !== undefined) {
+      c.arr(e, 'proxyPools', p)!.forEach((x, j) => {
+        const q = `${p}proxyPools.${j}.`;
+        if (!isObj(x)) c.fail(`${p}proxyPools.${j}`, `expected an object, got ${describe(x)}`);
+        for (const k of ['proxy', 'console', 'database', 'poolMode']) c.str(x, k, q);
+        for (const k of ['users', 'xacts', 'waitTotalUs', 'waitingMean', 'waitingMax', 'maxwaitUs', 'startedAt', 'windowMs']) c.num(x, k, q);
+        for (const k of ['size', 'reservePool', 'xactMeanUs']) if (x[k] !== null) c.num(x, k, q);
+      });
+    }
     if (c.arr(e, 'workloads', p)!.length > 0) c.fail(`${p}workloads`, 'only a measured run drives workloads; an observation has none');
     c.obj(e, 'config', p);
     c.arr(e, 'overrides', p);
@@ -254,5 +263,5 @@ export function parseEvidenceFile(text: string, display: string): EvidenceFile {
 /** Whether the evidence has any sample at all in the given environments (all when none given). */
 export function hasEvidenceSamples(file: EvidenceFile, envs?: readonly string[]): boolean {
   // A pool no Tasker pool stands for, seen with its figures, is something to advise on too (in generic terms).
-  return file.environments.some((e) => (!envs || envs.includes(e.env)) && (e.pools.some((p) => (p.wait?.count ?? p.arrival?.count ?? 0) > 0 || (p.occupancy?.samples ?? 0) > 0 || (p.occupancy?.exact === true && (p.measured?.releases ?? 0) > 0)) || e.unmapped.some((u) => u.figures !== undefined)));
+  return file.environments.some((e) => (!envs || envs.includes(e.env)) && (e.pools.some((p) => (p.wait?.count ?? p.arrival?.count ?? 0) > 0 || (p.occupancy?.samples ?? 0) > 0 || (p.occupancy?.exact === true && (p.measured?.releases ?? 0) > 0)) || e.unmapped.some((u) => u.figures !== undefined) || (e.proxyPools?.length ?? 0) > 0));
 }

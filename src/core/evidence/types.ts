@@ -159,6 +159,36 @@ export interface PoolEvidence {
   disagreements?: string[];
 }
 
+/**
+ * A proxy's own pool of server connections, as its console tells it (PgBouncer's, per database:
+ * `SHOW DATABASES`, `SHOW STATS`, `SHOW POOLS`): the clients' transactions, the time each held a
+ * server connection, and how long clients waited for one. Not a Tasker pool: its size is the
+ * proxy's setting (PgBouncer's `pool_size`), so it is judged apart and no Tasker key is changed.
+ */
+export interface ProxyPoolEvidence {
+  /** The proxy and its version, e.g. `PgBouncer 1.18.0`. */
+  proxy: string;
+  /** Its console's address, password removed. */
+  console: string;
+  database: string;
+  poolMode: string;
+  /** Pools (users) of the database in `SHOW POOLS`: the counts of `SHOW STATS` are the database's, all users together. */
+  users: number;
+  /** Server connections per pool (`pool_size`), and the reserve added when clients wait long; null when not read. */
+  size: number | null;
+  reservePool: number | null;
+  /** Over the window: transactions, their mean time on a server connection, and the clients' total wait for one. */
+  xacts: number;
+  xactMeanUs: number | null;
+  waitTotalUs: number;
+  /** Mean clients waiting and the most at once over the `SHOW POOLS` reads; the longest wait seen, µs. */
+  waitingMean: number;
+  waitingMax: number;
+  maxwaitUs: number;
+  startedAt: number;
+  windowMs: number;
+}
+
 /** A pool a source saw but could not map to a Tasker pool (no key of the config can be advised for it). */
 export interface UnmappedPool {
   /** The source's own name for it (a metric label, an application_name, a client address). */
@@ -194,6 +224,8 @@ export interface EnvironmentEvidence {
   /** Per pool per replica. */
   pools: PoolEvidence[];
   unmapped: UnmappedPool[];
+  /** A proxy's own pools, from its console (absent for sources without one). */
+  proxyPools?: ProxyPoolEvidence[];
   /** The workloads a measured run drove ([] for other sources). */
   workloads: WorkloadRun[];
   /** The config of every known pool in this environment, values with file and line. */

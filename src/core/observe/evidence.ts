@@ -13,6 +13,7 @@ import type { RoleCrossCheck } from './crossCheck.js';
 import { attributeClose } from './reconstruct.js';
 import type { GroupSummary } from './summary.js';
 import type { Observation, ObservedGroup } from './types.js';
+import { pgBouncerPoolEvidence, type PgBouncerReading } from './pgbouncer.js';
 
 /** The name of the environment that holds the groups no `--map` ties to a Tasker environment. */
 export const UNMAPPED_ENV = 'unmapped';
@@ -34,6 +35,8 @@ export interface ObservationParts {
   partial: boolean;
   /** pg_stat_statements per role over the window; null or absent when it could not be read. */
   roles?: readonly RoleCrossCheck[] | null;
+  /** PgBouncer's console over the window (`--pgbouncer-url`): its pools go with the unmapped groups. */
+  pgbouncer?: PgBouncerReading;
 }
 
 /**
@@ -148,6 +151,9 @@ export function observationEvidence(parts: ObservationParts, envs: readonly Mapp
     };
     envOf(UNMAPPED_ENV, undefined).unmapped.push(u);
   }
+  // The proxy's own pools are no Tasker pool's: they go with the unmapped groups.
+  const proxyPools = parts.pgbouncer ? pgBouncerPoolEvidence(parts.pgbouncer) : [];
+  if (proxyPools.length > 0) envOf(UNMAPPED_ENV, undefined).proxyPools = proxyPools;
   // Mapped environments first, in the order the mappings name them; the unmapped last.
   const order = [...envs.map((e) => e.env), UNMAPPED_ENV];
   return [...out.values()].sort((a, b) => order.indexOf(a.env) - order.indexOf(b.env));

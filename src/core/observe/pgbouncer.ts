@@ -5,6 +5,7 @@
  * wait now; `SHOW STATS` (at the start and the end) the transactions and the total time clients
  * waited for a server connection. Pure: the rows come in as read.
  */
+import type { ProxyPoolEvidence } from '../evidence/types.js';
 
 /** One row of `SHOW POOLS` (PgBouncer 1.18's columns that are read). */
 export interface PgBouncerPoolRow {
@@ -29,11 +30,22 @@ export interface PgBouncerStatsRow {
   waitTimeUs: number;
 }
 
+/** One row of `SHOW DATABASES` (the sizes read). */
+export interface PgBouncerDatabaseRow {
+  name: string;
+  poolSize: number;
+  reservePool: number;
+  /** The database's own pool_mode; null when it takes the default. */
+  poolMode: string | null;
+}
+
 /** What the console gave over the window. */
 export interface PgBouncerReadings {
   /** The console's address, password removed. */
   console: string;
   version: string;
+  /** `SHOW DATABASES` at the start (absent when it could not be read). */
+  databases?: PgBouncerDatabaseRow[];
   statsStart: { atMs: number; rows: PgBouncerStatsRow[] };
   statsEnd: { atMs: number; rows: PgBouncerStatsRow[] };
   pools: Array<{ atMs: number; rows: PgBouncerPoolRow[] }>;
@@ -65,6 +77,9 @@ export interface PgBouncerDatabaseFigures {
   /** Mean clients waiting over the window (Little's law: the total wait over the window's length). */
   waitingMean: number;
   xactMeanMs: number | null;
+  /** `pool_size` and `reserve_pool` from `SHOW DATABASES`; absent when not read. */
+  poolSize?: number;
+  reservePool?: number;
 }
 
 /** What the observation keeps of PgBouncer. */
@@ -113,6 +128,7 @@ export function summarizePgBouncer(r: PgBouncerReadings): PgBouncerReading {
     const s = start.get(end.database) ?? { database: end.database, xacts: 0, queries: 0, xactTimeUs: 0, waitTimeUs: 0 };
     const xacts = end.xacts - s.xacts;
     const waitTotalS = (end.waitTimeUs - s.waitTimeUs) / 1e6;
+    const size = r.databases?.find((d) => d.name === end.database);
     databases.push({
       database: end.database,
       xacts,
@@ -121,6 +137,7 @@ export function summarizePgBouncer(r: PgBouncerReadings): PgBouncerReading {
       waitPerXactMs: xacts > 0 ? (waitTotalS * 1000) / xacts : null,
       waitingMean: waitTotalS / (durationMs / 1000),
       xactMeanMs: xacts > 0 ? (end.xactTimeUs - s.xactTimeUs) / 1000 / xacts : null,
+      ...(size ? { poolSize: size.poolSize, reservePool: size.reservePool } : {}),
     });
   }
   return { console: r.console, version: r.version, startedAt: r.statsStart.atMs, durationMs, pools, databases };
@@ -130,4 +147,34 @@ export function summarizePgBouncer(r: PgBouncerReadings): PgBouncerReading {
 export function pgBouncerSign(p: PgBouncerReading): string {
   const modes = [...new Set(p.pools.map((x) => x.poolMode))];
   return `${p.version}'s admin console at ${p.console} answered${modes.length ? ` (pool_mode ${modes.join(', ')})` : ''}: the server's connections are its pools'`;
+}
+
+/**
+ * The proxy's pools as evidence, one per database with transactions in the window: what its console
+ * said, for the proxy-pool rule (src/core/rules/proxyPool.ts).
+ */
+export function pgBouncerPoolEvidence(p: PgBouncerReading): ProxyPoolEvidence[] {
+  const out: ProxyPoolEvidence[] = [];
+  for (const d of p.databases) {
+    if (!(d.xacts > 0)) continue;
+    const pools = p.pools.filter((x) => x.database === d.database);
+    out.push({
+      proxy: p.version,
+      console: p.console,
+      database: d.database,
+      poolMode: pools[0]?.poolMode ?? '',
+      users: pools.length,
+      size: d.poolSize ?? null,
+      reservePool: d.reservePool ?? null,
+      xacts: d.xacts,
+      xactMeanUs: d.xactMeanMs === null ? null : d.xactMeanMs * 1000,
+      waitTotalUs: d.waitTotalS * 1e6,
+      waitingMean: pools.reduce((a, x) => a + x.clWaitingMean, 0),
+      waitingMax: pools.reduce((a, x) => Math.max(a, x.clWaitingMax), 0),
+      maxwaitUs: pools.reduce((a, x) => Math.max(a, x.maxwaitMaxS * 1e6), 0),
+      startedAt: p.startedAt,
+      windowMs: p.durationMs,
+    });
+  }
+  return out;
 }

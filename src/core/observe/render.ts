@@ -56,8 +56,9 @@ export function renderObservation(f: ObservationFile, opts: { color: boolean }):
       lines.push(`  pool ${x.database}/${x.user} (pool_mode ${x.poolMode}): clients active ${fmtNum(Math.round(x.clActiveMean * 100) / 100, 2)} on average, waiting ${fmtNum(Math.round(x.clWaitingMean * 100) / 100, 2)} on average (at most ${x.clWaitingMax}), the longest wait seen ${fmtS(x.maxwaitMaxS)}; server connections active ${fmtNum(Math.round(x.svActiveMean * 100) / 100, 2)}, idle ${fmtNum(Math.round(x.svIdleMean * 100) / 100, 2)} (${x.reads} reads)`);
     }
     for (const d of p.databases) {
-      lines.push(`  database ${d.database}: ${fmtNum(d.xacts)} transactions; clients waited ${fmtS(d.waitTotalS)} in all for a server connection${d.waitPerXactMs !== null ? `, ${fmtS(d.waitPerXactMs / 1000)} per transaction` : ''} (${fmtNum(Math.round(d.waitingMean * 100) / 100, 2)} waiting on average)`);
+      lines.push(`  database ${d.database}: ${fmtNum(d.xacts)} transactions${d.poolSize !== undefined ? ` on a pool_size of ${d.poolSize}` : ''}; clients waited ${fmtS(d.waitTotalS)} in all for a server connection${d.waitPerXactMs !== null ? `, ${fmtS(d.waitPerXactMs / 1000)} per transaction` : ''} (${fmtNum(Math.round(d.waitingMean * 100) / 100, 2)} waiting on average)`);
     }
+    lines.push("  Each database's pool is judged as a queue in the advice below (proxy-pool): its pool_size, not the services' pools.");
   }
   lines.push('');
   if (f.groups.length === 0) {

@@ -11,6 +11,7 @@ import { analyzeEvidence, noSamples, saw, type EnvironmentAnalysis, type PoolAna
 import { cannotJudge, EVIDENCE_PARTS, missingParts } from '../evidence/parts.js';
 import type { EvidenceFile, UnmappedPool } from '../evidence/types.js';
 import { smallestNoWait } from '../analysis/occupancyModel.js';
+import { proxyPoolFindings } from './proxyPool.js';
 import { formatNum, formatRate, formatShare, formatUs } from '../units.js';
 import { POOL_NAMES, SETTING_KEYS, fromSetting, keyDef, toSetting, tomlKeyFor, type SettingKey } from '../config/pools.js';
 import { acquireTimeout } from './acquireTimeout.js';
@@ -205,6 +206,8 @@ export function recommendEnvironment(env: EnvironmentAnalysis, advisor: AdvisorC
   const budget = budgetFor(env, advisor, server);
   const recommendations: Recommendation[] = [];
   const findings: Finding[] = [];
+  // A proxy's own pools are judged whatever the server's view of them (which a proxy makes invalid for the services' pools).
+  for (const pp of env.proxyPools) findings.push(...proxyPoolFindings(env.env, pp, advisor.targetP99WaitMs, advisor.rules.oversizedFactor));
   if (!env.validity.valid) {
     findings.push(invalidRun(env));
     return { env: env.env, durationS: env.durationS, workloads: env.workloads, recommendations, findings };

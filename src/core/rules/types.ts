@@ -22,7 +22,7 @@ export type RuleId =
   | 'inert-settings';
 
 /** What a finding is about: a rule, or a fact about the run itself. */
-export type FindingKind = RuleId | 'healthy' | 'generator-behind' | 'no-data' | 'invalid-run' | 'consistency' | 'invalid-evidence' | 'unmapped-pool' | 'sources-disagree';
+export type FindingKind = RuleId | 'healthy' | 'generator-behind' | 'no-data' | 'invalid-run' | 'consistency' | 'invalid-evidence' | 'unmapped-pool' | 'sources-disagree' | 'proxy-pool';
 
 /** How far to trust a recommendation: from the sample count and the run length. */
 export type Confidence = 'low' | 'medium' | 'high';

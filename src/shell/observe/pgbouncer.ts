@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { DatabaseError, UsageError } from '../../core/errors.js';
 import { redactUrl } from '../../core/redact.js';
-import type { PgBouncerPoolRow, PgBouncerStatsRow } from '../../core/observe/pgbouncer.js';
+import type { PgBouncerDatabaseRow, PgBouncerPoolRow, PgBouncerStatsRow } from '../../core/observe/pgbouncer.js';
 
 /** Check a `--pgbouncer-url` before any connection (exit 2); the console's database is `pgbouncer`. */
 export function parsePgBouncerUrl(v: string): { url: string; display: string } {
@@ -55,6 +55,12 @@ export class PgBouncerConsole {
       atMs: Date.now(),
       rows: r.rows.map((x) => ({ database: String(x.database), xacts: num(x.total_xact_count), queries: num(x.total_query_count), xactTimeUs: num(x.total_xact_time), waitTimeUs: num(x.total_wait_time) })),
     };
+  }
+
+  /** `SHOW DATABASES`: each database's pool size and reserve (the effective ones: default_pool_size where it sets none). */
+  async databases(): Promise<PgBouncerDatabaseRow[]> {
+    const r = await this.client.query<Record<string, string | number | null>>('SHOW DATABASES');
+    return r.rows.map((x) => ({ name: String(x.name), poolSize: num(x.pool_size), reservePool: num(x.reserve_pool), poolMode: x.pool_mode === null || x.pool_mode === undefined ? null : String(x.pool_mode) }));
   }
 
   /** `SHOW POOLS`: now, per database and user. */

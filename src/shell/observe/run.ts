@@ -80,6 +80,7 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
     dbStart = await sampler.databaseCounters();
     stStart = await sampler.statementsByRole();
     const bouncerStart = bouncer ? await bouncer.stats() : undefined;
+    const bouncerDatabases = bouncer ? await bouncer.databases() : undefined;
     o.status?.(
       `Observing ${o.display}${o.targetKind === 'remote' ? ' (not on this machine)' : ''} as role ${sampler.server.role}, read-only: one connection reading pg_stat_activity every ${o.intervalMs} ms (jittered) for ${o.durationMs / 1000} s${sampler.server.versionNum >= 140000 ? ', pg_stat_database at the start and the end' : ''}${stStart ? ', pg_stat_statements at the start and the end' : ''}${o.taskerUrls.length ? ", Tasker's /health/detailed at the start and the end" : ''}${bouncer ? `, ${bouncer.version}'s admin console at ${bouncer.display} (SHOW POOLS every second, SHOW STATS at the start and the end)` : ''}. Nothing is written to the server.`,
     );
@@ -108,7 +109,7 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
     });
     sampling = false;
     await poll;
-    if (bouncer) bouncerReads = { console: bouncer.display, version: bouncer.version, statsStart: bouncerStart!, statsEnd: await bouncer.stats(), pools };
+    if (bouncer) bouncerReads = { console: bouncer.display, version: bouncer.version, databases: bouncerDatabases, statsStart: bouncerStart!, statsEnd: await bouncer.stats(), pools };
     dbEnd = await sampler.databaseCounters();
     if (stStart) stEnd = await sampler.statementsByRole();
     for (let i = 0; i < o.taskerUrls.length; i++) {
@@ -147,7 +148,7 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
   const validity = observationValidity(obs);
   const source = { kind: 'server-sampling' as const, detail: `pg_stat_activity every ${o.intervalMs} ms (${obs.samples} samples)`, startedAt: obs.startedAt, durationMs: obs.durationMs };
   const partial = interrupted || error !== undefined;
-  const environments = observationEvidence({ source, intervalMs: o.intervalMs, observation: obs, groups, validity, partial, roles }, o.environments ?? []);
+  const environments = observationEvidence({ source, intervalMs: o.intervalMs, observation: obs, groups, validity, partial, roles, ...(pgbouncer ? { pgbouncer } : {}) }, o.environments ?? []);
   const file: ObservationFile = {
     kind: 'observation',
     schemaVersion: OBSERVATION_SCHEMA_VERSION,

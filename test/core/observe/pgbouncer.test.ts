@@ -1,6 +1,6 @@
 /** PgBouncer's admin console readings into figures (src/core/observe/pgbouncer.ts). */
 import { describe, expect, it } from 'vitest';
-import { pgBouncerSign, summarizePgBouncer, type PgBouncerPoolRow } from '../../../src/core/observe/pgbouncer.js';
+import { pgBouncerPoolEvidence, pgBouncerSign, summarizePgBouncer, type PgBouncerPoolRow } from '../../../src/core/observe/pgbouncer.js';
 
 const pool = (database: string, clWaiting: number, maxwaitS: number, over: Partial<PgBouncerPoolRow> = {}): PgBouncerPoolRow => ({
   database,
@@ -19,6 +19,10 @@ describe('summarizePgBouncer', () => {
   const reading = summarizePgBouncer({
     console: 'postgresql://stats@bouncer:6432/pgbouncer',
     version: 'PgBouncer 1.18.0',
+    databases: [
+      { name: 'app', poolSize: 3, reservePool: 1, poolMode: null },
+      { name: 'pgbouncer', poolSize: 2, reservePool: 0, poolMode: 'statement' },
+    ],
     statsStart: {
       atMs: 1_000,
       rows: [
@@ -64,5 +68,29 @@ describe('summarizePgBouncer', () => {
     expect(p.clWaitingMax).toBe(3);
     expect(p.maxwaitMaxS).toBeCloseTo(0.04, 9);
     expect(pgBouncerSign(reading)).toBe("PgBouncer 1.18.0's admin console at postgresql://stats@bouncer:6432/pgbouncer answered (pool_mode transaction): the server's connections are its pools'");
+  });
+
+  it('as evidence: a proxy pool per database with transactions, its size from SHOW DATABASES (none read: null)', () => {
+    const [app, fresh, ...rest] = pgBouncerPoolEvidence(reading);
+    expect(rest).toEqual([]);
+    expect(app).toEqual({
+      proxy: 'PgBouncer 1.18.0',
+      console: 'postgresql://stats@bouncer:6432/pgbouncer',
+      database: 'app',
+      poolMode: 'transaction',
+      users: 1,
+      size: 3,
+      reservePool: 1,
+      xacts: 500,
+      xactMeanUs: 20_000,
+      waitTotalUs: 5_000_000,
+      waitingMean: 4 / 3,
+      waitingMax: 3,
+      maxwaitUs: 40_000,
+      startedAt: 1_000,
+      windowMs: 10_000,
+    });
+    // A database SHOW DATABASES did not list, and no SHOW POOLS row: no size, no mode, no pools.
+    expect([fresh!.database, fresh!.size, fresh!.reservePool, fresh!.users, fresh!.poolMode]).toEqual(['new', null, null, 0, '']);
   });
 });
