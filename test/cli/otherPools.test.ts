@@ -300,7 +300,12 @@ describe.skipIf(psySkip)('a Python psycopg_pool pool', () => {
   // (it closes at most one connection per max_idle period, when some stayed unused that long; reuse is FIFO).
   const IDLE = { name: 'idle', appName: 'pa-psy-idle', rate: 2, burstRate: 60, burstMs: 1100, periodMs: 3700, holdMs: 30, minSize: 1, maxSize: 5, maxIdleS: 1, maxLifetimeS: 3600, seconds: 26, seed: 4 };
   const SPECS = [LIFE, IDLE];
+  // "workers": a closed loop of 4 threads on max_size 20, each holding its connection in a
+  // server-side pg_sleep; observed through the CLI, mapped to a Tasker pool of 20.
+  const WORKERS = { name: 'workers', appName: 'pa-psy-workers', concurrency: 4, rate: 0, holdMs: 40, minSize: 1, maxSize: 20, maxIdleS: 600, maxLifetimeS: 3600, seconds: 26, seed: 5 };
+  const workersCfg = scenarioConfig({ max_connections: 20, min_connections: 1, acquire_timeout_seconds: 30 });
   let obs: ObserveResult;
+  let workersObs: CliResult;
   let times: number[];
   let truths: OtherTruth[];
 
@@ -308,9 +313,10 @@ describe.skipIf(psySkip)('a Python psycopg_pool pool', () => {
     const reason = missingPsycopgPool();
     if (reason) throw new Error(`the psycopg_pool service cannot run: ${reason}`);
     const url = inject('pgUrl');
-    const svcs = await Promise.all(SPECS.map((c) => startOtherService(PYTHON, [PSYCOPG_SRC], { ...c, url: urlWithApp(url, c.appName) }, cleanup)));
+    const svcs = await Promise.all([...SPECS, WORKERS].map((c) => startOtherService(PYTHON, [PSYCOPG_SRC], { ...c, url: urlWithApp(url, c.appName) }, cleanup)));
     await sleep(2000);
     times = [];
+    const workersRun = runCliAsync(['observe', '--database-url', url, '--duration', '20s', '--interval', '100ms', '--map', `app:${WORKERS.appName}=test.database`, '--config-dir', workersCfg, '--advisor-config', advisorFile(''), '--json', '--no-progress']);
     obs = await observeServer({
       config: { connectionString: url },
       display: 'throwaway',
@@ -330,8 +336,25 @@ describe.skipIf(psySkip)('a Python psycopg_pool pool', () => {
       toolVersion: 'test',
       onSample: (s) => times.push(s.atMs),
     });
+    workersObs = await workersRun;
     truths = await Promise.all(svcs.map((s) => s.done));
   }, 90_000);
+
+  it('a closed loop of 4 workers on max_size 20, busy on the server, from the server only: lower max_connections, as analyze --concurrency 4 does on the same workload, within one', () => {
+    expect(workersObs.status, workersObs.stderr).toBe(0);
+    const out = JSON.parse(workersObs.stdout) as { advice: { recommendations: Rec[] } };
+    const seen = maxOf(out.advice.recommendations);
+    const wl = advisorFile(databaseWorkload({ rate: 20, hold: `${WORKERS.holdMs}ms`, dist: 'exponential', duration: '15s', defaults: 'seed = 5\n' }));
+    const a = runCli(['analyze', '--config-dir', workersCfg, '--advisor-config', wl, '--env', 'test', '--pool', 'database', '--database-url', inject('pgUrl'), '--json', '--concurrency', '4']);
+    expect(a.status, a.stderr).toBe(0);
+    const measured = maxOf((JSON.parse(a.stdout) as { advice: { recommendations: Rec[] } }).advice.recommendations);
+    expect(seen, JSON.stringify(out.advice)).toBeDefined();
+    expect(measured).toBeDefined();
+    const e = Object.fromEntries((seen as Rec & { evidence: Array<{ name: string; value: unknown }> }).evidence.map((x) => [x.name, x.value]));
+    console.log(`psycopg workers: observe ${seen!.from} -> ${seen!.to} (${seen!.rule}, ${seen!.confidence}; mean busy ${e.meanBusy}, dispersion ${e.busyDispersion}, most busy ${e.maxBusy}, most open ${e.maxOpen}), analyze ${measured!.from} -> ${measured!.to} (${measured!.rule}, ${measured!.confidence})`);
+    expect([seen!.rule, measured!.rule]).toEqual(['oversized', 'oversized']);
+    expect(Math.abs(seen!.to - measured!.to), `observe ${seen!.to}, analyze ${measured!.to}`).toBeLessThanOrEqual(1);
+  }, 60_000);
 
   it('from the server: grouped by application_name; busy, births, deaths and closes by reason match what psycopg_pool did', () => {
     expect(obs.error).toBeUndefined();

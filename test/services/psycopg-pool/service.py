@@ -4,7 +4,9 @@ python3-psycopg-pool); see test/helpers/otherPools.ts.
 
 Usage: python3 service.py '<json options>': url (application_name in it), name, rate (Poisson
 arrivals/s; burstRate for the first burstMs of every periodMs), holdMs (exponential, spent in a
-server-side pg_sleep), minSize, maxSize, maxIdleS, maxLifetimeS, seconds, seed, truth. Prints
+server-side pg_sleep), minSize, maxSize, maxIdleS, maxLifetimeS, seconds, seed, truth; or
+concurrency (a closed loop of that many threads, each checking out again as soon as it returned,
+instead of arrivals at rate). Prints
 "ready" once the pool has opened min_size connections and run one statement; exits after `seconds`.
 
 The truth (the shape of test/helpers/uninstrumented/harness.ts's Truth):
@@ -130,7 +132,20 @@ begun = time.monotonic()
 truth["startedAt"] = now()
 end = begun + o["seconds"]
 nxt = begun
-while time.monotonic() < end:
+
+
+def worker(seed):
+    r = random.Random(seed)
+    while time.monotonic() < end:
+        job(-math.log(1 - r.random()) * o["holdMs"])
+
+
+if o.get("concurrency"):
+    # Closed loop: each worker checks out again as soon as it returned.
+    threads = [threading.Thread(target=worker, args=(o.get("seed", 1) * 1000 + w,)) for w in range(o["concurrency"])]
+    for t in threads:
+        t.start()
+while not o.get("concurrency") and time.monotonic() < end:
     rate = o["rate"]
     if o.get("burstRate") and ((nxt - begun) * 1000.0) % o["periodMs"] < o["burstMs"]:
         rate = o["burstRate"]
