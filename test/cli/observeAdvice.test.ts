@@ -26,7 +26,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { runCli, runCliAsync, type CliResult, type Rec } from '../helpers/cli.js';
+import { evidenceOf, runCli, runCliAsync, type CliResult, type Rec } from '../helpers/cli.js';
 import { advisorFile, databaseWorkload, scenarioConfig } from '../helpers/scenario.js';
 import { decode, summarize } from '../../src/core/run/histogram.js';
 import { hasTool } from '../helpers/promText.js';
@@ -149,7 +149,7 @@ describe.skipIf(!hasTool('prometheus'))('observe advises as analyze does on the 
     const measured = maxOf(analyzeRecs(workersCfg, 20, 40, ['--concurrency', '4']));
     expect(seen, JSON.stringify(obs.advice)).toBeDefined();
     expect(measured).toBeDefined();
-    const evidence = Object.fromEntries((seen as Rec & { evidence: Array<{ name: string; value: unknown }> }).evidence.map((e) => [e.name, e.value]));
+    const evidence = evidenceOf(seen!);
     const most = await truthMaxConcurrent(busyService);
     console.log(`busy workers: observe ${seen!.from} -> ${seen!.to} (${seen!.confidence}; mean busy ${evidence.meanBusy}, dispersion ${evidence.busyDispersion}, ${evidence.independentLooks} independent looks, Erlang C would want ${evidence.needNoWait}), analyze ${measured!.from} -> ${measured!.to}; the service's most holds at once ${most}`);
     // Not vacuous: the server saw the loop busy, so Erlang C at the mean would have wanted 9 or more
@@ -163,24 +163,33 @@ describe.skipIf(!hasTool('prometheus'))('observe advises as analyze does on the 
     expect(Math.abs(seen!.to - measured!.to), `observe ${seen!.to}, analyze ${measured!.to}`).toBeLessThanOrEqual(1);
   }, 120_000);
 
-  it('an open load busy on the server, from the server only: the spread of an open load (not a closed loop), sized by Erlang C; lower, not below analyze\'s size', () => {
+  it('an open load busy on the server, from the server only: the spread of an open load (not a closed loop), sized by Erlang C or the most seen open; a cut is not below analyze\'s size', () => {
     expect(openBusy.status, openBusy.stderr).toBe(0);
-    const obs = JSON.parse(openBusy.stdout) as { advice: { recommendations: Rec[] } };
+    type Model = { offeredLoad: number; needNoWait: number; maxOpenSeen: number; dispersion: { index: number; independentLooks: number; smooth: boolean } | null };
+    const obs = JSON.parse(openBusy.stdout) as { advice: { recommendations: Rec[]; environments: Array<{ env: string; pools: Array<{ occupancyModel: Model }> }> } };
+    const m = obs.advice.environments.find((e) => e.env === 'test')!.pools[0]!.occupancyModel;
     const seen = maxOf(obs.advice.recommendations);
     const measured = maxOf(analyzeRecs(openBusyCfg, 100, 40));
-    expect(seen, JSON.stringify(obs.advice)).toBeDefined();
-    expect(measured).toBeDefined();
-    const evidence = Object.fromEntries((seen as Rec & { evidence: Array<{ name: string; value: unknown }> }).evidence.map((e) => [e.name, e.value]));
-    console.log(`open load busy on the server: observe ${seen!.from} -> ${seen!.to} (mean busy ${evidence.meanBusy}, dispersion ${evidence.busyDispersion}, Erlang C ${evidence.needNoWait}, most open ${evidence.maxOpen}), analyze ${measured!.from} -> ${measured!.to}`);
-    expect(evidence.meanBusy as number).toBeGreaterThan(3);
-    // Poisson: variance equal to the mean, give or take the sampling.
-    expect(evidence.busyDispersion as number).toBeGreaterThan(0.7);
-    expect(evidence.busyDispersion as number).toBeLessThan(1.3);
-    expect(evidence.needNoWait as number).toBeGreaterThanOrEqual(9);
-    expect(evidence.independentLooks).toBeUndefined();
-    expect([seen!.rule, measured!.rule]).toEqual(['oversized', 'oversized']);
-    expect(seen!.to).toBeGreaterThanOrEqual(measured!.to - 1);
-    expect(seen!.to).toBeLessThan(30);
+    const floor = Math.max(m.needNoWait, m.maxOpenSeen);
+    console.log(`open load busy on the server: observe ${seen ? `${seen.from} -> ${seen.to}` : 'no cut'} (mean busy ${m.offeredLoad.toFixed(3)}, dispersion ${m.dispersion?.index.toFixed(3)} over ${m.dispersion?.independentLooks.toFixed(0)} looks, Erlang C ${m.needNoWait}, most open ${m.maxOpenSeen}), analyze ${measured?.from} -> ${measured?.to}`);
+    expect(m.offeredLoad).toBeGreaterThan(3);
+    // Poisson: variance equal to the mean, give or take the sampling; not read as a closed loop.
+    expect(m.dispersion!.index).toBeGreaterThan(0.7);
+    expect(m.dispersion!.index).toBeLessThan(1.3);
+    expect(m.dispersion!.smooth).toBe(false);
+    expect(m.needNoWait).toBeGreaterThanOrEqual(9);
+    expect(measured?.rule).toBe('oversized');
+    if (seen) {
+      // Cut to Erlang C's size or the most seen open, whichever is larger, not below analyze's.
+      expect(seen.rule).toBe('oversized');
+      expect(seen.to).toBe(floor);
+      expect(evidenceOf(seen).independentLooks).toBeUndefined();
+      expect(seen.to).toBeGreaterThanOrEqual(measured!.to - 1);
+    } else {
+      // Left alone only when that floor is within oversizedFactor (2) of the 30: a slow machine makes
+      // pg.Pool open more connections at once (18 seen once under a loaded test run).
+      expect(30).toBeLessThanOrEqual(2 * floor);
+    }
   }, 120_000);
 
   it('oversized under an open load, from the server only: lower, and not below analyze\'s size', async () => {

@@ -38,7 +38,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { runCli, runCliAsync, type CliResult, type Rec } from '../helpers/cli.js';
+import { evidenceOf, runCli, runCliAsync, type CliResult, type Rec } from '../helpers/cli.js';
 import { advisorFile, databaseWorkload, scenarioConfig } from '../helpers/scenario.js';
 import { hasTool } from '../helpers/promText.js';
 import { startFleetPrometheus, type TestPrometheus } from '../helpers/fleetPrometheus.js';
@@ -60,6 +60,14 @@ afterAll(() => {
 
 
 const maxOf = (recs: Rec[]): Rec | undefined => recs.find((r) => r.pool === 'database' && r.key === 'max_connections');
+
+/** `analyze` of the same workload (Poisson at `rate`, exponential holds) on `cfg`'s database pool: its max_connections recommendation. */
+function analyzeMax(cfg: string, rate: number, holdMs: number, extra: string[] = []): Rec | undefined {
+  const wl = advisorFile(databaseWorkload({ rate, hold: `${holdMs}ms`, dist: 'exponential', duration: '15s', defaults: 'seed = 5\n' }));
+  const a = runCli(['analyze', '--config-dir', cfg, '--advisor-config', wl, '--env', 'test', '--pool', 'database', '--database-url', inject('pgUrl'), '--json', ...extra]);
+  expect(a.status, a.stderr).toBe(0);
+  return maxOf((JSON.parse(a.stdout) as { advice: { recommendations: Rec[] } }).advice.recommendations);
+}
 
 /** The service's own truth against what the server-side observation made of its group: the figures and the tolerances of issue 16. */
 function serverSide(label: string, t: OtherTruth, g: GroupSummary, obs: ObserveResult['file']['observation'], times: readonly number[]) {
@@ -201,12 +209,14 @@ describe.skipIf(goSkip)('a Go database/sql pool (lib/pq, client_golang DBStatsCo
       });
       const servedMean = (k: number) => served.reduce((acc, row) => acc + row[k]!, 0) / served.length;
       // Against the time average: gauges read once a second estimate it with an error that depends on
-      // where the scrapes fell (phaseStdErr: its size, from the truth itself).
+      // where the scrapes fell (phaseStdErr: its size, from the truth itself). Three of those: at two,
+      // one run in twenty misses by chance, and four such checks ran in this file (seen under a full
+      // suite: the exporter's busy 1.800 against 1.226, 2.3 standard errors off).
       const phaseSe = (at: (x: number) => number) => phaseStdErr(at, from, to);
       const inUse = meanInUse(t, from, to);
-      const inUseTol = Math.max(0.05 * inUse, 2 * phaseSe((x) => inUseAt(t, x)));
+      const inUseTol = Math.max(0.05 * inUse, 3 * phaseSe((x) => inUseAt(t, x)));
       const open = stepMean(col(8), from, to);
-      const openTol = Math.max(0.05 * open, 2 * phaseSe((x) => counterAt(col(8), x)));
+      const openTol = Math.max(0.05 * open, 3 * phaseSe((x) => counterAt(col(8), x)));
       const waits = delta(1);
       const lifetime = delta(5);
       const idle = delta(4);
@@ -254,10 +264,11 @@ describe.skipIf(goSkip)('a Go database/sql pool (lib/pq, client_golang DBStatsCo
       const t = truths[i]!;
       // The server's view: statements running, and connections the driver opened and has not closed.
       const busy = meanBusy(t, from, to);
-      const busyTol = Math.max(0.05 * busy, 2 * phaseStdErr((x) => busyAt(t, x), from, to));
+      // Three standard errors of 1 Hz reads, as for the go_sql gauges above.
+      const busyTol = Math.max(0.05 * busy, 3 * phaseStdErr((x) => busyAt(t, x), from, to));
       const grid = Array.from({ length: Math.floor((to - from) / 10) }, (_, k) => from + k * 10);
       const openMean = grid.reduce((acc, x) => acc + openAt(t, x), 0) / grid.length;
-      const openTol = Math.max(0.05 * openMean, 2 * phaseStdErr((x) => openAt(t, x), from, to));
+      const openTol = Math.max(0.05 * openMean, 3 * phaseStdErr((x) => openAt(t, x), from, to));
       console.log(
         `postgres_exporter (${postgresExporterVersion()}) on go ${spec.name}: busy ${fig!.inUseMean?.toFixed(3)} vs truth ${busy.toFixed(3)} (tolerance ${busyTol.toFixed(3)}); open ${fig!.openMean?.toFixed(3)} vs ${openMean.toFixed(3)} (tolerance ${openTol.toFixed(3)})`,
       );
@@ -278,10 +289,7 @@ describe.skipIf(goSkip)('a Go database/sql pool (lib/pq, client_golang DBStatsCo
     expect(pools.map((p) => p.source.kind)).toEqual(['prometheus']);
     expect(pools[0]!.source.detail).toContain('pg_stat_activity');
     const seen = maxOf(obs.advice.recommendations);
-    const wl = advisorFile(databaseWorkload({ rate: 20, hold: `${WORKERS.holdMs}ms`, dist: 'exponential', duration: '15s', defaults: 'seed = 5\n' }));
-    const a = runCli(['analyze', '--config-dir', workersCfg, '--advisor-config', wl, '--env', 'test', '--pool', 'database', '--database-url', inject('pgUrl'), '--json', '--concurrency', '4']);
-    expect(a.status, a.stderr).toBe(0);
-    const measured = maxOf((JSON.parse(a.stdout) as { advice: { recommendations: Rec[] } }).advice.recommendations);
+    const measured = analyzeMax(workersCfg, 20, WORKERS.holdMs, ['--concurrency', '4']);
     expect(seen, JSON.stringify(obs.advice)).toBeDefined();
     expect(measured).toBeDefined();
     console.log(`go workers: observe ${seen!.from} -> ${seen!.to} (${seen!.rule}, ${seen!.confidence}), analyze ${measured!.from} -> ${measured!.to} (${measured!.rule}, ${measured!.confidence})`);
@@ -344,13 +352,10 @@ describe.skipIf(psySkip)('a Python psycopg_pool pool', () => {
     expect(workersObs.status, workersObs.stderr).toBe(0);
     const out = JSON.parse(workersObs.stdout) as { advice: { recommendations: Rec[] } };
     const seen = maxOf(out.advice.recommendations);
-    const wl = advisorFile(databaseWorkload({ rate: 20, hold: `${WORKERS.holdMs}ms`, dist: 'exponential', duration: '15s', defaults: 'seed = 5\n' }));
-    const a = runCli(['analyze', '--config-dir', workersCfg, '--advisor-config', wl, '--env', 'test', '--pool', 'database', '--database-url', inject('pgUrl'), '--json', '--concurrency', '4']);
-    expect(a.status, a.stderr).toBe(0);
-    const measured = maxOf((JSON.parse(a.stdout) as { advice: { recommendations: Rec[] } }).advice.recommendations);
+    const measured = analyzeMax(workersCfg, 20, WORKERS.holdMs, ['--concurrency', '4']);
     expect(seen, JSON.stringify(out.advice)).toBeDefined();
     expect(measured).toBeDefined();
-    const e = Object.fromEntries((seen as Rec & { evidence: Array<{ name: string; value: unknown }> }).evidence.map((x) => [x.name, x.value]));
+    const e = evidenceOf(seen!);
     console.log(`psycopg workers: observe ${seen!.from} -> ${seen!.to} (${seen!.rule}, ${seen!.confidence}; mean busy ${e.meanBusy}, dispersion ${e.busyDispersion}, most busy ${e.maxBusy}, most open ${e.maxOpen}), analyze ${measured!.from} -> ${measured!.to} (${measured!.rule}, ${measured!.confidence})`);
     expect([seen!.rule, measured!.rule]).toEqual(['oversized', 'oversized']);
     expect(Math.abs(seen!.to - measured!.to), `observe ${seen!.to}, analyze ${measured!.to}`).toBeLessThanOrEqual(1);
@@ -459,16 +464,12 @@ describe.skipIf(bouncerSkip)('PgBouncer in transaction mode in front of the serv
     const found = out.advice.findings.filter((x) => x.kind === 'proxy-pool');
     expect(found, JSON.stringify(out.advice.findings)).toHaveLength(1);
     const f = found[0]!;
-    const e = Object.fromEntries(f.evidence.map((x) => [x.name, x.value])) as Record<string, number>;
+    const e = evidenceOf(f) as Record<string, number>;
     // No Tasker key from a proxy's connections.
     expect(out.advice.recommendations).toEqual([]);
     // The same queue measured: one pool of 3 connections taking both services' arrivals (2 x 40/s) and holds.
     const rate = SVCS.reduce((a, x) => a + x.rate, 0);
-    const wl = advisorFile(databaseWorkload({ rate, hold: `${SVCS[0]!.holdMs}ms`, dist: 'exponential', duration: '15s', defaults: 'seed = 5\n' }));
-    const cfg = scenarioConfig({ max_connections: 3, min_connections: 1, acquire_timeout_seconds: 30 });
-    const a = runCli(['analyze', '--config-dir', cfg, '--advisor-config', wl, '--env', 'test', '--pool', 'database', '--database-url', inject('pgUrl'), '--json']);
-    expect(a.status, a.stderr).toBe(0);
-    const measured = maxOf((JSON.parse(a.stdout) as { advice: { recommendations: Rec[] } }).advice.recommendations);
+    const measured = analyzeMax(scenarioConfig({ max_connections: 3, min_connections: 1, acquire_timeout_seconds: 30 }), rate, SVCS[0]!.holdMs);
     console.log(
       `PgBouncer's pool: ${e.xactsPerS?.toFixed(1)} transactions/s holding ${(e.holdMean / 1000).toFixed(1)} ms on ${e.poolSize}; clients waited ${(e.measuredMeanWait / 1000).toFixed(1)} ms per transaction, Erlang C ${(e.modelMeanWait / 1000).toFixed(1)} ms; pool_size ${e.poolSize} -> ${e.sizeForTarget}; analyze of ${rate}/s on a pool of 3: ${measured?.from} -> ${measured?.to} (${measured?.rule})`,
     );
@@ -486,7 +487,7 @@ describe.skipIf(bouncerSkip)('PgBouncer in transaction mode in front of the serv
     // also cap how many can queue, so the model runs above the count: 41.7 ms against 27.5 in one run).
     expect(Math.max(e.modelMeanWait, e.measuredMeanWait) / Math.min(e.modelMeanWait, e.measuredMeanWait)).toBeLessThan(2);
     expect(f.message).not.toContain('take the size as approximate');
-    expect(measured, a.stdout.slice(0, 400)).toBeDefined();
+    expect(measured).toBeDefined();
     expect(measured!.rule).toBe('pool-saturation');
     expect(e.sizeForTarget).toBeGreaterThan(3);
     expect(measured!.to).toBeGreaterThan(3);

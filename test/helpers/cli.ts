@@ -16,6 +16,12 @@ export interface Rec {
   to: number;
   rule: string;
   confidence: string;
+  evidence?: Array<{ name: string; value: unknown }>;
+}
+
+/** A recommendation's (or a finding's) evidence by name. */
+export function evidenceOf(r: { evidence?: Array<{ name: string; value: unknown }> }): Record<string, unknown> {
+  return Object.fromEntries((r.evidence ?? []).map((e) => [e.name, e.value]));
 }
 
 export interface CliResult {

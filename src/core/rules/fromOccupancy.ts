@@ -21,7 +21,7 @@ import { formatNum, formatShare, formatUs } from '../units.js';
 import { NO_WAIT_PROBABILITY, type Dispersion, type OccupancyModel } from '../analysis/occupancyModel.js';
 import { ev } from './support.js';
 import { WORKING_POOL_MIN } from './consistency.js';
-import type { Finding, PoolRuleContext, PoolRuleOutcome } from './types.js';
+import type { EvidenceItem, Finding, PoolRuleContext, PoolRuleOutcome } from './types.js';
 
 
 /** `oversized` (and the censored warning) on occupancy alone, with the waits' lower bounds when the hold has one. */
@@ -87,25 +87,26 @@ function sizeFromOccupancy(ctx: PoolRuleContext): PoolRuleOutcome {
   if (m.needNoWait === null) return { changes: [], findings: [] };
   const floor = Math.max(m.needNoWait, m.maxOpenSeen, WORKING_POOL_MIN);
   if (max <= ctx.rules.oversizedFactor * floor) return { changes: [], findings: [] };
-  return {
-    changes: [
-      {
-        setting: 'max_connections',
-        to: floor,
-        confidenceCap: 'medium',
-        evidence: [
-          ev('meanBusy', 'mean connections busy (server side: a lower bound of checked out)', m.offeredLoad, 'connections'),
-          ev('busyP99', 'P99 connections busy (time-weighted)', p.inUse.p99, 'connections'),
-          ev('maxOpen', 'most connections seen open', m.maxOpenSeen, 'connections'),
-          ev('needNoWait', `smallest size with P(wait) under ${formatShare(NO_WAIT_PROBABILITY)} (Erlang C at the mean busy count)`, m.needNoWait, 'connections'),
-          ev('pWaitAtCurrent', 'P(wait) at the current size (Erlang C)', m.pWaitAtCurrent, 'share'),
-          ...(d ? [ev('busyDispersion', 'variance over mean of the busy count (1 for an open load)', d.index, 'ratio')] : []),
-        ],
-        rationale: `${source} saw ${formatNum(m.offeredLoad, 2)} connections busy on average and at most ${m.maxOpenSeen} open of ${max}; at ${floor}, Erlang C at that load puts P(wait) under ${formatShare(NO_WAIT_PROBABILITY)} (a P99 wait of zero, whatever the hold), and it is not below the most seen open (busy on the server is a lower bound of what the pool has checked out); the other ${max - floor} only reserve database capacity.`,
-      },
+  return cut(
+    floor,
+    [
+      ev('meanBusy', MEAN_BUSY, m.offeredLoad, 'connections'),
+      ev('busyP99', 'P99 connections busy (time-weighted)', p.inUse.p99, 'connections'),
+      ev('maxOpen', 'most connections seen open', m.maxOpenSeen, 'connections'),
+      ev('needNoWait', `smallest size with P(wait) under ${formatShare(NO_WAIT_PROBABILITY)} (Erlang C at the mean busy count)`, m.needNoWait, 'connections'),
+      ev('pWaitAtCurrent', 'P(wait) at the current size (Erlang C)', m.pWaitAtCurrent, 'share'),
+      ...(d ? [ev('busyDispersion', DISPERSION, d.index, 'ratio')] : []),
     ],
-    findings: [],
-  };
+    `${source} saw ${formatNum(m.offeredLoad, 2)} connections busy on average and at most ${m.maxOpenSeen} open of ${max}; at ${floor}, Erlang C at that load puts P(wait) under ${formatShare(NO_WAIT_PROBABILITY)} (a P99 wait of zero, whatever the hold), and it is not below the most seen open (busy on the server is a lower bound of what the pool has checked out); the other ${max - floor} only reserve database capacity.`,
+  );
+}
+
+const MEAN_BUSY = 'mean connections busy (server side: a lower bound of checked out)';
+const DISPERSION = 'variance over mean of the busy count (1 for an open load)';
+
+/** `max_connections` down to `floor`, confidence at most medium (the server's view). */
+function cut(floor: number, evidence: EvidenceItem[], rationale: string): PoolRuleOutcome {
+  return { changes: [{ setting: 'max_connections', to: floor, confidenceCap: 'medium', evidence, rationale }], findings: [] };
 }
 
 /**
@@ -118,23 +119,16 @@ function sizeClosedLoop(ctx: PoolRuleContext, m: OccupancyModel, d: Dispersion, 
   const max = p.settings.max_connections;
   const floor = Math.max(m.maxBusySeen + m.reserved, m.maxOpenSeen, WORKING_POOL_MIN);
   if (max <= ctx.rules.oversizedFactor * floor) return { changes: [], findings: [] };
-  return {
-    changes: [
-      {
-        setting: 'max_connections',
-        to: floor,
-        confidenceCap: 'medium',
-        evidence: [
-          ev('meanBusy', 'mean connections busy (server side: a lower bound of checked out)', m.offeredLoad, 'connections'),
-          ev('busyDispersion', 'variance over mean of the busy count (1 for an open load)', d.index, 'ratio'),
-          ev('independentLooks', 'independent looks at the busy count (variance over the squared standard error of its mean)', d.independentLooks, 'count'),
-          ev('maxBusy', 'most connections seen busy at once', m.maxBusySeen, 'connections'),
-          ev('maxOpen', 'most connections seen open', m.maxOpenSeen, 'connections'),
-          ...(m.needNoWait !== null ? [ev('needNoWait', `Erlang C's size for P(wait) under ${formatShare(NO_WAIT_PROBABILITY)} were the load open (not used)`, m.needNoWait, 'connections')] : []),
-        ],
-        rationale: `${source} saw ${formatNum(m.offeredLoad, 2)} connections busy on average, at most ${m.maxBusySeen} busy and ${m.maxOpenSeen} open of ${max}, with a spread far under an open load's (variance ${formatNum(d.index, 2)} times the mean, against 1 for callers arriving at random, over ${formatNum(d.independentLooks, 0)} independent looks): a closed loop of workers, which never has more busy than it has workers. ${floor} covers the most seen busy and open; the other ${max - floor} only reserve database capacity.`,
-      },
+  return cut(
+    floor,
+    [
+      ev('meanBusy', MEAN_BUSY, m.offeredLoad, 'connections'),
+      ev('busyDispersion', DISPERSION, d.index, 'ratio'),
+      ev('independentLooks', 'independent looks at the busy count (variance over the squared standard error of its mean)', d.independentLooks, 'count'),
+      ev('maxBusy', 'most connections seen busy at once', m.maxBusySeen, 'connections'),
+      ev('maxOpen', 'most connections seen open', m.maxOpenSeen, 'connections'),
+      ...(m.needNoWait !== null ? [ev('needNoWait', `Erlang C's size for P(wait) under ${formatShare(NO_WAIT_PROBABILITY)} were the load open (not used)`, m.needNoWait, 'connections')] : []),
     ],
-    findings: [],
-  };
+    `${source} saw ${formatNum(m.offeredLoad, 2)} connections busy on average, at most ${m.maxBusySeen} busy and ${m.maxOpenSeen} open of ${max}, with a spread far under an open load's (variance ${formatNum(d.index, 2)} times the mean, against 1 for callers arriving at random, over ${formatNum(d.independentLooks, 0)} independent looks): a closed loop of workers, which never has more busy than it has workers. ${floor} covers the most seen busy and open; the other ${max - floor} only reserve database capacity.`,
+  );
 }
