@@ -400,6 +400,7 @@ describe.skipIf(bouncerSkip)('PgBouncer in transaction mode in front of the serv
   let withConsole: CliResult;
   let serverOnly: CliResult;
   let truths: OtherTruth[];
+  const saved = join(mkdtempSync(join(tmpdir(), 'pa-bnc-out-')), 'bouncer.json');
 
   beforeAll(async () => {
     const reason = missingPgBouncer() ?? missingGo();
@@ -410,7 +411,7 @@ describe.skipIf(bouncerSkip)('PgBouncer in transaction mode in front of the serv
     const svcs = await Promise.all(SVCS.map((c) => startOtherService(bin, [], { ...c, url: bouncer.url(c.appName) }, cleanup)));
     await sleep(2000);
     [withConsole, serverOnly] = await Promise.all([
-      runCliAsync(['observe', '--database-url', url, '--pgbouncer-url', bouncer.adminUrl, '--duration', '15s', '--interval', '100ms', '--json', '--no-progress']),
+      runCliAsync(['observe', '--database-url', url, '--pgbouncer-url', bouncer.adminUrl, '--duration', '15s', '--interval', '100ms', '--out', saved, '--json', '--no-progress']),
       runCliAsync(['observe', '--database-url', url, '--duration', '15s', '--interval', '100ms', '--json', '--no-progress']),
     ]);
     truths = await Promise.all(svcs.map((s) => s.done));
@@ -492,6 +493,11 @@ describe.skipIf(bouncerSkip)('PgBouncer in transaction mode in front of the serv
     expect(e.sizeForTarget).toBeGreaterThan(3);
     expect(measured!.to).toBeGreaterThan(3);
     expect(Math.abs(e.sizeForTarget - measured!.to), `proxy ${e.sizeForTarget}, analyze ${measured!.to}`).toBeLessThanOrEqual(1);
+    // The saved observation carries the proxy's pool as evidence: recommend --from gives the same finding.
+    const again = runCli(['recommend', '--from', saved, '--json']);
+    expect(again.status, again.stderr).toBe(0);
+    const refound = (JSON.parse(again.stdout) as { findings: Array<{ kind: string; message: string }> }).findings.filter((x) => x.kind === 'proxy-pool');
+    expect(refound.map((x) => x.message)).toEqual([f.message]);
   }, 60_000);
 
   it('--pgbouncer-url: not the console database, exit 2; nothing listening, exit 3; one ERROR line each', async () => {
