@@ -231,6 +231,11 @@ function checkObservation(data: Obj, display: string): EvidenceFile {
         for (const k of ['meanBusy', 'openMax', 'reserved']) c.num(f, k, `${p}unmapped.${j}.figures.`);
         if (f.maxConnections !== null) c.num(f, 'maxConnections', `${p}unmapped.${j}.figures.`);
       }
+      const v = c.obj(u, 'validity', `${p}unmapped.${j}.`, true);
+      if (v) {
+        c.bool(v, 'valid', `${p}unmapped.${j}.validity.`);
+        c.arr(v, 'reasons', `${p}unmapped.${j}.validity.`);
+      }
     });
     if (e.proxyPools !== undefined) {
       c.arr(e, 'proxyPools', p)!.forEach((x, j) => {
@@ -239,6 +244,7 @@ function checkObservation(data: Obj, display: string): EvidenceFile {
         for (const k of ['proxy', 'console', 'database', 'poolMode']) c.str(x, k, q);
         for (const k of ['users', 'xacts', 'waitTotalUs', 'waitingMean', 'waitingMax', 'maxwaitUs', 'startedAt', 'windowMs']) c.num(x, k, q);
         for (const k of ['size', 'reservePool', 'xactMeanUs']) if (x[k] !== null) c.num(x, k, q);
+        c.num(x, 'clientsMax', q, true);
       });
     }
     if (c.arr(e, 'workloads', p)!.length > 0) c.fail(`${p}workloads`, 'only a measured run drives workloads; an observation has none');

@@ -184,6 +184,8 @@ export interface ProxyPoolEvidence {
   /** Mean clients waiting and the most at once over the `SHOW POOLS` reads; the longest wait seen, µs. */
   waitingMean: number;
   waitingMax: number;
+  /** Most clients connected (active or waiting) at a read: at most this many less the size can wait inside the proxy. */
+  clientsMax?: number;
   maxwaitUs: number;
   startedAt: number;
   windowMs: number;
@@ -199,6 +201,8 @@ export interface UnmappedPool {
   reason: string;
   /** What the source saw of it, for advice in generic terms (the pool library's own option names). */
   figures?: { meanBusy: number; openMax: number; reserved: number; maxConnections: number | null };
+  /** The source's own verdict when its figures cannot stand for a pool (a proxy's connections): no size is given from them. */
+  validity?: Validity;
 }
 
 /** Statement counters of the one pool that used a role (pg_stat_statements), over `windowMs`. */

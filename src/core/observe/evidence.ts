@@ -148,6 +148,7 @@ export function observationEvidence(parts: ObservationParts, envs: readonly Mapp
       source: parts.source,
       reason: unmappedReason(s),
       figures: { meanBusy: s.meanBusy, openMax: s.openMax, reserved: s.reserved, maxConnections: s.settings?.maxConnections ?? null },
+      ...(parts.validity.valid ? {} : { validity: parts.validity }),
     };
     envOf(UNMAPPED_ENV, undefined).unmapped.push(u);
   }

@@ -61,6 +61,8 @@ export interface PgBouncerPoolFigures {
   clWaitingMax: number;
   maxwaitMaxS: number;
   clActiveMean: number;
+  /** Most clients connected and in a transaction or waiting for one at a read (cl_active + cl_waiting). */
+  clientsMax?: number;
   svActiveMean: number;
   svIdleMean: number;
 }
@@ -118,6 +120,7 @@ export function summarizePgBouncer(r: PgBouncerReadings): PgBouncerReading {
     clWaitingMax: Math.max(...rows.map((x) => x.clWaiting)),
     maxwaitMaxS: Math.max(...rows.map((x) => x.maxwaitS)),
     clActiveMean: mean(rows.map((x) => x.clActive)),
+    clientsMax: Math.max(...rows.map((x) => x.clActive + x.clWaiting)),
     svActiveMean: mean(rows.map((x) => x.svActive)),
     svIdleMean: mean(rows.map((x) => x.svIdle)),
   }));
@@ -171,6 +174,7 @@ export function pgBouncerPoolEvidence(p: PgBouncerReading): ProxyPoolEvidence[] 
       waitTotalUs: d.waitTotalS * 1e6,
       waitingMean: pools.reduce((a, x) => a + x.clWaitingMean, 0),
       waitingMax: pools.reduce((a, x) => Math.max(a, x.clWaitingMax), 0),
+      ...(pools.every((x) => x.clientsMax !== undefined) && pools.length > 0 ? { clientsMax: pools.reduce((a, x) => a + x.clientsMax!, 0) } : {}),
       maxwaitUs: pools.reduce((a, x) => Math.max(a, x.maxwaitMaxS * 1e6), 0),
       startedAt: p.startedAt,
       windowMs: p.durationMs,

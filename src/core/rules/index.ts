@@ -291,7 +291,9 @@ export function recommendEnvironment(env: EnvironmentAnalysis, advisor: AdvisorC
 function unmappedFinding(env: string, u: UnmappedPool): Finding {
   let sizing = '';
   const f = u.figures;
-  if (f && f.meanBusy > 0) {
+  if (u.validity && !u.validity.valid) {
+    sizing = ` No size from these figures: ${u.validity.reasons.join('; ')}.`;
+  } else if (f && f.meanBusy > 0) {
     const need = smallestNoWait(f.meanBusy);
     if (need !== null) {
       const size = Math.max(need + f.reserved, f.openMax, WORKING_POOL_MIN);

@@ -63,10 +63,7 @@ export function proxyPoolFindings(env: string, p: ProxyPoolEvidence, targetMs: n
     ev('sizeForTarget', `smallest pool_size with a P99 wait within ${formatNum(targetMs, 0)} ms (Erlang C)`, size, 'connections'),
   ];
   const model = modelUs === null ? `Erlang C puts the load of ${formatNum(now.offeredLoad, 2)} connections at or past its ${p.size}` : `Erlang C at ${p.size} gives a mean wait of ${formatUs(modelUs)} and a P99 of ${formatUs(p99Us!)}`;
-  const disagree =
-    modelUs !== null && Math.max(modelUs, measuredUs) > 1000 && Math.max(modelUs, measuredUs) > MODEL_DISAGREES * Math.min(modelUs, measuredUs)
-      ? ` The model's mean wait and the counted one differ by more than ${MODEL_DISAGREES}x (arrivals or transaction times far from Poisson and exponential): take the size as approximate.`
-      : '';
+  const disagree = modelUs !== null ? disagreement(p, modelUs, measuredUs) : '';
   const reserve = p.reservePool ? ` Its reserve_pool of ${p.reservePool} adds connections only after clients waited reserve_pool_timeout, so it is left out.` : '';
   const where = `PgBouncer's pool_size for '${p.database}' (pool_size= in its [databases] line, else default_pool_size)`;
   if (p99Us === null || p99Us > targetMs * 1000) {
@@ -85,4 +82,22 @@ export function proxyPoolFindings(env: string, p: ProxyPoolEvidence, targetMs: n
     return info(`${seen}; ${model}, within the ${formatNum(targetMs, 0)} ms target, and ${size} would meet it too: ${where} could come down from ${p.size} to ${size}, freeing database connections.${disagree}`, evidence);
   }
   return info(`${seen}; ${model}, within the ${formatNum(targetMs, 0)} ms target.${disagree}`, evidence);
+}
+
+/**
+ * Why the model's mean wait and the counted one differ by more than {@link MODEL_DISAGREES}x (both
+ * over 1 ms), or '' when they do not. The model counts the wait of every arrival; PgBouncer only the
+ * wait of clients connected to it, and with few client connections (the services' own pools) at
+ * most that many less the size can wait inside it: when the clients waiting reached that ceiling,
+ * the rest of the queue was in the services' pools, unseen by PgBouncer.
+ */
+function disagreement(p: ProxyPoolEvidence, modelUs: number, measuredUs: number): string {
+  const hi = Math.max(modelUs, measuredUs);
+  if (!(hi > 1000) || !(hi > MODEL_DISAGREES * Math.min(modelUs, measuredUs))) return '';
+  const lead = ` The model's mean wait and the counted one differ by more than ${MODEL_DISAGREES}x`;
+  // The queue inside PgBouncer reached its ceiling (every connected client busy or waiting) at a read.
+  if (modelUs > measuredUs && p.clientsMax !== undefined && p.size !== null && p.waitingMax >= p.clientsMax - p.size) {
+    return `${lead}: at most ${p.clientsMax} clients were connected, so at most ${Math.max(0, p.clientsMax - p.size)} could wait inside PgBouncer (and ${p.waitingMax} did at once), and the rest of the queue waited in the services' own pools, which PgBouncer does not count and the model does; the size is for the whole wait.`;
+  }
+  return `${lead} (arrivals or transaction times far from Poisson and exponential): take the size as approximate.`;
 }

@@ -79,6 +79,17 @@ describe('a fleet reading as evidence', () => {
     expect(f.message).toContain('a pool size of 8 (now 30) keeps P(wait) under 1% and is not below the 6 seen at once');
     expect(f.message).toContain("HikariCP's maximumPoolSize");
   });
+
+  it("figures its source says cannot stand for a pool (a proxy's connections) are shown without a size, with the reason", () => {
+    const envs = fleetEvidence(reading([replica({ env: 'billing', use: { count: 1, meanS: 0.01, meanInUse: 2.5 }, max: 30, inUseMax: 6 })]), ENVS, 'http://prom:9090');
+    const proxy = 'the server sees a proxy, not the service\'s pools';
+    envs[0]!.unmapped[0]!.validity = { valid: false, reasons: [proxy] };
+    const file: EvidenceFile = { kind: 'observation', schemaVersion: 1, tool: { name: 'pool-advisor', version: 't' }, createdAt: '2026-11-30T00:00:00Z', target: 'http://prom:9090', configDir: null, seed: null, environments: envs, partial: false };
+    const f = adviseEvidence(file, defaultAdvisorConfig()).advice.environments[0]!.findings[0]!;
+    expect(f.kind).toBe('unmapped-pool');
+    expect(f.message).not.toContain('a pool size of');
+    expect(f.message).toContain(`No size from these figures: ${proxy}.`);
+  });
 });
 
 describe('two sources of one window, merged', () => {

@@ -67,6 +67,8 @@ describe('summarizePgBouncer', () => {
     expect(p.clWaitingMean).toBeCloseTo(4 / 3, 9);
     expect(p.clWaitingMax).toBe(3);
     expect(p.maxwaitMaxS).toBeCloseTo(0.04, 9);
+    // Clients active (4 at every read) and waiting (0, 3, 1) at once: at most 7.
+    expect(p.clientsMax).toBe(7);
     expect(pgBouncerSign(reading)).toBe("PgBouncer 1.18.0's admin console at postgresql://stats@bouncer:6432/pgbouncer answered (pool_mode transaction): the server's connections are its pools'");
   });
 
@@ -86,6 +88,7 @@ describe('summarizePgBouncer', () => {
       waitTotalUs: 5_000_000,
       waitingMean: 4 / 3,
       waitingMax: 3,
+      clientsMax: 7,
       maxwaitUs: 40_000,
       startedAt: 1_000,
       windowMs: 10_000,

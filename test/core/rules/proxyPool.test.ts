@@ -54,6 +54,17 @@ describe('proxy-pool: a proxy\'s own pool judged as a queue', () => {
     expect(f!.message).toContain('Its reserve_pool of 2 adds connections only after clients waited reserve_pool_timeout');
   });
 
+  it("the counted wait far under the model's because the clients were few: the queue reached its ceiling inside PgBouncer and the rest waited in the services' pools", () => {
+    // 6 clients on 3 server connections: at most 3 wait inside PgBouncer, and 3 did at once.
+    const [f] = run({ waitTotalUs: 1200 * 12_000, xactMeanUs: 42_000, clientsMax: 6, waitingMax: 3 });
+    expect(f!.message).toContain("at most 6 clients were connected, so at most 3 could wait inside PgBouncer (and 3 did at once), and the rest of the queue waited in the services' own pools");
+    expect(f!.message).not.toContain('take the size as approximate');
+    expect(evidence(f!).sizeForTarget).toBe(7);
+    // Many clients, the ceiling never reached: the other explanation.
+    const [g] = run({ waitTotalUs: 1200 * 12_000, xactMeanUs: 42_000, clientsMax: 40, waitingMax: 9 });
+    expect(g!.message).toContain('take the size as approximate');
+  });
+
   it('at or past capacity: no mean from the model, still the size that meets the target', () => {
     // 120/s of 30 ms is a load of 3.6 on 3.
     const [f] = run({ xacts: 1800, waitTotalUs: 1800 * 30_000 });
