@@ -19,11 +19,12 @@
  * the holds. A closed loop (N workers, each acquiring again as soon as it released) is smoother: at
  * most N are ever busy, and a loop busy most of the time sits near N with little spread. Read as an
  * open load its mean asks for several connections more than N could ever use. So when the busy
- * count's time-weighted variance is well under its mean ({@link SMOOTH_DISPERSION}) and the window
- * held enough independent looks at it to say so ({@link MIN_INDEPENDENT_LOOKS}: the variance over
- * the squared batch-means standard error; a window short beside the holds under-states the
- * variance, and then too few looks), the size from occupancy is the most seen busy at once, not
- * Erlang C's. Busy on the server is a thinning of checked out, and thinning moves the index towards
+ * count's time-weighted variance is well under its mean - under {@link SMOOTH_DISPERSION} times it
+ * with three standard errors of the variance to spare (a sample variance over n independent looks
+ * has a relative standard error of about sqrt(2/n); the looks are the variance over the squared
+ * batch-means standard error of the mean) and at least {@link MIN_INDEPENDENT_LOOKS} looks (a
+ * window short beside the holds under-states the variance, and then gives few looks) - the size
+ * from occupancy is the most seen busy at once, not Erlang C's. Busy on the server is a thinning of checked out, and thinning moves the index towards
  * 1, so a server-side index under the bound means checked out was smoother still.
  *
  * Pure.
@@ -39,8 +40,13 @@ import { meanLevel, totalTime } from '../run/occupancy.js';
 export const NO_WAIT_PROBABILITY = 0.01;
 /** Index of dispersion (variance over mean of the busy count) under which the load is read as a closed loop, not Poisson. */
 export const SMOOTH_DISPERSION = 0.5;
-/** Independent looks at the busy count (variance over squared standard error) the dispersion needs to be trusted. */
-export const MIN_INDEPENDENT_LOOKS = 100;
+/** Fewest independent looks at the busy count (variance over squared standard error) for the dispersion to be read at all. */
+export const MIN_INDEPENDENT_LOOKS = 20;
+
+/** The index's upper bound: three relative standard errors of a sample variance over `looks` independent looks above it. */
+export function dispersionUpperBound(index: number, looks: number): number {
+  return looks > 0 ? index * (1 + 3 * Math.sqrt(2 / looks)) : Infinity;
+}
 
 /** How spread the busy count was, against Poisson's variance equal to the mean. */
 export interface Dispersion {
@@ -48,7 +54,7 @@ export interface Dispersion {
   index: number;
   /** Variance over the squared batch-means standard error of the mean: the window's independent looks at the count. */
   independentLooks: number;
-  /** Index under {@link SMOOTH_DISPERSION} with at least {@link MIN_INDEPENDENT_LOOKS}: smoother than an open load. */
+  /** Its upper bound ({@link dispersionUpperBound}) under {@link SMOOTH_DISPERSION}, over at least {@link MIN_INDEPENDENT_LOOKS} looks: smoother than an open load. */
   smooth: boolean;
 }
 
@@ -130,7 +136,7 @@ export function busyDispersion(occ: OccupancyEvidence): Dispersion | null {
   // dependence by: every sample is then a look at it.
   const independentLooks = se2 > 0 ? variance / se2 : (occ.samples ?? 0);
   const index = variance / mean;
-  return { index, independentLooks, smooth: index < SMOOTH_DISPERSION && independentLooks >= MIN_INDEPENDENT_LOOKS };
+  return { index, independentLooks, smooth: independentLooks >= MIN_INDEPENDENT_LOOKS && dispersionUpperBound(index, independentLooks) < SMOOTH_DISPERSION };
 }
 
 /** The model on occupancy alone; null when the occupancy lacks what it needs. `holdAtLeast`: a lower bound of the mean hold (µs) and where it came from, when a source has one. */

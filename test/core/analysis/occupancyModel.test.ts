@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { busyDispersion, levelVariance, loadForWaitShare, MIN_INDEPENDENT_LOOKS, occupancyModel, smallestNoWait, SMOOTH_DISPERSION, waitsAt } from '../../../src/core/analysis/occupancyModel.js';
+import { busyDispersion, dispersionUpperBound, levelVariance, loadForWaitShare, MIN_INDEPENDENT_LOOKS, occupancyModel, smallestNoWait, SMOOTH_DISPERSION, waitsAt } from '../../../src/core/analysis/occupancyModel.js';
 import type { LevelTimes } from '../../../src/core/run/types.js';
 import { erlangC } from '../../../src/core/model/queue.js';
 
@@ -84,9 +84,23 @@ describe('the queue model on occupancy alone', () => {
       expect(busyDispersion({ exact: false, inUse: loop, inUseMeanStdErr: se(0.16, MIN_INDEPENDENT_LOOKS), samples: 400 })!.smooth).toBe(true);
     });
 
+    it('an index near the bound needs the looks to keep three standard errors of the variance under it', () => {
+      // 0.3 with 100 looks: 0.3 x (1 + 3 sqrt(0.02)) = 0.427, under 0.5; 0.4: 0.570, over; 0.4 with 800 looks: 0.460, under.
+      expect(dispersionUpperBound(0.3, 100)).toBeCloseTo(0.3 * (1 + 3 * Math.sqrt(0.02)), 12);
+      // Levels 0 and 2, a share q at 2: mean 2q, variance 4q(1 - q), index 2(1 - q).
+      const at = (q: number): LevelTimes => ({ levels: [[0, (1 - q) * 1e9], [2, q * 1e9]], max: 2, last: 2 });
+      const d = (q: number, looks: number) => busyDispersion({ exact: false, inUse: at(q), inUseMeanStdErr: se(4 * q * (1 - q), looks), samples: 4000 })!;
+      expect(d(0.85, 100).index).toBeCloseTo(0.3, 9);
+      expect(d(0.85, 100).smooth).toBe(true);
+      expect(d(0.8, 100).index).toBeCloseTo(0.4, 9);
+      expect(d(0.8, 100).smooth).toBe(false);
+      expect(d(0.8, 800).smooth).toBe(true);
+      expect(d(0.8, 800).independentLooks).toBeCloseTo(800, 6);
+    });
+
     it('a count that never moved: every sample is a look; without a standard error or a load, no dispersion', () => {
       expect(busyDispersion({ exact: false, inUse: open, inUseMeanStdErr: 0, samples: 300 })).toEqual({ index: 0, independentLooks: 300, smooth: true });
-      expect(busyDispersion({ exact: false, inUse: open, inUseMeanStdErr: 0, samples: 50 })!.smooth).toBe(false);
+      expect(busyDispersion({ exact: false, inUse: open, inUseMeanStdErr: 0, samples: MIN_INDEPENDENT_LOOKS - 1 })!.smooth).toBe(false);
       expect(busyDispersion({ exact: false, inUse: loop })).toBeNull();
       expect(busyDispersion({ exact: false, inUse: { levels: [[0, 1e9]], max: 0, last: 0 }, inUseMeanStdErr: 0, samples: 300 })).toBeNull();
     });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { oversizedFromOccupancy } from '../../../src/core/rules/fromOccupancy.js';
 import { oversized } from '../../../src/core/rules/oversized.js';
-import { occupancyModel, type OccupancyModel } from '../../../src/core/analysis/occupancyModel.js';
+import { MIN_INDEPENDENT_LOOKS, occupancyModel, type OccupancyModel } from '../../../src/core/analysis/occupancyModel.js';
 import { DEFAULT_RULES } from '../../../src/core/advisor/defaults.js';
 import { erlangC } from '../../../src/core/model/queue.js';
 import type { PoolAnalysis } from '../../../src/core/analysis/analyze.js';
@@ -102,7 +102,7 @@ describe('oversized from occupancy alone', () => {
     });
 
     it('with too few independent looks, or no standard error, it stays with Erlang C (20 left alone at a floor of 10)', () => {
-      expect(run(pool(20, WORKERS, FOUR_OPEN, modelWith(20, 50)))).toEqual(NOTHING);
+      expect(run(pool(20, WORKERS, FOUR_OPEN, modelWith(20, MIN_INDEPENDENT_LOOKS - 1)))).toEqual(NOTHING);
       expect(run(pool(20, WORKERS, FOUR_OPEN, modelWith(20, null)))).toEqual(NOTHING);
       expect(to(pool(21, WORKERS, FOUR_OPEN, modelWith(21, null)))).toEqual([['max_connections', 10]]);
     });
