@@ -122,8 +122,10 @@ describe('churn from the server (lifetime with the role\'s statements, idle from
   it('idle churn: observe pairs the idle closes it saw with the opens after them, and raises idle_timeout_seconds as analyze does', () => {
     expect(idleSeen.status, idleSeen.stderr).toBe(0);
     expect(idleMeasured.status, idleMeasured.stderr).toBe(0);
-    const churn = churnIn(idleTruth, observedFrom, observedFrom + WINDOW_S * 1000);
-    const obs = JSON.parse(idleSeen.stdout) as { environments: Array<{ pools: Array<{ churn: { closed: { idle: number }; idleClosedAtMs?: number[]; openedAtMs?: number[] } }> }>; advice: { recommendations: Rec[] } };
+    const obs = JSON.parse(idleSeen.stdout) as { observation: { startedAt: number; durationMs: number }; environments: Array<{ pools: Array<{ churn: { closed: { idle: number }; idleClosedAtMs?: number[]; openedAtMs?: number[] } }> }>; advice: { recommendations: Rec[] } };
+    // The truth over the observation's own window (its process starts later than the test's clock
+    // said, more so on a loaded machine: a close at an edge would count on one side only).
+    const churn = churnIn(idleTruth, obs.observation.startedAt, obs.observation.startedAt + obs.observation.durationMs);
     const run = JSON.parse(idleMeasured.stdout) as { advice: { recommendations: Rec[] } };
     const c = obs.environments[0]!.pools[0]!.churn;
     const seen = obs.advice.recommendations.find((r) => r.key === 'idle_timeout_seconds');
