@@ -61,6 +61,32 @@ afterAll(() => {
 
 const maxOf = (recs: Rec[]): Rec | undefined => recs.find((r) => r.pool === 'database' && r.key === 'max_connections');
 
+/**
+ * `observeServer` in-process for 20 s at 50 ms, every group field, each group whose
+ * application_name `settings` knows tied to harness.database with those settings; the samples'
+ * times go into `times`.
+ */
+function observeHarness(url: string, times: number[], settings: (app: string) => { maxConnections: number; lifetimeS: number | null; idleTimeoutS: number | null } | null): Promise<ObserveResult> {
+  return observeServer({
+    config: { connectionString: url },
+    display: 'throwaway',
+    targetKind: 'local',
+    intervalMs: 50,
+    durationMs: 20_000,
+    groupBy: [...GROUP_FIELDS],
+    maps: [],
+    settingsFor: (g) => {
+      const app = g.fields.find(([f]) => f === 'application_name')?.[1];
+      const c = app === undefined ? null : settings(app);
+      return c ? { env: 'harness', pool: 'database', map: `app:${app}=harness.database`, sizeSource: 'config', ...c } : null;
+    },
+    configDir: null,
+    taskerUrls: [],
+    toolVersion: 'test',
+    onSample: (s) => times.push(s.atMs),
+  });
+}
+
 /** `analyze` of the same workload (Poisson at `rate`, exponential holds) on `cfg`'s database pool: its max_connections recommendation. */
 function analyzeMax(cfg: string, rate: number, holdMs: number, extra: string[] = []): Rec | undefined {
   const wl = advisorFile(databaseWorkload({ rate, hold: `${holdMs}ms`, dist: 'exponential', duration: '15s', defaults: 'seed = 5\n' }));
@@ -128,24 +154,9 @@ describe.skipIf(goSkip)('a Go database/sql pool (lib/pq, client_golang DBStatsCo
     await sleep(2000);
     churnTimes = [];
     [churnObs, workersObs] = await Promise.all([
-      observeServer({
-        config: { connectionString: url },
-        display: 'throwaway',
-        targetKind: 'local',
-        intervalMs: 50,
-        durationMs: 20_000,
-        groupBy: [...GROUP_FIELDS],
-        maps: [],
-        settingsFor: (g) => {
-          const c = CHURNS.find((x) => g.fields.some(([f, v]) => f === 'application_name' && v === x.appName));
-          return c
-            ? { env: 'harness', pool: 'database', map: `app:${c.appName}=harness.database`, maxConnections: c.maxOpen, sizeSource: 'config', lifetimeS: c.lifetimeMs ? c.lifetimeMs / 1000 : null, idleTimeoutS: c.idleTimeMs ? c.idleTimeMs / 1000 : null }
-            : null;
-        },
-        configDir: null,
-        taskerUrls: [],
-        toolVersion: 'test',
-        onSample: (s) => churnTimes.push(s.atMs),
+      observeHarness(url, churnTimes, (app) => {
+        const c = CHURNS.find((x) => x.appName === app);
+        return c ? { maxConnections: c.maxOpen, lifetimeS: c.lifetimeMs ? c.lifetimeMs / 1000 : null, idleTimeoutS: c.idleTimeMs ? c.idleTimeMs / 1000 : null } : null;
       }),
       runCliAsync(['observe', '--database-url', url, '--prometheus', prom.base, '--duration', '20s', '--interval', '100ms', '--map', `app:${WORKERS.appName}=test.database`, '--config-dir', workersCfg, '--advisor-config', adv, '--out', join(dir, 'workers.json'), '--json', '--no-progress']),
     ]);
@@ -325,24 +336,9 @@ describe.skipIf(psySkip)('a Python psycopg_pool pool', () => {
     await sleep(2000);
     times = [];
     const workersRun = runCliAsync(['observe', '--database-url', url, '--duration', '20s', '--interval', '100ms', '--map', `app:${WORKERS.appName}=test.database`, '--config-dir', workersCfg, '--advisor-config', advisorFile(''), '--json', '--no-progress']);
-    obs = await observeServer({
-      config: { connectionString: url },
-      display: 'throwaway',
-      targetKind: 'local',
-      intervalMs: 50,
-      durationMs: 20_000,
-      groupBy: [...GROUP_FIELDS],
-      maps: [],
-      settingsFor: (g) => {
-        const c = SPECS.find((x) => g.fields.some(([f, v]) => f === 'application_name' && v === x.appName));
-        return c
-          ? { env: 'harness', pool: 'database', map: `app:${c.appName}=harness.database`, maxConnections: c.maxSize, sizeSource: 'config', lifetimeS: c.maxLifetimeS < 600 ? c.maxLifetimeS : null, idleTimeoutS: c.maxIdleS < 600 ? c.maxIdleS : null }
-          : null;
-      },
-      configDir: null,
-      taskerUrls: [],
-      toolVersion: 'test',
-      onSample: (s) => times.push(s.atMs),
+    obs = await observeHarness(url, times, (app) => {
+      const c = SPECS.find((x) => x.appName === app);
+      return c ? { maxConnections: c.maxSize, lifetimeS: c.maxLifetimeS < 600 ? c.maxLifetimeS : null, idleTimeoutS: c.maxIdleS < 600 ? c.maxIdleS : null } : null;
     });
     workersObs = await workersRun;
     truths = await Promise.all(svcs.map((s) => s.done));
