@@ -18,7 +18,7 @@ export function parsePgBouncerUrl(v: string): { url: string; display: string } {
     throw new UsageError(`--pgbouncer-url '${display}': not a URL`, 'write e.g. --pgbouncer-url postgresql://stats@pgbouncer:6432/pgbouncer');
   }
   if (u.protocol !== 'postgresql:' && u.protocol !== 'postgres:') throw new UsageError(`--pgbouncer-url '${display}': not a postgresql:// URL`, 'write e.g. --pgbouncer-url postgresql://stats@pgbouncer:6432/pgbouncer');
-  if (u.pathname !== '/pgbouncer') throw new UsageError(`--pgbouncer-url '${display}': the admin console is the database 'pgbouncer', not '${decodeURIComponent(u.pathname.slice(1))}'`, 'end the URL with /pgbouncer');
+  if (u.pathname !== '/pgbouncer') throw new UsageError(`--pgbouncer-url '${display}': the admin console is the database 'pgbouncer', not '${u.pathname.slice(1)}'`, 'end the URL with /pgbouncer');
   return { url: v, display };
 }
 
