@@ -1,9 +1,9 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { runCli, SHARED_FIXTURES } from '../helpers/cli.js';
+import { runCli, TASKER_FIXTURES } from '../helpers/cli.js';
 import { EXAMPLE_DIR } from '../helpers/configFixture.js';
 import { loadAdvisorConfig, SHIPPED_ADVISOR_CONFIG } from '../../src/shell/advisorConfig.js';
 import { buildEnvironment, buildPoolRun, buildRunFile, healthyPool, saturatedPool, writeRunFile } from '../helpers/checkRunBuilder.js';
@@ -243,14 +243,14 @@ describe('check without --from: static checks, then analyze with the same flags,
   });
 });
 
-/** A config dir to break: a copy of the real Tasker files when present, else of the shipped example. */
-const SOURCES: Array<[string, string, boolean]> = [
-  ["Tasker's real files (../shared)", SHARED_FIXTURES, existsSync(SHARED_FIXTURES)],
-  ['the shipped example config', EXAMPLE_DIR, true],
+/** Config dirs to break: a copy of the real Tasker files, and of the shipped example. */
+const SOURCES: Array<[string, string]> = [
+  ["Tasker's real files (test/fixtures/tasker-core)", TASKER_FIXTURES],
+  ['the shipped example config', EXAMPLE_DIR],
 ];
 
-for (const [label, source, present] of SOURCES) {
-  describe.skipIf(!present)(`check --static on ${label}`, () => {
+for (const [label, source] of SOURCES) {
+  describe(`check --static on ${label}`, () => {
     function copy(edit?: (text: string) => string): { dir: string; file: string } {
       const dir = mkdtempSync(join(tmpdir(), 'pa-static-'));
       cpSync(source, dir, { recursive: true });

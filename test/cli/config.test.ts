@@ -1,14 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, SHARED_FIXTURES } from '../helpers/cli.js';
+import { runCli, TASKER_FIXTURES } from '../helpers/cli.js';
 import { copyExample, makeConfigDir } from '../helpers/configFixture.js';
 
-const hasShared = existsSync(SHARED_FIXTURES);
-
-describe.skipIf(!hasShared)('config show on Tasker\'s real files (../shared)', () => {
-  // The table in ../shared/fixtures/tasker-core/README.md: max, min, acquire s, idle s, lifetime s, slow ms.
+describe('config show on Tasker\'s real files (test/fixtures/tasker-core)', () => {
+  // The table in test/fixtures/tasker-core/README.md: max, min, acquire s, idle s, lifetime s, slow ms.
   const expected: Record<string, { database: number[]; pgmq: number[] }> = {
     development: { database: [25, 5, 10, 300, 1800, 200], pgmq: [15, 3, 5, 300, 1800, 100] },
     test: { database: [30, 2, 30, 60, 3600, 500], pgmq: [10, 1, 5, 60, 3600, 500] },
@@ -17,7 +15,7 @@ describe.skipIf(!hasShared)('config show on Tasker\'s real files (../shared)', (
   const keys = ['max_connections', 'min_connections', 'acquire_timeout_seconds', 'idle_timeout_seconds', 'max_lifetime_seconds', 'slow_acquire_threshold_ms'];
 
   it('--json gives the README table for every environment', () => {
-    const r = runCli(['config', 'show', '--config-dir', SHARED_FIXTURES, '--json']);
+    const r = runCli(['config', 'show', '--config-dir', TASKER_FIXTURES, '--json']);
     expect(r.status).toBe(0);
     const data = JSON.parse(r.stdout);
     expect(data.schemaVersion).toBe(1);
@@ -34,7 +32,7 @@ describe.skipIf(!hasShared)('config show on Tasker\'s real files (../shared)', (
   });
 
   it('the human table shows the same values and the inert warnings, and no password', () => {
-    const r = runCli(['config', 'show', '--config-dir', SHARED_FIXTURES]);
+    const r = runCli(['config', 'show', '--config-dir', TASKER_FIXTURES]);
     expect(r.status).toBe(0);
     for (const env of ['development', 'test', 'production']) {
       expect(r.stdout).toContain(`[common.pgmq_database.pool] keys are inert in '${env}'`);
@@ -45,7 +43,7 @@ describe.skipIf(!hasShared)('config show on Tasker\'s real files (../shared)', (
   });
 
   it('config lint exits 0 (warnings only)', () => {
-    const r = runCli(['config', 'lint', '--config-dir', SHARED_FIXTURES]);
+    const r = runCli(['config', 'lint', '--config-dir', TASKER_FIXTURES]);
     expect(r.stdout).toContain('0 errors, 6 warnings');
     expect(r.status).toBe(0);
     expect(r.stdout + r.stderr).not.toContain('tasker:tasker');
@@ -55,9 +53,9 @@ describe.skipIf(!hasShared)('config show on Tasker\'s real files (../shared)', (
     const { parse } = await import('smol-toml');
     const { buildModel } = await import('../../src/core/config/model.js');
     const { readConfigSources } = await import('../../src/shell/configDir.js');
-    const generated = parse(readFileSync(join(SHARED_FIXTURES, 'generated', 'complete-test.toml'), 'utf8')) as Record<string, any>;
+    const generated = parse(readFileSync(join(TASKER_FIXTURES, 'generated', 'complete-test.toml'), 'utf8')) as Record<string, any>;
     // Compare before substitution: Tasker's generated file keeps ${...} as written.
-    const model = buildModel(readConfigSources(SHARED_FIXTURES), new Proxy({}, { get: () => undefined }));
+    const model = buildModel(readConfigSources(TASKER_FIXTURES), new Proxy({}, { get: () => undefined }));
     const merged = model.environments.find((e) => e.name === 'test')!.merged as Record<string, any>;
     expect(merged.common.database.pool).toEqual(generated.common.database.pool);
     expect(merged.common.pgmq_database.pool).toEqual(generated.common.pgmq_database.pool);

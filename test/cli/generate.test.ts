@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, SHARED_FIXTURES } from '../helpers/cli.js';
+import { runCli, TASKER_FIXTURES } from '../helpers/cli.js';
 import { copyExample } from '../helpers/configFixture.js';
 import { HEALTHY, syntheticRun, WORKED_EXAMPLE } from '../helpers/syntheticRun.js';
 import { buildModel } from '../../src/core/config/model.js';
@@ -29,7 +29,7 @@ function changedFiles(a: ReturnType<typeof snapshot>, b: ReturnType<typeof snaps
   return names.filter((n) => !a.get(n) || !b.get(n) || !a.get(n)!.bytes.equals(b.get(n)!.bytes));
 }
 
-/** A writable copy of a config dir (the shared fixtures are read-only). */
+/** A writable copy of a config dir (the tests never edit the fixtures themselves). */
 function copyWritable(src: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'pa-gen-'));
   cpSync(src, dir, { recursive: true });
@@ -48,9 +48,9 @@ function effective(dir: string) {
   return buildModel(readConfigSources(dir), {});
 }
 
-describe.skipIf(!existsSync(SHARED_FIXTURES))("generate on Tasker's real files (../shared)", () => {
+describe("generate on Tasker's real files (test/fixtures/tasker-core)", () => {
   it('--set test.database.max_connections=40 changes exactly one line; every other byte of every file is identical', () => {
-    const dir = copyWritable(SHARED_FIXTURES);
+    const dir = copyWritable(TASKER_FIXTURES);
     const before = snapshot(dir);
     const r = runCli(['generate', '--config-dir', dir, '--set', 'test.database.max_connections=40']);
     expect(r.stderr).toBe('');
@@ -77,7 +77,7 @@ describe.skipIf(!existsSync(SHARED_FIXTURES))("generate on Tasker's real files (
   });
 
   it('--set development.pgmq.max_connections=20 appends the table and key; the rest of the file is byte-identical', () => {
-    const dir = copyWritable(SHARED_FIXTURES);
+    const dir = copyWritable(TASKER_FIXTURES);
     const before = snapshot(dir);
     const r = runCli(['generate', '--config-dir', dir, '--set', 'development.pgmq.max_connections=20']);
     expect(r.status).toBe(0);
@@ -98,7 +98,7 @@ describe.skipIf(!existsSync(SHARED_FIXTURES))("generate on Tasker's real files (
   });
 
   it('the merge of the result gives the new values, and a second identical run is a no-op (bytes and mtimes)', () => {
-    const dir = copyWritable(SHARED_FIXTURES);
+    const dir = copyWritable(TASKER_FIXTURES);
     const args = ['generate', '--config-dir', dir, '--set', 'test.database.max_connections=40', '--set', 'development.pgmq.max_connections=20'];
     expect(runCli(args).status).toBe(0);
     const model = effective(dir);

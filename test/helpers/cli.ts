@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BIN = join(ROOT, 'bin', 'pool-advisor.js');
-export const SHARED_FIXTURES = join(ROOT, '..', 'shared', 'fixtures', 'tasker-core', 'config', 'tasker');
+/** Tasker's real config, copied from tasker-core (test/fixtures/tasker-core/README.md). */
+export const TASKER_FIXTURES = join(ROOT, 'test', 'fixtures', 'tasker-core', 'config', 'tasker');
 
 /** One recommendation as `--json` prints it (the fields the CLI tests read). */
 export interface Rec {
