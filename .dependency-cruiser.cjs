@@ -1,5 +1,5 @@
 /**
- * The architecture check, run by `npm test` (`npm run arch`): DESIGN.md's data flow as layers,
+ * The architecture check, run by `npm test` (`npm run arch`): docs/architecture.md's "Layers",
  * lowest first. A module imports its own layer and lower ones, never a higher one; the core never
  * imports the shell; a command module is never imported by another; no cycles; every module of
  * src/ belongs to a layer (a new folder must be placed here).
@@ -26,7 +26,7 @@ module.exports = {
     { name: 'in-a-layer', comment: 'every module of src/ belongs to a layer of .dependency-cruiser.cjs', severity: 'error', from: { path: '^src/', pathNot: any(LAYERS.map(([, p]) => p)) }, to: {} },
     ...LAYERS.slice(0, -1).map(([name, path], i) => ({
       name: `layer-${name}`,
-      comment: `${name} imports a higher layer (${LAYERS.slice(i + 1).map(([n]) => n).join(', ')}): data flows one way (DESIGN.md)`,
+      comment: `${name} imports a higher layer (${LAYERS.slice(i + 1).map(([n]) => n).join(', ')}): data flows one way (docs/architecture.md, "Layers")`,
       severity: 'error',
       from: { path },
       to: { path: any(LAYERS.slice(i + 1).map(([, p]) => p)) },

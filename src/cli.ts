@@ -1,6 +1,6 @@
 /**
  * The CLI entry: builds the commands and is the only place that turns errors into exit codes
- * (DESIGN.md, "Exit codes"). Known errors print one `ERROR:` line and a hint; anything else is
+ * (docs/architecture.md, "Exit codes"). Known errors print one `ERROR:` line and a hint; anything else is
  * a bug and prints its stack.
  */
 import { Command, CommanderError } from 'commander';

@@ -1,5 +1,5 @@
 /**
- * Exit codes (DESIGN.md, "Exit codes"). The CLI entry is the only place that turns an
+ * Exit codes (docs/architecture.md, "Exit codes"). The CLI entry is the only place that turns an
  * error into one of these.
  */
 export const ExitCode = {

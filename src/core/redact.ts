@@ -1,5 +1,5 @@
 /**
- * Keeping database passwords out of every output (DESIGN.md, "Output conventions").
+ * Keeping database passwords out of every output (docs/architecture.md, "Output conventions").
  */
 
 /** A URL's scheme and user info (to the last `@` before the path, as pg reads it). */

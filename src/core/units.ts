@@ -1,5 +1,5 @@
 /**
- * Units and numbers for people, in one place (DESIGN.md, "Output conventions"), used by every
+ * Units and numbers for people, in one place (docs/architecture.md, "Output conventions"), used by every
  * renderer, the rules' rationales and the thresholds. Three styles, each printing what it always
  * has:
  * - prose (`format*`): in sentences, rationales and the HTML report; trailing zeros trimmed

@@ -1,7 +1,7 @@
 /**
  * The signals that stop pool-advisor: Ctrl-C (SIGINT), SIGTERM (a service manager, a cancelled CI
- * job) and SIGHUP (the terminal went away). All three are handled alike (DESIGN.md: "SIGTERM is
- * handled like Ctrl-C"): a command that drives load stops it and keeps the partial result; any
+ * job) and SIGHUP (the terminal went away). All three are handled alike (docs/architecture.md,
+ * "Signals"): a command that drives load stops it and keeps the partial result; any
  * other command stops at once. Either way the exit code is 130 and a throwaway PostgreSQL is
  * removed (its `process.on('exit')` hook runs on every exit path).
  */

@@ -25,7 +25,7 @@ export function ruleContext(base: ReturnType<typeof analysedPool>, pool: PoolAna
 }
 
 /**
- * FACTS.md's worked example as the model's input: 200 acquires/s (Poisson), exponential holds of
+ * The worked example of docs/facts.md ("Queue model") as the model's input: 200 acquires/s (Poisson), exponential holds of
  * 20 ms (A = 4), so M/M/c applies as it is: P99 wait 33.5 ms at 6 connections, 8.9 ms at 8.
  */
 export const WORKED_INPUT: ModelInput = { arrivals: { kind: 'open', lambda: 200, ca2: 1 }, meanHoldS: 0.02, cs2: 1 };

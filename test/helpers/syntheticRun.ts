@@ -455,7 +455,7 @@ const exp20: HoldModel = { dist: 'exponential', meanMs: 20 };
 const poisson200: ArrivalSim = { kind: 'poisson', rate: 200 };
 
 /**
- * FACTS.md's worked example as an exact run: 200 acquires/s (exactly 12 000 in 60 s, Poisson
+ * The worked example of docs/facts.md ("Queue model") as an exact run: 200 acquires/s (exactly 12 000 in 60 s, Poisson
  * placed), exponential holds with a mean of exactly 20 ms, on a pool of 5.
  */
 export const WORKED_EXAMPLE: Scenario = {

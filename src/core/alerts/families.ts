@@ -1,7 +1,7 @@
 /**
  * The metric families `alerts` translates thresholds to: where each figure a threshold names lives
- * in that family's Prometheus series, or why the family cannot say it. Exact names from FACTS.md
- * ("Metric names", "Pool metrics in the wild") and, for pool-advisor's own, docs/metrics.md.
+ * in that family's Prometheus series, or why the family cannot say it. Exact names from docs/facts.md
+ * ("Pool metrics in the wild") and, for pool-advisor's own, docs/metrics.md.
  *
  * Every expression here reads one pool of one scraped target: the label sets of a family's series
  * for the same pool are assumed equal apart from the family's state label, which is what these

@@ -1,7 +1,7 @@
 /**
  * What kind of server a run measured: a throwaway one pool-advisor started (shared cores with the
  * load generator, fsync off, small buffers), one on this machine, or another machine. Findings
- * about the server's capacity are only as good as the server measured (DESIGN.md): from a
+ * about the server's capacity are only as good as the server measured (docs/architecture.md, "The shape"): from a
  * throwaway or local target they inform and change no key. Runs saved before the kind was
  * recorded get it inferred from the target string, and say so.
  */

@@ -1,5 +1,5 @@
 /**
- * The pools pool-advisor knows, in Tasker's layout (DESIGN.md, "Pools it knows").
+ * The pools pool-advisor knows, in Tasker's layout (docs/architecture.md, "Pools it knows").
  * Every command, threshold, flag and metric label uses these names.
  */
 

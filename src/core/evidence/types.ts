@@ -1,6 +1,6 @@
 /**
  * Evidence: what any source saw of a pool, per environment, pool and replica, as plain
- * serialisable data (DESIGN.md, "Data flows one way"). A measured run (analyze) fills every
+ * serialisable data (docs/architecture.md, "The evidence contract"). A measured run (analyze) fills every
  * part; a source that sees less (the server's view of a service, a fleet's Prometheus metrics,
  * Tasker's health endpoint) fills fewer, and the analysis judges only what the parts allow.
  * Nothing here is a Map: a saved observation file is this data as JSON.

@@ -1,6 +1,6 @@
 /**
- * The families of connection-pool metrics found in Prometheus (FACTS.md, "Pool metrics in the
- * wild"), each declaring what it carries, and their recognition from the metric names a server
+ * The families of connection-pool metrics found in Prometheus (docs/facts.md, "Pool metrics in
+ * the wild"), each declaring what it carries, and their recognition from the metric names a server
  * holds. A user's own names come in through the advisor config's `[prometheus]` table
  * ({@link PrometheusSpec}) in the same shape as the built-in families. Pure data and functions.
  */

@@ -7,7 +7,7 @@ import { recordedValues, type Histogram } from '../run/histogram.js';
 
 /**
  * Upper bounds, µs: a 1-2-5 series from 50 µs to 20 s, then 30 s. An acquire that needs no
- * queueing takes ~1 µs to ~1 ms here (FACTS.md), so the first buckets separate "free connection"
+ * queueing takes ~1 µs to ~1 ms here (docs/facts.md, "node-postgres pool"), so the first buckets separate "free connection"
  * from "opened a connection"; queued waits of a saturated pool land in the millisecond and second
  * buckets, not in +Inf (HikariCP's buckets stop near 1 ms).
  */

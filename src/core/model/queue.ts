@@ -1,5 +1,5 @@
 /**
- * The queue model of a connection pool (FACTS.md, "Queue model"): c connections are c servers,
+ * The queue model of a connection pool (docs/facts.md, "Queue model"): c connections are c servers,
  * acquires are arrivals, holds are services. Erlang C (M/M/c) for open arrivals, with the
  * Allen-Cunneen correction when arrivals or holds are far from exponential, a quasi-static
  * mixture for on/off bursts, and the finite-source model M/M/c//N for closed workloads

@@ -1,7 +1,7 @@
 /**
  * The connection budget of an environment: what the server can give (max_connections minus
  * superuser_reserved_connections minus other clients) against what the fleet asks for (services
- * x replicas x each pool's max_connections). FACTS.md: `pg max_connections >= sum(service max
+ * x replicas x each pool's max_connections). docs/facts.md, "Tasker": `pg max_connections >= sum(service max
  * pool x instances) + superuser_reserved_connections`.
  */
 import type { AdvisorConfig, ServiceSpec } from '../advisor/types.js';

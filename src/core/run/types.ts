@@ -1,6 +1,6 @@
 /**
- * The RunResult: what a measured run produced, as plain serialisable data (DESIGN.md, "Data
- * flows one way"). Saved with `--out run.json`; `recommend`, `check`, `compare` and the
+ * The RunResult: what a measured run produced, as plain serialisable data (docs/architecture.md,
+ * "The shape"). Saved with `--out run.json`; `recommend`, `check`, `compare` and the
  * report read it back with no database. Histograms are stored encoded (HDR compressed
  * base64), so a run file stays small however long the run.
  */

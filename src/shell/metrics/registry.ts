@@ -2,7 +2,7 @@
  * The Prometheus side of `/metrics`: a prom-client registry whose metrics read the pools'
  * recorders when they are collected (at scrape time). Nothing here runs on the acquire path.
  *
- * OpenTelemetry's DB connection-pool names (FACTS.md, "Metric names") in Prometheus form, plus
+ * OpenTelemetry's DB connection-pool names (docs/facts.md, "Pool metrics in the wild") in Prometheus form, plus
  * pool-advisor's own figures that no convention names yet (the `pool_advisor_` prefix). Every
  * series carries `pool_name`. docs/metrics.md lists them all.
  */

@@ -7,7 +7,7 @@ import type { PoolName, PoolSettings } from '../../core/config/pools.js';
 
 /** Options of an instrumented pool. */
 export interface InstrumentOptions {
-  /** The pool's name in every output (DESIGN.md's pool names for Tasker's pools). */
+  /** The pool's name in every output (docs/architecture.md, "Pools it knows"). */
   name: PoolName | string;
   /** Settings to report and to use for the slow threshold (read from the pool when absent). */
   settings?: Partial<PoolSettings>;

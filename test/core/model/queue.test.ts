@@ -6,7 +6,7 @@ describe('Erlang C', () => {
     [10, 8, 0.40918015],
     [2, 1, 0.33333333],
     [4, 3.2, 0.59643247],
-  ])('C(%i, A=%f) = %f (FACTS.md reference values, μ = 1)', (c, a, want) => {
+  ])('C(%i, A=%f) = %f (docs/facts.md reference values, μ = 1)', (c, a, want) => {
     expect(Math.abs(erlangC(c, a) - want)).toBeLessThan(1e-6);
   });
 

@@ -28,7 +28,7 @@ function trend(o: Partial<HoldTrend> = {}): HoldTrend {
   };
 }
 
-/** The healthy pool at `max`, with the trend given, the same trend in each half, and FACTS.md's worked example as the model's input. */
+/** The healthy pool at `max`, with the trend given, the same trend in each half, and docs/facts.md's worked example as the model's input. */
 function pool(max: number, t: HoldTrend = trend(), halves: PoolAnalysis['holdTrendHalves'] = [t, t]): PoolAnalysis {
   return { ...base.pool, settings: { ...base.pool.settings, max_connections: max }, holdTrend: t, holdTrendHalves: halves, model: { ...base.pool.model, input: WORKED_INPUT, sizingInput: WORKED_INPUT } };
 }
@@ -44,7 +44,7 @@ describe('database-saturation', () => {
     expect(run(pool(20, trend({ growing: false })))).toEqual(NOTHING);
   });
 
-  it("lowers max_connections to the knee, but not under the model's need at the low-occupancy hold: 8 (FACTS.md: 8.9 ms at 8, over 10 ms at 7)", () => {
+  it("lowers max_connections to the knee, but not under the model's need at the low-occupancy hold: 8 (docs/facts.md: 8.9 ms at 8, over 10 ms at 7)", () => {
     // M/M/7 at A = 4: C = 0.135, P99 = ln(13.5) / 150 s = 17.4 ms; M/M/8: 8.9 ms. The knee (4) is under it.
     const out = run(pool(20));
     expect(out.findings).toEqual([]);

@@ -37,7 +37,7 @@ function pool(max: number, inUse: Array<[number, number]>, open: Array<[number, 
 const run = (p: PoolAnalysis, over: Parameters<typeof ruleContext>[2] = {}) => oversizedFromOccupancy(ruleContext(base, p, over));
 const to = (p: PoolAnalysis) => run(p).changes.map((c) => [c.setting, c.to]);
 
-// A mean of 4 busy (2 for half the window, 6 for the other half), at most 7 open. FACTS.md: at
+// A mean of 4 busy (2 for half the window, 6 for the other half), at most 7 open. docs/facts.md: at
 // A = 4, P(wait) is 0.009 at 10 connections; at 9 Erlang C is 0.024: the size for P(wait) <= 1% is 10.
 const FOUR: Array<[number, number]> = [[2, 300], [6, 300]];
 const SEVEN_OPEN: Array<[number, number]> = [[5, 300], [7, 300]];
@@ -124,7 +124,7 @@ describe('oversized from occupancy alone', () => {
   });
 
   it('when busy sat at the size for a share of the window, demand is censored: a warning with what the share implies, and no key', () => {
-    // 4 busy (all usable) for 59.643247% of the window: FACTS.md's C(4, A = 3.2) = 0.59643247, so the load it implies is 3.2.
+    // 4 busy (all usable) for 59.643247% of the window: docs/facts.md's C(4, A = 3.2) = 0.59643247, so the load it implies is 3.2.
     const share = 0.59643247;
     const p = pool(4, [[0, WINDOW_S * (1 - share)], [4, WINDOW_S * share]], [[4, 600]]);
     const m = p.occupancyModel!;

@@ -11,7 +11,7 @@ const base = analysedPool(HEALTHY);
 const NOTHING = { changes: [], findings: [] };
 
 /**
- * The healthy pool at `max` connections, with the model fed `input` (FACTS.md's worked example
+ * The healthy pool at `max` connections, with the model fed `input` (docs/facts.md's worked example
  * unless given) and needing `need`, and the occupancy figures given.
  */
 function pool(max: number, o: { need?: number | null; p99?: number; p999?: number; input?: ModelInput | null } = {}): PoolAnalysis {
@@ -36,7 +36,7 @@ describe('oversized', () => {
     expect(oversized.evaluate(ruleContext(base))).toEqual(NOTHING);
   });
 
-  it("lowers 40 connections to the model's need of 8, where FACTS.md's worked example puts the P99 wait at 8.9 ms (target 10 ms)", () => {
+  it("lowers 40 connections to the model's need of 8, where docs/facts.md's worked example puts the P99 wait at 8.9 ms (target 10 ms)", () => {
     const out = run(pool(40));
     expect(out.findings).toEqual([]);
     expect(out.changes.map((c) => [c.setting, c.to])).toEqual([['max_connections', 8]]);
