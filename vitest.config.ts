@@ -1,13 +1,63 @@
 import { defineConfig } from 'vitest/config';
+import { LongestFirst } from './test/helpers/sequencer.js';
+
+/**
+ * Two tiers (docs/architecture.md, "Tests"):
+ * - unit: every test that needs no server. It starts no PostgreSQL (no globalSetup), so it runs
+ *   on a machine without initdb, in parallel, in well under a minute: `npm run test:unit`.
+ * - integration: everything else, two files at a time, each worker against its own throwaway
+ *   PostgreSQL started by globalSetup (tests that kill backends or stop the server start their
+ *   own), plus real Prometheus, PgBouncer and pools of other ecosystems. The longest files start
+ *   first (test/helpers/sequencer.ts). `npm test` runs both tiers, the unit tier first.
+ * A test file is in the unit tier only when listed here; a new file lands in integration by default.
+ */
+const UNIT = [
+  'test/core/**/*.test.ts',
+  'test/fixtures/**/*.test.ts',
+  'test/cli/alerts.test.ts',
+  'test/cli/bundle.test.ts',
+  'test/cli/compare.test.ts',
+  'test/cli/config.test.ts',
+  'test/cli/docs.test.ts',
+  'test/cli/generate.test.ts',
+  'test/cli/recommend.test.ts',
+  'test/reliability/badConfigs.test.ts',
+  'test/reliability/fuzz.test.ts',
+  'test/shell/advisorConfig.test.ts',
+  'test/shell/atomicWrite.test.ts',
+  'test/shell/generate/**/*.test.ts',
+  'test/shell/observe/pgbouncerUrl.test.ts',
+  'test/shell/pool/internals.test.ts',
+];
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/helpers/globalSetup.ts'],
     setupFiles: ['test/helpers/cleanEnv.ts'],
-    // Two cores and one shared PostgreSQL cluster: test files run one after another.
-    fileParallelism: false,
+    sequence: { sequencer: LongestFirst },
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: UNIT,
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/**/*.test.ts'],
+          exclude: UNIT,
+          globalSetup: ['test/helpers/globalSetup.ts'],
+          // Two files at a time on two cores, each worker with its own PostgreSQL (globalSetup).
+          maxWorkers: 2,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

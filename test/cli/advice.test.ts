@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { pgUrl } from '../helpers/pg.js';
 import { runCli, type Rec } from '../helpers/cli.js';
 import { advisorFile, scenarioConfig, databaseWorkload } from '../helpers/scenario.js';
 import { decode, summarize } from '../../src/core/run/histogram.js';
@@ -9,7 +10,7 @@ import type { RunFile } from '../../src/core/run/types.js';
 
 function analyzeJson(configDir: string, advisor: string, extra: string[] = []) {
   const out = join(mkdtempSync(join(tmpdir(), 'pa-adv-run-')), 'run.json');
-  const r = runCli(['analyze', '--config-dir', configDir, '--advisor-config', advisor, '--env', 'test', '--pool', 'database', '--database-url', inject('pgUrl'), '--json', '--out', out, ...extra]);
+  const r = runCli(['analyze', '--config-dir', configDir, '--advisor-config', advisor, '--env', 'test', '--pool', 'database', '--database-url', pgUrl(), '--json', '--out', out, ...extra]);
   expect(r.status, r.stderr).toBe(0);
   const data = JSON.parse(r.stdout) as { run: RunFile; advice: { recommendations: Rec[]; findings: Array<{ kind: string; pool?: string }> } };
   return { ...data, out, stderr: r.stderr };
@@ -47,7 +48,7 @@ describe('recommendations end to end on a real PostgreSQL', () => {
     const cfg = scenarioConfig({ max_connections: 4, min_connections: 2 });
     const out = join(mkdtempSync(join(tmpdir(), 'pa-adv-run-')), 'run.json');
     const adv = advisorFile(WORKLOAD(150, '20ms').replace('duration = "8s"', 'duration = "3s"'));
-    const a = runCli(['analyze', '--config-dir', cfg, '--advisor-config', adv, '--env', 'test', '--database-url', inject('pgUrl'), '--out', out]);
+    const a = runCli(['analyze', '--config-dir', cfg, '--advisor-config', adv, '--env', 'test', '--database-url', pgUrl(), '--out', out]);
     expect(a.status, a.stderr).toBe(0);
     const r = runCli(['recommend', '--from', out, '--advisor-config', adv]);
     expect(r.status).toBe(0);

@@ -7,7 +7,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { pgUrl } from '../helpers/pg.js';
 import { runCli, spawnCli } from '../helpers/cli.js';
 import { advisorFile, databaseWorkload, scenarioConfig } from '../helpers/scenario.js';
 import { hasTool } from '../helpers/promText.js';
@@ -32,7 +33,7 @@ async function runCase(pool: { max_connections: number; min_connections: number;
   const metricsPort = await freePort();
   const prom = await startPrometheus(`127.0.0.1:${metricsPort}`, [rules]);
   cleanup.push(prom.stop);
-  const child = spawnCli(['analyze', '--config-dir', scenarioConfig(pool), '--advisor-config', adv, '--env', 'test', '--database-url', inject('pgUrl'), '--metrics-port', String(metricsPort)]);
+  const child = spawnCli(['analyze', '--config-dir', scenarioConfig(pool), '--advisor-config', adv, '--env', 'test', '--database-url', pgUrl(), '--metrics-port', String(metricsPort)]);
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   // Watch the alert while the run lasts, as an operator's Alertmanager would.

@@ -1,15 +1,16 @@
 import { readFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { pgUrl } from '../helpers/pg.js';
 import { runCli, spawnCli } from '../helpers/cli.js';
 import { advisorFile, leftovers, scenarioConfig, databaseWorkload } from '../helpers/scenario.js';
 import { decode, summarize } from '../../src/core/run/histogram.js';
 import { meanLevel } from '../../src/core/run/occupancy.js';
 import type { RunFile } from '../../src/core/run/types.js';
 
-const url = () => inject('pgUrl');
-const pgmqUrl = () => inject('pgUrl').replace(/\/postgres$/, '/pool_advisor_pgmq');
+const url = () => pgUrl();
+const pgmqUrl = () => pgUrl().replace(/\/postgres$/, '/pool_advisor_pgmq');
 
 function analyze(configDir: string, advisor: string, extra: string[] = []) {
   const out = join(mkdtempSync(join(tmpdir(), 'pa-run-')), 'run.json');

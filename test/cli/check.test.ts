@@ -1,7 +1,8 @@
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { pgUrl } from '../helpers/pg.js';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { runCli, TASKER_FIXTURES } from '../helpers/cli.js';
 import { EXAMPLE_DIR } from '../helpers/configFixture.js';
@@ -206,9 +207,9 @@ describe('check: usage errors exit 2 before anything runs', () => {
 });
 
 describe('check without --from: static checks, then analyze with the same flags, then the thresholds', () => {
-  const pgUrl = inject('pgUrl');
+  const dbUrl = pgUrl();
   const light = '[environments.test.workloads.database]\narrival = "constant"\nrate = 20\nhold = "constant"\nhold_time = "1ms"\n';
-  const measureFlags = ['--env', 'test', '--duration', '1s', '--warmup', '0', '--database-url', pgUrl, '--no-progress'];
+  const measureFlags = ['--env', 'test', '--duration', '1s', '--warmup', '0', '--database-url', dbUrl, '--no-progress'];
 
   it('measures a run, saves it with --out, and holds: exit 0', () => {
     const cwd = scratch(light);

@@ -21,7 +21,8 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pgUrl } from '../helpers/pg.js';
 import { runCli, spawnCli, type CliResult } from '../helpers/cli.js';
 import { advisorFile, databaseWorkload, scenarioConfig } from '../helpers/scenario.js';
 import { hasTool } from '../helpers/promText.js';
@@ -145,7 +146,7 @@ describe.skipIf(!haveProm)('fleet --prometheus on a real Prometheus', () => {
     cleanup.push(() => s.server.close());
     statics = s;
     loadStart = Date.now();
-    replicas = await Promise.all(REPLICAS.map((_, i) => startReplica(i, inject('pgUrl'))));
+    replicas = await Promise.all(REPLICAS.map((_, i) => startReplica(i, pgUrl())));
     prom = await startFleetPrometheus([
       { name: 'service', targets: replicas.map((r) => `127.0.0.1:${r.port}`) },
       ...statics.families.map((f) => ({ name: `static-${f}`, targets: [`127.0.0.1:${statics.port}`], path: `/${f}` })),
@@ -366,7 +367,7 @@ describe.skipIf(!haveProm)('fleet --prometheus on a real Prometheus', () => {
     expect(budget).toMatchObject({ poolMaxTotal: 46, unknownSize: 2, serverSource: 'topology', available: 17, fits: false });
 
     // With --database-url the server's own max_connections (the test cluster's 300) replaces the topology's 20.
-    const live = fleetJson(['--prometheus', prom.base, '--start', (startMs / 1000).toFixed(3), '--end', (endMs / 1000).toFixed(3), '--advisor-config', adv, '--database-url', inject('pgUrl')]);
+    const live = fleetJson(['--prometheus', prom.base, '--start', (startMs / 1000).toFixed(3), '--end', (endMs / 1000).toFixed(3), '--advisor-config', adv, '--database-url', pgUrl()]);
     expect(live.status, live.stderr).toBe(0);
     expect(live.reading!.budgets.find((b) => b.env === 'test')).toMatchObject({ poolMaxTotal: 46, serverMaxConnections: 300, serverSource: 'pg_settings', superuserReserved: 3, available: 297, fits: true });
     const down = fleetJson(['--prometheus', prom.base, '--since', '1m', '--database-url', 'postgresql://nobody:db-secret-pw-77@127.0.0.1:1/x']);
@@ -389,7 +390,7 @@ describe.skipIf(!haveProm)('fleet --prometheus on a real Prometheus', () => {
     expect(test.pools.map((p) => p.settings.max_connections).sort()).toEqual([REPLICAS[1]!.max, REPLICAS[0]!.max].sort());
     const seen = obs.advice.recommendations.find((x) => x.env === 'test' && x.key === 'max_connections');
     const workload = databaseWorkload({ rate: REPLICAS[1]!.rate, hold: `${REPLICAS[1]!.holdMs}ms`, dist: 'exponential', duration: '15s', defaults: 'seed = 5\n' });
-    const a = runCli(['analyze', '--config-dir', cfg, '--advisor-config', advisorFile(workload), '--env', 'test', '--pool', 'database', '--database-url', inject('pgUrl'), '--json']);
+    const a = runCli(['analyze', '--config-dir', cfg, '--advisor-config', advisorFile(workload), '--env', 'test', '--pool', 'database', '--database-url', pgUrl(), '--json']);
     expect(a.status, a.stderr).toBe(0);
     const measured = (JSON.parse(a.stdout) as { advice: { recommendations: Array<{ key: string; to: number }> } }).advice.recommendations.find((x) => x.key === 'max_connections');
     console.log(`two replicas: observe --prometheus ${seen ? `${seen.from} -> ${seen.to}` : 'no change'}, analyze of the slower replica's workload ${measured ? `${REPLICAS[1]!.max} -> ${measured.to}` : 'no change'}`);

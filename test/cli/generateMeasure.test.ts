@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { pgUrl } from '../helpers/pg.js';
 import { runCli } from '../helpers/cli.js';
 import { advisorFile, scenarioConfig } from '../helpers/scenario.js';
 
@@ -8,7 +9,7 @@ describe('generate --measure', () => {
   it('measures a saturated pool and writes the recommended max_connections into the environment file', () => {
     const cfg = scenarioConfig({ max_connections: 2, min_connections: 1, acquire_timeout_seconds: 30 });
     const adv = advisorFile(`[defaults]\nduration = "4s"\nwarmup = "1s"\n[environments.test.workloads.database]\narrival = "poisson"\nrate = 150\nhold = "exponential"\nhold_mean = "10ms"\n`);
-    const r = runCli(['generate', '--measure', '--config-dir', cfg, '--advisor-config', adv, '--env', 'test', '--database-url', inject('pgUrl')]);
+    const r = runCli(['generate', '--measure', '--config-dir', cfg, '--advisor-config', adv, '--env', 'test', '--database-url', pgUrl()]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toContain('Measuring test before writing');
     const text = readFileSync(join(cfg, 'environments/test/common.toml'), 'utf8');

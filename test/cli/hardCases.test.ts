@@ -9,7 +9,8 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { pgUrl } from '../helpers/pg.js';
 import { runCli, spawnCli } from '../helpers/cli.js';
 import { advisorFile, scenarioConfig } from '../helpers/scenario.js';
 import type { RunFile } from '../../src/core/run/types.js';
@@ -21,7 +22,7 @@ describe('hard cases', () => {
     const cfg = scenarioConfig({ max_connections: 8, min_connections: 2, acquire_timeout_seconds: 30 });
     const adv = advisorFile(`[defaults]\nduration = "3s"\nwarmup = "500ms"\n[environments.test.workloads.database]\narrival = "poisson"\nrate = 400\nhold = "sql"\nsql = "SELECT count(*) FROM generate_series(1, 150000)"\n`);
     const out = join(tmp(), 'run.json');
-    const r = runCli(['analyze', '--config-dir', cfg, '--advisor-config', adv, '--env', 'test', '--pool', 'database', '--database-url', inject('pgUrl'), '--json', '--out', out]);
+    const r = runCli(['analyze', '--config-dir', cfg, '--advisor-config', adv, '--env', 'test', '--pool', 'database', '--database-url', pgUrl(), '--json', '--out', out]);
     expect(r.status, r.stderr).toBe(0);
     const data = JSON.parse(r.stdout) as { advice: { targetKind: string; recommendations: Array<{ pool: string; key: string }>; findings: Array<{ pool: string | null; kind: string; message: string }> } };
     expect(data.advice.targetKind).toBe('local');
@@ -41,7 +42,7 @@ describe('hard cases', () => {
     const cfg = scenarioConfig({ max_connections: 3, min_connections: 1, acquire_timeout_seconds: 30 });
     const adv = advisorFile(`[defaults]\nduration = "8s"\nwarmup = "500ms"\n[environments.test.workloads.database]\narrival = "poisson"\nrate = 150\nhold = "exponential"\nhold_mean = "20ms"\n`);
     const out = join(tmp(), 'run.json');
-    const child = spawnCli(['analyze', '--config-dir', cfg, '--advisor-config', adv, '--env', 'test', '--pool', 'database', '--database-url', inject('pgUrl'), '--out', out]);
+    const child = spawnCli(['analyze', '--config-dir', cfg, '--advisor-config', adv, '--env', 'test', '--pool', 'database', '--database-url', pgUrl(), '--out', out]);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

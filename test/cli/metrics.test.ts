@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { pgUrl } from '../helpers/pg.js';
 import { runCli, spawnCli } from '../helpers/cli.js';
 import { advisorFile, scenarioConfig, type PoolKeys, databaseWorkload } from '../helpers/scenario.js';
 import { hasTool, parsePromText, select, valueOf, type PromSample } from '../helpers/promText.js';
 
-const url = () => inject('pgUrl');
+const url = () => pgUrl();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const WORKLOAD = (rate: number, hold: string, duration: string) => databaseWorkload({ rate, hold, duration });

@@ -4,14 +4,15 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pgUrl } from '../helpers/pg.js';
 import { runCli, spawnCli } from '../helpers/cli.js';
 import { EXAMPLE_DIR } from '../helpers/configFixture.js';
 import { startServices } from '../helpers/uninstrumented/harness.js';
 import type { ObservationFile } from '../../src/core/observe/file.js';
 import { startThrowaway } from '../../src/shell/throwawayPg.js';
 
-const url = () => inject('pgUrl');
+const url = () => pgUrl();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function run(args: string[], opts: { signalAfterMs?: number } = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {

@@ -25,7 +25,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pgUrl } from '../helpers/pg.js';
 import { evidenceOf, runCli, runCliAsync, type CliResult, type Rec } from '../helpers/cli.js';
 import { advisorFile, databaseWorkload, scenarioConfig } from '../helpers/scenario.js';
 import { decode, summarize } from '../../src/core/run/histogram.js';
@@ -57,7 +58,7 @@ async function truthMaxConcurrent(svc: FleetServiceProc): Promise<number> {
 
 function analyzeRun(cfg: string, rate: number, holdMs: number, extra: string[] = []): { recs: Rec[]; maxInUse: number } {
   const adv = advisorFile(databaseWorkload({ rate, hold: `${holdMs}ms`, dist: 'exponential', duration: '15s', defaults: 'seed = 5\n' }));
-  const r = runCli(['analyze', '--config-dir', cfg, '--advisor-config', adv, '--env', 'test', '--pool', 'database', '--database-url', inject('pgUrl'), '--json', ...extra]);
+  const r = runCli(['analyze', '--config-dir', cfg, '--advisor-config', adv, '--env', 'test', '--pool', 'database', '--database-url', pgUrl(), '--json', ...extra]);
   expect(r.status, r.stderr).toBe(0);
   const data = JSON.parse(r.stdout) as { run: { environments: Array<{ pools: Array<{ occupancy: { inUse: { max: number } } }> }> }; advice: { recommendations: Rec[] } };
   return { recs: data.advice.recommendations, maxInUse: data.run.environments[0]!.pools[0]!.occupancy.inUse.max };
@@ -88,11 +89,11 @@ describe.skipIf(!hasTool('prometheus'))('observe advises as analyze does on the 
 
   beforeAll(async () => {
     const [, s, i, , b] = await Promise.all([
-      startService({ url: inject('pgUrl'), rate: 100, holdMs: 40, serverHold: true, max: 30, seconds: 70, seed: 8, appName: 'pa-agree-open-busy' }),
-      startService({ url: inject('pgUrl'), rate: 100, holdMs: 40, max: 5, seconds: 70, seed: 3, appName: 'pa-agree-sat' }),
-      startService({ url: inject('pgUrl'), rate: 20, holdMs: 40, max: 20, seconds: 70, seed: 4, appName: 'pa-agree-idle' }),
-      startService({ url: inject('pgUrl'), concurrency: 4, holdMs: 40, max: 20, seconds: 70, seed: 6, appName: 'pa-agree-workers' }),
-      startService({ url: inject('pgUrl'), concurrency: 4, holdMs: 40, serverHold: true, max: 20, seconds: 70, seed: 7, appName: 'pa-agree-busy' }),
+      startService({ url: pgUrl(), rate: 100, holdMs: 40, serverHold: true, max: 30, seconds: 70, seed: 8, appName: 'pa-agree-open-busy' }),
+      startService({ url: pgUrl(), rate: 100, holdMs: 40, max: 5, seconds: 70, seed: 3, appName: 'pa-agree-sat' }),
+      startService({ url: pgUrl(), rate: 20, holdMs: 40, max: 20, seconds: 70, seed: 4, appName: 'pa-agree-idle' }),
+      startService({ url: pgUrl(), concurrency: 4, holdMs: 40, max: 20, seconds: 70, seed: 6, appName: 'pa-agree-workers' }),
+      startService({ url: pgUrl(), concurrency: 4, holdMs: 40, serverHold: true, max: 20, seconds: 70, seed: 7, appName: 'pa-agree-busy' }),
     ]);
     idleService = i;
     satService = s;
@@ -102,11 +103,11 @@ describe.skipIf(!hasTool('prometheus'))('observe advises as analyze does on the 
     // Let both pools warm up (the idle one opens its connections as the load finds them).
     await sleep(8_000);
     [openBusy, sat, idle, workers, busyWorkers] = await Promise.all([
-      runCliAsync(['observe', '--database-url', inject('pgUrl'), '--duration', '40s', '--interval', '100ms', '--map', 'app:pa-agree-open-busy=test.database', '--config-dir', openBusyCfg, '--advisor-config', adv, '--json', '--no-progress']),
-      runCliAsync(['observe', '--database-url', inject('pgUrl'), '--prometheus', prom.base, '--duration', '40s', '--interval', '100ms', '--map', 'app:pa-agree-sat=test.database', '--config-dir', satCfg, '--advisor-config', adv, '--out', satObs, '--json', '--no-progress']),
-      runCliAsync(['observe', '--database-url', inject('pgUrl'), '--duration', '40s', '--interval', '100ms', '--map', 'app:pa-agree-idle=test.database', '--config-dir', idleCfg, '--advisor-config', adv, '--out', idleObs, '--json', '--no-progress']),
-      runCliAsync(['observe', '--database-url', inject('pgUrl'), '--duration', '40s', '--interval', '100ms', '--map', 'app:pa-agree-workers=test.database', '--config-dir', workersCfg, '--advisor-config', adv, '--json', '--no-progress']),
-      runCliAsync(['observe', '--database-url', inject('pgUrl'), '--duration', '40s', '--interval', '100ms', '--map', 'app:pa-agree-busy=test.database', '--config-dir', workersCfg, '--advisor-config', adv, '--json', '--no-progress']),
+      runCliAsync(['observe', '--database-url', pgUrl(), '--duration', '40s', '--interval', '100ms', '--map', 'app:pa-agree-open-busy=test.database', '--config-dir', openBusyCfg, '--advisor-config', adv, '--json', '--no-progress']),
+      runCliAsync(['observe', '--database-url', pgUrl(), '--prometheus', prom.base, '--duration', '40s', '--interval', '100ms', '--map', 'app:pa-agree-sat=test.database', '--config-dir', satCfg, '--advisor-config', adv, '--out', satObs, '--json', '--no-progress']),
+      runCliAsync(['observe', '--database-url', pgUrl(), '--duration', '40s', '--interval', '100ms', '--map', 'app:pa-agree-idle=test.database', '--config-dir', idleCfg, '--advisor-config', adv, '--out', idleObs, '--json', '--no-progress']),
+      runCliAsync(['observe', '--database-url', pgUrl(), '--duration', '40s', '--interval', '100ms', '--map', 'app:pa-agree-workers=test.database', '--config-dir', workersCfg, '--advisor-config', adv, '--json', '--no-progress']),
+      runCliAsync(['observe', '--database-url', pgUrl(), '--duration', '40s', '--interval', '100ms', '--map', 'app:pa-agree-busy=test.database', '--config-dir', workersCfg, '--advisor-config', adv, '--json', '--no-progress']),
     ]);
   }, 120_000);
 
@@ -221,7 +222,7 @@ describe.skipIf(!hasTool('prometheus'))('observe advises as analyze does on the 
     const waits = truth.waitsMs.filter((_, k) => truth.acquiredAt[k]! >= from && truth.acquiredAt[k]! < to);
     const trueWaited = waits.filter((w) => w > 1).length / waits.length;
     const replay = (extra: string[]) => {
-      const r = runCli(['analyze', '--workload-from', satObs, '--config-dir', satCfg, '--advisor-config', adv, '--env', 'test', '--pool', 'database', '--duration', '20s', '--database-url', inject('pgUrl'), '--json', ...extra]);
+      const r = runCli(['analyze', '--workload-from', satObs, '--config-dir', satCfg, '--advisor-config', adv, '--env', 'test', '--pool', 'database', '--duration', '20s', '--database-url', pgUrl(), '--json', ...extra]);
       expect(r.status, r.stderr).toBe(0);
       const run = (JSON.parse(r.stdout) as { run: { environments: Array<{ pools: Array<{ counters: { acquires: number; waited: number }; histograms: { wait: string }; occupancy: { inUse: { levels: Array<[number, number]> } }; settings: { max_connections: number } }> }> } }).run;
       const p = run.environments[0]!.pools[0]!;

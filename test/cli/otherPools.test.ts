@@ -37,7 +37,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pgUrl } from '../helpers/pg.js';
 import { evidenceOf, runCli, runCliAsync, type CliResult, type Rec } from '../helpers/cli.js';
 import { advisorFile, databaseWorkload, scenarioConfig } from '../helpers/scenario.js';
 import { hasTool } from '../helpers/promText.js';
@@ -90,7 +91,7 @@ function observeHarness(url: string, times: number[], settings: (app: string) =>
 /** `analyze` of the same workload (Poisson at `rate`, exponential holds) on `cfg`'s database pool: its max_connections recommendation. */
 function analyzeMax(cfg: string, rate: number, holdMs: number, extra: string[] = []): Rec | undefined {
   const wl = advisorFile(databaseWorkload({ rate, hold: `${holdMs}ms`, dist: 'exponential', duration: '15s', defaults: 'seed = 5\n' }));
-  const a = runCli(['analyze', '--config-dir', cfg, '--advisor-config', wl, '--env', 'test', '--pool', 'database', '--database-url', inject('pgUrl'), '--json', ...extra]);
+  const a = runCli(['analyze', '--config-dir', cfg, '--advisor-config', wl, '--env', 'test', '--pool', 'database', '--database-url', pgUrl(), '--json', ...extra]);
   expect(a.status, a.stderr).toBe(0);
   return maxOf((JSON.parse(a.stdout) as { advice: { recommendations: Rec[] } }).advice.recommendations);
 }
@@ -144,7 +145,7 @@ describe.skipIf(goSkip)('a Go database/sql pool (lib/pq, client_golang DBStatsCo
 
   beforeAll(async () => {
     const bin = buildGoPool();
-    const url = inject('pgUrl');
+    const url = pgUrl();
     const all = await Promise.all([...CHURNS, WORKERS].map((c) => startOtherService(bin, [], { ...c, url: urlWithApp(url, c.appName) }, cleanup)));
     churns = all.slice(0, CHURNS.length);
     workers = all[CHURNS.length]!;
@@ -331,7 +332,7 @@ describe.skipIf(psySkip)('a Python psycopg_pool pool', () => {
   beforeAll(async () => {
     const reason = missingPsycopgPool();
     if (reason) throw new Error(`the psycopg_pool service cannot run: ${reason}`);
-    const url = inject('pgUrl');
+    const url = pgUrl();
     const svcs = await Promise.all([...SPECS, WORKERS].map((c) => startOtherService(PYTHON, [PSYCOPG_SRC], { ...c, url: urlWithApp(url, c.appName) }, cleanup)));
     await sleep(2000);
     times = [];
@@ -402,7 +403,7 @@ describe.skipIf(bouncerSkip)('PgBouncer in transaction mode in front of the serv
     const reason = missingPgBouncer() ?? missingGo();
     if (reason) throw new Error(`the PgBouncer tests cannot run: ${reason}`);
     const bin = buildGoPool();
-    const url = inject('pgUrl');
+    const url = pgUrl();
     bouncer = await startPgBouncer(url, await freePort(), { poolMode: 'transaction', poolSize: 3 }, cleanup);
     const svcs = await Promise.all(SVCS.map((c) => startOtherService(bin, [], { ...c, url: bouncer.url(c.appName) }, cleanup)));
     await sleep(2000);
@@ -511,7 +512,7 @@ describe.skipIf(bouncerSkip)('PgBouncer in transaction mode in front of the serv
   }, 60_000);
 
   it('--pgbouncer-url: not the console database, exit 2; nothing listening, exit 3; one ERROR line each', async () => {
-    const url = inject('pgUrl');
+    const url = pgUrl();
     const wrongDb = runCli(['observe', '--database-url', url, '--pgbouncer-url', `postgresql://postgres:s3cret-pw@127.0.0.1:${bouncer.port}/postgres`, '--duration', '1s']);
     expect(wrongDb.status).toBe(2);
     expect(wrongDb.stderr).toMatch(/^ERROR: --pgbouncer-url 'postgresql:\/\/postgres@127\.0\.0\.1:\d+\/postgres': the admin console is the database 'pgbouncer', not 'postgres'\nhint: end the URL with \/pgbouncer\n$/);

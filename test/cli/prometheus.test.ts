@@ -13,7 +13,8 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { pgUrl } from '../helpers/pg.js';
 import { spawnCli } from '../helpers/cli.js';
 import { advisorFile, scenarioConfig } from '../helpers/scenario.js';
 import { hasTool, histogramQuantile } from '../helpers/promText.js';
@@ -45,7 +46,7 @@ describe('Prometheus against analyze --metrics-port', () => {
     // A steady queue: 150 acquires/s holding 40 ms on 8 connections (75% busy), so most acquires
     // get a connection at once and the tail waits tens of ms.
     const adv = advisorFile('[defaults]\nduration = "12s"\nwarmup = "3s"\n[environments.test.workloads.database]\narrival = "poisson"\nrate = 150\nhold = "constant"\nhold_time = "40ms"\n');
-    const child = spawnCli(['analyze', '--config-dir', scenarioConfig({ max_connections: 8, min_connections: 2, acquire_timeout_seconds: 30 }), '--advisor-config', adv, '--env', 'test', '--database-url', inject('pgUrl'), '--metrics-port', String(metricsPort), '--out', out, '--seed', '7']);
+    const child = spawnCli(['analyze', '--config-dir', scenarioConfig({ max_connections: 8, min_connections: 2, acquire_timeout_seconds: 30 }), '--advisor-config', adv, '--env', 'test', '--database-url', pgUrl(), '--metrics-port', String(metricsPort), '--out', out, '--seed', '7']);
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number | null>((r) => child.on('exit', r));

@@ -1,7 +1,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { pgUrl } from '../helpers/pg.js';
 import { ROOT, runCli, type CliResult } from '../helpers/cli.js';
 import { advisorFile, scenarioConfig } from '../helpers/scenario.js';
 import { hasChromium, openReport } from '../helpers/browser.js';
@@ -9,7 +10,7 @@ import { HEALTHY, syntheticRun, WORKED_EXAMPLE } from '../helpers/syntheticRun.j
 
 /** The shared cluster trusts local connections, so a password in the URL is accepted and must appear nowhere. */
 const PASSWORD = 'Rep0rtS3cret';
-const url = (): string => inject('pgUrl').replace('postgresql://postgres@', `postgresql://postgres:${PASSWORD}@`);
+const url = (): string => pgUrl().replace('postgresql://postgres@', `postgresql://postgres:${PASSWORD}@`);
 
 /** Screenshots land here (git-ignored) for a person to look at. */
 const SHOTS = join(ROOT, 'test-output');

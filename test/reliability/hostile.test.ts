@@ -7,7 +7,8 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSyn
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { pgUrl } from '../helpers/pg.js';
 import { runCli, spawnCli, type CliResult } from '../helpers/cli.js';
 import { copyExample } from '../helpers/configFixture.js';
 import { advisorFile, databaseWorkload, scenarioConfig } from '../helpers/scenario.js';
@@ -74,7 +75,7 @@ describe('1. a huge --rate', () => {
     refused(runCli(['analyze', '--env', 'test', '--pool', 'database', '--rate', '1e12', '--duration', '1s', '--warmup', '100ms']), 2, "--rate '1e12': above the maximum 1000000");
   });
   it('at the highest rate allowed, SIGTERM is still heard: exit 130 within seconds', async () => {
-    const child = spawnCli(['analyze', '--env', 'test', '--pool', 'database', '--rate', '1000000', '--duration', '60s', '--warmup', '100ms', '--database-url', inject('pgUrl'), '--no-progress', '--advisor-config', SHORT, '--config-dir', scenarioConfig({ max_connections: 5, min_connections: 0 })]);
+    const child = spawnCli(['analyze', '--env', 'test', '--pool', 'database', '--rate', '1000000', '--duration', '60s', '--warmup', '100ms', '--database-url', pgUrl(), '--no-progress', '--advisor-config', SHORT, '--config-dir', scenarioConfig({ max_connections: 5, min_connections: 0 })]);
     const out = collect(child);
     await until(() => out.stderr.includes('Target:'), 10_000);
     await new Promise((r) => setTimeout(r, 1500));
@@ -180,8 +181,8 @@ describe('6. min_connections above max', () => {
       // Past the flag check on purpose: the session itself must not hang on a pool that cannot fill.
       sets: [{ env: 'test', pool: 'database', key: 'min_connections', value: 5 }],
       seed: 1,
-      main: connectionConfig({ url: inject('pgUrl') }),
-      pgmq: connectionConfig({ url: inject('pgUrl') }),
+      main: connectionConfig({ url: pgUrl() }),
+      pgmq: connectionConfig({ url: pgUrl() }),
       targetDisplay: 'test',
       toolVersion: 'test',
       signal: ac.signal,
@@ -367,7 +368,7 @@ describe('15. the smaller ones', () => {
     refused(runCli(['analyze', '--env', 'test', '--advisor-config', adv, '--database-url', DEAD_URL]), 3);
   });
   it('--metrics-host 0.0.0.0 warns that the endpoints are exposed', () => {
-    const r = runCli(['analyze', '--env', 'test', '--metrics-port', '0', '--metrics-host', '0.0.0.0', '--duration', '200ms', '--warmup', '0s', '--database-url', inject('pgUrl'), '--advisor-config', SHORT, '--config-dir', scenarioConfig({ max_connections: 3, min_connections: 0 })]);
+    const r = runCli(['analyze', '--env', 'test', '--metrics-port', '0', '--metrics-host', '0.0.0.0', '--duration', '200ms', '--warmup', '0s', '--database-url', pgUrl(), '--advisor-config', SHORT, '--config-dir', scenarioConfig({ max_connections: 3, min_connections: 0 })]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/warning: --metrics-host 0\.0\.0\.0: the endpoints are reachable from other machines/);
   });

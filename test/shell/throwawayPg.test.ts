@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import pg from 'pg';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { pgUrl } from '../helpers/pg.js';
 import { startThrowaway, sweepOrphans } from '../../src/shell/throwawayPg.js';
 import { ROOT } from '../helpers/cli.js';
 
@@ -22,7 +23,7 @@ function portOpen(port: number): Promise<boolean> {
 
 describe('throwaway PostgreSQL', () => {
   it('the shared test cluster answers real queries', async () => {
-    const c = new pg.Client({ connectionString: inject('pgUrl') });
+    const c = new pg.Client({ connectionString: pgUrl() });
     await c.connect();
     const r = await c.query<{ v: string; mc: string }>("SELECT current_setting('server_version_num') AS v, current_setting('max_connections') AS mc");
     await c.end();

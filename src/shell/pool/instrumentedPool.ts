@@ -6,7 +6,7 @@
  * decides why each connection closed (ledger.ts), the sqlx emulation (sqlx.ts) and the
  * slow-acquire log (slowLog.ts); this file measures the acquires and holds and wires them.
  *
- * pg-pool facts this relies on (FACTS.md): `remove` carries no reason (hence the ledger); a client
+ * pg-pool facts this relies on (docs/facts.md, "node-postgres pool"; its internals are checked by internals.ts): `remove` carries no reason (hence the ledger); a client
  * that expires while idle gets a fake `acquire`/`release` pair, which never passes through
  * `connect()` and so is never counted as an acquire here.
  */
@@ -15,6 +15,7 @@ import type { PoolSettings } from '../../core/config/pools.js';
 import { Recorder, type AcquireOutcome } from '../../core/run/recorder.js';
 import type { AcquirePath, PoolRun } from '../../core/run/types.js';
 import { nowUs } from '../clock.js';
+import { assertPoolInternals } from './internals.js';
 import { CloseLedger, type PoolInternals } from './ledger.js';
 import { pgOptionsFromSettings, settingsFromPool, type InstrumentOptions } from './options.js';
 import { emulateSqlx, SQLX_BEHAVIOUR, type SqlxEmulation } from './sqlx.js';
@@ -49,6 +50,8 @@ export interface InstrumentedPool {
 
 /** Instrument an existing pool. */
 export function instrumentPool(pool: pg.Pool, opts: InstrumentOptions): InstrumentedPool {
+  assertPoolInternals(pool, 'instrumentation');
+  if (opts.emulateSqlx) assertPoolInternals(pool, 'sqlx emulation');
   const p = pool as PoolInternals;
   const settings = settingsFromPool(pool, opts.settings ?? {});
   const recorder = new Recorder({ pool: opts.name, settings, emulateSqlx: opts.emulateSqlx ?? false, intervalMs: opts.intervalMs, ...(opts.emulateSqlx ? { sqlxBehaviour: SQLX_BEHAVIOUR } : {}) }, nowUs(), Date.now());

@@ -1,5 +1,5 @@
 /**
- * The close ledger: pg-pool's `remove` event carries no reason (FACTS.md), so each client gets an
+ * The close ledger: pg-pool's `remove` event carries no reason (docs/facts.md), so each client gets an
  * entry when it is constructed, and why it closed is decided from what happened before its
  * removal: released with an error or broken (error, or shutdown while the pool ends), released
  * after pg-pool marked it expired, an `error` event while idle, a reason set by the sqlx emulation,
@@ -8,11 +8,14 @@
 import type pg from 'pg';
 import type { CloseReason } from '../../core/run/types.js';
 
-/** pg-pool's internals the instrumentation reads (FACTS.md). */
+/** pg-pool's internals the instrumentation and the sqlx emulation read (checked by internals.ts). */
 export type PoolInternals = pg.Pool & {
   Client: typeof pg.Client;
   options: { max: number; min: number };
-  _expired?: WeakSet<pg.PoolClient>;
+  _expired: WeakSet<pg.PoolClient>;
+  _idle: Array<{ client: pg.PoolClient }>;
+  _remove(client: pg.PoolClient, callback: () => void): void;
+  _pulseQueue(): void;
   ending: boolean;
 };
 
@@ -46,7 +49,7 @@ export class CloseLedger {
     if (!e || e.reason) return;
     const c = client as unknown as { _queryable?: boolean; _ending?: boolean };
     if (err || c._queryable === false || c._ending) e.reason = pool.ending ? 'shutdown' : 'error';
-    else if (pool._expired?.has(client)) e.reason = 'expired';
+    else if (pool._expired.has(client)) e.reason = 'expired';
   }
 
   /** pg-pool's `error` event of an idle client. */

@@ -111,22 +111,19 @@ export function emulateSqlx(pool: PoolInternals, connect: () => Promise<pg.PoolC
    */
   const reapEveryMs = lifetimeUs > 0 ? Math.min(settings.max_lifetime_seconds, settings.idle_timeout_seconds > 0 ? settings.idle_timeout_seconds : Infinity) * 1000 : 0;
   const reap = (): void => {
-    const idleNow = (pool as unknown as { _idle: Array<{ client: pg.PoolClient }> })._idle;
+    const idleNow = pool._idle;
     const t = nowUs();
     for (const item of [...idleNow]) {
       const e = ledger.get(item.client);
       if (!expired(e, t)) continue;
       e!.reason ??= 'expired';
-      (pool as unknown as { _remove(c: pg.PoolClient, cb: () => void): void })._remove(item.client, () => (pool as unknown as { _pulseQueue(): void })._pulseQueue());
+      pool._remove(item.client, () => pool._pulseQueue());
     }
   };
   const reaper = reapEveryMs > 0 ? setInterval(reap, reapEveryMs) : undefined;
   reaper?.unref();
   // FIFO idle reuse: pg-pool takes idle clients with pop(); make its idle list hand out the oldest.
-  const idleList = (pool as unknown as { _idle?: unknown[] })._idle;
-  if (Array.isArray(idleList)) {
-    Object.defineProperty(idleList, 'pop', { value: function (this: unknown[]) { return this.shift(); }, configurable: true, writable: true });
-  }
+  Object.defineProperty(pool._idle, 'pop', { value: function (this: unknown[]) { return this.shift(); }, configurable: true, writable: true });
   const stopReaper = (): void => {
     if (reaper) clearInterval(reaper);
   };
@@ -138,7 +135,7 @@ export function emulateSqlx(pool: PoolInternals, connect: () => Promise<pg.PoolC
     stopReaper,
     uninstall: () => {
       stopReaper();
-      if (idleList && Object.prototype.hasOwnProperty.call(idleList, 'pop')) delete (idleList as { pop?: unknown }).pop;
+      if (Object.prototype.hasOwnProperty.call(pool._idle, 'pop')) delete (pool._idle as { pop?: unknown }).pop;
     },
   };
 }

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decode, encode, newHistogram, percentilesOf, recordUs, recordedValues, summarize } from '../../../src/core/run/histogram.js';
@@ -62,5 +63,29 @@ describe('percentilesOf', () => {
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe("hdr-histogram-js's internals (pinned in package.json)", () => {
+  // histogram.ts imports dist/ modules (not the index, whose import is slow) and walks the typed
+  // counts array; an upgrade that moves or renames them must fail here, not slow or break a run.
+  const { version } = createRequire(import.meta.url)('hdr-histogram-js/package.json') as { version: string };
+
+  it('the installed version is the one histogram.ts was written against (3.0.1)', () => {
+    expect(version, `hdr-histogram-js ${version} is installed: re-read dist/HistogramBuilder.js, dist/encoding.js and JsHistogram's fields, then update the pin`).toBe('3.0.1');
+  });
+
+  it('new and decoded histograms carry the fields the one-pass walk reads, and _counts is the array getCountAtIndex reads', () => {
+    const recorded = newHistogram();
+    for (const v of [1, 17, 900, 12_345, 7e6]) recordUs(recorded, v);
+    for (const h of [recorded, decode(encode(recorded))]) {
+      const x = h as unknown as { countsArrayLength: unknown; unitMagnitude: unknown; subBucketHalfCount: unknown; getCountAtIndex: unknown; _counts?: ArrayLike<number> };
+      expect([typeof x.countsArrayLength, typeof x.unitMagnitude, typeof x.subBucketHalfCount, typeof x.getCountAtIndex], `hdr-histogram-js ${version} changed JsHistogram's layout`).toEqual(['number', 'number', 'number', 'function']);
+      expect(x._counts?.length, `hdr-histogram-js ${version} no longer keeps _counts`).toBe(x.countsArrayLength);
+      const getCount = (x.getCountAtIndex as (i: number) => number).bind(h);
+      const nonZero = Array.from({ length: x.countsArrayLength as number }, (_, i) => i).filter((i) => x._counts![i] !== 0);
+      expect(nonZero.map((i) => x._counts![i])).toEqual(nonZero.map(getCount));
+      expect(nonZero.length).toBe(5);
+    }
   });
 });

@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import pg from 'pg';
 import { Counter, Registry } from 'prom-client';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { pgUrl } from '../../helpers/pg.js';
 import { instrumentPool, metricsHandler, metricsRegistry, poolHealth, startMetricsServer, type InstrumentedPool, type MetricsServer } from '../../../src/index.js';
 import { UsageError } from '../../../src/core/errors.js';
 import { hasTool, parsePromText, select, valueOf } from '../../helpers/promText.js';
@@ -14,7 +15,7 @@ afterEach(async () => {
 
 /** A service's own pool, instrumented with the library, after some traffic. */
 async function servicePool(name = 'database'): Promise<InstrumentedPool> {
-  const pool = new pg.Pool({ connectionString: inject('pgUrl'), max: 3, application_name: 'pa-metrics-test' });
+  const pool = new pg.Pool({ connectionString: pgUrl(), max: 3, application_name: 'pa-metrics-test' });
   const ip = instrumentPool(pool, { name });
   open.push(ip);
   await Promise.all(Array.from({ length: 12 }, async () => {
@@ -76,7 +77,7 @@ describe('the metrics library on a service\'s own pool', () => {
   });
 
   it('/health is 503 (unhealthy) while every connection is held', async () => {
-    const pool = new pg.Pool({ connectionString: inject('pgUrl'), max: 3, application_name: 'pa-metrics-test' });
+    const pool = new pg.Pool({ connectionString: pgUrl(), max: 3, application_name: 'pa-metrics-test' });
     const ip = instrumentPool(pool, { name: 'database' });
     open.push(ip);
     // The recent window starts at instrumentation: every connection held for all but its first milliseconds.

@@ -5,7 +5,8 @@
  * truth. The reconstruction must match it.
  */
 import pg from 'pg';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { pgUrl } from '../../helpers/pg.js';
 import { startThrowaway } from '../../../src/shell/throwawayPg.js';
 import { observeServer } from '../../../src/shell/observe/run.js';
 import { GROUP_FIELDS } from '../../../src/core/observe/types.js';
@@ -36,7 +37,7 @@ function settingsOf(s: ServiceSpec): GroupSettings {
 
 describe('observe: services nobody instrumented', () => {
   it('reconstructs each pool of each replica: busy, open, churn, close reasons, grouping, the listener', async () => {
-    const url = inject('pgUrl');
+    const url = pgUrl();
     const svc = startServices(url, SPECS);
     try {
       await svc.ready;

@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { pgUrl } from '../../helpers/pg.js';
 import { createInstrumentedPool, instrumentPool, type InstrumentedPool } from '../../../src/shell/pool/instrumentedPool.js';
 import { decode } from '../../../src/core/run/histogram.js';
 import type { PoolSettings } from '../../../src/core/config/pools.js';
@@ -22,13 +23,13 @@ function settings(over: Partial<PoolSettings>): PoolSettings {
 
 function make(over: Partial<PoolSettings>, extra: { emulateSqlx?: boolean; logger?: (l: string) => void } = {}) {
   const app = `pa-test-${process.pid}-${++seq}`;
-  const ip = createInstrumentedPool(settings(over), { connectionString: inject('pgUrl'), application_name: app }, { name: 'database', ...extra });
+  const ip = createInstrumentedPool(settings(over), { connectionString: pgUrl(), application_name: app }, { name: 'database', ...extra });
   open.push(ip);
   return { ip, app };
 }
 
 async function backends(app: string): Promise<number[]> {
-  const c = new pg.Client({ connectionString: inject('pgUrl') });
+  const c = new pg.Client({ connectionString: pgUrl() });
   await c.connect();
   const r = await c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1 ORDER BY pid', [app]);
   await c.end();
@@ -152,7 +153,7 @@ describe('instrumented pool on a real PostgreSQL', () => {
 
   it('without emulation, an existing pool behaves exactly as before: no pre-open, no replacement', async () => {
     const app = `pa-test-${process.pid}-${++seq}`;
-    const pool = new pg.Pool({ connectionString: inject('pgUrl'), application_name: app, max: 3, min: 2, maxLifetimeSeconds: 1 });
+    const pool = new pg.Pool({ connectionString: pgUrl(), application_name: app, max: 3, min: 2, maxLifetimeSeconds: 1 });
     const ip = instrumentPool(pool, { name: 'svc' });
     open.push(ip);
     await ip.start();

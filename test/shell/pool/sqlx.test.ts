@@ -5,7 +5,8 @@
  * connection past its lifetime closed by the acquire that finds it. All on the real PostgreSQL.
  */
 import pg from 'pg';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { pgUrl } from '../../helpers/pg.js';
 import { createInstrumentedPool, type InstrumentedPool } from '../../../src/shell/pool/instrumentedPool.js';
 import type { PoolSettings } from '../../../src/core/config/pools.js';
 
@@ -16,13 +17,13 @@ const open: InstrumentedPool[] = [];
 function make(over: Partial<PoolSettings>, emulateSqlx: boolean) {
   const app = `pa-sqlx-${process.pid}-${++seq}`;
   const settings: PoolSettings = { max_connections: 4, min_connections: 0, acquire_timeout_seconds: 5, idle_timeout_seconds: 3600, max_lifetime_seconds: 0, slow_acquire_threshold_ms: 100, ...over };
-  const ip = createInstrumentedPool(settings, { connectionString: inject('pgUrl'), application_name: app }, { name: 'database', emulateSqlx });
+  const ip = createInstrumentedPool(settings, { connectionString: pgUrl(), application_name: app }, { name: 'database', emulateSqlx });
   open.push(ip);
   return { ip, app };
 }
 
 async function admin<T>(f: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: inject('pgUrl') });
+  const c = new pg.Client({ connectionString: pgUrl() });
   await c.connect();
   try {
     return await f(c);
