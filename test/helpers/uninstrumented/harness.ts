@@ -89,6 +89,18 @@ export function busyAt(t: Truth, at: number): number {
   return n;
 }
 
+/**
+ * What the samples should have read: the truth at the sampler's instants, weighted as observe
+ * weighs them (each until the next; the last for the mean interval).
+ */
+export function busyAtSamples(t: Truth, times: readonly number[]): number {
+  const first = times[0]!;
+  const last = times[times.length - 1]!;
+  const gaps = times.map((x, i) => (i < times.length - 1 ? times[i + 1]! - x : (last - first) / Math.max(1, times.length - 1)));
+  const total = gaps.reduce((acc, w) => acc + w, 0);
+  return total > 0 ? times.reduce((acc, x, i) => acc + busyAt(t, x) * gaps[i]!, 0) / total : busyAt(t, first);
+}
+
 /** Mean busy over [from, to): the exact integral of the intervals. */
 export function meanBusy(t: Truth, from: number, to: number): number {
   let s = 0;

@@ -11,7 +11,7 @@ import { startThrowaway } from '../../../src/shell/throwawayPg.js';
 import { observeServer } from '../../../src/shell/observe/run.js';
 import { GROUP_FIELDS } from '../../../src/core/observe/types.js';
 import type { GroupSettings } from '../../../src/core/observe/summary.js';
-import { batchMeansStdErr, busyAt, churnIn, meanBusy, openAt, startServices, type ServiceSpec } from '../../helpers/uninstrumented/harness.js';
+import { batchMeansStdErr, busyAt, busyAtSamples, churnIn, meanBusy, openAt, startServices, type ServiceSpec } from '../../helpers/uninstrumented/harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const RUN_MS = 12_000;
@@ -88,10 +88,7 @@ describe('observe: services nobody instrumented', () => {
         const atSamples = times.map((x) => busyAt(t, x));
         const se = batchMeansStdErr(atSamples);
         const tol = Math.max(0.05 * truthBusy, 2 * se);
-        // What the samples should have read: the truth at the sampler's instants, weighted as observe
-        // weighs them (each until the next; the last for the mean interval).
-        const gaps = times.map((x, i) => (i < times.length - 1 ? times[i + 1]! - x : (last - first) / (times.length - 1)));
-        const sampledTruth = atSamples.reduce((acc, b, i) => acc + b * gaps[i]!, 0) / gaps.reduce((acc, w) => acc + w, 0);
+        const sampledTruth = busyAtSamples(t, times);
         expect(Math.abs(g.meanBusy - sampledTruth), `${t.name}: mean busy ${g.meanBusy} vs ${sampledTruth} at the samples (tolerance ${tol})`).toBeLessThanOrEqual(tol);
         // Against the time average, the samples' own spread adds: three standard errors (at two, one
         // run in twenty misses by chance, and five groups are checked: seen once under a loaded suite,
