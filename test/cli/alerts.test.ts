@@ -173,7 +173,9 @@ describe.skipIf(!hasTool('promtool'))('alerts: promtool check rules and test rul
         writeFileSync(testFile, unitTests(copy, family, plan.alerts, withEnv ? (p) => configured.get(p)! : undefined));
         const t = spawnSync('promtool', ['test', 'rules', testFile], { encoding: 'utf8', timeout: 60_000 });
         expect(t.status, `${testFile}\n${t.stdout}${t.stderr}`).toBe(0);
-      });
+        // promtool evaluates each unit test over hours of synthetic series: seconds each, more on a
+        // loaded machine (a guard against a hang, not a speed target).
+      }, 120_000);
     }
   }
 
