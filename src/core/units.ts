@@ -10,7 +10,11 @@
  *   prints a threshold's observed value beside its expression.
  */
 
+/** Past this magnitude a number is printed with three significant digits and its exponent (`1.67e+306`), never in full. */
+const HUGE = 1e9;
+
 function trim(x: number, decimals: number): string {
+  if (Math.abs(x) >= HUGE) return x.toPrecision(3);
   return String(Number(x.toFixed(decimals)));
 }
 
@@ -59,6 +63,7 @@ export function formatNum(x: number, decimals = 2): string {
 export function formatRate(x: number): string {
   if (!Number.isFinite(x)) return '∞';
   const a = Math.abs(x);
+  if (a >= HUGE) return x.toPrecision(3);
   if (a >= 100) return String(Math.round(x));
   if (a >= 10) return trim(x, 1);
   return trim(x, 2);
@@ -79,7 +84,8 @@ export function fmtUs(us: number): string {
   if (us < 10_000) return `${(us / 1000).toFixed(2)} ms`;
   if (us < 1_000_000) return `${(us / 1000).toFixed(1)} ms`;
   if (us < 60_000_000) return `${(us / 1e6).toFixed(2)} s`;
-  return `${(us / 60e6).toFixed(1)} min`;
+  const min = us / 60e6;
+  return `${min >= HUGE ? min.toPrecision(3) : min.toFixed(1)} min`;
 }
 
 /** A share (0-1) as a percentage. */
@@ -88,12 +94,14 @@ export function fmtPct(share: number): string {
   const p = share * 100;
   if (p === 0) return '0%';
   if (p < 0.1) return '<0.1%';
+  if (p >= HUGE) return `${p.toPrecision(3)}%`;
   return `${p < 10 ? p.toFixed(1) : Math.round(p)}%`;
 }
 
 /** A count or rate with sensible precision. */
 export function fmtNum(x: number, digits = 1): string {
   if (!Number.isFinite(x)) return '-';
+  if (Math.abs(x) >= HUGE) return x.toPrecision(3);
   if (Number.isInteger(x)) return String(x);
   return x.toFixed(digits);
 }
@@ -105,6 +113,7 @@ export type CompactUnit = 'us' | 'count' | 'per_second' | 'fraction' | 'connecti
 
 /** Four significant digits, no trailing zeros. */
 function sig(n: number): string {
+  if (Math.abs(n) >= HUGE) return n.toPrecision(3);
   return String(Number(n.toPrecision(4)));
 }
 

@@ -50,6 +50,8 @@ export interface AnalyzeFlags {
   /** analyze only (not check): write the HTML report here. */
   report?: string;
   progress?: boolean;
+  /** Write each slow acquire to stderr as a JSON line (else they are only counted). */
+  slowLog?: boolean;
   metricsPort?: string;
   metricsHost?: string;
   /** analyze only: replay the traffic of saved evidence (an observation) instead of the advisor config's workloads. */
@@ -200,7 +202,7 @@ export async function runAnalyze(o: RunAnalyzeOptions): Promise<RunFile> {
       targetKind,
       server,
       toolVersion: version(),
-      logger: (line) => writeErr(line),
+      logger: f.slowLog ? (line) => writeErr(line) : undefined,
       signal: o.signal,
       onPools: o.onPools,
       onProgress: showProgress(Boolean(f.json)) && f.progress !== false ? progressLine : undefined,

@@ -28,6 +28,18 @@ describe('prose units', () => {
     expect(formatSpecNum(200)).toBe('200');
     expect(formatSpecNum(0.12345)).toBe('0.123');
   });
+
+  it('never prints a huge number in full: three significant digits and its exponent, in every style', () => {
+    expect(formatNum(1.6666666666666665e306)).toBe('1.67e+306');
+    expect(formatRate(5e300)).toBe('5.00e+300');
+    expect(formatShare(2e298)).toBe('2.00e+300%');
+    expect(fmtNum(1.6666666666666665e306)).toBe('1.67e+306');
+    expect(formatCompact(3.3e12, 'count')).toBe('3.30e+12');
+    expect(formatNum(343.1448571428572)).toBe('343.14');
+    expect(fmtUs(1e300)).toBe('1.67e+292 min');
+    expect(fmtPct(2e298)).toBe('2.00e+300%');
+    expect(formatUs(1e300)).toBe('1.00e+294 s');
+  });
 });
 
 describe('table units', () => {

@@ -69,7 +69,7 @@ describe('a sentinel password never appears', () => {
     const report = join(dir, 'live-report.html');
     // A pool of 1 under load, so the slow-acquire log fires too.
     const adv = advisorFile(ADVISOR.replace('duration = "2s"', 'duration = "5s"').replace('rate = 50', 'rate = 300'));
-    const child = spawnCli(['analyze', '--env', 'test', '--advisor-config', adv, '--metrics-port', '0', '--report', report, '--set', 'test.database.max_connections=1', '--set', 'test.database.min_connections=1', '--set', 'test.database.slow_acquire_threshold_ms=10'], { env: { DATABASE_URL: cluster.url } });
+    const child = spawnCli(['analyze', '--env', 'test', '--advisor-config', adv, '--metrics-port', '0', '--report', report, '--set', 'test.database.max_connections=1', '--set', 'test.database.min_connections=1', '--set', 'test.database.slow_acquire_threshold_ms=10', '--slow-log'], { env: { DATABASE_URL: cluster.url } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -11,7 +11,7 @@ import { own } from '../dict.js';
 import { levelPercentile, levelQuantile, meanLevel } from '../run/occupancy.js';
 import type { LevelTimes, WorkloadRun } from '../run/types.js';
 import { summarizeDistribution } from '../evidence/distribution.js';
-import { EVIDENCE_PARTS, partsOf } from '../evidence/parts.js';
+import { EVIDENCE_PARTS, isMeasuredRun, partsOf } from '../evidence/parts.js';
 import type { Distribution, EnvironmentEvidence, EvidenceFile, PoolEvidence } from '../evidence/types.js';
 import { validateEnvironment } from './validity.js';
 import { targetOf, type TargetInfo } from './target.js';
@@ -197,8 +197,9 @@ export function analyzeEnvironment(env: EnvironmentEvidence, advisor: AdvisorCon
     durationS: env.durationMs / 1000,
     warmupS: env.warmupMs / 1000,
     pgmqShared: env.pgmqShared,
-    pgmqNote: pgmqSharingNote(env.pgmqShared, env.workloads.map((w) => w.workload.pool)),
+    pgmqNote: pgmqSharingNote(env.pgmqShared, env.workloads.map((w) => w.workload.pool), isMeasuredRun(env), Object.keys(env.config).length > 0),
     interrupted: env.interrupted,
+    measured: isMeasuredRun(env),
     workloads: env.workloads.map((w) => describeWorkload(w.workload)),
     pools: env.pools.map((p) =>
       analyzePool(

@@ -22,7 +22,10 @@ export function describeWorkload(w: WorkloadSpec): string {
 }
 
 /** How PGMQ's work went, in words: shared or not, and which workloads this run drove. */
-export function pgmqSharingNote(shared: boolean, drivenPools: readonly string[]): string {
+export function pgmqSharingNote(shared: boolean, drivenPools: readonly string[], measured = true, configKnown = true): string {
+  // An observation drives nothing: only the config says whether PGMQ shares the pool, and an
+  // environment of unmapped groups has no config to say it.
+  if (!measured) return !configKnown ? '' : shared ? 'PGMQ shares the database pool' : 'PGMQ has its own pool';
   if (!shared) return 'PGMQ has its own pool';
   const db = drivenPools.includes('database');
   const q = drivenPools.includes('pgmq');

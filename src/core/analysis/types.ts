@@ -315,6 +315,8 @@ export interface EnvironmentAnalysis {
   /** {@link pgmqSharingNote} for this run. */
   pgmqNote: string;
   interrupted: boolean;
+  /** A measured run's evidence (pool-advisor drove the load); false for an observation. */
+  measured: boolean;
   /** One line per workload, e.g. `database: open poisson 200/s, hold exponential mean 20 ms, 60 s`. */
   workloads: string[];
   pools: PoolAnalysis[];

@@ -9,6 +9,7 @@
 import { DatabaseError, InvalidRunError, type KnownError } from '../errors.js';
 import { summaryOf } from '../run/histogram.js';
 import type { EnvironmentEvidence, EvidenceFile } from '../evidence/types.js';
+import { isMeasuredRun } from '../evidence/parts.js';
 
 /** The measured window may overrun its plan by this share plus {@link WINDOW_OVERRUN_SLACK_MS}. */
 export const WINDOW_OVERRUN_SHARE = 0.25;
@@ -44,6 +45,8 @@ export interface Validity {
   sqlFailures: SqlFailures | null;
   /** Most requests failed in SQL: the run failed against the database. */
   failedInSql: boolean;
+  /** Some reason is a stall of the machine running pool-advisor (not a source's own verdict, nor SQL). */
+  stalled: boolean;
   /** The largest figures the checks read. */
   figures: { plannedMs: number | null; measuredMs: number; wallMs: number | null; maxIntervalMs: number | null; intervalMs: number | null; lagMaxMs: number | null; eventLoopMaxMs: number | null };
 }
@@ -55,21 +58,27 @@ export function validateEnvironment(env: EnvironmentEvidence): Validity {
   const reasons: string[] = [];
   const notes: string[] = [];
   const interrupted = env.interrupted;
+  // The checks of pool-advisor's own machine (the window against its plan, the wall clock, the
+  // event loop) are a measured run's: an observation's source judges its own window.
+  const ownRun = isMeasuredRun(env);
   const planned = env.plannedDurationMs ?? (env.workloads.length > 0 ? Math.max(...env.workloads.map((w) => w.workload.durationS)) * 1000 : null);
   const measured = env.durationMs;
   if (planned !== null && planned > 0 && measured > planned * (1 + WINDOW_OVERRUN_SHARE) + WINDOW_OVERRUN_SLACK_MS) {
     reasons.push(`the ${s1(planned)} measured window took ${s1(measured)}: the machine running pool-advisor stalled`);
   }
   const wall = env.wallDurationMs ?? null;
-  if (wall === null) notes.push('wall-clock length of the window not recorded (run saved by an older pool-advisor): checked against the plan only');
-  else if (!interrupted && planned !== null && planned > 0 && wall > planned * (1 + WINDOW_OVERRUN_SHARE) + WINDOW_OVERRUN_SLACK_MS && !reasons.length) {
+  if (wall === null) {
+    if (ownRun) notes.push('wall-clock length of the window not recorded (run saved by an older pool-advisor): checked against the plan only');
+  } else if (!interrupted && planned !== null && planned > 0 && wall > planned * (1 + WINDOW_OVERRUN_SHARE) + WINDOW_OVERRUN_SLACK_MS && !reasons.length) {
     reasons.push(`the ${s1(planned)} measured window took ${s1(wall)} of wall-clock time`);
   }
+  let sourceVerdicts = 0;
   let maxInterval: number | null = null;
   let interval: number | null = null;
   for (const p of env.pools) {
     // A source's own verdict on its window (an observation that lost samples, a scrape gap).
     for (const r of p.validity.reasons) reasons.push(`${p.pool}${p.replica ? ` (${p.replica})` : ''}: ${r}`);
+    sourceVerdicts += p.validity.reasons.length;
     if (!p.timeline) continue;
     const iv = p.timeline.intervalMs;
     interval = Math.max(interval ?? 0, iv);
@@ -88,8 +97,9 @@ export function validateEnvironment(env: EnvironmentEvidence): Validity {
   }
   if (lagMax !== null && lagMax >= GENERATOR_STALL_MS) reasons.push(`the load generator started a request ${s1(lagMax)} late: it stalled, so the requests it held back arrived at once`);
   const loop = env.eventLoop ?? null;
-  if (loop === null) notes.push('event-loop delay not recorded (run saved by an older pool-advisor): that check was skipped');
-  else if (loop.maxMs >= EVENT_LOOP_BLOCK_MS) reasons.push(`pool-advisor's event loop was blocked for ${s1(loop.maxMs)}: timers, acquires and releases were all late`);
+  if (loop === null) {
+    if (ownRun) notes.push('event-loop delay not recorded (run saved by an older pool-advisor): that check was skipped');
+  } else if (loop.maxMs >= EVENT_LOOP_BLOCK_MS) reasons.push(`pool-advisor's event loop was blocked for ${s1(loop.maxMs)}: timers, acquires and releases were all late`);
   // SQL failures: counted by runs that record them; older runs only have `failed` (acquire failures included).
   let sql: SqlFailures | null = null;
   const recorded = env.workloads.some((w) => w.generator.sqlFailed !== undefined);
@@ -99,6 +109,8 @@ export function validateEnvironment(env: EnvironmentEvidence): Validity {
     if (count > 0) sql = { count, requests, share: requests > 0 ? count / requests : 1, first: env.workloads.find((w) => w.generator.firstSqlError)?.generator.firstSqlError ?? null };
   } else if (env.workloads.length > 0) notes.push('SQL failures not counted apart from acquire failures (run saved by an older pool-advisor)');
   const failedInSql = sql !== null && sql.share > SQL_FAILED_MOST;
+  // Every reason so far but the sources' own verdicts is a stall of this machine.
+  const stalled = reasons.length > sourceVerdicts;
   if (sql && sql.share >= SQL_FAILED_INVALID_SHARE) {
     reasons.push(`${sql.count} of ${sql.requests} requests failed in SQL${sql.first ? ` (first error: ${sql.first})` : ''}: the workload did not run as written`);
   } else if (sql) notes.push(`${sql.count} of ${sql.requests} requests failed in SQL${sql.first ? ` (first error: ${sql.first})` : ''}`);
@@ -108,6 +120,7 @@ export function validateEnvironment(env: EnvironmentEvidence): Validity {
     notes,
     sqlFailures: sql,
     failedInSql,
+    stalled,
     figures: { plannedMs: planned, measuredMs: measured, wallMs: wall, maxIntervalMs: maxInterval, intervalMs: interval, lagMaxMs: lagMax, eventLoopMaxMs: loop?.maxMs ?? null },
   };
 }
@@ -128,5 +141,13 @@ export function invalidRunError(run: EvidenceFile, label: string, envs?: readonl
       "fix the workload's SQL (the advisor config's hold) or the database it runs against, and measure again",
     );
   }
-  return new InvalidRunError(`${label}: the run is invalid, so no key is changed: ${bad.map((x) => `${x.env}: ${x.v.reasons.join('; ')}`).join(' | ')}`, 'measure again on a machine that is not stalled (fewer other processes, a shorter --duration), and keep this run only for reference');
+  // The hint follows the reason: a stalled machine is measured again elsewhere; a source's own
+  // verdict (a proxy, too few samples) or SQL failures say in their words what to change.
+  const hint = bad.some((x) => x.v.stalled)
+    ? 'measure again on a machine that is not stalled (fewer other processes, a shorter --duration), and keep this run only for reference'
+    : bad.some((x) => x.v.sqlFailures !== null && x.v.sqlFailures.share >= SQL_FAILED_INVALID_SHARE)
+      ? "fix the workload's SQL (the advisor config's hold) or the database it runs against, and measure again"
+      : 'do what the reason above says, then observe or measure again; keep this file only for reference';
+  const what = run.kind === 'observation' ? 'observation' : 'run';
+  return new InvalidRunError(`${label}: the ${what} is invalid, so no key is changed: ${bad.map((x) => `${x.env}: ${x.v.reasons.join('; ')}`).join(' | ')}`, hint);
 }

@@ -3,7 +3,7 @@
  * when one is missing a rule does not guess: the engine reports, once, what it could not judge
  * and why ("this needs X, which <source> cannot see").
  */
-import type { EvidenceSourceKind, PoolEvidence } from './types.js';
+import type { EnvironmentEvidence, EvidenceSourceKind, PoolEvidence } from './types.js';
 
 /** A part of a pool's evidence that a rule or a threshold can need. */
 export type EvidencePart = 'wait' | 'waitPaths' | 'hold' | 'create' | 'arrival' | 'occupancy' | 'waiting' | 'churn' | 'failures' | 'timeline' | 'holdByInUse';
@@ -57,9 +57,20 @@ export function missingParts(needed: readonly EvidencePart[], seen: readonly Evi
   return needed.filter((x) => !seen.includes(x));
 }
 
+/** Items in prose: `a`, `a and b`, `a, b and c`. */
+export function listOf(items: readonly string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+}
+
 /** "cannot judge <what>: this needs <parts>, which <source> cannot see; <what would>". */
 export function cannotJudge(what: string, missing: readonly EvidencePart[], source: EvidenceSourceKind): string {
-  const parts = missing.map((x) => PART_LABEL[x]);
-  const list = parts.length <= 1 ? parts.join('') : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
-  return `cannot judge ${what}: this needs ${list}, which ${SOURCE_LABEL[source]} cannot see; a measured run (pool-advisor analyze) or the pool's own metrics would`;
+  return `cannot judge ${what}: this needs ${listOf(missing.map((x) => PART_LABEL[x]))}, which ${SOURCE_LABEL[source]} cannot see; a measured run (pool-advisor analyze) or the pool's own metrics would`;
+}
+
+/**
+ * Whether an environment's evidence is a measured run's (pool-advisor drove the load on this
+ * machine, so its own stalls matter and every part was seen) rather than an observation's.
+ */
+export function isMeasuredRun(env: EnvironmentEvidence): boolean {
+  return env.workloads.length > 0 || env.pools.some((p) => p.source.kind === 'measured-run');
 }

@@ -153,6 +153,7 @@ function verdictSection(analysis: RunAnalysis, advice: Advice, run: EvidenceFile
   let changes = 0;
   let attention = 0;
   let pools = 0;
+  let blind = 0;
   for (const env of analysis.environments) {
     const adv = advice.environments.find((a) => a.env === env.env);
     if (!adv) continue;
@@ -162,6 +163,7 @@ function verdictSection(analysis: RunAnalysis, advice: Advice, run: EvidenceFile
     }
     for (const p of env.pools) {
       pools++;
+      if (!saw(p, 'wait')) blind++;
       const { verdict, recs, issues } = poolVerdict(p.pool, adv);
       changes += recs.length;
       if (verdict === 'warning' || verdict === 'error') attention++;
@@ -182,7 +184,11 @@ function verdictSection(analysis: RunAnalysis, advice: Advice, run: EvidenceFile
       ? `${changes} setting${changes === 1 ? '' : 's'} to change${attention > 0 ? `, and ${attention} thing${attention === 1 ? '' : 's'} to look at` : ''}.`
       : attention > 0
         ? `No setting to change, but ${attention} thing${attention === 1 ? '' : 's'} to look at.`
-        : `No change: every measured pool (${pools}) meets its target.`;
+        : pools === 0
+          ? 'No Tasker pool in this evidence, so no key to change (what was seen is listed below).'
+          : blind > 0
+            ? `No change: no rule found a key to change on what was seen (${pools} pool${pools === 1 ? '' : 's'}; the waits of ${blind} not seen, so whether ${blind === 1 ? 'it meets its' : 'they meet their'} target is not known).`
+            : `No change: every pool (${pools}) meets its target.`;
   const partial = run.partial ? `<p class="banner">This run is partial${run.error ? `: ${esc(run.error)}` : ' (interrupted)'}: the figures cover what was measured before it stopped.</p>` : '';
   return `<section id="verdict"><h2>Verdict</h2>${partial}<p class="headline">${esc(headline)}</p><table><thead><tr><th>environment</th><th>pool</th><th>verdict</th><th>why</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
 }
@@ -281,8 +287,9 @@ function poolSection(envName: string, p: PoolAnalysis, run: PoolEvidence | undef
 
 function environmentSection(env: EnvironmentAnalysis, envRun: EnvironmentEvidence | undefined, adv: EnvironmentAdvice | undefined, date: string): string {
   const out: string[] = [`<section class="env" id="${esc(idOf('env', env.env))}"><h2>Environment ${esc(env.env)}</h2>`];
-  const shared = `${env.pgmqNote}.`;
-  out.push(`<p class="muted">Measured ${esc(formatS(env.durationS))} after ${esc(formatS(env.warmupS))} of warm-up${env.interrupted ? ' (interrupted: partial)' : ''}. ${esc(shared)}</p>`);
+  const shared = env.pgmqNote ? `${env.pgmqNote}.` : '';
+  const window = env.measured ? `Measured ${formatS(env.durationS)} after ${formatS(env.warmupS)} of warm-up` : `Observed ${formatS(env.durationS)}`;
+  out.push(`<p class="muted">${esc(window)}${env.interrupted ? ' (interrupted: partial)' : ''}. ${esc(shared)}</p>`);
   if (env.workloads.length > 0) out.push(`<ul>${env.workloads.map((w) => `<li><code>${esc(w)}</code></li>`).join('')}</ul>`);
   if (env.pools.length > 0) out.push(figuresTable(env));
   for (const [i, p] of env.pools.entries()) out.push(poolSection(env.env, p, envRun?.pools[i], adv));

@@ -31,7 +31,7 @@ export function renderOverrides(env: EnvironmentAdvice, opts: OverridesOptions):
   const lines: string[] = [comment(`pool-advisor overrides for environment '${env.env}'`)];
   for (const w of env.workloads) lines.push(comment(`workload: ${w}`));
   if (env.workloads.length === 0) lines.push(comment('workload: (none recorded)'));
-  lines.push(comment(`measured: ${formatS(env.durationS)} on ${opts.date}`));
+  lines.push(comment(`${env.measured === false ? 'observed' : 'measured'}: ${formatS(env.durationS)} on ${opts.date}`));
   if (env.recommendations.length === 0) {
     lines.push(comment('no changes: no rule found a key to change (see the findings)'));
     return `${lines.join('\n')}\n`;

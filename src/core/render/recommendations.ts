@@ -4,10 +4,12 @@
  * (`schemaVersion: 1`). They return strings; the command decides where they go.
  */
 import { Chalk } from 'chalk';
-import type { EnvironmentAnalysis, PoolAnalysis, RunAnalysis } from '../analysis/analyze.js';
+import { saw, type EnvironmentAnalysis, type PoolAnalysis, type RunAnalysis } from '../analysis/analyze.js';
 import { formatMs, formatNum, formatRate, formatS, formatShare, formatUs } from '../units.js';
 import type { Advice, EnvironmentAdvice, EvidenceItem, Finding, Recommendation } from '../rules/types.js';
 import { SCHEMA_VERSION, type RenderOptions } from './options.js';
+import type { EvidencePart } from '../evidence/parts.js';
+import { unseenLines } from './unseen.js';
 import { dateOf, renderOverrides } from './overrides.js';
 import { compactTable } from './table.js';
 
@@ -36,37 +38,33 @@ export function formatEvidence(e: EvidenceItem): string {
   }
 }
 
+/** What the terminal prints for a figure this pool's source could not see. */
+const UNSEEN = 'n/a';
+
+/**
+ * The summary columns, each with the evidence parts it reads (any of them) and its cell. A column
+ * no pool of the environment has is left out; a pool without it shows n/a. Decided from the
+ * evidence's parts, never from a value being zero, so older saved observations print right too.
+ */
+const COLUMNS: ReadonlyArray<{ head: string; parts: readonly EvidencePart[]; cell: (p: PoolAnalysis) => string }> = [
+  { head: 'acquires', parts: ['wait', 'arrival'], cell: (p) => String(p.acquires) },
+  { head: 'rate', parts: ['arrival'], cell: (p) => `${formatNum(p.arrivalRate, 1)}/s` },
+  { head: 'P50 wait', parts: ['wait'], cell: (p) => formatUs(p.wait.p50Us) },
+  { head: 'P99 wait', parts: ['wait'], cell: (p) => formatUs(p.wait.p99Us) },
+  { head: 'P99.9 wait', parts: ['wait'], cell: (p) => formatUs(p.wait.p999Us) },
+  { head: 'max wait', parts: ['wait'], cell: (p) => formatUs(p.wait.maxUs) },
+  { head: 'waited', parts: ['wait'], cell: (p) => formatShare(p.waitedShare) },
+  { head: 'in use mean/P95/max', parts: ['occupancy'], cell: (p) => `${formatNum(p.inUse.mean, 1)} / ${p.inUse.p95} / ${p.inUse.max} of ${p.settings.max_connections}` },
+  { head: 'util', parts: ['occupancy'], cell: (p) => formatShare(p.utilisation) },
+  { head: 'timeouts', parts: ['failures'], cell: (p) => String(p.timeouts) },
+  { head: 'target P99', parts: [], cell: (p) => formatMs(p.targetP99WaitMs) },
+];
+
 function poolTable(env: EnvironmentAnalysis, color: boolean): string {
-  const t = compactTable(['pool', 'acquires', 'rate', 'P50 wait', 'P99 wait', 'P99.9 wait', 'max wait', 'waited', 'in use mean/P95/max', 'util', 'timeouts', 'target P99'], color, [
-    'left',
-    'right',
-    'right',
-    'right',
-    'right',
-    'right',
-    'right',
-    'right',
-    'right',
-    'right',
-    'right',
-    'right',
-  ]);
-  for (const p of env.pools) {
-    t.push([
-      p.pool,
-      String(p.acquires),
-      `${formatNum(p.arrivalRate, 1)}/s`,
-      formatUs(p.wait.p50Us),
-      formatUs(p.wait.p99Us),
-      formatUs(p.wait.p999Us),
-      formatUs(p.wait.maxUs),
-      formatShare(p.waitedShare),
-      `${formatNum(p.inUse.mean, 1)} / ${p.inUse.p95} / ${p.inUse.max} of ${p.settings.max_connections}`,
-      formatShare(p.utilisation),
-      String(p.timeouts),
-      formatMs(p.targetP99WaitMs),
-    ]);
-  }
+  const has = (p: PoolAnalysis, parts: readonly EvidencePart[]): boolean => parts.length === 0 || parts.some((x) => saw(p, x));
+  const cols = COLUMNS.filter((c) => env.pools.some((p) => has(p, c.parts)));
+  const t = compactTable(['pool', ...cols.map((c) => c.head)], color, ['left', ...cols.map(() => 'right' as const)]);
+  for (const p of env.pools) t.push([p.coverage?.replica ? `${p.pool} (${p.coverage.replica})` : p.pool, ...cols.map((c) => (has(p, c.parts) ? c.cell(p) : UNSEEN))]);
   return t.toString();
 }
 
@@ -97,6 +95,29 @@ function findingLine(f: Finding, c: InstanceType<typeof Chalk>): string {
   return `  ${mark} ${f.pool ?? 'environment'} ${c.dim(f.kind)}: ${f.message}${where}`;
 }
 
+/**
+ * The findings, with the rules that could not judge a pool on this evidence folded into one line
+ * per pool (what each would have judged; the parts it lacked are said once, above the table).
+ */
+function findingLines(findings: readonly Finding[], c: InstanceType<typeof Chalk>): string[] {
+  const out: string[] = [];
+  const folded = new Map<string, Finding[]>();
+  for (const f of findings) {
+    if (!f.cannotJudge) {
+      out.push(findingLine(f, c));
+      continue;
+    }
+    const key = f.pool ?? '';
+    if (!folded.has(key)) folded.set(key, []);
+    folded.get(key)!.push(f);
+  }
+  for (const [pool, fs] of folded) {
+    const rules = fs.map((f) => f.kind).join(', ');
+    out.push(`  ${c.dim('info')} ${pool || 'environment'} ${c.dim('cannot judge')}: ${fs.map((f) => f.cannotJudge!.judges).join('; ')} ${c.dim(`(${rules}): the evidence lacks what they need`)}`);
+  }
+  return out;
+}
+
 /** Options of the human renderer. */
 export interface AdviceRenderOptions extends RenderOptions {
   /** Echoed in the overrides header; the run's createdAt date by default. */
@@ -110,21 +131,27 @@ export function renderEnvironmentAdvice(env: EnvironmentAnalysis, advice: Enviro
   const c = new Chalk({ level: opts.color ? 1 : 0 });
   const out: string[] = [];
   if (!opts.withoutTable) {
-    out.push(c.bold(`Environment ${env.env}: ${formatS(env.durationS)} measured${env.interrupted ? ' (interrupted)' : ''}`));
+    out.push(c.bold(`Environment ${env.env}: ${formatS(env.durationS)} ${env.measured ? 'measured' : 'observed'}${env.interrupted ? ' (interrupted)' : ''}`));
     for (const w of env.workloads) out.push(`  workload: ${w}`);
     if (env.pools.length > 0) out.push(poolTable(env, opts.color));
+    for (const l of unseenLines(env)) out.push(c.dim(`  ${l}`));
   }
   const models = env.pools.map(modelLine).filter((x): x is string => x !== undefined);
   if (models.length > 0) out.push(c.bold('Model'), ...models.map((m) => `  ${m}`));
   for (const p of env.pools) for (const n of p.model.notes) out.push(c.dim(`  note (${p.pool}): ${n}`));
   for (const p of env.pools) if (p.sqlxBehaviour.length > 0) out.push(c.dim(`  note (${p.pool}): sqlx emulation: ${p.sqlxBehaviour.join('; ')}`));
   for (const p of env.pools) if (p.server.note) out.push(c.dim(`  note (${p.pool}): ${p.server.note}`));
+  for (const p of env.pools) {
+    if (saw(p, 'failures') && p.slow.count > 0) {
+      out.push(c.dim(`  note (${p.pool}): ${p.slow.count} acquire${p.slow.count === 1 ? '' : 's'} over the slow threshold of ${formatMs(p.slow.thresholdMs)} (${formatShare(p.slow.share)})${saw(p, 'wait') ? `, the slowest ${formatUs(p.wait.maxUs)}` : ''}; analyze --slow-log writes each to stderr as a JSON line`));
+    }
+  }
   for (const n of env.validity.notes) out.push(c.dim(`  note: ${n}`));
   if (!env.validity.valid) out.push(c.red.bold(`INVALID RUN: ${env.validity.reasons.join('; ')}. No key is changed.`));
   out.push(c.bold('Recommendations'));
   if (advice.recommendations.length === 0) out.push('  none');
   for (const r of advice.recommendations) out.push(...recLines(r, c));
-  if (advice.findings.length > 0) out.push(c.bold('Findings'), ...advice.findings.map((f) => findingLine(f, c)));
+  if (advice.findings.length > 0) out.push(c.bold('Findings'), ...findingLines(advice.findings, c));
   out.push(c.bold('TOML overrides'), renderOverrides(advice, { date: opts.date }).trimEnd());
   return `${out.join('\n')}\n`;
 }
@@ -141,11 +168,46 @@ export function renderAdvice(analysis: RunAnalysis, advice: Advice, opts: Advice
   return parts.join('\n');
 }
 
-/** A pool's analysis as the JSON has it: without what only the charts and tables draw (the what-if curve and the display figures). */
+/**
+ * The figures of a pool's analysis and the evidence parts they are computed from (any of them).
+ * In the JSON a figure whose parts the source could not see is absent, never 0 (docs/fleet.md).
+ */
+const FIGURE_PARTS: Readonly<Partial<Record<keyof PoolAnalysis, readonly EvidencePart[]>>> = {
+  acquires: ['wait', 'arrival'],
+  wait: ['wait'],
+  waitByPath: ['waitPaths'],
+  waitedShare: ['wait'],
+  queuedShare: ['waitPaths'],
+  arrivalRate: ['arrival'],
+  demandRate: ['arrival'],
+  hold: ['hold'],
+  offeredLoad: ['hold'],
+  create: ['create'],
+  inUse: ['occupancy'],
+  idle: ['occupancy'],
+  total: ['occupancy'],
+  waiting: ['waiting'],
+  utilisation: ['occupancy'],
+  peakUtilisation: ['occupancy'],
+  timeouts: ['failures'],
+  timeoutShare: ['failures'],
+  errors: ['failures'],
+  errorShare: ['failures'],
+  expiries: ['churn'],
+  idleCloses: ['churn'],
+  slow: ['failures'],
+  holdTrend: ['holdByInUse'],
+  holdTrendHalves: ['holdByInUse'],
+  meetsTarget: ['wait'],
+};
+
+/** A pool's analysis as the JSON has it: without what only the charts and tables draw (the what-if curve and the display figures), nor the figures of parts its source could not see. */
 function poolData(p: PoolAnalysis): unknown {
   const { curve: _curve, ...model } = p.model;
+  const unseen: Record<string, undefined> = {};
+  for (const [key, parts] of Object.entries(FIGURE_PARTS)) if (!parts!.some((x) => saw(p, x))) unseen[key] = undefined;
   // Overwriting keeps each key where it was; an undefined one is left out of the JSON.
-  return { ...p, model, display: undefined };
+  return { ...p, model, display: undefined, ...unseen };
 }
 
 /**

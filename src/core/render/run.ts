@@ -10,6 +10,7 @@ import type { PoolFigures } from '../analysis/figures.js';
 import { compactTable } from './table.js';
 import { fmtNum, fmtPct, fmtUs } from '../units.js';
 import type { RenderOptions } from './options.js';
+import { unseenLines } from './unseen.js';
 
 /** What the terminal prints for a figure the source could not see. */
 const UNSEEN = 'n/a';
@@ -40,21 +41,22 @@ export function waitHistogram(d: PoolAnalysis['display']['decades']): string {
 }
 
 function envHeader(e: EnvironmentEvidence, a: EnvironmentAnalysis, c: InstanceType<typeof Chalk>): string {
-  return `${c.bold(`Environment: ${e.env}`)}  (measured ${fmtUs(e.durationMs * 1000)} after ${fmtUs(e.warmupMs * 1000)} warm-up; ${a.pgmqNote})${e.interrupted ? c.yellow('  [interrupted: partial]') : ''}`;
+  const window = a.measured ? `measured ${fmtUs(e.durationMs * 1000)} after ${fmtUs(e.warmupMs * 1000)} warm-up` : `observed ${fmtUs(e.durationMs * 1000)}`;
+  return `${c.bold(`Environment: ${e.env}`)}  (${window}${a.pgmqNote ? `; ${a.pgmqNote}` : ''})${e.interrupted ? c.yellow('  [interrupted: partial]') : ''}`;
 }
 
 /** The tables of one environment: the evidence's timeline and workloads, the analysis's figures (its pools and workloads in the evidence's order). */
 export function renderEnvironment(e: EnvironmentEvidence, a: EnvironmentAnalysis, opts: RenderOptions): string {
   const c = new Chalk({ level: opts.color ? 1 : 0 });
   const out: string[] = [envHeader(e, a, c)];
-  const wait = compactTable(['pool', 'acquires', 'P50', 'P95', 'P99', 'P99.9', 'max', 'waited', 'timeouts', 'errors'], opts.color, ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
-  const occ = compactTable(['pool', 'max', 'in use mean/peak', 'idle mean', 'waiting mean/peak', 'util', 'created/min', 'expired/min', 'idle-closed/min'], opts.color, ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right']);
+  const waitRows: string[][] = [];
+  const occRows: string[][] = [];
   for (const [i, p] of e.pools.entries()) {
     const f = a.pools[i]!.display.table;
     const name = p.replica ? `${p.pool} (${p.replica})` : p.pool;
     const wq = (pick: (x: NonNullable<PoolFigures['wait']>) => number): string => show(f.wait, (x) => fmtUs(pick(x)));
-    wait.push([name, show(f.acquires, String), wq((x) => x.p50), wq((x) => x.p95), wq((x) => x.p99), wq((x) => x.p999), wq((x) => x.max), show(f.waitedShare, fmtPct), show(f.timeouts, String), show(f.errors, String)]);
-    occ.push([
+    waitRows.push([name, show(f.acquires, String), wq((x) => x.p50), wq((x) => x.p95), wq((x) => x.p99), wq((x) => x.p999), wq((x) => x.max), show(f.waitedShare, fmtPct), show(f.timeouts, String), show(f.errors, String)]);
+    occRows.push([
       name,
       String(p.settings.max_connections),
       f.inUseMean === null ? UNSEEN : `${fmtNum(f.inUseMean)} / ${f.inUsePeak}`,
@@ -66,7 +68,13 @@ export function renderEnvironment(e: EnvironmentEvidence, a: EnvironmentAnalysis
       show(f.idleClosedPerMin, fmtNum),
     ]);
   }
-  out.push(c.dim('Acquire wait (time inside pool.connect())'), wait.toString(), occ.toString());
+  // A column no pool's source could see is left out (a table with no such column at all, too);
+  // what the sources could not see is said once, below the tables.
+  const waitTable = seenColumns(['pool', 'acquires', 'P50', 'P95', 'P99', 'P99.9', 'max', 'waited', 'timeouts', 'errors'], waitRows, opts.color);
+  const occTable = seenColumns(['pool', 'max', 'in use mean/peak', 'idle mean', 'waiting mean/peak', 'util', 'created/min', 'expired/min', 'idle-closed/min'], occRows, opts.color);
+  if (waitTable) out.push(c.dim('Acquire wait (time inside pool.connect())'), waitTable);
+  if (occTable) out.push(occTable);
+  for (const l of unseenLines(a)) out.push(c.dim(`  ${l}`));
   for (const [i, p] of e.pools.entries()) {
     const s = waitSparkline(p);
     if (s) out.push(`  ${p.pool} P99 wait over time (log scale): ${s}`);
@@ -86,6 +94,15 @@ export function renderEnvironment(e: EnvironmentEvidence, a: EnvironmentAnalysis
     if (g.behind) out.push(c.yellow.bold(`  WARNING: the load generator could not keep its schedule for ${w.workload.pool}: ${g.behindReason}. These figures understate the load; do not blame the pool for them.`));
   }
   return out.join('\n');
+}
+
+/** A table of the columns that have at least one seen cell (the first column, the row's name, always); null when only the names are left. */
+function seenColumns(head: string[], rows: string[][], color: boolean): string | null {
+  const keep = head.map((_, j) => j === 0 || rows.some((r) => r[j] !== UNSEEN));
+  if (keep.filter(Boolean).length <= 1) return null;
+  const t = compactTable(head.filter((_, j) => keep[j]), color, head.filter((_, j) => keep[j]).map((_, j) => (j === 0 ? 'left' : 'right')));
+  for (const r of rows) t.push(r.filter((_, j) => keep[j]));
+  return t.toString();
 }
 
 function describeHold(w: EnvironmentEvidence['workloads'][number]): string {

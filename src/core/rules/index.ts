@@ -210,7 +210,7 @@ export function recommendEnvironment(env: EnvironmentAnalysis, advisor: AdvisorC
   for (const pp of env.proxyPools) findings.push(...proxyPoolFindings(env.env, pp, advisor.targetP99WaitMs, advisor.rules.oversizedFactor));
   if (!env.validity.valid) {
     findings.push(invalidRun(env));
-    return { env: env.env, durationS: env.durationS, workloads: env.workloads, recommendations, findings };
+    return { env: env.env, durationS: env.durationS, measured: env.measured, workloads: env.workloads, recommendations, findings };
   }
   for (const rule of ENVIRONMENT_RULES) findings.push(...rule.evaluate({ env, advisor, budget }));
   for (const u of env.unmapped) findings.push(unmappedFinding(env.env, u));
@@ -248,7 +248,7 @@ export function recommendEnvironment(env: EnvironmentAnalysis, advisor: AdvisorC
     for (const rule of POOL_RULES) {
       const missing = missingParts(rule.needs, seenParts(p));
       if (missing.length > 0) {
-        poolFindings.push({ env: env.env, pool: p.pool, kind: rule.id, severity: 'info', message: cannotJudge(rule.judges, missing, p.coverage!.source.kind), evidence: [] });
+        poolFindings.push({ env: env.env, pool: p.pool, kind: rule.id, severity: 'info', message: cannotJudge(rule.judges, missing, p.coverage!.source.kind), evidence: [], cannotJudge: { judges: rule.judges, missing } });
         continue;
       }
       const out = rule.evaluate({ env, pool: p, advisor, rules: advisor.rules, targetMs: p.targetP99WaitMs, budget, proposed, generatorBehind: behind });
@@ -281,7 +281,7 @@ export function recommendEnvironment(env: EnvironmentAnalysis, advisor: AdvisorC
     if (poolRecs.length === 0 && quiet && p.meetsTarget && p.timeouts === 0 && HEALTHY_NEEDS.every((x) => saw(p, x))) poolFindings.push(healthy(p));
     findings.push(...poolFindings);
   }
-  return { env: env.env, durationS: env.durationS, workloads: env.workloads, recommendations, findings };
+  return { env: env.env, durationS: env.durationS, measured: env.measured, workloads: env.workloads, recommendations, findings };
 }
 
 /**

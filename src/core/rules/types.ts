@@ -79,6 +79,8 @@ export interface Finding {
   line?: number;
   /** connection-budget: the fair split, per pool, of what the server can give each replica. */
   split?: Array<{ pool: PoolName; current: number; fair: number }>;
+  /** A rule that could not judge this pool: what it judges and the evidence parts it lacked. */
+  cannotJudge?: { judges: string; missing: EvidencePart[] };
 }
 
 /** A setting change proposed by a pool rule, before it becomes a TOML key change. */
@@ -144,6 +146,8 @@ export interface EnvironmentRule {
 export interface EnvironmentAdvice {
   env: string;
   durationS: number;
+  /** The advice is from a measured run (false: an observation); absent in advice built before it was recorded. */
+  measured?: boolean;
   workloads: string[];
   recommendations: Recommendation[];
   findings: Finding[];

@@ -38,8 +38,9 @@ export function addAnalyzeOptions(cmd: Command): Command {
     .option('--pgmq-database-url <url>', "PGMQ's database when its pool is separate (default: PGMQ_DATABASE_URL, else the main target)")
     .option('--yes', 'allow a target that is not on this machine')
     .option('--out <file>', 'save the run (RunFile JSON) for recommend/check/compare --from')
-    .option('--json', 'print the whole result as JSON on stdout (human output moves to stderr)')
+    .option('--json', 'print the whole result as JSON on stdout instead of the tables (status lines, warnings and errors stay on stderr)')
     .option('--no-progress', 'no progress line, even on a terminal')
+    .option('--slow-log', "also write each acquire over its pool's slow_acquire_threshold_ms to stderr as one JSON line (for a log collector; at most 5 a second per pool, the dropped ones counted); without it slow acquires are only counted, in the summary")
     .option('--metrics-port <n>', 'serve /metrics (Prometheus) and /health (JSON) of the pools being measured on this port; 0 picks a free one (printed)')
     .option('--metrics-host <addr>', 'address for --metrics-port (default 127.0.0.1)');
 }
@@ -160,7 +161,7 @@ export function registerCommands(program: Command): void {
     .option('--advisor-config <file>', 'advisor config: targets, rules, the [prometheus] mapping (default: ./pool-advisor.toml, else the shipped one)')
     .option('--out <file>', 'save the observation as evidence (JSON, kind "observation") for recommend, check, compare and generate --from')
     .option('--report <file>', 'also write a self-contained HTML report of the figures and the advice')
-    .option('--json', 'print the observation and its advice as JSON on stdout (human output moves to stderr)')
+    .option('--json', 'print the observation and its advice as JSON on stdout instead of the tables (status lines, warnings and errors stay on stderr)')
     .option('--no-progress', 'no progress line, even on a terminal')
     .action(lazy(async () => (await import('./observe.js')).observeCommand));
 

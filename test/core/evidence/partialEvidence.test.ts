@@ -5,6 +5,7 @@
  * NaN, Infinity, undefined or a stack.
  */
 import { describe, expect, it } from 'vitest';
+import { invalidRunError } from '../../../src/core/analysis/validity.js';
 import { defaultAdvisorConfig } from '../../../src/core/advisor/defaults.js';
 import { analyzeEvidence } from '../../../src/core/analysis/analyze.js';
 import { EVIDENCE_SCHEMA_VERSION, type EvidenceFile, type PoolEvidence } from '../../../src/core/evidence/types.js';
@@ -214,13 +215,29 @@ describe('evidence with only occupancy and churn', () => {
     expect(f.map((x) => [x.severity, x.message])).toEqual([['info', 'the server saw at most 16 connections open across the 1 pool and 0 unmapped groups it could see (each group\'s most at once, summed), 8.1% of the 197 it gives']]);
   });
 
-  it('the terminal, JSON and HTML renderers print it with no NaN, no Infinity and no stack; unseen figures read n/a', () => {
+  it('the terminal, JSON and HTML renderers print it with no NaN, no Infinity and no stack; what the source cannot see is said once, never printed as 0', () => {
     const text = renderReport(file, analysis, advice, { color: false });
-    const json = JSON.stringify(adviceData(analysis, advice), null, 2);
+    const data = adviceData(analysis, advice) as { environments: Array<{ pools: Array<Record<string, unknown>> }>; findings: Array<{ kind: string; cannotJudge?: unknown }> };
+    const json = JSON.stringify(data, null, 2);
     const html = renderHtmlReport(file, analysis, advice);
     for (const out of [text, json, html]) expect(out).not.toMatch(BAD);
-    expect(text).toMatch(/│ database \(10\.0\.0\.7\) │\s+n\/a │\s+n\/a │/);
-    expect(text).toContain('cannot judge whether acquires wait too often or too long');
+    // No wait table (the server sees no acquire), the occupancy it saw, and once what it could not see.
+    expect(text).not.toContain('Acquire wait');
+    expect(text).not.toMatch(/│ acquires │/);
+    expect(text).toMatch(/│ database \(10\.0\.0\.7\) │\s+20 │\s+5\.3 \/ 9 │/);
+    expect(text.match(/Not seen by the server's view of the service \(pg_stat_activity sampling\): the acquire-wait distribution, .*, the acquire rate, /g)).toHaveLength(1);
+    expect(text).toContain('(observed 10.0 min; PGMQ shares the database pool)');
+    expect(text).not.toContain('warm-up');
+    expect(text).toContain('# observed: 600 s on');
+    // The rules that could not judge: one line for the pool, each listed.
+    const blind = text.split('\n').filter((l) => /^\s+info \S+ cannot judge: /.test(l));
+    expect(blind).toHaveLength(1);
+    expect(blind[0]).toContain('whether acquires wait too often or too long');
+    expect(data.findings.filter((f) => f.cannotJudge).length).toBeGreaterThan(1);
+    // In the JSON an unseen figure is absent, a seen one present.
+    const pool = (JSON.parse(json) as typeof data).environments[0]!.pools[0]!;
+    for (const k of ['acquires', 'wait', 'arrivalRate', 'hold', 'timeouts', 'waitedShare', 'meetsTarget']) expect(pool, k).not.toHaveProperty(k);
+    for (const k of ['inUse', 'utilisation', 'expiries', 'idleCloses']) expect(pool, k).toHaveProperty(k);
     expect(html).toContain('waits not seen by pg_stat_activity every 200 ms (3,000 samples)');
     expect(html).not.toContain('data-chart="spectrum"');
   });
@@ -231,6 +248,17 @@ describe('evidence with only occupancy and churn', () => {
       ['no-data', "this needs the acquire-wait distribution, which the server's view of the service (pg_stat_activity sampling) cannot see", '10.0.0.7'],
       ['held', expect.stringMatching(/^mean=/), '10.0.0.7'],
     ]);
+  });
+
+  it("an observation is judged on its source's own verdict: no notes about pool-advisor's own machine, and a hint that follows the reason", () => {
+    const v = analysis.environments[0]!.validity;
+    expect(v.notes.filter((n) => /wall-clock|event-loop/.test(n))).toEqual([]);
+    const proxied = observation();
+    proxied.environments[0]!.pools[0]!.validity = { valid: false, reasons: ["the server sees a proxy, not the service's pools: backend 7 changed its application_name from 'a' to 'b'"] };
+    const err = invalidRunError(parseEvidenceFile(JSON.stringify(proxied), 'obs.json'), 'obs.json')!;
+    expect(err.message).toMatch(/^obs\.json: the observation is invalid, so no key is changed: production: database \(10\.0\.0\.7\): the server sees a proxy/);
+    expect(err.hint).not.toContain('stalled');
+    expect(err.hint).toBe('do what the reason above says, then observe or measure again; keep this file only for reference');
   });
 
   it('the analysis of the same evidence is the same (pure)', () => {

@@ -111,7 +111,7 @@ describe('the HTML report', () => {
 
   it('a healthy run says so, and a partial run says it is partial', () => {
     const healthy = syntheticRun([{ ...WORKED_EXAMPLE, settings: { max_connections: 10, min_connections: 5 } }]);
-    expect(report(healthy)).toContain('No change: every measured pool (1) meets its target.');
+    expect(report(healthy)).toContain('No change: every pool (1) meets its target.');
     expect(report({ ...healthy, partial: true, error: 'the server went away' })).toContain('This run is partial: the server went away');
   });
 

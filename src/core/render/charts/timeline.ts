@@ -4,7 +4,7 @@
  */
 import type { TimelinePoint } from '../../run/types.js';
 import type { PoolEvidence } from '../../evidence/types.js';
-import { fmtUs } from '../../units.js';
+import { fmtNum, fmtUs } from '../../units.js';
 import { axisTitle, decadeTicks, emptyChart, esc, legend, linear, n, PAD, pathOf, svgOpen, usLabel, WIDE, xGrid, yGrid } from './axes.js';
 
 /** Step points of a per-interval value: flat across each interval. */
@@ -103,7 +103,7 @@ export function timelineChart(p: PoolEvidence, opts: { title: string; targetUs?:
 
   // One transparent band per interval, carrying its figures as a tooltip.
   for (const q of pts) {
-    const tip = `${timeLabel(Math.round(q.t / 100) / 10)}-${timeLabel(Math.round((q.t + q.dt) / 100) / 10)}: in use ${q.inUseMean} (max ${q.inUseMax}), idle ${q.idleMean}, waiting ${q.waitingMean} (max ${q.waitingMax}); ${q.acquires} acquires, P99 wait ${fmtUs(q.waitP99Us)}, max ${fmtUs(q.waitMaxUs)}${q.timeouts ? `, ${q.timeouts} timeouts` : ''}${q.expired ? `, ${q.expired} expired` : ''}${q.created ? `, ${q.created} opened` : ''}`;
+    const tip = `${timeLabel(Math.round(q.t / 100) / 10)}-${timeLabel(Math.round((q.t + q.dt) / 100) / 10)}: in use ${fmtNum(q.inUseMean)} (max ${q.inUseMax}), idle ${fmtNum(q.idleMean)}, waiting ${fmtNum(q.waitingMean)} (max ${q.waitingMax}); ${q.acquires} acquires, P99 wait ${fmtUs(q.waitP99Us)}, max ${fmtUs(q.waitMaxUs)}${q.timeouts ? `, ${q.timeouts} timeouts` : ''}${q.expired ? `, ${q.expired} expired` : ''}${q.created ? `, ${q.created} opened` : ''}`;
     out.push(`<rect class="hit" x="${n(x(q.t / 1000))}" y="${n(top.y0)}" width="${n(Math.max(0.5, x((q.t + q.dt) / 1000) - x(q.t / 1000)))}" height="${n(bottom.y1 - top.y0)}"><title>${esc(tip)}</title></rect>`);
   }
   out.push(legend([['a-inuse', 'in use'], ['a-idle', 'idle'], ['s-waiting', 'waiting'], ['limit', 'max_connections'], ['s-p99', 'P99 wait per interval'], ['expiry', 'lifetime expiry']]));
