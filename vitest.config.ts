@@ -7,8 +7,10 @@ import { LongestFirst } from './test/helpers/sequencer.js';
  *   on a machine without initdb, in parallel, in well under a minute: `npm run test:unit`.
  * - integration: everything else, two files at a time, each worker against its own throwaway
  *   PostgreSQL started by globalSetup (tests that kill backends or stop the server start their
- *   own), plus real Prometheus, PgBouncer and pools of other ecosystems. The longest files start
- *   first (test/helpers/sequencer.ts). `npm test` runs both tiers, the unit tier first.
+ *   own), plus real Prometheus, PgBouncer and pools of other ecosystems: first the `windows`
+ *   project (the files that sit in long observation windows, together), then the `integration`
+ *   project (the rest), the longest files first (test/helpers/sequencer.ts). `npm test` runs
+ *   both tiers, the unit tier first.
  * A test file is in the unit tier only when listed here; a new file lands in integration by default.
  */
 const UNIT = [
@@ -30,6 +32,13 @@ const UNIT = [
   'test/shell/pool/internals.test.ts',
 ];
 
+/**
+ * The integration files that spend minutes in observation windows and hold statistics to their
+ * services' own truth. They run as a group of their own, two at a time (their CPU is light), so that
+ * no CPU-heavy file (analyze at full rate, a build) shares the machine with their windows.
+ */
+const WINDOWS = ['test/cli/observeAdvice.test.ts', 'test/cli/fleet.test.ts', 'test/cli/observeChurn.test.ts', 'test/cli/otherPools.test.ts'];
+
 export default defineConfig({
   test: {
     setupFiles: ['test/helpers/cleanEnv.ts'],
@@ -49,13 +58,23 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          name: 'integration',
-          include: ['test/**/*.test.ts'],
-          exclude: UNIT,
+          name: 'windows',
+          include: WINDOWS,
           globalSetup: ['test/helpers/globalSetup.ts'],
           // Two files at a time on two cores, each worker with its own PostgreSQL (globalSetup).
           maxWorkers: 2,
           sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/**/*.test.ts'],
+          exclude: [...UNIT, ...WINDOWS],
+          globalSetup: ['test/helpers/globalSetup.ts'],
+          maxWorkers: 2,
+          sequence: { groupOrder: 2 },
         },
       },
     ],

@@ -10,10 +10,14 @@ import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 const LONGEST_FIRST = [
+  // The windows project: the two longest together; the first worker free (fleet's) takes
+  // observeChurn, the other otherPools, so their windows never overlap a build or a full-rate run.
   'test/cli/observeAdvice.test.ts', // ~180 s
   'test/cli/fleet.test.ts', // ~155 s: a two-minute window
-  'test/cli/otherPools.test.ts', // ~150 s
   'test/cli/observeChurn.test.ts', // ~80 s
+  'test/cli/otherPools.test.ts', // ~150 s
+  // The rest.
+  'test/reliability/hostile.test.ts', // ~37 s
   'test/cli/analyze.test.ts', // ~50 s
   'test/cli/alertsPrometheus.test.ts', // ~45 s
   'test/cli/alerts.test.ts', // ~45 s (unit tier)
