@@ -215,7 +215,7 @@ function hostilePrometheus(seed: number) {
 
 describe('5. impossible figures are not believed; what observe saves, its readers accept', () => {
   const adv = advisorFile(`${databaseWorkload({ rate: 50, hold: '2ms' })}\n[prometheus]\nenvironment = "test"\n`);
-  for (const seed of [1, 2, 3, 4]) {
+  for (const seed of [2, 3, 4]) {
     it(`a hostile Prometheus (seed ${seed}): observe saves, recommend --from and check --from read it (no exit 2, no exit 70)`, async () => {
       const { server, url } = await serve(hostilePrometheus(seed));
       try {
