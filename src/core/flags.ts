@@ -21,9 +21,13 @@ export function parseDurationFlag(flag: string, v: string, range: Range = LIMITS
   return ms / 1000;
 }
 
+/** A number as people write it: digits, an optional fraction and exponent (no hex, binary or octal). */
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
+
 /** A number flag within the bounds of the config key it overrides ({@link LIMITS}). */
 export function parseNumberFlag(flag: string, v: string, range: Range): number {
-  const n = v.trim() === '' ? NaN : Number(v);
+  // Decimal notation only: Number() would also read '0x10', '0b1' and '0o7' (and '' as 0).
+  const n = DECIMAL.test(v.trim()) ? Number(v) : NaN;
   const why = outside(n, range);
   if (why) throw new UsageError(`${flag} '${v}': ${why}; expected ${range.integer ? 'an integer' : 'a number'} from ${rangeText(range)}`, `write e.g. ${flag} ${range.integer ? Math.max(range.min, Math.min(16, range.max)) : 200}`);
   return n === 0 ? 0 : n;
@@ -128,7 +132,8 @@ export function parseSetFlags(values: readonly string[], use: SetUse): SetFlag[]
 
 /** `--metrics-port N`: a TCP port, 0 for a free one. */
 export function parsePortFlag(flag: string, v: string): number {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag} '${v}': expected a port number 0-65535`, `write e.g. ${flag} 9187, or ${flag} 0 for a free port`);
+  // Digits only: Number('0x50') is 80, Number('8e1') is 80.
+  const n = /^\d{1,5}$/.test(v.trim()) ? Number(v) : NaN;
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag} '${v}': expected a port number 0-65535`, `write e.g. ${flag} 9187, or ${flag} 0 for a free port`);
   return n;
 }

@@ -53,3 +53,24 @@ export function outside(n: number, r: Range): string | undefined {
 export function rangeText(r: Range): string {
   return r.aboveMin ? `above ${r.min} up to ${r.max}` : `${r.min} to ${r.max}`;
 }
+
+/**
+ * The bounds of every figure that comes from outside: a saved run or observation, Prometheus's
+ * samples, Tasker's `/health/detailed`, PgBouncer's console. Each figure is checked with these
+ * where it enters (an impossible value is left out, said plainly), and the readers of saved files
+ * check the same ones, so what `observe` saves its own readers accept.
+ */
+export const BOUNDS = {
+  /** A pool size, or connections of one pool: what PostgreSQL itself allows as max_connections. */
+  poolSize: { min: 0, max: 262_143, integer: true },
+  /** A level of connections over time (in use, open, idle, waiting; a mean too): twice that, as waiters queue beyond the pool. */
+  level: { min: 0, max: 2 * 262_143 },
+  /** Acquires per second: the advisor config's `rate` bound, or 0. */
+  rate: { min: 0, max: LIMITS.rate.max },
+  /** One acquire's wait, one hold, one connection's creation, µs: at most 24 h. */
+  spanUs: { min: 0, max: MAX_DURATION_MS * 1000 },
+  /** A count (Prometheus's increase() may be fractional): from 0, exact as a double. */
+  count: { min: 0, max: Number.MAX_SAFE_INTEGER },
+  /** A total (a sum of µs, a window in ms): finite and from 0. */
+  total: { min: 0, max: Number.MAX_VALUE },
+} as const satisfies Record<string, Range>;

@@ -17,9 +17,34 @@ function userinfoPattern(target: string): RegExp | undefined {
 }
 
 /**
+ * The query parameters that carry secrets in the URLs the tool is given (a database's `password`,
+ * a Prometheus or Tasker behind a gateway that takes `?api_key=`, `?access_token=`, a signed URL's
+ * `sig`), matched case-insensitively: their values are never printed.
+ */
+export const SECRET_PARAMS = ['password', 'token', 'access_token', 'api_key', 'apikey', 'key', 'secret', 'sig', 'signature'] as const;
+
+const SECRET_QUERY = new RegExp(`([?&](?:${SECRET_PARAMS.join('|')})=)[^&#]*`, 'gi');
+
+/** The values of the secret-carrying query parameters of a URL (for {@link scrub}). */
+export function secretParamsOf(target: string): string[] {
+  const out: string[] = [];
+  for (const m of target.matchAll(new RegExp(`[?&](?:${SECRET_PARAMS.join('|')})=([^&#]*)`, 'gi'))) {
+    if (!m[1]) continue;
+    out.push(m[1]);
+    try {
+      out.push(decodeURIComponent(m[1].replace(/\+/g, ' ')));
+    } catch {
+      // Malformed escapes: the raw value is enough.
+    }
+  }
+  return out;
+}
+
+/**
  * Remove the password from a connection target (the user info runs to the last `@` before the
  * host, as pg reads it, so a password holding an unencoded `@` goes whole): URL userinfo (`postgres://u:pw@h/db` ->
- * `postgres://u@h/db`), a `password=` query parameter, or a libpq `password=...` keyword.
+ * `postgres://u@h/db`), the values of the query parameters that carry secrets ({@link SECRET_PARAMS}),
+ * or a libpq `password=...` keyword.
  */
 export function redactUrl(target: string): string {
   const re = userinfoPattern(target);
@@ -29,7 +54,7 @@ export function redactUrl(target: string): string {
         const colon = userinfo.indexOf(':');
         return `${scheme}${colon >= 0 ? userinfo.slice(0, colon) : userinfo}@`;
       });
-  s = s.replace(/([?&]password=)[^&#]*/gi, '$1***');
+  s = s.replace(SECRET_QUERY, '$1***');
   s = s.replace(/(^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'|\S*)/gi, '$1password=***');
   return s;
 }
@@ -64,6 +89,8 @@ export function scrub(text: string, secrets: Iterable<string>): string {
     for (const form of new Set([s, encodeURIComponent(s)])) {
       out = out.split(`:${form}@`).join('@');
       out = out.split(`password=${form}`).join('password=***');
+      // A secret query parameter's value, however short, where it stands as one (`?api_key=abc`).
+      out = out.replace(new RegExp(`([?&](?:${SECRET_PARAMS.join('|')})=)${form.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=$|[&#\\s'"])`, 'gi'), '$1***');
       if (s.length >= 8) out = out.split(form).join('***');
     }
   }

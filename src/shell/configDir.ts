@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { UsageError } from '../core/errors.js';
 import { dict } from '../core/dict.js';
 import { buildModel, type ConfigModel, type ConfigSources, type SourceFile } from '../core/config/model.js';
+import { noteInput } from './inputs.js';
 
 /** The project's root (where package.json is), for the shipped example config. */
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -55,6 +56,8 @@ export function readBoundedFile(path: string, display: string, limit: number, wh
     const st = fstatSync(fd);
     if (st.isDirectory()) throw new UsageError(`${display}: is a directory, expected ${what}`, hint);
     if (!st.isFile()) throw new UsageError(`${display}: is not a regular file (${st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : 'special'}), expected ${what}`, hint);
+    // An input from here on: no output of this process may land on it.
+    noteInput(display, st);
     const chunks: Buffer[] = [];
     let total = 0;
     const buf = Buffer.allocUnsafe(64 * 1024);

@@ -135,8 +135,18 @@ function planReplay(file: string, advisor: AdvisorConfig, envNames: readonly str
   return { advisor: replayed, envs, sets, notes };
 }
 
-/** The files a plan was read from, which no output may overwrite. */
-export function planInputs(plan: AnalyzePlan): Array<[string, string]> {
+/**
+ * The files a plan was read from, which no output may overwrite. The targets are resolved here too
+ * (as runAnalyze will), so the TLS files their URLs name are read, and so known inputs, before the
+ * outputs are checked; every other file read (a workload's sql_file, --workload-from) is known
+ * to the output check already (src/shell/inputs.ts).
+ */
+export function planInputs(plan: AnalyzePlan, f?: Pick<AnalyzeFlags, 'databaseUrl' | 'pgmqDatabaseUrl'>): Array<[string, string]> {
+  if (f) {
+    resolveTarget(f.databaseUrl);
+    const pgmqUrl = f.pgmqDatabaseUrl ?? (process.env.PGMQ_DATABASE_URL || undefined);
+    if (pgmqUrl) resolveTarget(f.pgmqDatabaseUrl, { PGMQ_DATABASE_URL: pgmqUrl }, { flag: '--pgmq-database-url', variable: 'PGMQ_DATABASE_URL' });
+  }
   const files = [...plan.model.baseFiles, ...Object.values(plan.model.envFiles).flat()];
   return [['the advisor config', plan.advisor.source], ...files.map((x): [string, string] => ['the config file', x.display])];
 }

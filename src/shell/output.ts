@@ -2,7 +2,7 @@
  * Where the CLI's text goes. Every write passes through {@link scrub} with the secrets known
  * so far, so no database password reaches stdout or stderr even from a driver's message.
  */
-import { scrub, passwordOf } from '../core/redact.js';
+import { scrub, passwordOf, secretParamsOf } from '../core/redact.js';
 
 const secrets = new Set<string>();
 
@@ -11,6 +11,7 @@ export function addSecret(value: string | undefined): void {
   if (!value) return;
   const pw = passwordOf(value);
   if (pw) secrets.add(pw);
+  for (const s of secretParamsOf(value)) secrets.add(s);
 }
 
 /** Remember a bare password. */

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { parse as parseConn } from 'pg-connection-string';
 import { DatabaseError, UsageError } from '../core/errors.js';
 import { redactUrl } from '../core/redact.js';
+import { readBoundedFile } from './configDir.js';
 
 /** Where the target came from. */
 export type TargetSource = '--database-url' | 'DATABASE_URL' | '--pgmq-database-url' | 'PGMQ_DATABASE_URL' | 'PG* variables' | 'throwaway';
@@ -43,11 +44,13 @@ export function resolveTarget(
     throw new UsageError(`${flag !== undefined ? names.flag : names.variable}: '${redactUrl(url)}' is not a connection URL (no scheme)`, 'use the form postgresql://user@host:5432/database');
   }
   if (url !== undefined) {
+    const where = flag !== undefined ? names.flag : names.variable;
+    assertPostgresUrl(where, url);
     let c;
     try {
       c = parseConn(url);
     } catch {
-      throw new UsageError(`${flag !== undefined ? names.flag : names.variable}: cannot parse '${redactUrl(url)}' as a connection URL`, 'use the form postgresql://user@host:5432/database');
+      throw new UsageError(`${where}: cannot parse '${redactUrl(url)}' as a connection URL`, 'use the form postgresql://user@host:5432/database');
     }
     return {
       source: flag !== undefined ? names.flag : names.variable,
@@ -65,6 +68,36 @@ export function resolveTarget(
     return { source: 'PG* variables', display: `host=${host} port=${port} dbname=${database}${env.PGUSER ? ` user=${env.PGUSER}` : ''}`, host, port, database };
   }
   return undefined;
+}
+
+/** Largest certificate or key file read from a connection URL. */
+const MAX_TLS_FILE_BYTES = 1024 * 1024;
+
+/**
+ * Refuse, in one line naming the flag, what is not a PostgreSQL connection URL: another scheme
+ * (`mysql://` would otherwise be connected to as PostgreSQL), or a libpq keyword/value string
+ * (pg would read it as a database name on the host 'base'). Its TLS files (`sslrootcert`,
+ * `sslcert`, `sslkey`) must be readable regular files: they are read here (and so count as
+ * inputs no output may overwrite), and a missing one is named as such.
+ */
+export function assertPostgresUrl(where: string, url: string): void {
+  const text = url.trim();
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text)?.[1];
+  if (scheme === undefined && /^[a-z_]+\s*=/i.test(text)) {
+    throw new UsageError(`${where}: '${redactUrl(url)}' is a keyword/value connection string; pool-advisor reads a connection URL`, 'write it as postgresql://user@host:5432/database (options after ?, e.g. ?sslmode=require), or set the PG* variables (PGHOST, PGDATABASE, ...)');
+  }
+  if (scheme === undefined) return;
+  if (!/^postgres(ql)?$/i.test(scheme)) throw new UsageError(`${where}: '${redactUrl(url)}' is a ${scheme}:// URL; pool-advisor connects to PostgreSQL only`, 'use the form postgresql://user@host:5432/database');
+  let params: URLSearchParams;
+  try {
+    params = new URL(text).searchParams;
+  } catch {
+    return;
+  }
+  for (const key of ['sslrootcert', 'sslcert', 'sslkey']) {
+    const file = params.get(key);
+    if (file) readBoundedFile(file, `${where}: ${key}=${file}`, MAX_TLS_FILE_BYTES, 'a PEM file', `check the ${key} path in ${where} (read relative to the current directory)`);
+  }
 }
 
 /** Whether a host is this machine: loopback addresses, localhost, or a unix socket directory. */

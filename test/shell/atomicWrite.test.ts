@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { writeFileAtomic } from '../../src/shell/atomicWrite.js';
 import { UsageError } from '../../src/core/errors.js';
+import { readBoundedFile } from '../../src/shell/configDir.js';
 import { ROOT } from '../helpers/cli.js';
 
 const ORIGINAL = '# keep me\n[common.database.pool]\nmax_connections = 30\n';
@@ -85,5 +86,40 @@ writeFileAtomic(${JSON.stringify(file)}, 'half-done\\n', { beforeRename: () => p
     const st = statSync(file);
     writeFileAtomic(file, 'mine\n', { expect: { content: Buffer.from(ORIGINAL), mtimeMs: st.mtimeMs, size: st.size } });
     expect(readFileSync(file, 'utf8')).toBe('mine\n');
+  });
+});
+
+describe('writeFileAtomic: what is there that is not a regular file, and inputs (issue 29)', () => {
+  it('a symlink is judged by its target: the target is replaced, the link kept; a dangling one is refused', () => {
+    const { dir, file } = fixture();
+    const link = join(dir, 'link.toml');
+    symlinkSync(file, link);
+    writeFileAtomic(link, 'through\n');
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(file, 'utf8')).toBe('through\n');
+    const dangling = join(dir, 'dangling.toml');
+    symlinkSync(join(dir, 'none', 'x'), dangling);
+    expect(() => writeFileAtomic(dangling, 'x')).toThrow(/is a symlink to .* which does not exist/);
+    expect(lstatSync(dangling).isSymbolicLink()).toBe(true);
+  });
+
+  it('a FIFO nobody reads is refused at once, without blocking, and stays a FIFO', () => {
+    const { dir } = fixture();
+    const p = join(dir, 'pipe');
+    spawnSync('mkfifo', [p]);
+    const t0 = Date.now();
+    expect(() => writeFileAtomic(p, 'x')).toThrow(/is a FIFO nobody reads/);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(lstatSync(p).isFIFO()).toBe(true);
+    expect(readdirSync(dir).sort()).toEqual(['common.toml', 'pipe']);
+  });
+
+  it('a file this process read is refused as an output, unless it is the caller\'s own target (generate)', () => {
+    const { file } = fixture();
+    readBoundedFile(file, 'environments/test/common.toml', 1 << 20, 'a TOML file', 'hint');
+    expect(() => writeFileAtomic(file, 'x\n', { display: '--out o' })).toThrow('--out o: is the same file as the input environments/test/common.toml');
+    expect(readFileSync(file, 'utf8')).toBe(ORIGINAL);
+    writeFileAtomic(file, 'generated\n', { ownInput: true });
+    expect(readFileSync(file, 'utf8')).toBe('generated\n');
   });
 });

@@ -8,6 +8,8 @@
 import { UsageError } from '../errors.js';
 import { isPoolName, SETTING_KEYS } from '../config/pools.js';
 import { checkRunFile, parseJson } from '../run/file.js';
+import { BOUNDS, LIMITS, outside, rangeText, type Range } from '../limits.js';
+import { redactUrl } from '../redact.js';
 import { decode } from '../run/histogram.js';
 import { evidenceFromRun } from './fromRun.js';
 import { EVIDENCE_SCHEMA_VERSION, SOURCE_KINDS, type EvidenceFile } from './types.js';
@@ -17,6 +19,29 @@ const HINT = "pass a file written by 'pool-advisor analyze --out FILE' or 'pool-
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : typeof v === 'string' ? 'a string' : `${typeof v} ${String(v)}`);
+
+/** One acquire's wait, one hold, one creation, µs: at most 24 h (what a replay may drive). */
+const SPAN: Range = BOUNDS.spanUs;
+
+/** The bounds of a timeline point's figures (the rest: finite, from 0). */
+const POINT_RANGES: Readonly<Record<string, Range>> = {
+  acquires: BOUNDS.count,
+  waited: BOUNDS.count,
+  timeouts: BOUNDS.count,
+  errors: BOUNDS.count,
+  created: BOUNDS.count,
+  expired: BOUNDS.count,
+  idleClosed: BOUNDS.count,
+  waitP99Us: SPAN,
+  waitMaxUs: SPAN,
+  inUseMean: BOUNDS.level,
+  inUseMax: BOUNDS.level,
+  idleMean: BOUNDS.level,
+  waitingMean: BOUNDS.level,
+  waitingMax: BOUNDS.level,
+  totalMax: BOUNDS.level,
+  oldestWaiterMs: { min: 0, max: BOUNDS.spanUs.max / 1000 },
+};
 
 /** Checks the evidence part of an observation file, path by path. */
 class Checker {
@@ -45,10 +70,13 @@ class Checker {
     return v;
   }
 
-  num(o: Obj, key: string, path: string, optional = false): void {
+  /** A number from 0 within `range` (the bounds of figures from outside, src/core/limits.ts). */
+  num(o: Obj, key: string, path: string, optional = false, range: Range = BOUNDS.total): void {
     const v = this.get(o, key);
     if (v === undefined && optional) return;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) this.fail(`${path}${key}`, v === undefined ? 'missing' : `expected a number from 0, got ${describe(v)}`);
+    const why = outside(v, range);
+    if (why !== undefined) this.fail(`${path}${key}`, `${v} is out of range (${why}; expected ${range.integer ? 'an integer ' : ''}from ${rangeText(range)})`);
   }
 
   str(o: Obj, key: string, path: string, optional = false): void {
@@ -75,22 +103,25 @@ class Checker {
     const form = this.get(d, 'form');
     if (form === 'hdr') {
       this.str(d, 'encoded', p);
+      let max: number;
       try {
-        decode(d.encoded as string);
+        max = decode(d.encoded as string).maxValue;
       } catch {
         this.fail(`${p}encoded`, 'not an encoded HDR histogram');
       }
+      if (outside(max, SPAN) !== undefined) this.fail(`${p}encoded`, `its largest value ${max} µs is beyond ${SPAN.max} µs (24 h)`);
     } else if (form === 'buckets') {
       const upper = this.arr(d, 'upperUs', p)!;
-      if (!upper.every((x, i) => (x === null && i === upper.length - 1) || (typeof x === 'number' && Number.isFinite(x) && x >= 0))) this.fail(`${p}upperUs`, 'expected ascending bounds in µs (the last may be null for +Inf)');
+      if (!upper.every((x, i) => (x === null && i === upper.length - 1) || (typeof x === 'number' && outside(x, SPAN) === undefined))) this.fail(`${p}upperUs`, `expected ascending bounds in µs from 0 to ${SPAN.max} (the last may be null for +Inf)`);
       if (upper.some((x, i) => i > 0 && x !== null && (x as number) <= (upper[i - 1] as number))) this.fail(`${p}upperUs`, 'bounds must ascend');
       this.numbers(d, 'counts', p);
+      if (!(d.counts as number[]).every((x) => outside(x, BOUNDS.count) === undefined)) this.fail(`${p}counts`, `expected counts from 0 to ${BOUNDS.count.max}`);
       if ((d.counts as unknown[]).length !== upper.length) this.fail(`${p}counts`, `expected ${upper.length} counts, one per bound`);
       this.num(d, 'sumUs', p, true);
     } else if (form === 'mean') {
       const c = this.get(d, 'count');
-      if (c !== null) this.num(d, 'count', p);
-      this.num(d, 'meanUs', p);
+      if (c !== null) this.num(d, 'count', p, false, BOUNDS.count);
+      this.num(d, 'meanUs', p, false, SPAN);
       this.num(d, 'cv', p, true);
     } else this.fail(`${p}form`, `expected 'hdr', 'buckets' or 'mean', got ${describe(form)}`);
   }
@@ -104,6 +135,8 @@ class Checker {
     const bounded = this.get(l, 'exact') !== undefined;
     rows.forEach((r, i) => {
       if (!Array.isArray(r) || (r.length !== 2 && !(bounded && r.length === 3)) || !r.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) this.fail(`${p}levels.${i}`, bounded ? 'expected [level, µs] or [low level, µs, high level]' : 'expected [level, µs]');
+      const top = r.length === 3 ? (r[2] as number) : (r[0] as number);
+      if (top > BOUNDS.level.max) this.fail(`${p}levels.${i}`, `level ${top} is out of range (at most ${BOUNDS.level.max})`);
     });
     if (bounded) {
       const e = this.obj(l, 'exact', p)!;
@@ -111,8 +144,8 @@ class Checker {
       this.num(e, 'areaUs', `${p}exact.`);
       this.arr(e, 'percentiles', `${p}exact.`);
     }
-    this.num(l, 'max', p);
-    this.num(l, 'last', p);
+    this.num(l, 'max', p, false, BOUNDS.level);
+    this.num(l, 'last', p, false, BOUNDS.level);
   }
 
   pool(o: unknown, path: string): void {
@@ -128,7 +161,8 @@ class Checker {
     this.num(src, 'startedAt', `${path}source.`);
     this.num(src, 'durationMs', `${path}source.`);
     const s = this.obj(o, 'settings', path)!;
-    for (const k of SETTING_KEYS) this.num(s, k, `${path}settings.`);
+    // As a run file's: sizes within PostgreSQL's ceiling, every setting a whole number in --set's range.
+    for (const k of SETTING_KEYS) this.num(s, k, `${path}settings.`, false, k === 'max_connections' || k === 'min_connections' ? BOUNDS.poolSize : LIMITS.setValue);
     if (!((s.max_connections as number) >= 1)) this.fail(`${path}settings.max_connections`, 'expected at least 1');
     const assumed = this.arr(o, 'settingsAssumed', path, true);
     if (assumed && !assumed.every((x) => typeof x === 'string' && (SETTING_KEYS as readonly string[]).includes(x))) this.fail(`${path}settingsAssumed`, `expected setting names (${SETTING_KEYS.join(', ')})`);
@@ -142,22 +176,24 @@ class Checker {
       this.distribution(wait, 'all', p);
       const bp = this.obj(wait, 'byPath', p, true);
       if (bp) for (const k of ['idle', 'new', 'queued']) this.distribution(bp, k, `${p}byPath.`);
-      this.num(wait, 'count', p);
-      this.num(wait, 'waited', p, true);
+      this.num(wait, 'count', p, false, BOUNDS.count);
+      this.num(wait, 'waited', p, true, BOUNDS.count);
       const cp = this.obj(wait, 'countByPath', p, true);
-      if (cp) for (const k of ['idle', 'new', 'queued']) this.num(cp, k, `${p}countByPath.`);
+      if (cp) for (const k of ['idle', 'new', 'queued']) this.num(cp, k, `${p}countByPath.`, false, BOUNDS.count);
     }
     this.distribution(o, 'hold', path, true);
     this.distribution(o, 'create', path, true);
     const arrival = this.obj(o, 'arrival', path, true);
     if (arrival) {
-      this.num(arrival, 'rate', `${path}arrival.`);
-      this.num(arrival, 'count', `${path}arrival.`);
+      this.num(arrival, 'rate', `${path}arrival.`, false, BOUNDS.rate);
+      this.num(arrival, 'count', `${path}arrival.`, false, BOUNDS.count);
     }
     const st = this.obj(o, 'statements', path, true);
     if (st) {
       this.str(st, 'role', `${path}statements.`);
-      for (const k of ['calls', 'meanUs', 'windowMs']) this.num(st, k, `${path}statements.`);
+      this.num(st, 'calls', `${path}statements.`, false, BOUNDS.count);
+      this.num(st, 'meanUs', `${path}statements.`, false, SPAN);
+      this.num(st, 'windowMs', `${path}statements.`);
     }
     const occ = this.obj(o, 'occupancy', path, true);
     if (occ) {
@@ -167,28 +203,28 @@ class Checker {
       this.num(occ, 'intervalMs', p, true);
       for (const g of ['inUse', 'open', 'idle', 'waiting']) this.levels(occ, g, p);
       this.bool(occ, 'inUseIsLowerBound', p, true);
-      this.num(occ, 'inUseMeanStdErr', p, true);
-      this.num(occ, 'inUseBatches', p, true);
-      this.num(occ, 'reserved', p, true);
+      this.num(occ, 'inUseMeanStdErr', p, true, BOUNDS.level);
+      this.num(occ, 'inUseBatches', p, true, BOUNDS.count);
+      this.num(occ, 'reserved', p, true, BOUNDS.poolSize);
     }
     const churn = this.obj(o, 'churn', path, true);
     if (churn) {
       const p = `${path}churn.`;
-      this.num(churn, 'opened', p);
+      this.num(churn, 'opened', p, false, BOUNDS.count);
       const closed = this.obj(churn, 'closed', p)!;
-      for (const k of ['lifetime', 'idle', 'error', 'shutdown', 'unattributed']) this.num(closed, k, `${p}closed.`);
+      for (const k of ['lifetime', 'idle', 'error', 'shutdown', 'unattributed']) this.num(closed, k, `${p}closed.`, false, BOUNDS.count);
       for (const k of ['expiryTimesMs', 'idleClosedAgesS', 'idleClosedAtMs', 'openedAtMs']) this.numbers(churn, k, p, true);
       this.bool(churn, 'expiryTimesTruncated', p, true);
     }
     const f = this.obj(o, 'failures', path, true);
-    if (f) for (const k of ['timeouts', 'errors', 'slow', 'slowSuppressed', 'createErrors']) this.num(f, k, `${path}failures.`, k !== 'timeouts' && k !== 'errors');
+    if (f) for (const k of ['timeouts', 'errors', 'slow', 'slowSuppressed', 'createErrors']) this.num(f, k, `${path}failures.`, k !== 'timeouts' && k !== 'errors', BOUNDS.count);
     const t = this.obj(o, 'timeline', path, true);
     if (t) {
       this.num(t, 'intervalMs', `${path}timeline.`);
       const points = this.arr(t, 'points', `${path}timeline.`)!;
       points.forEach((pt, i) => {
         if (!isObj(pt)) this.fail(`${path}timeline.points.${i}`, 'expected an object');
-        for (const k of ['t', 'dt', 'acquires', 'waited', 'timeouts', 'errors', 'created', 'expired', 'idleClosed', 'waitP99Us', 'waitMaxUs', 'inUseMean', 'inUseMax', 'idleMean', 'waitingMean', 'waitingMax', 'totalMax', 'oldestWaiterMs']) this.num(pt, k, `${path}timeline.points.${i}.`);
+        for (const k of ['t', 'dt', 'acquires', 'waited', 'timeouts', 'errors', 'created', 'expired', 'idleClosed', 'waitP99Us', 'waitMaxUs', 'inUseMean', 'inUseMax', 'idleMean', 'waitingMean', 'waitingMax', 'totalMax', 'oldestWaiterMs']) this.num(pt, k, `${path}timeline.points.${i}.`, false, POINT_RANGES[k] ?? BOUNDS.total);
       });
     }
     if (this.get(o, 'measured') !== undefined) this.fail(`${path}measured`, 'only a measured run has this part; an observation cannot carry it');
@@ -207,8 +243,8 @@ function checkObservation(data: Obj, display: string): EvidenceFile {
   if (tk !== undefined && tk !== 'throwaway' && tk !== 'local' && tk !== 'remote') c.fail('targetKind', `expected throwaway, local or remote, got ${describe(tk)}`);
   const server = c.obj(data, 'server', '', true);
   if (server) {
-    c.num(server, 'maxConnections', 'server.');
-    c.num(server, 'superuserReserved', 'server.');
+    c.num(server, 'maxConnections', 'server.', false, { ...BOUNDS.poolSize, min: 1 });
+    c.num(server, 'superuserReserved', 'server.', false, BOUNDS.poolSize);
   }
   if (data.configDir !== null) c.str(data, 'configDir', '', true);
   if (data.environments === undefined) c.fail('environments', 'missing: this observation carries no evidence (saved by a pool-advisor without the evidence model); observe again and save it with this version');
@@ -228,8 +264,10 @@ function checkObservation(data: Obj, display: string): EvidenceFile {
       c.str(u, 'reason', `${p}unmapped.${j}.`);
       const f = c.obj(u, 'figures', `${p}unmapped.${j}.`, true);
       if (f) {
-        for (const k of ['meanBusy', 'openMax', 'reserved']) c.num(f, k, `${p}unmapped.${j}.figures.`);
-        if (f.maxConnections !== null) c.num(f, 'maxConnections', `${p}unmapped.${j}.figures.`);
+        c.num(f, 'meanBusy', `${p}unmapped.${j}.figures.`, false, BOUNDS.level);
+        c.num(f, 'openMax', `${p}unmapped.${j}.figures.`, false, BOUNDS.level);
+        c.num(f, 'reserved', `${p}unmapped.${j}.figures.`, false, BOUNDS.poolSize);
+        if (f.maxConnections !== null) c.num(f, 'maxConnections', `${p}unmapped.${j}.figures.`, false, BOUNDS.poolSize);
       }
       const v = c.obj(u, 'validity', `${p}unmapped.${j}.`, true);
       if (v) {
@@ -242,9 +280,13 @@ function checkObservation(data: Obj, display: string): EvidenceFile {
         const q = `${p}proxyPools.${j}.`;
         if (!isObj(x)) c.fail(`${p}proxyPools.${j}`, `expected an object, got ${describe(x)}`);
         for (const k of ['proxy', 'console', 'database', 'poolMode']) c.str(x, k, q);
-        for (const k of ['users', 'xacts', 'waitTotalUs', 'waitingMean', 'waitingMax', 'maxwaitUs', 'startedAt', 'windowMs']) c.num(x, k, q);
-        for (const k of ['size', 'reservePool', 'xactMeanUs']) if (x[k] !== null) c.num(x, k, q);
-        c.num(x, 'clientsMax', q, true);
+        for (const k of ['users', 'xacts']) c.num(x, k, q, false, BOUNDS.count);
+        for (const k of ['waitingMean', 'waitingMax']) c.num(x, k, q, false, BOUNDS.level);
+        c.num(x, 'maxwaitUs', q, false, SPAN);
+        for (const k of ['waitTotalUs', 'startedAt', 'windowMs']) c.num(x, k, q);
+        for (const k of ['size', 'reservePool']) if (x[k] !== null) c.num(x, k, q, false, BOUNDS.poolSize);
+        if (x.xactMeanUs !== null) c.num(x, 'xactMeanUs', q, false, SPAN);
+        c.num(x, 'clientsMax', q, true, BOUNDS.level);
       });
     }
     if (c.arr(e, 'workloads', p)!.length > 0) c.fail(`${p}workloads`, 'only a measured run drives workloads; an observation has none');
@@ -261,9 +303,10 @@ function checkObservation(data: Obj, display: string): EvidenceFile {
 export function parseEvidenceFile(text: string, display: string): EvidenceFile {
   const data = parseJson(text, display, HINT);
   const kind = isObj(data) ? data.kind : undefined;
-  if (kind === 'observation') return checkObservation(data as Obj, display);
-  if (kind !== undefined && kind !== 'run') throw new UsageError(`${display}: kind ${JSON.stringify(kind)} is not one pool-advisor reads (expected 'run' or 'observation')`, HINT);
-  return evidenceFromRun(checkRunFile(data, display));
+  if (kind !== undefined && kind !== 'run' && kind !== 'observation') throw new UsageError(`${display}: kind ${JSON.stringify(kind)} is not one pool-advisor reads (expected 'run' or 'observation')`, HINT);
+  const ev = kind === 'observation' ? checkObservation(data as Obj, display) : evidenceFromRun(checkRunFile(data, display));
+  // The target as written in the file may carry a password (an edited file, another tool's): never shown.
+  return { ...ev, target: redactUrl(ev.target) };
 }
 
 /** Whether the evidence has any sample at all in the given environments (all when none given). */

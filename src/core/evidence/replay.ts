@@ -14,6 +14,7 @@ import { summarizeDistribution } from './distribution.js';
 import type { EvidenceFile, PoolEvidence } from './types.js';
 import { meanLevel } from '../run/occupancy.js';
 import { formatNum, formatUs } from '../units.js';
+import { LIMITS, outside, rangeText } from '../limits.js';
 
 /** A workload replayed from evidence, with what it took from it and what it assumed. */
 export interface ReplayedWorkload {
@@ -81,9 +82,22 @@ export function replayWorkloads(file: EvidenceFile, timing: ReplayTiming, replic
         continue;
       }
       const rate = p.arrival!.rate;
+      // What is replayed is a workload: it has the advisor config's bounds (a rate of 1e9/s, or a
+      // hold of days, from a run's counters or an edited file, is no load to drive).
+      const rateWhy = outside(rate, LIMITS.rate);
+      if (rateWhy) {
+        refused.push(`${env.env}.${name}: its acquire rate ${formatNum(rate, 3)}/s cannot be replayed (${rateWhy}; a workload's rate is ${rangeText(LIMITS.rate)}/s)`);
+        continue;
+      }
       const h = holdOf(p, rate);
       if (!h) {
         refused.push(`${env.env}.${name}: ${p.source.detail} has no hold time and no busy time to replay`);
+        continue;
+      }
+      const hd = h.hold;
+      const longest = hd.kind !== 'sleep' ? 0 : hd.dist === 'constant' ? hd.ms : hd.dist === 'exponential' ? hd.meanMs : Math.max(hd.p50Ms, hd.p99Ms);
+      if (outside(longest, LIMITS.spanMs)) {
+        refused.push(`${env.env}.${name}: its hold (${formatUs(longest * 1000)}) cannot be replayed (a workload's hold is at most ${LIMITS.spanMs.max / 3_600_000} h)`);
         continue;
       }
       const observed = [`the acquire rate (${formatNum(rate, 1)}/s, as Poisson arrivals)`, h.observed];

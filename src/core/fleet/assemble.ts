@@ -7,7 +7,8 @@ import { isPoolName, type PoolName } from '../config/pools.js';
 import type { TopologySpec } from '../advisor/types.js';
 import { DEFAULT_SUPERUSER_RESERVED } from '../advisor/defaults.js';
 import { notCarried, type CloseReason, type FamilyMatch, type PrometheusSpec } from './families.js';
-import type { FleetWindow, PlannedQuery } from './plan.js';
+import type { FleetWindow, PlannedQuery, QueryPart } from './plan.js';
+import { BOUNDS, outside, rangeText, type Range } from '../limits.js';
 
 /** One element of an instant vector: its labels and its value. */
 export interface VectorSample {
@@ -97,7 +98,29 @@ export interface FleetReading {
   replicas: ReplicaFigures[];
   pools: FleetPool[];
   queries: number;
+  /**
+   * Samples and figures that cannot be (a negative count, a pool of 2.5 connections, a rate beyond
+   * any load), each left out and said here; absent when there were none.
+   */
+  refused?: string[];
 }
+
+/** Most refusals listed one by one; the rest are counted. */
+const MAX_REFUSALS_LISTED = 20;
+
+/** Longest wait, hold or creation believed, seconds (24 h). */
+const MAX_SPAN_S = BOUNDS.spanUs.max / 1e6;
+
+/** The range a sample of a part must be in (after its unit's scale): the bounds saved observations are read with. */
+function sampleRange(part: QueryPart): Range {
+  if (part === 'max' || part === 'min') return BOUNDS.poolSize;
+  if (part === 'in_use_avg' || part === 'in_use_max' || part === 'idle_avg' || part === 'open_avg' || part === 'pending_avg' || part === 'pending_max') return BOUNDS.level;
+  if (part === 'wait_fleet_p99') return { min: 0, max: MAX_SPAN_S };
+  if (part.endsWith('_sum')) return BOUNDS.total;
+  return BOUNDS.count;
+}
+
+const labelsText = (m: Record<string, string>): string => `{${Object.entries(m).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}}`;
 
 function replicaOf(labels: Record<string, string>, spec: PrometheusSpec): string {
   for (const l of spec.replicaLabels) if (labels[l]) return labels[l]!;
@@ -156,14 +179,24 @@ export function assembleFleet(matches: readonly FamilyMatch[], spec: PrometheusS
   const fleetP99 = new Map<string, number>();
   const anchored = new Set<string>();
   const keyOf = (family: string, id: { env: string; pool: string }, replica: string, seriesPool: string) => JSON.stringify([family, id.env, id.pool, replica, seriesPool]);
+  const refusals: string[] = [];
+  const refuse = (what: string, value: number, range: Range, why: string) => refusals.push(`${what} ${value} is not believed (${why}; expected ${range.integer ? 'an integer ' : ''}from ${rangeText(range)}); left out`);
 
   plan.forEach((pq, i) => {
     const m = byFamily.get(pq.family)!;
     for (const s of answers[i] ?? []) {
-      if (!Number.isFinite(s.value) && pq.part !== 'wait_fleet_p99') continue;
+      // histogram_quantile answers NaN where there is nothing to rank: no figure, not a hostile one.
+      if (pq.part === 'wait_fleet_p99' && Number.isNaN(s.value)) continue;
+      const range = sampleRange(pq.part);
+      const scaled = s.value * pq.scale;
+      const why = outside(scaled, range);
+      if (why !== undefined) {
+        refuse(`${pq.family} ${pq.part} ${labelsText(s.metric)}`, s.value, range, why);
+        continue;
+      }
       const id = identify(s.metric, m, spec);
       if (pq.part === 'wait_fleet_p99') {
-        if (Number.isFinite(s.value)) fleetP99.set(JSON.stringify([pq.family, id.env, id.pool]), s.value * pq.scale);
+        fleetP99.set(JSON.stringify([pq.family, id.env, id.pool]), scaled);
         continue;
       }
       const replica = replicaOf(s.metric, spec);
@@ -180,6 +213,11 @@ export function assembleFleet(matches: readonly FamilyMatch[], spec: PrometheusS
         const le = Number(s.metric.le === '+Inf' ? Infinity : s.metric.le);
         if (Number.isNaN(le)) continue;
         const bound = le === Infinity ? Infinity : le * pq.scale;
+        // A bound below 0 or beyond 24 h is no wait: its cumulative count folds into the next bound.
+        if (bound !== Infinity && outside(bound, { min: 0, max: MAX_SPAN_S }) !== undefined) {
+          refuse(`${pq.family} wait bucket le=${JSON.stringify(s.metric.le)} ${labelsText(s.metric)}`, le, { min: 0, max: MAX_SPAN_S }, 'not a wait in seconds');
+          continue;
+        }
         const bm = buckets.get(key) ?? new Map<number, number>();
         bm.set(bound, (bm.get(bound) ?? 0) + s.value);
         buckets.set(key, bm);
@@ -199,6 +237,25 @@ export function assembleFleet(matches: readonly FamilyMatch[], spec: PrometheusS
   for (const key of [...replicas.keys()]) if (!anchored.has(key)) replicas.delete(key);
   for (const [key, f] of replicas) {
     const r = raw.get(key)!;
+    const who = `${f.family} ${f.env ? `${f.env}.` : ''}${f.pool}${f.replica ? ` of ${f.replica}` : ''}`;
+    // Figures derived from several samples have their own bounds: a rate no load reaches, a mean
+    // wait or hold beyond a day, a sum of gauges beyond any pool. The part is left out, said why.
+    const checkDerived = (what: string, parts: string[], value: number | undefined, range: Range): void => {
+      if (value === undefined) return;
+      const why = outside(value, range);
+      if (why === undefined) return;
+      refuse(`${who}: ${what}`, value, range, why);
+      for (const p of parts) r.delete(p);
+    };
+    checkDerived('acquires per second', ['wait_count', 'wait_sum'], windowS > 0 && r.has('wait_count') ? r.get('wait_count')! / windowS : undefined, BOUNDS.rate);
+    for (const name of ['wait', 'waited', 'use', 'create'] as const) {
+      const c = r.get(`${name}_count`);
+      const sum = r.get(`${name}_sum`);
+      checkDerived(`mean ${name} (s)`, [`${name}_sum`], c !== undefined && sum !== undefined && c > 0 ? sum / c : undefined, { min: 0, max: MAX_SPAN_S });
+    }
+    checkDerived('mean in use (use-time sum over the window)', ['use_sum'], windowS > 0 && r.has('use_sum') ? r.get('use_sum')! / windowS : undefined, BOUNDS.level);
+    for (const part of ['in_use_avg', 'in_use_max', 'idle_avg', 'open_avg', 'pending_avg', 'pending_max', 'max', 'min'] as const) checkDerived(part, [part], r.get(part), sampleRange(part));
+    if (!r.has('wait_count')) buckets.delete(key);
     const g = (k: string) => r.get(k);
     const waitCount = g('wait_count');
     if (waitCount !== undefined) {
@@ -257,6 +314,9 @@ export function assembleFleet(matches: readonly FamilyMatch[], spec: PrometheusS
     replicas: list,
     pools: [...pools.values()],
     queries: plan.length,
+    ...(refusals.length
+      ? { refused: refusals.length > MAX_REFUSALS_LISTED ? [...refusals.slice(0, MAX_REFUSALS_LISTED), `and ${refusals.length - MAX_REFUSALS_LISTED} more figures not believed`] : refusals }
+      : {}),
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import type { PoolName } from '../config/pools.js';
 import type { Observation } from './types.js';
+import { BOUNDS, outside, rangeText, type Range } from '../limits.js';
 
 /** One database's counters at one time (ms of busy time, sessions opened). */
 export interface DbCounterRow {
@@ -116,10 +117,20 @@ export interface TaskerHealth {
   pools: TaskerPoolReading[];
   /** Whether pgmq has a pool of its own (a `pgmq_pool` entry), or null when the answer does not say. */
   pgmqOwnPool: boolean | null;
+  /** Figures of the answer that cannot be (a size of -5 or 2.5), said plainly: each was left out. */
+  refused?: string[];
 }
 
-function num(x: unknown): number | null {
-  return typeof x === 'number' && Number.isFinite(x) ? x : null;
+/**
+ * A figure of the answer within `range` (the bounds a saved observation's reader uses), else null
+ * with the reason noted: an impossible value is not believed.
+ */
+function bounded(x: unknown, range: Range, where: string, refused: string[]): number | null {
+  if (x === undefined || x === null) return null;
+  const why = typeof x === 'number' ? outside(x, range) : `not a number (${typeof x})`;
+  if (why === undefined) return x as number;
+  refused.push(`${where} ${JSON.stringify(x) ?? String(x)} is not believed (${why}; expected ${range.integer ? 'an integer ' : ''}from ${rangeText(range)}); left out`);
+  return null;
 }
 
 function findKey(x: unknown, key: string, depth: number): unknown {
@@ -140,15 +151,22 @@ export function parseTaskerHealth(body: unknown): TaskerHealth | null {
   const pu = findKey(body, 'pool_utilization', 4);
   if (pu === null || typeof pu !== 'object') return null;
   const pools: TaskerPoolReading[] = [];
+  const refused: string[] = [];
   const read = (name: string, pool: PoolName): boolean => {
-    const p = (pu as Record<string, unknown>)[name];
+    const p = Object.hasOwn(pu, name) ? (pu as Record<string, unknown>)[name] : undefined;
     if (p === null || typeof p !== 'object') return false;
     const o = p as Record<string, unknown>;
-    pools.push({ pool, maxConnections: num(o.max_connections), active: num(o.active_connections), idle: num(o.idle_connections) });
+    const at = (k: string) => `pool_utilization.${name}.${k}`;
+    pools.push({
+      pool,
+      maxConnections: bounded(o.max_connections, { ...BOUNDS.poolSize, min: 1 }, at('max_connections'), refused),
+      active: bounded(o.active_connections, BOUNDS.poolSize, at('active_connections'), refused),
+      idle: bounded(o.idle_connections, BOUNDS.poolSize, at('idle_connections'), refused),
+    });
     return true;
   };
   read('tasker_pool', 'database');
   const pgmq = read('pgmq_pool', 'pgmq');
   if (pools.length === 0) return null;
-  return { pools, pgmqOwnPool: pgmq };
+  return { pools, pgmqOwnPool: pgmq, ...(refused.length ? { refused } : {}) };
 }

@@ -6,6 +6,7 @@
  * acquire rate. Groups `--map` ties to a Tasker pool become that pool's evidence, with the config's
  * settings; the others are listed as unmapped, with their figures. Pure.
  */
+import { BOUNDS, outside } from '../limits.js';
 import type { PoolName } from '../config/pools.js';
 import type { PoolConfigSnapshot } from '../run/types.js';
 import type { EnvironmentEvidence, EvidenceSource, PoolEvidence, StatementBounds, UnmappedPool, Validity } from '../evidence/types.js';
@@ -51,7 +52,11 @@ export function statementBounds(g: ObservedGroup, parts: ObservationParts): Stat
   if (!r || r.countsComplete !== true || !(r.calls > 0) || !(r.windowMs > 0)) return null;
   const sharers = parts.observation.groups.filter((x) => x.fields.some(([f, v]) => f === 'usename' && v === role));
   if (sharers.length !== 1) return null;
-  return { role, calls: r.calls, meanUs: ((r.statementsMeanBusy * r.windowMs) / r.calls) * 1000, windowMs: r.windowMs };
+  const meanUs = ((r.statementsMeanBusy * r.windowMs) / r.calls) * 1000;
+  // Counters reset inside the window (pg_stat_statements_reset) give differences no statement has:
+  // bounded as a saved observation's reader bounds them.
+  if (outside(meanUs, BOUNDS.spanUs) !== undefined || outside(r.calls, BOUNDS.count) !== undefined) return null;
+  return { role, calls: r.calls, meanUs, windowMs: r.windowMs };
 }
 
 /** The figures of a group no Tasker pool stands for, so the user can map it (and size it by hand). */

@@ -6,6 +6,7 @@
  * waited for a server connection. Pure: the rows come in as read.
  */
 import type { ProxyPoolEvidence } from '../evidence/types.js';
+import { BOUNDS, outside, rangeText, type Range } from '../limits.js';
 
 /** One row of `SHOW POOLS` (PgBouncer 1.18's columns that are read). */
 export interface PgBouncerPoolRow {
@@ -92,6 +93,20 @@ export interface PgBouncerReading {
   durationMs: number;
   pools: PgBouncerPoolFigures[];
   databases: PgBouncerDatabaseFigures[];
+  /** Rows and figures of the console that cannot be (a negative count, a wait beyond a day), left out and said here. */
+  refused?: string[];
+}
+
+/** Longest wait or transaction believed, seconds (24 h). */
+const MAX_SPAN_S = BOUNDS.spanUs.max / 1e6;
+
+/** The first figure of `checks` outside its range, as a reason; undefined when all are in range. */
+function firstOutside(checks: ReadonlyArray<readonly [name: string, value: number, range: Range]>): string | undefined {
+  for (const [name, value, range] of checks) {
+    const why = outside(value, range);
+    if (why !== undefined) return `${name} ${value} is not believed (${why}; expected ${range.integer ? 'an integer ' : ''}from ${rangeText(range)})`;
+  }
+  return undefined;
 }
 
 /** The admin console's own database: not a pool of the service. */
@@ -100,10 +115,24 @@ const ADMIN_DB = 'pgbouncer';
 /** The figures of a window of console reads. */
 export function summarizePgBouncer(r: PgBouncerReadings): PgBouncerReading {
   const durationMs = Math.max(1, r.statsEnd.atMs - r.statsStart.atMs);
+  const refused: string[] = [];
   const byPool = new Map<string, PgBouncerPoolRow[]>();
   for (const read of r.pools) {
     for (const row of read.rows) {
       if (row.database === ADMIN_DB) continue;
+      // Every figure of the row bounded where it enters; a row with an impossible one is left out.
+      const bad = firstOutside([
+        ['cl_active', row.clActive, BOUNDS.level],
+        ['cl_waiting', row.clWaiting, BOUNDS.level],
+        ['sv_active', row.svActive, BOUNDS.level],
+        ['sv_idle', row.svIdle, BOUNDS.level],
+        ['sv_used', row.svUsed, BOUNDS.level],
+        ['maxwait (s)', row.maxwaitS, { min: 0, max: MAX_SPAN_S }],
+      ]);
+      if (bad) {
+        refused.push(`SHOW POOLS ${row.database}/${row.user}: ${bad}; the row is left out`);
+        continue;
+      }
       const key = `${row.database}\u0000${row.user}`;
       const list = byPool.get(key) ?? [];
       list.push(row);
@@ -131,7 +160,23 @@ export function summarizePgBouncer(r: PgBouncerReadings): PgBouncerReading {
     const s = start.get(end.database) ?? { database: end.database, xacts: 0, queries: 0, xactTimeUs: 0, waitTimeUs: 0 };
     const xacts = end.xacts - s.xacts;
     const waitTotalS = (end.waitTimeUs - s.waitTimeUs) / 1e6;
-    const size = r.databases?.find((d) => d.name === end.database);
+    // The counters' deltas over the window (a restart in between makes them negative), and what follows from them.
+    const bad = firstOutside([
+      ['total_xact_count (change over the window)', xacts, BOUNDS.count],
+      ['total_query_count (change over the window)', end.queries - s.queries, BOUNDS.count],
+      ['total_xact_time (µs, change over the window)', end.xactTimeUs - s.xactTimeUs, BOUNDS.total],
+      ['total_wait_time (µs, change over the window)', end.waitTimeUs - s.waitTimeUs, BOUNDS.total],
+      ['mean transaction (s)', xacts > 0 ? (end.xactTimeUs - s.xactTimeUs) / 1e6 / xacts : 0, { min: 0, max: MAX_SPAN_S }],
+      ['mean clients waiting', waitTotalS / (durationMs / 1000), BOUNDS.level],
+    ]);
+    if (bad) {
+      refused.push(`SHOW STATS ${end.database}: ${bad}; the database is left out`);
+      continue;
+    }
+    const found = r.databases?.find((d) => d.name === end.database);
+    const sizeBad = found ? firstOutside([['pool_size', found.poolSize, BOUNDS.poolSize], ['reserve_pool', found.reservePool, BOUNDS.poolSize]]) : undefined;
+    if (sizeBad) refused.push(`SHOW DATABASES ${end.database}: ${sizeBad}; its size is left out`);
+    const size = sizeBad ? undefined : found;
     databases.push({
       database: end.database,
       xacts,
@@ -143,7 +188,7 @@ export function summarizePgBouncer(r: PgBouncerReadings): PgBouncerReading {
       ...(size ? { poolSize: size.poolSize, reservePool: size.reservePool } : {}),
     });
   }
-  return { console: r.console, version: r.version, startedAt: r.statsStart.atMs, durationMs, pools, databases };
+  return { console: r.console, version: r.version, startedAt: r.statsStart.atMs, durationMs, pools, databases, ...(refused.length ? { refused } : {}) };
 }
 
 /** The proxy sign the console gives: it answered, so the server's connections are its. */

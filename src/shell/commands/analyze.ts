@@ -33,7 +33,7 @@ export async function analyzeCommand(f: AnalyzeFlags): Promise<void> {
   if (f.out) assertReportPath('--out', f.out);
   if (f.report) assertReportPath('--report', f.report);
   const plan = planAnalyze(f);
-  assertOutputsApart([['--out', f.out], ['--report', f.report]], [...planInputs(plan), ...(f.workloadFrom ? [['--workload-from', f.workloadFrom] as [string, string]] : [])]);
+  assertOutputsApart([['--out', f.out], ['--report', f.report]], [...planInputs(plan, f), ...(f.workloadFrom ? [['--workload-from', f.workloadFrom] as [string, string]] : [])]);
   for (const w of plan.warnings) writeErr(`warning: ${w}`);
   for (const n of plan.notes) writeErr(n);
   const { run, interrupted } = await measureInterruptibly({ plan, flags: f, stopping: 'the partial result follows.', onPartial: (partial) => emitRun(partial, f, plan.advisor) });

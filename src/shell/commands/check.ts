@@ -115,7 +115,7 @@ async function measure(opts: CheckOptions): Promise<{ run: RunFile; interrupted:
   // Loaded here, not at startup: only a check that measures needs pg, the generator and /metrics.
   const { planAnalyze, planInputs, measureInterruptibly } = await import('../measure.js');
   const plan = planAnalyze(opts);
-  assertOutputsApart([['--out', opts.out]], planInputs(plan));
+  assertOutputsApart([['--out', opts.out]], planInputs(plan, opts));
   // The config's own warnings are in the report already; only the run's (e.g. --set) go to stderr.
   const reported = new Set(validateModel(plan.model).map(formatIssue));
   for (const w of plan.warnings) if (!reported.has(w)) writeErr(`warning: ${w}`);

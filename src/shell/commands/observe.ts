@@ -63,10 +63,11 @@ interface ObserveFlags extends PrometheusFlags {
 }
 
 /** Settings of the Tasker pool a group maps to (size from Tasker's live answer when it has one). */
-function settingsFor(model: ConfigModel, rules: readonly MapRule[]) {
+function settingsFor(model: ConfigModel, rules: readonly MapRule[], matched: Set<MapRule>) {
   return (g: Parameters<typeof matchGroup>[0], tasker: ReadonlyArray<{ pools: Array<{ pool: string; maxConnections: number | null }> }>): GroupSettings | null => {
     const r = matchGroup(g, rules);
     if (!r) return null;
+    matched.add(r);
     const env = model.environments.find((e) => e.name === r.env)!;
     const s = env.pools[r.pool].settings;
     const live = tasker.flatMap((h) => h.pools).find((p) => p.pool === r.pool && p.maxConnections !== null);
@@ -101,13 +102,20 @@ const SAMPLING_FLAGS = [
   ['--pgbouncer-url', 'pgbouncerUrl'],
 ] as const;
 
+/**
+ * No output may land on a local input: by now every one is read (the Tasker config, the advisor
+ * config and its sql_file, the CA file, the TLS files of the URLs). Checked before any connection.
+ */
+function outputsApart(f: ObserveFlags): void {
+  assertOutputsApart([['--out', f.out], ['--report', f.report]], f.advisorConfig ? [['--advisor-config', f.advisorConfig]] : []);
+}
+
 /** Run `observe` with its parsed flags. */
 export async function observeCommand(f: ObserveFlags): Promise<void> {
   addSecret(f.databaseUrl);
   addSecret(f.pgbouncerUrl);
   if (f.out) assertReportPath('--out', f.out);
   if (f.report) assertReportPath('--report', f.report);
-  assertOutputsApart([['--out', f.out], ['--report', f.report]], f.advisorConfig ? [['--advisor-config', f.advisorConfig]] : []);
   const client = f.prometheus !== undefined ? prometheusClient({ ...f, prometheus: f.prometheus }) : undefined;
   // The server is sampled when asked for (--database-url), or when there is no other source.
   const sample = f.databaseUrl !== undefined || !client;
@@ -122,6 +130,7 @@ export async function observeCommand(f: ObserveFlags): Promise<void> {
   if (f.map?.length || client) model = loadValidConfig(f.configDir).model;
   const envs = model ? mappedEnvironments(model) : [];
   if (!sample) {
+    outputsApart(f);
     const window = fleetWindow(f, Date.now());
     const pr = await readPrometheus(client!, advisor, window, { showQueries: f.showQueries });
     const evidence: EvidenceFile & { prometheus: Omit<PrometheusReading, 'display'> & { source: string } } = {
@@ -149,6 +158,7 @@ export async function observeCommand(f: ObserveFlags): Promise<void> {
   const rules: MapRule[] = model && f.map?.length ? f.map.map((m) => parseMapFlag(m, model!.environments.map((e) => e.name), groupBy)) : [];
   const target = resolveTarget(f.databaseUrl);
   if (!target) throw new UsageError('observe needs a server to observe', 'pass --database-url postgresql://monitor@host:5432/db (or set DATABASE_URL / PG* variables), or --prometheus URL');
+  outputsApart(f);
   const targetKind = isLocalHost(target.host) ? 'local' : 'remote';
   const ac = new AbortController();
   let signalled = false;
@@ -159,6 +169,7 @@ export async function observeCommand(f: ObserveFlags): Promise<void> {
     ac.abort();
   };
   const progress = showProgress(Boolean(f.json)) && f.progress !== false;
+  const matched = new Set<MapRule>();
   await withInterrupt(onSignal, async () => {
     const { file, error } = await observeServer({
       config: connectionConfig(target),
@@ -168,7 +179,7 @@ export async function observeCommand(f: ObserveFlags): Promise<void> {
       durationMs,
       groupBy,
       maps: f.map ?? [],
-      settingsFor: model && rules.length ? settingsFor(model, rules) : undefined,
+      settingsFor: model && rules.length ? settingsFor(model, rules, matched) : undefined,
       environments: envs,
       configDir: model?.dir ?? null,
       taskerUrls,
@@ -181,6 +192,15 @@ export async function observeCommand(f: ObserveFlags): Promise<void> {
         : undefined,
     });
     if (progress) process.stderr.write('\r\x1b[K');
+    if (file.observation.samples > 0) {
+      for (const r of rules) {
+        if (matched.has(r)) continue;
+        const seen = file.observation.groups.map((g) => g.id).slice(0, 5);
+        writeErr(`warning: --map '${r.text}' matched no group of connections seen (${seen.length ? `groups: ${seen.join(', ')}${file.observation.groups.length > 5 ? ', ...' : ''}` : 'none seen'}); its pool ${r.env}.${r.pool} has no evidence from the server`);
+      }
+    }
+    for (const t of file.tasker) for (const why of t.health?.refused ?? []) writeErr(`warning: Tasker's ${t.url}: ${why}`);
+    for (const why of file.pgbouncer?.refused ?? []) writeErr(`warning: PgBouncer's console at ${file.pgbouncer!.console}: ${why}`);
     let pr: PrometheusReading | undefined;
     let out: EvidenceFile = file;
     if (client && file.observation.samples > 0) {

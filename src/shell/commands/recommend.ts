@@ -26,9 +26,10 @@ interface RecommendOptions {
 /** Run `recommend` with its parsed flags. */
 export async function recommendCommand(opts: RecommendOptions): Promise<void> {
   if (opts.report) assertReportPath('--report', opts.report);
-  assertOutputsApart([['--report', opts.report]], [['--from', opts.from], ['--advisor-config', opts.advisorConfig]]);
   const advisor = loadAdvisorConfig(opts.advisorConfig);
   const run = readEvidenceFile(opts.from);
+  // After the reads: every file read (the advisor config's sql_file too) is an input.
+  assertOutputsApart([['--report', opts.report]], [['--from', opts.from], ['--advisor-config', opts.advisorConfig]]);
   const names = run.environments.map((e) => e.env);
   for (const e of opts.env ?? []) {
     if (!names.includes(e)) throw new UsageError(`--env '${e}': the run has no such environment`, `choose one of: ${names.join(', ') || '(none)'}`);

@@ -120,7 +120,7 @@ function restore(written: Target[], createdDirs: string[]): string[] {
   for (const t of [...written].reverse()) {
     try {
       if (t.original === null) unlinkSync(t.path);
-      else writeFileAtomic(t.path, t.original, { mode: t.stat!.mode & 0o7777, display: t.display });
+      else writeFileAtomic(t.path, t.original, { mode: t.stat!.mode & 0o7777, display: t.display, ownInput: true });
     } catch (e) {
       problems.push(`${t.display}: ${(e as Error).message}`);
     }
@@ -171,6 +171,8 @@ export function applyPlan(
       const data = t.bom ? Buffer.concat([BOM, Buffer.from(t.plan.after, 'utf8')]) : t.plan.after;
       writeFileAtomic(t.path, data, {
         display: t.display,
+        // The config files generate read are its own targets.
+        ownInput: true,
         ...(t.stat ? { mode: t.stat.mode & 0o7777 } : {}),
         expect: t.original === null ? { content: null } : { content: t.original, mtimeMs: t.stat!.mtimeMs, size: t.stat!.size },
         ...(hooks.beforeRename ? { beforeRename: (temp: string) => hooks.beforeRename!(t.path, temp) } : {}),

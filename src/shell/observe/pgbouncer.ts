@@ -6,6 +6,7 @@
 import pg from 'pg';
 import { DatabaseError, UsageError } from '../../core/errors.js';
 import { redactUrl } from '../../core/redact.js';
+import { assertPostgresUrl } from '../target.js';
 import type { PgBouncerDatabaseRow, PgBouncerPoolRow, PgBouncerStatsRow } from '../../core/observe/pgbouncer.js';
 
 /** Check a `--pgbouncer-url` before any connection (exit 2); the console's database is `pgbouncer`. */
@@ -19,6 +20,7 @@ export function parsePgBouncerUrl(v: string): { url: string; display: string } {
   }
   if (u.protocol !== 'postgresql:' && u.protocol !== 'postgres:') throw new UsageError(`--pgbouncer-url '${display}': not a postgresql:// URL`, 'write e.g. --pgbouncer-url postgresql://stats@pgbouncer:6432/pgbouncer');
   if (u.pathname !== '/pgbouncer') throw new UsageError(`--pgbouncer-url '${display}': the admin console is the database 'pgbouncer', not '${u.pathname.slice(1)}'`, 'end the URL with /pgbouncer');
+  assertPostgresUrl('--pgbouncer-url', v);
   return { url: v, display };
 }
 

@@ -9,7 +9,7 @@ import { defaultPrometheusSpec } from '../../core/fleet/families.js';
 import { fleetBudget, type FleetBudget, type FleetReading } from '../../core/fleet/assemble.js';
 import type { FleetWindow } from '../../core/fleet/plan.js';
 import { readTextFile } from '../configDir.js';
-import { addPassword, writeErr } from '../output.js';
+import { addPassword, addSecret, writeErr } from '../output.js';
 import type { ServerFacts } from '../target.js';
 import { PrometheusClient, decodeLoose, parsePrometheusUrl, type PrometheusAuth } from './client.js';
 import { readFleet } from './fleet.js';
@@ -27,7 +27,12 @@ export interface PrometheusFlags {
 /** A secret named by an environment variable: present and non-empty, else exit 2 naming the flag. */
 function secretFrom(flag: string, variable: string): string {
   const v = process.env[variable];
-  if (!v) throw new UsageError(`${flag} ${variable}: the variable is not set or empty`, `export ${variable}=... before running, or drop ${flag}`);
+  if (!v) {
+    // The flag takes a variable's name; what was given may be the secret itself: shown only when
+    // it reads as a conventional variable name (upper case, digits, '_'), never otherwise.
+    if (!/^[A-Z_][A-Z0-9_]{0,63}$/.test(variable)) throw new UsageError(`${flag}: no environment variable has the name given (not shown: it does not read as a variable name, and may be the secret itself)`, `give the name of the variable that holds the secret, e.g. export PROM_TOKEN=... and ${flag} PROM_TOKEN`);
+    throw new UsageError(`${flag} ${variable}: the variable is not set or empty`, `export ${variable}=... before running, or drop ${flag}`);
+  }
   addPassword(v);
   return v;
 }
@@ -45,6 +50,7 @@ export function prometheusAuth(opts: PrometheusFlags): PrometheusAuth {
 
 /** A client for `--prometheus`, its password registered as a secret; everything checked before any request. */
 export function prometheusClient(opts: PrometheusFlags & { prometheus: string }): PrometheusClient {
+  addSecret(opts.prometheus);
   const url = parsePrometheusUrl('--prometheus', opts.prometheus);
   if (url.password) {
     addPassword(url.password);
@@ -69,6 +75,7 @@ export async function readPrometheus(client: PrometheusClient, advisor: AdvisorC
   } finally {
     if (opts.showQueries) writeErr(client.asked.map((q) => `query: ${q}`).join('\n'));
   }
+  for (const why of reading.refused ?? []) writeErr(`warning: Prometheus at ${client.display}: ${why}`);
   const budgets: FleetBudget[] = [];
   for (const env of [...new Set(reading.replicas.map((r) => r.env))]) {
     const b = fleetBudget(reading.replicas, env, Object.hasOwn(advisor.environments, env) ? advisor.environments[env]!.topology : undefined, opts.live);

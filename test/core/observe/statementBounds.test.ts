@@ -33,4 +33,9 @@ describe('statement bounds of a group (pg_stat_statements per role)', () => {
     expect(statementBounds(svc, parts([svc], [role({ calls: 0 })]))).toBeNull();
     expect(statementBounds(svc, parts([svc], null))).toBeNull();
   });
+
+  it('none when the counters were reset inside the window: a negative or day-long mean statement is no bound (issue 29)', () => {
+    expect(statementBounds(svc, parts([svc], [role({ statementsMeanBusy: -0.4 })]))).toBeNull();
+    expect(statementBounds(svc, parts([svc], [role({ statementsMeanBusy: 5e6, calls: 1 })]))).toBeNull();
+  });
 });
