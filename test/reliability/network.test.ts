@@ -276,8 +276,8 @@ describe('4. Prometheus answers: a size cap and a deadline for the whole answer'
   });
 
   it('bad --read-limit and --read-timeout values are usage errors (exit 2)', async () => {
-    for (const args of [['--read-limit', 'lots'], ['--read-limit', '10'], ['--read-timeout', 'soon'], ['--read-timeout', '1ms']]) {
-      const r = await runFor(['fleet', '--prometheus', 'http://127.0.0.1:1', ...args], 10_000);
+    const all = [['--read-limit', 'lots'], ['--read-limit', '10'], ['--read-timeout', 'soon'], ['--read-timeout', '1ms']];
+    for (const r of await Promise.all(all.map((args) => runFor(['fleet', '--prometheus', 'http://127.0.0.1:1', ...args], 10_000)))) {
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toMatch(/^ERROR: --read-(limit|timeout) /m);
     }
@@ -365,7 +365,7 @@ describe('7-8 and signals: every wait gives way, exit 130 within 2 s', () => {
         tool === which
           ? which === 'initdb'
             ? '#!/bin/sh\nexec sleep 30\n'
-            : `#!/bin/sh\ncase "$*" in *start*) exec sleep 30;; esac\nexec ${real}/pg_ctl "$@"\n`
+            : `#!/bin/sh\ncase "$*" in *start*) touch ${d}/started; exec sleep 30;; esac\nexec ${real}/pg_ctl "$@"\n`
           : `#!/bin/sh\nexec ${real}/${tool} "$@"\n`;
       writeFileSync(join(d, tool), script, { mode: 0o755 });
     }
@@ -379,7 +379,7 @@ describe('7-8 and signals: every wait gives way, exit 130 within 2 s', () => {
       const bin = hangingBin(moment);
       const child = spawnCli(analyzeArgs(), { env: { PATH: `${bin}:${process.env.PATH}` } });
       const w = watch(child);
-      const r = await signalWhen(child, w, () => w.o.stderr.includes('starting a throwaway'), 'SIGINT', 10_000, moment === 'initdb' ? 300 : 2500);
+      const r = await signalWhen(child, w, () => w.o.stderr.includes('starting a throwaway') && (moment === 'initdb' || existsSync(join(bin, 'started'))), 'SIGINT', 15_000, 300);
       expect(r.code, w.o.stderr).toBe(130);
       expect(r.exitMs).toBeLessThan(2000);
       expect(w.o.stderr).not.toContain('failed');
@@ -418,7 +418,7 @@ describe('7-8 and signals: every wait gives way, exit 130 within 2 s', () => {
     const out = join(tmp(), 'run.json');
     const child = spawnCli(analyzeArgs(['--database-url', pgUrl, '--warmup', '20s', '--out', out]));
     const w = watch(child);
-    const r = await signalWhen(child, w, () => w.o.stderr.includes('Target:'), 'SIGTERM', 20_000, 1500);
+    const r = await signalWhen(child, w, () => w.o.stderr.includes('Target:'), 'SIGTERM', 20_000, 800);
     expect(r.code, w.o.stderr).toBe(130);
     expect(r.exitMs).toBeLessThan(2000);
     const run = JSON.parse(readFileSync(out, 'utf8')) as { partial: boolean; environments: Array<{ pools: Array<{ counters: { acquires: number } }> }> };
@@ -431,7 +431,7 @@ describe('7-8 and signals: every wait gives way, exit 130 within 2 s', () => {
     const out = join(tmp(), 'run.json');
     const child = spawnCli(analyzeArgs(['--database-url', pgUrl, '--warmup', '0s', '--out', out]));
     const w = watch(child);
-    const r = await signalWhen(child, w, () => w.o.stderr.includes('Target:'), 'SIGHUP', 20_000, 1500);
+    const r = await signalWhen(child, w, () => w.o.stderr.includes('Target:'), 'SIGHUP', 20_000, 800);
     expect(r.code, w.o.stderr).toBe(130);
     expect(r.exitMs).toBeLessThan(2000);
     const run = JSON.parse(readFileSync(out, 'utf8')) as { partial: boolean; environments: Array<{ pools: Array<{ counters: { acquires: number } }> }> };
@@ -440,10 +440,10 @@ describe('7-8 and signals: every wait gives way, exit 130 within 2 s', () => {
   });
 
   it('draining (holds still running after the window): SIGINT gives exit 130', async () => {
-    const child = spawnCli(['analyze', '--env', 'test', '--pool', 'database', '--rate', '20', '--hold', '2s', '--duration', '2s', '--warmup', '0s', '--database-url', pgUrl, '--no-progress', '--advisor-config', advisorFile(databaseWorkload({ rate: 5, hold: '2ms' })), '--config-dir', scenarioConfig({ max_connections: 3, min_connections: 0, acquire_timeout_seconds: 10 } as never)]);
+    const child = spawnCli(['analyze', '--env', 'test', '--pool', 'database', '--rate', '20', '--hold', '1500ms', '--duration', '1500ms', '--warmup', '0s', '--database-url', pgUrl, '--no-progress', '--advisor-config', advisorFile(databaseWorkload({ rate: 5, hold: '2ms' })), '--config-dir', scenarioConfig({ max_connections: 3, min_connections: 0, acquire_timeout_seconds: 10 } as never)]);
     const w = watch(child);
-    // Calibration (one hold) then the window: at 4.6 s the holds begun near the window's end still run.
-    const r = await signalWhen(child, w, () => w.o.stderr.includes('Target:'), 'SIGINT', 20_000, 4600);
+    // Calibration (one hold) then the window: at 3.5 s the holds begun near the window's end still run.
+    const r = await signalWhen(child, w, () => w.o.stderr.includes('Target:'), 'SIGINT', 20_000, 3500);
     expect(r.code, w.o.stderr).toBe(130);
     expect(r.exitMs).toBeLessThan(2000);
     const t = Date.now();

@@ -189,9 +189,13 @@ function logFactorials(n: number): Float64Array {
  * n ≥ c waits for n − c + 1 releases at rate cμ, an Erlang(n − c + 1, cμ) time.
  */
 function finiteSourceTail(c: number, callers: number, thinkS: number, meanHoldS: number, stretch: number): Tail & { throughput: number; busy: number } {
-  // At most MAX_CALLERS callers (the most a closed workload can have: LIMITS.concurrency), so the
-  // arrays and the loops below are bounded whatever a file or an endpoint said.
-  const n = Math.min(MAX_CALLERS, Math.max(0, Math.floor(Number.isFinite(callers) ? callers : 0)));
+  // At most MAX_CALLERS callers, so the arrays and the loops below are bounded whatever a file or an
+  // endpoint said. More callers are modelled as MAX_CALLERS each calling proportionally more often
+  // (the think time scaled down): the same offered rate, and with that many callers the finite
+  // source is already all but Poisson.
+  const given = Math.max(0, Math.floor(Number.isFinite(callers) ? callers : 0));
+  const n = Math.min(MAX_CALLERS, given);
+  if (given > n) thinkS = (thinkS * n) / given;
   const mu = 1 / meanHoldS;
   const arrival = new Float64Array(n + 1);
   let throughput: number;

@@ -107,6 +107,7 @@ const SAMPLING_FLAGS = [
 export async function observeCommand(f: ObserveFlags): Promise<void> {
   addSecret(f.databaseUrl);
   addSecret(f.pgbouncerUrl);
+  for (const u of f.taskerUrl ?? []) addSecret(u);
   if (f.out) assertReportPath('--out', f.out);
   if (f.report) assertReportPath('--report', f.report);
   assertOutputsApart([['--out', f.out], ['--report', f.report]], f.advisorConfig ? [['--advisor-config', f.advisorConfig]] : []);

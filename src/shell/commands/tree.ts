@@ -33,7 +33,7 @@ export function addAnalyzeOptions(cmd: Command): Command {
     .option('--pool <pool...>', `pools whose workload to drive: ${POOL_NAMES.slice(0, 2).join(', ')} (default: both)`)
     .option('--rate <n>', 'open workload: acquires per second (overrides the advisor config)')
     .option('--concurrency <n>', 'closed workload: number of callers that each wait (overrides the arrival model)')
-    .option('--hold <dist>', 'hold time: 20ms (constant), exp:20ms, lognormal:5ms,80ms')
+    .option('--hold <dist>', 'hold time: 20ms (constant), exp:20ms, lognormal:5ms,80ms. A hold longer than the measuring window (the constant, the mean, the P99) is refused before connecting; one drawn longer from a tail is cut at the window\'s end (the server ends it within a second)')
     .option('--duration <d>', 'measured time per environment, e.g. 30s (default 30s)')
     .option('--warmup <d>', 'warm-up before measuring, excluded from the figures (default 2s)')
     .option('--seed <n>', 'seed for reproducible arrivals and hold times')

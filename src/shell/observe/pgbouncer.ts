@@ -36,8 +36,13 @@ export class PgBouncerConsole {
   ) {}
 
   /** One console command within the guard (deadline for the whole answer, size cap, interrupt). */
-  private query<R extends pg.QueryResultRow>(sql: string): Promise<pg.QueryResult<R>> {
-    return guardedQuery<R>(this.client, sql, this.guard, `PgBouncer's admin console at ${this.display} (${sql})`);
+  private async query<R extends pg.QueryResultRow>(sql: string): Promise<pg.QueryResult<R>> {
+    try {
+      return await guardedQuery<R>(this.client, sql, this.guard, `PgBouncer's admin console at ${this.display} (${sql})`);
+    } catch (e) {
+      if (e instanceof KnownError || e instanceof InterruptedError) throw e;
+      throw new DatabaseError(`PgBouncer's admin console at ${this.display} failed (${sql}): ${String((e as Error)?.message ?? e).split('\n')[0]}`, 'check PgBouncer; the observation is saved without its console when it fails mid-window');
+    }
   }
 
   /** Connect (exit 3 with the reason when it cannot) and read the version. */

@@ -87,6 +87,12 @@ function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
+/** Whether a read failed because the server refused the statement (a missing extension, no grant), not because it is gone or slow. */
+function isSqlRefusal(e: unknown): boolean {
+  const code = (e as { pgCode?: string }).pgCode;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !code.startsWith('08') && !code.startsWith('57');
+}
+
 /** One connection that samples the server's view of its clients. */
 export class Sampler {
   private readonly client: pg.Client;
@@ -107,8 +113,14 @@ export class Sampler {
     this.client = client;
   }
 
-  private query<R extends pg.QueryResultRow>(sql: string, what: string): Promise<pg.QueryResult<R>> {
-    return guardedQuery<R>(this.client, sql, this.guard, `${what} on ${this.display}`);
+  private async query<R extends pg.QueryResultRow>(sql: string, what: string): Promise<pg.QueryResult<R>> {
+    try {
+      return await guardedQuery<R>(this.client, sql, this.guard, `${what} on ${this.display}`);
+    } catch (e) {
+      if (e instanceof KnownError || e instanceof InterruptedError) throw e;
+      // The server went away, or refused: one line naming the read (statementsByRole turns a missing extension into null itself).
+      throw Object.assign(new DatabaseError(`${what} on ${this.display} failed: ${String((e as Error)?.message ?? e).split('\n')[0]}`, 'check the server; the partial observation was printed (and saved with --out)'), { pgCode: (e as { code?: string }).code });
+    }
   }
 
   private display = '';
@@ -213,12 +225,12 @@ export class Sampler {
         if (!Number.isFinite(dealloc)) dealloc = null;
       } catch (e) {
         // A deadline, a cap or an interrupt is not "the extension is missing".
-        if (e instanceof KnownError || e instanceof InterruptedError) throw e;
+        if (!isSqlRefusal(e)) throw e;
         dealloc = null;
       }
       return { atMs: r.rows[0]?.now ?? Date.now(), byRole: r.rows.map((x) => ({ role: x.role, execMs: x.ms, calls: x.calls })), dealloc };
     } catch (e) {
-      if (e instanceof KnownError || e instanceof InterruptedError) throw e;
+      if (!isSqlRefusal(e)) throw e;
       return null;
     }
   }

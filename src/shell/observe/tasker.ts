@@ -8,6 +8,15 @@ import { pastCap, pastDeadline, type ReadGuard } from '../deadline.js';
 import { parseTaskerHealth, type TaskerHealth } from '../../core/observe/crossCheck.js';
 import { redactUrl } from '../../core/redact.js';
 
+/** Percent-decoding that keeps malformed text as it is. */
+function loose(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
 /** Check a `--tasker-url` before any connection (exit 2) and return its /health/detailed URL. */
 export function parseTaskerUrl(v: string): URL {
   let u: URL;
@@ -41,7 +50,13 @@ export async function readTaskerHealth(url: URL, guard: ReadGuard = { ...READ_DE
   let status = 0;
   let text = '';
   try {
-    const res = await fetch(url, { signal: ac.signal, headers: { accept: 'application/json' } });
+    // fetch refuses a URL holding credentials (and its error would quote them): they go in a header.
+    const bare = new URL(url.toString());
+    bare.username = '';
+    bare.password = '';
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (url.username || url.password) headers.authorization = `Basic ${Buffer.from(`${loose(url.username)}:${loose(url.password)}`).toString('base64')}`;
+    const res = await fetch(bare, { signal: ac.signal, headers });
     status = res.status;
     if (Number(res.headers.get('content-length')) > guard.maxBytes) stop(pastCap(what, guard.maxBytes));
     const chunks: Uint8Array[] = [];
