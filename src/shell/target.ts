@@ -9,7 +9,7 @@ import pg from 'pg';
 import { parse as parseConn } from 'pg-connection-string';
 import { DatabaseError, InterruptedError, KnownError, UsageError } from '../core/errors.js';
 import { READ_DEFAULTS } from '../core/flags.js';
-import { closeClient, guardedConnect, guardedQuery, type ReadGuard } from './deadline.js';
+import { closeClient, guardedConnect, guardedQuery, serverGuardSql, type ReadGuard } from './deadline.js';
 import { redactUrl } from '../core/redact.js';
 
 /** Where the target came from. */
@@ -136,6 +136,8 @@ export async function probe(cfg: pg.ClientConfig, display: string, guard: ReadGu
     throw connectError(display, e);
   }
   try {
+    // Like every connection of the tool: the server ends the read about a second after our socket goes.
+    await guardedQuery(c, serverGuardSql(guard.timeoutMs), guard, `setting up the connection to ${display}`);
     const r = await guardedQuery<{ v: string; vn: string; mc: string; res: string; cur: string }>(
       c,
       `SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS vn, current_setting('max_connections') AS mc,
@@ -146,6 +148,9 @@ export async function probe(cfg: pg.ClientConfig, display: string, guard: ReadGu
     );
     const row = r.rows[0]!;
     return { version: row.v, versionNum: Number(row.vn), maxConnections: Number(row.mc), superuserReserved: Number(row.res), current: Number(row.cur) };
+  } catch (e) {
+    if (e instanceof KnownError || e instanceof InterruptedError) throw e;
+    throw new DatabaseError(`cannot read the limits of ${display}: ${String((e as Error)?.message ?? e).split('\n')[0]}`, 'check the server and the role');
   } finally {
     await closeClient(c);
   }
