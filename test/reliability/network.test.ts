@@ -192,6 +192,24 @@ describe('2. analyze: holds longer than the window, and holds left on the server
     expect(r.ms).toBeLessThan(5000);
   });
 
+  it('a replayed hold of 1e12 s (an observation whose use-time sum is absurd) is refused the same way', async () => {
+    const srv = await fakeHttp((req) => {
+      if (req.url?.includes('__name__')) return { body: namesAnswer(POOL_ADVISOR_NAMES) };
+      const q = new URL(req.url ?? '/', 'http://x').searchParams.get('query') ?? '';
+      return { body: vectorAnswer([{ metric: { instance: '10.0.0.1:9187', pool_name: 'database' }, value: [1, q.includes('use_time_seconds_sum') ? '1e12' : '1'] }]) };
+    });
+    const obs = join(tmp(), 'obs.json');
+    try {
+      const o = await runFor(['observe', '--prometheus', srv.url, '--since', '5m', '--advisor-config', advisorFile(MAP_ADVISOR), '--out', obs], 15_000);
+      expect(o.code, o.stderr).toBe(0);
+    } finally {
+      await srv.close();
+    }
+    const r = await runFor(['analyze', '--workload-from', obs, '--database-url', 'postgresql://u@127.0.0.1:1/db'], 10_000);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/ERROR: production\.database: an exponential hold of mean \d+ ms is longer than the measuring window/);
+  });
+
   it('after SIGKILL, no pg_sleep of the tool runs on on the server past about a second', async () => {
     const child = spawnCli(['analyze', '--env', 'test', '--pool', 'database', '--rate', '20', '--hold', '10s', '--duration', '10s', '--warmup', '0s', '--database-url', pgUrl, '--no-progress', '--advisor-config', advisorFile(databaseWorkload({ rate: 5, hold: '2ms' })), '--config-dir', scenarioConfig({ max_connections: 3, min_connections: 0 })]);
     const w = watch(child);
