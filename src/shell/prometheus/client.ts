@@ -68,6 +68,8 @@ export class PrometheusClient {
   /** The URL as it may be printed (no password). */
   readonly display: string;
   private readonly headers: Record<string, string>;
+  /** Requests in flight, so {@link cancel} can end them. */
+  private readonly inFlight = new Set<() => void>();
 
   constructor(
     private readonly base: URL,
@@ -102,6 +104,11 @@ export class PrometheusClient {
       out.push({ metric: labels, value: Number(value[1]) });
     }
     return out;
+  }
+
+  /** End every request in flight now (another one failed: their answers would not be used). */
+  cancel(): void {
+    for (const stop of [...this.inFlight]) stop();
   }
 
   /** The metric names with samples between `startS` and `endS` (seconds since the epoch). */
@@ -155,8 +162,11 @@ export class PrometheusClient {
         settled = true;
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
+        this.inFlight.delete(cancelled);
         f();
       };
+      const cancelled = (): void => fail(new DatabaseError(`${what}: cancelled (another query failed)`));
+      this.inFlight.add(cancelled);
       const fail = (e: Error): void => finish(() => {
         req?.destroy();
         reject(e);
