@@ -377,7 +377,8 @@ describe('7-8 and signals: every wait gives way, exit 130 within 2 s', () => {
   function hangingBin(which: 'initdb' | 'pg_ctl'): string {
     const real = findPgBinDir();
     const d = mkdtempSync(join(tmpdir(), 'pa-bin-'));
-    chmodSync(d, 0o755);
+    // initdb and pg_ctl run as the postgres user when the tests run as root: it writes the marker here.
+    chmodSync(d, 0o777);
     for (const tool of ['initdb', 'pg_ctl']) {
       const script =
         tool === which
