@@ -15,21 +15,29 @@ export function buildProgram(): Command {
   const program = new Command('pool-advisor')
     .description('Measure a PostgreSQL connection pool under a realistic load, and tell (and write) the pool settings that fit')
     .version(version(), '-V, --version', 'print the version')
-    .showHelpAfterError('(run with --help for usage)')
+    .showHelpAfterError(HELP_HINT)
     .exitOverride()
-    .configureOutput({
-      writeOut: (s) => process.stdout.write(forTerminal(s)),
-      writeErr: (s) => process.stderr.write(forTerminal(s)),
-    });
+    .configureOutput(OUTPUT);
   registerCommands(program);
   for (const c of program.commands) inherit(c);
   return program;
 }
 
+/** The hint after one of commander's own usage errors (an unknown flag, a missing value). */
+const HELP_HINT = 'hint: run with --help for the flags and their values';
+
+/** commander's own errors look like the tool's: one `ERROR:` line (then the hint), exit 2. */
+const OUTPUT = {
+  writeOut: (s: string) => process.stdout.write(forTerminal(s)),
+  writeErr: (s: string) => process.stderr.write(forTerminal(s)),
+  outputError: (s: string, write: (s: string) => void) => write(s.replace(/^error: /, 'ERROR: ')),
+};
+
 /** Usage errors inside sub-commands behave like the root's: no process.exit, exit code 2. */
 function inherit(cmd: Command): void {
   cmd.exitOverride();
-  cmd.showHelpAfterError('(run with --help for usage)');
+  cmd.configureOutput(OUTPUT);
+  cmd.showHelpAfterError(HELP_HINT);
   for (const c of cmd.commands) inherit(c);
 }
 

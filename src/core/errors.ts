@@ -88,3 +88,11 @@ export class CommandOutcome extends Error {
     this.exitCode = exitCode;
   }
 }
+
+/** A wait ended by SIGINT, SIGTERM or SIGHUP: exit 130 with nothing more to say (the signal was already reported). */
+export class InterruptedError extends CommandOutcome {
+  constructor() {
+    super(ExitCode.Interrupted);
+    this.name = 'InterruptedError';
+  }
+}

@@ -137,3 +137,43 @@ export function parsePortFlag(flag: string, v: string): number {
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag} '${v}': expected a port number 0-65535`, `write e.g. ${flag} 9187, or ${flag} 0 for a free port`);
   return n;
 }
+
+/** The deadline and size cap of every read from a server or the network (`--read-timeout`, `--read-limit`). */
+export interface ReadLimits {
+  /** The whole answer of one read (a query, an HTTP answer, a console command, a connection) must arrive within this. */
+  timeoutMs: number;
+  /** An answer larger than this is refused (bytes, counted as they arrive). */
+  maxBytes: number;
+}
+
+/**
+ * The defaults: 30 s for a whole answer, 64 MiB per answer. The cap fits a Prometheus answer for
+ * 32,000 series (bench/fleet.mjs: about 10 MiB for its widest query) six times over.
+ */
+export const READ_DEFAULTS: ReadLimits = { timeoutMs: 30_000, maxBytes: 64 * 1024 * 1024 };
+
+/** The size units `--read-limit` takes. */
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+
+/** `--read-timeout 30s`, `--read-limit 64MiB`: each within 10 ms to 24 h, and 1 KiB to 4 GiB. */
+export function parseReadLimits(f: { readTimeout?: string; readLimit?: string }): ReadLimits {
+  const timeoutMs = f.readTimeout === undefined ? READ_DEFAULTS.timeoutMs : parseDurationFlag('--read-timeout', f.readTimeout) * 1000;
+  if (timeoutMs < 10) throw new UsageError(`--read-timeout '${f.readTimeout}': at least 10ms`, 'write e.g. --read-timeout 30s');
+  let maxBytes = READ_DEFAULTS.maxBytes;
+  if (f.readLimit !== undefined) {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(f.readLimit);
+    const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+    const n = m && unit !== undefined ? Math.floor(Number(m[1]) * unit) : NaN;
+    if (!Number.isFinite(n)) throw new UsageError(`--read-limit '${f.readLimit}': not a size`, 'write e.g. --read-limit 64MiB (units: B, KB, MB, GB, KiB, MiB, GiB)');
+    if (n < 1024 || n > 4 * 1024 ** 3) throw new UsageError(`--read-limit '${f.readLimit}': expected 1KiB to 4GiB`, 'write e.g. --read-limit 64MiB');
+    maxBytes = n;
+  }
+  return { timeoutMs, maxBytes };
+}
+
+/** A size for messages: `64 MiB`, `1.5 KiB`, `900 bytes`. */
+export function fmtBytes(n: number): string {
+  if (n >= 1024 ** 2) return `${+(n / 1024 ** 2).toFixed(1)} MiB`;
+  if (n >= 1024) return `${+(n / 1024).toFixed(1)} KiB`;
+  return `${n} bytes`;
+}

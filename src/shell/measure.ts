@@ -7,7 +7,7 @@ import { UsageError } from '../core/errors.js';
 import type { PoolName } from '../core/config/pools.js';
 import { isPoolName } from '../core/config/pools.js';
 import type { AdvisorConfig } from '../core/advisor/types.js';
-import { parseDurationFlag, parseHoldFlag, parseNumberFlag, parseSetFlags } from '../core/flags.js';
+import { parseDurationFlag, parseHoldFlag, parseNumberFlag, parseReadLimits, parseSetFlags, type ReadLimits } from '../core/flags.js';
 import { LIMITS } from '../core/limits.js';
 import type { RunFile, TargetKind } from '../core/run/types.js';
 import { redactUrl } from '../core/redact.js';
@@ -24,7 +24,8 @@ import { startThrowaway, type ThrowawayCluster } from './throwawayPg.js';
 import { runSession, SessionFailed, type Progress, type SessionOptions } from './session.js';
 import { withMetricsServer } from './metrics/cli.js';
 import { withInterrupt } from './signals.js';
-import { pgmqSharesDatabasePool, plannedConnections, plannedWorkloads, refuseMinAboveMax } from '../core/load/plan.js';
+import { serverGuardOptions } from './deadline.js';
+import { pgmqSharesDatabasePool, plannedConnections, plannedWorkloads, refuseHoldsPastWindow, refuseMinAboveMax } from '../core/load/plan.js';
 import { version } from './version.js';
 import { fmtUs } from '../core/units.js';
 import type pg from 'pg';
@@ -60,6 +61,8 @@ export interface AnalyzeFlags {
   recommended?: boolean;
   /** analyze only, with workloadFrom: the replica to replay (default: each pool's busiest). */
   replica?: string;
+  readTimeout?: string;
+  readLimit?: string;
 }
 
 /** Everything analyze needs, validated before any connection. */
@@ -70,6 +73,10 @@ export interface AnalyzePlan {
   warnings: string[];
   /** What the plan replays and assumes (`--workload-from`), printed before the run. */
   notes: string[];
+  /** The deadline and cap of connecting to and probing each target (`--read-timeout`, `--read-limit`). */
+  read: ReadLimits;
+  /** statement_timeout for every connection on a server before PostgreSQL 14 (ms). */
+  statementFallbackMs: number;
 }
 
 /** Validate flags, config and advisor config into a plan (exit 2 on any problem). */
@@ -98,11 +105,15 @@ export function planAnalyze(f: AnalyzeFlags): AnalyzePlan {
   for (const s of sets) if (s.warning) warnings.push(s.warning);
   const session = { model, advisor, envs, pools, flags, sets, seed };
   refuseMinAboveMax(model, envs, sets);
-  const planned = model.environments.filter((e) => envs.includes(e.name)).flatMap((e) => plannedWorkloads(e, advisor, session));
+  const planned = model.environments.filter((e) => envs.includes(e.name)).flatMap((e) => plannedWorkloads(e, advisor, session).map((spec) => ({ env: e.name, spec })));
   if (planned.length === 0) {
     throw new UsageError(`no workload to drive for ${envs.join(', ')}${pools ? ` and --pool ${pools.join(' ')}` : ''} in ${advisor.source}`, 'add [environments.<env>.workloads.database] to the advisor config (docs/config.md)');
   }
-  return { model, advisor, session, warnings, notes: replay?.notes ?? [] };
+  refuseHoldsPastWindow(planned, f.hold !== undefined);
+  const read = parseReadLimits(f);
+  // The fallback for servers before 14 (no client_connection_check_interval): no statement of ours outlives the longest environment by more than a minute.
+  const longestMs = Math.max(...planned.map(({ spec }) => (spec.warmupS + spec.rampS + spec.durationS) * 1000));
+  return { model, advisor, session, warnings, notes: replay?.notes ?? [], read, statementFallbackMs: longestMs + 60_000 };
 }
 
 /**
@@ -186,7 +197,7 @@ export async function runAnalyze(o: RunAnalyzeOptions): Promise<RunFile> {
     const needsSeparatePgmq = o.plan.model.environments.some((e) => o.plan.session.envs.includes(e.name) && !pgmqSharesDatabasePool(e));
     if (!target) {
       status('No database configured (--database-url, DATABASE_URL or PG* variables): starting a throwaway PostgreSQL...');
-      cluster = await startThrowaway({ maxConnections: 300, databases: ['pool_advisor', 'pool_advisor_pgmq'] });
+      cluster = await startThrowaway({ maxConnections: 300, databases: ['pool_advisor', 'pool_advisor_pgmq'], ...(o.signal ? { signal: o.signal } : {}) });
       main = connectionConfig({ url: cluster.urlFor('pool_advisor') });
       pgmq = pgmqUrl ? connectionConfig({ url: pgmqUrl }) : connectionConfig({ url: cluster.urlFor('pool_advisor_pgmq') });
       display = `${cluster.urlFor('pool_advisor')} (throwaway, removed afterwards)`;
@@ -201,9 +212,16 @@ export async function runAnalyze(o: RunAnalyzeOptions): Promise<RunFile> {
     if (needsSeparatePgmq) {
       status(`PGMQ target (its own pool): ${pgmqUrl ? redactUrl(pgmqUrl) : cluster ? cluster.urlFor('pool_advisor_pgmq') : `${target!.display} (no PGMQ database given: the same database, through a separate pool)`}`);
     }
-    const server: ServerFacts = await probe(main, display);
+    const guard = { ...o.plan.read, ...(o.signal ? { signal: o.signal } : {}) };
+    const server: ServerFacts = await probe(main, display, guard);
+    // PGMQ's own target is probed too: a wrong password, a refused port or a missing database is one line (exit 3) before any load.
+    const pgmqServer = needsSeparatePgmq && pgmqUrl ? await probe(pgmq, redactUrl(pgmqUrl), guard) : server;
     const planned = plannedConnections(o.plan.session);
     assertFits(server, planned.total, planned.detail);
+    // Nothing outlives the tool on the server: every connection of the run asks the server to check
+    // its client every second while a statement runs (PostgreSQL 14+), else a statement_timeout.
+    main = withServerGuard(main, server.versionNum, o.plan.statementFallbackMs);
+    pgmq = withServerGuard(pgmq, pgmqServer.versionNum, o.plan.statementFallbackMs);
     return await runSession({
       ...o.plan.session,
       main,
@@ -221,6 +239,12 @@ export async function runAnalyze(o: RunAnalyzeOptions): Promise<RunFile> {
     if (showProgress(Boolean(f.json))) process.stderr.write('\r\x1b[K');
     await cluster?.stop();
   }
+}
+
+/** A connection config whose connections end their statements when the tool's socket goes (see {@link serverGuardOptions}). */
+function withServerGuard(cfg: pg.ClientConfig, versionNum: number, fallbackMs: number): pg.ClientConfig {
+  const opt = serverGuardOptions(versionNum, fallbackMs);
+  return { ...cfg, options: cfg.options ? `${cfg.options} ${opt}` : opt };
 }
 
 function progressLine(p: Progress): void {

@@ -10,7 +10,8 @@ import type { PoolName } from '../core/config/pools.js';
 import { pgmqSharesDatabasePool, plannedWorkloads, poolConfigSnapshot, poolThrough, settingsWithOverrides, type MeasurePlan } from '../core/load/plan.js';
 import type { CalibrationStats, EnvironmentRun, PoolRun, RunFile, TargetKind, WorkloadRun, WorkloadSpec } from '../core/run/types.js';
 import { RUN_SCHEMA_VERSION } from '../core/run/types.js';
-import { DatabaseError } from '../core/errors.js';
+import { DatabaseError, InterruptedError } from '../core/errors.js';
+import { abortable, closeClient } from './deadline.js';
 import { createInstrumentedPool, type InstrumentedPool } from './pool/instrumentedPool.js';
 import { Generator } from './load/generator.js';
 import { createScratch, dropScratch, type QueueWorkload } from './load/queue.js';
@@ -112,11 +113,11 @@ export async function runSession(opts: SessionOptions): Promise<RunFile> {
   let fatal: Error | undefined;
   try {
     if (needsQueue) {
-      await admin.connect();
-      queueMain = await createScratch(admin);
+      await abortable(admin.connect(), opts.signal);
+      queueMain = await abortable(createScratch(admin), opts.signal);
       if (pgmqAdmin) {
-        await pgmqAdmin.connect();
-        queuePgmq = await createScratch(pgmqAdmin);
+        await abortable(pgmqAdmin.connect(), opts.signal);
+        queuePgmq = await abortable(createScratch(pgmqAdmin), opts.signal);
       }
     }
     for (const env of envs) {
@@ -126,12 +127,13 @@ export async function runSession(opts: SessionOptions): Promise<RunFile> {
       if (r.interrupted) break;
     }
   } catch (e) {
-    fatal ??= e as Error;
+    if (!(e instanceof InterruptedError)) fatal ??= e as Error;
   } finally {
     for (const c of [admin, pgmqAdmin]) {
       if (!c) continue;
-      if (needsQueue) await dropScratch(c).catch(() => {});
-      await c.end().catch(() => {});
+      // The scratch schema is dropped on every path, an interrupt included (within half a second then).
+      if (needsQueue) await abortable(dropScratch(c), AbortSignal.timeout(opts.signal?.aborted ? 500 : 5000)).catch(() => {});
+      await closeClient(c);
     }
   }
   if (fatal || opts.signal?.aborted) run.partial = true;
@@ -209,7 +211,8 @@ async function runEnvironment(
     await Promise.all(
       generators.map(async (g) => {
         try {
-          calibrations.set(g.gen, await g.gen.calibrate(CALIBRATION_MAX_MS, CALIBRATION_MAX_HOLDS, abort.signal));
+          const c = await untilAborted(g.gen.calibrate(CALIBRATION_MAX_MS, CALIBRATION_MAX_HOLDS, abort.signal), abort.signal);
+          if (c) calibrations.set(g.gen, c);
         } catch {
           // No connection for calibration (a refused connect shows in the run itself): run without it.
         }
@@ -241,7 +244,11 @@ async function runEnvironment(
     try {
       await sleep(warmupS * 1000, abort.signal);
       result.warmupMs = Date.now() - t0;
-      if (!abort.signal.aborted) {
+      if (abort.signal.aborted) {
+        // Stopped in the warm-up: nothing was measured, and the warm-up's traffic is not reported as if it were.
+        for (const p of pools.values()) p.resetWindow();
+        for (const g of generators) g.gen.resetWindow();
+      } else {
         for (const p of pools.values()) p.resetWindow();
         for (const g of generators) g.gen.resetWindow();
         phase = 'measuring';
@@ -279,7 +286,8 @@ async function runEnvironment(
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     for (const g of generators) g.gen.stop();
-    await Promise.all([...pools.values()].map((p) => p.close().catch(() => {})));
+    // A hold still running (longer than the window, or cut by an interrupt) is cut here.
+    await Promise.all([...pools.values()].map((p) => p.close(opts.signal?.aborted || fatal ? 200 : 1000).catch(() => {})));
     opts.onPools?.(env.name, []);
   }
 }

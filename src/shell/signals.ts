@@ -37,11 +37,24 @@ export function installSignalHandlers(): void {
  */
 export async function withInterrupt<T>(onSignal: (sig: StopSignal) => void, body: () => Promise<T>): Promise<T> {
   listening++;
-  for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
+  let backstop: NodeJS.Timeout | undefined;
+  const handler = (sig: StopSignal): void => {
+    // Every wait is abortable, so the body ends within moments; should one not, the process still
+    // exits 130 within STOP_DEADLINE_MS (the exit hook removes a throwaway server).
+    backstop ??= setTimeout(() => {
+      writeErr(`${sig}: not stopped within ${STOP_DEADLINE_MS / 1000} s; exiting now.`);
+      process.exit(ExitCode.Interrupted);
+    }, STOP_DEADLINE_MS).unref();
+    onSignal(sig);
+  };
+  for (const sig of STOP_SIGNALS) process.on(sig, handler);
   try {
     return await body();
   } finally {
     listening--;
-    for (const sig of STOP_SIGNALS) process.removeListener(sig, onSignal);
+    for (const sig of STOP_SIGNALS) process.removeListener(sig, handler);
   }
 }
+
+/** The longest a command takes to exit after a stop signal (its throwaway server's removal aside). */
+export const STOP_DEADLINE_MS = 1900;

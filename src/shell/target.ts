@@ -7,7 +7,9 @@
 import { isIP } from 'node:net';
 import pg from 'pg';
 import { parse as parseConn } from 'pg-connection-string';
-import { DatabaseError, UsageError } from '../core/errors.js';
+import { DatabaseError, InterruptedError, KnownError, UsageError } from '../core/errors.js';
+import { READ_DEFAULTS } from '../core/flags.js';
+import { closeClient, guardedConnect, guardedQuery, serverGuardSql, type ReadGuard } from './deadline.js';
 import { redactUrl } from '../core/redact.js';
 import { readBoundedFile } from './configDir.js';
 
@@ -129,6 +131,8 @@ export function connectionConfig(t: Target | { url: string }, database?: string)
 /** What the probe learned about the server. */
 export interface ServerFacts {
   version: string;
+  /** server_version_num (e.g. 150004). */
+  versionNum: number;
   maxConnections: number;
   superuserReserved: number;
   /** Connections open now (all clients). */
@@ -153,26 +157,35 @@ export function connectError(display: string, e: unknown): DatabaseError {
   return new DatabaseError(`cannot connect to ${display}: ${reason}`, 'check the URL, that the server is up, and the credentials; or leave --database-url out to use a throwaway database');
 }
 
-/** Connect once, read the server's limits and current connection count. */
-export async function probe(cfg: pg.ClientConfig, display: string, timeoutMs = 5000): Promise<ServerFacts> {
-  const c = new pg.Client({ ...cfg, connectionTimeoutMillis: timeoutMs, application_name: 'pool-advisor-probe' });
+/** Connect once (within the guard: the deadline, the cap, the interrupt), read the server's limits and current connection count. */
+export async function probe(cfg: pg.ClientConfig, display: string, guard: ReadGuard = { ...READ_DEFAULTS, timeoutMs: 5000 }): Promise<ServerFacts> {
+  const c = new pg.Client({ ...cfg, connectionTimeoutMillis: guard.timeoutMs, application_name: 'pool-advisor-probe' });
   c.on('error', () => {});
   try {
-    await c.connect();
+    await guardedConnect(c, guard);
   } catch (e) {
-    await c.end().catch(() => {});
+    await closeClient(c);
+    if (e instanceof KnownError || e instanceof InterruptedError) throw e;
     throw connectError(display, e);
   }
   try {
-    const r = await c.query<{ v: string; mc: string; res: string; cur: string }>(
-      `SELECT current_setting('server_version') AS v, current_setting('max_connections') AS mc,
+    // Like every connection of the tool: the server ends the read about a second after our socket goes.
+    await guardedQuery(c, serverGuardSql(guard.timeoutMs), guard, `setting up the connection to ${display}`);
+    const r = await guardedQuery<{ v: string; vn: string; mc: string; res: string; cur: string }>(
+      c,
+      `SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS vn, current_setting('max_connections') AS mc,
               current_setting('superuser_reserved_connections') AS res,
               (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend') AS cur`,
+      guard,
+      `reading the limits of ${display}`,
     );
     const row = r.rows[0]!;
-    return { version: row.v, maxConnections: Number(row.mc), superuserReserved: Number(row.res), current: Number(row.cur) };
+    return { version: row.v, versionNum: Number(row.vn), maxConnections: Number(row.mc), superuserReserved: Number(row.res), current: Number(row.cur) };
+  } catch (e) {
+    if (e instanceof KnownError || e instanceof InterruptedError) throw e;
+    throw new DatabaseError(`cannot read the limits of ${display}: ${String((e as Error)?.message ?? e).split('\n')[0]}`, 'check the server and the role');
   } finally {
-    await c.end().catch(() => {});
+    await closeClient(c);
   }
 }
 

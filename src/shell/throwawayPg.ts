@@ -10,7 +10,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import pg from 'pg';
-import { KnownError, ExitCode } from '../core/errors.js';
+import { KnownError, ExitCode, InterruptedError } from '../core/errors.js';
+import { abortable } from './deadline.js';
 
 /** Prefix of the temp dirs; the owner's pid follows it. */
 const DIR_PREFIX = 'pool-advisor-pg-';
@@ -48,6 +49,8 @@ export interface ThrowawayOptions {
   settings?: Record<string, string>;
   /** Also stop on SIGINT/SIGTERM and re-raise the signal (for test harnesses; the CLI handles signals itself). */
   handleSignals?: boolean;
+  /** Stops the start (initdb, the server's start, creating the databases): the cluster is removed, and the start rejects with an exit-130 outcome. */
+  signal?: AbortSignal;
 }
 
 /** No PostgreSQL binaries were found. */
@@ -186,16 +189,29 @@ export function sweepOrphans(base = tmpdir()): string[] {
   return removed;
 }
 
-function run(bin: string, args: string[], ids: Ids | undefined, what: string): Promise<void> {
+/**
+ * Run initdb or pg_ctl. An interrupt (the signal aborting, or Ctrl-C reaching the child through the
+ * terminal's process group) is exit 130, never "initdb failed": the child is stopped and the
+ * caller removes the cluster.
+ */
+function run(bin: string, args: string[], ids: Ids | undefined, what: string, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new InterruptedError());
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(ids ? { uid: ids.uid, gid: ids.gid } : {}), env: { ...process.env, LC_ALL: 'C' } });
     let out = '';
+    const onAbort = (): void => {
+      child.kill('SIGTERM');
+      reject(new InterruptedError());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', (e) => reject(new KnownError(`${what} failed: ${e.message}`, ExitCode.Database)));
-    child.on('close', (code) => {
+    child.on('close', (code, sig) => {
+      signal?.removeEventListener('abort', onAbort);
       if (code === 0) resolve();
-      else reject(new KnownError(`${what} failed (exit ${code}): ${out.trim().split('\n').slice(-3).join(' | ')}`, ExitCode.Database));
+      else if (signal?.aborted || sig === 'SIGINT' || sig === 'SIGTERM' || sig === 'SIGHUP') reject(new InterruptedError());
+      else reject(new KnownError(`${what} failed (exit ${code ?? sig}): ${out.trim().split('\n').slice(-3).join(' | ')}`, ExitCode.Database));
     });
   });
 }
@@ -278,7 +294,7 @@ export async function startThrowaway(opts: ThrowawayOptions = {}): Promise<Throw
       if (ids) chownSync(pwfile, ids.uid, ids.gid);
       authArgs.splice(0, 1, '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`);
     }
-    await run(join(bin, 'initdb'), ['-D', dataDir, ...authArgs, '--no-sync', '-U', 'postgres', '-E', 'UTF8', '--locale=C'], ids, 'initdb');
+    await run(join(bin, 'initdb'), ['-D', dataDir, ...authArgs, '--no-sync', '-U', 'postgres', '-E', 'UTF8', '--locale=C'], ids, 'initdb', opts.signal);
     // Clients may connect from any loopback source address (the observe tests stand in for
     // replicas with 127.0.0.2 and 127.0.0.3); initdb only admits 127.0.0.1.
     appendFileSync(join(dataDir, 'pg_hba.conf'), `host all all 127.0.0.0/8 ${opts.password !== undefined ? 'scram-sha-256' : 'trust'}\n`);
@@ -299,8 +315,8 @@ export async function startThrowaway(opts: ThrowawayOptions = {}): Promise<Throw
       ].join('\n'),
     );
     if (ids) chownSync(join(dataDir, 'postgresql.auto.conf'), ids.uid, ids.gid);
-    await run(join(bin, 'pg_ctl'), ['-D', dataDir, '-l', join(dir, 'server.log'), '-w', '-t', '30', 'start'], ids, 'pg_ctl start');
-    for (const db of opts.databases ?? []) await cluster.createDatabase(db);
+    await run(join(bin, 'pg_ctl'), ['-D', dataDir, '-l', join(dir, 'server.log'), '-w', '-t', '30', 'start'], ids, 'pg_ctl start', opts.signal);
+    for (const db of opts.databases ?? []) await abortable(cluster.createDatabase(db), opts.signal);
   } catch (e) {
     stopSync();
     throw e;

@@ -27,7 +27,8 @@ export function fleetWindow(flags: { since?: string; start?: string; end?: strin
   else {
     const since = flags.since ?? '1h';
     const ms = parseDurationMs(since);
-    if (ms === undefined || ms <= 0) throw new UsageError(`--since '${since}': not a duration`, 'write e.g. --since 1h (units: s, m, h)');
+    if (ms === undefined) throw new UsageError(`--since '${since}': not a duration`, 'write e.g. --since 1h (units: s, m, h)');
+    if (ms <= 0) throw new UsageError(`--since '${since}': the window must be longer than 0`, 'write e.g. --since 1h (units: s, m, h)');
     startMs = endMs - ms;
   }
   if (!(endMs > startMs)) throw new UsageError(`the window is empty: --start ${new Date(startMs).toISOString()} is not before --end ${new Date(endMs).toISOString()}`, 'give a start before the end');

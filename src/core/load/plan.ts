@@ -139,3 +139,30 @@ export function poolConfigSnapshot(p: EffectivePool, sets: ReadonlyArray<{ key: 
     keys,
   };
 }
+
+/** A sleep hold's typical length (ms) for the plan-time check: the constant, the exponential mean, the lognormal P99; undefined for SQL and queue holds. */
+function holdTypicalMs(h: HoldSpec): { ms: number; what: string } | undefined {
+  if (h.kind !== 'sleep') return undefined;
+  if (h.dist === 'constant') return { ms: h.ms, what: `a constant hold of ${h.ms} ms` };
+  if (h.dist === 'exponential') return { ms: h.meanMs, what: `an exponential hold of mean ${h.meanMs} ms` };
+  return { ms: h.p99Ms, what: `a lognormal hold of P99 ${h.p99Ms} ms` };
+}
+
+/**
+ * A hold longer than the measuring window is refused before any connection (exit 2): no hold of
+ * it would finish inside the window, and the run would only wait on the server. The decision
+ * (docs/reliability.md, "Network and servers"): refused at plan time when the constant, the
+ * exponential mean or the lognormal P99 is longer than the window; a hold drawn from a tail that
+ * still outlives the window is cut at its end (after the drain its connection is closed, and the
+ * server ends the statement within about a second).
+ */
+export function refuseHoldsPastWindow(workloads: ReadonlyArray<{ env: string; spec: WorkloadSpec }>, holdFlag: boolean): void {
+  for (const { env, spec } of workloads) {
+    const t = holdTypicalMs(spec.hold);
+    if (!t || t.ms <= spec.durationS * 1000) continue;
+    throw new UsageError(
+      `${env}.${spec.pool}: ${t.what} is longer than the measuring window (${spec.durationS} s): no hold would finish inside it`,
+      holdFlag ? 'shorten --hold, or measure for longer with --duration (a window of many holds)' : 'shorten the hold of the workload, or measure for longer (--duration)',
+    );
+  }
+}

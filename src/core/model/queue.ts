@@ -15,22 +15,36 @@ export const CV2_TOLERANCE = 0.25;
 export const MAX_CONNECTIONS = 1000;
 
 /**
+ * The most servers the recursions below step through: PostgreSQL's own ceiling on connections
+ * (max_connections at most 262,143). Bounds their time by construction, whatever the values that
+ * came in (a pool size of 1e300 from a broken endpoint takes no longer than one of 262,143).
+ */
+export const MAX_SERVERS = 262_143;
+
+/** The most callers the finite-source model steps through (the bound of a closed workload's concurrency). */
+export const MAX_CALLERS = 10_000;
+
+/**
  * Erlang B (blocking probability) by the recursion B0 = 1, Bk = A·B(k-1) / (k + A·B(k-1)).
- * Every step stays in [0, 1], so it is stable for c in the thousands.
+ * Every step stays in [0, 1], so it is stable for c in the thousands. At most {@link MAX_SERVERS}
+ * steps: past it a pool is computed as that ceiling (B only falls with c, so the answer is an
+ * upper bound); the recursion also stops once B has underflowed to 0.
  */
 export function erlangB(c: number, offeredLoad: number): number {
-  if (offeredLoad <= 0) return c === 0 ? 1 : 0;
+  if (!(offeredLoad > 0)) return c === 0 ? 1 : 0;
+  const n = Math.min(c, MAX_SERVERS);
   let b = 1;
-  for (let k = 1; k <= c; k++) b = (offeredLoad * b) / (k + offeredLoad * b);
+  for (let k = 1; k <= n && b > 0; k++) b = (offeredLoad * b) / (k + offeredLoad * b);
   return b;
 }
 
 /** Erlang C: the probability an arrival waits, C = c·B / (c − A·(1 − B)); 1 when the load is at or over capacity. */
 export function erlangC(c: number, offeredLoad: number): number {
   if (c <= 0 || offeredLoad >= c) return 1;
-  if (offeredLoad <= 0) return 0;
+  if (!(offeredLoad > 0)) return 0;
   const b = erlangB(c, offeredLoad);
-  return (c * b) / (c - offeredLoad * (1 - b));
+  const p = (c * b) / (c - offeredLoad * (1 - b));
+  return Number.isFinite(p) ? Math.min(1, Math.max(0, p)) : 1;
 }
 
 /**
@@ -175,7 +189,13 @@ function logFactorials(n: number): Float64Array {
  * n ≥ c waits for n − c + 1 releases at rate cμ, an Erlang(n − c + 1, cμ) time.
  */
 function finiteSourceTail(c: number, callers: number, thinkS: number, meanHoldS: number, stretch: number): Tail & { throughput: number; busy: number } {
-  const n = Math.max(0, Math.floor(callers));
+  // At most MAX_CALLERS callers, so the arrays and the loops below are bounded whatever a file or an
+  // endpoint said. More callers are modelled as MAX_CALLERS each calling proportionally more often
+  // (the think time scaled down): the same offered rate, and with that many callers the finite
+  // source is already all but Poisson.
+  const given = Math.max(0, Math.floor(Number.isFinite(callers) ? callers : 0));
+  const n = Math.min(MAX_CALLERS, given);
+  if (given > n) thinkS = (thinkS * n) / given;
   const mu = 1 / meanHoldS;
   const arrival = new Float64Array(n + 1);
   let throughput: number;
@@ -190,7 +210,7 @@ function finiteSourceTail(c: number, callers: number, thinkS: number, meanHoldS:
     const gamma = 1 / thinkS;
     const logP = new Float64Array(n + 1);
     for (let k = 1; k <= n; k++) logP[k] = logP[k - 1]! + Math.log(((n - k + 1) * gamma) / (Math.min(k, c) * mu));
-    const top = Math.max(...logP);
+    const top = logP.reduce((m, x) => Math.max(m, x), -Infinity);
     const p = Array.from(logP, (l) => Math.exp(l - top));
     const z = p.reduce((s, x) => s + x, 0);
     for (let k = 0; k <= n; k++) p[k] = p[k]! / z;

@@ -21,6 +21,13 @@ export interface SamplingCost {
   /** The sampler process's CPU time per sample (µs) and as a share of one core over the window. */
   cpuUsPerSample: number;
   cpuShareOfCore: number;
+  /**
+   * Samples whose read took longer than the interval (a slow server is data, not a failure: they
+   * are kept), and their lateness past the interval (ms), mean and max. Absent in older files.
+   */
+  late?: number;
+  latenessMsMean?: number;
+  latenessMsMax?: number;
 }
 
 /** One `--tasker-url` reading. */

@@ -48,8 +48,11 @@ export interface PgBouncerReadings {
   /** `SHOW DATABASES` at the start (absent when it could not be read). */
   databases?: PgBouncerDatabaseRow[];
   statsStart: { atMs: number; rows: PgBouncerStatsRow[] };
-  statsEnd: { atMs: number; rows: PgBouncerStatsRow[] };
+  /** `SHOW STATS` at the end; absent when the console stopped answering inside the window. */
+  statsEnd?: { atMs: number; rows: PgBouncerStatsRow[] };
   pools: Array<{ atMs: number; rows: PgBouncerPoolRow[] }>;
+  /** Why the console's readings stop early (it died, or passed the deadline), when they do. */
+  error?: string;
 }
 
 /** Per pool (database and user) over the `SHOW POOLS` reads. */
@@ -95,6 +98,8 @@ export interface PgBouncerReading {
   databases: PgBouncerDatabaseFigures[];
   /** Rows and figures of the console that cannot be (a negative count, a wait beyond a day), left out and said here. */
   refused?: string[];
+  /** Why the readings stop before the window's end (the pools read until then are kept; no SHOW STATS delta). */
+  error?: string;
 }
 
 /** Longest wait or transaction believed, seconds (24 h). */
@@ -114,7 +119,8 @@ const ADMIN_DB = 'pgbouncer';
 
 /** The figures of a window of console reads. */
 export function summarizePgBouncer(r: PgBouncerReadings): PgBouncerReading {
-  const durationMs = Math.max(1, r.statsEnd.atMs - r.statsStart.atMs);
+  const endMs = r.statsEnd?.atMs ?? r.pools[r.pools.length - 1]?.atMs ?? r.statsStart.atMs;
+  const durationMs = Math.max(1, endMs - r.statsStart.atMs);
   const refused: string[] = [];
   const byPool = new Map<string, PgBouncerPoolRow[]>();
   for (const read of r.pools) {
@@ -146,16 +152,16 @@ export function summarizePgBouncer(r: PgBouncerReadings): PgBouncerReading {
     poolMode: rows[rows.length - 1]!.poolMode,
     reads: rows.length,
     clWaitingMean: mean(rows.map((x) => x.clWaiting)),
-    clWaitingMax: Math.max(...rows.map((x) => x.clWaiting)),
-    maxwaitMaxS: Math.max(...rows.map((x) => x.maxwaitS)),
+    clWaitingMax: rows.reduce((m, x) => Math.max(m, x.clWaiting), -Infinity),
+    maxwaitMaxS: rows.reduce((m, x) => Math.max(m, x.maxwaitS), -Infinity),
     clActiveMean: mean(rows.map((x) => x.clActive)),
-    clientsMax: Math.max(...rows.map((x) => x.clActive + x.clWaiting)),
+    clientsMax: rows.reduce((m, x) => Math.max(m, x.clActive + x.clWaiting), -Infinity),
     svActiveMean: mean(rows.map((x) => x.svActive)),
     svIdleMean: mean(rows.map((x) => x.svIdle)),
   }));
   const start = new Map(r.statsStart.rows.map((x) => [x.database, x]));
   const databases: PgBouncerDatabaseFigures[] = [];
-  for (const end of r.statsEnd.rows) {
+  for (const end of r.statsEnd?.rows ?? []) {
     if (end.database === ADMIN_DB) continue;
     const s = start.get(end.database) ?? { database: end.database, xacts: 0, queries: 0, xactTimeUs: 0, waitTimeUs: 0 };
     const xacts = end.xacts - s.xacts;
@@ -188,7 +194,7 @@ export function summarizePgBouncer(r: PgBouncerReadings): PgBouncerReading {
       ...(size ? { poolSize: size.poolSize, reservePool: size.reservePool } : {}),
     });
   }
-  return { console: r.console, version: r.version, startedAt: r.statsStart.atMs, durationMs, pools, databases, ...(refused.length ? { refused } : {}) };
+  return { console: r.console, version: r.version, startedAt: r.statsStart.atMs, durationMs, pools, databases, ...(refused.length ? { refused } : {}), ...(r.error !== undefined ? { error: r.error } : {}) };
 }
 
 /** The proxy sign the console gives: it answered, so the server's connections are its. */

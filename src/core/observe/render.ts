@@ -39,7 +39,7 @@ export function renderObservation(f: ObservationFile, opts: { color: boolean }):
   );
   lines.push(`Grouped by ${o.groupBy.join(', ')}.`);
   lines.push(
-    `Sampling cost: ${fmtUs(f.cost.queryUsP50)} per read (P99 ${fmtUs(f.cost.queryUsP99)}, max ${fmtUs(f.cost.queryUsMax)}); ${fmtUs(f.cost.cpuUsPerSample)} of this process's CPU per sample = ${fmtPct(f.cost.cpuShareOfCore)} of one core`,
+    `Sampling cost: ${fmtUs(f.cost.queryUsP50)} per read (P99 ${fmtUs(f.cost.queryUsP99)}, max ${fmtUs(f.cost.queryUsMax)}); ${fmtUs(f.cost.cpuUsPerSample)} of this process's CPU per sample = ${fmtPct(f.cost.cpuShareOfCore)} of one core${f.cost.late ? `; ${f.cost.late} late sample${f.cost.late === 1 ? '' : 's'} (a read longer than the interval: kept; late by ${fmtUs((f.cost.latenessMsMean ?? 0) * 1000)} on average, at most ${fmtUs((f.cost.latenessMsMax ?? 0) * 1000)})` : ''}`,
   );
   if (f.error) lines.push(`Stopped early: ${f.error}`);
   if (o.proxy.detected) {
@@ -52,6 +52,7 @@ export function renderObservation(f: ObservationFile, opts: { color: boolean }):
     const p = f.pgbouncer;
     lines.push('');
     lines.push(`${p.version} (${p.console}), over ${fmtUs(p.durationMs * 1000)}: SHOW POOLS every second, SHOW STATS at the start and the end. Clients waiting are waiting for a server connection:`);
+    if (p.error !== undefined) lines.push(`  The console's readings stop early: ${p.error}. The pools read until then are shown; no SHOW STATS delta.`);
     for (const x of p.pools) {
       lines.push(`  pool ${x.database}/${x.user} (pool_mode ${x.poolMode}): clients active ${fmtNum(Math.round(x.clActiveMean * 100) / 100, 2)} on average, waiting ${fmtNum(Math.round(x.clWaitingMean * 100) / 100, 2)} on average (at most ${x.clWaitingMax}), the longest wait seen ${fmtS(x.maxwaitMaxS)}; server connections active ${fmtNum(Math.round(x.svActiveMean * 100) / 100, 2)}, idle ${fmtNum(Math.round(x.svIdleMean * 100) / 100, 2)} (${x.reads} reads)`);
     }

@@ -8,6 +8,7 @@
  * a CA file.
  */
 import { fleetWindow } from '../../core/fleet/window.js';
+import { parseReadLimits } from '../../core/flags.js';
 import { fleetJson, renderFleet } from '../../core/fleet/render.js';
 import { loadAdvisorConfig } from '../advisorConfig.js';
 import { addSecret, writeOut } from '../output.js';
@@ -23,18 +24,21 @@ interface FleetOptions extends PrometheusFlags {
   advisorConfig?: string;
   json?: boolean;
   databaseUrl?: string;
+  readTimeout?: string;
+  readLimit?: string;
 }
 
 /** Run `fleet` with its parsed flags. */
 export async function fleetCommand(opts: FleetOptions): Promise<void> {
-  const client = prometheusClient(opts);
+  const read = parseReadLimits(opts);
+  const client = prometheusClient(opts, read);
   const window = fleetWindow(opts, Date.now());
   const advisor = loadAdvisorConfig(opts.advisorConfig);
   let live: ServerFacts | undefined;
   if (opts.databaseUrl !== undefined) {
     addSecret(opts.databaseUrl);
     const target = resolveTarget(opts.databaseUrl)!;
-    live = await probe(connectionConfig(target), target.display);
+    live = await probe(connectionConfig(target), target.display, read);
   }
   const { reading, display, budgets } = await readPrometheus(client, advisor, window, { showQueries: opts.showQueries, live });
   if (opts.json) writeOut(fleetJson(reading, display, budgets));

@@ -8,8 +8,8 @@
  * saved with `--out` for `recommend`, `check`, `compare` and `generate --from`. Everything is
  * validated before a connection opens.
  */
-import { CommandOutcome, ExitCode, NoDataError, UsageError } from '../../core/errors.js';
-import { parseDurationFlag } from '../../core/flags.js';
+import { CommandOutcome, ExitCode, InterruptedError, NoDataError, UsageError } from '../../core/errors.js';
+import { parseDurationFlag, parseReadLimits } from '../../core/flags.js';
 import { parseDurationMs } from '../../core/advisor/parse.js';
 import { matchGroup, parseGroupBy, parseMapFlag, type MapRule } from '../../core/observe/map.js';
 import type { GroupSettings } from '../../core/observe/summary.js';
@@ -60,6 +60,8 @@ interface ObserveFlags extends PrometheusFlags {
   out?: string;
   json?: boolean;
   progress?: boolean;
+  readTimeout?: string;
+  readLimit?: string;
 }
 
 /** Settings of the Tasker pool a group maps to (size from Tasker's live answer when it has one). */
@@ -114,16 +116,23 @@ function outputsApart(f: ObserveFlags): void {
 export async function observeCommand(f: ObserveFlags): Promise<void> {
   addSecret(f.databaseUrl);
   addSecret(f.pgbouncerUrl);
+  for (const u of f.taskerUrl ?? []) addSecret(u);
   if (f.out) assertReportPath('--out', f.out);
   if (f.report) assertReportPath('--report', f.report);
-  const client = f.prometheus !== undefined ? prometheusClient({ ...f, prometheus: f.prometheus }) : undefined;
+  const read = parseReadLimits(f);
+  // Every wait is abortable: the first SIGINT, SIGTERM or SIGHUP aborts the read in flight.
+  const ac = new AbortController();
+  const client = f.prometheus !== undefined ? prometheusClient({ ...f, prometheus: f.prometheus }, { ...read, signal: ac.signal }) : undefined;
   // The server is sampled when asked for (--database-url), or when there is no other source.
   const sample = f.databaseUrl !== undefined || !client;
+  const windowFlags = (['since', 'start', 'end'] as const).filter((k) => f[k] !== undefined).map((k) => `--${k}`);
   if (!sample) {
     const given = SAMPLING_FLAGS.filter(([, k]) => f[k] !== undefined);
     if (given.length > 0) throw new UsageError(`${given.map(([flag]) => flag).join(', ')}: only for sampling the server`, 'add --database-url to sample the server as well, or drop them');
-  } else if (client && (f.since !== undefined || f.start !== undefined || f.end !== undefined)) {
+  } else if (client && windowFlags.length > 0) {
     throw new UsageError('--since, --start and --end do not go with --database-url: the Prometheus window is the sampling window', 'drop them, and set the window with --duration');
+  } else if (windowFlags.length > 0) {
+    throw new UsageError(`${windowFlags.join(', ')}: only with --prometheus (a window of the pool metrics); sampling the server starts now`, 'drop them and set how long to sample with --duration, or add --prometheus URL');
   }
   const advisor = loadAdvisorConfig(f.advisorConfig);
   let model: ConfigModel | undefined;
@@ -151,7 +160,7 @@ export async function observeCommand(f: ObserveFlags): Promise<void> {
   const durationMs = f.duration !== undefined ? parseDurationFlag('--duration', f.duration) * 1000 : 600_000;
   const intervalMs = f.interval !== undefined ? parseDurationMs(f.interval) : 200;
   if (intervalMs === undefined || intervalMs < 10) throw new UsageError(`--interval '${f.interval}': expected a duration of at least 10ms`, 'write e.g. --interval 200ms');
-  if (intervalMs > durationMs) throw new UsageError(`--interval ${f.interval} is longer than --duration ${f.duration ?? '10m'}`, 'sample more often than once per observation');
+  if (intervalMs > durationMs) throw new UsageError(`--interval ${f.interval ?? '200ms (the default)'} is longer than --duration ${f.duration ?? '10m'}`, 'sample more often than once per observation: a longer --duration or a shorter --interval');
   const groupBy = parseGroupBy(f.groupBy);
   const taskerUrls = (f.taskerUrl ?? []).map(parseTaskerUrl);
   const pgbouncer = f.pgbouncerUrl !== undefined ? parsePgBouncerUrl(f.pgbouncerUrl) : undefined;
@@ -160,7 +169,6 @@ export async function observeCommand(f: ObserveFlags): Promise<void> {
   if (!target) throw new UsageError('observe needs a server to observe', 'pass --database-url postgresql://monitor@host:5432/db (or set DATABASE_URL / PG* variables), or --prometheus URL');
   outputsApart(f);
   const targetKind = isLocalHost(target.host) ? 'local' : 'remote';
-  const ac = new AbortController();
   let signalled = false;
   const onSignal = (sig: NodeJS.Signals): void => {
     if (signalled) return;
@@ -185,6 +193,7 @@ export async function observeCommand(f: ObserveFlags): Promise<void> {
       taskerUrls,
       ...(pgbouncer ? { pgbouncer } : {}),
       toolVersion: version(),
+      read,
       signal: ac.signal,
       status: (l) => writeErr(l),
       onProgress: progress
@@ -203,10 +212,16 @@ export async function observeCommand(f: ObserveFlags): Promise<void> {
     for (const why of file.pgbouncer?.refused ?? []) writeErr(`warning: PgBouncer's console at ${file.pgbouncer!.console}: ${why}`);
     let pr: PrometheusReading | undefined;
     let out: EvidenceFile = file;
-    if (client && file.observation.samples > 0) {
+    if (client && file.observation.samples > 0 && !signalled) {
       // The same window from the pool metrics: they fill the server's gaps (waits, holds, the rate).
-      pr = await readPrometheus(client, advisor, { startMs: file.observation.startedAt, endMs: file.observation.startedAt + file.observation.durationMs }, { showQueries: f.showQueries, live: file.server });
-      out = { ...file, environments: mergeSources(fleetEvidence(pr.reading, envs, pr.display), file.environments), prometheus: { source: pr.display, reading: pr.reading, budgets: pr.budgets } } as EvidenceFile;
+      // Interrupted meanwhile, the server's observation is printed and saved alone.
+      try {
+        pr = await readPrometheus(client, advisor, { startMs: file.observation.startedAt, endMs: file.observation.startedAt + file.observation.durationMs }, { showQueries: f.showQueries, live: file.server });
+        out = { ...file, environments: mergeSources(fleetEvidence(pr.reading, envs, pr.display), file.environments), prometheus: { source: pr.display, reading: pr.reading, budgets: pr.budgets } } as EvidenceFile;
+      } catch (e) {
+        if (!(e instanceof InterruptedError)) throw e;
+        file.partial = true;
+      }
     }
     emit(out, f, advisor, { observation: file, ...(pr ? { fleet: pr } : {}) });
     if (error !== undefined) throw error;

@@ -20,6 +20,10 @@ function collect(v: string, prev: string[] | undefined): string[] {
   return [...(prev ?? []), v];
 }
 
+/** The deadline and the cap of every read from a server or the network (docs/reliability.md, "Network and servers"). */
+const READ_TIMEOUT_HELP = 'deadline for the whole answer of each read from a server: connecting, a query, an HTTP answer (default 30s; a read past it is cut and its socket closed)';
+const READ_LIMIT_HELP = 'largest answer accepted from one read, e.g. 64MiB, counted as it arrives (default 64MiB, which fits a Prometheus answer of 32,000 series)';
+
 /** Add analyze's flags to a command (so `check` can take the same ones). */
 export function addAnalyzeOptions(cmd: Command): Command {
   return cmd
@@ -29,7 +33,7 @@ export function addAnalyzeOptions(cmd: Command): Command {
     .option('--pool <pool...>', `pools whose workload to drive: ${POOL_NAMES.slice(0, 2).join(', ')} (default: both)`)
     .option('--rate <n>', 'open workload: acquires per second (overrides the advisor config)')
     .option('--concurrency <n>', 'closed workload: number of callers that each wait (overrides the arrival model)')
-    .option('--hold <dist>', 'hold time: 20ms (constant), exp:20ms, lognormal:5ms,80ms')
+    .option('--hold <dist>', 'hold time: 20ms (constant), exp:20ms, lognormal:5ms,80ms. A hold longer than the measuring window (the constant, the mean, the P99) is refused before connecting; one drawn longer from a tail is cut at the window\'s end (the server ends it within a second)')
     .option('--duration <d>', 'measured time per environment, e.g. 30s (default 30s)')
     .option('--warmup <d>', 'warm-up before measuring, excluded from the figures (default 2s)')
     .option('--seed <n>', 'seed for reproducible arrivals and hold times')
@@ -42,7 +46,9 @@ export function addAnalyzeOptions(cmd: Command): Command {
     .option('--no-progress', 'no progress line, even on a terminal')
     .option('--slow-log', "also write each acquire over its pool's slow_acquire_threshold_ms to stderr as one JSON line (for a log collector; at most 5 a second per pool, the dropped ones counted); without it slow acquires are only counted, in the summary")
     .option('--metrics-port <n>', 'serve /metrics (Prometheus) and /health (JSON) of the pools being measured on this port; 0 picks a free one (printed)')
-    .option('--metrics-host <addr>', 'address for --metrics-port (default 127.0.0.1)');
+    .option('--metrics-host <addr>', 'address for --metrics-port (default 127.0.0.1)')
+    .option('--read-timeout <d>', `${READ_TIMEOUT_HELP}: here connecting to and probing each target, the main and PGMQ's`)
+    .option('--read-limit <size>', READ_LIMIT_HELP);
 }
 
 const REPORT_FLAG = ['--report <file>', 'also write a self-contained HTML report (charts, recommendations, TOML overrides)'] as const;
@@ -163,6 +169,8 @@ export function registerCommands(program: Command): void {
     .option('--report <file>', 'also write a self-contained HTML report of the figures and the advice')
     .option('--json', 'print the observation and its advice as JSON on stdout instead of the tables (status lines, warnings and errors stay on stderr)')
     .option('--no-progress', 'no progress line, even on a terminal')
+    .option('--read-timeout <d>', `${READ_TIMEOUT_HELP}: here each sample of pg_stat_activity (one slower than --interval is kept and counted late; one past this ends the window, marked partial), each PgBouncer console command, each read of Tasker's /health/detailed and each Prometheus query`)
+    .option('--read-limit <size>', READ_LIMIT_HELP)
     .action(lazy(async () => (await import('./observe.js')).observeCommand));
 
   program
@@ -180,5 +188,7 @@ export function registerCommands(program: Command): void {
     .option('--database-url <url>', "read the server's max_connections and superuser_reserved_connections from it for the budget (instead of the advisor config's topology)")
     .option('--json', 'print the figures as JSON on stdout')
     .option('--show-queries', 'also print every query it sent (PromQL, evaluated at the window end) on stderr')
+    .option('--read-timeout <d>', `${READ_TIMEOUT_HELP}: here each Prometheus query, and with --database-url connecting to the server and reading its limits`)
+    .option('--read-limit <size>', READ_LIMIT_HELP)
     .action(lazy(async () => (await import('./fleet.js')).fleetCommand));
 }

@@ -4,7 +4,9 @@
  * start and the end, `SHOW POOLS` about once a second in between. It only reads.
  */
 import pg from 'pg';
-import { DatabaseError, UsageError } from '../../core/errors.js';
+import { DatabaseError, InterruptedError, KnownError, UsageError } from '../../core/errors.js';
+import { READ_DEFAULTS } from '../../core/flags.js';
+import { closeClient, guardedConnect, guardedQuery, type ReadGuard } from '../deadline.js';
 import { redactUrl } from '../../core/redact.js';
 import { assertPostgresUrl } from '../target.js';
 import type { PgBouncerDatabaseRow, PgBouncerPoolRow, PgBouncerStatsRow } from '../../core/observe/pgbouncer.js';
@@ -32,18 +34,30 @@ export class PgBouncerConsole {
     private readonly client: pg.Client,
     readonly display: string,
     readonly version: string,
+    private readonly guard: ReadGuard,
   ) {}
 
+  /** One console command within the guard (deadline for the whole answer, size cap, interrupt). */
+  private async query<R extends pg.QueryResultRow>(sql: string): Promise<pg.QueryResult<R>> {
+    try {
+      return await guardedQuery<R>(this.client, sql, this.guard, `PgBouncer's admin console at ${this.display} (${sql})`);
+    } catch (e) {
+      if (e instanceof KnownError || e instanceof InterruptedError) throw e;
+      throw new DatabaseError(`PgBouncer's admin console at ${this.display} failed (${sql}): ${String((e as Error)?.message ?? e).split('\n')[0]}`, 'check PgBouncer; the observation is saved without its console when it fails mid-window');
+    }
+  }
+
   /** Connect (exit 3 with the reason when it cannot) and read the version. */
-  static async open(url: string, display: string): Promise<PgBouncerConsole> {
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  static async open(url: string, display: string, guard: ReadGuard = { ...READ_DEFAULTS, timeoutMs: 5000 }): Promise<PgBouncerConsole> {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: guard.timeoutMs });
     client.on('error', () => {});
     try {
-      await client.connect();
-      const v = await client.query<{ version: string }>('SHOW VERSION');
-      return new PgBouncerConsole(client, display, v.rows[0]?.version ?? 'PgBouncer');
+      await guardedConnect(client, guard);
+      const v = await guardedQuery<{ version: string }>(client, 'SHOW VERSION', guard, `PgBouncer's admin console at ${display} (SHOW VERSION)`);
+      return new PgBouncerConsole(client, display, String(v.rows[0]?.version ?? 'PgBouncer').slice(0, 200), guard);
     } catch (e) {
-      await client.end().catch(() => {});
+      await closeClient(client);
+      if (e instanceof KnownError || e instanceof InterruptedError) throw e;
       const err = e as { code?: string; message?: string };
       const reason = err.code === 'ECONNREFUSED' ? 'connection refused (is PgBouncer running, and on that port?)' : String(err.message ?? e).split('\n')[0];
       throw new DatabaseError(`cannot read PgBouncer's admin console at ${display}: ${reason}`, "check --pgbouncer-url, and that the user is in PgBouncer's admin_users or stats_users");
@@ -52,7 +66,7 @@ export class PgBouncerConsole {
 
   /** `SHOW STATS`: cumulative per database. */
   async stats(): Promise<{ atMs: number; rows: PgBouncerStatsRow[] }> {
-    const r = await this.client.query<Record<string, string>>('SHOW STATS');
+    const r = await this.query<Record<string, string>>('SHOW STATS');
     return {
       atMs: Date.now(),
       rows: r.rows.map((x) => ({ database: String(x.database), xacts: num(x.total_xact_count), queries: num(x.total_query_count), xactTimeUs: num(x.total_xact_time), waitTimeUs: num(x.total_wait_time) })),
@@ -61,13 +75,13 @@ export class PgBouncerConsole {
 
   /** `SHOW DATABASES`: each database's pool size and reserve (the effective ones: default_pool_size where it sets none). */
   async databases(): Promise<PgBouncerDatabaseRow[]> {
-    const r = await this.client.query<Record<string, string | number | null>>('SHOW DATABASES');
+    const r = await this.query<Record<string, string | number | null>>('SHOW DATABASES');
     return r.rows.map((x) => ({ name: String(x.name), poolSize: num(x.pool_size), reservePool: num(x.reserve_pool), poolMode: x.pool_mode === null || x.pool_mode === undefined ? null : String(x.pool_mode) }));
   }
 
   /** `SHOW POOLS`: now, per database and user. */
   async pools(): Promise<{ atMs: number; rows: PgBouncerPoolRow[] }> {
-    const r = await this.client.query<Record<string, string | number>>('SHOW POOLS');
+    const r = await this.query<Record<string, string | number>>('SHOW POOLS');
     return {
       atMs: Date.now(),
       rows: r.rows.map((x) => ({
@@ -85,6 +99,6 @@ export class PgBouncerConsole {
   }
 
   async close(): Promise<void> {
-    await this.client.end().catch(() => {});
+    await closeClient(this.client);
   }
 }

@@ -4,7 +4,9 @@
  * observation file. Used by the `observe` command, its tests and the bench.
  */
 import type pg from 'pg';
-import { DatabaseError, KnownError } from '../../core/errors.js';
+import { DatabaseError, InterruptedError, KnownError } from '../../core/errors.js';
+import { READ_DEFAULTS, type ReadLimits } from '../../core/flags.js';
+import type { ReadGuard } from '../deadline.js';
 import { Reconstructor } from '../../core/observe/reconstruct.js';
 import { crossCheckDatabases, crossCheckRoles, type DbCrossCheck, type RoleCrossCheck, type TaskerHealth } from '../../core/observe/crossCheck.js';
 import { OBSERVATION_SCHEMA_VERSION, observationValidity, type ObservationFile, type TaskerReading } from '../../core/observe/file.js';
@@ -16,6 +18,12 @@ import { Sampler, type DatabaseCounters, type RoleStatements } from './sampler.j
 import { readTaskerHealth } from './tasker.js';
 import { PgBouncerConsole } from './pgbouncer.js';
 import { pgBouncerSign, summarizePgBouncer, type PgBouncerReadings } from '../../core/observe/pgbouncer.js';
+
+/** Why PgBouncer's console stopped answering, in one line naming it (never the server). */
+function pgBouncerFailure(e: unknown, display: string): string {
+  const msg = String((e as Error)?.message ?? e).split('\n')[0]!;
+  return msg.includes('PgBouncer') ? msg : `PgBouncer's admin console at ${display} failed: ${msg}`;
+}
 
 /** Options of {@link observeServer}. */
 export interface ObserveOptions {
@@ -36,6 +44,8 @@ export interface ObserveOptions {
   /** PgBouncer's admin console (`--pgbouncer-url`), read through the window. */
   pgbouncer?: { url: string; display: string };
   toolVersion: string;
+  /** The deadline and size cap of every read (`--read-timeout`, `--read-limit`); defaults {@link READ_DEFAULTS}. */
+  read?: ReadLimits;
   signal?: AbortSignal;
   /** Called with every sample (tests use it for their own statistics). */
   onSample?: (s: ActivitySample, queryUs: number) => void;
@@ -56,10 +66,11 @@ export interface ObserveResult {
  * while sampling returns the partial observation with the error.
  */
 export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
-  const bouncer = o.pgbouncer ? await PgBouncerConsole.open(o.pgbouncer.url, o.pgbouncer.display) : undefined;
+  const guard: ReadGuard = { ...(o.read ?? READ_DEFAULTS), ...(o.signal ? { signal: o.signal } : {}) };
+  const bouncer = o.pgbouncer ? await PgBouncerConsole.open(o.pgbouncer.url, o.pgbouncer.display, guard) : undefined;
   let sampler: Sampler;
   try {
-    sampler = await Sampler.open(o.config, o.display);
+    sampler = await Sampler.open(o.config, o.display, guard);
   } catch (e) {
     await bouncer?.close();
     throw e;
@@ -74,9 +85,10 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
   let error: unknown;
   let connections = 0;
   const started = performance.now();
+  let pollStop: AbortController | undefined;
   try {
     const starts: Array<TaskerHealth | null> = [];
-    for (const u of o.taskerUrls) starts.push(await readTaskerHealth(u));
+    for (const u of o.taskerUrls) starts.push(await readTaskerHealth(u, guard));
     dbStart = await sampler.databaseCounters();
     stStart = await sampler.statementsByRole();
     const bouncerStart = bouncer ? await bouncer.stats() : undefined;
@@ -85,17 +97,31 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
       `Observing ${o.display}${o.targetKind === 'remote' ? ' (not on this machine)' : ''} as role ${sampler.server.role}, read-only: one connection reading pg_stat_activity every ${o.intervalMs} ms (jittered) for ${o.durationMs / 1000} s${sampler.server.versionNum >= 140000 ? ', pg_stat_database at the start and the end' : ''}${stStart ? ', pg_stat_statements at the start and the end' : ''}${o.taskerUrls.length ? ", Tasker's /health/detailed at the start and the end" : ''}${bouncer ? `, ${bouncer.version}'s admin console at ${bouncer.display} (SHOW POOLS every second, SHOW STATS at the start and the end)` : ''}. Nothing is written to the server.`,
     );
     // PgBouncer's SHOW POOLS about once a second while the server is sampled.
+    // A console that dies (or passes the deadline) mid-window ends PgBouncer's readings, not the
+    // server's: what it said until then is kept, and the reason is PgBouncer's.
     const pools: PgBouncerReadings['pools'] = [];
-    let sampling = true;
+    let bouncerError: string | undefined;
+    pollStop = new AbortController();
     const poll = bouncer
       ? (async () => {
-          while (sampling) {
-            pools.push(await bouncer.pools());
-            await new Promise((r) => setTimeout(r, 1000));
+          try {
+            while (!pollStop!.signal.aborted && !o.signal?.aborted) {
+              pools.push(await bouncer.pools());
+              await new Promise<void>((r) => {
+                const t = setTimeout(done, 1000);
+                function done(): void {
+                  clearTimeout(t);
+                  pollStop!.signal.removeEventListener('abort', done);
+                  r();
+                }
+                pollStop!.signal.addEventListener('abort', done, { once: true });
+              });
+            }
+          } catch (e) {
+            if (!(e instanceof InterruptedError)) bouncerError = pgBouncerFailure(e, bouncer.display);
           }
         })()
       : undefined;
-    poll?.catch(() => {});
     await sampler.run({
       intervalMs: o.intervalMs,
       durationMs: o.durationMs,
@@ -107,29 +133,47 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
         o.onProgress?.({ elapsedMs: performance.now() - started, samples: rec.samples, connections });
       },
     });
-    sampling = false;
+    pollStop.abort();
     await poll;
-    if (bouncer) bouncerReads = { console: bouncer.display, version: bouncer.version, databases: bouncerDatabases, statsStart: bouncerStart!, statsEnd: await bouncer.stats(), pools };
-    dbEnd = await sampler.databaseCounters();
-    if (stStart) stEnd = await sampler.statementsByRole();
-    for (let i = 0; i < o.taskerUrls.length; i++) {
-      const url = redactUrl(o.taskerUrls[i]!.toString());
-      try {
-        tasker.push({ url, health: (await readTaskerHealth(o.taskerUrls[i]!)) ?? starts[i] ?? null });
-      } catch (e) {
-        tasker.push({ url, health: starts[i] ?? null, error: `the read at the end failed (${(e as Error).message}); showing the one from the start` });
+    if (bouncer) {
+      let statsEnd: PgBouncerReadings['statsEnd'];
+      if (bouncerError === undefined && !o.signal?.aborted) {
+        try {
+          statsEnd = await bouncer.stats();
+        } catch (e) {
+          if (!(e instanceof InterruptedError)) bouncerError = pgBouncerFailure(e, bouncer.display);
+        }
+      }
+      bouncerReads = { console: bouncer.display, version: bouncer.version, databases: bouncerDatabases, statsStart: bouncerStart!, ...(statsEnd ? { statsEnd } : {}), pools, ...(bouncerError !== undefined ? { error: bouncerError } : {}) };
+    }
+    // After an interrupt the end reads are skipped: the partial observation is printed now.
+    if (!o.signal?.aborted) {
+      dbEnd = await sampler.databaseCounters();
+      if (stStart) stEnd = await sampler.statementsByRole();
+      for (let i = 0; i < o.taskerUrls.length; i++) {
+        const url = redactUrl(o.taskerUrls[i]!.toString());
+        try {
+          tasker.push({ url, health: (await readTaskerHealth(o.taskerUrls[i]!, guard)) ?? starts[i] ?? null });
+        } catch (e) {
+          if (e instanceof InterruptedError) throw e;
+          tasker.push({ url, health: starts[i] ?? null, error: `the read at the end failed (${(e as Error).message}); showing the one from the start` });
+        }
       }
     }
   } catch (e) {
-    if (rec.samples === 0) {
+    if (e instanceof InterruptedError && rec.samples > 0) {
+      // Stopped while reading at the end: the partial observation stands.
+    } else if (rec.samples === 0) {
       await sampler.close();
       throw e;
+    } else {
+      error =
+        e instanceof KnownError
+          ? e
+          : new DatabaseError(`the connection to ${o.display} failed after ${rec.samples} samples: ${String((e as Error)?.message ?? e).split('\n')[0]}`, 'the partial observation was printed (and saved with --out); check the server and observe again');
     }
-    error =
-      e instanceof KnownError
-        ? e
-        : new DatabaseError(`the connection to ${o.display} failed after ${rec.samples} samples: ${String((e as Error)?.message ?? e).split('\n')[0]}`, 'the partial observation was printed (and saved with --out); check the server and observe again');
   } finally {
+    pollStop?.abort();
     await sampler.close();
     await bouncer?.close();
   }

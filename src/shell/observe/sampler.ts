@@ -5,7 +5,9 @@
  * reading `pg_stat_database` at the start and the end for a cross-check. It only reads.
  */
 import pg from 'pg';
-import { DatabaseError } from '../../core/errors.js';
+import { DatabaseError, InterruptedError, KnownError } from '../../core/errors.js';
+import { READ_DEFAULTS } from '../../core/flags.js';
+import { closeClient, guardedConnect, guardedQuery, serverGuardSql, type ReadGuard } from '../deadline.js';
 import type { ActivityRow, ActivitySample } from '../../core/observe/types.js';
 import type { SamplingCost } from '../../core/observe/file.js';
 import { connectError } from '../target.js';
@@ -85,38 +87,70 @@ function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
+/** Whether a read failed because the server refused the statement (a missing extension, no grant), not because it is gone or slow. */
+function isSqlRefusal(e: unknown): boolean {
+  const code = (e as { pgCode?: string }).pgCode;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !code.startsWith('08') && !code.startsWith('57');
+}
+
 /** One connection that samples the server's view of its clients. */
 export class Sampler {
   private readonly client: pg.Client;
   private readonly queryUs: number[] = [];
+  /** Samples whose read took longer than the interval, and by how much (ms) in all and at most. */
+  private late = 0;
+  private latenessMsTotal = 0;
+  private latenessMsMax = 0;
   private cpuStart = process.cpuUsage();
   private wallStart = 0;
   private wallEnd = 0;
 
-  private constructor(client: pg.Client, readonly server: SamplerServer) {
+  private constructor(
+    client: pg.Client,
+    readonly server: SamplerServer,
+    private readonly guard: ReadGuard,
+  ) {
     this.client = client;
   }
+
+  private async query<R extends pg.QueryResultRow>(sql: string, what: string): Promise<pg.QueryResult<R>> {
+    try {
+      return await guardedQuery<R>(this.client, sql, this.guard, `${what} on ${this.display}`);
+    } catch (e) {
+      if (e instanceof KnownError || e instanceof InterruptedError) throw e;
+      // The server went away, or refused: one line naming the read (statementsByRole turns a missing extension into null itself).
+      throw Object.assign(new DatabaseError(`${what} on ${this.display} failed: ${String((e as Error)?.message ?? e).split('\n')[0]}`, 'check the server; the partial observation was printed (and saved with --out)'), { pgCode: (e as { code?: string }).code });
+    }
+  }
+
+  private display = '';
 
   /**
    * Connect and check the grants: without pg_read_all_stats (or pg_monitor, or superuser) other
    * roles' rows hide their state and query, and the reconstruction would be wrong (exit 3).
    */
-  static async open(cfg: pg.ClientConfig, display: string, timeoutMs = 5000): Promise<Sampler> {
-    const client = new pg.Client({ ...cfg, application_name: 'pool-advisor-observe', connectionTimeoutMillis: timeoutMs });
+  static async open(cfg: pg.ClientConfig, display: string, guard: ReadGuard = { ...READ_DEFAULTS, timeoutMs: 5000 }): Promise<Sampler> {
+    const client = new pg.Client({ ...cfg, application_name: 'pool-advisor-observe', connectionTimeoutMillis: guard.timeoutMs });
     client.on('error', () => {});
     try {
-      await client.connect();
+      await guardedConnect(client, guard);
     } catch (e) {
-      await client.end().catch(() => {});
+      await closeClient(client);
+      if (e instanceof KnownError || e instanceof InterruptedError) throw e;
       // observe never starts a throwaway server: its hint is about the target only.
       throw new DatabaseError(connectError(display, e).message, 'check the URL, that the server is up and reachable from here, and the credentials');
     }
     try {
-      const r = await client.query<{ ok: boolean; su: boolean; u: string; v: string; vn: string; mc: string; res: string }>(
+      // Nothing of ours outlives the tool: the server ends a read about a second after our socket goes.
+      await guardedQuery(client, serverGuardSql(guard.timeoutMs), guard, `setting up the sampler's connection to ${display}`);
+      const r = await guardedQuery<{ ok: boolean; su: boolean; u: string; v: string; vn: string; mc: string; res: string }>(
+        client,
         `SELECT pg_has_role('pg_read_all_stats', 'USAGE') AS ok, current_user AS u,
                 (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS su,
                 current_setting('server_version') AS v, current_setting('server_version_num') AS vn,
                 current_setting('max_connections') AS mc, current_setting('superuser_reserved_connections') AS res`,
+        guard,
+        `reading the grants on ${display}`,
       );
       const row = r.rows[0]!;
       if (!row.ok && !row.su) {
@@ -125,17 +159,20 @@ export class Sampler {
           `role ${role} cannot see other roles' connections in pg_stat_activity on ${display}: as a superuser run  GRANT pg_read_all_stats TO ${role};  (or GRANT pg_monitor TO ${role};) and observe again`,
         );
       }
-      return new Sampler(client, { version: row.v, versionNum: Number(row.vn), maxConnections: Number(row.mc), superuserReserved: Number(row.res), role: row.u });
+      const sampler = new Sampler(client, { version: row.v, versionNum: Number(row.vn), maxConnections: Number(row.mc), superuserReserved: Number(row.res), role: row.u }, guard);
+      sampler.display = display;
+      return sampler;
     } catch (e) {
-      await client.end().catch(() => {});
-      throw e;
+      await closeClient(client);
+      if (e instanceof KnownError || e instanceof InterruptedError) throw e;
+      throw new DatabaseError(`cannot read the grants on ${display}: ${String((e as Error)?.message ?? e).split('\n')[0]}`, 'check the server and the role');
     }
   }
 
   /** One read of pg_stat_activity. */
   async sample(): Promise<{ sample: ActivitySample; queryUs: number }> {
     const t = process.hrtime.bigint();
-    const r = await this.client.query<{ pid: number | null; bs: number; app: string; addr: string; usr: string; db: string; state: string; sc: number | null; q: string; now: number }>(ACTIVITY_SQL);
+    const r = await this.query<{ pid: number | null; bs: number; app: string; addr: string; usr: string; db: string; state: string; sc: number | null; q: string; now: number }>(ACTIVITY_SQL, 'a sample of pg_stat_activity');
     const queryUs = Number(process.hrtime.bigint() - t) / 1000;
     this.queryUs.push(queryUs);
     const rows: ActivityRow[] = r.rows.filter((x) => x.pid !== null).map((x) => ({
@@ -155,7 +192,7 @@ export class Sampler {
   /** Cumulative pg_stat_database counters; null before PostgreSQL 14, which has none. */
   async databaseCounters(): Promise<DatabaseCounters | null> {
     if (this.server.versionNum < 140000) return null;
-    const r = await this.client.query<{ datname: string; active_time: number; idle_in_transaction_time: number; session_time: number; sessions: string; sessions_abandoned: string; sessions_fatal: string; sessions_killed: string; now: number }>(DATABASE_SQL);
+    const r = await this.query<{ datname: string; active_time: number; idle_in_transaction_time: number; session_time: number; sessions: string; sessions_abandoned: string; sessions_fatal: string; sessions_killed: string; now: number }>(DATABASE_SQL, 'reading pg_stat_database');
     return {
       atMs: r.rows[0]?.now ?? Date.now(),
       byDb: r.rows.map((x) => ({
@@ -175,28 +212,35 @@ export class Sampler {
    */
   async statementsByRole(): Promise<RoleStatements | null> {
     try {
-      const r = await this.client.query<{ role: string; ms: number; calls: number; now: number }>(
+      const r = await this.query<{ role: string; ms: number; calls: number; now: number }>(
         `SELECT r.rolname AS role, sum(s.total_exec_time)::float8 AS ms, sum(s.calls)::float8 AS calls,
                 (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now
          FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid GROUP BY r.rolname`,
+        'reading pg_stat_statements',
       );
       // An eviction inside the window takes an entry's calls with it: the deltas then undercount.
       let dealloc: number | null = null;
       try {
-        dealloc = Number((await this.client.query<{ dealloc: string }>('SELECT dealloc FROM pg_stat_statements_info')).rows[0]?.dealloc ?? NaN);
+        dealloc = Number((await this.query<{ dealloc: string }>('SELECT dealloc FROM pg_stat_statements_info', 'reading pg_stat_statements_info')).rows[0]?.dealloc ?? NaN);
         if (!Number.isFinite(dealloc)) dealloc = null;
-      } catch {
+      } catch (e) {
+        // A deadline, a cap or an interrupt is not "the extension is missing".
+        if (!isSqlRefusal(e)) throw e;
         dealloc = null;
       }
       return { atMs: r.rows[0]?.now ?? Date.now(), byRole: r.rows.map((x) => ({ role: x.role, execMs: x.ms, calls: x.calls })), dealloc };
-    } catch {
+    } catch (e) {
+      if (!isSqlRefusal(e)) throw e;
       return null;
     }
   }
 
   /**
-   * Sample until the duration has passed or the signal fires. A failed read ends the run with the
-   * error (the samples so far stay with the caller).
+   * Sample until the duration has passed or the signal fires. A slow sample is data (a saturated
+   * server answers slowly): a read longer than the interval is kept and counted as late, with its
+   * lateness. Only a read past the deadline (`--read-timeout`), or any other failure, ends the run
+   * with the error (the samples so far stay with the caller). An interrupt abandons the read in
+   * flight and returns at once.
    */
   async run(o: SampleRunOptions): Promise<void> {
     const jitter = o.jitter ?? 0.2;
@@ -204,22 +248,33 @@ export class Sampler {
     this.cpuStart = process.cpuUsage();
     this.wallStart = performance.now();
     const end = this.wallStart + o.durationMs;
-    while (!o.signal?.aborted) {
+    const take = async (): Promise<void> => {
       const { sample, queryUs } = await this.sample();
-      o.onSample(sample, queryUs);
-      const gap = o.intervalMs * (1 + jitter * (2 * random() - 1));
-      const now = performance.now();
-      if (now + gap > end) {
-        await sleep(end - now, o.signal);
-        if (!o.signal?.aborted && performance.now() >= end - 1) {
-          const last = await this.sample();
-          o.onSample(last.sample, last.queryUs);
-        }
-        break;
+      const lateMs = queryUs / 1000 - o.intervalMs;
+      if (lateMs > 0) {
+        this.late++;
+        this.latenessMsTotal += lateMs;
+        this.latenessMsMax = Math.max(this.latenessMsMax, lateMs);
       }
-      await sleep(gap, o.signal);
+      o.onSample(sample, queryUs);
+    };
+    try {
+      while (!o.signal?.aborted) {
+        await take();
+        const gap = o.intervalMs * (1 + jitter * (2 * random() - 1));
+        const now = performance.now();
+        if (now + gap > end) {
+          await sleep(end - now, o.signal);
+          if (!o.signal?.aborted && performance.now() >= end - 1) await take();
+          break;
+        }
+        await sleep(gap, o.signal);
+      }
+    } catch (e) {
+      if (!(e instanceof InterruptedError)) throw e;
+    } finally {
+      this.wallEnd = performance.now();
     }
-    this.wallEnd = performance.now();
   }
 
   /** The sampler's own cost so far. */
@@ -235,11 +290,14 @@ export class Sampler {
       queryUsMax: sorted.length ? sorted[sorted.length - 1]! : 0,
       cpuUsPerSample: sorted.length ? cpuUs / sorted.length : 0,
       cpuShareOfCore: cpuUs / wallUs,
+      late: this.late,
+      latenessMsMean: this.late ? this.latenessMsTotal / this.late : 0,
+      latenessMsMax: this.latenessMsMax,
     };
   }
 
   /** Close the connection. */
   async close(): Promise<void> {
-    await this.client.end().catch(() => {});
+    await closeClient(this.client);
   }
 }

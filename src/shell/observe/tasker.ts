@@ -2,7 +2,9 @@
  * `--tasker-url`: Tasker's `/health/detailed`, read at the start and the end of an observation
  * only, because each read runs a query on every pool and so changes what is being observed.
  */
-import { DatabaseError, UsageError } from '../../core/errors.js';
+import { DatabaseError, InterruptedError, KnownError, UsageError } from '../../core/errors.js';
+import { READ_DEFAULTS } from '../../core/flags.js';
+import { pastCap, pastDeadline, type ReadGuard } from '../deadline.js';
 import { parseTaskerHealth, type TaskerHealth } from '../../core/observe/crossCheck.js';
 import { redactUrl } from '../../core/redact.js';
 import { addSecret } from '../output.js';
@@ -39,22 +41,59 @@ export function taskerRequest(url: URL): { url: URL; headers: Record<string, str
   return { url: bare, headers };
 }
 
-/** Read one /health/detailed answer; an unreachable or unreadable endpoint is exit 3. */
-export async function readTaskerHealth(url: URL, timeoutMs = 10_000): Promise<TaskerHealth | null> {
+/**
+ * Read one /health/detailed answer within the guard (the whole body within the deadline, at most
+ * `maxBytes` of it, abortable); an unreachable, slow, oversized or unreadable endpoint is exit 3.
+ */
+export async function readTaskerHealth(url: URL, guard: ReadGuard = { ...READ_DEFAULTS, timeoutMs: 10_000 }): Promise<TaskerHealth | null> {
   const shown = redactUrl(url.toString());
-  let res: Response;
+  const what = `Tasker's ${shown}`;
+  const hint = "check --tasker-url points at a running Tasker (orchestration or worker web port)";
+  const ac = new AbortController();
+  let why: Error | undefined;
+  const stop = (e: Error): void => {
+    why ??= e;
+    ac.abort();
+  };
+  const timer = setTimeout(() => stop(pastDeadline(what, guard.timeoutMs)), guard.timeoutMs);
+  const onAbort = (): void => stop(new InterruptedError());
+  if (guard.signal?.aborted) onAbort();
+  guard.signal?.addEventListener('abort', onAbort, { once: true });
+  let status = 0;
+  let text = '';
   try {
+    // fetch refuses a URL holding credentials (and its error would quote them): they go in a header.
     const req = taskerRequest(url);
-    res = await fetch(req.url, { signal: AbortSignal.timeout(timeoutMs), headers: req.headers });
+    const res = await fetch(req.url, { signal: ac.signal, headers: req.headers });
+    status = res.status;
+    if (Number(res.headers.get('content-length')) > guard.maxBytes) stop(pastCap(what, guard.maxBytes));
+    const chunks: Uint8Array[] = [];
+    let bytes = 0;
+    if (res.body && !why) {
+      for await (const c of res.body as unknown as AsyncIterable<Uint8Array>) {
+        bytes += c.length;
+        if (bytes > guard.maxBytes) {
+          stop(pastCap(what, guard.maxBytes));
+          break;
+        }
+        chunks.push(c);
+      }
+    }
+    if (why) throw why;
+    text = Buffer.concat(chunks).toString('utf8');
   } catch (e) {
-    throw new DatabaseError(`cannot read Tasker's ${shown}: ${(e as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : ((e as Error).cause as Error | undefined)?.message ?? (e as Error).message}`, 'check --tasker-url points at a running Tasker (orchestration or worker web port)');
+    if (why) throw why;
+    if (e instanceof KnownError || e instanceof InterruptedError) throw e;
+    throw new DatabaseError(`cannot read ${what}: ${((e as Error).cause as Error | undefined)?.message ?? (e as Error).message}`, hint);
+  } finally {
+    clearTimeout(timer);
+    guard.signal?.removeEventListener('abort', onAbort);
   }
-  const text = await res.text();
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
-    throw new DatabaseError(`Tasker's ${shown} answered HTTP ${res.status} with something that is not JSON`, 'check --tasker-url points at Tasker\'s web API');
+    throw new DatabaseError(`${what} answered HTTP ${status} with something that is not JSON`, "check --tasker-url points at Tasker's web API");
   }
   return parseTaskerHealth(body);
 }

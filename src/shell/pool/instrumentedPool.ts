@@ -42,8 +42,12 @@ export interface InstrumentedPool {
   snapshot(): PoolRun;
   /** Close a timeline interval now (the timer does this every interval). */
   tick(): void;
-  /** Stop the timer, end the pool (connections close as 'shutdown'), and detach. */
-  close(): Promise<void>;
+  /**
+   * Stop the timer, end the pool (connections close as 'shutdown'), and detach. A connection still
+   * held (a hold that outlived the window) after `graceMs` is cut: its socket is destroyed, and the
+   * server ends its statement within about a second (client_connection_check_interval).
+   */
+  close(graceMs?: number): Promise<void>;
   /** Stop recording and restore the pool's own methods (the pool stays open). */
   detach(): void;
 }
@@ -95,10 +99,13 @@ export function instrumentPool(pool: pg.Pool, opts: InstrumentOptions): Instrume
   }
   p.Client = MeasuredClient as unknown as typeof pg.Client;
 
+  // Every client the pool has opened and not yet removed: close() cuts the ones still held.
+  const live = new Set<pg.PoolClient>();
   const onConnect = (client: pg.PoolClient): void => {
     const e = ledger.get(client);
     const t = nowUs();
     openClients++;
+    live.add(client);
     if (e) {
       e.opened = true;
       e.createdAtUs = t;
@@ -109,6 +116,7 @@ export function instrumentPool(pool: pg.Pool, opts: InstrumentOptions): Instrume
   const onRelease = (err: Error | undefined, client: pg.PoolClient): void => ledger.released(err, client, p);
   const onError = (_err: Error, client: pg.PoolClient): void => ledger.errored(client);
   const onRemove = (client: pg.PoolClient): void => {
+    live.delete(client);
     const e = ledger.get(client);
     const t = nowUs();
     if (e?.opened) {
@@ -272,14 +280,20 @@ export function instrumentPool(pool: pg.Pool, opts: InstrumentOptions): Instrume
     endWindow: () => recorder.markWindowEnd(nowUs(), oldestWaiterMs()),
     snapshot: () => recorder.snapshot(nowUs()),
     tick,
-    close: async () => {
+    close: async (graceMs = 1000) => {
       closing = true;
       clearInterval(timer);
       sqlx?.stopReaper();
       // pg-pool resolves end() before it emits 'remove' for each client (after the client's own end):
       // wait for those so every close is counted, but never longer than a few seconds.
       const drained = openClients === 0 ? Promise.resolve() : new Promise<void>((r) => (allClosed = r));
-      if (!p.ending) await pool.end();
+      let graceTimer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((r) => (graceTimer = setTimeout(r, graceMs)));
+      const ended = p.ending ? Promise.resolve() : pool.end();
+      await Promise.race([ended, grace]);
+      clearTimeout(graceTimer);
+      for (const c of live) (c as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+      await ended.catch(() => {});
       await Promise.race([drained, new Promise((r) => setTimeout(r, 3000).unref())]);
       detach();
     },

@@ -8,9 +8,18 @@
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { DatabaseError, UsageError } from '../../core/errors.js';
+import { DatabaseError, InterruptedError, UsageError } from '../../core/errors.js';
+import { READ_DEFAULTS } from '../../core/flags.js';
 import { redactUrl } from '../../core/redact.js';
+import { pastCap, pastDeadline, type ReadGuard } from '../deadline.js';
 import type { VectorSample } from '../../core/fleet/assemble.js';
+
+/**
+ * The most series one query's answer may hold. The planned queries aggregate to one series per
+ * pool per replica (bench/fleet.mjs's 32,000 raw series answer with 400), so this is a fleet of
+ * thousands of replicas; past it the figures and their output would grow without bound.
+ */
+export const MAX_SERIES = 5000;
 
 /** How to authenticate. */
 export interface PrometheusAuth {
@@ -59,11 +68,13 @@ export class PrometheusClient {
   /** The URL as it may be printed (no password). */
   readonly display: string;
   private readonly headers: Record<string, string>;
+  /** Requests in flight, so {@link cancel} can end them. */
+  private readonly inFlight = new Set<() => void>();
 
   constructor(
     private readonly base: URL,
     private readonly auth: PrometheusAuth = {},
-    private readonly timeoutMs = 30_000,
+    private readonly guard: ReadGuard = READ_DEFAULTS,
   ) {
     this.display = redactUrl(base.toString()).replace(/\/$/, '');
     this.headers = { accept: 'application/json' };
@@ -78,7 +89,26 @@ export class PrometheusClient {
     const data = (await this.get('/api/v1/query', { query: promql, time: timeS.toFixed(3) })) as { resultType?: string; result?: Array<{ metric: Record<string, string>; value: [number, string] }> };
     if (data?.resultType === 'scalar' || data?.resultType === 'string') return [];
     if (data?.resultType !== 'vector' || !Array.isArray(data.result)) throw new DatabaseError(`Prometheus at ${this.display} answered a query with no vector`, 'is this the Prometheus HTTP API (…/api/v1)? check the URL');
-    return data.result.map((r) => ({ metric: r.metric ?? {}, value: Number(r.value?.[1]) }));
+    if (data.result.length > MAX_SERIES) {
+      throw new DatabaseError(`Prometheus at ${this.display} answered a query with ${data.result.length} series (at most ${MAX_SERIES} are read: a pool per replica per series)`, 'narrow the series with the [prometheus] table of the advisor config (docs/fleet.md), or read one environment at a time');
+    }
+    // Entries that are not a sample (null, a string, a sample with no value) are not counted: a
+    // hostile or broken store must not reach the figures with them.
+    const out: VectorSample[] = [];
+    for (const r of data.result as unknown[]) {
+      if (typeof r !== 'object' || r === null) continue;
+      const { metric, value } = r as { metric?: unknown; value?: unknown };
+      if (!Array.isArray(value) || (typeof value[1] !== 'string' && typeof value[1] !== 'number')) continue;
+      const labels: Record<string, string> = Object.create(null) as Record<string, string>;
+      if (typeof metric === 'object' && metric !== null) for (const [k, v] of Object.entries(metric)) if (typeof v === 'string') labels[k] = v;
+      out.push({ metric: labels, value: Number(value[1]) });
+    }
+    return out;
+  }
+
+  /** End every request in flight now (another one failed: their answers would not be used). */
+  cancel(): void {
+    for (const stop of [...this.inFlight]) stop();
   }
 
   /** The metric names with samples between `startS` and `endS` (seconds since the epoch). */
@@ -115,17 +145,54 @@ export class PrometheusClient {
     return answer.data;
   }
 
+  /**
+   * One GET within the guard: the whole answer within the deadline (an idle-socket timeout would
+   * let a server trickle one byte every few seconds forever), at most `maxBytes` of body counted
+   * as it arrives, and the abort signal; any of them destroys the request.
+   */
   private send(url: URL): Promise<{ status: number; body: string }> {
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const { timeoutMs, maxBytes, signal } = this.guard;
+    const what = `Prometheus at ${this.display}`;
     return new Promise((resolve, reject) => {
-      const req = request(url, { method: 'GET', headers: this.headers, timeout: this.timeoutMs, ...(this.auth.ca ? { ca: this.auth.ca } : {}) }, (res: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', (e) => reject(this.unreachable(e)));
+      let settled = false;
+      let req: ReturnType<typeof httpRequest> | undefined;
+      const finish = (f: () => void): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.inFlight.delete(cancelled);
+        f();
+      };
+      const cancelled = (): void => fail(new DatabaseError(`${what}: cancelled (another query failed)`));
+      this.inFlight.add(cancelled);
+      const fail = (e: Error): void => finish(() => {
+        req?.destroy();
+        reject(e);
       });
-      req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${this.timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })));
-      req.on('error', (e) => reject(this.unreachable(e)));
+      const onAbort = (): void => fail(new InterruptedError());
+      const timer = setTimeout(() => fail(pastDeadline(what, timeoutMs)), timeoutMs);
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        req = request(url, { method: 'GET', headers: this.headers, ...(this.auth.ca ? { ca: this.auth.ca } : {}) }, (res: IncomingMessage) => {
+          const chunks: Buffer[] = [];
+          let bytes = 0;
+          if (Number(res.headers['content-length']) > maxBytes) return fail(pastCap(what, maxBytes));
+          res.on('data', (c: Buffer) => {
+            bytes += c.length;
+            if (bytes > maxBytes) return fail(pastCap(what, maxBytes));
+            chunks.push(c);
+          });
+          res.on('end', () => finish(() => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') })));
+          res.on('error', (e) => fail(this.unreachable(e)));
+          res.on('aborted', () => fail(this.unreachable(Object.assign(new Error('the answer was cut off'), { code: 'ECONNRESET' }))));
+        });
+      } catch (e) {
+        return fail(this.unreachable(e as Error));
+      }
+      req.on('error', (e) => fail(this.unreachable(e)));
       req.end();
     });
   }

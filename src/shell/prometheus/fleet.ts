@@ -28,10 +28,20 @@ export async function readFleet(client: PrometheusClient, spec: PrometheusSpec, 
   const plan = planQueries(matches, spec, window);
   const answers: VectorSample[][] = new Array(plan.length);
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < plan.length) {
+    while (!failed && next < plan.length) {
       const i = next++;
-      answers[i] = await client.query(plan[i]!.promql, window.endMs / 1000);
+      try {
+        answers[i] = await client.query(plan[i]!.promql, window.endMs / 1000);
+      } catch (e) {
+        // The first failure is the answer: no more queries, and the ones in flight end now.
+        if (!failed) {
+          failed = true;
+          client.cancel();
+        }
+        throw e;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, plan.length) }, worker));

@@ -9,6 +9,8 @@ import { defaultPrometheusSpec } from '../../core/fleet/families.js';
 import { fleetBudget, type FleetBudget, type FleetReading } from '../../core/fleet/assemble.js';
 import type { FleetWindow } from '../../core/fleet/plan.js';
 import { readTextFile } from '../configDir.js';
+import { READ_DEFAULTS } from '../../core/flags.js';
+import type { ReadGuard } from '../deadline.js';
 import { addPassword, addSecret, writeErr } from '../output.js';
 import type { ServerFacts } from '../target.js';
 import { PrometheusClient, decodeLoose, parsePrometheusUrl, type PrometheusAuth } from './client.js';
@@ -37,26 +39,35 @@ function secretFrom(flag: string, variable: string): string {
   return v;
 }
 
+/** A secret that goes into a header: no control characters (a CR/LF would end the header). The secret itself is never shown. */
+function headerSafe(flag: string, variable: string, v: string): string {
+  if (/[\x00-\x1f\x7f]/.test(v)) throw new UsageError(`${flag} ${variable}: the value holds a control character (a line break?), which cannot go into an HTTP header`, `export ${variable} without the trailing newline, e.g. ${variable}="$(tr -d '\\r\\n' < token-file)"`);
+  return v;
+}
+
 /** The auth the flags describe (checked before any request). */
 export function prometheusAuth(opts: PrometheusFlags): PrometheusAuth {
   const auth: PrometheusAuth = {};
   if (opts.prometheusTokenEnv && opts.prometheusUser) throw new UsageError('--prometheus-token-env and --prometheus-user both given', 'use a bearer token or basic auth, not both');
   if (opts.prometheusPasswordEnv && !opts.prometheusUser) throw new UsageError('--prometheus-password-env needs --prometheus-user', 'add --prometheus-user NAME');
-  if (opts.prometheusTokenEnv) auth.bearerToken = secretFrom('--prometheus-token-env', opts.prometheusTokenEnv);
-  if (opts.prometheusUser) auth.basic = { user: opts.prometheusUser, password: opts.prometheusPasswordEnv ? secretFrom('--prometheus-password-env', opts.prometheusPasswordEnv) : '' };
+  if (opts.prometheusTokenEnv) auth.bearerToken = headerSafe('--prometheus-token-env', opts.prometheusTokenEnv, secretFrom('--prometheus-token-env', opts.prometheusTokenEnv));
+  if (opts.prometheusUser) {
+    if (/[\x00-\x1f\x7f:]/.test(opts.prometheusUser)) throw new UsageError('--prometheus-user: the name holds a colon or a control character, which basic auth cannot carry', 'give the user name alone');
+    auth.basic = { user: opts.prometheusUser, password: opts.prometheusPasswordEnv ? headerSafe('--prometheus-password-env', opts.prometheusPasswordEnv, secretFrom('--prometheus-password-env', opts.prometheusPasswordEnv)) : '' };
+  }
   if (opts.prometheusCa) auth.ca = readTextFile(opts.prometheusCa, opts.prometheusCa);
   return auth;
 }
 
 /** A client for `--prometheus`, its password registered as a secret; everything checked before any request. */
-export function prometheusClient(opts: PrometheusFlags & { prometheus: string }): PrometheusClient {
+export function prometheusClient(opts: PrometheusFlags & { prometheus: string }, guard: ReadGuard = READ_DEFAULTS): PrometheusClient {
   addSecret(opts.prometheus);
   const url = parsePrometheusUrl('--prometheus', opts.prometheus);
   if (url.password) {
     addPassword(url.password);
     addPassword(decodeLoose(url.password));
   }
-  return new PrometheusClient(url, prometheusAuth(opts));
+  return new PrometheusClient(url, prometheusAuth(opts), guard);
 }
 
 /** What one reading gives a command. */
