@@ -11,6 +11,7 @@ import type { PoolConfigSnapshot } from '../run/types.js';
 import type { EnvironmentEvidence, EvidenceSource, PoolEvidence, StatementBounds, UnmappedPool, Validity } from '../evidence/types.js';
 import type { RoleCrossCheck } from './crossCheck.js';
 import { attributeClose } from './reconstruct.js';
+import { mapFlagFor } from './map.js';
 import type { GroupSummary } from './summary.js';
 import type { Observation, ObservedGroup } from './types.js';
 import { pgBouncerPoolEvidence, type PgBouncerReading } from './pgbouncer.js';
@@ -55,9 +56,9 @@ export function statementBounds(g: ObservedGroup, parts: ObservationParts): Stat
 }
 
 /** The figures of a group no Tasker pool stands for, so the user can map it (and size it by hand). */
-function unmappedReason(s: GroupSummary): string {
+function unmappedReason(s: GroupSummary, g: ObservedGroup): string {
   const fig = `mean busy ${s.meanBusy.toFixed(2)}, open ${s.openMin}-${s.openMax}${s.reserved ? `, ${s.reserved} held for LISTEN` : ''}`;
-  return `${fig}; tie it to a Tasker pool with --map '${s.service || s.id}=ENV.POOL' (docs/observe.md) to have its keys advised`;
+  return `${fig}; tie it to a Tasker pool with ${mapFlagFor(g.fields)} (docs/observe.md) to have its keys advised`;
 }
 
 /** One mapped group as a pool's evidence. */
@@ -146,7 +147,7 @@ export function observationEvidence(parts: ObservationParts, envs: readonly Mapp
       label: s.service || s.id,
       replica: s.replica,
       source: parts.source,
-      reason: unmappedReason(s),
+      reason: unmappedReason(s, g),
       figures: { meanBusy: s.meanBusy, openMax: s.openMax, reserved: s.reserved, maxConnections: s.settings?.maxConnections ?? null },
       ...(parts.validity.valid ? {} : { validity: parts.validity }),
     };
