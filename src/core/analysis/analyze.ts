@@ -57,8 +57,8 @@ export function targetFor(advisor: AdvisorConfig, env: string, pool: PoolName): 
 }
 
 /** The occupancy-only model as a field of the analysis, when there is one. */
-function occupancyOnly(occ: PoolEvidence['occupancy'], max: number, st: PoolEvidence['statements']): { occupancyModel?: OccupancyModel } {
-  const m = occupancyModel(occ, max, st ? { us: st.meanUs, from: `role ${st.role}'s mean statement time` } : undefined);
+function occupancyOnly(occ: PoolEvidence['occupancy'], max: number, st: PoolEvidence['statements'], idleCloses: number): { occupancyModel?: OccupancyModel } {
+  const m = occupancyModel(occ, max, st ? { us: st.meanUs, from: `role ${st.role}'s mean statement time` } : undefined, idleCloses);
   return m ? { occupancyModel: m } : {};
 }
 
@@ -173,7 +173,7 @@ export function analyzePool(env: string, p: PoolEvidence, workloads: WorkloadRun
     meetsTarget: wait.p99Us <= targetMs * 1000,
     model: fitModel(p, workloads, demandRate, hold, p.wait && p.wait.all.form !== 'mean' ? { pWait: queuedShare, p50S: wait.p50Us / 1e6, p95S: wait.p95Us / 1e6, p99S: wait.p99Us / 1e6 } : null, targetMs, trend),
     display: { table: poolFigures(p), decades: waitDecades(p.wait?.all), spectrum: waitSpectrum(p.wait?.all) },
-    ...(p.arrival && p.hold ? {} : occupancyOnly(occ, p.settings.max_connections, p.statements)),
+    ...(p.arrival && p.hold ? {} : occupancyOnly(occ, p.settings.max_connections, p.statements, idleClosed)),
     ...(complete
       ? {}
       : {

@@ -30,7 +30,9 @@
  * Pure.
  */
 import { shareAtLeast } from '../observe/reconstruct.js';
-import { CENSORED_SHARE } from '../observe/summary.js';
+import { CENSORED_SHARE, HELD_OPEN_SHARE } from '../observe/summary.js';
+
+export { HELD_OPEN_SHARE };
 import type { OccupancyEvidence } from '../evidence/types.js';
 import type { LevelTimes } from '../run/types.js';
 import { erlangC, MAX_CONNECTIONS, mmcMeanWait, mmcWaitQuantile } from '../model/queue.js';
@@ -80,6 +82,12 @@ export interface OccupancyModel {
   estimatedNeed: number | null;
   /** Most connections seen open at once. */
   maxOpenSeen: number;
+  /**
+   * The pool kept its size open ({@link HELD_OPEN_SHARE} of the window at the size or above, no idle
+   * close): a fixed pool, whose open count says nothing of its need. False for a pool that opens on
+   * demand, whose most seen open is a floor of its need.
+   */
+  openHeld: boolean;
   /** Most connections seen busy at once. */
   maxBusySeen: number;
   /** The busy count's dispersion; null without a standard error of its mean (a source without batches) or with no load. */
@@ -140,7 +148,7 @@ export function busyDispersion(occ: OccupancyEvidence): Dispersion | null {
 }
 
 /** The model on occupancy alone; null when the occupancy lacks what it needs. `holdAtLeast`: a lower bound of the mean hold (µs) and where it came from, when a source has one. */
-export function occupancyModel(occ: OccupancyEvidence | undefined, maxConnections: number, holdAtLeast?: { us: number; from: string }): OccupancyModel | null {
+export function occupancyModel(occ: OccupancyEvidence | undefined, maxConnections: number, holdAtLeast?: { us: number; from: string }, idleCloses = 0): OccupancyModel | null {
   if (!occ?.inUse || !occ.open || maxConnections <= 0) return null;
   if (!(totalTime(occ.inUse) > 0)) return null;
   const offeredLoad = meanLevel(occ.inUse);
@@ -168,6 +176,7 @@ export function occupancyModel(occ: OccupancyEvidence | undefined, maxConnection
     estimatedLoad,
     estimatedNeed,
     maxOpenSeen: occ.open.max,
+    openHeld: idleCloses === 0 && shareAtLeast(occ.open, maxConnections) >= HELD_OPEN_SHARE,
     maxBusySeen: occ.inUse.max,
     dispersion: busyDispersion(occ),
     waitsAtLeast: waitsAtLeast(usable, offeredLoad, holdAtLeast),

@@ -200,7 +200,16 @@ export interface UnmappedPool {
   /** Why it could not be mapped, and how to map it. */
   reason: string;
   /** What the source saw of it, for advice in generic terms (the pool library's own option names). */
-  figures?: { meanBusy: number; openMax: number; reserved: number; maxConnections: number | null };
+  figures?: {
+    meanBusy: number;
+    openMax: number;
+    reserved: number;
+    maxConnections: number | null;
+    /** Most seen busy at once (absent in files saved before it was kept). */
+    busyMax?: number;
+    /** It kept its most seen open the whole window but for replacements (a fixed pool, or one that never closes idle ones): its open count is then no need. */
+    openHeld?: boolean;
+  };
   /** The source's own verdict when its figures cannot stand for a pool (a proxy's connections): no size is given from them. */
   validity?: Validity;
 }

@@ -10,9 +10,9 @@ import type { PoolName } from '../config/pools.js';
 import type { PoolConfigSnapshot } from '../run/types.js';
 import type { EnvironmentEvidence, EvidenceSource, PoolEvidence, StatementBounds, UnmappedPool, Validity } from '../evidence/types.js';
 import type { RoleCrossCheck } from './crossCheck.js';
-import { attributeClose } from './reconstruct.js';
+import { attributeClose, shareAtLeast } from './reconstruct.js';
 import { mapFlagFor } from './map.js';
-import type { GroupSummary } from './summary.js';
+import { HELD_OPEN_SHARE, type GroupSummary } from './summary.js';
 import type { Observation, ObservedGroup } from './types.js';
 import { pgBouncerPoolEvidence, type PgBouncerReading } from './pgbouncer.js';
 
@@ -59,6 +59,15 @@ export function statementBounds(g: ObservedGroup, parts: ObservationParts): Stat
 function unmappedReason(s: GroupSummary, g: ObservedGroup): string {
   const fig = `mean busy ${s.meanBusy.toFixed(2)}, open ${s.openMin}-${s.openMax}${s.reserved ? `, ${s.reserved} held for LISTEN` : ''}`;
   return `${fig}; tie it to a Tasker pool with ${mapFlagFor(g.fields)} (docs/observe.md) to have its keys advised`;
+}
+
+/**
+ * Whether a group kept its most seen open for {@link HELD_OPEN_SHARE} of the window, every close
+ * replaced (a fixed pool, or one that never closes idle connections): its open count then says
+ * nothing of its need.
+ */
+export function openHeld(g: ObservedGroup): boolean {
+  return g.open.max > 0 && g.births >= g.deaths && shareAtLeast(g.open, g.open.max) >= HELD_OPEN_SHARE;
 }
 
 /** One mapped group as a pool's evidence. */
@@ -148,7 +157,7 @@ export function observationEvidence(parts: ObservationParts, envs: readonly Mapp
       replica: s.replica,
       source: parts.source,
       reason: unmappedReason(s, g),
-      figures: { meanBusy: s.meanBusy, openMax: s.openMax, reserved: s.reserved, maxConnections: s.settings?.maxConnections ?? null },
+      figures: { meanBusy: s.meanBusy, openMax: s.openMax, reserved: s.reserved, maxConnections: s.settings?.maxConnections ?? null, busyMax: s.busyMax, openHeld: openHeld(g) },
       ...(parts.validity.valid ? {} : { validity: parts.validity }),
     };
     envOf(UNMAPPED_ENV, undefined).unmapped.push(u);

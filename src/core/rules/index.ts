@@ -12,6 +12,7 @@ import { cannotJudge, EVIDENCE_PARTS, missingParts } from '../evidence/parts.js'
 import type { EvidenceFile, UnmappedPool } from '../evidence/types.js';
 import { smallestNoWait } from '../analysis/occupancyModel.js';
 import { proxyPoolFindings } from './proxyPool.js';
+import { BUSY_ONLY_ASSUMPTION } from './fromOccupancy.js';
 import { formatNum, formatRate, formatShare, formatUs } from '../units.js';
 import { POOL_NAMES, SETTING_KEYS, fromSetting, keyDef, toSetting, tomlKeyFor, type SettingKey } from '../config/pools.js';
 import { acquireTimeout } from './acquireTimeout.js';
@@ -296,9 +297,15 @@ function unmappedFinding(env: string, u: UnmappedPool): Finding {
   } else if (f && f.meanBusy > 0) {
     const need = smallestNoWait(f.meanBusy);
     if (need !== null) {
-      const size = Math.max(need + f.reserved, f.openMax, WORKING_POOL_MIN);
       const now = f.maxConnections !== null ? ` (now ${f.maxConnections})` : '';
-      sizing = ` At its mean of ${formatNum(f.meanBusy, 2)} busy, a pool size of ${size}${now} keeps P(wait) under 1% and is not below the ${f.openMax} seen at once; the size is ${GENERIC_SIZE_OPTIONS}.`;
+      if (f.openHeld) {
+        // Open the whole window: a fixed pool's size, no need. From the busy count alone, with what that rests on.
+        const size = Math.max(need + f.reserved, (f.busyMax ?? 0) + f.reserved, WORKING_POOL_MIN);
+        sizing = ` It kept ${f.openMax} open the whole window (a fixed pool, or one that never closes idle connections), so its open count is its size, not its need. At its mean of ${formatNum(f.meanBusy, 2)} busy${f.busyMax !== undefined ? ` (at most ${f.busyMax} at once)` : ''}, a pool size of ${size}${now} keeps P(wait) under 1%; ${BUSY_ONLY_ASSUMPTION}. The size is ${GENERIC_SIZE_OPTIONS}; a fixed pool keeps its minimum equal to it.`;
+      } else {
+        const size = Math.max(need + f.reserved, f.openMax, WORKING_POOL_MIN);
+        sizing = ` At its mean of ${formatNum(f.meanBusy, 2)} busy, a pool size of ${size}${now} keeps P(wait) under 1% and is not below the ${f.openMax} seen at once; the size is ${GENERIC_SIZE_OPTIONS}.`;
+      }
     }
   }
   return { env, pool: null, kind: 'unmapped-pool', severity: 'info', message: `'${u.label}'${u.replica ? ` (${u.replica})` : ''} is not a Tasker pool, so no key is advised for it: ${u.reason}.${sizing}`, evidence: [] };

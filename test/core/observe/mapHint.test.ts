@@ -40,3 +40,24 @@ describe('the --map an unmapped group is printed with', () => {
     }
   });
 });
+
+describe('an unmapped group that kept its size open (issue 31, item 2)', () => {
+  it('is sized from its busy count, not its open count, with the assumption said', async () => {
+    const { adviseEvidence } = await import('../../../src/core/rules/index.js');
+    const { defaultAdvisorConfig } = await import('../../../src/core/advisor/defaults.js');
+    // 10 connections open the whole window, one busy in every fourth sample (a mean of 0.25, at most 1).
+    const r = new Reconstructor();
+    for (let k = 0; k < 400; k++) r.add({ atMs: T0 + k * 200, rows: Array.from({ length: 10 }, (_, i) => row(i + 1, { state: i === 0 && k % 4 === 0 ? 'active' : 'idle' })) });
+    const obs = r.finish();
+    const groups = summarizeObservation(obs, () => null);
+    const parts = { source: { kind: 'server-sampling' as const, detail: 'x', startedAt: T0, durationMs: 80_000 }, intervalMs: 200, observation: obs, groups, validity: { valid: true, reasons: [] }, partial: false };
+    const environments = observationEvidence(parts, []);
+    expect(environments[0]!.unmapped[0]!.figures).toMatchObject({ openMax: 10, busyMax: 1, openHeld: true });
+    const file = { kind: 'observation' as const, schemaVersion: 1, tool: { name: 'pool-advisor' as const, version: 't' }, createdAt: '2026-12-01T00:00:00Z', target: 'x', configDir: null, seed: null, environments, partial: false };
+    const f = adviseEvidence(file, defaultAdvisorConfig()).advice.environments[0]!.findings.find((x) => x.kind === 'unmapped-pool')!;
+    // Erlang C at 0.25: 2.8% at 2 connections, 0.2% at 3.
+    expect(f.message).toContain('its open count is its size, not its need');
+    expect(f.message).toContain('a pool size of 3 keeps P(wait) under 1%');
+    expect(f.message).toContain('looks idle to the server');
+  });
+});
