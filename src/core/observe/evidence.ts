@@ -12,6 +12,7 @@ import type { EnvironmentEvidence, EvidenceSource, PoolEvidence, StatementBounds
 import type { RoleCrossCheck } from './crossCheck.js';
 import { attributeClose, shareAtLeast } from './reconstruct.js';
 import { mapFlagFor } from './map.js';
+import { sizeWarning } from '../evidence/liveSize.js';
 import { HELD_OPEN_SHARE, type GroupSummary } from './summary.js';
 import type { Observation, ObservedGroup } from './types.js';
 import { pgBouncerPoolEvidence, type PgBouncerReading } from './pgbouncer.js';
@@ -72,7 +73,10 @@ export function openHeld(g: ObservedGroup): boolean {
 
 /** One mapped group as a pool's evidence. */
 function poolEvidence(g: ObservedGroup, s: GroupSummary, parts: ObservationParts, snapshot: PoolConfigSnapshot): PoolEvidence {
-  const settings = { ...snapshot.settings, ...(s.settings?.maxConnections != null ? { max_connections: s.settings.maxConnections } : {}) };
+  const settings = snapshot.settings;
+  // Tasker's answer is the size the pool ran with; the config's stays the size of record.
+  const liveMax = s.settings?.sizeSource === 'tasker' ? s.settings.maxConnections : null;
+  const live = liveMax != null && liveMax !== settings.max_connections ? { maxConnections: liveMax, from: "Tasker's /health/detailed" } : null;
   const closes = s.closes;
   const statements = statementBounds(g, parts);
   const t0 = parts.observation.startedAt;
@@ -90,6 +94,7 @@ function poolEvidence(g: ObservedGroup, s: GroupSummary, parts: ObservationParts
     source: parts.source,
     settings,
     validity: parts.validity,
+    ...(live ? { liveSize: live, disagreements: [sizeWarning(snapshot, live)] } : {}),
     occupancy: {
       exact: false,
       samples: g.samplesSeen,
@@ -98,6 +103,7 @@ function poolEvidence(g: ObservedGroup, s: GroupSummary, parts: ObservationParts
       inUseIsLowerBound: true,
       ...(g.meanBusyStdErr !== null ? { inUseMeanStdErr: g.meanBusyStdErr, inUseBatches: g.batches } : {}),
       open: g.open,
+      ...(g.idle ? { idle: g.idle } : {}),
       reserved: g.reserved,
     },
     churn: {

@@ -61,6 +61,8 @@ interface GroupAcc {
   replica: string | null;
   open: number[];
   busy: number[];
+  /** Per sample: connections held for LISTEN. */
+  held: number[];
   reserved: number;
   initial: number;
   births: number;
@@ -190,9 +192,11 @@ export class Reconstructor {
       while (acc.open.length < idx) {
         acc.open.push(0);
         acc.busy.push(0);
+        acc.held.push(0);
       }
       acc.open.push(open.get(gid) ?? 0);
       acc.busy.push(busy.get(gid) ?? 0);
+      acc.held.push(listeners.get(gid) ?? 0);
       acc.reserved = Math.max(acc.reserved, listeners.get(gid) ?? 0);
     }
   }
@@ -222,6 +226,7 @@ export class Reconstructor {
     while (to.open.length < idx) {
       to.open.push(0);
       to.busy.push(0);
+      to.held.push(0);
     }
     for (const [i, wasBusy] of c.unnamed) {
       from.open[i]!--;
@@ -256,7 +261,7 @@ export class Reconstructor {
     const replica = this.groupBy.includes('client_addr') ? r.client_addr : null;
     const id = replica === null ? service : `${service} @${replica}`;
     if (!this.groups.has(id)) {
-      this.groups.set(id, { fields, service, replica, open: [], busy: [], reserved: 0, initial: 0, births: 0, deaths: 0, closes: [], birthsAtMs: [], listenerSeen: false, othersSeen: false });
+      this.groups.set(id, { fields, service, replica, open: [], busy: [], held: [], reserved: 0, initial: 0, births: 0, deaths: 0, closes: [], birthsAtMs: [], listenerSeen: false, othersSeen: false });
     }
     return id;
   }
@@ -274,6 +279,8 @@ export class Reconstructor {
       if (g.initial === 0 && g.births === 0 && g.deaths === 0 && g.open.every((x) => x === 0)) continue;
       const open = g.open.concat(new Array<number>(n - g.open.length).fill(0));
       const busy = g.busy.concat(new Array<number>(n - g.busy.length).fill(0));
+      const held = g.held.concat(new Array<number>(n - g.held.length).fill(0));
+      const idle = open.map((o, i) => Math.max(0, o - busy[i]! - held[i]!));
       const bm = batchMeans(busy, weights);
       const seen = open.filter((x) => x > 0).length;
       groups.push({
@@ -284,6 +291,7 @@ export class Reconstructor {
         samplesSeen: seen,
         open: levelTimes(open, weights),
         busy: levelTimes(busy, weights),
+        idle: levelTimes(idle, weights),
         openMin: open.length ? open.reduce((a, x) => Math.min(a, x), Infinity) : 0,
         meanOpen: weightedMean(open, weights),
         meanBusy: weightedMean(busy, weights),

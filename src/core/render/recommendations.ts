@@ -61,7 +61,7 @@ function poolTable(env: EnvironmentAnalysis, color: boolean): string {
       formatUs(p.wait.p999Us),
       formatUs(p.wait.maxUs),
       formatShare(p.waitedShare),
-      `${formatNum(p.inUse.mean, 1)} / ${p.inUse.p95} / ${p.inUse.max} of ${p.settings.max_connections}`,
+      `${formatNum(p.inUse.mean, 1)} / ${p.inUse.p95} / ${p.inUse.max} of ${p.settings.max_connections}${p.sizeOfRecord ? ` (${p.sizeOfRecord.liveFrom}; config ${p.sizeOfRecord.config})` : ''}`,
       formatShare(p.utilisation),
       String(p.timeouts),
       formatMs(p.targetP99WaitMs),

@@ -45,6 +45,8 @@ describe('Reconstructor', () => {
     // busy 1, 0, 2, 0 for 100 ms each
     expect(a.meanBusy).toBeCloseTo(0.75, 10);
     expect(a.busy).toEqual({ levels: [[0, 200_000], [1, 100_000], [2, 100_000]], max: 2, last: 0 });
+    // Idle is open less busy (issue 31: the idle-surplus evidence read 0 idle without it).
+    expect(a.idle).toEqual({ levels: [[0, 100_000], [1, 100_000], [2, 200_000]], max: 2, last: 2 });
     expect(a.open.max).toBe(2);
     expect(a.openMin).toBe(2);
     expect(a.initial).toBe(2);
