@@ -6,7 +6,7 @@
 import { isPoolName, type PoolName } from '../config/pools.js';
 import type { TopologySpec } from '../advisor/types.js';
 import { DEFAULT_SUPERUSER_RESERVED } from '../advisor/defaults.js';
-import { notCarried, type CloseReason, type FamilyMatch, type PrometheusSpec } from './families.js';
+import { notCarried, poolOf, type CloseReason, type FamilyMatch, type FoundTime, type PrometheusSpec } from './families.js';
 import type { FleetWindow, PlannedQuery } from './plan.js';
 
 /** One element of an instant vector: its labels and its value. */
@@ -93,7 +93,7 @@ export interface FleetBudget {
 /** Everything read from Prometheus over a window. */
 export interface FleetReading {
   window: FleetWindow;
-  families: Array<{ id: string; title: string; notCarried: string[]; absent: string[] }>;
+  families: Array<{ id: string; title: string; notCarried: string[]; absent: string[]; units?: string[] }>;
   replicas: ReplicaFigures[];
   pools: FleetPool[];
   queries: number;
@@ -106,7 +106,7 @@ function replicaOf(labels: Record<string, string>, spec: PrometheusSpec): string
 
 /** Which environment and pool a series is: the first matching mapping, then the family's own names, then Tasker's pool names. */
 export function identify(labels: Record<string, string>, m: FamilyMatch, spec: PrometheusSpec): { env: string; pool: string; mapped: boolean } {
-  const seriesPool = labels[m.def.poolLabel] ?? '';
+  const seriesPool = poolOf(labels, m.def);
   const envFromLabel = spec.envLabel ? labels[spec.envLabel] : undefined;
   const env = envFromLabel || spec.environment || '';
   for (const p of spec.pools) {
@@ -141,6 +141,27 @@ export function bucketQuantile(q: number, b: WaitBuckets): number | undefined {
   return undefined;
 }
 
+/**
+ * The unit a time metric was read in when its name does not say, checked against its bucket bounds:
+ * wait and use times in seconds have bounds up to seconds (OpenTelemetry's advice: 0.001 to 10), in
+ * milliseconds up to thousands. Bounds that read as the other unit (an SDK's default bounds,
+ * 0 to 10000, under a seconds instrument) are said: their percentiles are coarse, or the unit is
+ * wrong; `[prometheus] units` sets it.
+ */
+export function unitNote(part: 'wait' | 'use' | 'create', t: FoundTime, les: readonly number[] | undefined): string {
+  const what = `${t.base} (${part === 'wait' ? 'acquire wait' : part === 'use' ? 'use time' : 'connect time'})`;
+  const from = t.unitFrom === 'config' ? "the [prometheus] table's units" : 'the semantic conventions (the name has no unit suffix)';
+  const top = les && les.length ? les[les.length - 1]! : null;
+  const head = `${what}: read in ${t.unit}, from ${from}`;
+  if (top === null) return `${head}; no bucket bounds to check it against`;
+  const looksMs = top >= 1000;
+  const looksS = top <= 60;
+  if ((t.unit === 'seconds' && looksMs) || (t.unit === 'milliseconds' && looksS)) {
+    return `${head}; but its bucket bounds go up to ${top}, which reads as ${t.unit === 'seconds' ? 'milliseconds' : 'seconds'} (an SDK's default bounds?): the percentiles from them are coarse, or the unit is wrong - give the instrument explicit bucket boundaries, or set [prometheus] units = { ${t.base} = "${t.unit === 'seconds' ? 'milliseconds' : 'seconds'}" }`;
+  }
+  return `${head}; its bucket bounds (up to ${top}) agree`;
+}
+
 const ratio = (a: number | undefined, b: number | undefined): number | null => (a !== undefined && b !== undefined && b > 0 ? a / b : null);
 
 /**
@@ -157,8 +178,14 @@ export function assembleFleet(matches: readonly FamilyMatch[], spec: PrometheusS
   const anchored = new Set<string>();
   const keyOf = (family: string, id: { env: string; pool: string }, replica: string, seriesPool: string) => JSON.stringify([family, id.env, id.pool, replica, seriesPool]);
 
+  const bounds = new Map<string, number[]>();
   plan.forEach((pq, i) => {
     const m = byFamily.get(pq.family)!;
+    if (pq.part.endsWith('_bounds')) {
+      const les = (answers[i] ?? []).map((x) => Number(x.metric.le)).filter((x) => Number.isFinite(x));
+      bounds.set(`${pq.family}:${pq.part.slice(0, -7)}`, les.sort((a, b) => a - b));
+      return;
+    }
     for (const s of answers[i] ?? []) {
       if (!Number.isFinite(s.value) && pq.part !== 'wait_fleet_p99') continue;
       const id = identify(s.metric, m, spec);
@@ -167,7 +194,7 @@ export function assembleFleet(matches: readonly FamilyMatch[], spec: PrometheusS
         continue;
       }
       const replica = replicaOf(s.metric, spec);
-      const seriesPool = s.metric[m.def.poolLabel] ?? '';
+      const seriesPool = poolOf(s.metric, m.def);
       const key = keyOf(pq.family, id, replica, seriesPool);
       if (!replicas.has(key)) {
         replicas.set(key, { family: pq.family, env: id.env, pool: id.pool, mapped: id.mapped, seriesPool, replica, windowS, notCarried: notCarried(m.def) });
@@ -253,7 +280,13 @@ export function assembleFleet(matches: readonly FamilyMatch[], spec: PrometheusS
   }
   return {
     window,
-    families: matches.map((m) => ({ id: m.def.id, title: m.def.title, notCarried: notCarried(m.def), absent: m.absent })),
+    families: matches.map((m) => {
+      const units = (['wait', 'use', 'create'] as const).flatMap((part) => {
+        const t = m[part];
+        return t?.unitFrom ? [unitNote(part, t, bounds.get(`${m.def.id}:${part}`))] : [];
+      });
+      return { id: m.def.id, title: m.def.title, notCarried: notCarried(m.def), absent: m.absent, ...(units.length ? { units } : {}) };
+    }),
     replicas: list,
     pools: [...pools.values()],
     queries: plan.length,

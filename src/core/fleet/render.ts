@@ -44,7 +44,8 @@ export function renderFleet(reading: FleetReading, source: string, budgets: read
   for (const f of reading.families) {
     lines.push('', `family ${f.id}: ${f.title}`);
     if (f.notCarried.length > 0) lines.push(`  cannot show: ${f.notCarried.join('; ')}`);
-    if (f.absent.length > 0) lines.push(`  not on this server: ${f.absent.join(', ')}`);
+    if (f.absent.length > 0) lines.push(`  not on this server: ${f.absent.join('; ')}`);
+    for (const u of f.units ?? []) lines.push(`  unit: ${u}`);
     const rows = reading.replicas.filter((r) => r.family === f.id);
     if (rows.length === 0) {
       lines.push('  no pool had samples in the window');

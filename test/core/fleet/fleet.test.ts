@@ -28,7 +28,7 @@ describe('recognise', () => {
     const [m] = recognise(['db_client_connection_count', 'db_client_connection_wait_time_milliseconds_count', 'db_client_connection_wait_time_milliseconds_bucket'], FAMILIES);
     expect(m!.wait).toEqual({ base: 'db_client_connection_wait_time_milliseconds', unit: 'milliseconds', buckets: true });
     expect(m!.use).toBeUndefined();
-    expect(m!.absent).toContain('db_client_connection_use_time_seconds_count');
+    expect(m!.absent).toContain('use time: looked for db_client_connection_use_time_count, db_client_connection_use_time_seconds_count, db_client_connection_use_time_milliseconds_count; nothing near');
   });
 
   it('finds nothing in an unrelated server, and names the pool-like metrics', () => {
