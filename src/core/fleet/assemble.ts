@@ -32,7 +32,13 @@ export interface ReplicaFigures {
   seriesPool: string;
   /** The replica label's value; '' when the series have none. */
   replica: string;
+  /** The span the rates are over (s): the series' own covered span (the window when it covers it, or when unknown). */
   windowS: number;
+  /**
+   * When the series covered only part of the window (a replica started or stopped inside it, a
+   * Prometheus that just started): its span, ms since the epoch, and the share of the window.
+   */
+  partial?: { fromMs: number; toMs: number; share: number };
   /** Completed acquires in the window, and per second. */
   acquires?: number;
   arrivalRate?: number;
@@ -162,6 +168,30 @@ export function unitNote(part: 'wait' | 'use' | 'create', t: FoundTime, les: rea
   return `${head}; its bucket bounds (up to ${top}) agree`;
 }
 
+/** Share of the window under which a series' coverage is called partial. */
+export const FULL_COVERAGE = 0.98;
+
+/**
+ * The span a series' increase() covers, in seconds, from its first and last sample in the window
+ * and their count: as Prometheus extrapolates, from the window's start when the first sample is
+ * within 1.1 average intervals of it, else from half an interval before it; the same at the end.
+ * Its increase over this span is its rate over its own samples (to within half an interval when a
+ * counter starts at zero, where Prometheus stops at the zero). The window when the samples are not
+ * known. `partial` when the span is under {@link FULL_COVERAGE} of the window.
+ */
+export function coveredSpan(w: FleetWindow, firstMs: number | undefined, lastMs: number | undefined, samples: number | undefined): { seconds: number; partial?: { fromMs: number; toMs: number; share: number } } {
+  const windowMs = w.endMs - w.startMs;
+  if (firstMs === undefined || lastMs === undefined || samples === undefined || !Number.isFinite(firstMs) || !Number.isFinite(lastMs) || samples < 2 || !(lastMs > firstMs)) return { seconds: windowMs / 1000 };
+  const avg = (lastMs - firstMs) / (samples - 1);
+  const toStart = firstMs - w.startMs;
+  const toEnd = w.endMs - lastMs;
+  const fromMs = toStart < 1.1 * avg ? w.startMs : firstMs - avg / 2;
+  const toMs = toEnd < 1.1 * avg ? w.endMs : lastMs + avg / 2;
+  const coveredMs = Math.min(windowMs, Math.max(0, toMs - fromMs));
+  const share = coveredMs / windowMs;
+  return share < FULL_COVERAGE ? { seconds: coveredMs / 1000, partial: { fromMs, toMs, share } } : { seconds: coveredMs / 1000 };
+}
+
 const ratio = (a: number | undefined, b: number | undefined): number | null => (a !== undefined && b !== undefined && b > 0 ? a / b : null);
 
 /**
@@ -215,6 +245,10 @@ export function assembleFleet(matches: readonly FamilyMatch[], spec: PrometheusS
         if (reason) add(`closes:${reason}`, s.value);
       } else if (pq.part.endsWith('_sum')) {
         add(pq.part, s.value * pq.scale);
+      } else if (pq.part === 'span_first') {
+        r.set(pq.part, Math.min(r.get(pq.part) ?? Infinity, s.value * 1000));
+      } else if (pq.part === 'span_last' || pq.part === 'span_samples') {
+        r.set(pq.part, Math.max(r.get(pq.part) ?? -Infinity, pq.part === 'span_last' ? s.value * 1000 : s.value));
       } else if (pq.part === 'max' || pq.part === 'min' || pq.part.endsWith('_max')) {
         r.set(pq.part, Math.max(r.get(pq.part) ?? -Infinity, s.value));
       } else {
@@ -227,6 +261,10 @@ export function assembleFleet(matches: readonly FamilyMatch[], spec: PrometheusS
   for (const [key, f] of replicas) {
     const r = raw.get(key)!;
     const g = (k: string) => r.get(k);
+    const span = coveredSpan(window, g('span_first'), g('span_last'), g('span_samples'));
+    const windowS = span.seconds;
+    f.windowS = windowS;
+    if (span.partial) f.partial = span.partial;
     const waitCount = g('wait_count');
     if (waitCount !== undefined) {
       f.acquires = waitCount;

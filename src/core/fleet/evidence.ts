@@ -16,11 +16,13 @@ import type { FleetReading, ReplicaFigures } from './assemble.js';
 
 /** The source of one replica's figures. */
 function sourceOf(r: ReplicaFigures, reading: FleetReading, prometheus: string): EvidenceSource {
+  // Per-window figures (closes per minute, rates) are over the series' own covered span.
+  const part = r.partial ? `, over the ${Math.round(r.windowS)} s its series covered (${Math.round(r.partial.share * 100)}% of the window)` : '';
   return {
     kind: 'prometheus',
-    detail: `${r.family} metrics of ${r.replica || 'the pool'} in Prometheus at ${prometheus}`,
-    startedAt: reading.window.startMs,
-    durationMs: reading.window.endMs - reading.window.startMs,
+    detail: `${r.family} metrics of ${r.replica || 'the pool'} in Prometheus at ${prometheus}${part}`,
+    startedAt: r.partial ? Math.round(r.partial.fromMs) : reading.window.startMs,
+    durationMs: r.partial ? Math.round(r.windowS * 1000) : reading.window.endMs - reading.window.startMs,
   };
 }
 

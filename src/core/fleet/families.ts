@@ -218,6 +218,8 @@ export function poolOf(labels: Record<string, string>, def: FamilyDef): string {
 /** A family found on the server, with the names it actually has there. */
 export interface FamilyMatch {
   def: FamilyDef;
+  /** A signature name the server has: its samples tell each series' covered span. */
+  anchor?: string;
   wait?: FoundTime;
   use?: FoundTime;
   create?: FoundTime;
@@ -261,6 +263,8 @@ export function recognise(names: readonly string[], families: readonly FamilyDef
   for (const def of families) {
     if (!def.signature.some((n) => set.has(n))) continue;
     const m: FamilyMatch = { def, absent: [] };
+    const anchor = def.signature.find((n) => set.has(n));
+    if (anchor) m.anchor = anchor;
     const wait = findTime(set, def.wait, units);
     const use = findTime(set, def.use, units);
     const create = findTime(set, def.create, units);

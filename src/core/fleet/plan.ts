@@ -46,6 +46,9 @@ export type QueryPart =
   | 'open_avg'
   | 'pending_avg'
   | 'pending_max'
+  | 'span_first'
+  | 'span_last'
+  | 'span_samples'
   | 'wait_bounds'
   | 'use_bounds'
   | 'create_bounds';
@@ -106,6 +109,15 @@ export function rangeText(w: FleetWindow): string {
   return `${Math.max(1, Math.round(w.endMs - w.startMs))}ms`;
 }
 
+/**
+ * The step of the subqueries that find each series' first and last sample: a thousandth of the
+ * window (a series' span is known to that), at least 100 ms, at most 60 s (under Prometheus's
+ * 5-minute lookback, so no sample falls between steps unseen).
+ */
+export function spanStepMs(w: FleetWindow): number {
+  return Math.min(60_000, Math.max(100, Math.round((w.endMs - w.startMs) / 1000)));
+}
+
 /** Every query for one family over a window. */
 export function planFamily(m: FamilyMatch, spec: PrometheusSpec, w: FleetWindow): PlannedQuery[] {
   const def = m.def;
@@ -132,6 +144,16 @@ export function planFamily(m: FamilyMatch, spec: PrometheusSpec, w: FleetWindow)
     // The bucket bounds, once for the fleet, to check a unit the name does not state against.
     if (t.buckets && t.unitFrom) q(`${name}_bounds`, `count by (le) (${spelled(def, { metric: `${t.base}_bucket` }, (x) => `count_over_time(${x}[${R}])`)})`, s);
   };
+  // Each series' covered span, from the family's anchor name (Prometheus 2.42 has no
+  // first_over_time: the first and last sample times come from timestamp() over a subquery), and
+  // its sample count, for rates over the series' own span rather than the window's.
+  if (m.anchor) {
+    const step = `${spanStepMs(w)}ms`;
+    const ts = (x: string) => `timestamp(${x})`;
+    q('span_first', `min by (${by}) (min_over_time((${spelled(def, { metric: m.anchor }, ts)})[${R}:${step}]))`);
+    q('span_last', `max by (${by}) (max_over_time((${spelled(def, { metric: m.anchor }, ts)})[${R}:${step}]))`);
+    q('span_samples', `max by (${by}) (${spelled(def, { metric: m.anchor }, (x) => `count_over_time(${x}[${R}])`)})`);
+  }
   time(m.wait, 'wait');
   if (def.waited) {
     q('waited_count', inc(def.waited.count));
