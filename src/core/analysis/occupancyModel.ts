@@ -90,6 +90,8 @@ export interface OccupancyModel {
   openHeld: boolean;
   /** Most connections seen busy at once. */
   maxBusySeen: number;
+  /** For an open load: the most busy likely reached between samples ({@link peakBetweenSamples}); null without looks or for a smooth count. */
+  peakEstimate: number | null;
   /** The busy count's dispersion; null without a standard error of its mean (a source without batches) or with no load. */
   dispersion: Dispersion | null;
   /**
@@ -125,6 +127,29 @@ export function loadForWaitShare(c: number, share: number): number {
   return (lo + hi) / 2;
 }
 
+/**
+ * The most an open load's busy count likely reached between samples over the window: samples a few
+ * times a second miss the short peaks of holds of milliseconds. For a Poisson busy count at load
+ * `a` whose window held `looks` independent looks (variance over the squared standard error of the
+ * mean: T / 2h for holds of mean h, whose count decorrelates over h), level k is reached from below
+ * about (T / h) a P(N = k - 1) times; the estimate is the smallest k past which that is under
+ * {@link PEAK_EXCEEDED}. Null without looks.
+ */
+export function peakBetweenSamples(a: number, looks: number): number | null {
+  if (!(a > 0) || !(looks > 0)) return null;
+  const holdsInWindow = 2 * looks;
+  let pmf = Math.exp(-a); // P(N = 0)
+  for (let k = 0; k <= MAX_CONNECTIONS; k++) {
+    // Upcrossings of k + 1 come from k: (T/h) a P(N = k).
+    if (holdsInWindow * a * pmf <= PEAK_EXCEEDED) return k;
+    pmf = (pmf * a) / (k + 1);
+  }
+  return null;
+}
+
+/** Expected crossings above the peak estimate over the window: about the chance the true peak was higher. */
+export const PEAK_EXCEEDED = 0.1;
+
 /** Time-weighted variance of a level distribution. */
 export function levelVariance(t: LevelTimes): number {
   const total = totalTime(t);
@@ -157,6 +182,7 @@ export function occupancyModel(occ: OccupancyEvidence | undefined, maxConnection
   const allBusyShare = shareAtLeast(occ.inUse, usable);
   const censored = allBusyShare >= CENSORED_SHARE;
   const need = smallestNoWait(offeredLoad);
+  const dispersion = busyDispersion(occ);
   let estimatedLoad: number | null = null;
   let estimatedNeed: number | null = null;
   if (censored && allBusyShare < 1) {
@@ -178,7 +204,8 @@ export function occupancyModel(occ: OccupancyEvidence | undefined, maxConnection
     maxOpenSeen: occ.open.max,
     openHeld: idleCloses === 0 && shareAtLeast(occ.open, maxConnections) >= HELD_OPEN_SHARE,
     maxBusySeen: occ.inUse.max,
-    dispersion: busyDispersion(occ),
+    dispersion,
+    peakEstimate: dispersion && !dispersion.smooth ? peakBetweenSamples(offeredLoad, dispersion.independentLooks) : null,
     waitsAtLeast: waitsAtLeast(usable, offeredLoad, holdAtLeast),
   };
 }

@@ -135,7 +135,9 @@ function cut(ctx: PoolRuleContext, floor: number, evidence: EvidenceItem[], rati
 function sizeHeldOpen(ctx: PoolRuleContext, m: OccupancyModel, source: string): PoolRuleOutcome {
   const p = ctx.pool;
   const max = p.settings.max_connections;
-  const floor = Math.max(m.needNoWait ?? 0, m.maxBusySeen + m.reserved, WORKING_POOL_MIN);
+  // Not below the peak the samples likely missed: the pool's size must hold its busiest instant.
+  const peak = m.peakEstimate !== null ? m.peakEstimate + m.reserved : 0;
+  const floor = Math.max(m.needNoWait ?? 0, m.maxBusySeen + m.reserved, peak, WORKING_POOL_MIN);
   if (max <= ctx.rules.oversizedFactor * floor) return { changes: [], findings: [] };
   return cut(
     ctx,
@@ -146,9 +148,10 @@ function sizeHeldOpen(ctx: PoolRuleContext, m: OccupancyModel, source: string): 
       ev('maxBusy', 'most connections seen busy at once', m.maxBusySeen, 'connections'),
       ev('maxOpen', 'most connections seen open (the size the pool keeps open: not a need)', m.maxOpenSeen, 'connections'),
       ev('needNoWait', `smallest size with P(wait) under ${formatShare(NO_WAIT_PROBABILITY)} (Erlang C at the mean busy count)`, m.needNoWait, 'connections'),
-      ...(m.dispersion ? [ev('busyDispersion', DISPERSION, m.dispersion.index, 'ratio')] : []),
+      ev('peakBetweenSamples', 'most busy likely reached between samples (an open load over the independent looks)', m.peakEstimate, 'connections'),
+      ...(m.dispersion ? [ev('busyDispersion', DISPERSION, m.dispersion.index, 'ratio'), ev('independentLooks', 'independent looks at the busy count', m.dispersion.independentLooks, 'count')] : []),
     ],
-    `${source} saw the pool keep its ${max} connections open (no idle close; open at its size ${formatShare(HELD_OPEN_SHARE)} of the window or more), so its open count is its size, not its need; it saw ${formatNum(m.offeredLoad, 2)} busy on average and at most ${m.maxBusySeen} at once. At ${floor}, Erlang C at that load puts P(wait) under ${formatShare(NO_WAIT_PROBABILITY)}, and it is not below the most seen busy; ${BUSY_ONLY_ASSUMPTION} (hence low confidence; the service's own in-use metrics, observe --prometheus, would settle it). The other ${max - floor} only reserve database capacity.`,
+    `${source} saw the pool keep its ${max} connections open (no idle close; open at its size ${formatShare(HELD_OPEN_SHARE)} of the window or more), so its open count is its size, not its need; it saw ${formatNum(m.offeredLoad, 2)} busy on average and at most ${m.maxBusySeen} at once. At ${floor}, Erlang C at that load puts P(wait) under ${formatShare(NO_WAIT_PROBABILITY)}, and it is not below the most seen busy${m.peakEstimate !== null ? ` nor the ${m.peakEstimate} an open load at that mean likely reached between the samples` : ''}; ${BUSY_ONLY_ASSUMPTION} (hence low confidence; the service's own in-use metrics, observe --prometheus, would settle it). The other ${max - floor} only reserve database capacity.`,
     'low',
   );
 }

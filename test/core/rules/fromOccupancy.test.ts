@@ -200,3 +200,26 @@ describe('a pool that keeps its size open (issue 31, item 2)', () => {
     expect(to(p)).toEqual([['max_connections', 4]]);
   });
 });
+
+describe('the peak an open load likely reached between samples (issue 31: a fixed pool is cut no lower than its busiest instant)', () => {
+  it('is where (T/h) a P(N = k) falls under 0.1: a mean of 0.4 busy over 6,000 holds (3,000 looks) peaks at 6', async () => {
+    const { peakBetweenSamples } = await import('../../../src/core/analysis/occupancyModel.js');
+    // (T/h) a P(N=5) = 6000 x 0.4 x 5.7e-5 = 0.137; P(N=6) gives 0.009.
+    expect(peakBetweenSamples(0.4, 3000)).toBe(6);
+    expect(peakBetweenSamples(0.4, 30)).toBe(4);
+    expect(peakBetweenSamples(0, 3000)).toBeNull();
+  });
+
+  it('holds a fixed pool\'s cut up to it', () => {
+    const BUSY: Array<[number, number]> = [[0, 240], [1, 240], [2, 90], [3, 30]];
+    const variance = 0.8;
+    const m = occupancyModel({ exact: false, samples: 3000, inUse: levels(BUSY), open: levels([[20, 600]]), inUseIsLowerBound: true, inUseMeanStdErr: Math.sqrt(variance / 3000), inUseBatches: 20 }, 20);
+    expect(m!.openHeld).toBe(true);
+    expect(m!.peakEstimate).not.toBeNull();
+    const p = pool(20, BUSY, [[20, 600]], m);
+    const out = run(p);
+    const c = out.changes.find((x) => x.setting === 'max_connections')!;
+    expect(c.to).toBe(Math.max(5, m!.peakEstimate!));
+    expect(c.rationale).toContain('likely reached between the samples');
+  });
+});
