@@ -94,12 +94,20 @@ export function selectorText(sel: Selector, poolLabel: string, extra: ReadonlyAr
  * `inner(selector)` for each spelling of the family's labels, joined with `or` (one query still):
  * the selector of the family's own spelling first, then each other's with its labels renamed.
  */
-export function spelled(def: FamilyDef, sel: Selector, inner: (selector: string) => string, extra: ReadonlyArray<readonly [string, string]> = []): string {
+export function spelled(def: FamilyDef, sel: Selector, inner: (selector: string) => string, extra: ReadonlyArray<readonly [string, string]> = [], ctx?: { by: readonly string[]; range: string }): string {
   const out = [inner(selectorText(sel, def.poolLabel, extra))];
   for (const r of def.labelSpellings ?? []) {
     const rn = (k: string) => r[k] ?? k;
     const renamed: Selector = { metric: sel.metric, ...(sel.match ? { match: sel.match.map(([k, v]) => [rn(k), v] as const) } : {}) };
-    out.push(inner(selectorText(renamed, rn(def.poolLabel), extra.map(([k, v]) => [rn(k), v] as const))));
+    const text = inner(selectorText(renamed, rn(def.poolLabel), extra.map(([k, v]) => [rn(k), v] as const)));
+    // Another family may use this spelling for the same names (pool-advisor's own pool_name on the
+    // time metrics OpenTelemetry's share): only series of a pool and replica that has the family's
+    // signature in this spelling are this family's.
+    const sig = def.signature[0];
+    if (def.anchorOnSignature && ctx && sig && sel.metric !== sig) {
+      const on = ctx.by.filter((l) => l !== 'le').map(rn);
+      out.push(`(${text} and on (${[...new Set(on)].join(', ')}) count_over_time(${selectorText({ metric: sig }, rn(def.poolLabel))}[${ctx.range}]))`);
+    } else out.push(text);
   }
   return out.join(' or ');
 }
@@ -130,19 +138,20 @@ export function planFamily(m: FamilyMatch, spec: PrometheusSpec, w: FleetWindow)
     const timeAnchor = !def.anchorOnSignature && (part === 'wait_count' || part === 'use_count' || part === 'waited_count');
     out.push({ family: def.id, part, promql, scale, anchor: own.has(metric) || timeAnchor, ...extra });
   };
-  const inc = (metric: string, extra: ReadonlyArray<readonly [string, string]> = []) => `sum by (${by}) (${spelled(def, { metric }, (x) => `increase(${x}[${R}])`, extra)})`;
+  const on = { by: groupLabels(m, spec), range: R };
+  const inc = (metric: string, extra: ReadonlyArray<readonly [string, string]> = []) => `sum by (${by}) (${spelled(def, { metric }, (x) => `increase(${x}[${R}])`, extra, on)})`;
   const time = (t: FoundTime | undefined, name: 'wait' | 'use' | 'create') => {
     if (!t) return;
     const s = SECONDS_PER[t.unit];
     q(`${name}_count`, inc(`${t.base}_count`));
     q(`${name}_sum`, inc(`${t.base}_sum`), s);
     if (name === 'wait' && t.buckets) {
-      q('wait_bucket', `sum by (${by}, le) (${spelled(def, { metric: `${t.base}_bucket` }, (x) => `increase(${x}[${R}])`)})`, s);
+      q('wait_bucket', `sum by (${by}, le) (${spelled(def, { metric: `${t.base}_bucket` }, (x) => `increase(${x}[${R}])`, [], on)})`, s);
       const fleetBy = [...poolLabels(def), ...(spec.envLabel ? [spec.envLabel] : []), 'le'].join(', ');
-      q('wait_fleet_p99', `histogram_quantile(0.99, sum by (${fleetBy}) (${spelled(def, { metric: `${t.base}_bucket` }, (x) => `increase(${x}[${R}])`)}))`, s);
+      q('wait_fleet_p99', `histogram_quantile(0.99, sum by (${fleetBy}) (${spelled(def, { metric: `${t.base}_bucket` }, (x) => `increase(${x}[${R}])`, [], on)}))`, s);
     }
     // The bucket bounds, once for the fleet, to check a unit the name does not state against.
-    if (t.buckets && t.unitFrom) q(`${name}_bounds`, `count by (le) (${spelled(def, { metric: `${t.base}_bucket` }, (x) => `count_over_time(${x}[${R}])`)})`, s);
+    if (t.buckets && t.unitFrom) q(`${name}_bounds`, `count by (le) (${spelled(def, { metric: `${t.base}_bucket` }, (x) => `count_over_time(${x}[${R}])`, [], on)})`, s);
   };
   // Each series' covered span, from the family's anchor name (Prometheus 2.42 has no
   // first_over_time: the first and last sample times come from timestamp() over a subquery), and
@@ -166,12 +175,12 @@ export function planFamily(m: FamilyMatch, spec: PrometheusSpec, w: FleetWindow)
   if (def.created) q('created', inc(def.created));
   if (def.closes?.kind === 'label') {
     const c = def.closes;
-    q('closes', `sum by (${by}, ${c.label}) (${spelled(def, { metric: c.metric }, (x) => `increase(${x}[${R}])`)})`, 1, { reasonLabel: c.label, reasons: c.reasons });
+    q('closes', `sum by (${by}, ${c.label}) (${spelled(def, { metric: c.metric }, (x) => `increase(${x}[${R}])`, [], on)})`, 1, { reasonLabel: c.label, reasons: c.reasons });
   } else if (def.closes?.kind === 'metrics') {
     for (const [metric, reason] of def.closes.metrics) q('closes', inc(metric), 1, { reason });
   }
   const gauge = (part: QueryPart, sel: Selector | undefined, fn: 'avg_over_time' | 'max_over_time', agg: 'sum' | 'max' = 'sum') => {
-    if (sel) q(part, `${agg} by (${by}) (${spelled(def, sel, (x) => `${fn}(${x}[${R}])`)})`);
+    if (sel) q(part, `${agg} by (${by}) (${spelled(def, sel, (x) => `${fn}(${x}[${R}])`, [], on)})`);
   };
   gauge('max', def.max, 'max_over_time', 'max');
   gauge('min', def.min, 'max_over_time', 'max');
