@@ -213,7 +213,7 @@ export function assembleFleet(matches: readonly FamilyMatch[], spec: PrometheusS
     const m = byFamily.get(pq.family)!;
     if (pq.part.endsWith('_bounds')) {
       const les = (answers[i] ?? []).map((x) => Number(x.metric.le)).filter((x) => Number.isFinite(x));
-      bounds.set(`${pq.family}:${pq.part.slice(0, -7)}`, les.sort((a, b) => a - b));
+      bounds.set(`${pq.family}:${pq.base ?? pq.part}`, les.sort((a, b) => a - b));
       return;
     }
     for (const s of answers[i] ?? []) {
@@ -319,10 +319,9 @@ export function assembleFleet(matches: readonly FamilyMatch[], spec: PrometheusS
   return {
     window,
     families: matches.map((m) => {
-      const units = (['wait', 'use', 'create'] as const).flatMap((part) => {
-        const t = m[part];
-        return t?.unitFrom ? [unitNote(part, t, bounds.get(`${m.def.id}:${part}`))] : [];
-      });
+      const units = (['wait', 'use', 'create'] as const).flatMap((part) =>
+        [m[part], ...(m.also?.[part] ?? [])].flatMap((t) => (t?.unitFrom ? [unitNote(part, t, bounds.get(`${m.def.id}:${t.base}`))] : [])),
+      );
       return { id: m.def.id, title: m.def.title, notCarried: notCarried(m.def), absent: m.absent, ...(units.length ? { units } : {}) };
     }),
     replicas: list,

@@ -225,17 +225,21 @@ export interface FamilyMatch {
   create?: FoundTime;
   /** Parts the family declares but the server does not have (names missing). */
   absent: string[];
+  /** Other names of the same part the server has too (one service exposes `_seconds`, another none): each is read, and a replica's figures add up. */
+  also?: { wait: FoundTime[]; use: FoundTime[]; create: FoundTime[] };
 }
 
-function findTime(names: ReadonlySet<string>, candidates: readonly TimeCandidate[] | undefined, units: Readonly<Record<string, TimeUnit>>): FoundTime | undefined {
+/** Every candidate the server has, in the family's order (services of one fleet may expose different ones). */
+function findTimes(names: ReadonlySet<string>, candidates: readonly TimeCandidate[] | undefined, units: Readonly<Record<string, TimeUnit>>): FoundTime[] {
+  const out: FoundTime[] = [];
   for (const c of candidates ?? []) {
     if (!names.has(`${c.base}_count`)) continue;
     const buckets = names.has(`${c.base}_bucket`);
     const own = units[c.base];
-    if (own) return { base: c.base, unit: own, buckets, unitFrom: 'config' };
-    return { base: c.base, unit: c.unit, buckets, ...(c.unitAssumed ? { unitFrom: 'convention' as const } : {}) };
+    if (own) out.push({ base: c.base, unit: own, buckets, unitFrom: 'config' });
+    else out.push({ base: c.base, unit: c.unit, buckets, ...(c.unitAssumed ? { unitFrom: 'convention' as const } : {}) });
   }
-  return undefined;
+  return out;
 }
 
 /** Words that name each time part, for near misses. */
@@ -265,9 +269,10 @@ export function recognise(names: readonly string[], families: readonly FamilyDef
     const m: FamilyMatch = { def, absent: [] };
     const anchor = def.signature.find((n) => set.has(n));
     if (anchor) m.anchor = anchor;
-    const wait = findTime(set, def.wait, units);
-    const use = findTime(set, def.use, units);
-    const create = findTime(set, def.create, units);
+    const [wait, ...waitAlso] = findTimes(set, def.wait, units);
+    const [use, ...useAlso] = findTimes(set, def.use, units);
+    const [create, ...createAlso] = findTimes(set, def.create, units);
+    if (waitAlso.length || useAlso.length || createAlso.length) m.also = { wait: waitAlso, use: useAlso, create: createAlso };
     if (wait) m.wait = wait;
     else if (def.wait) m.absent.push(missing('wait', def.wait, names));
     if (use) m.use = use;

@@ -66,6 +66,8 @@ export interface PlannedQuery {
    * this family's only when one of these answers for it.
    */
   anchor: boolean;
+  /** For the bucket bounds: the time metric's base name. */
+  base?: string;
   /** For closes: the reason this query counts, or the label that carries it. */
   reason?: CloseReason;
   reasonLabel?: string;
@@ -151,7 +153,7 @@ export function planFamily(m: FamilyMatch, spec: PrometheusSpec, w: FleetWindow)
       q('wait_fleet_p99', `histogram_quantile(0.99, sum by (${fleetBy}) (${spelled(def, { metric: `${t.base}_bucket` }, (x) => `increase(${x}[${R}])`, [], on)}))`, s);
     }
     // The bucket bounds, once for the fleet, to check a unit the name does not state against.
-    if (t.buckets && t.unitFrom) q(`${name}_bounds`, `count by (le) (${spelled(def, { metric: `${t.base}_bucket` }, (x) => `count_over_time(${x}[${R}])`, [], on)})`, s);
+    if (t.buckets && t.unitFrom) q(`${name}_bounds`, `count by (le) (${spelled(def, { metric: `${t.base}_bucket` }, (x) => `count_over_time(${x}[${R}])`, [], on)})`, s, { base: t.base });
   };
   // Each series' covered span, from the family's anchor name (Prometheus 2.42 has no
   // first_over_time: the first and last sample times come from timestamp() over a subquery), and
@@ -163,13 +165,13 @@ export function planFamily(m: FamilyMatch, spec: PrometheusSpec, w: FleetWindow)
     q('span_last', `max by (${by}) (max_over_time((${spelled(def, { metric: m.anchor }, ts)})[${R}:${step}]))`);
     q('span_samples', `max by (${by}) (${spelled(def, { metric: m.anchor }, (x) => `count_over_time(${x}[${R}])`)})`);
   }
-  time(m.wait, 'wait');
+  for (const t of [m.wait, ...(m.also?.wait ?? [])]) time(t, 'wait');
   if (def.waited) {
     q('waited_count', inc(def.waited.count));
     q('waited_sum', inc(def.waited.sum.base), SECONDS_PER[def.waited.sum.unit]);
   }
-  time(m.use, 'use');
-  time(m.create, 'create');
+  for (const t of [m.use, ...(m.also?.use ?? [])]) time(t, 'use');
+  for (const t of [m.create, ...(m.also?.create ?? [])]) time(t, 'create');
   if (def.timeouts) q('timeouts', inc(def.timeouts));
   if (def.errors) q('errors', inc(def.errors));
   if (def.created) q('created', inc(def.created));

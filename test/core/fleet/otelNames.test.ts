@@ -106,3 +106,27 @@ describe('a part missing from a recognised family', () => {
     expect(m!.absent.join('\n')).toContain('@opentelemetry/instrumentation-pg');
   });
 });
+
+describe('one fleet, two exposures of the same names', () => {
+  it('a service without the suffix and one with _seconds are both read (each name its own queries)', () => {
+    const names = ['db_client_connection_count', ...['', '_seconds'].flatMap((x) => ['_count', '_sum'].map((y) => `db_client_connection_wait_time${x}${y}`))];
+    const matches = recognise(names, FAMILIES);
+    expect(matches[0]!.wait!.base).toBe('db_client_connection_wait_time');
+    expect(matches[0]!.also!.wait.map((t) => t.base)).toEqual(['db_client_connection_wait_time_seconds']);
+    const plan = planQueries(matches, defaultPrometheusSpec(), W);
+    const a = { db_client_connection_pool_name: 'a', instance: 'x:1' };
+    const b = { db_client_connection_pool_name: 'b', instance: 'y:1' };
+    const answers = plan.map((q): VectorSample[] => {
+      const name = /\(([a-zA-Z_:][a-zA-Z0-9_:]*)\{/.exec(q.promql)?.[1] ?? '';
+      if (name === 'db_client_connection_count') return [{ metric: a, value: 1 }, { metric: b, value: 1 }];
+      if (name === 'db_client_connection_wait_time_count') return [{ metric: a, value: 240 }];
+      if (name === 'db_client_connection_wait_time_seconds_count') return [{ metric: b, value: 360 }];
+      return [];
+    });
+    const r = assembleFleet(matches, defaultPrometheusSpec(), W, plan, answers);
+    expect(r.replicas.map((x) => [x.seriesPool, x.arrivalRate])).toEqual([
+      ['a', 2],
+      ['b', 3],
+    ]);
+  });
+});
