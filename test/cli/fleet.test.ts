@@ -383,11 +383,14 @@ describe.skipIf(!haveProm)('fleet --prometheus on a real Prometheus', () => {
     const cfg = scenarioConfig({ max_connections: REPLICAS[1]!.max, min_connections: 1, acquire_timeout_seconds: 30 });
     const r = runCli(['observe', '--prometheus', prom.base, '--start', (window!.startMs / 1000).toFixed(3), '--end', (window!.endMs / 1000).toFixed(3), '--config-dir', cfg, '--advisor-config', observeAdv, '--json']);
     expect(r.status, r.stderr).toBe(0);
-    const obs = JSON.parse(r.stdout) as { environments: Array<{ env: string; pools: Array<{ replica: string; settings: { max_connections: number }; arrival?: { rate: number } }> }>; advice: { recommendations: Array<{ env: string; pool: string; key: string; from: number; to: number }> } };
+    const obs = JSON.parse(r.stdout) as { environments: Array<{ env: string; pools: Array<{ replica: string; settings: { max_connections: number }; liveSize?: { maxConnections: number }; arrival?: { rate: number } }> }>; advice: { recommendations: Array<{ env: string; pool: string; key: string; from: number; to: number }>; findings: Array<{ env: string; kind: string; message: string }> } };
     const test = obs.environments.find((e) => e.env === 'test')!;
     expect(test, JSON.stringify(obs.environments.map((e) => [e.env, e.pools.length, (e as unknown as { unmapped: Array<{ label: string; reason: string }> }).unmapped.map((u) => `${u.label}: ${u.reason}`)]))).toBeDefined();
-    // The replicas apart, each with its own size and rate.
-    expect(test.pools.map((p) => p.settings.max_connections).sort()).toEqual([REPLICAS[1]!.max, REPLICAS[0]!.max].sort());
+    // The replicas apart, each with its own size and rate: the config's is the size of record, a
+    // replica whose max gauge says another runs the model at it, with a warning naming both (issue 31).
+    expect(test.pools.map((p) => p.settings.max_connections)).toEqual([REPLICAS[1]!.max, REPLICAS[1]!.max]);
+    expect(test.pools.map((p) => p.liveSize?.maxConnections ?? p.settings.max_connections).sort()).toEqual([REPLICAS[1]!.max, REPLICAS[0]!.max].sort());
+    expect(obs.advice.findings.some((f) => f.env === 'test' && f.kind === 'sources-disagree' && f.message.includes(`the config says ${REPLICAS[1]!.max}`) && f.message.includes(`ran with ${REPLICAS[0]!.max}`))).toBe(true);
     const seen = obs.advice.recommendations.find((x) => x.env === 'test' && x.key === 'max_connections');
     const workload = databaseWorkload({ rate: REPLICAS[1]!.rate, hold: `${REPLICAS[1]!.holdMs}ms`, dist: 'exponential', duration: '15s', defaults: 'seed = 5\n' });
     const a = runCli(['analyze', '--config-dir', cfg, '--advisor-config', advisorFile(workload), '--env', 'test', '--pool', 'database', '--database-url', pgUrl(), '--json']);

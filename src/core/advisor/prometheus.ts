@@ -14,7 +14,7 @@ type Table = Record<string, unknown>;
 
 const METRIC = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const TOP = ['environment', 'env_label', 'replica_labels', 'pools', 'families'];
+const TOP = ['environment', 'env_label', 'replica_labels', 'pools', 'families', 'units'];
 const POOL_KEYS = ['family', 'match', 'pool', 'environment'];
 const FAMILY_TIMES = ['wait', 'use', 'create'] as const;
 const FAMILY_COUNTERS = ['timeouts'] as const;
@@ -88,6 +88,18 @@ export function parsePrometheusTable(raw: unknown, file: string, scan: TomlScan)
     spec.replicaLabels = (v as unknown[]).map((x) => label(x, at('replica_labels'), 'prometheus.replica_labels'));
   }
 
+  if (t.units !== undefined) {
+    // The unit of a time metric whose name does not say it (OpenTelemetry's JS exporter writes none), by base name.
+    const u = t.units;
+    const example = 'write units = { db_client_connection_wait_time = "milliseconds" }';
+    if (!isTable(u)) fail(at('units'), 'prometheus.units', 'must be a table of base names to units', example);
+    spec.units = {};
+    for (const [base, unit] of Object.entries(u as Table)) {
+      if (!METRIC.test(base)) fail(at('units'), `prometheus.units.${base}`, `'${base}' is not a metric name`, example);
+      if (typeof unit !== 'string' || !UNITS.includes(unit as TimeUnit)) fail(at('units'), `prometheus.units.${base}`, `unknown unit ${JSON.stringify(unit)}`, `units: ${UNITS.join(', ')}`);
+      spec.units[base] = unit as TimeUnit;
+    }
+  }
   const userFamilies = t.families ?? [];
   if (!Array.isArray(userFamilies)) fail(at('families'), 'prometheus.families', 'must be an array of tables', 'write [[prometheus.families]] blocks');
   (userFamilies as unknown[]).forEach((f, i) => spec.families.push(familyFrom(f, i)));

@@ -51,19 +51,31 @@ function gauge(t: LevelTimes | undefined): GaugeFigures {
   return { mean: meanLevel(g), p95: levelPercentile(g, 95), p99: levelPercentile(g, 99), p999: levelPercentile(g, 99.9), p99Interpolated: levelQuantile(g, 99), max: g.max };
 }
 
+/**
+ * Figures of a gauge read at scrape time (no distribution): the mean, and the most at a scrape for
+ * every percentile (an upper stand-in: what scrapes missed is not known).
+ */
+function gaugeFromScrapes(mean: number, max: number | undefined): GaugeFigures {
+  const top = Math.max(mean, max ?? mean);
+  return { mean, p95: Math.ceil(top), p99: Math.ceil(top), p999: Math.ceil(top), p99Interpolated: top, max: Math.ceil(top) };
+}
+
 /** The target P99 wait (ms) of a pool in an environment: the environment's own, else the config's default. */
 export function targetFor(advisor: AdvisorConfig, env: string, pool: PoolName): number {
   return own(advisor.environments, env)?.targetP99WaitMs[pool] ?? advisor.targetP99WaitMs;
 }
 
 /** The occupancy-only model as a field of the analysis, when there is one. */
-function occupancyOnly(occ: PoolEvidence['occupancy'], max: number, st: PoolEvidence['statements']): { occupancyModel?: OccupancyModel } {
-  const m = occupancyModel(occ, max, st ? { us: st.meanUs, from: `role ${st.role}'s mean statement time` } : undefined);
+function occupancyOnly(occ: PoolEvidence['occupancy'], max: number, st: PoolEvidence['statements'], idleCloses: number): { occupancyModel?: OccupancyModel } {
+  const m = occupancyModel(occ, max, st ? { us: st.meanUs, from: `role ${st.role}'s mean statement time` } : undefined, idleCloses);
   return m ? { occupancyModel: m } : {};
 }
 
 /** Analyse one pool's evidence; `workloads` are those of a measured run that went through it. */
-export function analyzePool(env: string, p: PoolEvidence, workloads: WorkloadRun[], advisor: AdvisorConfig): PoolAnalysis {
+export function analyzePool(env: string, evidence: PoolEvidence, workloads: WorkloadRun[], advisor: AdvisorConfig): PoolAnalysis {
+  // The model runs at the size the pool ran with (a live size when a source told one); the config's stays the size of record.
+  const live = evidence.liveSize && evidence.liveSize.maxConnections !== evidence.settings.max_connections ? evidence.liveSize : null;
+  const p: PoolEvidence = live ? { ...evidence, settings: { ...evidence.settings, max_connections: live.maxConnections } } : evidence;
   const rules = advisor.rules;
   const durationS = p.source.durationMs / 1000;
   const acquires = p.wait?.count ?? p.arrival?.count ?? 0;
@@ -85,7 +97,7 @@ export function analyzePool(env: string, p: PoolEvidence, workloads: WorkloadRun
   const demandRate = Math.max(arrivalRate, ratio(requested, durationS));
   const createFig = waitFigures(p.create);
   const occ = p.occupancy;
-  const inUse = gauge(occ?.inUse);
+  const inUse = occ?.inUse || !p.gauges?.inUseMean ? gauge(occ?.inUse) : gaugeFromScrapes(p.gauges.inUseMean, p.gauges.inUseMax);
   const total = gauge(occ?.open);
   const lifetime = p.settings.max_lifetime_seconds;
   const targetMs = targetFor(advisor, env, p.pool);
@@ -129,7 +141,7 @@ export function analyzePool(env: string, p: PoolEvidence, workloads: WorkloadRun
     offeredLoad: demandRate * (hold.meanUs / 1e6),
     create: { ...createFig, perSecond: ratio(churn?.opened ?? 0, durationS), errors: f?.createErrors ?? 0 },
     inUse,
-    idle: gauge(occ?.idle),
+    idle: occ?.idle || p.gauges?.idleMean === undefined ? gauge(occ?.idle) : gaugeFromScrapes(p.gauges.idleMean, undefined),
     total,
     waiting: gauge(occ?.waiting),
     utilisation: ratio(inUse.mean, p.settings.max_connections),
@@ -173,7 +185,8 @@ export function analyzePool(env: string, p: PoolEvidence, workloads: WorkloadRun
     meetsTarget: wait.p99Us <= targetMs * 1000,
     model: fitModel(p, workloads, demandRate, hold, p.wait && p.wait.all.form !== 'mean' ? { pWait: queuedShare, p50S: wait.p50Us / 1e6, p95S: wait.p95Us / 1e6, p99S: wait.p99Us / 1e6 } : null, targetMs, trend),
     display: { table: poolFigures(p), decades: waitDecades(p.wait?.all), spectrum: waitSpectrum(p.wait?.all) },
-    ...(p.arrival && p.hold ? {} : occupancyOnly(occ, p.settings.max_connections, p.statements)),
+    ...(live ? { sizeOfRecord: { config: evidence.settings.max_connections, live: live.maxConnections, liveFrom: live.from } } : {}),
+    ...(p.arrival && p.hold ? {} : occupancyOnly(occ, p.settings.max_connections, p.statements, idleClosed)),
     ...(complete
       ? {}
       : {

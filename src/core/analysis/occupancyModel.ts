@@ -30,7 +30,9 @@
  * Pure.
  */
 import { shareAtLeast } from '../observe/reconstruct.js';
-import { CENSORED_SHARE } from '../observe/summary.js';
+import { CENSORED_SHARE, HELD_OPEN_SHARE } from '../observe/summary.js';
+
+export { HELD_OPEN_SHARE };
 import type { OccupancyEvidence } from '../evidence/types.js';
 import type { LevelTimes } from '../run/types.js';
 import { erlangC, MAX_CONNECTIONS, mmcMeanWait, mmcWaitQuantile } from '../model/queue.js';
@@ -80,8 +82,16 @@ export interface OccupancyModel {
   estimatedNeed: number | null;
   /** Most connections seen open at once. */
   maxOpenSeen: number;
+  /**
+   * The pool kept its size open ({@link HELD_OPEN_SHARE} of the window at the size or above, no idle
+   * close): a fixed pool, whose open count says nothing of its need. False for a pool that opens on
+   * demand, whose most seen open is a floor of its need.
+   */
+  openHeld: boolean;
   /** Most connections seen busy at once. */
   maxBusySeen: number;
+  /** For an open load: the most busy likely reached between samples ({@link peakBetweenSamples}); null without looks or for a smooth count. */
+  peakEstimate: number | null;
   /** The busy count's dispersion; null without a standard error of its mean (a source without batches) or with no load. */
   dispersion: Dispersion | null;
   /**
@@ -117,6 +127,29 @@ export function loadForWaitShare(c: number, share: number): number {
   return (lo + hi) / 2;
 }
 
+/**
+ * The most an open load's busy count likely reached between samples over the window: samples a few
+ * times a second miss the short peaks of holds of milliseconds. For a Poisson busy count at load
+ * `a` whose window held `looks` independent looks (variance over the squared standard error of the
+ * mean: T / 2h for holds of mean h, whose count decorrelates over h), level k is reached from below
+ * about (T / h) a P(N = k - 1) times; the estimate is the smallest k past which that is under
+ * {@link PEAK_EXCEEDED}. Null without looks.
+ */
+export function peakBetweenSamples(a: number, looks: number): number | null {
+  if (!(a > 0) || !(looks > 0)) return null;
+  const holdsInWindow = 2 * looks;
+  let pmf = Math.exp(-a); // P(N = 0)
+  for (let k = 0; k <= MAX_CONNECTIONS; k++) {
+    // Upcrossings of k + 1 come from k: (T/h) a P(N = k).
+    if (holdsInWindow * a * pmf <= PEAK_EXCEEDED) return k;
+    pmf = (pmf * a) / (k + 1);
+  }
+  return null;
+}
+
+/** Expected crossings above the peak estimate over the window: about the chance the true peak was higher. */
+export const PEAK_EXCEEDED = 0.1;
+
 /** Time-weighted variance of a level distribution. */
 export function levelVariance(t: LevelTimes): number {
   const total = totalTime(t);
@@ -140,7 +173,7 @@ export function busyDispersion(occ: OccupancyEvidence): Dispersion | null {
 }
 
 /** The model on occupancy alone; null when the occupancy lacks what it needs. `holdAtLeast`: a lower bound of the mean hold (µs) and where it came from, when a source has one. */
-export function occupancyModel(occ: OccupancyEvidence | undefined, maxConnections: number, holdAtLeast?: { us: number; from: string }): OccupancyModel | null {
+export function occupancyModel(occ: OccupancyEvidence | undefined, maxConnections: number, holdAtLeast?: { us: number; from: string }, idleCloses = 0): OccupancyModel | null {
   if (!occ?.inUse || !occ.open || maxConnections <= 0) return null;
   if (!(totalTime(occ.inUse) > 0)) return null;
   const offeredLoad = meanLevel(occ.inUse);
@@ -149,6 +182,7 @@ export function occupancyModel(occ: OccupancyEvidence | undefined, maxConnection
   const allBusyShare = shareAtLeast(occ.inUse, usable);
   const censored = allBusyShare >= CENSORED_SHARE;
   const need = smallestNoWait(offeredLoad);
+  const dispersion = busyDispersion(occ);
   let estimatedLoad: number | null = null;
   let estimatedNeed: number | null = null;
   if (censored && allBusyShare < 1) {
@@ -168,8 +202,10 @@ export function occupancyModel(occ: OccupancyEvidence | undefined, maxConnection
     estimatedLoad,
     estimatedNeed,
     maxOpenSeen: occ.open.max,
+    openHeld: idleCloses === 0 && shareAtLeast(occ.open, maxConnections) >= HELD_OPEN_SHARE,
     maxBusySeen: occ.inUse.max,
-    dispersion: busyDispersion(occ),
+    dispersion,
+    peakEstimate: dispersion && !dispersion.smooth ? peakBetweenSamples(offeredLoad, dispersion.independentLooks) : null,
     waitsAtLeast: waitsAtLeast(usable, offeredLoad, holdAtLeast),
   };
 }

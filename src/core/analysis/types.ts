@@ -217,7 +217,10 @@ export interface WorkloadGeneratorFigures {
 export interface PoolAnalysis {
   env: string;
   pool: PoolName;
+  /** The settings the model used: the config's, with the live size when a source told another. */
   settings: PoolSettings;
+  /** When a live source gave another size than the config's: both; the config's is the `from` of a change, the model used the live one. */
+  sizeOfRecord?: { config: number; live: number; liveFrom: string };
   emulateSqlx: boolean;
   durationS: number;
   /** Acquires measured (the sample count). */

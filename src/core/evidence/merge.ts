@@ -37,7 +37,7 @@ function disagreements(client: PoolEvidence, server: PoolEvidence): string[] {
   if (busy !== null && inUse !== null && busy > inUse * (1 + BUSY_EXCESS_SHARE) + BUSY_SLACK) {
     out.push(`the server saw ${fmt(busy)} connections busy on average, more than the ${fmt(inUse)} the pool's own metrics had in use (the server's count is a lower bound of the pool's): the two are not the same pool - check the mapping (--map, [prometheus])`);
   }
-  const max = client.settings.max_connections;
+  const max = client.liveSize?.maxConnections ?? client.settings.max_connections;
   if (occ?.open && occ.open.max > max) {
     out.push(`the server saw ${occ.open.max} connections open at once, more than the ${max} the pool may open: another pool or service shares this group - tell them apart (--group-by, an application_name per pool)`);
   }
@@ -52,7 +52,8 @@ function fill(client: PoolEvidence, server: PoolEvidence): PoolEvidence {
     ...(client.occupancy ? {} : server.occupancy ? { occupancy: server.occupancy } : {}),
     ...(client.churn ? {} : server.churn ? { churn: server.churn } : {}),
     validity: { valid: client.validity.valid && server.validity.valid, reasons: [...client.validity.reasons, ...server.validity.reasons] },
-    disagreements: disagreements(client, server),
+    ...(client.liveSize || !server.liveSize ? {} : { liveSize: server.liveSize }),
+    disagreements: [...(client.disagreements ?? []), ...(client.liveSize ? [] : (server.disagreements ?? [])), ...disagreements(client, server)],
   };
 }
 
@@ -66,12 +67,16 @@ export function mergeSources(client: readonly EnvironmentEvidence[], server: rea
       continue;
     }
     c.unmapped.push(...s.unmapped);
+    const merged = new Set<number>();
     for (const sp of s.pools) {
-      const candidates = c.pools.map((p, i) => ({ p, i })).filter(({ p }) => p.pool === sp.pool && p.source.kind !== sp.source.kind && !p.disagreements);
+      const candidates = c.pools.map((p, i) => ({ p, i })).filter(({ p, i }) => p.pool === sp.pool && p.source.kind !== sp.source.kind && !merged.has(i));
       const byHost = candidates.filter(({ p }) => hostOf(p.replica) !== null && hostOf(p.replica) === hostOf(sp.replica));
       const sameName = s.pools.filter((x) => x.pool === sp.pool).length;
       const match = byHost[0] ?? (candidates.length === 1 && sameName === 1 ? candidates[0] : undefined);
-      if (match) c.pools[match.i] = fill(match.p, sp);
+      if (match) {
+        c.pools[match.i] = fill(match.p, sp);
+        merged.add(match.i);
+      }
       else c.pools.push(sp);
     }
   }

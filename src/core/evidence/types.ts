@@ -157,6 +157,19 @@ export interface PoolEvidence {
   measured?: MeasuredEvidence;
   /** Where two sources of this pool (merge.ts) say different things, one sentence each. */
   disagreements?: string[];
+  /**
+   * The size the pool ran with, when a live source (Tasker's /health/detailed, the pool's max gauge)
+   * says another than the config's. `settings` keep the config's (the size of record: what
+   * `generate` edits, the `from` of a change); the model uses this one, the size the window was seen
+   * at, and a warning names both.
+   */
+  liveSize?: { maxConnections: number; from: string };
+  /**
+   * The pool's own in-use figures read from gauges at scrape time (Prometheus), for a source without
+   * occupancy over time: mean (the use-time sum over the window when the family has it), the most
+   * at a scrape, and the mean idle and open.
+   */
+  gauges?: { inUseMean?: number; inUseMax?: number; idleMean?: number; openMean?: number; from: string };
 }
 
 /**
@@ -200,7 +213,16 @@ export interface UnmappedPool {
   /** Why it could not be mapped, and how to map it. */
   reason: string;
   /** What the source saw of it, for advice in generic terms (the pool library's own option names). */
-  figures?: { meanBusy: number; openMax: number; reserved: number; maxConnections: number | null };
+  figures?: {
+    meanBusy: number;
+    openMax: number;
+    reserved: number;
+    maxConnections: number | null;
+    /** Most seen busy at once (absent in files saved before it was kept). */
+    busyMax?: number;
+    /** It kept its most seen open the whole window but for replacements (a fixed pool, or one that never closes idle ones): its open count is then no need. */
+    openHeld?: boolean;
+  };
   /** The source's own verdict when its figures cannot stand for a pool (a proxy's connections): no size is given from them. */
   validity?: Validity;
 }

@@ -6,7 +6,7 @@
 import { isPoolName, type PoolName } from '../config/pools.js';
 import type { TopologySpec } from '../advisor/types.js';
 import { DEFAULT_SUPERUSER_RESERVED } from '../advisor/defaults.js';
-import { notCarried, type CloseReason, type FamilyMatch, type PrometheusSpec } from './families.js';
+import { notCarried, poolOf, type CloseReason, type FamilyMatch, type FoundTime, type PrometheusSpec } from './families.js';
 import type { FleetWindow, PlannedQuery, QueryPart } from './plan.js';
 import { BOUNDS, outside, rangeText, type Range } from '../limits.js';
 
@@ -33,7 +33,13 @@ export interface ReplicaFigures {
   seriesPool: string;
   /** The replica label's value; '' when the series have none. */
   replica: string;
+  /** The span the rates are over (s): the series' own covered span (the window when it covers it, or when unknown). */
   windowS: number;
+  /**
+   * When the series covered only part of the window (a replica started or stopped inside it, a
+   * Prometheus that just started): its span, ms since the epoch, and the share of the window.
+   */
+  partial?: { fromMs: number; toMs: number; share: number };
   /** Completed acquires in the window, and per second. */
   acquires?: number;
   arrivalRate?: number;
@@ -94,7 +100,7 @@ export interface FleetBudget {
 /** Everything read from Prometheus over a window. */
 export interface FleetReading {
   window: FleetWindow;
-  families: Array<{ id: string; title: string; notCarried: string[]; absent: string[] }>;
+  families: Array<{ id: string; title: string; notCarried: string[]; absent: string[]; units?: string[] }>;
   replicas: ReplicaFigures[];
   pools: FleetPool[];
   queries: number;
@@ -129,7 +135,7 @@ function replicaOf(labels: Record<string, string>, spec: PrometheusSpec): string
 
 /** Which environment and pool a series is: the first matching mapping, then the family's own names, then Tasker's pool names. */
 export function identify(labels: Record<string, string>, m: FamilyMatch, spec: PrometheusSpec): { env: string; pool: string; mapped: boolean } {
-  const seriesPool = labels[m.def.poolLabel] ?? '';
+  const seriesPool = poolOf(labels, m.def);
   const envFromLabel = spec.envLabel ? labels[spec.envLabel] : undefined;
   const env = envFromLabel || spec.environment || '';
   for (const p of spec.pools) {
@@ -164,6 +170,51 @@ export function bucketQuantile(q: number, b: WaitBuckets): number | undefined {
   return undefined;
 }
 
+/**
+ * The unit a time metric was read in when its name does not say, checked against its bucket bounds:
+ * wait and use times in seconds have bounds up to seconds (OpenTelemetry's advice: 0.001 to 10), in
+ * milliseconds up to thousands. Bounds that read as the other unit (an SDK's default bounds,
+ * 0 to 10000, under a seconds instrument) are said: their percentiles are coarse, or the unit is
+ * wrong; `[prometheus] units` sets it.
+ */
+export function unitNote(part: 'wait' | 'use' | 'create', t: FoundTime, les: readonly number[] | undefined): string {
+  const what = `${t.base} (${part === 'wait' ? 'acquire wait' : part === 'use' ? 'use time' : 'connect time'})`;
+  const from = t.unitFrom === 'config' ? "the [prometheus] table's units" : 'the semantic conventions (the name has no unit suffix)';
+  const top = les && les.length ? les[les.length - 1]! : null;
+  const head = `${what}: read in ${t.unit}, from ${from}`;
+  if (top === null) return `${head}; no bucket bounds to check it against`;
+  const looksMs = top >= 1000;
+  const looksS = top <= 60;
+  if ((t.unit === 'seconds' && looksMs) || (t.unit === 'milliseconds' && looksS)) {
+    return `${head}; but its bucket bounds go up to ${top}, which reads as ${t.unit === 'seconds' ? 'milliseconds' : 'seconds'} (an SDK's default bounds?): the percentiles from them are coarse, or the unit is wrong - give the instrument explicit bucket boundaries, or set [prometheus] units = { ${t.base} = "${t.unit === 'seconds' ? 'milliseconds' : 'seconds'}" }`;
+  }
+  return `${head}; its bucket bounds (up to ${top}) agree`;
+}
+
+/** Share of the window under which a series' coverage is called partial. */
+export const FULL_COVERAGE = 0.98;
+
+/**
+ * The span a series' increase() covers, in seconds, from its first and last sample in the window
+ * and their count: as Prometheus extrapolates, from the window's start when the first sample is
+ * within 1.1 average intervals of it, else from half an interval before it; the same at the end.
+ * Its increase over this span is its rate over its own samples (to within half an interval when a
+ * counter starts at zero, where Prometheus stops at the zero). The window when the samples are not
+ * known. `partial` when the span is under {@link FULL_COVERAGE} of the window.
+ */
+export function coveredSpan(w: FleetWindow, firstMs: number | undefined, lastMs: number | undefined, samples: number | undefined): { seconds: number; partial?: { fromMs: number; toMs: number; share: number } } {
+  const windowMs = w.endMs - w.startMs;
+  if (firstMs === undefined || lastMs === undefined || samples === undefined || !Number.isFinite(firstMs) || !Number.isFinite(lastMs) || samples < 2 || !(lastMs > firstMs)) return { seconds: windowMs / 1000 };
+  const avg = (lastMs - firstMs) / (samples - 1);
+  const toStart = firstMs - w.startMs;
+  const toEnd = w.endMs - lastMs;
+  const fromMs = toStart < 1.1 * avg ? w.startMs : firstMs - avg / 2;
+  const toMs = toEnd < 1.1 * avg ? w.endMs : lastMs + avg / 2;
+  const coveredMs = Math.min(windowMs, Math.max(0, toMs - fromMs));
+  const share = coveredMs / windowMs;
+  return share < FULL_COVERAGE ? { seconds: coveredMs / 1000, partial: { fromMs, toMs, share } } : { seconds: coveredMs / 1000 };
+}
+
 const ratio = (a: number | undefined, b: number | undefined): number | null => (a !== undefined && b !== undefined && b > 0 ? a / b : null);
 
 /**
@@ -182,8 +233,14 @@ export function assembleFleet(matches: readonly FamilyMatch[], spec: PrometheusS
   const refusals: string[] = [];
   const refuse = (what: string, value: number, range: Range, why: string) => refusals.push(`${what} ${value} is not believed (${why}; expected ${range.integer ? 'an integer ' : ''}from ${rangeText(range)}); left out`);
 
+  const bounds = new Map<string, number[]>();
   plan.forEach((pq, i) => {
     const m = byFamily.get(pq.family)!;
+    if (pq.part.endsWith('_bounds')) {
+      const les = (answers[i] ?? []).map((x) => Number(x.metric.le)).filter((x) => Number.isFinite(x));
+      bounds.set(`${pq.family}:${pq.base ?? pq.part}`, les.sort((a, b) => a - b));
+      return;
+    }
     for (const s of answers[i] ?? []) {
       // histogram_quantile answers NaN where there is nothing to rank: no figure, not a hostile one.
       if (pq.part === 'wait_fleet_p99' && Number.isNaN(s.value)) continue;
@@ -200,7 +257,7 @@ export function assembleFleet(matches: readonly FamilyMatch[], spec: PrometheusS
         continue;
       }
       const replica = replicaOf(s.metric, spec);
-      const seriesPool = s.metric[m.def.poolLabel] ?? '';
+      const seriesPool = poolOf(s.metric, m.def);
       const key = keyOf(pq.family, id, replica, seriesPool);
       if (!replicas.has(key)) {
         replicas.set(key, { family: pq.family, env: id.env, pool: id.pool, mapped: id.mapped, seriesPool, replica, windowS, notCarried: notCarried(m.def) });
@@ -226,6 +283,10 @@ export function assembleFleet(matches: readonly FamilyMatch[], spec: PrometheusS
         if (reason) add(`closes:${reason}`, s.value);
       } else if (pq.part.endsWith('_sum')) {
         add(pq.part, s.value * pq.scale);
+      } else if (pq.part === 'span_first') {
+        r.set(pq.part, Math.min(r.get(pq.part) ?? Infinity, s.value * 1000));
+      } else if (pq.part === 'span_last' || pq.part === 'span_samples') {
+        r.set(pq.part, Math.max(r.get(pq.part) ?? -Infinity, pq.part === 'span_last' ? s.value * 1000 : s.value));
       } else if (pq.part === 'max' || pq.part === 'min' || pq.part.endsWith('_max')) {
         r.set(pq.part, Math.max(r.get(pq.part) ?? -Infinity, s.value));
       } else {
@@ -237,6 +298,10 @@ export function assembleFleet(matches: readonly FamilyMatch[], spec: PrometheusS
   for (const key of [...replicas.keys()]) if (!anchored.has(key)) replicas.delete(key);
   for (const [key, f] of replicas) {
     const r = raw.get(key)!;
+    const g = (k: string) => r.get(k);
+    // Rates and means over the series' own covered span (a replica started inside the window).
+    const span = coveredSpan(window, g('span_first'), g('span_last'), g('span_samples'));
+    const windowS = span.seconds;
     const who = `${f.family} ${f.env ? `${f.env}.` : ''}${f.pool}${f.replica ? ` of ${f.replica}` : ''}`;
     // Figures derived from several samples have their own bounds: a rate no load reaches, a mean
     // wait or hold beyond a day, a sum of gauges beyond any pool. The part is left out, said why.
@@ -256,7 +321,8 @@ export function assembleFleet(matches: readonly FamilyMatch[], spec: PrometheusS
     checkDerived('mean in use (use-time sum over the window)', ['use_sum'], windowS > 0 && r.has('use_sum') ? r.get('use_sum')! / windowS : undefined, BOUNDS.level);
     for (const part of ['in_use_avg', 'in_use_max', 'idle_avg', 'open_avg', 'pending_avg', 'pending_max', 'max', 'min'] as const) checkDerived(part, [part], r.get(part), sampleRange(part));
     if (!r.has('wait_count')) buckets.delete(key);
-    const g = (k: string) => r.get(k);
+    f.windowS = windowS;
+    if (span.partial) f.partial = span.partial;
     const waitCount = g('wait_count');
     if (waitCount !== undefined) {
       f.acquires = waitCount;
@@ -310,7 +376,12 @@ export function assembleFleet(matches: readonly FamilyMatch[], spec: PrometheusS
   }
   return {
     window,
-    families: matches.map((m) => ({ id: m.def.id, title: m.def.title, notCarried: notCarried(m.def), absent: m.absent })),
+    families: matches.map((m) => {
+      const units = (['wait', 'use', 'create'] as const).flatMap((part) =>
+        [m[part], ...(m.also?.[part] ?? [])].flatMap((t) => (t?.unitFrom ? [unitNote(part, t, bounds.get(`${m.def.id}:${t.base}`))] : [])),
+      );
+      return { id: m.def.id, title: m.def.title, notCarried: notCarried(m.def), absent: m.absent, ...(units.length ? { units } : {}) };
+    }),
     replicas: list,
     pools: [...pools.values()],
     queries: plan.length,

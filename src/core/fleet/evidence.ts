@@ -9,17 +9,20 @@
  */
 import { isPoolName, type PoolName } from '../config/pools.js';
 import type { Distribution, EnvironmentEvidence, EvidenceSource, PoolEvidence, UnmappedPool } from '../evidence/types.js';
+import { sizeWarning } from '../evidence/liveSize.js';
 import type { MappedEnvironment } from '../observe/evidence.js';
 import { UNMAPPED_ENV } from '../observe/evidence.js';
 import type { FleetReading, ReplicaFigures } from './assemble.js';
 
 /** The source of one replica's figures. */
 function sourceOf(r: ReplicaFigures, reading: FleetReading, prometheus: string): EvidenceSource {
+  // Per-window figures (closes per minute, rates) are over the series' own covered span.
+  const part = r.partial ? `, over the ${Math.round(r.windowS)} s its series covered (${Math.round(r.partial.share * 100)}% of the window)` : '';
   return {
     kind: 'prometheus',
-    detail: `${r.family} metrics of ${r.replica || 'the pool'} in Prometheus at ${prometheus}`,
-    startedAt: reading.window.startMs,
-    durationMs: reading.window.endMs - reading.window.startMs,
+    detail: `${r.family} metrics of ${r.replica || 'the pool'} in Prometheus at ${prometheus}${part}`,
+    startedAt: r.partial ? Math.round(r.partial.fromMs) : reading.window.startMs,
+    durationMs: r.partial ? Math.round(r.windowS * 1000) : reading.window.endMs - reading.window.startMs,
   };
 }
 
@@ -40,15 +43,29 @@ function waitOf(r: ReplicaFigures): PoolEvidence['wait'] {
 function poolEvidence(r: ReplicaFigures, reading: FleetReading, prometheus: string, env: MappedEnvironment): PoolEvidence | null {
   const snapshot = env.config[r.pool as PoolName];
   if (!snapshot) return null;
-  const settings = { ...snapshot.settings, ...(r.max !== undefined && r.max > 0 ? { max_connections: r.max } : {}) };
+  const settings = snapshot.settings;
   const wait = waitOf(r);
   const closed = r.closed;
+  const live = r.max !== undefined && r.max > 0 && r.max !== settings.max_connections ? { maxConnections: r.max, from: `the pool's own max gauge (${r.family})` } : null;
+  const inUseMean = r.use?.meanInUse ?? r.inUseMean;
+  const gauges =
+    inUseMean !== undefined || r.idleMean !== undefined
+      ? {
+          ...(inUseMean !== undefined ? { inUseMean } : {}),
+          ...(r.inUseMax !== undefined ? { inUseMax: r.inUseMax } : {}),
+          ...(r.idleMean !== undefined ? { idleMean: r.idleMean } : {}),
+          ...(r.openMean !== undefined ? { openMean: r.openMean } : {}),
+          from: r.use ? 'the use-time sum over the window (Little\'s law)' : 'the in-use gauge at scrape time',
+        }
+      : null;
   return {
     pool: r.pool as PoolName,
     replica: r.replica || null,
     source: sourceOf(r, reading, prometheus),
     settings,
     validity: { valid: true, reasons: [] },
+    ...(live ? { liveSize: live, disagreements: [sizeWarning(snapshot, live)] } : {}),
+    ...(gauges ? { gauges } : {}),
     ...(wait ? { wait } : {}),
     ...(r.use && r.use.meanS !== null ? { hold: { form: 'mean' as const, count: r.use.count, meanUs: r.use.meanS * 1e6 } } : {}),
     ...(r.create && r.create.meanS !== null ? { create: { form: 'mean' as const, count: r.create.count, meanUs: r.create.meanS * 1e6 } } : {}),

@@ -26,6 +26,8 @@ export interface Selector {
 export interface TimeCandidate {
   base: string;
   unit: TimeUnit;
+  /** The name says no unit: `unit` is the family's convention, checked against the bucket bounds. */
+  unitAssumed?: boolean;
 }
 
 /** Why a connection was closed, in the evidence's terms. */
@@ -42,6 +44,15 @@ export interface FamilyDef {
   title: string;
   /** The label naming the pool. */
   poolLabel: string;
+  /**
+   * Other spellings of the family's labels (the pool label and those its selectors match on), each a
+   * renaming from the family's own: OpenTelemetry's instrumentations wrote `pool.name` and `state`
+   * before `db.client.connection.pool.name` and `db.client.connection.state`. Every query reads each
+   * spelling (`or`), so the number of queries does not grow.
+   */
+  labelSpellings?: ReadonlyArray<Readonly<Record<string, string>>>;
+  /** Only the signature names make a pool this family's (its time metrics share names with another family's). */
+  anchorOnSignature?: boolean;
   /** Metric names whose presence means the family is there. */
   signature: readonly string[];
   /** Acquire wait: a time metric whose `_count` is the number of acquires. */
@@ -66,10 +77,44 @@ export interface FamilyDef {
   poolNames?: ReadonlyArray<readonly [string, PoolName]>;
 }
 
-const secAndMs = (stem: string): TimeCandidate[] => [
+/**
+ * OpenTelemetry's names of a time instrument as Prometheus holds them: without a unit suffix (the
+ * official Prometheus exporter of the JS SDK), with `_seconds` (the Collector's exporter,
+ * Prometheus's OTLP receiver) or `_milliseconds` (older instrumentations). Without a suffix the unit
+ * is the convention's (`s` now, `ms` in the older names), checked against the bucket bounds.
+ */
+const otelTimes = (stem: string, convention: TimeUnit): TimeCandidate[] => [
+  { base: stem, unit: convention, unitAssumed: true },
   { base: `${stem}_seconds`, unit: 'seconds' },
   { base: `${stem}_milliseconds`, unit: 'milliseconds' },
 ];
+
+/** The two spellings of OpenTelemetry's pool labels: the current semantic conventions', and the older `pool_name`/`state`. */
+const OTEL_CURRENT_LABELS = { pool: 'db_client_connection_pool_name', state: 'db_client_connection_state' };
+const OTEL_LEGACY_LABELS = { pool: 'pool_name', state: 'state' };
+const spell = (from: { pool: string; state: string }, to: { pool: string; state: string }): Record<string, string> => ({ [from.pool]: to.pool, [from.state]: to.state });
+
+/** The OpenTelemetry family of one generation of names, in one label spelling (the other read too). */
+function otelFamily(id: string, title: string, stem: string, countGauge: string, convention: TimeUnit, labels: { pool: string; state: string }, other: { pool: string; state: string }): FamilyDef {
+  return {
+    id,
+    title,
+    poolLabel: labels.pool,
+    labelSpellings: [spell(labels, other)],
+    anchorOnSignature: true,
+    signature: [countGauge],
+    wait: otelTimes(`${stem}_wait_time`, convention),
+    use: otelTimes(`${stem}_use_time`, convention),
+    create: otelTimes(`${stem}_create_time`, convention),
+    timeouts: `${stem}_timeouts_total`,
+    max: { metric: `${stem}_max` },
+    min: { metric: `${stem}_idle_min` },
+    inUse: { metric: countGauge, match: [[labels.state, 'used']] },
+    idle: { metric: countGauge, match: [[labels.state, 'idle']] },
+    open: { metric: countGauge },
+    pending: { metric: `${stem}_pending_requests` },
+  };
+}
 
 /** The families pool-advisor knows, in the order they are tried. */
 export const FAMILIES: readonly FamilyDef[] = [
@@ -92,38 +137,8 @@ export const FAMILIES: readonly FamilyDef[] = [
     open: { metric: 'db_client_connections' },
     pending: { metric: 'db_client_connection_pending_requests' },
   },
-  {
-    id: 'otel',
-    title: 'OpenTelemetry (db.client.connection.*)',
-    poolLabel: 'db_client_connection_pool_name',
-    signature: ['db_client_connection_count'],
-    wait: secAndMs('db_client_connection_wait_time'),
-    use: secAndMs('db_client_connection_use_time'),
-    create: secAndMs('db_client_connection_create_time'),
-    timeouts: 'db_client_connection_timeouts_total',
-    max: { metric: 'db_client_connection_max' },
-    min: { metric: 'db_client_connection_idle_min' },
-    inUse: { metric: 'db_client_connection_count', match: [['db_client_connection_state', 'used']] },
-    idle: { metric: 'db_client_connection_count', match: [['db_client_connection_state', 'idle']] },
-    open: { metric: 'db_client_connection_count' },
-    pending: { metric: 'db_client_connection_pending_requests' },
-  },
-  {
-    id: 'otel-legacy',
-    title: 'OpenTelemetry, older names (db.client.connections.*)',
-    poolLabel: 'pool_name',
-    signature: ['db_client_connections_usage'],
-    wait: [{ base: 'db_client_connections_wait_time_milliseconds', unit: 'milliseconds' }, { base: 'db_client_connections_wait_time_seconds', unit: 'seconds' }],
-    use: [{ base: 'db_client_connections_use_time_milliseconds', unit: 'milliseconds' }, { base: 'db_client_connections_use_time_seconds', unit: 'seconds' }],
-    create: [{ base: 'db_client_connections_create_time_milliseconds', unit: 'milliseconds' }, { base: 'db_client_connections_create_time_seconds', unit: 'seconds' }],
-    timeouts: 'db_client_connections_timeouts_total',
-    max: { metric: 'db_client_connections_max' },
-    min: { metric: 'db_client_connections_idle_min' },
-    inUse: { metric: 'db_client_connections_usage', match: [['state', 'used']] },
-    idle: { metric: 'db_client_connections_usage', match: [['state', 'idle']] },
-    open: { metric: 'db_client_connections_usage' },
-    pending: { metric: 'db_client_connections_pending_requests' },
-  },
+  otelFamily('otel', 'OpenTelemetry (db.client.connection.*)', 'db_client_connection', 'db_client_connection_count', 'seconds', OTEL_CURRENT_LABELS, OTEL_LEGACY_LABELS),
+  otelFamily('otel-legacy', 'OpenTelemetry, older names (db.client.connections.*)', 'db_client_connections', 'db_client_connections_usage', 'milliseconds', OTEL_LEGACY_LABELS, OTEL_CURRENT_LABELS),
   {
     id: 'hikari-micrometer',
     title: 'HikariCP through Micrometer (hikaricp_connections_*)',
@@ -185,41 +200,90 @@ export interface FoundTime {
   base: string;
   unit: TimeUnit;
   buckets: boolean;
+  /** The unit is the family's convention (the name has none) or the [prometheus] table's `units`: checked against the bucket bounds. */
+  unitFrom?: 'convention' | 'config';
+}
+
+/** Every label naming the pool in a family: its own, then its other spellings'. */
+export function poolLabels(def: FamilyDef): string[] {
+  return [def.poolLabel, ...(def.labelSpellings ?? []).map((r) => r[def.poolLabel] ?? def.poolLabel)].filter((l, i, a) => a.indexOf(l) === i);
+}
+
+/** The pool a series is, under whichever spelling it has. */
+export function poolOf(labels: Record<string, string>, def: FamilyDef): string {
+  for (const l of poolLabels(def)) if (labels[l]) return labels[l]!;
+  return '';
 }
 
 /** A family found on the server, with the names it actually has there. */
 export interface FamilyMatch {
   def: FamilyDef;
+  /** A signature name the server has: its samples tell each series' covered span. */
+  anchor?: string;
   wait?: FoundTime;
   use?: FoundTime;
   create?: FoundTime;
   /** Parts the family declares but the server does not have (names missing). */
   absent: string[];
+  /** Other names of the same part the server has too (one service exposes `_seconds`, another none): each is read, and a replica's figures add up. */
+  also?: { wait: FoundTime[]; use: FoundTime[]; create: FoundTime[] };
 }
 
-function findTime(names: ReadonlySet<string>, candidates: readonly TimeCandidate[] | undefined): FoundTime | undefined {
+/** Every candidate the server has, in the family's order (services of one fleet may expose different ones). */
+function findTimes(names: ReadonlySet<string>, candidates: readonly TimeCandidate[] | undefined, units: Readonly<Record<string, TimeUnit>>): FoundTime[] {
+  const out: FoundTime[] = [];
   for (const c of candidates ?? []) {
-    if (names.has(`${c.base}_count`)) return { ...c, buckets: names.has(`${c.base}_bucket`) };
+    if (!names.has(`${c.base}_count`)) continue;
+    const buckets = names.has(`${c.base}_bucket`);
+    const own = units[c.base];
+    if (own) out.push({ base: c.base, unit: own, buckets, unitFrom: 'config' });
+    else out.push({ base: c.base, unit: c.unit, buckets, ...(c.unitAssumed ? { unitFrom: 'convention' as const } : {}) });
   }
-  return undefined;
+  return out;
 }
 
-/** The families present among `names` (the server's metric names), built-in first, then the user's. */
-export function recognise(names: readonly string[], families: readonly FamilyDef[]): FamilyMatch[] {
+/** Words that name each time part, for near misses. */
+const PART_WORDS: Readonly<Record<'wait' | 'use', RegExp>> = { wait: /wait|acquire/i, use: /use|usage|hold/i };
+
+/**
+ * A part the family declares but the server lacks, said with every name looked for and the names
+ * on the server that come near (same stem, or the part's word beside a pool's): what to map in
+ * `[[prometheus.families]]` if they are it.
+ */
+function missing(part: 'wait' | 'use', candidates: readonly TimeCandidate[], names: readonly string[]): string {
+  const looked = candidates.map((c) => `${c.base}_count`).join(', ');
+  const stems = candidates.map((c) => c.base);
+  const near = [...new Set(names.filter((n) => !/_(bucket|sum)$/.test(n)).filter((n) => stems.some((st) => n.startsWith(st.replace(/_(seconds|milliseconds)$/, ''))) || (PART_WORDS[part].test(n) && /conn|pool/i.test(n))))].slice(0, 6);
+  return `${part === 'wait' ? 'acquire wait' : 'use time'}: looked for ${looked}${near.length ? `; near: ${near.join(', ')}` : '; nothing near'}`;
+}
+
+/**
+ * The families present among `names` (the server's metric names), built-in first, then the user's.
+ * `units` are the [prometheus] table's units by base name (over a name's convention).
+ */
+export function recognise(names: readonly string[], families: readonly FamilyDef[], units: Readonly<Record<string, TimeUnit>> = {}): FamilyMatch[] {
   const set = new Set(names);
   const out: FamilyMatch[] = [];
   for (const def of families) {
     if (!def.signature.some((n) => set.has(n))) continue;
     const m: FamilyMatch = { def, absent: [] };
-    const wait = findTime(set, def.wait);
-    const use = findTime(set, def.use);
-    const create = findTime(set, def.create);
+    const anchor = def.signature.find((n) => set.has(n));
+    if (anchor) m.anchor = anchor;
+    const [wait, ...waitAlso] = findTimes(set, def.wait, units);
+    const [use, ...useAlso] = findTimes(set, def.use, units);
+    const [create, ...createAlso] = findTimes(set, def.create, units);
+    if (waitAlso.length || useAlso.length || createAlso.length) m.also = { wait: waitAlso, use: useAlso, create: createAlso };
     if (wait) m.wait = wait;
-    else if (def.wait) m.absent.push(`${def.wait[0]!.base}_count`);
+    else if (def.wait) m.absent.push(missing('wait', def.wait, names));
     if (use) m.use = use;
-    else if (def.use) m.absent.push(`${def.use[0]!.base}_count`);
+    else if (def.use) m.absent.push(missing('use', def.use, names));
     if (create) m.create = create;
     for (const sel of [def.max, def.inUse, def.open]) if (sel && !set.has(sel.metric) && !m.absent.includes(sel.metric)) m.absent.push(sel.metric);
+    // OpenTelemetry's pg instrumentation alone records the count, the pending requests and the
+    // operation duration: no wait or use histograms.
+    if (def.id.startsWith('otel') && !wait && !use && names.some((n) => n.startsWith('db_client_operation_duration'))) {
+      m.absent.push("the acquire wait and use time are not recorded: @opentelemetry/instrumentation-pg (db.client.operation.duration beside the connection count) records neither; the pool itself must record db.client.connection.wait_time and use_time");
+    }
     out.push(m);
   }
   return out;
@@ -262,6 +326,8 @@ export interface PrometheusSpec {
   pools: PoolMapping[];
   /** The user's own families, tried after the built-in ones. */
   families: FamilyDef[];
+  /** Units of time metrics by base name (`[prometheus] units`), over a name's convention: for names without a unit suffix. */
+  units?: Record<string, TimeUnit>;
 }
 
 /** The labels that tell replicas apart when the config does not say: Kubernetes' pod, else the scrape target. */

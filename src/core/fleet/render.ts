@@ -44,7 +44,8 @@ export function renderFleet(reading: FleetReading, source: string, budgets: read
   for (const f of reading.families) {
     lines.push('', `family ${f.id}: ${f.title}`);
     if (f.notCarried.length > 0) lines.push(`  cannot show: ${f.notCarried.join('; ')}`);
-    if (f.absent.length > 0) lines.push(`  not on this server: ${f.absent.join(', ')}`);
+    if (f.absent.length > 0) lines.push(`  not on this server: ${f.absent.join('; ')}`);
+    for (const u of f.units ?? []) lines.push(`  unit: ${u}`);
     const rows = reading.replicas.filter((r) => r.family === f.id);
     if (rows.length === 0) {
       lines.push('  no pool had samples in the window');
@@ -54,6 +55,10 @@ export function renderFleet(reading: FleetReading, source: string, budgets: read
     const t = compactTable(['env', 'pool', 'replica', ...cols.map((c) => c.head)], opts.color, ['left', 'left', 'left', ...cols.map(() => 'right' as const)]);
     for (const r of rows) t.push([r.env || '-', r.mapped ? r.pool : `${r.pool} (unmapped)`, r.replica || '-', ...cols.map((c) => c.cell(r))]);
     lines.push(t.toString());
+    for (const r of rows) {
+      if (!r.partial) continue;
+      lines.push(`  ${r.pool} ${r.replica || '-'}: its series covered ${fmtNum(r.windowS, 0)} s of the window (${fmtNum(r.partial.share * 100, 0)}%, ${new Date(r.partial.fromMs).toISOString()} to ${new Date(r.partial.toMs).toISOString()}): its rates and means are over that span`);
+    }
   }
   const p = compactTable(['family', 'env', 'pool', 'replicas', 'acquires/s', 'in use (Little)', 'wait P99 (fleet)', 'max (sum)'], opts.color, ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right']);
   for (const x of reading.pools) p.push([x.family, x.env || '-', x.mapped ? x.pool : `${x.pool} (unmapped)`, String(x.replicas), num(x.arrivalRate, 2), num(x.meanInUse, 3), secs(x.fleetP99S), num(x.maxTotal, 0)]);

@@ -11,8 +11,10 @@ import type { PoolName } from '../config/pools.js';
 import type { PoolConfigSnapshot } from '../run/types.js';
 import type { EnvironmentEvidence, EvidenceSource, PoolEvidence, StatementBounds, UnmappedPool, Validity } from '../evidence/types.js';
 import type { RoleCrossCheck } from './crossCheck.js';
-import { attributeClose } from './reconstruct.js';
-import type { GroupSummary } from './summary.js';
+import { attributeClose, shareAtLeast } from './reconstruct.js';
+import { mapFlagFor } from './map.js';
+import { sizeWarning } from '../evidence/liveSize.js';
+import { HELD_OPEN_SHARE, type GroupSummary } from './summary.js';
 import type { Observation, ObservedGroup } from './types.js';
 import { pgBouncerPoolEvidence, type PgBouncerReading } from './pgbouncer.js';
 
@@ -60,14 +62,26 @@ export function statementBounds(g: ObservedGroup, parts: ObservationParts): Stat
 }
 
 /** The figures of a group no Tasker pool stands for, so the user can map it (and size it by hand). */
-function unmappedReason(s: GroupSummary): string {
+function unmappedReason(s: GroupSummary, g: ObservedGroup): string {
   const fig = `mean busy ${s.meanBusy.toFixed(2)}, open ${s.openMin}-${s.openMax}${s.reserved ? `, ${s.reserved} held for LISTEN` : ''}`;
-  return `${fig}; tie it to a Tasker pool with --map '${s.service || s.id}=ENV.POOL' (docs/observe.md) to have its keys advised`;
+  return `${fig}; tie it to a Tasker pool with ${mapFlagFor(g.fields)} (docs/observe.md) to have its keys advised`;
+}
+
+/**
+ * Whether a group kept its most seen open for {@link HELD_OPEN_SHARE} of the window, every close
+ * replaced (a fixed pool, or one that never closes idle connections): its open count then says
+ * nothing of its need.
+ */
+export function openHeld(g: ObservedGroup): boolean {
+  return g.open.max > 0 && g.births >= g.deaths && shareAtLeast(g.open, g.open.max) >= HELD_OPEN_SHARE;
 }
 
 /** One mapped group as a pool's evidence. */
 function poolEvidence(g: ObservedGroup, s: GroupSummary, parts: ObservationParts, snapshot: PoolConfigSnapshot): PoolEvidence {
-  const settings = { ...snapshot.settings, ...(s.settings?.maxConnections != null ? { max_connections: s.settings.maxConnections } : {}) };
+  const settings = snapshot.settings;
+  // Tasker's answer is the size the pool ran with; the config's stays the size of record.
+  const liveMax = s.settings?.sizeSource === 'tasker' ? s.settings.maxConnections : null;
+  const live = liveMax != null && liveMax !== settings.max_connections ? { maxConnections: liveMax, from: "Tasker's /health/detailed" } : null;
   const closes = s.closes;
   const statements = statementBounds(g, parts);
   const t0 = parts.observation.startedAt;
@@ -85,6 +99,7 @@ function poolEvidence(g: ObservedGroup, s: GroupSummary, parts: ObservationParts
     source: parts.source,
     settings,
     validity: parts.validity,
+    ...(live ? { liveSize: live, disagreements: [sizeWarning(snapshot, live)] } : {}),
     occupancy: {
       exact: false,
       samples: g.samplesSeen,
@@ -93,6 +108,7 @@ function poolEvidence(g: ObservedGroup, s: GroupSummary, parts: ObservationParts
       inUseIsLowerBound: true,
       ...(g.meanBusyStdErr !== null ? { inUseMeanStdErr: g.meanBusyStdErr, inUseBatches: g.batches } : {}),
       open: g.open,
+      ...(g.idle ? { idle: g.idle } : {}),
       reserved: g.reserved,
     },
     churn: {
@@ -151,8 +167,8 @@ export function observationEvidence(parts: ObservationParts, envs: readonly Mapp
       label: s.service || s.id,
       replica: s.replica,
       source: parts.source,
-      reason: unmappedReason(s),
-      figures: { meanBusy: s.meanBusy, openMax: s.openMax, reserved: s.reserved, maxConnections: s.settings?.maxConnections ?? null },
+      reason: unmappedReason(s, g),
+      figures: { meanBusy: s.meanBusy, openMax: s.openMax, reserved: s.reserved, maxConnections: s.settings?.maxConnections ?? null, busyMax: s.busyMax, openHeld: openHeld(g) },
       ...(parts.validity.valid ? {} : { validity: parts.validity }),
     };
     envOf(UNMAPPED_ENV, undefined).unmapped.push(u);

@@ -69,6 +69,30 @@ export function parseMapFlag(v: string, envs: readonly string[], groupBy: readon
   return { text: v, selector, env, pool };
 }
 
+/** Field names as `--map` selectors write them (the short aliases). */
+const SELECTOR_NAME: Readonly<Record<GroupField, string>> = { application_name: 'app', datname: 'db', usename: 'user', client_addr: 'addr' };
+
+/**
+ * The selector that picks a group's service in `--map`: `app:NAME,db:DB,user:ROLE` from its fields,
+ * the client address left out (every replica of the service matches it). A value with a comma cannot
+ * be written in the grammar (commas split the selector), so that field is left out; null when no
+ * field is left.
+ */
+export function selectorFor(fields: ReadonlyArray<readonly [GroupField, string]>): string | null {
+  const parts = fields.filter(([f, v]) => f !== 'client_addr' && !v.includes(',')).map(([f, v]) => `${SELECTOR_NAME[f]}:${v}`);
+  return parts.length ? parts.join(',') : null;
+}
+
+/** A word as a POSIX shell reads it back unchanged: single quotes, a quote inside written '\''. */
+export function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The `--map` flag, ready to paste, that ties a group's service to ENV.POOL (placeholders kept when not given). */
+export function mapFlagFor(fields: ReadonlyArray<readonly [GroupField, string]>, target = 'ENV.POOL'): string {
+  return `--map ${shellQuote(`${selectorFor(fields) ?? 'SELECTOR'}=${target}`)}`;
+}
+
 /** The first rule whose selector matches a group's fields, if any. */
 export function matchGroup(g: Pick<ObservedGroup, 'fields'>, rules: readonly MapRule[]): MapRule | undefined {
   return rules.find((r) => r.selector.every(([f, v]) => g.fields.some(([gf, gv]) => gf === f && gv === v)));

@@ -24,6 +24,20 @@ const SHORT: Readonly<Record<GroupField, string>> = { application_name: 'app', d
 /** Most points a group's saved timeline keeps (samples are merged into buckets beyond that). */
 const TIMELINE_POINTS = 300;
 
+/**
+ * Samples a connection may show no application_name before its first name still counts as its own
+ * start (a driver or pool that sets the name with a statement right after connecting: pgJDBC by
+ * default, HikariCP's connectionInitSql, psycopg's configure, pgx's AfterConnect). Its samples
+ * without a name are moved to the group of that name; past this many (50 s at the default
+ * interval), it was a connection without a name for good, and one named later stays where it was.
+ */
+export const UNNAMED_START_SAMPLES = 250;
+
+/** Changes between non-empty names a backend must make before it counts towards a proxy sign. */
+export const PROXY_RENAMES_PER_BACKEND = 2;
+/** Backends from one client address that must each make them. */
+export const PROXY_RENAMING_BACKENDS = 2;
+
 interface Conn {
   group: string;
   backendStartMs: number;
@@ -32,6 +46,13 @@ interface Conn {
   stateChangeMs: number | null;
   app: string;
   listener: boolean;
+  /** Whether it was open at the first sample (else born inside the window). */
+  initial: boolean;
+  /** While it has had no application_name yet: the samples it was counted in, and whether it was busy in each (null once past {@link UNNAMED_START_SAMPLES}). */
+  unnamed: Array<[number, boolean]> | null;
+  /** Changes between non-empty application_names, and the names in order (the first few). */
+  renames: number;
+  names: string[];
 }
 
 interface GroupAcc {
@@ -40,6 +61,8 @@ interface GroupAcc {
   replica: string | null;
   open: number[];
   busy: number[];
+  /** Per sample: connections held for LISTEN. */
+  held: number[];
   reserved: number;
   initial: number;
   births: number;
@@ -82,6 +105,8 @@ export class Reconstructor {
   private readonly groups = new Map<string, GroupAcc>();
   private conns = new Map<string, Conn>();
   private readonly proxySigns = new Set<string>();
+  /** Per client address, the backends that changed between non-empty names again and again. */
+  private readonly renamers = new Map<string, Map<string, Conn & { pid: number }>>();
 
   constructor(opts: ReconstructOptions = {}) {
     const g = opts.groupBy && opts.groupBy.length ? opts.groupBy : GROUP_FIELDS;
@@ -105,10 +130,12 @@ export class Reconstructor {
     const next = new Map<string, Conn>();
     for (const r of sample.rows) {
       const key = `${r.pid}:${r.backendStartMs}`;
-      const gid = this.groupFor(r);
-      const acc = this.groups.get(gid)!;
       const before = this.conns.get(key);
-      if (before && before.app !== r.application_name) this.proxySigns.add(`backend ${r.pid} changed its application_name from '${before.app}' to '${r.application_name}' (a proxy passing each client's name through one server connection)`);
+      let gid: string;
+      if (before && before.app === '' && r.application_name !== '') gid = this.named(before, r, idx);
+      else gid = before ? before.group : this.groupFor(r);
+      if (before && before.app !== '' && r.application_name !== '' && before.app !== r.application_name) this.renamed(before, r);
+      const acc = this.groups.get(gid)!;
       if (PROXY_NAMES.test(r.application_name)) this.proxySigns.add(`connections named '${r.application_name}' (a proxy's or pooler's own name)`);
       if (r.state === 'idle' && /^\s*discard\s+all/i.test(r.query)) this.proxySigns.add(`idle connections whose last statement is DISCARD ALL (a proxy's reset between clients, e.g. PgBouncer's server_reset_query) from ${r.client_addr}`);
       const listener = (before?.listener ?? false) || isListener(r);
@@ -119,14 +146,32 @@ export class Reconstructor {
           acc.birthsAtMs.push(r.backendStartMs);
         }
       }
-      next.set(key, { group: gid, backendStartMs: r.backendStartMs, lastAt: sample.atMs, state: r.state, stateChangeMs: r.stateChangeMs, app: r.application_name, listener });
+      const isBusy = !listener && isBusyState(r.state);
+      const named = before ? before.app !== '' || r.application_name !== '' : r.application_name !== '';
+      const unnamed = named || !this.groupBy.includes('application_name') ? null : before ? before.unnamed : [];
+      if (unnamed) {
+        if (unnamed.length < UNNAMED_START_SAMPLES) unnamed.push([idx, isBusy]);
+      }
+      next.set(key, {
+        group: gid,
+        backendStartMs: r.backendStartMs,
+        lastAt: sample.atMs,
+        state: r.state,
+        stateChangeMs: r.stateChangeMs,
+        app: before && before.app !== '' && r.application_name === '' ? before.app : r.application_name,
+        listener,
+        initial: before ? before.initial : idx === 0,
+        unnamed: unnamed && unnamed.length < UNNAMED_START_SAMPLES ? unnamed : null,
+        renames: before?.renames ?? 0,
+        names: before?.names ?? (r.application_name !== '' ? [r.application_name] : []),
+      });
       open.set(gid, (open.get(gid) ?? 0) + 1);
       if (listener) {
         listeners.set(gid, (listeners.get(gid) ?? 0) + 1);
         acc.listenerSeen = true;
       } else {
         acc.othersSeen = true;
-        if (isBusyState(r.state)) busy.set(gid, (busy.get(gid) ?? 0) + 1);
+        if (isBusy) busy.set(gid, (busy.get(gid) ?? 0) + 1);
       }
     }
     for (const [key, c] of this.conns) {
@@ -147,11 +192,67 @@ export class Reconstructor {
       while (acc.open.length < idx) {
         acc.open.push(0);
         acc.busy.push(0);
+        acc.held.push(0);
       }
       acc.open.push(open.get(gid) ?? 0);
       acc.busy.push(busy.get(gid) ?? 0);
+      acc.held.push(listeners.get(gid) ?? 0);
       acc.reserved = Math.max(acc.reserved, listeners.get(gid) ?? 0);
     }
+  }
+
+  /**
+   * A backend's first application_name after none: its own start (the name set by a statement right
+   * after connecting), so it belongs to the group of that name from its birth - the birth and the
+   * samples it was counted in without a name move there. Returns the group it is in now.
+   */
+  private named(c: Conn, r: ActivityRow, idx: number): string {
+    c.names = [r.application_name];
+    if (!c.unnamed) return c.group;
+    const gid = this.groupFor(r);
+    if (gid === c.group) return gid;
+    const from = this.groups.get(c.group)!;
+    const to = this.groups.get(gid)!;
+    if (c.initial) {
+      from.initial--;
+      to.initial++;
+    } else {
+      from.births--;
+      const at = from.birthsAtMs.lastIndexOf(c.backendStartMs);
+      if (at >= 0) from.birthsAtMs.splice(at, 1);
+      to.births++;
+      to.birthsAtMs.push(c.backendStartMs);
+    }
+    while (to.open.length < idx) {
+      to.open.push(0);
+      to.busy.push(0);
+      to.held.push(0);
+    }
+    for (const [i, wasBusy] of c.unnamed) {
+      from.open[i]!--;
+      to.open[i]!++;
+      if (wasBusy) {
+        from.busy[i]!--;
+        to.busy[i]!++;
+      }
+    }
+    c.unnamed = null;
+    return gid;
+  }
+
+  /** A change between two non-empty names: counted per backend; several backends of one address doing it again and again is a proxy sign. */
+  private renamed(c: Conn, r: ActivityRow): void {
+    c.renames++;
+    if (c.names.length < 4) c.names.push(r.application_name);
+    if (c.renames < PROXY_RENAMES_PER_BACKEND) return;
+    const byAddr = this.renamers.get(r.client_addr) ?? new Map<string, Conn & { pid: number }>();
+    this.renamers.set(r.client_addr, byAddr);
+    byAddr.set(`${r.pid}:${r.backendStartMs}`, Object.assign(c, { pid: r.pid }));
+    if (byAddr.size < PROXY_RENAMING_BACKENDS) return;
+    const seen = [...byAddr.values()].slice(0, 3).map((b) => `${b.pid} (${b.names.map((n) => `'${n}'`).join(' -> ')}${b.renames + 1 > b.names.length ? ' -> ...' : ''})`);
+    const sign = `backends from ${r.client_addr} changed their application_name between non-empty names again and again (${seen.join(', ')}): a proxy passing each client's name through its server connections (PgBouncer, pgcat, Odyssey in transaction mode) - or an application that sets application_name per job or request, which looks the same from the server (if so, observe it without application_name in --group-by)`;
+    for (const x of this.proxySigns) if (x.startsWith(`backends from ${r.client_addr} changed`)) this.proxySigns.delete(x);
+    this.proxySigns.add(sign);
   }
 
   private groupFor(r: ActivityRow): string {
@@ -160,7 +261,7 @@ export class Reconstructor {
     const replica = this.groupBy.includes('client_addr') ? r.client_addr : null;
     const id = replica === null ? service : `${service} @${replica}`;
     if (!this.groups.has(id)) {
-      this.groups.set(id, { fields, service, replica, open: [], busy: [], reserved: 0, initial: 0, births: 0, deaths: 0, closes: [], birthsAtMs: [], listenerSeen: false, othersSeen: false });
+      this.groups.set(id, { fields, service, replica, open: [], busy: [], held: [], reserved: 0, initial: 0, births: 0, deaths: 0, closes: [], birthsAtMs: [], listenerSeen: false, othersSeen: false });
     }
     return id;
   }
@@ -174,8 +275,12 @@ export class Reconstructor {
     const weights = this.times.map((t, i) => (i < n - 1 ? this.times[i + 1]! - t : meanIntervalMs));
     const groups: ObservedGroup[] = [];
     for (const [id, g] of this.groups) {
+      // A group only connections without a name yet were ever in, all of them since named: gone.
+      if (g.initial === 0 && g.births === 0 && g.deaths === 0 && g.open.every((x) => x === 0)) continue;
       const open = g.open.concat(new Array<number>(n - g.open.length).fill(0));
       const busy = g.busy.concat(new Array<number>(n - g.busy.length).fill(0));
+      const held = g.held.concat(new Array<number>(n - g.held.length).fill(0));
+      const idle = open.map((o, i) => Math.max(0, o - busy[i]! - held[i]!));
       const bm = batchMeans(busy, weights);
       const seen = open.filter((x) => x > 0).length;
       groups.push({
@@ -186,6 +291,7 @@ export class Reconstructor {
         samplesSeen: seen,
         open: levelTimes(open, weights),
         busy: levelTimes(busy, weights),
+        idle: levelTimes(idle, weights),
         openMin: open.length ? open.reduce((a, x) => Math.min(a, x), Infinity) : 0,
         meanOpen: weightedMean(open, weights),
         meanBusy: weightedMean(busy, weights),

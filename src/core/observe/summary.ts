@@ -54,6 +54,15 @@ export interface GroupSummary {
   idleBeforeClose: Spread | null;
 }
 
+/**
+ * Share of the window a pool's open count must sit at its size or above, with no idle close seen,
+ * for the pool to count as held open (a fixed pool: HikariCP's default minimumIdle =
+ * maximumPoolSize, psycopg_pool min_size = max_size, Go with idle = open, Tasker's min = max). The
+ * rest allows a connection being replaced after its lifetime. Its open count is then its size, not
+ * its need, and is no floor of it.
+ */
+export const HELD_OPEN_SHARE = 0.9;
+
 /** Share of time all busy above which the demand counts as censored. */
 export const CENSORED_SHARE = 0.2;
 

@@ -66,6 +66,8 @@ export interface ObservedGroup {
   open: LevelTimes;
   /** Busy connections (`active` or `idle in transaction*`) over time: a lower bound of checked out. */
   busy: LevelTimes;
+  /** Idle connections (open, not busy, not held for LISTEN) over time (absent in observations saved before it was kept). */
+  idle?: LevelTimes;
   openMin: number;
   meanOpen: number;
   meanBusy: number;

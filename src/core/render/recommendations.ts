@@ -54,7 +54,7 @@ const COLUMNS: ReadonlyArray<{ head: string; parts: readonly EvidencePart[]; cel
   { head: 'P99.9 wait', parts: ['wait'], cell: (p) => formatUs(p.wait.p999Us) },
   { head: 'max wait', parts: ['wait'], cell: (p) => formatUs(p.wait.maxUs) },
   { head: 'waited', parts: ['wait'], cell: (p) => formatShare(p.waitedShare) },
-  { head: 'in use mean/P95/max', parts: ['occupancy'], cell: (p) => `${formatNum(p.inUse.mean, 1)} / ${p.inUse.p95} / ${p.inUse.max} of ${p.settings.max_connections}` },
+  { head: 'in use mean/P95/max', parts: ['occupancy'], cell: (p) => `${formatNum(p.inUse.mean, 1)} / ${p.inUse.p95} / ${p.inUse.max} of ${p.settings.max_connections}${p.sizeOfRecord ? ` (${p.sizeOfRecord.liveFrom}; config ${p.sizeOfRecord.config})` : ''}` },
   { head: 'util', parts: ['occupancy'], cell: (p) => formatShare(p.utilisation) },
   { head: 'timeouts', parts: ['failures'], cell: (p) => String(p.timeouts) },
   { head: 'target P99', parts: [], cell: (p) => formatMs(p.targetP99WaitMs) },

@@ -18,7 +18,7 @@
  *   is loose where transactions hold connections between statements).
  */
 import { formatNum, formatShare, formatUs } from '../units.js';
-import { NO_WAIT_PROBABILITY, type Dispersion, type OccupancyModel } from '../analysis/occupancyModel.js';
+import { HELD_OPEN_SHARE, NO_WAIT_PROBABILITY, type Dispersion, type OccupancyModel } from '../analysis/occupancyModel.js';
 import { ev } from './support.js';
 import { WORKING_POOL_MIN } from './consistency.js';
 import type { EvidenceItem, Finding, PoolRuleContext, PoolRuleOutcome } from './types.js';
@@ -85,9 +85,11 @@ function sizeFromOccupancy(ctx: PoolRuleContext): PoolRuleOutcome {
   const d = m.dispersion;
   if (d?.smooth) return sizeClosedLoop(ctx, m, d, source);
   if (m.needNoWait === null) return { changes: [], findings: [] };
+  if (m.openHeld) return sizeHeldOpen(ctx, m, source);
   const floor = Math.max(m.needNoWait, m.maxOpenSeen, WORKING_POOL_MIN);
   if (max <= ctx.rules.oversizedFactor * floor) return { changes: [], findings: [] };
   return cut(
+    ctx,
     floor,
     [
       ev('meanBusy', MEAN_BUSY, m.offeredLoad, 'connections'),
@@ -104,9 +106,54 @@ function sizeFromOccupancy(ctx: PoolRuleContext): PoolRuleOutcome {
 const MEAN_BUSY = 'mean connections busy (server side: a lower bound of checked out)';
 const DISPERSION = 'variance over mean of the busy count (1 for an open load)';
 
-/** `max_connections` down to `floor`, confidence at most medium (the server's view). */
-function cut(floor: number, evidence: EvidenceItem[], rationale: string): PoolRuleOutcome {
-  return { changes: [{ setting: 'max_connections', to: floor, confidenceCap: 'medium', evidence, rationale }], findings: [] };
+/**
+ * What a size from the busy count alone rests on, for a pool whose open count says nothing of its
+ * need (it kept its size open).
+ */
+export const BUSY_ONLY_ASSUMPTION =
+  'this rests on connections being checked out only while they run a statement or hold a transaction: a connection the service holds between statements looks idle to the server, and would make the need larger than this';
+
+/**
+ * `max_connections` down to `floor`, confidence at most medium (the server's view), `low` when the
+ * size rests on the busy count alone. A pool the config keeps fixed (min_connections at or above
+ * max_connections) keeps min = max: min_connections goes down with it.
+ */
+function cut(ctx: PoolRuleContext, floor: number, evidence: EvidenceItem[], rationale: string, confidenceCap: 'medium' | 'low' = 'medium'): PoolRuleOutcome {
+  const s = ctx.pool.settings;
+  const changes: PoolRuleOutcome['changes'] = [{ setting: 'max_connections', to: floor, confidenceCap, evidence, rationale }];
+  if (s.min_connections >= s.max_connections) {
+    changes.push({ setting: 'min_connections', to: floor, confidenceCap, evidence, rationale: `the pool is fixed (min_connections ${s.min_connections}, max_connections ${s.max_connections}) and stays so: min_connections goes to the new max_connections ${floor}.` });
+  }
+  return { changes, findings: [] };
+}
+
+/**
+ * A pool that kept its size open (a fixed pool): its open count is its size, no floor of its need.
+ * The size comes from the busy count alone - Erlang C's size for P(wait) under 1% at its mean, and
+ * not below the most seen busy at once - with the assumption it rests on said, at low confidence.
+ */
+function sizeHeldOpen(ctx: PoolRuleContext, m: OccupancyModel, source: string): PoolRuleOutcome {
+  const p = ctx.pool;
+  const max = p.settings.max_connections;
+  // Not below the peak the samples likely missed: the pool's size must hold its busiest instant.
+  const peak = m.peakEstimate !== null ? m.peakEstimate + m.reserved : 0;
+  const floor = Math.max(m.needNoWait ?? 0, m.maxBusySeen + m.reserved, peak, WORKING_POOL_MIN);
+  if (max <= ctx.rules.oversizedFactor * floor) return { changes: [], findings: [] };
+  return cut(
+    ctx,
+    floor,
+    [
+      ev('meanBusy', MEAN_BUSY, m.offeredLoad, 'connections'),
+      ev('busyP99', 'P99 connections busy (time-weighted)', p.inUse.p99, 'connections'),
+      ev('maxBusy', 'most connections seen busy at once', m.maxBusySeen, 'connections'),
+      ev('maxOpen', 'most connections seen open (the size the pool keeps open: not a need)', m.maxOpenSeen, 'connections'),
+      ev('needNoWait', `smallest size with P(wait) under ${formatShare(NO_WAIT_PROBABILITY)} (Erlang C at the mean busy count)`, m.needNoWait, 'connections'),
+      ev('peakBetweenSamples', 'most busy likely reached between samples (an open load over the independent looks)', m.peakEstimate, 'connections'),
+      ...(m.dispersion ? [ev('busyDispersion', DISPERSION, m.dispersion.index, 'ratio'), ev('independentLooks', 'independent looks at the busy count', m.dispersion.independentLooks, 'count')] : []),
+    ],
+    `${source} saw the pool keep its ${max} connections open (no idle close; open at its size ${formatShare(HELD_OPEN_SHARE)} of the window or more), so its open count is its size, not its need; it saw ${formatNum(m.offeredLoad, 2)} busy on average and at most ${m.maxBusySeen} at once. At ${floor}, Erlang C at that load puts P(wait) under ${formatShare(NO_WAIT_PROBABILITY)}, and it is not below the most seen busy${m.peakEstimate !== null ? ` nor the ${m.peakEstimate} an open load at that mean likely reached between the samples` : ''}; ${BUSY_ONLY_ASSUMPTION} (hence low confidence; the service's own in-use metrics, observe --prometheus, would settle it). The other ${max - floor} only reserve database capacity.`,
+    'low',
+  );
 }
 
 /**
@@ -117,9 +164,11 @@ function cut(floor: number, evidence: EvidenceItem[], rationale: string): PoolRu
 function sizeClosedLoop(ctx: PoolRuleContext, m: OccupancyModel, d: Dispersion, source: string): PoolRuleOutcome {
   const p = ctx.pool;
   const max = p.settings.max_connections;
-  const floor = Math.max(m.maxBusySeen + m.reserved, m.maxOpenSeen, WORKING_POOL_MIN);
+  // A pool that kept its size open: its open count is no floor (the busy count is, with the assumption said).
+  const floor = Math.max(m.maxBusySeen + m.reserved, m.openHeld ? 0 : m.maxOpenSeen, WORKING_POOL_MIN);
   if (max <= ctx.rules.oversizedFactor * floor) return { changes: [], findings: [] };
   return cut(
+    ctx,
     floor,
     [
       ev('meanBusy', MEAN_BUSY, m.offeredLoad, 'connections'),
@@ -129,6 +178,7 @@ function sizeClosedLoop(ctx: PoolRuleContext, m: OccupancyModel, d: Dispersion, 
       ev('maxOpen', 'most connections seen open', m.maxOpenSeen, 'connections'),
       ...(m.needNoWait !== null ? [ev('needNoWait', `Erlang C's size for P(wait) under ${formatShare(NO_WAIT_PROBABILITY)} were the load open (not used)`, m.needNoWait, 'connections')] : []),
     ],
-    `${source} saw ${formatNum(m.offeredLoad, 2)} connections busy on average, at most ${m.maxBusySeen} busy and ${m.maxOpenSeen} open of ${max}, with a spread far under an open load's (variance ${formatNum(d.index, 2)} times the mean, against 1 for callers arriving at random, over ${formatNum(d.independentLooks, 0)} independent looks): a closed loop of workers, which never has more busy than it has workers. ${floor} covers the most seen busy and open; the other ${max - floor} only reserve database capacity.`,
+    `${source} saw ${formatNum(m.offeredLoad, 2)} connections busy on average, at most ${m.maxBusySeen} busy and ${m.maxOpenSeen} open of ${max}, with a spread far under an open load's (variance ${formatNum(d.index, 2)} times the mean, against 1 for callers arriving at random, over ${formatNum(d.independentLooks, 0)} independent looks): a closed loop of workers, which never has more busy than it has workers. ${floor} covers the most seen busy${m.openHeld ? ` (the ${m.maxOpenSeen} open are the size the pool keeps open, not a need: ${BUSY_ONLY_ASSUMPTION})` : ' and open'}; the other ${max - floor} only reserve database capacity.`,
+    m.openHeld ? 'low' : 'medium',
   );
 }

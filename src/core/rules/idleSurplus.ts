@@ -1,7 +1,8 @@
 /**
  * idle-surplus, two checks:
  * - min_connections above the P95 connections in use plus `idleHeadroom` keeps connections
- *   open for nothing -> lower min_connections to P95 + headroom;
+ *   open for nothing -> lower min_connections to P95 + headroom (not in a fixed pool, min at or
+ *   above max: it keeps min = max, and oversized cuts both);
  * - idle-timeout churn: connections closed by the idle timeout and opened again within
  *   `idleChurnWindowS`, more than `idleChurnPerMinute` times a minute -> raise
  *   idle_timeout_seconds past the observed close-to-reopen gap (1-minute steps), or, when that
@@ -30,7 +31,9 @@ export const idleSurplus: PoolRule = {
     const p95 = p.inUse.p95;
     const h = ctx.rules.idleHeadroom;
     const changes: Change[] = [];
-    if (minC > p95 + h) {
+    // A fixed pool (min_connections at or above max_connections) stays fixed: its size is oversized's to cut, both keys together.
+    const fixed = p.settings.min_connections >= p.settings.max_connections;
+    if (!fixed && minC > p95 + h) {
       const to = Math.ceil(p95) + h;
       changes.push({
         setting: 'min_connections',

@@ -12,6 +12,7 @@ import { cannotJudge, EVIDENCE_PARTS, missingParts } from '../evidence/parts.js'
 import type { EvidenceFile, UnmappedPool } from '../evidence/types.js';
 import { smallestNoWait } from '../analysis/occupancyModel.js';
 import { proxyPoolFindings } from './proxyPool.js';
+import { BUSY_ONLY_ASSUMPTION } from './fromOccupancy.js';
 import { formatNum, formatRate, formatShare, formatUs } from '../units.js';
 import { POOL_NAMES, SETTING_KEYS, fromSetting, keyDef, toSetting, tomlKeyFor, type SettingKey } from '../config/pools.js';
 import { acquireTimeout } from './acquireTimeout.js';
@@ -61,7 +62,7 @@ function toKeyChange(env: EnvironmentAnalysis, p: PoolAnalysis, rule: RuleId, c:
     };
   }
   const written = snap?.keys[key];
-  const from = typeof written?.value === 'number' ? written.value : fromSetting(p.pool, key, p.settings[c.setting]);
+  const from = typeof written?.value === 'number' ? written.value : fromSetting(p.pool, key, recordSettings(p)[c.setting]);
   const wanted = fromSetting(p.pool, key, c.to);
   const { value: to, clamped } = clampToRange(p.pool, key, wanted);
   const def = keyDef(p.pool, key)!;
@@ -107,8 +108,9 @@ function consistent(env: EnvironmentAnalysis, p: PoolAnalysis, recs: Recommendat
   const wanted = new Map<SettingKey, number>();
   for (const r of recs) wanted.set(r.setting, settingOf(r));
   const floor = sizeFloor(p, env.pgmqShared);
+  const record = recordSettings(p);
   const settled = settleChanges(
-    p.settings,
+    record,
     wanted,
     floor,
     (setting, value) => {
@@ -128,7 +130,7 @@ function consistent(env: EnvironmentAnalysis, p: PoolAnalysis, recs: Recommendat
   for (const [setting, s] of settled) {
     const prior = byRule.get(setting);
     const rule: RuleId = prior?.rule ?? byRule.get('max_connections')?.rule ?? 'oversized';
-    if (s.to === p.settings[setting]) {
+    if (s.to === record[setting]) {
       if (prior) findings.push({ env: env.env, pool: p.pool, kind: 'consistency', severity: 'info', message: `${prior.key} ${prior.from ?? '?'} -> ${prior.to} (${prior.rule}) was dropped: ${s.why}`, evidence: prior.evidence });
       continue;
     }
@@ -152,6 +154,11 @@ function consistent(env: EnvironmentAnalysis, p: PoolAnalysis, recs: Recommendat
     if (r && isRecommendation(r)) out.push(r);
   }
   return { recommendations: out, findings };
+}
+
+/** The settings of record (the config's: what a change is `from`), where the model ran at a live size. */
+function recordSettings(p: PoolAnalysis): PoolAnalysis['settings'] {
+  return p.sizeOfRecord ? { ...p.settings, max_connections: p.sizeOfRecord.config } : p.settings;
 }
 
 /** The normalised setting value a recommendation asks for. */
@@ -219,6 +226,8 @@ export function recommendEnvironment(env: EnvironmentAnalysis, advisor: AdvisorC
   // already changes is not changed again by the next.
   const pools = [...env.pools].sort((a, b) => POOL_NAMES.indexOf(a.pool) - POOL_NAMES.indexOf(b.pool) || Number(saw(b, 'wait')) - Number(saw(a, 'wait')) || b.inUse.mean - a.inUse.mean);
   for (const p of pools) {
+    // What the sources say differently (a live size against the config's among it) holds whatever else can be judged.
+    for (const d of p.coverage?.disagreements ?? []) findings.push({ env: env.env, pool: p.pool, kind: 'sources-disagree', severity: 'warning', message: `${p.coverage!.replica ? `${p.coverage!.replica}: ` : ''}${d}`, evidence: [] });
     if (noSamples(p)) {
       findings.push({ env: env.env, pool: p.pool, kind: 'no-data', severity: 'info', message: p.coverage && !saw(p, 'wait') && !saw(p, 'arrival') ? 'no samples in the window: nothing to judge' : 'no acquires measured: nothing to judge', evidence: [] });
       continue;
@@ -229,7 +238,6 @@ export function recommendEnvironment(env: EnvironmentAnalysis, advisor: AdvisorC
     }
     const behind = p.generator?.behind ?? false;
     const poolFindings: Finding[] = [];
-    for (const d of p.coverage?.disagreements ?? []) poolFindings.push({ env: env.env, pool: p.pool, kind: 'sources-disagree', severity: 'warning', message: `${p.coverage!.replica ? `${p.coverage!.replica}: ` : ''}${d}`, evidence: [] });
     if (behind) {
       poolFindings.push({
         env: env.env,
@@ -277,7 +285,7 @@ export function recommendEnvironment(env: EnvironmentAnalysis, advisor: AdvisorC
     }
     // Healthy: nothing to change, nothing wrong, and the figures themselves within the target. A
     // generator that fell behind is flagged beside the pool; by itself it makes no pool unhealthy.
-    const quiet = !poolFindings.some((f) => f.severity !== 'info' && f.kind !== 'generator-behind');
+    const quiet = !(p.coverage?.disagreements?.length) && !poolFindings.some((f) => f.severity !== 'info' && f.kind !== 'generator-behind');
     if (poolRecs.length === 0 && quiet && p.meetsTarget && p.timeouts === 0 && HEALTHY_NEEDS.every((x) => saw(p, x))) poolFindings.push(healthy(p));
     findings.push(...poolFindings);
   }
@@ -296,9 +304,15 @@ function unmappedFinding(env: string, u: UnmappedPool): Finding {
   } else if (f && f.meanBusy > 0) {
     const need = smallestNoWait(f.meanBusy);
     if (need !== null) {
-      const size = Math.max(need + f.reserved, f.openMax, WORKING_POOL_MIN);
       const now = f.maxConnections !== null ? ` (now ${f.maxConnections})` : '';
-      sizing = ` At its mean of ${formatNum(f.meanBusy, 2)} busy, a pool size of ${size}${now} keeps P(wait) under 1% and is not below the ${f.openMax} seen at once; the size is ${GENERIC_SIZE_OPTIONS}.`;
+      if (f.openHeld) {
+        // Open the whole window: a fixed pool's size, no need. From the busy count alone, with what that rests on.
+        const size = Math.max(need + f.reserved, (f.busyMax ?? 0) + f.reserved, WORKING_POOL_MIN);
+        sizing = ` It kept ${f.openMax} open the whole window (a fixed pool, or one that never closes idle connections), so its open count is its size, not its need. At its mean of ${formatNum(f.meanBusy, 2)} busy${f.busyMax !== undefined ? ` (at most ${f.busyMax} at once)` : ''}, a pool size of ${size}${now} keeps P(wait) under 1%; ${BUSY_ONLY_ASSUMPTION}. The size is ${GENERIC_SIZE_OPTIONS}; a fixed pool keeps its minimum equal to it.`;
+      } else {
+        const size = Math.max(need + f.reserved, f.openMax, WORKING_POOL_MIN);
+        sizing = ` At its mean of ${formatNum(f.meanBusy, 2)} busy, a pool size of ${size}${now} keeps P(wait) under 1% and is not below the ${f.openMax} seen at once; the size is ${GENERIC_SIZE_OPTIONS}.`;
+      }
     }
   }
   return { env, pool: null, kind: 'unmapped-pool', severity: 'info', message: `'${u.label}'${u.replica ? ` (${u.replica})` : ''} is not a Tasker pool, so no key is advised for it: ${u.reason}.${sizing}`, evidence: [] };

@@ -15,7 +15,7 @@ const CONCURRENCY = 4;
 /** Read the window; NoDataError (exit 4) when no family is there or no pool has samples in it. */
 export async function readFleet(client: PrometheusClient, spec: PrometheusSpec, window: FleetWindow): Promise<FleetReading> {
   const names = await client.metricNames(window.startMs / 1000, window.endMs / 1000);
-  const matches = recognise(names, [...FAMILIES, ...spec.families]);
+  const matches = recognise(names, [...FAMILIES, ...spec.families], spec.units);
   const span = `between ${new Date(window.startMs).toISOString()} and ${new Date(window.endMs).toISOString()}`;
   if (matches.length === 0) {
     const likely = poolLikeNames(names);

@@ -25,7 +25,7 @@ function reading(replicas: ReplicaFigures[]): FleetReading {
 }
 
 describe('a fleet reading as evidence', () => {
-  it('carries the rate, the waits as buckets, the mean hold, timeouts and churn; the size from the gauge', () => {
+  it('carries the rate, the waits as buckets, the mean hold, timeouts and churn; the config\'s size of record, the gauge\'s as the live size', () => {
     const r = replica({
       acquires: 60_000,
       arrivalRate: 100,
@@ -41,13 +41,16 @@ describe('a fleet reading as evidence', () => {
     expect(env!.env).toBe('production');
     expect(p.replica).toBe('10.0.0.7:9400');
     expect(p.source.kind).toBe('prometheus');
-    expect(p.settings.max_connections).toBe(8);
+    expect(p.settings.max_connections).toBe(10);
+    expect(p.liveSize).toEqual({ maxConnections: 8, from: "the pool's own max gauge (pool-advisor)" });
+    expect(p.disagreements![0]).toContain('the config says 10');
     expect(p.arrival).toEqual({ rate: 100, count: 60_000 });
     expect(p.wait!.all).toEqual({ form: 'buckets', upperUs: [1000, 10000, null], counts: [50_000, 9_000, 1_000], sumUs: 0.002 * 1e6 * 60_000 });
     expect(p.hold).toEqual({ form: 'mean', count: 60_000, meanUs: 30_000 });
     expect(p.failures).toEqual({ timeouts: 4, errors: 0 });
     expect(p.churn!.closed).toEqual({ lifetime: 10, idle: 2, error: 0, shutdown: 0, unattributed: 0 });
     expect(p.occupancy).toBeUndefined();
+    expect(p.gauges).toEqual({ inUseMean: 3, from: "the use-time sum over the window (Little's law)" });
   });
 
   it("Go's database/sql (no acquire count) and Tasker's gauges: only what they carry", () => {
@@ -132,5 +135,46 @@ describe('two sources of one window, merged', () => {
       ['server-sampling', '10.0.0.9'],
       ['server-sampling', '10.0.0.10'],
     ]);
+  });
+});
+
+describe('one size of record per pool (issue 31, item 5)', () => {
+  // The config: max 50, min 10. The pool's own max gauge: 6, its in-use gauge 1.5 on average (3 at
+  // most at a scrape), 4.5 idle; no acquire counter (Go's database/sql, say). The server saw 1.5 busy, 6 open.
+  const cfg: MappedEnvironment[] = [{ env: 'production', pgmqShared: false, config: { database: configSnapshot('database', { ...BASE_SETTINGS, max_connections: 50, min_connections: 10 }) } }];
+  const prom = () => fleetEvidence(reading([replica({ family: 'go-sql', max: 6, inUseMean: 1.5, inUseMax: 3, idleMean: 4.5, openMean: 6, waited: { count: 0, meanS: null, perSecond: 0 } })]), cfg, 'http://prom:9090');
+  const serverSide = (): EnvironmentEvidence => ({
+    env: 'production', durationMs: 600_000, warmupMs: 0, pgmqShared: false, interrupted: false, unmapped: [], workloads: [], config: cfg[0]!.config, overrides: [],
+    pools: [{ pool: 'database', replica: '10.0.0.7', source: { kind: 'server-sampling', detail: 'pg_stat_activity every 200 ms', startedAt: 0, durationMs: 600_000 }, settings: cfg[0]!.config.database!.settings, validity: { valid: true, reasons: [] }, occupancy: { exact: false, samples: 3000, inUse: { levels: [[1, 300e6], [2, 300e6]], max: 2, last: 1 }, inUseIsLowerBound: true, open: { levels: [[6, 600e6]], max: 6, last: 6 }, idle: { levels: [[4, 300e6], [5, 300e6]], max: 5, last: 5 } }, churn: { opened: 0, closed: { lifetime: 0, idle: 0, error: 0, shutdown: 0, unattributed: 0 } } }],
+  });
+  const advise = (envs: EnvironmentEvidence[]) => {
+    const file: EvidenceFile = { kind: 'observation', schemaVersion: 1, tool: { name: 'pool-advisor', version: 't' }, createdAt: '2026-12-01T00:00:00Z', target: 'x', configDir: null, seed: null, environments: envs, partial: false };
+    return adviseEvidence(file, defaultAdvisorConfig());
+  };
+
+  it('the config is the from, the live size a warning naming both and saying the model used it; min is never clamped to the live size', () => {
+    for (const envs of [prom(), mergeSources(prom(), [serverSide()])]) {
+      const out = advise(envs);
+      const env = out.advice.environments[0]!;
+      const p = out.analysis.environments[0]!.pools[0]!;
+      expect(p.settings.max_connections).toBe(6);
+      expect(p.sizeOfRecord).toEqual({ config: 50, live: 6, liveFrom: "the pool's own max gauge (go-sql)" });
+      const warn = env.findings.filter((f) => f.kind === 'sources-disagree').map((f) => f.message);
+      expect(warn.some((m) => m.includes('the config says 50') && m.includes('says the pool ran with 6') && m.includes('the model used 6'))).toBe(true);
+      for (const r of env.recommendations) {
+        if (r.setting === 'max_connections') expect(r.from).toBe(50);
+        expect(r.rationale).not.toContain('may not be above max_connections 6');
+      }
+      // In use from the pool's own figures, not 0 / 0 / 0.
+      expect(p.inUse.mean).toBeGreaterThan(1);
+    }
+  });
+
+  it('the idle the server saw (open less busy) is the idle surplus evidence, not 0', () => {
+    const out = advise(mergeSources(prom(), [serverSide()]));
+    const p = out.analysis.environments[0]!.pools[0]!;
+    expect(p.idle.mean).toBeCloseTo(4.5, 9);
+    const idleEv = out.advice.environments[0]!.recommendations.flatMap((r) => r.evidence).find((e) => e.name === 'idleMean');
+    if (idleEv) expect(idleEv.value).toBeCloseTo(4.5, 9);
   });
 });

@@ -28,7 +28,7 @@ describe('recognise', () => {
     const [m] = recognise(['db_client_connection_count', 'db_client_connection_wait_time_milliseconds_count', 'db_client_connection_wait_time_milliseconds_bucket'], FAMILIES);
     expect(m!.wait).toEqual({ base: 'db_client_connection_wait_time_milliseconds', unit: 'milliseconds', buckets: true });
     expect(m!.use).toBeUndefined();
-    expect(m!.absent).toContain('db_client_connection_use_time_seconds_count');
+    expect(m!.absent).toContain('use time: looked for db_client_connection_use_time_count, db_client_connection_use_time_seconds_count, db_client_connection_use_time_milliseconds_count; nothing near');
   });
 
   it('finds nothing in an unrelated server, and names the pool-like metrics', () => {
@@ -56,7 +56,8 @@ describe('plan', () => {
     expect(byPart.get('wait_fleet_p99')).toBe('histogram_quantile(0.99, sum by (pool_name, le) (increase(db_client_connection_wait_time_seconds_bucket{pool_name!=""}[100000ms])))');
     expect(byPart.get('in_use_avg')).toBe('sum by (pool_name, pod, instance) (avg_over_time(db_client_connections{pool_name!="",state="used"}[100000ms]))');
     expect(byPart.get('max')).toBe('max by (pool_name, pod, instance) (max_over_time(db_client_connection_max{pool_name!=""}[100000ms]))');
-    expect(plan).toHaveLength(18);
+    // 18 figures, and each series' first and last sample and sample count (its covered span).
+    expect(plan).toHaveLength(21);
   });
 
   it('no fleet quantile for a summary; milliseconds scaled; grouping adds the env label and mapped labels', () => {
@@ -65,7 +66,7 @@ describe('plan', () => {
     expect(tracker.some((p) => p.part === 'wait_bucket' || p.part === 'wait_fleet_p99')).toBe(false);
     expect(tracker.find((p) => p.part === 'wait_sum')!.scale).toBe(1e-9);
     expect(tracker.find((p) => p.part === 'use_sum')!.scale).toBe(1e-3);
-    expect(tracker[0]!.promql).toContain('sum by (pool, pod, instance, namespace, app)');
+    expect(tracker.find((p) => p.part === 'wait_count')!.promql).toContain('sum by (pool, pod, instance, namespace, app)');
   });
 
   it('selectors quote label values', () => {

@@ -45,6 +45,8 @@ describe('Reconstructor', () => {
     // busy 1, 0, 2, 0 for 100 ms each
     expect(a.meanBusy).toBeCloseTo(0.75, 10);
     expect(a.busy).toEqual({ levels: [[0, 200_000], [1, 100_000], [2, 100_000]], max: 2, last: 0 });
+    // Idle is open less busy (issue 31: the idle-surplus evidence read 0 idle without it).
+    expect(a.idle).toEqual({ levels: [[0, 100_000], [1, 100_000], [2, 200_000]], max: 2, last: 2 });
     expect(a.open.max).toBe(2);
     expect(a.openMin).toBe(2);
     expect(a.initial).toBe(2);
@@ -106,10 +108,15 @@ describe('Reconstructor', () => {
   it.each([
     ['a pooler by its name', [row(1, { application_name: 'pgbouncer' })], [], /pgbouncer/],
     ['DISCARD ALL left by a proxy reset', [row(1, { query: 'DISCARD ALL' })], [], /DISCARD ALL/],
-    ['a backend whose application_name changes', [row(1, { application_name: 'web' })], [row(1, { application_name: 'worker' })], /changed its application_name/],
+    [
+      'backends of one address changing between non-empty names again and again',
+      [row(1, { application_name: 'web' }), row(2, { application_name: 'worker' })],
+      [row(1, { application_name: 'worker' }), row(2, { application_name: 'web' })],
+      /changed their application_name between non-empty names again and again.*or an application that sets application_name per job/,
+    ],
   ])('detects a proxy: %s', (_name, first, second, re) => {
     const samples: ActivitySample[] = [{ atMs: T0, rows: first }];
-    if (second.length) samples.push({ atMs: T0 + 100, rows: second });
+    if (second.length) samples.push({ atMs: T0 + 100, rows: second }, { atMs: T0 + 200, rows: first });
     const obs = feed(samples);
     expect(obs.proxy.detected).toBe(true);
     expect(obs.proxy.signs.join('\n')).toMatch(re);
@@ -268,5 +275,58 @@ describe('cross-checks', () => {
     const db = (activeMs: number, sessions: number) => [{ datname: 'shop', activeMs, idleInTxMs: 0, sessions, abnormal: 0 }];
     const out = crossCheckDatabases({ atMs: T0, byDb: db(0, 5) }, { atMs: T0 + 2000, byDb: db(1900, 7) }, obs);
     expect(out).toEqual([{ datname: 'shop', serverMeanBusy: 0.95, sampledMeanBusy: 1, serverSessions: 2, sampledBirths: 0, abnormal: 0, windowMs: 2000 }]);
+  });
+});
+
+describe('a connection named after it connected (issue 31, item 1)', () => {
+  // pgJDBC by default, HikariCP's connectionInitSql, psycopg's configure, pgx's AfterConnect: the
+  // backend shows '' for a moment, then the service's name.
+  it('belongs to the group of its first name from its birth, and is no proxy sign, in a pool that churns', () => {
+    const samples: ActivitySample[] = [];
+    // Two connections open; every 400 ms the older one closes and a new one opens: it shows '' in
+    // its first sample (busy running the SET), then 'orders'.
+    let conns: Array<{ pid: number; start: number; bornAt: number }> = [
+      { pid: 1, start: T0 - 5000, bornAt: -1 },
+      { pid: 2, start: T0 - 4000, bornAt: -1 },
+    ];
+    let pid = 3;
+    for (let i = 0; i < 40; i++) {
+      const at = T0 + i * 100;
+      if (i > 0 && i % 4 === 0) conns = [...conns.slice(1), { pid: pid++, start: at - 5, bornAt: i }];
+      samples.push({ atMs: at, rows: conns.map((c) => row(c.pid, { backendStartMs: c.start, application_name: c.bornAt === i ? '' : 'orders', state: c.bornAt === i ? 'active' : 'idle' })) });
+    }
+    // One connection named at once, for comparison: open at the first sample without a name.
+    samples[0]!.rows[0] = row(1, { backendStartMs: T0 - 5000, application_name: '' });
+    const obs = feed(samples);
+    expect(obs.proxy).toEqual({ detected: false, signs: [] });
+    expect(obs.groups.map((g) => g.id)).toEqual(['app=orders db=shop user=svc @10.0.0.2']);
+    const g = obs.groups[0]!;
+    expect(g.initial).toBe(2);
+    expect(g.births).toBe(9);
+    expect(g.birthsAtMs).toHaveLength(9);
+    expect(g.deaths).toBe(9);
+    expect(g.openMin).toBe(2);
+    // Busy in each new connection's first sample (9 of 40).
+    expect(g.meanBusy).toBeCloseTo(9 / 40, 10);
+    expect(observationValidity(obs).valid).toBe(true);
+  });
+
+  it('is no proxy sign when a backend changes name once (a driver default, then the service name), on every backend', () => {
+    const named = (n: string) => [row(1, { application_name: n }), row(2, { application_name: n, backendStartMs: T0 - 1 })];
+    const obs = feed([
+      { atMs: T0, rows: named('PostgreSQL JDBC Driver') },
+      { atMs: T0 + 100, rows: named('orders') },
+      { atMs: T0 + 200, rows: named('orders') },
+    ]);
+    expect(obs.proxy.detected).toBe(false);
+  });
+
+  it('stays without a name when it had none for longer than a start', () => {
+    const r = new Reconstructor();
+    for (let i = 0; i < 300; i++) r.add({ atMs: T0 + i * 200, rows: [row(1, { application_name: '' })] });
+    r.add({ atMs: T0 + 300 * 200, rows: [row(1, { application_name: 'job-42' })] });
+    const obs = r.finish();
+    expect(obs.groups.map((g) => g.service)).toEqual(['app=(none) db=shop user=svc']);
+    expect(obs.proxy.detected).toBe(false);
   });
 });

@@ -21,7 +21,8 @@ const levels = (pairs: Array<[number, number]>): LevelTimes => ({ levels: pairs.
 function pool(max: number, inUse: Array<[number, number]>, open: Array<[number, number]>, model: OccupancyModel | null = occupancyModel({ exact: false, inUse: levels(inUse), open: levels(open), inUseIsLowerBound: true }, max)): PoolAnalysis {
   return {
     ...base.pool,
-    settings: { ...base.pool.settings, max_connections: max },
+    // A pool that opens on demand (min under max), unless a test says otherwise.
+    settings: { ...base.pool.settings, max_connections: max, min_connections: 1 },
     ...(model ? { occupancyModel: model } : {}),
     coverage: {
       source: { kind: 'server-sampling', detail: DETAIL, startedAt: 0, durationMs: WINDOW_S * 1000 },
@@ -157,5 +158,68 @@ describe('oversized from occupancy alone', () => {
     const p = pool(40, FOUR, SEVEN_OPEN);
     expect(run({ ...p, occupancyModel: { ...p.occupancyModel!, needNoWait: null } })).toEqual(NOTHING);
     expect(run(p, { proposed: new Map([['max_connections', { to: 30, rule: 'pool-saturation' }]]) })).toEqual(NOTHING);
+  });
+});
+
+describe('a pool that keeps its size open (issue 31, item 2)', () => {
+  // A fixed pool of 20 (HikariCP's default minimumIdle = maximumPoolSize, psycopg_pool min_size =
+  // max_size, Go with idle = open): 20 open the whole window but for a lifetime replacement, no idle
+  // close; a mean of 1 busy (0 for 240 s, 1 for 240 s, 2 for 90 s, 3 for 30 s: mean 1.0). Erlang C
+  // at 1 wants 5 for P(wait) under 1%.
+  const BUSY: Array<[number, number]> = [[0, 240], [1, 240], [2, 90], [3, 30]];
+  const HELD: Array<[number, number]> = [[19, 6], [20, 594]];
+  const fixed = (max: number, min: number, open = HELD, idleCloses = 0): PoolAnalysis => {
+    const p = pool(max, BUSY, open, occupancyModel({ exact: false, inUse: levels(BUSY), open: levels(open), inUseIsLowerBound: true }, max, undefined, idleCloses));
+    return { ...p, settings: { ...p.settings, max_connections: max, min_connections: min } };
+  };
+
+  it('is sized from its busy count, not its open count: 20 -> 5 with the assumption said, at low confidence, min = max kept', () => {
+    const p = fixed(20, 20);
+    expect(p.occupancyModel!.openHeld).toBe(true);
+    expect(p.occupancyModel!.needNoWait).toBe(5);
+    const out = run(p);
+    expect(out.changes.map((c) => [c.setting, c.to, c.confidenceCap])).toEqual([
+      ['max_connections', 5, 'low'],
+      ['min_connections', 5, 'low'],
+    ]);
+    expect(out.changes[0]!.rationale).toContain('its open count is its size, not its need');
+    expect(out.changes[0]!.rationale).toContain('a connection the service holds between statements looks idle to the server');
+  });
+
+  it('a pool fixed in fact but not by its config (min under max) gets max only', () => {
+    expect(to(fixed(20, 4))).toEqual([['max_connections', 5]]);
+  });
+
+  it('a pool that opens on demand keeps the most seen open as a floor (idle closes seen, or open under its size)', () => {
+    expect(fixed(20, 4, HELD, 3).occupancyModel!.openHeld).toBe(false);
+    expect(run(fixed(20, 4, HELD, 3))).toEqual(NOTHING);
+    // The closed loop holding its connections on the client: busy on the server near 0, 4 open of 20 -> 4, not 2.
+    const client: Array<[number, number]> = [[0, 594], [1, 6]];
+    const p = pool(20, client, [[4, 600]]);
+    expect(p.occupancyModel!.openHeld).toBe(false);
+    expect(to(p)).toEqual([['max_connections', 4]]);
+  });
+});
+
+describe('the peak an open load likely reached between samples (issue 31: a fixed pool is cut no lower than its busiest instant)', () => {
+  it('is where (T/h) a P(N = k) falls under 0.1: a mean of 0.4 busy over 6,000 holds (3,000 looks) peaks at 6', async () => {
+    const { peakBetweenSamples } = await import('../../../src/core/analysis/occupancyModel.js');
+    // (T/h) a P(N=5) = 6000 x 0.4 x 5.7e-5 = 0.137; P(N=6) gives 0.009.
+    expect(peakBetweenSamples(0.4, 3000)).toBe(6);
+    expect(peakBetweenSamples(0.4, 30)).toBe(4);
+    expect(peakBetweenSamples(0, 3000)).toBeNull();
+  });
+
+  it('holds a fixed pool\'s cut up to it', () => {
+    const BUSY: Array<[number, number]> = [[0, 240], [1, 240], [2, 90], [3, 30]];
+    const variance = 0.8;
+    const m = occupancyModel({ exact: false, samples: 3000, inUse: levels(BUSY), open: levels([[20, 600]]), inUseIsLowerBound: true, inUseMeanStdErr: Math.sqrt(variance / 3000), inUseBatches: 20 }, 20);
+    expect(m!.openHeld).toBe(true);
+    expect(m!.peakEstimate).not.toBeNull();
+    const p = pool(20, BUSY, [[20, 600]], m);
+    const out = run(p);
+    const c = out.changes.find((x) => x.setting === 'max_connections')!;
+    expect(c.to).toBe(Math.max(5, m!.peakEstimate!));
+    expect(c.rationale).toContain('likely reached between the samples');
   });
 });

@@ -25,6 +25,11 @@ describe('idle-surplus', () => {
     expect(out.changes[0]!.rationale).toContain('keeps about 16 open for nothing');
   });
 
+  it('leaves a fixed pool (min_connections = max_connections) fixed: its size is for oversized to cut, both keys together (issue 31)', () => {
+    const fixed = { ...pool(40, 4), settings: { ...pool(40, 4).settings, min_connections: 40, max_connections: 40 } };
+    expect(idleSurplus.evaluate(ruleContext(base, fixed))).toEqual({ changes: [], findings: [] });
+  });
+
   it('raises the idle timeout past the longest close-to-reopen gap, in whole minutes, when idle closes churn', () => {
     const churn = { ...quiet, count: 40, perMinute: 40, reopened: 30, reopenedPerMinute: 30, maxReopenGapS: 75, medianAgeS: 61 };
     const out = idleSurplus.evaluate(ruleContext(base, pool(2, 4, churn)));

@@ -61,6 +61,7 @@ type opts struct {
 	IdleTimeMs  int     `json:"idleTimeMs"`
 	Seconds     float64 `json:"seconds"`
 	Seed        int64   `json:"seed"`
+	Warm        int     `json:"warm"`
 	Truth       string  `json:"truth"`
 }
 
@@ -260,6 +261,20 @@ func main() {
 	if err := db.PingContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(3)
+	}
+	// Warm: open this many connections at once and return them, as services that keep a fixed
+	// pool (SetMaxIdleConns = SetMaxOpenConns, no idle time) do at start.
+	var warmed []*sql.Conn
+	for i := 0; i < o.Warm; i++ {
+		c, err := db.Conn(ctx)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(3)
+		}
+		warmed = append(warmed, c)
+	}
+	for _, c := range warmed {
+		c.Close()
 	}
 	stop := make(chan struct{})
 	sig := make(chan os.Signal, 1)
