@@ -26,7 +26,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pgUrl } from '../helpers/pg.js';
 import { runCliAsync, type CliResult, type Rec } from '../helpers/cli.js';
 import { advisorFile } from '../helpers/scenario.js';
 import { makeConfigDir } from '../helpers/configFixture.js';
@@ -112,7 +113,7 @@ describe.skipIf(skip)('conformance: pools and exporters nobody here wrote, in on
     const reason = missingJvm() ?? missingGo() ?? missingPsycopgPool();
     if (reason) throw new Error(`the conformance services cannot run: ${reason}`);
     const began = Date.now();
-    const url = inject('pgUrl');
+    const url = pgUrl();
     const u = new URL(url);
     const bin = buildGoPool();
     const [pa, pb] = [await freePort(), await freePort()];

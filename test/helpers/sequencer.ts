@@ -10,10 +10,10 @@ import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 const LONGEST_FIRST = [
-  // The windows project: the two longest together; the first worker free (fleet's) takes
-  // observeChurn, the other otherPools, so their windows never overlap a build or a full-rate run.
+  // The windows project, the longest first, two at a time.
   'test/cli/observeAdvice.test.ts', // ~180 s
   'test/cli/fleet.test.ts', // ~155 s: a two-minute window
+  'test/cli/conformance.test.ts', // ~150 s: one shared two-minute window
   'test/cli/observeChurn.test.ts', // ~80 s
   'test/cli/otherPools.test.ts', // ~150 s
   // The rest.

@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pgUrl } from '../helpers/pg.js';
 import { runCli, runCliAsync, type CliResult } from '../helpers/cli.js';
 import { copyExample, EXAMPLE_DIR } from '../helpers/configFixture.js';
 import { advisorFile, databaseWorkload } from '../helpers/scenario.js';
@@ -250,7 +251,7 @@ describe('4-5. Tasker: credentials become a Basic header; impossible sizes are n
       res.end(JSON.stringify({ status: 'healthy', pool_utilization: { tasker_pool: { active_connections: -3, idle_connections: 2.5, max_connections: -5 }, pgmq_pool: { active_connections: 1, idle_connections: 1, max_connections: 2.5 } } }));
     });
     // One connection of a service the observation can map.
-    holder = new pg.Client({ connectionString: inject('pgUrl'), application_name: 'hostile3-api' });
+    holder = new pg.Client({ connectionString: pgUrl(), application_name: 'hostile3-api' });
     await holder.connect();
   });
   afterAll(async () => {
@@ -261,7 +262,7 @@ describe('4-5. Tasker: credentials become a Basic header; impossible sizes are n
   it('observe --tasker-url http://ops:PW@host: read with the header, the password nowhere; -5 and 2.5 left out; the file read back', async () => {
     const out = join(tmp(), 'obs.json');
     const taskerUrl = tasker.url.replace('http://', 'http://ops:Tasker-PW-99@');
-    const r = await runCliAsync(['observe', '--database-url', inject('pgUrl'), '--duration', '1s', '--interval', '100ms', '--config-dir', EXAMPLE_DIR, '--map', 'app:hostile3-api=test.database', '--map', 'app:nobody-has-this=test.pgmq', '--tasker-url', taskerUrl, '--out', out]);
+    const r = await runCliAsync(['observe', '--database-url', pgUrl(), '--duration', '1s', '--interval', '100ms', '--config-dir', EXAMPLE_DIR, '--map', 'app:hostile3-api=test.database', '--map', 'app:nobody-has-this=test.pgmq', '--tasker-url', taskerUrl, '--out', out]);
     expect(r.status, r.stderr).toBe(0);
     expect(auth).toBe(`Basic ${Buffer.from('ops:Tasker-PW-99').toString('base64')}`);
     const all = r.stdout + r.stderr + readFileSync(out, 'utf8');

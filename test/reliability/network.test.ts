@@ -11,7 +11,8 @@ import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pgUrl as workerPgUrl } from '../helpers/pg.js';
 import { spawnCli } from '../helpers/cli.js';
 import { advisorFile, databaseWorkload, scenarioConfig } from '../helpers/scenario.js';
 import { bouncerAnswers, fakeConsole, fakeHttp, namesAnswer, POOL_ADVISOR_NAMES, vectorAnswer } from '../helpers/hostileServers.js';
@@ -99,7 +100,7 @@ const okProm = (value: string | number = '1') => (req: { url?: string }) =>
 
 let pgUrl: string;
 beforeAll(() => {
-  pgUrl = inject('pgUrl');
+  pgUrl = workerPgUrl();
 });
 
 describe('1. observe: a server, a console or a Prometheus that stops answering', () => {

@@ -13,7 +13,8 @@
  */
 import fc from 'fast-check';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pgUrl as workerPgUrl } from '../helpers/pg.js';
 import { spawnCli } from '../helpers/cli.js';
 import { advisorFile } from '../helpers/scenario.js';
 import { bouncerAnswers, fakeConsole, fakeHttp, namesAnswer, POOL_ADVISOR_NAMES, type ConsoleAnswer, type HttpAnswer } from '../helpers/hostileServers.js';
@@ -179,7 +180,7 @@ function delivered(body: string, how: string, code: number): HttpAnswer {
 let pgUrl: string;
 let app: pg.Client;
 beforeAll(async () => {
-  pgUrl = inject('pgUrl');
+  pgUrl = workerPgUrl();
   // A client the observe cases see and map to a Tasker pool, so the endpoints' values reach the advice.
   app = new pg.Client({ connectionString: pgUrl, application_name: 'pa-fuzz-app' });
   await app.connect();
