@@ -10,8 +10,8 @@
  *   prints a threshold's observed value beside its expression.
  */
 
-/** Past this magnitude a number is printed with three significant digits and its exponent (`1.67e+306`), never in full. */
-const HUGE = 1e9;
+/** Past this magnitude (a trillion) a number is printed with three significant digits and its exponent (`1.67e+306`), never in full. */
+const HUGE = 1e12;
 
 function trim(x: number, decimals: number): string {
   if (Math.abs(x) >= HUGE) return x.toPrecision(3);
