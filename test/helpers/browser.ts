@@ -20,6 +20,11 @@ export interface ChartDrawn {
   circles: number;
   width: number;
   height: number;
+  /** The width of the element the chart sits in (its figure). */
+  containerWidth: number;
+  /** The chart's own title and its axis titles. */
+  title: string;
+  axisTitles: string[];
 }
 
 /** What happened when a report was opened. */
@@ -37,6 +42,8 @@ export interface Opened {
   /** The text of the blocks the copy buttons copy. */
   blocks: string[];
   title: string;
+  /** document.documentElement.scrollWidth: wider than the viewport means a sideways scroll. */
+  scrollWidth: number;
 }
 
 /** Open a report file, click every copy button, check the charts, and save a full-page screenshot to `screenshot`. */
@@ -49,7 +56,7 @@ export async function openReport(file: string, screenshot: string, viewport = { 
     const context = await browser.newContext({ viewport, permissions: ['clipboard-read', 'clipboard-write'] });
     const page = await context.newPage();
     const url = pathToFileURL(file).href;
-    const out: Opened = { consoleErrors: [], pageErrors: [], requests: [], charts: [], empty: [], copyButtons: [], copied: [], blocks: [], title: '' };
+    const out: Opened = { consoleErrors: [], pageErrors: [], requests: [], charts: [], empty: [], copyButtons: [], copied: [], blocks: [], title: '', scrollWidth: 0 };
     page.on('console', (m) => {
       if (m.type() === 'error' || m.type() === 'warning') out.consoleErrors.push(`${m.type()}: ${m.text()}`);
     });
@@ -59,6 +66,7 @@ export async function openReport(file: string, screenshot: string, viewport = { 
     });
     await page.goto(url, { waitUntil: 'load' });
     out.title = await page.title();
+    out.scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
     out.charts = await page.$$eval('svg.chart', (svgs) =>
       svgs.map((svg) => {
         const visible = (sel: string): number =>
@@ -69,7 +77,18 @@ export async function openReport(file: string, screenshot: string, viewport = { 
             return b.width > 0 || b.height > 0;
           }).length;
         const box = svg.getBoundingClientRect();
-        return { kind: svg.getAttribute('data-chart') ?? '', paths: visible('path'), rects: visible('rect'), circles: visible('circle'), width: box.width, height: box.height };
+        const container = (svg.parentElement ?? svg).getBoundingClientRect();
+        return {
+          kind: svg.getAttribute('data-chart') ?? '',
+          paths: visible('path'),
+          rects: visible('rect'),
+          circles: visible('circle'),
+          width: box.width,
+          height: box.height,
+          containerWidth: container.width,
+          title: svg.querySelector(':scope > title')?.textContent ?? '',
+          axisTitles: [...svg.querySelectorAll('.axis-title')].map((t) => t.textContent ?? ''),
+        };
       }),
     );
     out.empty = await page.$$eval('[data-chart-empty]', (els) => els.map((e) => e.textContent ?? ''));

@@ -99,6 +99,36 @@ export interface OccupancyModel {
    * one, or when the mean busy count fills the usable connections (the wait is then unbounded).
    */
   waitsAtLeast: { holdUs: number; holdFrom: string; meanUs: number; p99Us: number } | null;
+  /**
+   * For the report: P(wait) by pool size (reserved connections included) at the load the sizing
+   * reads (the estimate when censored, else the mean busy count), from the first stable size to
+   * past the current size and the need; at most {@link CURVE_POINTS} sizes.
+   */
+  pWaitBySize: Array<[size: number, pWait: number]>;
+  /** For the report: the share of the window at each busy level, ascending (a bucket of levels counts at its low end). */
+  busyShares: Array<[level: number, share: number]>;
+}
+
+/** At most this many sizes on the P(wait) curve. */
+export const CURVE_POINTS = 120;
+
+/** P(wait) by size at load `a`, `reserved` added to each size. */
+function pWaitCurve(a: number, reserved: number, upTo: number): Array<[number, number]> {
+  const from = Math.max(1, Math.floor(a) + 1);
+  const top = Math.min(MAX_CONNECTIONS, Math.max(from + 4, upTo));
+  const step = Math.max(1, Math.ceil((top - from) / CURVE_POINTS));
+  const out: Array<[number, number]> = [];
+  for (let c = from; c <= top; c += step) out.push([c + reserved, erlangC(c, a)]);
+  return out;
+}
+
+/** The share of the window at each level of `t` (bucketed levels at their low end). */
+function levelShares(t: LevelTimes): Array<[number, number]> {
+  const total = totalTime(t);
+  if (!(total > 0)) return [];
+  const by = new Map<number, number>();
+  for (const row of t.levels) by.set(row[0], (by.get(row[0]) ?? 0) + row[1]);
+  return [...by].sort((x, y) => x[0] - y[0]).map(([level, us]) => [level, us / total]);
 }
 
 /** Waits (µs) at `usable` connections for offered load `a` and a mean hold of `holdUs` (M/M/c); null at or over capacity. */
@@ -207,6 +237,8 @@ export function occupancyModel(occ: OccupancyEvidence | undefined, maxConnection
     dispersion,
     peakEstimate: dispersion && !dispersion.smooth ? peakBetweenSamples(offeredLoad, dispersion.independentLooks) : null,
     waitsAtLeast: waitsAtLeast(usable, offeredLoad, holdAtLeast),
+    pWaitBySize: pWaitCurve(estimatedLoad ?? offeredLoad, reserved, Math.ceil(Math.max(maxConnections, estimatedNeed ?? 0, need === null ? 0 : need + reserved) * 1.3) - reserved),
+    busyShares: levelShares(occ.inUse),
   };
 }
 

@@ -15,6 +15,8 @@ import { esc } from './charts/axes.js';
 import { spectrumChart } from './charts/spectrum.js';
 import { timelineChart } from './charts/timeline.js';
 import { whatIfChart } from './charts/whatIf.js';
+import { busyDistributionChart, waitChanceChart } from './charts/occupancy.js';
+import { unseenLines } from './unseen.js';
 import { dateOf, renderOverrides } from './overrides.js';
 import { formatEvidence } from './recommendations.js';
 
@@ -62,7 +64,7 @@ svg .strip{fill:var(--panel)}svg .expiry{stroke:var(--c-expiry);stroke-width:1.5
 svg .hit{fill:transparent}svg .hit:hover{fill:var(--fg);opacity:.06}
 svg .swatch{stroke:none}svg .swatch.s-main,svg .swatch.s-after{fill:var(--c-after)}svg .swatch.s-before{fill:var(--c-before)}svg .swatch.s-waiting{fill:var(--c-wait)}
 svg .swatch.s-p99{fill:var(--c-p99)}svg .swatch.s-model{fill:var(--c-model)}svg .swatch.target{fill:var(--c-target)}svg .swatch.limit{fill:var(--fg)}
-svg .swatch.expiry{fill:var(--c-expiry)}svg .swatch.measured{fill:var(--c-wait)}svg .swatch.unstable{fill:var(--c-wait);opacity:.25}
+svg .swatch.expiry{fill:var(--c-expiry)}svg .swatch.current{fill:var(--muted)}svg .swatch.recommended{fill:var(--change)}svg .swatch.measured{fill:var(--c-wait)}svg .swatch.unstable{fill:var(--c-wait);opacity:.25}
 svg .legend text{fill:var(--fg)}
 .empty{color:var(--muted);font-style:italic}
 .toml{position:relative}.toml pre{background:var(--panel);border:1px solid var(--line);border-radius:6px;padding:10px 12px;overflow:auto;margin:6px 0}
@@ -145,7 +147,7 @@ function badge(v: PoolVerdict): string {
 
 function headerOf(run: EvidenceFile): string {
   const server = run.server ? `, PostgreSQL ${run.server.version} (max_connections ${run.server.maxConnections})` : '';
-  return `<header><h1>pool-advisor report</h1><p class="meta">Target ${esc(run.target)}${esc(server)} · measured ${esc(run.createdAt)} · config ${esc(run.configDir ?? 'none')}${run.seed !== null ? ` · seed ${run.seed}` : ''}</p></header>`;
+  return `<header><h1>pool-advisor report</h1><p class="meta">Target ${esc(run.target)}${esc(server)} · ${run.kind === 'observation' ? 'observed' : 'measured'} ${esc(run.createdAt)} · config ${esc(run.configDir ?? 'none')}${run.seed !== null ? ` · seed ${run.seed}` : ''}</p></header>`;
 }
 
 function verdictSection(analysis: RunAnalysis, advice: Advice, run: EvidenceFile): string {
@@ -212,9 +214,20 @@ function recommendationsSection(advice: Advice): string {
   }
   if (findings.length > 0) {
     out.push('<h3>Findings</h3><ul class="findings">');
+    // The rules that could not judge a pool on this evidence: one item per pool, each rule named.
+    const folded = new Map<string, Finding[]>();
     for (const f of findings) {
+      if (f.cannotJudge) {
+        const key = `${f.env}\u0000${f.pool ?? ''}`;
+        if (!folded.has(key)) folded.set(key, []);
+        folded.get(key)!.push(f);
+        continue;
+      }
       const where = f.file ? ` (${f.file}${f.line !== undefined ? `:${f.line}` : ''})` : '';
       out.push(`<li><span class="sev-${f.severity}">${esc(f.severity)}</span> ${esc(f.env)} ${esc(f.pool ?? 'environment')} <code>${esc(f.kind)}</code>: ${esc(f.message)}${esc(where)}</li>`);
+    }
+    for (const fs of folded.values()) {
+      out.push(`<li><span class="sev-info">info</span> ${esc(fs[0]!.env)} ${esc(fs[0]!.pool ?? 'environment')} <code>cannot judge</code>: ${esc(fs.map((f) => f.cannotJudge!.judges).join('; '))} (${fs.map((f) => `<code>${esc(f.kind)}</code>`).join(', ')}): the evidence lacks what they need</li>`);
     }
     out.push('</ul>');
   }
@@ -245,12 +258,21 @@ function figuresTable(env: EnvironmentAnalysis): string {
       u('churn', () => formatNum(p.idleCloses.perMinute, 1)),
     ];
   });
-  return `<div class="scroll"><table class="figures"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table></div>`;
+  // A column no pool's source could see is left out; the report says once what was not seen.
+  const keep = head.map((_, j) => j === 0 || rows.some((r) => r[j] !== 'n/a'));
+  const cols = <T,>(xs: T[]): T[] => xs.filter((_, j) => keep[j]);
+  const unseen = unseenLines(env).map((l) => `<p class="muted">${esc(l)}</p>`).join('');
+  return `<div class="scroll"><table class="figures"><thead><tr>${cols(head).map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${cols(r).map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table></div>${unseen}`;
 }
 
 function modelText(p: PoolAnalysis): string {
   const m = p.model;
-  if (!m.input || !m.current) return 'No model: nothing was measured to fit it to.';
+  const o = p.occupancyModel;
+  if ((!m.input || !m.current) && o) {
+    const need = o.estimatedNeed ?? o.needNoWait;
+    return `From occupancy alone (no acquire rate or hold was seen): ${formatNum(o.offeredLoad, 2)} connections busy on average${o.offeredLoadIsLowerBound ? ' (a lower bound)' : ''}, all ${o.usable} usable busy ${formatShare(o.allBusyShare)} of the window; at ${p.settings.max_connections} an acquire would wait ${formatShare(o.pWaitAtCurrent)} of the time by Erlang C; ${need === null ? 'no size up to 1000 keeps that under 1%' : `${need} keeps it under 1%`}.`;
+  }
+  if (!m.input || !m.current) return 'No model: the evidence has neither the acquire rate and holds nor the busy count it would be fitted to.';
   const method = m.current.method === 'erlang-c' ? 'Erlang C' : m.current.method === 'allen-cunneen' ? 'Erlang C with the Allen-Cunneen correction (approximate)' : m.current.method === 'burst-mixture' ? 'an Erlang C mixture of the burst phases (approximate)' : 'the finite-source model M/M/c//N';
   const a = m.input.arrivals;
   const load = a.kind === 'open' ? `${formatNum(a.lambda, 1)} acquires/s` : `${a.callers} callers thinking ${formatS(a.thinkS)}`;
@@ -272,6 +294,16 @@ function poolSection(envName: string, p: PoolAnalysis, run: PoolEvidence | undef
     const rec = adv?.recommendations.find((r) => r.pool === p.pool && r.setting === 'max_connections');
     const chart = whatIfChart(p.model.curve, { current: p.settings.max_connections, measuredP99Us: p.wait.p99Us, targetUs: target, ...(rec ? { recommended: rec.to } : {}), need: p.model.needForTarget }, { title: `${envName} ${p.pool}: predicted P99 wait by max_connections` });
     charts.push(`<figure>${chart}<figcaption>The queue model's P99 wait for each pool size, fitted to this run; the diamond is what was measured.</figcaption></figure>`);
+  }
+  const occ = p.occupancyModel;
+  if (occ) {
+    const rec = adv?.recommendations.find((r) => r.pool === p.pool && r.setting === 'max_connections');
+    const marks = { current: p.settings.max_connections, ...(rec ? { advised: rec.to } : {}) };
+    const who = p.coverage?.replica ? ` (${p.coverage.replica})` : '';
+    charts.push(
+      `<figure>${busyDistributionChart(occ, marks, { title: `${envName} ${p.pool}${who}: connections busy at once` })}<figcaption>How much of the window the pool had each number of connections busy${occ.offeredLoadIsLowerBound ? ' (as the server saw them: a connection held between statements looks idle, so these are lower bounds)' : ''}, with its size now${rec ? ' and the advised size' : ''}.</figcaption></figure>`,
+      `<figure>${waitChanceChart(occ, marks, { title: `${envName} ${p.pool}${who}: chance an acquire waits by max_connections` })}<figcaption>Erlang C at the load the busy count implies (${esc(formatNum(occ.estimatedLoad ?? occ.offeredLoad, 2))} connections${occ.estimatedLoad !== null ? ', estimated: the pool was full too often to read it directly' : ''}): the sizing keeps this under 1%. No waits or holds were seen, so no wait times are drawn.</figcaption></figure>`,
+    );
   }
   if (run?.timeline) {
     charts.push(
@@ -315,7 +347,7 @@ export function renderHtmlReport(run: EvidenceFile, analysis: RunAnalysis, advic
       ),
     ),
     '</main>',
-    `<footer>pool-advisor ${esc(run.tool.version)} · run of ${esc(run.createdAt)} · acquire wait is the time spent inside <code>pool.connect()</code>, not query latency.</footer>`,
+    `<footer>pool-advisor ${esc(run.tool.version)} · ${run.kind === 'observation' ? 'observation' : 'run'} of ${esc(run.createdAt)} · acquire wait is the time spent inside <code>pool.connect()</code>, not query latency.</footer>`,
   ].join('\n');
   return htmlPage(`pool-advisor report: ${run.environments.map((e) => e.env).join(', ')} (${date})`, body);
 }
