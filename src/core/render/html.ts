@@ -15,7 +15,7 @@ import { esc } from './charts/axes.js';
 import { spectrumChart } from './charts/spectrum.js';
 import { timelineChart } from './charts/timeline.js';
 import { whatIfChart } from './charts/whatIf.js';
-import { busyDistributionChart, waitChanceChart } from './charts/occupancy.js';
+import { busyDistributionChart, churnChart, waitChanceChart } from './charts/occupancy.js';
 import { unseenLines } from './unseen.js';
 import { dateOf, renderOverrides } from './overrides.js';
 import { formatEvidence } from './recommendations.js';
@@ -61,6 +61,7 @@ svg .mark{fill:var(--bg);stroke-width:2}svg circle.s-main,svg circle.s-after{str
 svg .dot{fill:var(--c-model)}svg .measured{fill:var(--c-wait);stroke:var(--bg)}
 svg .unstable{fill:var(--c-wait);opacity:.1}
 svg .strip{fill:var(--panel)}svg .expiry{stroke:var(--c-expiry);stroke-width:1.5}svg .expiry-line{stroke:var(--c-expiry);stroke-width:1;opacity:.35}
+svg .tick-mark{stroke-width:1.5}svg .tick-mark.a-inuse{stroke:var(--c-inuse)}svg .tick-mark.a-idle{stroke:var(--muted)}svg .tick-mark.expiry{stroke:var(--c-expiry)}
 svg .hit{fill:transparent}svg .hit:hover{fill:var(--fg);opacity:.06}
 svg .swatch{stroke:none}svg .swatch.s-main,svg .swatch.s-after{fill:var(--c-after)}svg .swatch.s-before{fill:var(--c-before)}svg .swatch.s-waiting{fill:var(--c-wait)}
 svg .swatch.s-p99{fill:var(--c-p99)}svg .swatch.s-model{fill:var(--c-model)}svg .swatch.target{fill:var(--c-target)}svg .swatch.limit{fill:var(--fg)}
@@ -305,6 +306,8 @@ function poolSection(envName: string, p: PoolAnalysis, run: PoolEvidence | undef
       `<figure>${waitChanceChart(occ, marks, { title: `${envName} ${p.pool}${who}: chance an acquire waits by max_connections` })}<figcaption>Erlang C at the load the busy count implies (${esc(formatNum(occ.estimatedLoad ?? occ.offeredLoad, 2))} connections${occ.estimatedLoad !== null ? ', estimated: the pool was full too often to read it directly' : ''}): the sizing keeps this under 1%. No waits or holds were seen, so no wait times are drawn.</figcaption></figure>`,
     );
   }
+  const churn = !run?.timeline && run?.churn ? churnChart(run.churn, run.source.durationMs, { title: `${envName} ${p.pool}${p.coverage?.replica ? ` (${p.coverage.replica})` : ''}: connections opened and closed over the window` }) : null;
+  if (churn) charts.push(`<figure class="wide">${churn}<figcaption>Each tick is a connection opened, or closed by its lifetime or by its idle timeout, as ${esc(p.coverage?.source.detail ?? 'the source')} saw it.</figcaption></figure>`);
   if (run?.timeline) {
     charts.push(
       `<figure class="wide">${timelineChart(run, { title: `${envName} ${p.pool}: connections and P99 wait over time`, targetUs: target })}<figcaption>Connections in use and idle (mean per ${esc(formatS(run.timeline.intervalMs / 1000))} interval), waiters, the P99 wait of each interval, and lifetime expiries. Hover for an interval's figures.</figcaption></figure>`,

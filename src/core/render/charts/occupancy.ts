@@ -1,11 +1,13 @@
 /**
  * The charts of a pool seen only by its occupancy (an observation from the server's side): the
- * busy count's distribution over the window, and the probability an acquire waits by pool size at
- * the load it implies. Both read the analysis's occupancy model; nothing is computed here.
+ * busy count's distribution over the window and the probability an acquire waits by pool size at
+ * the load it implies (both from the analysis's occupancy model; nothing is computed here), and
+ * the opens and closes by reason over the window (the times the evidence keeps).
  */
 import type { OccupancyModel } from '../../analysis/occupancyModel.js';
+import type { ChurnEvidence } from '../../evidence/types.js';
 import { formatNum, formatShare } from '../../units.js';
-import { axisTitle, esc, legend, linear, n, NARROW, PAD, pathOf, svgOpen, xGrid, yGrid } from './axes.js';
+import { axisTitle, esc, legend, linear, n, NARROW, PAD, pathOf, svgOpen, WIDE, xGrid, yGrid } from './axes.js';
 
 /** The sizes a chart marks: the pool's now, and the advised one when a rule changes it. */
 export interface SizeMarks {
@@ -89,6 +91,42 @@ export function waitChanceChart(m: OccupancyModel, marks: SizeMarks, opts: { tit
   out.push(marker(x(marks.current), 'current', `size now: ${marks.current}`, H - PAD.bottom - 6, advised !== undefined && advised > marks.current, H));
   if (advised !== undefined) out.push(marker(x(advised), 'recommended', `advised: ${advised}`, PAD.top + 12, advised < marks.current, H));
   out.push(legend([['s-model', 'chance of waiting (model)'], ['target', '1%'], ['current', 'size now'], ...(advised !== undefined ? [['recommended', 'advised size'] as const] : [])]));
+  out.push('</svg>');
+  return out.join('');
+}
+
+/** The rows of the churn chart: the times a source gave, by what happened. */
+const CHURN_ROWS = [
+  ['openedAtMs', 'opened', 'a-inuse'],
+  ['expiryTimesMs', 'closed: lifetime', 'expiry'],
+  ['idleClosedAtMs', 'closed: idle', 'a-idle'],
+] as const;
+
+/**
+ * Connections opened and closed over the window, by reason, one row each, a tick per event (the
+ * times a source without a timeline keeps: the server's view). Null when the evidence has none.
+ */
+export function churnChart(churn: ChurnEvidence, durationMs: number, opts: { title: string }): string | null {
+  const rows = CHURN_ROWS.map(([key, label, cls]) => ({ label, cls, times: churn[key] ?? [] }));
+  if (rows.every((r) => r.times.length === 0)) return null;
+  const W = WIDE;
+  const rowH = 30;
+  const H = PAD.top + rows.length * rowH + PAD.bottom;
+  const left = 190;
+  const spanS = Math.max(1, durationMs / 1000);
+  const x = linear(0, spanS, left, W - PAD.right);
+  const out: string[] = [svgOpen('churn', W, H, opts.title)];
+  const step = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600].find((s) => spanS / s <= 10) ?? 7200;
+  const xt: Array<{ x: number; label: string }> = [];
+  for (let t = 0; t <= spanS; t += step) xt.push({ x: x(t), label: `${t} s` });
+  out.push(xGrid(xt, PAD.top, H - PAD.bottom));
+  out.push(axisTitle((left + W - PAD.right) / 2, H - 4, 'seconds into the window'), axisTitle(14, (PAD.top + H - PAD.bottom) / 2, 'event', true));
+  rows.forEach((r, i) => {
+    const y0 = PAD.top + i * rowH + 6;
+    const y1 = y0 + rowH - 12;
+    out.push(`<text class="note" x="${n(left - 8)}" y="${n((y0 + y1) / 2 + 4)}" text-anchor="end">${esc(`${r.label} (${r.times.length})`)}</text>`);
+    if (r.times.length > 0) out.push(`<path class="tick-mark ${r.cls}" d="${r.times.map((t) => `M${n(x(Math.min(spanS, Math.max(0, t / 1000))))} ${n(y0)}V${n(y1)}`).join('')}"><title>${esc(`${r.label}: ${r.times.length} in the window`)}</title></path>`);
+  });
   out.push('</svg>');
   return out.join('');
 }
