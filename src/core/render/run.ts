@@ -71,7 +71,7 @@ export function renderEnvironment(e: EnvironmentEvidence, a: EnvironmentAnalysis
   // A column no pool's source could see is left out (a table with no such column at all, too);
   // what the sources could not see is said once, below the tables.
   const waitTable = seenColumns(['pool', 'acquires', 'P50', 'P95', 'P99', 'P99.9', 'max', 'waited', 'timeouts', 'errors'], waitRows, opts.color);
-  const occTable = seenColumns(['pool', 'max', 'in use mean/peak', 'idle mean', 'waiting mean/peak', 'util', 'created/min', 'expired/min', 'idle-closed/min'], occRows, opts.color);
+  const occTable = seenColumns(['pool', 'max', 'in use mean/peak', 'idle mean', 'waiting mean/peak', 'util', 'created/min', 'expired/min', 'idle-closed/min'], occRows, opts.color, 2);
   if (waitTable) out.push(c.dim('Acquire wait (time inside pool.connect())'), waitTable);
   if (occTable) out.push(occTable);
   for (const l of unseenLines(a)) out.push(c.dim(`  ${l}`));
@@ -96,10 +96,10 @@ export function renderEnvironment(e: EnvironmentEvidence, a: EnvironmentAnalysis
   return out.join('\n');
 }
 
-/** A table of the columns that have at least one seen cell (the first column, the row's name, always); null when only the names are left. */
-function seenColumns(head: string[], rows: string[][], color: boolean): string | null {
-  const keep = head.map((_, j) => j === 0 || rows.some((r) => r[j] !== UNSEEN));
-  if (keep.filter(Boolean).length <= 1) return null;
+/** A table of the columns that have at least one seen cell (the first `given` columns, the row's name and what the config gives, always); null when only those are left. */
+function seenColumns(head: string[], rows: string[][], color: boolean, given = 1): string | null {
+  const keep = head.map((_, j) => j < given || rows.some((r) => r[j] !== UNSEEN));
+  if (keep.filter(Boolean).length <= given) return null;
   const t = compactTable(head.filter((_, j) => keep[j]), color, head.filter((_, j) => keep[j]).map((_, j) => (j === 0 ? 'left' : 'right')));
   for (const r of rows) t.push(r.filter((_, j) => keep[j]));
   return t.toString();
