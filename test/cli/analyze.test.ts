@@ -12,8 +12,12 @@ import type { RunFile } from '../../src/core/run/types.js';
 const url = () => pgUrl();
 const pgmqUrl = () => pgUrl().replace(/\/postgres$/, '/pool_advisor_pgmq');
 
+/** When the last run under test started (leftovers counts only the backends opened since). */
+let startedAt = 0;
+
 function analyze(configDir: string, advisor: string, extra: string[] = []) {
   const out = join(mkdtempSync(join(tmpdir(), 'pa-run-')), 'run.json');
+  startedAt = Date.now() - 1000;
   const r = runCli(['analyze', '--config-dir', configDir, '--advisor-config', advisor, '--env', 'test', '--database-url', url(), '--out', out, ...extra]);
   const run = r.status === 0 || r.status === 130 || r.status === 3 ? (JSON.parse(readFileSync(out, 'utf8')) as RunFile) : undefined;
   return { ...r, run, out };
@@ -34,7 +38,7 @@ describe('analyze scenarios on a real PostgreSQL', () => {
     expect(waited).toBeGreaterThan(0.5);
     expect(wait.p99).toBeGreaterThan(50_000);
     expect(r.stdout).toContain('Environment: test');
-    expect(await leftovers(url())).toEqual({ backends: 0, schemas: [] });
+    expect(await leftovers(url(), startedAt)).toEqual({ backends: 0, schemas: [] });
   });
 
   it('healthy: almost no waits', async () => {
@@ -80,7 +84,7 @@ describe('analyze scenarios on a real PostgreSQL', () => {
     ]);
     expect(env.workloads[1]!.generator.completed).toBeGreaterThan(100);
     expect(r.stdout).toContain('PGMQ shares the database pool: both workloads go through it');
-    expect(await leftovers(url())).toEqual({ backends: 0, schemas: [] });
+    expect(await leftovers(url(), startedAt)).toEqual({ backends: 0, schemas: [] });
   });
 
   it('PGMQ separate: its own pool on its own database, driven at the same time', async () => {
@@ -94,8 +98,8 @@ describe('analyze scenarios on a real PostgreSQL', () => {
     expect(env.pools[1]!.settings.max_connections).toBe(3);
     expect(env.pools[1]!.counters.acquires).toBeGreaterThan(100);
     expect(r.stdout).toContain('PGMQ has its own pool');
-    expect(await leftovers(url())).toEqual({ backends: 0, schemas: [] });
-    expect(await leftovers(pgmqUrl())).toEqual({ backends: 0, schemas: [] });
+    expect(await leftovers(url(), startedAt)).toEqual({ backends: 0, schemas: [] });
+    expect(await leftovers(pgmqUrl(), startedAt)).toEqual({ backends: 0, schemas: [] });
   });
 });
 
@@ -137,6 +141,7 @@ describe('analyze: safety and exit paths', () => {
     it(`${sig} mid-run: exit 130, the partial result printed and saved, no backend or scratch schema left`, async () => {
       const out = join(mkdtempSync(join(tmpdir(), 'pa-run-')), 'run.json');
       const adv = advisorFile(`${WORKLOAD(100, '5ms')}\n[environments.test.workloads.pgmq]\narrival = "poisson"\nrate = 20\nhold = "queue"\n`.replace('duration = "4s"', 'duration = "60s"'));
+      startedAt = Date.now() - 1000;
       const child = spawnCli(['analyze', '--config-dir', scenarioConfig({ max_connections: 5, min_connections: 2 }), '--advisor-config', adv, '--env', 'test', '--database-url', url(), '--out', out]);
       let stdout = '';
       let stderr = '';
@@ -153,7 +158,7 @@ describe('analyze: safety and exit paths', () => {
       expect(run.partial).toBe(true);
       expect(run.environments[0]!.interrupted).toBe(true);
       expect(run.environments[0]!.pools[0]!.counters.acquires).toBeGreaterThan(50);
-      expect(await leftovers(url())).toEqual({ backends: 0, schemas: [] });
+      expect(await leftovers(url(), startedAt)).toEqual({ backends: 0, schemas: [] });
     });
   }
 });

@@ -42,11 +42,13 @@ export function advisorFile(body: string): string {
 }
 
 /** Backends pool-advisor left on the server, and scratch schemas left in a database. */
-export async function leftovers(url: string): Promise<{ backends: number; schemas: string[] }> {
+export async function leftovers(url: string, sinceMs = 0): Promise<{ backends: number; schemas: string[] }> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
-    const b = await c.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'pool-advisor'");
+    // Only the backends opened since the run under test started: another file's run on the same
+    // server, still closing, is not this run's leftover.
+    const b = await c.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'pool-advisor' AND backend_start >= to_timestamp($1 / 1000.0)", [sinceMs]);
     const s = await c.query<{ nspname: string }>("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'pool_advisor_scratch_%'");
     return { backends: Number(b.rows[0]!.n), schemas: s.rows.map((r) => r.nspname) };
   } finally {
