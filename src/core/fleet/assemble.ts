@@ -242,8 +242,9 @@ export function assembleFleet(matches: readonly FamilyMatch[], spec: PrometheusS
       return;
     }
     for (const s of answers[i] ?? []) {
-      // histogram_quantile answers NaN where there is nothing to rank: no figure, not a hostile one.
-      if (pq.part === 'wait_fleet_p99' && Number.isNaN(s.value)) continue;
+      // histogram_quantile answers NaN where there is nothing to rank (and +Inf where the rank falls
+      // in a lone +Inf bucket): no figure, not a hostile one.
+      if (pq.part === 'wait_fleet_p99' && !Number.isFinite(s.value)) continue;
       const range = sampleRange(pq.part);
       const scaled = s.value * pq.scale;
       const why = outside(scaled, range);
