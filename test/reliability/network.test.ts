@@ -252,11 +252,16 @@ describe('3. absurd values mapped to a Tasker pool: the advice ends, whatever th
 
   it("Tasker's /health/detailed answering max_connections: 1e300: observe ends within seconds", async () => {
     const tasker = await fakeHttp(() => ({ body: JSON.stringify({ data: { pool_utilization: { tasker_pool: { max_connections: 1e300, active_connections: 1e300, idle_connections: 0 } } } }) }));
+    // A client of the service the observation sees and maps to the pool Tasker sizes (the sampler leaves itself out).
+    const app = new pg.Client({ connectionString: pgUrl, application_name: 'pa-net-app' });
+    await app.connect();
     try {
-      const r = await runFor(['observe', '--database-url', pgUrl, '--tasker-url', tasker.url, '--duration', '1s', '--interval', '50ms', '--map', 'app:pool-advisor-observe=production.database', '--group-by', 'application_name', '--json', '--no-progress'], 20_000);
+      const r = await runFor(['observe', '--database-url', pgUrl, '--tasker-url', tasker.url, '--duration', '1s', '--interval', '50ms', '--map', 'app:pa-net-app=production.database', '--group-by', 'application_name', '--json', '--no-progress'], 20_000);
       expect(r.code, r.stderr).not.toBe(70);
       expect(r.ms).toBeLessThan(10_000);
+      expect(r.stdout).toContain('"sizeSource": "tasker"');
     } finally {
+      await app.end();
       await tasker.close();
     }
   });
