@@ -4,7 +4,7 @@
  * exit. Run in source-file mode: java -cp HikariCP.jar:postgresql.jar:slf4j-api.jar:slf4j-nop.jar
  * Service.java '<json options>' (see test/helpers/otherPools.ts).
  *
- * Options (a flat JSON object): host, port, database, user, appName, maxSize (HikariCP's
+ * Options (a flat JSON object): host, port, database, user, password (optional), appName, maxSize (HikariCP's
  * maximumPoolSize; minimumIdle is left at its default, equal to it: a fixed pool), maxLifetimeMs
  * (HikariCP resets one under 30 s to 30 min), rate (Poisson arrivals/s) or concurrency (a closed loop
  * of that many threads), holdMs (exponential, spent in a server-side pg_sleep), seconds, seed, truth.
@@ -161,6 +161,7 @@ public class Service {
     pg.setPortNumbers(new int[] {Integer.parseInt(o.get("port"))});
     pg.setDatabaseName(o.get("database"));
     pg.setUser(o.get("user"));
+    if (o.get("password") != null && !o.get("password").equals("null")) pg.setPassword(o.get("password"));
     pg.setApplicationName(o.get("appName"));
     HikariConfig cfg = new HikariConfig();
     cfg.setDataSource(recording(pg));
