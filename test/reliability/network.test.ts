@@ -255,12 +255,19 @@ describe('3. absurd values mapped to a Tasker pool: the advice ends, whatever th
     // A client of the service the observation sees and maps to the pool Tasker sizes (the sampler leaves itself out).
     const app = new pg.Client({ connectionString: pgUrl, application_name: 'pa-net-app' });
     await app.connect();
+    // Busy now and then, so the pool has a load to size for (the model then runs with Tasker's size).
+    let busy = true;
+    const load = (async () => {
+      while (busy) await app.query('SELECT pg_sleep(0.02)');
+    })();
     try {
       const r = await runFor(['observe', '--database-url', pgUrl, '--tasker-url', tasker.url, '--duration', '1s', '--interval', '50ms', '--map', 'app:pa-net-app=production.database', '--group-by', 'application_name', '--json', '--no-progress'], 20_000);
       expect(r.code, r.stderr).not.toBe(70);
       expect(r.ms).toBeLessThan(10_000);
       expect(r.stdout).toContain('"sizeSource": "tasker"');
     } finally {
+      busy = false;
+      await load;
       await app.end();
       await tasker.close();
     }
