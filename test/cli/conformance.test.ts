@@ -7,7 +7,7 @@
  *   left at its default, maximumPoolSize) named pgJDBC's default way (ApplicationName as a property:
  *   a SET after connecting, so each new backend shows no name for a moment), with a 40 s maxLifetime
  *   (HikariCP resets one under 30 s), so it churns all window long;
- * - psycopg_pool with min_size = max_size = 20;
+ * - psycopg_pool with min_size = max_size = 20 (autocommit connections: no implicit transaction);
  * - Go database/sql with SetMaxIdleConns = SetMaxOpenConns = 20, no idle time, warmed to its size;
  * - a Node service recording OpenTelemetry's semantic-convention pool instruments itself through the
  *   OTel API (unit s), served by the official @opentelemetry/exporter-prometheus (no unit suffix) and
@@ -78,7 +78,7 @@ describe.skipIf(skip)('conformance: pools and exporters nobody here wrote, in on
   const fixedPool = (extra = '') => `[common.database.pool]\nmax_connections = 20\nmin_connections = 20\n${extra}`;
   const cfg = makeConfigDir({
     'base/common.toml': '[common.database]\nurl = "postgresql://localhost/app"\n\n[common.database.pool]\nmax_connections = 20\nmin_connections = 20\n\n[common.pgmq_database]\nurl = ""\nenabled = true\n\n[common.pgmq_database.pool]\nmax_connections = 5\nmin_connections = 1\n',
-    'environments/hik/common.toml': fixedPool('max_lifetime_seconds = 40\n'),
+    'environments/hik/common.toml': fixedPool('max_lifetime_seconds = 60\n'),
     'environments/psy/common.toml': fixedPool(),
     'environments/go/common.toml': fixedPool(),
     'environments/otela/common.toml': '[common.database.pool]\nmax_connections = 5\nmin_connections = 1\n',
@@ -88,14 +88,14 @@ describe.skipIf(skip)('conformance: pools and exporters nobody here wrote, in on
     ['otel-a', 'otel-b'].map((n) => `[[prometheus.pools]]\nmatch = { db_client_connection_pool_name = "${n}" }\npool = "database"\nenvironment = "otel${n.slice(-1)}"\n`).join('\n'),
   );
   const seconds = WINDOW_S + 12;
-  const HIK = { name: 'hik', appName: 'pa-conf-hikari', maxSize: 20, maxLifetimeMs: 40_000, rate: 20, holdMs: 20, seconds, seed: 11 };
-  const PSY = { name: 'psy', appName: 'pa-conf-psycopg', rate: 15, holdMs: 30, minSize: 20, maxSize: 20, maxIdleS: 600, maxLifetimeS: 3600, seconds, seed: 12 };
+  const HIK = { name: 'hik', appName: 'pa-conf-hikari', maxSize: 20, maxLifetimeMs: 60_000, rate: 20, holdMs: 20, seconds, seed: 11 };
+  const PSY = { name: 'psy', appName: 'pa-conf-psycopg', rate: 15, holdMs: 30, minSize: 20, maxSize: 20, maxIdleS: 600, maxLifetimeS: 3600, autocommit: true, seconds, seed: 12 };
   const GO = { name: 'go', appName: 'pa-conf-go', rate: 20, holdMs: 20, maxOpen: 20, maxIdle: 20, lifetimeMs: 0, idleTimeMs: 0, warm: 20, seconds, seed: 13 };
   const OTA = { name: 'otel-a', appName: 'pa-conf-otel-a', max: 5, rate: 20, holdMs: 20, suffix: '', seconds, seed: 14 };
   const OTB = { name: 'otel-b', appName: 'pa-conf-otel-b', max: 5, rate: 20, holdMs: 20, suffix: '_seconds', seconds, seed: 15 };
   const ENV_OF: Record<string, string> = { [HIK.appName]: 'hik', [PSY.appName]: 'psy', [GO.appName]: 'go', [OTA.appName]: 'otela', [OTB.appName]: 'otelb' };
   const SIZE: Record<string, { maxConnections: number; lifetimeS: number | null; idleTimeoutS: number | null }> = {
-    [HIK.appName]: { maxConnections: 20, lifetimeS: 40, idleTimeoutS: null },
+    [HIK.appName]: { maxConnections: 20, lifetimeS: 60, idleTimeoutS: null },
     [PSY.appName]: { maxConnections: 20, lifetimeS: null, idleTimeoutS: null },
     [GO.appName]: { maxConnections: 20, lifetimeS: null, idleTimeoutS: null },
     [OTA.appName]: { maxConnections: 5, lifetimeS: null, idleTimeoutS: 10 },

@@ -4,7 +4,8 @@ python3-psycopg-pool); see test/helpers/otherPools.ts.
 
 Usage: python3 service.py '<json options>': url (application_name in it), name, rate (Poisson
 arrivals/s; burstRate for the first burstMs of every periodMs), holdMs (exponential, spent in a
-server-side pg_sleep), minSize, maxSize, maxIdleS, maxLifetimeS, seconds, seed, truth; or
+server-side pg_sleep), minSize, maxSize, maxIdleS, maxLifetimeS, autocommit (optional), seconds,
+seed, truth; or
 concurrency (a closed loop of that many threads, each checking out again as soon as it returned,
 instead of arrivals at rate). Prints
 "ready" once the pool has opened min_size connections and run one statement; exits after `seconds`.
@@ -97,6 +98,9 @@ pool = Pool(
     max_size=o["maxSize"],
     max_idle=o["maxIdleS"],
     max_lifetime=o["maxLifetimeS"],
+    # autocommit: no implicit transaction around each statement, so the server's busy time is the
+    # statements' own (otherwise "idle in transaction" until the pool commits at return).
+    kwargs={"autocommit": True} if o.get("autocommit") else {},
     open=True,
 )
 pool.wait(timeout=10)
