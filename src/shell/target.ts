@@ -98,6 +98,8 @@ export interface ServerFacts {
   version: string;
   maxConnections: number;
   superuserReserved: number;
+  /** reserved_connections (PostgreSQL 16 and later; 0 before). */
+  reservedConnections: number;
   /** Connections open now (all clients). */
   current: number;
 }
@@ -120,6 +122,13 @@ export function connectError(display: string, e: unknown): DatabaseError {
   return new DatabaseError(`cannot connect to ${display}: ${reason}`, 'check the URL, that the server is up, and the credentials; or leave --database-url out to use a throwaway database');
 }
 
+/** A connection count setting as the server gives it, bounded (max_connections is at most 262143); null (no such setting before PostgreSQL 16) is 0. */
+export function serverCount(text: string | null): number {
+  const n = text === null ? 0 : Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 262_143) throw new DatabaseError(`the server gave a connection setting of ${JSON.stringify(String(text).slice(0, 20))}, not a count in 0..262143`, 'check the server is PostgreSQL');
+  return n;
+}
+
 /** Connect once, read the server's limits and current connection count. */
 export async function probe(cfg: pg.ClientConfig, display: string, timeoutMs = 5000): Promise<ServerFacts> {
   const c = new pg.Client({ ...cfg, connectionTimeoutMillis: timeoutMs, application_name: 'pool-advisor-probe' });
@@ -131,13 +140,13 @@ export async function probe(cfg: pg.ClientConfig, display: string, timeoutMs = 5
     throw connectError(display, e);
   }
   try {
-    const r = await c.query<{ v: string; mc: string; res: string; cur: string }>(
+    const r = await c.query<{ v: string; mc: string; res: string; rc: string | null; cur: string }>(
       `SELECT current_setting('server_version') AS v, current_setting('max_connections') AS mc,
-              current_setting('superuser_reserved_connections') AS res,
+              current_setting('superuser_reserved_connections') AS res, current_setting('reserved_connections', true) AS rc,
               (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend') AS cur`,
     );
     const row = r.rows[0]!;
-    return { version: row.v, maxConnections: Number(row.mc), superuserReserved: Number(row.res), current: Number(row.cur) };
+    return { version: row.v, maxConnections: serverCount(row.mc), superuserReserved: serverCount(row.res), reservedConnections: serverCount(row.rc), current: Number(row.cur) };
   } finally {
     await c.end().catch(() => {});
   }

@@ -40,7 +40,7 @@ export interface ObservationFile {
   /** The server observed, password removed. */
   target: string;
   targetKind: 'local' | 'remote';
-  server: { version: string; maxConnections: number; superuserReserved: number };
+  server: { version: string; maxConnections: number; superuserReserved: number; reservedConnections?: number };
   source: { kind: 'server-sampling'; detail: string; startedAt: number; durationMs: number };
   /** The nominal interval (`--interval`), ms. */
   intervalMs: number;

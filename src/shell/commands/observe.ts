@@ -185,7 +185,7 @@ export async function observeCommand(f: ObserveFlags): Promise<void> {
     let out: EvidenceFile = file;
     if (client && file.observation.samples > 0) {
       // The same window from the pool metrics: they fill the server's gaps (waits, holds, the rate).
-      pr = await readPrometheus(client, advisor, { startMs: file.observation.startedAt, endMs: file.observation.startedAt + file.observation.durationMs }, { showQueries: f.showQueries, live: file.server });
+      pr = await readPrometheus(client, advisor, { startMs: file.observation.startedAt, endMs: file.observation.startedAt + file.observation.durationMs }, { showQueries: f.showQueries, live: { ...file.server, reservedConnections: file.server.reservedConnections ?? 0 } });
       out = { ...file, environments: mergeSources(fleetEvidence(pr.reading, envs, pr.display), file.environments), prometheus: { source: pr.display, reading: pr.reading, budgets: pr.budgets } } as EvidenceFile;
     }
     emit(out, f, advisor, { observation: file, ...(pr ? { fleet: pr } : {}) });

@@ -156,7 +156,7 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
     createdAt: new Date().toISOString(),
     target: o.display,
     targetKind: o.targetKind,
-    server: { version: sampler.server.version, maxConnections: sampler.server.maxConnections, superuserReserved: sampler.server.superuserReserved },
+    server: { version: sampler.server.version, maxConnections: sampler.server.maxConnections, superuserReserved: sampler.server.superuserReserved, reservedConnections: sampler.server.reservedConnections },
     source,
     intervalMs: o.intervalMs,
     configDir: o.configDir,

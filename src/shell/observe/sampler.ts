@@ -8,7 +8,7 @@ import pg from 'pg';
 import { DatabaseError } from '../../core/errors.js';
 import type { ActivityRow, ActivitySample } from '../../core/observe/types.js';
 import type { SamplingCost } from '../../core/observe/file.js';
-import { connectError } from '../target.js';
+import { connectError, serverCount } from '../target.js';
 
 // One statement per sample, with the server's clock even when no client is connected (the
 // lateral join gives one row of NULLs then).
@@ -52,6 +52,8 @@ export interface SamplerServer {
   versionNum: number;
   maxConnections: number;
   superuserReserved: number;
+  /** reserved_connections (PostgreSQL 16 and later; 0 before). */
+  reservedConnections: number;
   role: string;
 }
 
@@ -112,11 +114,12 @@ export class Sampler {
       throw new DatabaseError(connectError(display, e).message, 'check the URL, that the server is up and reachable from here, and the credentials');
     }
     try {
-      const r = await client.query<{ ok: boolean; su: boolean; u: string; v: string; vn: string; mc: string; res: string }>(
+      const r = await client.query<{ ok: boolean; su: boolean; u: string; v: string; vn: string; mc: string; res: string; rc: string | null }>(
         `SELECT pg_has_role('pg_read_all_stats', 'USAGE') AS ok, current_user AS u,
                 (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS su,
                 current_setting('server_version') AS v, current_setting('server_version_num') AS vn,
-                current_setting('max_connections') AS mc, current_setting('superuser_reserved_connections') AS res`,
+                current_setting('max_connections') AS mc, current_setting('superuser_reserved_connections') AS res,
+                current_setting('reserved_connections', true) AS rc`,
       );
       const row = r.rows[0]!;
       if (!row.ok && !row.su) {
@@ -125,7 +128,7 @@ export class Sampler {
           `role ${role} cannot see other roles' connections in pg_stat_activity on ${display}: as a superuser run  GRANT pg_read_all_stats TO ${role};  (or GRANT pg_monitor TO ${role};) and observe again`,
         );
       }
-      return new Sampler(client, { version: row.v, versionNum: Number(row.vn), maxConnections: Number(row.mc), superuserReserved: Number(row.res), role: row.u });
+      return new Sampler(client, { version: row.v, versionNum: Number(row.vn), maxConnections: serverCount(row.mc), superuserReserved: serverCount(row.res), reservedConnections: serverCount(row.rc), role: row.u });
     } catch (e) {
       await client.end().catch(() => {});
       throw e;
