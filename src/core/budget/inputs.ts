@@ -9,6 +9,7 @@ import type { PgBouncerSpec, ServiceSpec, TopologySpec } from '../advisor/types.
 import { DEFAULT_SUPERUSER_RESERVED } from '../advisor/defaults.js';
 import type { PoolName } from '../config/pools.js';
 import type { EvidenceFile, PgBouncerSettings } from '../evidence/types.js';
+import { own } from '../dict.js';
 import { computeBudget, type Budget, type BudgetInput, type PgBouncerLayer, type PodPool, type ServerLimits, type ServiceDemand } from './model.js';
 
 /** A server's settings as some source read them. */
@@ -66,7 +67,7 @@ export function pgbouncerLayer(spec: PgBouncerSpec | undefined, console: PgBounc
       maxUserConnections: console.maxUserConnections,
       users: spec?.users ?? 1,
       databases: console.databases,
-      wildcard: console.wildcard,
+      wildcard: console.wildcard || spec?.wildcard === true,
       source: 'console',
     };
   }
@@ -126,4 +127,38 @@ export function envBudget(env: string, sizes: Partial<Record<PoolName, PoolSize>
   const { input, assumed } = budgetInput(env, sizes, topo, opts);
   if (!input.server && !input.pgbouncer) return null;
   return { budget: computeBudget(input), input, assumed };
+}
+
+/** A PgBouncer count setting, bounded where it enters; undefined when absent or not a count. */
+function count(v: string | number | undefined, max = 10_000_000): number | undefined {
+  const n = typeof v === 'number' ? v : v === undefined || v.trim() === '' ? NaN : Number(v);
+  return Number.isInteger(n) && n >= 0 && n <= max ? n : undefined;
+}
+
+/**
+ * PgBouncer's settings from its console: `SHOW CONFIG` (key to value) and `SHOW DATABASES`
+ * (each database's effective pool_size and reserve_pool, and its max_connections, which is its
+ * max_db_connections). The console's own `pgbouncer` database is not a pool to the server. A
+ * setting the console does not give takes PgBouncer's default.
+ */
+export function pgbouncerSettingsFrom(config: Readonly<Record<string, string>>, databases: ReadonlyArray<{ name: string; poolSize: number; reservePool: number; maxDbConnections?: number }>): PgBouncerSettings {
+  const global = (k: string, d: number): number => count(own(config, k)) ?? d;
+  const maxDb = global('max_db_connections', 0);
+  const real = databases.filter((d) => d.name !== 'pgbouncer');
+  return {
+    maxClientConn: global('max_client_conn', 100),
+    defaultPoolSize: global('default_pool_size', 20),
+    reservePoolSize: global('reserve_pool_size', 0),
+    maxDbConnections: maxDb,
+    maxUserConnections: global('max_user_connections', 0),
+    poolMode: own(config, 'pool_mode') ?? 'session',
+    databases: real
+      .filter((d) => d.name !== '*')
+      .map((d) => {
+        const own = count(d.maxDbConnections);
+        // SHOW DATABASES shows the effective pool_size and reserve (the global ones where the entry sets none).
+        return { name: d.name, poolSize: count(d.poolSize, 100_000) ?? 0, reservePool: count(d.reservePool, 100_000) ?? 0, ...(own !== undefined && own > 0 ? { maxDbConnections: own } : {}) };
+      }),
+    wildcard: real.some((d) => d.name === '*'),
+  };
 }

@@ -189,7 +189,7 @@ export function layerLine(l: LayerBudget): string {
 }
 
 /** The error for an over-subscribed budget, naming the layer, at the largest contributor's max_connections key. */
-function budgetIssue(b: BudgetResult, advisorSource: string | undefined): Issue {
+export function budgetIssue(b: BudgetResult, advisorSource: string | undefined): Issue {
   const l = b.largest;
   const src = b.serverSource === 'run' ? ' (from the saved run)' : b.serverSource === 'observed' ? ' (as the server says)' : '';
   const largest = l ? `; the largest share is ${l.table} ${l.key} = ${l.maxConnections} × ${l.replicas} replica${l.replicas === 1 ? '' : 's'} = ${l.connections}` : '';

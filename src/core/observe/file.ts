@@ -7,6 +7,7 @@ import type { GroupSummary } from './summary.js';
 import type { Observation } from './types.js';
 import type { EnvironmentEvidence } from '../evidence/types.js';
 import type { PgBouncerReading } from './pgbouncer.js';
+import type { PgBouncerSettings } from '../evidence/types.js';
 
 /** Version of {@link ObservationFile}'s layout. */
 export const OBSERVATION_SCHEMA_VERSION = 1;
@@ -55,6 +56,8 @@ export interface ObservationFile {
   tasker: TaskerReading[];
   /** PgBouncer's own figures, when `--pgbouncer-url` was given. */
   pgbouncer?: PgBouncerReading;
+  /** PgBouncer's settings (SHOW CONFIG, SHOW DATABASES), for the connection budget. */
+  pgbouncerSettings?: PgBouncerSettings;
   cost: SamplingCost;
   validity: { valid: boolean; reasons: string[] };
   /** The evidence every `--from` reads: a pool per mapped group and replica, the unmapped groups apart (evidence.ts). */
