@@ -18,7 +18,7 @@ export const connectionBudget: EnvironmentRule = {
   id: 'connection-budget',
   scope: 'environment',
   evaluate(ctx) {
-    const seen = reallyOpen(ctx);
+    const seen = seenOpen(ctx);
     const eb = ctx.budget;
     const o = eb?.budget.overflow;
     if (!eb || !o || !o.used || o.allowed === null) return seen;
@@ -65,11 +65,11 @@ export const connectionBudget: EnvironmentRule = {
 export const OPEN_WARN_SHARE = 0.9;
 
 /**
- * What the server saw really open (an observation): the most open at once of every group it saw,
- * mapped or not, summed, against what the server gives. A sum of maxima is an upper bound of what
- * was open together.
+ * What the server saw open (an observation): the most open at once of every group it saw, mapped
+ * or not, summed (a sum of maxima is an upper bound of what was open together), against what the
+ * budget model's server layer gives (observed settings first).
  */
-function reallyOpen(ctx: Parameters<EnvironmentRule['evaluate']>[0]): Finding[] {
+function seenOpen(ctx: Parameters<EnvironmentRule['evaluate']>[0]): Finding[] {
   const observed = ctx.env.pools.filter((p) => p.coverage?.source.kind === 'server-sampling' && saw(p, 'occupancy'));
   const b = ctx.budget?.budget;
   if (observed.length === 0 || !b?.server) return [];
