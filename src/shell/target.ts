@@ -154,10 +154,10 @@ export async function probe(cfg: pg.ClientConfig, display: string, timeoutMs = 5
 
 /** Exit 2 when the planned pools would not fit in what the server has left. */
 export function assertFits(facts: ServerFacts, planned: number, what: string): void {
-  const free = facts.maxConnections - facts.superuserReserved - facts.current;
+  const free = facts.maxConnections - facts.superuserReserved - facts.reservedConnections - facts.current;
   if (planned > free) {
     throw new UsageError(
-      `the planned pools need up to ${planned} connections (${what}), but the server allows ${facts.maxConnections} (max_connections) - ${facts.superuserReserved} reserved - ${facts.current} in use = ${free}`,
+      `the planned pools need up to ${planned} connections (${what}), but the server allows ${facts.maxConnections} (max_connections) - ${facts.superuserReserved} reserved${facts.reservedConnections > 0 ? ` - ${facts.reservedConnections} reserved_connections` : ''} - ${facts.current} in use = ${free}`,
       'lower max_connections for this run with --set ENV.POOL.max_connections=N, run fewer pools with --pool, or use a server with more room',
     );
   }
