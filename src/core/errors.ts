@@ -75,6 +75,14 @@ export class InvalidRunError extends KnownError {
   }
 }
 
+/** What `generate` would write overflows a layer of the connection budget (exit 1, as a failed check). */
+export class OverBudgetError extends KnownError {
+  constructor(message: string, hint?: string) {
+    super(message, ExitCode.CheckFailed, hint);
+    this.name = 'OverBudgetError';
+  }
+}
+
 /**
  * A command that finished and printed all it had, ending with a code other than 0 (`check` found a
  * breach, `config lint` an error, a run was interrupted): nothing more is printed. Commands throw

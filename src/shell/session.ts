@@ -95,7 +95,7 @@ export async function runSession(opts: SessionOptions): Promise<RunFile> {
     createdAt: new Date().toISOString(),
     target: opts.targetDisplay,
     targetKind: opts.targetKind,
-    ...(opts.server ? { server: { version: opts.server.version, maxConnections: opts.server.maxConnections, superuserReserved: opts.server.superuserReserved } } : {}),
+    ...(opts.server ? { server: { version: opts.server.version, maxConnections: opts.server.maxConnections, superuserReserved: opts.server.superuserReserved, reservedConnections: opts.server.reservedConnections } } : {}),
     configDir: opts.model.dir,
     seed: opts.seed,
     environments: [],

@@ -135,6 +135,8 @@ export interface ServerFacts {
   versionNum: number;
   maxConnections: number;
   superuserReserved: number;
+  /** reserved_connections (PostgreSQL 16 and later; 0 before). */
+  reservedConnections: number;
   /** Connections open now (all clients). */
   current: number;
 }
@@ -157,6 +159,13 @@ export function connectError(display: string, e: unknown): DatabaseError {
   return new DatabaseError(`cannot connect to ${display}: ${reason}`, 'check the URL, that the server is up, and the credentials; or leave --database-url out to use a throwaway database');
 }
 
+/** A connection count setting as the server gives it, bounded (max_connections is at most 262143); null (no such setting before PostgreSQL 16) is 0. */
+export function serverCount(text: string | null): number {
+  const n = text === null ? 0 : Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 262_143) throw new DatabaseError(`the server gave a connection setting of ${JSON.stringify(String(text).slice(0, 20))}, not a count in 0..262143`, 'check the server is PostgreSQL');
+  return n;
+}
+
 /** Connect once (within the guard: the deadline, the cap, the interrupt), read the server's limits and current connection count. */
 export async function probe(cfg: pg.ClientConfig, display: string, guard: ReadGuard = { ...READ_DEFAULTS, timeoutMs: 5000 }): Promise<ServerFacts> {
   const c = new pg.Client({ ...cfg, connectionTimeoutMillis: guard.timeoutMs, application_name: 'pool-advisor-probe' });
@@ -171,16 +180,16 @@ export async function probe(cfg: pg.ClientConfig, display: string, guard: ReadGu
   try {
     // Like every connection of the tool: the server ends the read about a second after our socket goes.
     await guardedQuery(c, serverGuardSql(guard.timeoutMs), guard, `setting up the connection to ${display}`);
-    const r = await guardedQuery<{ v: string; vn: string; mc: string; res: string; cur: string }>(
+    const r = await guardedQuery<{ v: string; vn: string; mc: string; res: string; rc: string | null; cur: string }>(
       c,
       `SELECT current_setting('server_version') AS v, current_setting('server_version_num') AS vn, current_setting('max_connections') AS mc,
-              current_setting('superuser_reserved_connections') AS res,
+              current_setting('superuser_reserved_connections') AS res, current_setting('reserved_connections', true) AS rc,
               (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend') AS cur`,
       guard,
       `reading the limits of ${display}`,
     );
     const row = r.rows[0]!;
-    return { version: row.v, versionNum: Number(row.vn), maxConnections: Number(row.mc), superuserReserved: Number(row.res), current: Number(row.cur) };
+    return { version: row.v, versionNum: Number(row.vn), maxConnections: serverCount(row.mc), superuserReserved: serverCount(row.res), reservedConnections: serverCount(row.rc), current: Number(row.cur) };
   } catch (e) {
     if (e instanceof KnownError || e instanceof InterruptedError) throw e;
     throw new DatabaseError(`cannot read the limits of ${display}: ${String((e as Error)?.message ?? e).split('\n')[0]}`, 'check the server and the role');
@@ -191,10 +200,10 @@ export async function probe(cfg: pg.ClientConfig, display: string, guard: ReadGu
 
 /** Exit 2 when the planned pools would not fit in what the server has left. */
 export function assertFits(facts: ServerFacts, planned: number, what: string): void {
-  const free = facts.maxConnections - facts.superuserReserved - facts.current;
+  const free = facts.maxConnections - facts.superuserReserved - facts.reservedConnections - facts.current;
   if (planned > free) {
     throw new UsageError(
-      `the planned pools need up to ${planned} connections (${what}), but the server allows ${facts.maxConnections} (max_connections) - ${facts.superuserReserved} reserved - ${facts.current} in use = ${free}`,
+      `the planned pools need up to ${planned} connections (${what}), but the server allows ${facts.maxConnections} (max_connections) - ${facts.superuserReserved} reserved${facts.reservedConnections > 0 ? ` - ${facts.reservedConnections} reserved_connections` : ''} - ${facts.current} in use = ${free}`,
       'lower max_connections for this run with --set ENV.POOL.max_connections=N, run fewer pools with --pool, or use a server with more room',
     );
   }

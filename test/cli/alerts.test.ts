@@ -155,7 +155,7 @@ describe.skipIf(!hasTool('promtool'))('alerts: promtool check rules and test rul
         }
         // The file holds exactly the plan's alerts.
         const doc = parse(text) as RulesYaml;
-        const alertRules = doc.groups.flatMap((g) => g.rules).filter((x) => 'alert' in x);
+        const alertRules = doc.groups.filter((g) => !g.name.endsWith('-budget')).flatMap((g) => g.rules).filter((x) => 'alert' in x);
         expect(alertRules.map((x) => [x.alert, x.expr, (x.labels as { severity: string }).severity])).toEqual(plan.alerts.map((a) => [a.alert, a.expr, a.severity]));
         console.log(`${family} ${variant}: ${plan.alerts.length} alerts, ${plan.recording.length} recording rules, ${plan.notExpressed.length} not expressible`);
         if (plan.alerts.length === 0) {
@@ -216,6 +216,57 @@ describe.skipIf(!hasTool('promtool'))('alerts: promtool check rules and test rul
     const t = spawnSync('promtool', ['test', 'rules', testFile], { encoding: 'utf8' });
     expect(t.status, t.stdout + t.stderr).toBe(0);
     expect(a!.annotations.fix).toContain('max_connections');
+  });
+});
+
+describe.skipIf(!hasTool('promtool'))('alerts: the live connection budget', () => {
+  it("fires when the fleet's open connections cross 90% of the server's limit: pg_settings where scraped, else the topology's constant", () => {
+    const adv = advisorFile('[check]\nthresholds = []\n[environments.production.topology]\nserver_max_connections = 100\n');
+    const out = join(work, 'budget.rules.yml');
+    const r = runCli(['alerts', '--family', 'pool-advisor', '--advisor-config', adv, '--for', '1m', '--out', out]);
+    expect(r.status, r.stderr).toBe(0);
+    const check = spawnSync('promtool', ['check', 'rules', out], { encoding: 'utf8' });
+    expect(check.status, check.stdout + check.stderr).toBe(0);
+    const doc = parse(readFileSync(out, 'utf8')) as RulesYaml;
+    const budget = doc.groups.find((g) => g.name === 'pool-advisor-pool-advisor-budget')!;
+    expect(budget.rules.map((x) => x.alert)).toEqual(['PoolConnectionBudget']);
+    // The topology gives 100 - 3 reserved = 97; 90% of it is 87.3.
+    expect(String(budget.rules[0]!.expr)).toContain('vector(97)');
+    const stripped = join(work, 'budget.noannotations.yml');
+    for (const rule of budget.rules) delete rule.annotations;
+    writeFileSync(stripped, stringify(doc));
+    const used = (v: string) => ({ series: 'db_client_connections{state="used",pool_name="database",instance="a:1",job="svc"}', values: v });
+    const idle = { series: 'db_client_connections{state="idle",pool_name="database",instance="a:1",job="svc"}', values: '5x40' };
+    const fires = [{ exp_labels: { severity: 'warning' } }];
+    const test = {
+      rule_files: [stripped],
+      evaluation_interval: '1m',
+      tests: [
+        // The family's gauges against the topology's 97: 55 open, then 95 from minute 11 (over 87.3).
+        { interval: '1m', input_series: [used('50x10 90x30'), idle], alert_rule_test: [{ eval_time: '5m', alertname: 'PoolConnectionBudget', exp_alerts: [] }, { eval_time: '20m', alertname: 'PoolConnectionBudget', exp_alerts: fires }] },
+        // postgres_exporter scraped: its 200 - 3 = 197 wins, so 95 open is fine.
+        {
+          interval: '1m',
+          input_series: [used('50x10 90x30'), idle, { series: 'pg_settings_max_connections{instance="pg:9187"}', values: '200x40' }, { series: 'pg_settings_superuser_reserved_connections{instance="pg:9187"}', values: '3x40' }],
+          alert_rule_test: [{ eval_time: '20m', alertname: 'PoolConnectionBudget', exp_alerts: [] }],
+        },
+        // No pool gauges: pg_stat_activity_count across the databases, against pg_settings: 150 then 180 (over 177.3).
+        {
+          interval: '1m',
+          input_series: [
+            { series: 'pg_stat_activity_count{datname="tasker",state="active",instance="pg:9187"}', values: '100x10 130x30' },
+            { series: 'pg_stat_activity_count{datname="tasker",state="idle",instance="pg:9187"}', values: '50x40' },
+            { series: 'pg_settings_max_connections{instance="pg:9187"}', values: '200x40' },
+            { series: 'pg_settings_superuser_reserved_connections{instance="pg:9187"}', values: '3x40' },
+          ],
+          alert_rule_test: [{ eval_time: '5m', alertname: 'PoolConnectionBudget', exp_alerts: [] }, { eval_time: '20m', alertname: 'PoolConnectionBudget', exp_alerts: fires }],
+        },
+      ],
+    };
+    const testFile = join(work, 'budget.test.yml');
+    writeFileSync(testFile, stringify(test));
+    const t = spawnSync('promtool', ['test', 'rules', testFile], { encoding: 'utf8', timeout: 60_000 });
+    expect(t.status, `${t.stdout}${t.stderr}`).toBe(0);
   });
 });
 

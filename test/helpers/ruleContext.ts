@@ -10,6 +10,8 @@ import { adviseEvidence } from '../../src/core/rules/index.js';
 import type { EvidencePart } from '../../src/core/evidence/parts.js';
 import type { EvidenceSourceKind, PoolEvidence } from '../../src/core/evidence/types.js';
 import type { ModelInput } from '../../src/core/model/queue.js';
+import { computeBudget, type BudgetInput, type ServiceDemand } from '../../src/core/budget/model.js';
+import type { EnvBudget } from '../../src/core/budget/inputs.js';
 import { syntheticRun, type Scenario } from './syntheticRun.js';
 
 /** The analysis of one pool measured in `scenario`. */
@@ -45,4 +47,15 @@ export function adviseWithout(scenario: Scenario, drop: ReadonlyArray<keyof type
   patch(p);
   const { analysis, advice } = adviseEvidence(file, defaultAdvisorConfig());
   return { pool: analysis.environments[0]!.pools[0]!, advice: advice.environments[0]! };
+}
+
+/** A budget of `lines` (service, replicas, pool, size) against a server giving `available` (max_connections available + 3, 3 reserved). */
+export function lineBudget(available: number, lines: ReadonlyArray<{ service: string; replicas: number; pool: string; max: number }>, assumed = false): EnvBudget {
+  const byService = new Map<string, ServiceDemand>();
+  for (const l of lines) {
+    if (!byService.has(l.service)) byService.set(l.service, { name: l.service, replicas: l.replicas, pools: [] });
+    byService.get(l.service)!.pools.push({ pool: l.pool, size: l.max });
+  }
+  const input: BudgetInput = { env: 'test', services: [...byService.values()], server: { maxConnections: available + 3, superuserReserved: 3, reservedConnections: 0, adminHeadroom: 0, otherConnections: 0, source: 'topology' } };
+  return { budget: computeBudget(input), input, assumed };
 }

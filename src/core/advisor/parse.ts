@@ -11,7 +11,7 @@ import { LIMITS, outside, type Range } from '../limits.js';
 import { isPoolName, POOL_NAMES, type PoolName } from '../config/pools.js';
 import { suggest } from '../config/validate.js';
 import type { ArrivalSpec, HoldSpec, WorkloadSpec } from './workload.js';
-import type { AdvisorConfig, EnvironmentSpec, RuleSettings, ServiceSpec, TopologySpec } from './types.js';
+import type { AdvisorConfig, EnvironmentSpec, PgBouncerSpec, RuleSettings, ServiceSpec, TopologySpec } from './types.js';
 import { parsePrometheusTable } from './prometheus.js';
 import { DEFAULT_RULES, DEFAULT_SEED, DEFAULT_SUPERUSER_RESERVED, DEFAULT_TARGET_P99_WAIT_MS } from './defaults.js';
 
@@ -188,15 +188,59 @@ function workloadFrom(ctx: Ctx, pool: PoolName, t: Table, path: string[], defaul
   };
 }
 
+/** A surge: an integer count of pods, or a string percentage ("25%"), as a Deployment's maxSurge. */
+function surgeFrom(ctx: Ctx, t: Table, path: string[]): { count: number } | { percent: number } | undefined {
+  const v = own(t, 'surge');
+  if (v === undefined) return undefined;
+  if (typeof v === 'string') {
+    const m = /^(\d{1,4})%$/.exec(v.trim());
+    if (!m || Number(m[1]) > 1000) ctx.fail([...path, 'surge'], `must be a count of pods or a percentage, got ${JSON.stringify(v)}`, 'write surge = 1 or surge = "25%" (as the Deployment\'s maxSurge; 0%..1000%)');
+    return { percent: Number(m[1]) };
+  }
+  const n = num(ctx, t, path, 'surge', 0, 100_000, true)!;
+  return { count: n };
+}
+
+function pgbouncerFrom(ctx: Ctx, t: Table, path: string[]): PgBouncerSpec {
+  checkKeys(ctx, t, path, ['instances', 'max_client_conn', 'default_pool_size', 'reserve_pool_size', 'max_db_connections', 'max_user_connections', 'users', 'databases', 'wildcard']);
+  const raw = t.databases ?? [];
+  if (!Array.isArray(raw)) ctx.fail([...path, 'databases'], 'must be an array of tables', 'write databases = [{ name = "tasker", pool_size = 40 }]');
+  const databases = raw.map((d: unknown, i: number) => {
+    const dp = [...path, 'databases', String(i)];
+    if (!isTable(d)) ctx.fail([...path, 'databases'], `entry ${i + 1} must be a table`, 'write { name = "tasker", pool_size = 40 }');
+    checkKeys(ctx, d, dp, ['name', 'pool_size', 'reserve_pool', 'max_db_connections']);
+    const name = str(ctx, d, dp, 'name');
+    if (name === undefined) ctx.fail([...path, 'databases'], `entry ${i + 1} has no name`, 'write { name = "tasker", pool_size = 40 }');
+    const poolSize = num(ctx, d, dp, 'pool_size', 0, 100_000, true);
+    const reservePool = num(ctx, d, dp, 'reserve_pool', 0, 100_000, true);
+    const maxDb = num(ctx, d, dp, 'max_db_connections', 0, 1_000_000, true);
+    return { name, ...(poolSize !== undefined ? { poolSize } : {}), ...(reservePool !== undefined ? { reservePool } : {}), ...(maxDb !== undefined ? { maxDbConnections: maxDb } : {}) };
+  });
+  const wildcard = own(t, 'wildcard');
+  if (wildcard !== undefined && typeof wildcard !== 'boolean') ctx.fail([...path, 'wildcard'], `must be true or false, got ${JSON.stringify(wildcard)}`, 'write wildcard = true when [databases] has a * entry');
+  // PgBouncer's own defaults (pgbouncer.ini): max_client_conn 100, default_pool_size 20, the rest 0.
+  return {
+    instances: num(ctx, t, path, 'instances', 1, 10_000, true) ?? 1,
+    maxClientConn: num(ctx, t, path, 'max_client_conn', 1, 10_000_000, true) ?? 100,
+    defaultPoolSize: num(ctx, t, path, 'default_pool_size', 0, 100_000, true) ?? 20,
+    reservePoolSize: num(ctx, t, path, 'reserve_pool_size', 0, 100_000, true) ?? 0,
+    maxDbConnections: num(ctx, t, path, 'max_db_connections', 0, 1_000_000, true) ?? 0,
+    maxUserConnections: num(ctx, t, path, 'max_user_connections', 0, 1_000_000, true) ?? 0,
+    users: num(ctx, t, path, 'users', 1, 10_000, true) ?? 1,
+    databases,
+    wildcard: wildcard === true,
+  };
+}
+
 function topologyFrom(ctx: Ctx, t: Table, path: string[]): TopologySpec {
-  checkKeys(ctx, t, path, ['server_max_connections', 'superuser_reserved_connections', 'other_connections', 'services']);
+  checkKeys(ctx, t, path, ['server_max_connections', 'superuser_reserved_connections', 'reserved_connections', 'admin_headroom', 'other_connections', 'services', 'pgbouncer']);
   const services: ServiceSpec[] = [];
   const raw = t.services ?? [];
   if (!Array.isArray(raw)) ctx.fail([...path, 'services'], 'must be an array of tables', 'write services = [{ name = "orchestration", replicas = 2, pools = ["database"] }]');
   raw.forEach((s: unknown, i: number) => {
     const sp = [...path, 'services', String(i)];
     if (!isTable(s)) ctx.fail([...path, 'services'], `entry ${i + 1} must be a table`, 'write { name = "worker", replicas = 4, pools = ["database", "pgmq"] }');
-    checkKeys(ctx, s, sp, ['name', 'replicas', 'pools']);
+    checkKeys(ctx, s, sp, ['name', 'replicas', 'pools', 'autoscaler_max', 'surge']);
     const name = str(ctx, s, sp, 'name') ?? `service-${i + 1}`;
     const replicas = num(ctx, s, sp, 'replicas', 0, 100_000, true) ?? 1;
     const pools = s.pools ?? ['database'];
@@ -205,13 +249,21 @@ function topologyFrom(ctx: Ctx, t: Table, path: string[]): TopologySpec {
     }
     const twice = (pools as string[]).find((p, k) => (pools as string[]).indexOf(p) !== k);
     if (twice !== undefined) ctx.fail([...path, 'services'], `entry ${i + 1} (${name}): pools lists '${twice}' twice; a replica opens each pool once`, `list '${twice}' once`);
-    services.push({ name, replicas, pools: pools as PoolName[] });
+    const autoscalerMax = num(ctx, s, sp, 'autoscaler_max', 0, 100_000, true);
+    if (autoscalerMax !== undefined && autoscalerMax < replicas) ctx.fail([...sp, 'autoscaler_max'], `${autoscalerMax} is below replicas ${replicas}`, `write autoscaler_max >= ${replicas}, or leave it out`);
+    const surge = surgeFrom(ctx, s, sp);
+    services.push({ name, replicas, pools: pools as PoolName[], ...(autoscalerMax !== undefined ? { autoscalerMax } : {}), ...(surge ? { surge } : {}) });
   });
+  const bouncer = own(t, 'pgbouncer');
+  if (bouncer !== undefined && !isTable(bouncer)) ctx.fail([...path, 'pgbouncer'], 'must be a table', 'write [environments.<env>.topology.pgbouncer] with instances = 2');
   return {
     ...(t.server_max_connections !== undefined ? { serverMaxConnections: num(ctx, t, path, 'server_max_connections', 1, 262_143, true)! } : {}),
     superuserReserved: num(ctx, t, path, 'superuser_reserved_connections', 0, 10_000, true) ?? DEFAULT_SUPERUSER_RESERVED,
+    reservedConnections: num(ctx, t, path, 'reserved_connections', 0, 10_000, true) ?? 0,
+    adminHeadroom: num(ctx, t, path, 'admin_headroom', 0, 10_000, true) ?? 0,
     otherConnections: num(ctx, t, path, 'other_connections', 0, 100_000, true) ?? 0,
     services,
+    ...(bouncer !== undefined ? { pgbouncer: pgbouncerFrom(ctx, bouncer as Table, [...path, 'pgbouncer']) } : {}),
   };
 }
 

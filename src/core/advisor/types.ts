@@ -12,6 +12,27 @@ export interface ServiceSpec {
   name: string;
   replicas: number;
   pools: PoolName[];
+  /** The autoscaler's maximum replicas (`autoscaler_max`). */
+  autoscalerMax?: number;
+  /** A rolling deploy's maxSurge (`surge`): pods, or a percentage of the replicas rounded up. */
+  surge?: { count: number } | { percent: number };
+}
+
+/** PgBouncer between the services and the server (`[environments.<env>.topology.pgbouncer]`). */
+export interface PgBouncerSpec {
+  /** PgBouncer processes (a console shows only its own). */
+  instances: number;
+  /** Settings used when no console is read (`--pgbouncer-url`); PgBouncer's defaults when unset. */
+  maxClientConn: number;
+  defaultPoolSize: number;
+  reservePoolSize: number;
+  maxDbConnections: number;
+  maxUserConnections: number;
+  /** Users that connect to each database (PgBouncer keeps a pool per database and user). */
+  users: number;
+  databases: Array<{ name: string; poolSize?: number; reservePool?: number; maxDbConnections?: number }>;
+  /** A `*` database: pools on demand, open-ended. */
+  wildcard: boolean;
 }
 
 /** The fleet and the server it shares, for the connection budget. */
@@ -20,9 +41,14 @@ export interface TopologySpec {
   serverMaxConnections?: number;
   /** superuser_reserved_connections (PostgreSQL's default is 3). */
   superuserReserved: number;
+  /** reserved_connections (PostgreSQL 16 and later; 0 by default). */
+  reservedConnections?: number;
+  /** Slots kept free for admin sessions (`admin_headroom`, 0 by default). */
+  adminHeadroom?: number;
   /** Connections other clients hold (migrations, admin tools, poolers). */
   otherConnections: number;
   services: ServiceSpec[];
+  pgbouncer?: PgBouncerSpec;
 }
 
 /** Thresholds of the tuning rules, all changeable in the advisor config under [rules]. */

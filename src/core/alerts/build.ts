@@ -8,6 +8,7 @@
 import type { PoolName } from '../config/pools.js';
 import { formatThreshold, type MetricName, type Operator, type Threshold } from '../thresholds/parse.js';
 import { FAMILIES, isUnexpressible, type Family, type FamilyName } from './families.js';
+import { OPEN_WARN_SHARE } from '../rules/connectionBudget.js';
 import { describeFigure, figureExpr, figureUnit, promDuration, promNumber, recordName, type Figure } from './figures.js';
 
 /** An alert's severity label. */
@@ -55,6 +56,21 @@ export interface RulesPlan {
   partial: NotExpressed[];
   /** Things a reader of the file should check (how named pools are matched). */
   notes: string[];
+  /** The live connection budget: open connections across the fleet against the server's limit. */
+  budget?: BudgetAlert;
+}
+
+/** The live-budget alert (its own group). */
+export interface BudgetAlert {
+  alert: string;
+  expr: string;
+  forS: number;
+  severity: Severity;
+  annotations: { summary: string; description: string; fix: string; threshold: string };
+  /** What it reads: the family's gauges, else postgres_exporter's pg_stat_activity_count. */
+  open: string;
+  /** The server's limit: postgres_exporter's pg_settings where scraped, else the topology's constant. */
+  limit: string;
 }
 
 /** Options of {@link planAlerts}. */
@@ -70,6 +86,8 @@ export interface PlanOptions {
   maxConnections?: ReadonlyMap<PoolName, number>;
   /** The pool label's value for a pool, when the service names its pools differently (`--pool-name`). */
   poolNames?: ReadonlyMap<PoolName, string>;
+  /** Write the live-budget alert; `allowed` is what the topology's server lets pools open, the limit where postgres_exporter is not scraped. */
+  budget?: { allowed?: number };
 }
 
 /** The window thresholds are judged over in production when `--window` is not given, seconds. */
@@ -332,5 +350,36 @@ export function planAlerts(opts: PlanOptions): RulesPlan {
     named.length > 0 && opts.family !== 'pool-advisor' && opts.family !== 'tasker'
       ? [`Alerts on named pools match ${named.map((p) => `${fam.poolLabel}="${p}"`).join(', ')}; if the service names its pools otherwise, pass --pool-name ${named[0]}=ITS_NAME (or use * in the threshold).`]
       : [];
-  return { family: opts.family, defaults, recording: [...recording.values()], alerts, notExpressed, partial, notes };
+  return { family: opts.family, defaults, recording: [...recording.values()], alerts, notExpressed, partial, notes, ...(opts.budget ? { budget: liveBudgetAlert(fam, opts.budget.allowed, opts.forS ?? DEFAULT_FOR_S) } : {}) };
+}
+
+/**
+ * The live connection budget (docs/tuning.md, "The connection budget"): the connections open
+ * across the fleet - the family's in-use plus idle gauges summed over every replica and pool, or
+ * postgres_exporter's `pg_stat_activity_count` where the family has no such gauges or is not
+ * scraped - against the server's max_connections less its reserved slots (postgres_exporter's
+ * `pg_settings_*` where scraped, else `allowed`, the topology's figure), firing at
+ * {@link OPEN_WARN_SHARE} of it. Without either limit the alert never fires.
+ */
+export function liveBudgetAlert(fam: Family, allowed: number | undefined, forS: number): BudgetAlert {
+  const { in_use: inUse, idle } = fam.gauges;
+  const exporter = 'sum(pg_stat_activity_count)';
+  const open = isUnexpressible(inUse) || isUnexpressible(idle) ? exporter : `((sum(${inUse}) + sum(${idle})) or on() ${exporter})`;
+  const scraped = '(max(pg_settings_max_connections) - (max(pg_settings_superuser_reserved_connections) or on() vector(0)) - (max(pg_settings_reserved_connections) or on() vector(0)))';
+  const limit = allowed !== undefined ? `(${scraped} or on() vector(${promNumber(allowed)}))` : scraped;
+  const share = promNumber(OPEN_WARN_SHARE);
+  return {
+    alert: 'PoolConnectionBudget',
+    expr: `${open} > on() ${share} * ${limit}`,
+    forS,
+    severity: 'warning',
+    annotations: {
+      summary: 'Connections open across the fleet are {{ $value }}, over ' + `${OPEN_WARN_SHARE * 100}% of what the server gives`,
+      description: `The pools of every replica hold more than ${OPEN_WARN_SHARE * 100}% of the server's max_connections less its reserved slots${allowed !== undefined ? ` (${allowed} from the advisor config's topology where postgres_exporter's pg_settings is not scraped)` : ''}; a scale-out or a rolling deploy's surge can exhaust it.`,
+      fix: "Lower the pools' max_connections or the replicas, add PgBouncer, or raise the server's max_connections; pool-advisor check shows each layer of the budget.",
+      threshold: `open connections < ${OPEN_WARN_SHARE * 100}% of the server's limit`,
+    },
+    open,
+    limit,
+  };
 }

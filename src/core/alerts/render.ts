@@ -18,11 +18,11 @@ export interface RulesOrigin {
 }
 
 /** The name of a plan's groups: `pool-advisor-otel-recording`, `pool-advisor-otel-alerts`. */
-export function groupName(plan: RulesPlan, kind: 'recording' | 'alerts'): string {
+export function groupName(plan: RulesPlan, kind: 'recording' | 'alerts' | 'budget'): string {
   return `pool-advisor-${plan.family}-${kind}`;
 }
 
-function alertYaml(a: AlertRule): Record<string, unknown> {
+function alertYaml(a: Pick<AlertRule, 'alert' | 'expr' | 'forS' | 'severity' | 'annotations'>): Record<string, unknown> {
   return {
     alert: a.alert,
     expr: a.expr,
@@ -63,6 +63,7 @@ export function renderRulesFile(plan: RulesPlan, origin: RulesOrigin): string {
   const groups: Array<Record<string, unknown>> = [];
   if (plan.recording.length > 0) groups.push({ name: groupName(plan, 'recording'), rules: plan.recording.map((r) => ({ record: r.record, expr: r.expr })) });
   if (plan.alerts.length > 0) groups.push({ name: groupName(plan, 'alerts'), rules: plan.alerts.map(alertYaml) });
+  if (plan.budget) groups.push({ name: groupName(plan, 'budget'), rules: [alertYaml(plan.budget)] });
   // YAML 1.1 quoting, so readers that still follow 1.1 (Prometheus's Go reader) see every string as written.
   const doc = new Document({ groups }, { version: '1.1' });
   doc.commentBefore = header.map(commentLine).join('\n');
@@ -86,6 +87,7 @@ export function renderAlertsSummary(plan: RulesPlan, written: string | undefined
     `${plan.alerts.length} alert${plan.alerts.length === 1 ? '' : 's'} and ${plan.recording.length} recording rule${plan.recording.length === 1 ? '' : 's'} for the ${plan.family} family${where}, from ${plan.defaults ? "Tasker's default alert table (the advisor config has no thresholds)" : 'the thresholds'}`,
   ];
   for (const a of plan.alerts) lines.push(`  ${a.alert} (${a.severity}${a.forS > 0 ? `, for ${promDuration(a.forS)}` : ''}, window ${figureWindow(a.figure)}): ${a.annotations.threshold}`);
+  if (plan.budget) lines.push(`  ${plan.budget.alert} (${plan.budget.severity}${plan.budget.forS > 0 ? `, for ${promDuration(plan.budget.forS)}` : ''}): ${plan.budget.annotations.threshold}`);
   lines.push(...plan.notes, ...listLines(plan));
   return `${lines.join('\n')}\n`;
 }

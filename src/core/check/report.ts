@@ -6,7 +6,7 @@ import { ExitCode } from '../errors.js';
 import { formatIssue, type Issue } from '../config/validate.js';
 import { formatThreshold, type Threshold } from '../thresholds/parse.js';
 import type { ThresholdResult } from '../thresholds/evaluate.js';
-import { budgetArithmetic, type BudgetResult, type StaticResult } from './static.js';
+import { budgetArithmetic, layerLine, type BudgetResult, type StaticResult } from './static.js';
 
 /** Version of `check --format json`'s shape. */
 export const CHECK_SCHEMA_VERSION = 1;
@@ -88,6 +88,8 @@ export function groupByEnv(results: readonly ThresholdResult[]): Map<string, Thr
 
 export function budgetLine(b: BudgetResult): string {
   if (b.status === 'skipped') return `${b.env}: not checked: ${b.reason}`;
-  const src = b.serverSource === 'run' ? ' (server max from the saved run)' : '';
-  return `${b.env}: ${budgetArithmetic(b)} ${b.status === 'ok' ? '<=' : '>'} server max_connections ${b.serverMaxConnections}${src}`;
+  const src = b.serverSource === 'run' ? ' (server max from the saved run)' : b.serverSource === 'observed' ? ' (server max as the server says)' : '';
+  const plain = !b.layers.some((l) => l.layer === 'pgbouncer') && b.services.every((s) => s.peakReplicas === s.replicas);
+  if (plain && b.serverMaxConnections !== undefined) return `${b.env}: ${budgetArithmetic(b)} ${b.status === 'ok' ? '<=' : '>'} server max_connections ${b.serverMaxConnections}${src}`;
+  return [`${b.env}:${src}`, ...b.layers.map((l) => `    ${l.status === 'over' || l.status === 'over-at-peak' ? 'OVER ' : ''}${layerLine(l)}`)].join('\n');
 }

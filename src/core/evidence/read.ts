@@ -245,6 +245,19 @@ function checkObservation(data: Obj, display: string): EvidenceFile {
   if (server) {
     c.num(server, 'maxConnections', 'server.', false, { ...BOUNDS.poolSize, min: 1 });
     c.num(server, 'superuserReserved', 'server.', false, BOUNDS.poolSize);
+            c.num(server, 'reservedConnections', 'server.', true, BOUNDS.poolSize);
+  }
+  // PgBouncer's settings for the connection budget (observe --pgbouncer-url).
+  const bouncer = c.obj(data, 'pgbouncerSettings', '', true);
+  if (bouncer) {
+    for (const k of ['maxClientConn', 'defaultPoolSize', 'reservePoolSize', 'maxDbConnections', 'maxUserConnections']) c.num(bouncer, k, 'pgbouncerSettings.', false, BOUNDS.poolSize);
+    c.bool(bouncer, 'wildcard', 'pgbouncerSettings.');
+    c.arr(bouncer, 'databases', 'pgbouncerSettings.')!.forEach((d, i) => {
+      const p = `pgbouncerSettings.databases.${i}.`;
+      if (!isObj(d)) c.fail(`pgbouncerSettings.databases.${i}`, `expected an object, got ${describe(d)}`);
+      c.str(d, 'name', p);
+      for (const k of ['poolSize', 'reservePool', 'maxDbConnections']) c.num(d, k, p, true, BOUNDS.poolSize);
+    });
   }
   if (data.configDir !== null) c.str(data, 'configDir', '', true);
   if (data.environments === undefined) c.fail('environments', 'missing: this observation carries no evidence (saved by a pool-advisor without the evidence model); observe again and save it with this version');

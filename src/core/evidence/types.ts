@@ -264,6 +264,20 @@ export interface EnvironmentEvidence {
   eventLoop?: { p99Ms: number; maxMs: number };
 }
 
+/** PgBouncer's settings as its console shows them (one process; the topology gives the instances). */
+export interface PgBouncerSettings {
+  maxClientConn: number;
+  defaultPoolSize: number;
+  reservePoolSize: number;
+  maxDbConnections: number;
+  maxUserConnections: number;
+  poolMode: string;
+  /** SHOW DATABASES: each database's own pool_size, reserve_pool and max_connections (undefined: the global one). */
+  databases: Array<{ name: string; poolSize?: number; reservePool?: number; maxDbConnections?: number }>;
+  /** A `*` entry (auto-database): pools on demand. */
+  wildcard: boolean;
+}
+
 /** A saved evidence file, as every `--from` reads it. */
 export interface EvidenceFile {
   /** A measured run (`analyze --out`) or an observation (`observe --out`). */
@@ -274,8 +288,10 @@ export interface EvidenceFile {
   /** Password removed. */
   target: string;
   targetKind?: EvidenceTargetKind;
-  server?: { version: string; maxConnections: number; superuserReserved: number };
+  server?: { version: string; maxConnections: number; superuserReserved: number; reservedConnections?: number };
   configDir: string | null;
+  /** PgBouncer's settings, read from its console (SHOW CONFIG, SHOW DATABASES) by observe --pgbouncer-url. */
+  pgbouncerSettings?: PgBouncerSettings;
   /** The seed of a measured run's arrivals and holds; null for observations. */
   seed: number | null;
   environments: EnvironmentEvidence[];

@@ -1,11 +1,9 @@
 /**
  * Turning the answers of the planned queries into figures per pool per replica, a roll-up per
- * pool across the fleet, and the connection budget the replicas seen add up to. Pure: the shell
+ * pool across the fleet (the budget they add up to is src/core/budget/fleet.ts). Pure: the shell
  * runs the queries and hands in the answers.
  */
 import { isPoolName, type PoolName } from '../config/pools.js';
-import type { TopologySpec } from '../advisor/types.js';
-import { DEFAULT_SUPERUSER_RESERVED } from '../advisor/defaults.js';
 import { notCarried, poolOf, type CloseReason, type FamilyMatch, type FoundTime, type PrometheusSpec } from './families.js';
 import type { FleetWindow, PlannedQuery, QueryPart } from './plan.js';
 import { BOUNDS, outside, rangeText, type Range } from '../limits.js';
@@ -79,22 +77,6 @@ export interface FleetPool {
   fleetP99S?: number;
   /** The sum of the replicas' pool sizes: what the fleet may open. */
   maxTotal?: number;
-}
-
-/** The connection budget: what the replicas seen may open against what the server allows. */
-export interface FleetBudget {
-  env: string;
-  /** Sum of every pool's size over every replica seen. */
-  poolMaxTotal: number;
-  /** Replicas whose pool size the source does not show. */
-  unknownSize: number;
-  serverMaxConnections: number;
-  /** Where max_connections and the reserved count came from: the server itself, or the advisor config's topology. */
-  serverSource: 'pg_settings' | 'topology';
-  superuserReserved: number;
-  otherConnections: number;
-  available: number;
-  fits: boolean;
 }
 
 /** Everything read from Prometheus over a window. */
@@ -390,21 +372,4 @@ export function assembleFleet(matches: readonly FamilyMatch[], spec: PrometheusS
       ? { refused: refusals.length > MAX_REFUSALS_LISTED ? [...refusals.slice(0, MAX_REFUSALS_LISTED), `and ${refusals.length - MAX_REFUSALS_LISTED} more figures not believed`] : refusals }
       : {}),
   };
-}
-
-/**
- * The connection budget of one environment: every pool of every replica seen may open up to its
- * size, against the server's max_connections less the reserved and other connections. The server's
- * figures come from the server itself (`live`, read from pg_settings) when given, else from the
- * topology. Undefined when max_connections is unknown.
- */
-export function fleetBudget(replicas: readonly ReplicaFigures[], env: string, topology: TopologySpec | undefined, live?: { maxConnections: number; superuserReserved: number }): FleetBudget | undefined {
-  const server = live?.maxConnections ?? topology?.serverMaxConnections;
-  if (server === undefined) return undefined;
-  const mine = replicas.filter((r) => r.env === env);
-  const poolMaxTotal = mine.reduce((a, r) => a + (r.max ?? 0), 0);
-  const superuserReserved = live?.superuserReserved ?? topology?.superuserReserved ?? DEFAULT_SUPERUSER_RESERVED;
-  const otherConnections = topology?.otherConnections ?? 0;
-  const available = server - superuserReserved - otherConnections;
-  return { env, poolMaxTotal, unknownSize: mine.filter((r) => r.max === undefined).length, serverMaxConnections: server, serverSource: live ? 'pg_settings' : 'topology', superuserReserved, otherConnections, available, fits: poolMaxTotal <= available };
 }

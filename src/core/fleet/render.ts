@@ -5,7 +5,9 @@
  */
 import { compactTable } from '../render/table.js';
 import { fmtNum, fmtUs } from '../units.js';
-import type { FleetBudget, FleetReading, ReplicaFigures } from './assemble.js';
+import type { FleetReading, ReplicaFigures } from './assemble.js';
+import type { FleetBudget } from '../budget/fleet.js';
+import { layerLine } from '../check/static.js';
 
 const na = 'n/a';
 const secs = (s: number | null | undefined) => (s === undefined || s === null ? na : fmtUs(s * 1e6));
@@ -67,8 +69,10 @@ export function renderFleet(reading: FleetReading, source: string, budgets: read
     lines.push(
       '',
       `Connection budget${b.env ? ` (${b.env})` : ''}: the replicas seen may open ${b.poolMaxTotal} connections${b.unknownSize ? ` (+ ${b.unknownSize} pool(s) whose size the metrics do not show)` : ''}; ` +
-        `the server allows ${b.available} (max_connections ${b.serverMaxConnections} - ${b.superuserReserved} reserved - ${b.otherConnections} other; from ${b.serverSource === 'pg_settings' ? 'the server' : 'the topology'}): ${b.fits ? 'fits' : `over by ${b.poolMaxTotal - b.available}`}`,
+        `the server allows ${b.available} (max_connections ${b.serverMaxConnections} - ${b.superuserReserved} reserved - ${b.otherConnections} other; from ${b.serverSource === 'pg_settings' ? 'the server' : 'the topology'}): ${b.fits ? 'fits' : b.overflow ? `the ${b.overflow.layer} layer overflows ${b.overflow.status === 'over' ? 'at steady state' : 'at the rollout peak'} (${b.overflow.status === 'over' ? b.overflow.used!.steady : b.overflow.used!.peak} of ${b.overflow.allowed})` : 'over'}`,
     );
+    // Each layer when there is more than the server to see (PgBouncer, or a rollout peak above steady state).
+    if (b.layers.length > 2 || b.layers.some((l) => l.used && l.used.peak !== l.used.steady)) for (const l of b.layers) lines.push(`  ${layerLine(l)}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -7,6 +7,7 @@ import type { GroupSummary } from './summary.js';
 import type { Observation } from './types.js';
 import type { EnvironmentEvidence } from '../evidence/types.js';
 import type { PgBouncerReading } from './pgbouncer.js';
+import type { PgBouncerSettings } from '../evidence/types.js';
 
 /** Version of {@link ObservationFile}'s layout. */
 export const OBSERVATION_SCHEMA_VERSION = 1;
@@ -47,7 +48,7 @@ export interface ObservationFile {
   /** The server observed, password removed. */
   target: string;
   targetKind: 'local' | 'remote';
-  server: { version: string; maxConnections: number; superuserReserved: number };
+  server: { version: string; maxConnections: number; superuserReserved: number; reservedConnections?: number };
   source: { kind: 'server-sampling'; detail: string; startedAt: number; durationMs: number };
   /** The nominal interval (`--interval`), ms. */
   intervalMs: number;
@@ -62,6 +63,8 @@ export interface ObservationFile {
   tasker: TaskerReading[];
   /** PgBouncer's own figures, when `--pgbouncer-url` was given. */
   pgbouncer?: PgBouncerReading;
+  /** PgBouncer's settings (SHOW CONFIG, SHOW DATABASES), for the connection budget. */
+  pgbouncerSettings?: PgBouncerSettings;
   cost: SamplingCost;
   validity: { valid: boolean; reasons: string[] };
   /** The evidence every `--from` reads: a pool per mapped group and replica, the unmapped groups apart (evidence.ts). */

@@ -36,6 +36,8 @@ export interface PgBouncerDatabaseRow {
   name: string;
   poolSize: number;
   reservePool: number;
+  /** The database's max_db_connections (SHOW DATABASES' max_connections; 0: the global one, or no limit). */
+  maxDbConnections?: number;
   /** The database's own pool_mode; null when it takes the default. */
   poolMode: string | null;
 }

@@ -7,6 +7,7 @@
  * slow-threshold. A pool no rule changes gets a `healthy` finding with the evidence.
  */
 import type { AdvisorConfig } from '../advisor/types.js';
+import { own } from '../dict.js';
 import { analyzeEvidence, noSamples, saw, type EnvironmentAnalysis, type PoolAnalysis, type RunAnalysis } from '../analysis/analyze.js';
 import { cannotJudge, EVIDENCE_PARTS, missingParts } from '../evidence/parts.js';
 import type { EvidenceFile, UnmappedPool } from '../evidence/types.js';
@@ -16,7 +17,7 @@ import { BUSY_ONLY_ASSUMPTION } from './fromOccupancy.js';
 import { formatNum, formatRate, formatShare, formatUs } from '../units.js';
 import { POOL_NAMES, SETTING_KEYS, fromSetting, keyDef, toSetting, tomlKeyFor, type SettingKey } from '../config/pools.js';
 import { acquireTimeout } from './acquireTimeout.js';
-import { budgetFor } from './budget.js';
+import { envBudget, observedReplicas, readingOf } from '../budget/inputs.js';
 import { connectionBudget } from './connectionBudget.js';
 import { databaseSaturation } from './databaseSaturation.js';
 import { idleSurplus } from './idleSurplus.js';
@@ -208,9 +209,19 @@ function invalidRun(env: EnvironmentAnalysis): Finding {
   };
 }
 
-/** Run every rule over one analysed environment. `server` is the run's server (for the budget). */
-export function recommendEnvironment(env: EnvironmentAnalysis, advisor: AdvisorConfig, server: EvidenceFile['server'] | null = null): EnvironmentAdvice {
-  const budget = budgetFor(env, advisor, server);
+/** What the budget reads of the evidence: its kind (an observation's server and replicas are observed), the server and PgBouncer's settings. */
+export type BudgetSource = Pick<EvidenceFile, 'kind' | 'server' | 'pgbouncerSettings'>;
+
+/** Run every rule over one analysed environment. `source` gives the evidence's server (for the budget). */
+export function recommendEnvironment(env: EnvironmentAnalysis, advisor: AdvisorConfig, source: BudgetSource | null = null): EnvironmentAdvice {
+  const observation = source?.kind === 'observation';
+  const server = readingOf(source);
+  const budget = envBudget(
+    env.env,
+    Object.fromEntries(Object.entries(env.config).map(([k, c]) => [k, { max: c!.settings.max_connections, active: c!.active }])),
+    own(advisor.environments, env.env)?.topology,
+    { ...(server ? { server } : {}), ...(observation ? { observed: observedReplicas(env.pools.map((p) => ({ pool: p.pool, replica: p.coverage?.replica ?? null }))) } : {}), ...(source?.pgbouncerSettings ? { pgbouncer: source.pgbouncerSettings } : {}) },
+  );
   const recommendations: Recommendation[] = [];
   const findings: Finding[] = [];
   // A proxy's own pools are judged whatever the server's view of them (which a proxy makes invalid for the services' pools).
@@ -330,12 +341,12 @@ function seenParts(p: PoolAnalysis): readonly (typeof EVIDENCE_PARTS)[number][] 
 }
 
 /** Run every rule over an analysed run. */
-export function recommendRun(analysis: RunAnalysis, advisor: AdvisorConfig): Advice {
-  return { createdAt: analysis.createdAt, environments: analysis.environments.map((e) => recommendEnvironment(e, advisor, analysis.server)) };
+export function recommendRun(analysis: RunAnalysis, advisor: AdvisorConfig, source: BudgetSource | null = analysis.server ? { kind: 'run', server: analysis.server } : null): Advice {
+  return { createdAt: analysis.createdAt, environments: analysis.environments.map((e) => recommendEnvironment(e, advisor, source)) };
 }
 
 /** Analyse evidence (a measured run or an observation) and recommend: what `analyze` and `recommend --from` both print. */
 export function adviseEvidence(file: EvidenceFile, advisor: AdvisorConfig): { analysis: RunAnalysis; advice: Advice } {
   const analysis = analyzeEvidence(file, advisor);
-  return { analysis, advice: recommendRun(analysis, advisor) };
+  return { analysis, advice: recommendRun(analysis, advisor, file) };
 }

@@ -13,7 +13,7 @@
  */
 import { formatNum, formatS, formatShare, formatUs } from '../units.js';
 import { MAX_CONNECTIONS, predict } from '../model/queue.js';
-import { capFor } from './budget.js';
+import { capFor, layerOf } from '../budget/model.js';
 import { currentValue, ev } from './support.js';
 import { noSamples } from '../analysis/analyze.js';
 import type { Change, Finding, PoolRule } from './types.js';
@@ -69,7 +69,12 @@ export const poolSaturation: PoolRule = {
     let limitedBy: Change['limitedBy'];
     let capNote = '';
     if (ctx.budget) {
-      const cap = capFor(ctx.budget, p.pool, p.settings.max_connections);
+      const cap = capFor(ctx.budget.budget, ctx.budget.input, p.pool, p.settings.max_connections);
+      const capping = ctx.budget.budget.pgbouncer ? layerOf(ctx.budget.budget, 'pgbouncer') : layerOf(ctx.budget.budget, 'server');
+      const available = capping?.allowed ?? 0;
+      const demand = capping?.used?.peak ?? 0;
+      const layerNote = ctx.budget.budget.pgbouncer ? " (PgBouncer's max_client_conn × instances)" : '';
+      const peakNote = ctx.budget.budget.clients.peak !== ctx.budget.budget.clients.steady ? ' at the rollout peak' : '';
       if (cap !== null && cap < need) {
         if (cap <= max) {
           return {
@@ -80,7 +85,7 @@ export const poolSaturation: PoolRule = {
                 pool: p.pool,
                 kind: 'pool-saturation',
                 severity: 'error',
-                message: `${what}; ${need} connections would meet the target, but the connection budget (${ctx.budget.available} available, ${ctx.budget.demand} already asked for) leaves no room to raise max_connections from ${max}: raise the server's max_connections or lower other pools`,
+                message: `${what}; ${need} connections would meet the target, but the connection budget${layerNote} (${available} available, ${demand} already asked for${peakNote}) leaves no room to raise max_connections from ${max}: raise the server's max_connections or lower other pools`,
                 evidence: [...baseEvidence, ev('need', 'modelled need', need, 'connections'), ev('budgetCap', 'most the budget allows', cap, 'connections')],
               },
             ],
@@ -88,7 +93,7 @@ export const poolSaturation: PoolRule = {
         }
         to = cap;
         limitedBy = 'budget';
-        capNote = `; capped at ${cap} by the connection budget (${ctx.budget.available} connections available, the model wants ${need})`;
+        capNote = `; capped at ${cap} by the connection budget${layerNote} (${available} connections available${peakNote}, the model wants ${need})`;
       }
     }
     const at = predict(m.sizingInput, to);

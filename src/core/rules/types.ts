@@ -7,7 +7,7 @@ import type { AdvisorConfig, RuleSettings } from '../advisor/types.js';
 import type { EnvironmentAnalysis, PoolAnalysis } from '../analysis/analyze.js';
 import type { PoolName, SettingKey } from '../config/pools.js';
 import type { EvidencePart } from '../evidence/parts.js';
-import type { Budget } from './budget.js';
+import type { EnvBudget } from '../budget/inputs.js';
 
 /** The rules, by id. */
 export type RuleId =
@@ -77,8 +77,10 @@ export interface Finding {
   evidence: EvidenceItem[];
   file?: string;
   line?: number;
-  /** connection-budget: the fair split, per pool, of what the server can give each replica. */
-  split?: Array<{ pool: PoolName; current: number; fair: number }>;
+  /** connection-budget: the fair split, per pool, of what the overflowing layer can give each replica. */
+  split?: Array<{ pool: string; current: number; fair: number }>;
+  /** connection-budget: the layer that overflows. */
+  layer?: string;
   /** A rule that could not judge this pool: what it judges and the evidence parts it lacked. */
   cannotJudge?: { judges: string; missing: EvidencePart[] };
 }
@@ -104,7 +106,7 @@ export interface PoolRuleContext {
   /** Target P99 acquire wait, ms. */
   targetMs: number;
   /** The connection budget, when a topology or the server's max_connections is known. */
-  budget: Budget | null;
+  budget: EnvBudget | null;
   /** Settings already changed by earlier rules for this pool (normalised values). */
   proposed: ReadonlyMap<SettingKey, { to: number; rule: RuleId }>;
   /** The load generator fell behind its schedule: its late requests bunched up, so measured waits may be inflated and the demand understated. */
@@ -132,7 +134,7 @@ export interface PoolRule {
 export interface EnvironmentRuleContext {
   env: EnvironmentAnalysis;
   advisor: AdvisorConfig;
-  budget: Budget | null;
+  budget: EnvBudget | null;
 }
 
 /** A rule that looks at the environment as a whole (it reads the config and the topology, which every source has). */

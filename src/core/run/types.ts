@@ -260,7 +260,7 @@ export interface RunFile {
   target: string;
   /** The kind of target (absent in runs saved before it was recorded: the analysis infers it from `target` and says so). */
   targetKind?: TargetKind;
-  server?: { version: string; maxConnections: number; superuserReserved: number };
+  server?: { version: string; maxConnections: number; superuserReserved: number; reservedConnections?: number };
   configDir: string;
   seed: number;
   environments: EnvironmentRun[];

@@ -12,6 +12,8 @@ import { suggest } from '../../core/config/validate.js';
 import { parseThresholds } from '../../core/thresholds/parse.js';
 import { FAMILY_NAMES, isFamilyName } from '../../core/alerts/families.js';
 import { planAlerts } from '../../core/alerts/build.js';
+import { serverLimits } from '../../core/budget/inputs.js';
+import { serverAllows } from '../../core/budget/model.js';
 import { renderAlertsSummary, renderRulesFile } from '../../core/alerts/render.js';
 import { loadAdvisorConfig, resolveAdvisorConfig, SHIPPED_ADVISOR_CONFIG } from '../advisorConfig.js';
 import { writeFileAtomic } from '../atomicWrite.js';
@@ -113,7 +115,11 @@ export function runAlerts(opts: AlertsOptions): void {
     ...config.thresholds.map((text) => ({ text, source: shipped ? { label: source } : { label: source, file: source } })),
     ...(opts.threshold ?? []).map((text) => ({ text, source: { label: '--threshold' } })),
   ]);
-  const plan = planAlerts({ family: opts.family, thresholds, ...(windowS !== undefined ? { windowS } : {}), ...(forS !== undefined ? { forS } : {}), ...(maxConnections ? { maxConnections } : {}), poolNames });
+  // The live budget's limit where postgres_exporter is not scraped: the topology of --env, or of the
+  // one environment with a server_max_connections (the shipped config describes the example fleet: none).
+  const withServer = shipped ? [] : Object.entries(config.environments).filter(([name, e]) => e.topology?.serverMaxConnections !== undefined && (opts.env === undefined || name === opts.env));
+  const limits = withServer.length === 1 ? serverLimits(withServer[0]![1].topology, undefined) : undefined;
+  const plan = planAlerts({ family: opts.family, thresholds, ...(windowS !== undefined ? { windowS } : {}), ...(forS !== undefined ? { forS } : {}), ...(maxConnections ? { maxConnections } : {}), poolNames, budget: limits ? { allowed: serverAllows(limits) } : {} });
   const file = renderRulesFile(plan, { advisorConfig: source, flagThresholds: (opts.threshold ?? []).length, ...(maxNote ? { maxConnections: maxNote } : {}) });
   if (opts.out !== undefined) {
     writeFileAtomic(opts.out, clean(file), { display: opts.out });

@@ -15,6 +15,7 @@ import { parseThresholds, type Threshold } from '../../core/thresholds/parse.js'
 import { evaluateThresholds, hasSamples } from '../../core/thresholds/evaluate.js';
 import { invalidRunError } from '../../core/analysis/validity.js';
 import { checkStatic, type StaticResult } from '../../core/check/static.js';
+import { observedReplicas, readingOf } from '../../core/budget/inputs.js';
 import { checkOutcome, type CheckReport } from '../../core/check/report.js';
 import { CHECK_FORMAT_NAMES, CHECK_FORMATS, type CheckFormat } from '../../core/check/formats/index.js';
 import { loadConfig, resolveConfigDir, EXAMPLE_CONFIG_DIR } from '../configDir.js';
@@ -73,13 +74,16 @@ function runStatic(dir: string, advisor: Advisor, envs: string[] | undefined, ru
   for (const e of model.environments) for (const p of Object.values(e.pools)) addSecret(p.url);
   checkEnvs(model, envs);
   const useTopology = !advisor.shipped || dir === EXAMPLE_CONFIG_DIR;
+  const server = readingOf(run);
   const topologies = useTopology ? dict(Object.entries(advisor.config.environments).map(([name, spec]) => [name, spec.topology])) : dict<TopologySpec | undefined>();
   return checkStatic({
     model,
     topologies,
     ...(envs ? { envs } : {}),
     advisorSource: advisor.config.source,
-    ...(run?.server ? { server: { maxConnections: run.server.maxConnections } } : {}),
+    ...(server ? { server } : {}),
+    ...(run?.kind === 'observation' ? { observed: Object.fromEntries(run.environments.map((e) => [e.env, observedReplicas(e.pools)])) } : {}),
+    ...(run?.pgbouncerSettings ? { pgbouncer: run.pgbouncerSettings } : {}),
   });
 }
 

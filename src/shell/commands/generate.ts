@@ -6,7 +6,12 @@
  * (shell/generate/measure.ts); the core plans the new texts in memory (validated, merged and
  * compared); shell/generate/apply.ts writes them atomically, verifies and restores on failure.
  */
-import { UsageError } from '../../core/errors.js';
+import { OverBudgetError, UsageError } from '../../core/errors.js';
+import { dict } from '../../core/dict.js';
+import type { EvidenceFile } from '../../core/evidence/types.js';
+import { observedReplicas, readingOf } from '../../core/budget/inputs.js';
+import { budgetsOver, overBudgetMessage } from '../../core/generate/budget.js';
+import { loadAdvisorConfig, resolveAdvisorConfig, SHIPPED_ADVISOR_CONFIG } from '../advisorConfig.js';
 import type { ConfigModel, ConfigSources } from '../../core/config/model.js';
 import { planGenerate, selectEnvs } from '../../core/generate/plan.js';
 import { mergeSettings, settingsFromFlags, type RunSettings } from '../../core/generate/settings.js';
@@ -32,6 +37,8 @@ interface GenerateOptions {
   duration?: string;
   seed?: string;
   yes?: boolean;
+  /** Write sizes even when they overflow a layer of the connection budget. */
+  allowOverBudget?: boolean;
 }
 
 function sourcesOf(model: ConfigModel): ConfigSources {
@@ -46,7 +53,7 @@ export async function runGenerate(opts: GenerateOptions, env: Readonly<Record<st
   }
   if (opts.measure && opts.from !== undefined) throw new UsageError('--measure and --from both give recommendations: pass one', 'drop --from to measure now, or --measure to use the saved run');
   // Flags first: a bad value is refused before any file is read.
-  let fromRun: RunSettings = opts.from !== undefined ? readRunSettings(opts.from, opts.advisorConfig) : { settings: [], skipped: [] };
+  let fromRun: RunSettings & { evidence?: EvidenceFile } = opts.from !== undefined ? readRunSettings(opts.from, opts.advisorConfig) : { settings: [], skipped: [] };
   if (opts.measure) fromRun = await measureSettings(opts);
   const fromFlags = settingsFromFlags(flags);
   const all = mergeSettings(fromRun.settings, fromFlags);
@@ -60,6 +67,25 @@ export async function runGenerate(opts: GenerateOptions, env: Readonly<Record<st
 
   for (const s of skipped) writeErr(`note: ${s}`);
   for (const w of plan.warnings) writeErr(`warning: ${w}`);
+
+  // The connection budget of every environment the plan changes, with the new sizes (the advisor
+  // config's topology; the shipped one describes the example fleet, which generate never writes).
+  const changed = [...new Set(plan.files.flatMap((f) => f.changes.map((c) => c.env)))];
+  if (changed.length > 0 && resolveAdvisorConfig(opts.advisorConfig) !== SHIPPED_ADVISOR_CONFIG) {
+    const advisor = loadAdvisorConfig(opts.advisorConfig);
+    const topologies = dict(Object.entries(advisor.environments).map(([name, spec]) => [name, spec.topology]));
+    const ev = fromRun.evidence;
+    const server = readingOf(ev);
+    const over = budgetsOver(plan.after, changed, topologies, {
+      ...(server ? { server } : {}),
+      ...(ev?.kind === 'observation' ? { observed: Object.fromEntries(ev.environments.map((e) => [e.env, observedReplicas(e.pools)])) } : {}),
+      ...(ev?.pgbouncerSettings ? { pgbouncer: ev.pgbouncerSettings } : {}),
+    });
+    for (const b of over) {
+      if (!opts.allowOverBudget) throw new OverBudgetError(overBudgetMessage(b), 'lower the sizes, or pass --allow-over-budget to write them anyway');
+      writeErr(`warning: ${overBudgetMessage(b)} (written: --allow-over-budget)`);
+    }
+  }
 
   if (!outcome.dryRun && plan.files.length > 0) {
     applyPlan(dirArg, plan, selected.settings, env);

@@ -216,7 +216,7 @@ export async function observeCommand(f: ObserveFlags): Promise<void> {
       // The same window from the pool metrics: they fill the server's gaps (waits, holds, the rate).
       // Interrupted meanwhile, the server's observation is printed and saved alone.
       try {
-        pr = await readPrometheus(client, advisor, { startMs: file.observation.startedAt, endMs: file.observation.startedAt + file.observation.durationMs }, { showQueries: f.showQueries, live: file.server });
+        pr = await readPrometheus(client, advisor, { startMs: file.observation.startedAt, endMs: file.observation.startedAt + file.observation.durationMs }, { showQueries: f.showQueries, live: { ...file.server, reservedConnections: file.server.reservedConnections ?? 0 } });
         out = { ...file, environments: mergeSources(fleetEvidence(pr.reading, envs, pr.display), file.environments), prometheus: { source: pr.display, reading: pr.reading, budgets: pr.budgets } } as EvidenceFile;
       } catch (e) {
         if (!(e instanceof InterruptedError)) throw e;

@@ -9,6 +9,7 @@ import { settingsFromEvidence, settingsFromRun, type RunSettings } from '../../c
 import { loadAdvisorConfig } from '../advisorConfig.js';
 import { EXAMPLE_CONFIG_DIR, resolveConfigDir } from '../configDir.js';
 import { readEvidenceText } from '../runFile.js';
+import type { EvidenceFile } from '../../core/evidence/types.js';
 
 /**
  * The settings of `--from FILE`: either saved evidence (a run of `analyze --out` or an
@@ -16,7 +17,7 @@ import { readEvidenceText } from '../runFile.js';
  * or JSON with a top-level `recommendations` array, such as `recommend --json` prints. Entries are
  * read by {@link settingsFromRun}.
  */
-export function readRunSettings(path: string, advisorFlag: string | undefined): RunSettings {
+export function readRunSettings(path: string, advisorFlag: string | undefined): RunSettings & { evidence?: EvidenceFile } {
   const text = readEvidenceText(path);
   let data: unknown;
   try {
@@ -34,7 +35,7 @@ export function readRunSettings(path: string, advisorFlag: string | undefined): 
     );
   }
   if (!hasEvidenceSamples(evidence)) throw new NoDataError(`${path}: the run recorded no acquires, so it has no recommendations`, 'run analyze longer (--duration) or with a higher --rate, and save it again');
-  return settingsFromEvidence(evidence, loadAdvisorConfig(advisorFlag), path);
+  return { ...settingsFromEvidence(evidence, loadAdvisorConfig(advisorFlag), path), evidence };
 }
 
 /** The config dir to write: never the example that ships inside the package. */

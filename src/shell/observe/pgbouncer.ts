@@ -76,7 +76,13 @@ export class PgBouncerConsole {
   /** `SHOW DATABASES`: each database's pool size and reserve (the effective ones: default_pool_size where it sets none). */
   async databases(): Promise<PgBouncerDatabaseRow[]> {
     const r = await this.query<Record<string, string | number | null>>('SHOW DATABASES');
-    return r.rows.map((x) => ({ name: String(x.name), poolSize: num(x.pool_size), reservePool: num(x.reserve_pool), poolMode: x.pool_mode === null || x.pool_mode === undefined ? null : String(x.pool_mode) }));
+    return r.rows.map((x) => ({ name: String(x.name), poolSize: num(x.pool_size), reservePool: num(x.reserve_pool ?? x.reserve_pool_size), maxDbConnections: num(x.max_connections), poolMode: x.pool_mode === null || x.pool_mode === undefined ? null : String(x.pool_mode) }));
+  }
+
+  /** `SHOW CONFIG`: every setting, key to value (at most a few hundred rows). */
+  async config(): Promise<Record<string, string>> {
+    const r = await this.query<Record<string, string | null>>('SHOW CONFIG');
+    return Object.fromEntries(r.rows.slice(0, 1000).map((x) => [String(x.key), String(x.value ?? '')]));
   }
 
   /** `SHOW POOLS`: now, per database and user. */

@@ -17,6 +17,8 @@ import { redactUrl } from '../../core/redact.js';
 import { Sampler, type DatabaseCounters, type RoleStatements } from './sampler.js';
 import { readTaskerHealth } from './tasker.js';
 import { PgBouncerConsole } from './pgbouncer.js';
+import { pgbouncerSettingsFrom } from '../../core/budget/inputs.js';
+import type { PgBouncerSettings } from '../../core/evidence/types.js';
 import { pgBouncerSign, summarizePgBouncer, type PgBouncerReadings } from '../../core/observe/pgbouncer.js';
 
 /** Why PgBouncer's console stopped answering, in one line naming it (never the server). */
@@ -76,6 +78,7 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
     throw e;
   }
   let bouncerReads: PgBouncerReadings | undefined;
+  let bouncerSettings: PgBouncerSettings | undefined;
   const rec = new Reconstructor({ groupBy: o.groupBy });
   const tasker: TaskerReading[] = [];
   let dbStart: DatabaseCounters | null = null;
@@ -93,6 +96,7 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
     stStart = await sampler.statementsByRole();
     const bouncerStart = bouncer ? await bouncer.stats() : undefined;
     const bouncerDatabases = bouncer ? await bouncer.databases() : undefined;
+    if (bouncer) bouncerSettings = pgbouncerSettingsFrom(await bouncer.config(), bouncerDatabases!);
     o.status?.(
       `Observing ${o.display}${o.targetKind === 'remote' ? ' (not on this machine)' : ''} as role ${sampler.server.role}, read-only: one connection reading pg_stat_activity every ${o.intervalMs} ms (jittered) for ${o.durationMs / 1000} s${sampler.server.versionNum >= 140000 ? ', pg_stat_database at the start and the end' : ''}${stStart ? ', pg_stat_statements at the start and the end' : ''}${o.taskerUrls.length ? ", Tasker's /health/detailed at the start and the end" : ''}${bouncer ? `, ${bouncer.version}'s admin console at ${bouncer.display} (SHOW POOLS every second, SHOW STATS at the start and the end)` : ''}. Nothing is written to the server.`,
     );
@@ -200,7 +204,7 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
     createdAt: new Date().toISOString(),
     target: o.display,
     targetKind: o.targetKind,
-    server: { version: sampler.server.version, maxConnections: sampler.server.maxConnections, superuserReserved: sampler.server.superuserReserved },
+    server: { version: sampler.server.version, maxConnections: sampler.server.maxConnections, superuserReserved: sampler.server.superuserReserved, reservedConnections: sampler.server.reservedConnections },
     source,
     intervalMs: o.intervalMs,
     configDir: o.configDir,
@@ -211,6 +215,7 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
     roles,
     tasker,
     ...(pgbouncer ? { pgbouncer } : {}),
+    ...(bouncerSettings ? { pgbouncerSettings: bouncerSettings } : {}),
     cost,
     validity,
     environments,

@@ -10,7 +10,7 @@ import { READ_DEFAULTS } from '../../core/flags.js';
 import { closeClient, guardedConnect, guardedQuery, serverGuardSql, type ReadGuard } from '../deadline.js';
 import type { ActivityRow, ActivitySample } from '../../core/observe/types.js';
 import type { SamplingCost } from '../../core/observe/file.js';
-import { connectError } from '../target.js';
+import { connectError, serverCount } from '../target.js';
 
 // One statement per sample, with the server's clock even when no client is connected (the
 // lateral join gives one row of NULLs then).
@@ -54,6 +54,8 @@ export interface SamplerServer {
   versionNum: number;
   maxConnections: number;
   superuserReserved: number;
+  /** reserved_connections (PostgreSQL 16 and later; 0 before). */
+  reservedConnections: number;
   role: string;
 }
 
@@ -143,12 +145,13 @@ export class Sampler {
     try {
       // Nothing of ours outlives the tool: the server ends a read about a second after our socket goes.
       await guardedQuery(client, serverGuardSql(guard.timeoutMs), guard, `setting up the sampler's connection to ${display}`);
-      const r = await guardedQuery<{ ok: boolean; su: boolean; u: string; v: string; vn: string; mc: string; res: string }>(
+      const r = await guardedQuery<{ ok: boolean; su: boolean; u: string; v: string; vn: string; mc: string; res: string; rc: string | null }>(
         client,
         `SELECT pg_has_role('pg_read_all_stats', 'USAGE') AS ok, current_user AS u,
                 (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS su,
                 current_setting('server_version') AS v, current_setting('server_version_num') AS vn,
-                current_setting('max_connections') AS mc, current_setting('superuser_reserved_connections') AS res`,
+                current_setting('max_connections') AS mc, current_setting('superuser_reserved_connections') AS res,
+                current_setting('reserved_connections', true) AS rc`,
         guard,
         `reading the grants on ${display}`,
       );
@@ -159,7 +162,7 @@ export class Sampler {
           `role ${role} cannot see other roles' connections in pg_stat_activity on ${display}: as a superuser run  GRANT pg_read_all_stats TO ${role};  (or GRANT pg_monitor TO ${role};) and observe again`,
         );
       }
-      const sampler = new Sampler(client, { version: row.v, versionNum: Number(row.vn), maxConnections: Number(row.mc), superuserReserved: Number(row.res), role: row.u }, guard);
+      const sampler = new Sampler(client, { version: row.v, versionNum: Number(row.vn), maxConnections: serverCount(row.mc), superuserReserved: serverCount(row.res), reservedConnections: serverCount(row.rc), role: row.u }, guard);
       sampler.display = display;
       return sampler;
     } catch (e) {

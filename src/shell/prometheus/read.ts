@@ -6,7 +6,8 @@
 import { UsageError } from '../../core/errors.js';
 import type { AdvisorConfig } from '../../core/advisor/types.js';
 import { defaultPrometheusSpec } from '../../core/fleet/families.js';
-import { fleetBudget, type FleetBudget, type FleetReading } from '../../core/fleet/assemble.js';
+import type { FleetReading } from '../../core/fleet/assemble.js';
+import { seenFleetBudget, type FleetBudget } from '../../core/budget/fleet.js';
 import type { FleetWindow } from '../../core/fleet/plan.js';
 import { readTextFile } from '../configDir.js';
 import { READ_DEFAULTS } from '../../core/flags.js';
@@ -79,7 +80,7 @@ export interface PrometheusReading {
 }
 
 /** Read the window, with the budget of each environment (the server's limits from `live` when given, else the topology). */
-export async function readPrometheus(client: PrometheusClient, advisor: AdvisorConfig, window: FleetWindow, opts: { showQueries?: boolean; live?: Pick<ServerFacts, 'maxConnections' | 'superuserReserved'> } = {}): Promise<PrometheusReading> {
+export async function readPrometheus(client: PrometheusClient, advisor: AdvisorConfig, window: FleetWindow, opts: { showQueries?: boolean; live?: Pick<ServerFacts, 'maxConnections' | 'superuserReserved' | 'reservedConnections'> } = {}): Promise<PrometheusReading> {
   let reading: FleetReading;
   try {
     reading = await readFleet(client, advisor.prometheus ?? defaultPrometheusSpec(), window);
@@ -89,7 +90,7 @@ export async function readPrometheus(client: PrometheusClient, advisor: AdvisorC
   for (const why of reading.refused ?? []) writeErr(`warning: Prometheus at ${client.display}: ${why}`);
   const budgets: FleetBudget[] = [];
   for (const env of [...new Set(reading.replicas.map((r) => r.env))]) {
-    const b = fleetBudget(reading.replicas, env, Object.hasOwn(advisor.environments, env) ? advisor.environments[env]!.topology : undefined, opts.live);
+    const b = seenFleetBudget(reading.replicas, env, Object.hasOwn(advisor.environments, env) ? advisor.environments[env]!.topology : undefined, opts.live);
     if (b) budgets.push(b);
   }
   return { reading, display: client.display, budgets };

@@ -68,3 +68,42 @@ describe('the advisor config', () => {
     expect(refusal('[defaults\n')).toMatch(/^pool-advisor\.toml:1:\d+: invalid TOML: /);
   });
 });
+
+describe('the topology of the connection budget', () => {
+  it('reads the autoscaler maximum, the surge (a count or a percentage), the reserves and the PgBouncer layer', () => {
+    const a = parseAdvisorConfig(
+      [
+        '[environments.production.topology]',
+        'server_max_connections = 200',
+        'reserved_connections = 2',
+        'admin_headroom = 5',
+        'services = [{ name = "api", replicas = 2, autoscaler_max = 6, surge = "25%", pools = ["database"] }, { name = "worker", replicas = 3, surge = 1 }]',
+        '[environments.production.topology.pgbouncer]',
+        'instances = 3',
+        'max_client_conn = 6000',
+        'databases = [{ name = "tasker", pool_size = 40, reserve_pool = 5 }]',
+      ].join('\n'),
+      'pool-advisor.toml',
+    );
+    const t = a.environments.production!.topology!;
+    expect(t).toMatchObject({ serverMaxConnections: 200, reservedConnections: 2, adminHeadroom: 5 });
+    expect(t.services.map((s) => [s.name, s.autoscalerMax, s.surge])).toEqual([
+      ['api', 6, { percent: 25 }],
+      ['worker', undefined, { count: 1 }],
+    ]);
+    expect(t.pgbouncer).toEqual({ instances: 3, maxClientConn: 6000, defaultPoolSize: 20, reservePoolSize: 0, maxDbConnections: 0, maxUserConnections: 0, users: 1, databases: [{ name: 'tasker', poolSize: 40, reservePool: 5 }], wildcard: false });
+  });
+
+  it.each([
+    ['services = [{ name = "api", replicas = 4, autoscaler_max = 2 }]', 'pool-advisor.toml:2: environments.production.topology.services.0.autoscaler_max: 2 is below replicas 4'],
+    ['services = [{ name = "api", surge = "lots" }]', 'environments.production.topology.services.0.surge: must be a count of pods or a percentage, got "lots"'],
+    ['services = [{ name = "api", surge = -1 }]', 'environments.production.topology.services.0.surge: -1 is outside 0..100000'],
+    ['admin_headroom = 1.5', 'environments.production.topology.admin_headroom: must be an integer'],
+    ['pgbouncer = 3', 'environments.production.topology.pgbouncer: must be a table'],
+    ['pgbouncer = { instances = 0 }', 'environments.production.topology.pgbouncer.instances: 0 is outside 1..10000'],
+    ['pgbouncer = { max_client = 10 }', "environments.production.topology.pgbouncer.max_client: unknown key 'max_client'"],
+    ['pgbouncer = { databases = [{ pool_size = 4 }] }', 'environments.production.topology.pgbouncer.databases: entry 1 has no name'],
+  ])('%s is refused in one line naming the key', (line, message) => {
+    expect(refusal(`[environments.production.topology]\n${line}\n`)).toContain(message);
+  });
+});

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { loadConfig } from '../../../src/shell/configDir.js';
 import type { TopologySpec } from '../../../src/core/advisor/types.js';
-import { budgetArithmetic, checkStatic, connectionBudget } from '../../../src/core/check/static.js';
+import { budgetArithmetic, checkStatic, staticBudget } from '../../../src/core/check/static.js';
 import { checkOutcome, type CheckReport } from '../../../src/core/check/report.js';
 import { escapeData, escapeProperty, renderCheckGithub } from '../../../src/core/check/formats/github.js';
 import { renderCheckJunit, xmlEscape } from '../../../src/core/check/formats/junit.js';
@@ -21,6 +21,8 @@ const env = {} as Record<string, string | undefined>;
 const topology = (over: Partial<TopologySpec> = {}): TopologySpec => ({
   serverMaxConnections: 200,
   superuserReserved: 3,
+  reservedConnections: 0,
+  adminHeadroom: 0,
   otherConnections: 10,
   services: [
     { name: 'orchestration', replicas: 2, pools: ['database', 'pgmq', 'orchestration_web'] },
@@ -35,7 +37,7 @@ describe('connection budget', () => {
   const test = model.environments.find((e) => e.name === 'test')!;
 
   it('sums replicas x active pools + reserved + other; pgmq counts when it has its own database', () => {
-    const b = connectionBudget(production, topology());
+    const b = staticBudget(production, topology());
     // production: database 50, pgmq 25 (own url), orchestration_web 50, worker_web inert.
     expect(b.services.map((s) => [s.name, s.perReplica, s.total])).toEqual([
       ['orchestration', 125, 250],
@@ -48,7 +50,7 @@ describe('connection budget', () => {
   });
 
   it('does not count pgmq when it shares the main pool, nor worker_web', () => {
-    const b = connectionBudget(test, topology({ serverMaxConnections: 1000 }));
+    const b = staticBudget(test, topology({ serverMaxConnections: 1000 }));
     expect(b.status).toBe('ok');
     expect(budgetArithmetic(b)).toBe(
       `2 × orchestration (database ${test.pools.database.settings.max_connections} + pgmq 0 (inert) + orchestration_web ${test.pools.orchestration_web.settings.max_connections}) + 4 × worker (database ${test.pools.database.settings.max_connections} + worker_web 0 (inert)) + 3 superuser reserved + 10 other = ${b.total}`,
@@ -57,8 +59,8 @@ describe('connection budget', () => {
 
   it('takes the server max from a saved run when the topology has none, and skips without either', () => {
     const { serverMaxConnections: _drop, ...noServer } = topology();
-    expect(connectionBudget(production, noServer, { maxConnections: 1000 })).toMatchObject({ status: 'ok', serverMaxConnections: 1000, serverSource: 'run' });
-    expect(connectionBudget(production, noServer)).toMatchObject({ status: 'skipped' });
+    expect(staticBudget(production, noServer, { server: { maxConnections: 1000, superuserReserved: 3, observed: false } })).toMatchObject({ status: 'ok', serverMaxConnections: 1000, serverSource: 'run' });
+    expect(staticBudget(production, noServer)).toMatchObject({ status: 'skipped' });
   });
 
   it('an over-subscribed budget is an error at the largest contributor, with the numbers', () => {

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { FAMILIES, defaultPrometheusSpec, notCarried, poolLikeNames, recognise, type PrometheusSpec } from '../../../src/core/fleet/families.js';
 import { planQueries, rangeText, selectorText } from '../../../src/core/fleet/plan.js';
-import { assembleFleet, bucketQuantile, fleetBudget, identify, type VectorSample } from '../../../src/core/fleet/assemble.js';
+import { assembleFleet, bucketQuantile, identify, type VectorSample } from '../../../src/core/fleet/assemble.js';
+import { seenFleetBudget } from '../../../src/core/budget/fleet.js';
 import { fleetWindow, parseTimeFlag } from '../../../src/core/fleet/window.js';
 import { renderFleet } from '../../../src/core/fleet/render.js';
 import { histogramQuantile } from '../../helpers/promText.js';
@@ -148,11 +149,11 @@ describe('assembleFleet', () => {
 
   it('the budget sums every replica seen against the server, and says when the server is unknown', () => {
     const topology = { serverMaxConnections: 20, superuserReserved: 3, otherConnections: 4, services: [] };
-    expect(fleetBudget(reading.replicas, 'production', topology)).toEqual({ env: 'production', poolMaxTotal: 14, unknownSize: 0, serverMaxConnections: 20, serverSource: 'topology', superuserReserved: 3, otherConnections: 4, available: 13, fits: false });
+    expect(seenFleetBudget(reading.replicas, 'production', topology)).toMatchObject({ env: 'production', poolMaxTotal: 14, unknownSize: 0, serverMaxConnections: 20, serverSource: 'topology', superuserReserved: 3, otherConnections: 4, available: 13, fits: false });
     // The server's own figures win over the topology's; the topology's other connections still count.
-    expect(fleetBudget(reading.replicas, 'production', topology, { maxConnections: 100, superuserReserved: 5 })).toMatchObject({ serverMaxConnections: 100, serverSource: 'pg_settings', superuserReserved: 5, available: 91, fits: true });
-    expect(fleetBudget(reading.replicas, 'production', undefined, { maxConnections: 10, superuserReserved: 3 })).toMatchObject({ available: 7, fits: false });
-    expect(fleetBudget(reading.replicas, 'production', undefined)).toBeUndefined();
+    expect(seenFleetBudget(reading.replicas, 'production', topology, { maxConnections: 100, superuserReserved: 5 })).toMatchObject({ serverMaxConnections: 100, serverSource: 'pg_settings', superuserReserved: 5, available: 91, fits: true });
+    expect(seenFleetBudget(reading.replicas, 'production', undefined, { maxConnections: 10, superuserReserved: 3 })).toMatchObject({ available: 7, fits: false });
+    expect(seenFleetBudget(reading.replicas, 'production', undefined)).toBeUndefined();
   });
 
   it('renders n/a for what a family does not carry, never 0', () => {

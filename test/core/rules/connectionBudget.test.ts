@@ -1,23 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { connectionBudget } from '../../../src/core/rules/connectionBudget.js';
 import { defaultAdvisorConfig } from '../../../src/core/advisor/defaults.js';
-import type { Budget } from '../../../src/core/rules/budget.js';
 import { HEALTHY } from '../../helpers/syntheticRun.js';
-import { analysedPool } from '../../helpers/ruleContext.js';
+import { analysedPool, lineBudget } from '../../helpers/ruleContext.js';
 
 const { env } = analysedPool(HEALTHY);
 
-const budget = (available: number, lines: Budget['lines'], source: Budget['source'] = 'topology'): Budget => ({
-  serverMaxConnections: available + 3,
-  superuserReserved: 3,
-  otherConnections: 0,
-  available,
-  demand: lines.reduce((s, l) => s + l.replicas * l.max, 0),
-  lines,
-  source,
-});
+type Line = { service: string; replicas: number; pool: string; max: number };
+const budget = (available: number, lines: Line[], source: 'topology' | 'assumed-single-service' = 'topology') => lineBudget(available, lines, source !== 'topology');
 
-const fleet: Budget['lines'] = [
+const fleet: Line[] = [
   { service: 'orchestration', replicas: 5, pool: 'database', max: 10 },
   { service: 'worker', replicas: 10, pool: 'database', max: 10 },
 ];

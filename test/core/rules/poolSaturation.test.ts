@@ -1,24 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { poolSaturation } from '../../../src/core/rules/poolSaturation.js';
 import { predict } from '../../../src/core/model/queue.js';
-import type { Budget } from '../../../src/core/rules/budget.js';
 import { HEALTHY, WORKED_EXAMPLE } from '../../helpers/syntheticRun.js';
-import { analysedPool, ruleContext } from '../../helpers/ruleContext.js';
+import { analysedPool, lineBudget, ruleContext } from '../../helpers/ruleContext.js';
 
 // 200 acquires/s holding 20 ms (4 connections' worth of work) on 5 connections: waits common and long.
 const saturated = analysedPool(WORKED_EXAMPLE);
 const healthy = analysedPool(HEALTHY);
 
 /** A budget whose only line is `replicas` × this pool, with `available` connections. */
-const budget = (available: number, replicas: number, max: number): Budget => ({
-  serverMaxConnections: available + 3,
-  superuserReserved: 3,
-  otherConnections: 0,
-  available,
-  demand: replicas * max,
-  lines: [{ service: 'orchestration', replicas, pool: 'database', max }],
-  source: 'topology',
-});
+const budget = (available: number, replicas: number, max: number) => lineBudget(available, [{ service: 'orchestration', replicas, pool: 'database', max }]);
 
 describe('pool-saturation', () => {
   it('says nothing about a pool whose waits are rare and short', () => {
