@@ -262,6 +262,8 @@ export interface PrometheusSpec {
   pools: PoolMapping[];
   /** The user's own families, tried after the built-in ones. */
   families: FamilyDef[];
+  /** The database host's node_exporter `instance` label: observe reads the server's core count from it. */
+  databaseInstance?: string;
 }
 
 /** The labels that tell replicas apart when the config does not say: Kubernetes' pod, else the scrape target. */

@@ -7,6 +7,7 @@ import type { GroupSummary } from './summary.js';
 import type { Observation } from './types.js';
 import type { EnvironmentEvidence } from '../evidence/types.js';
 import type { PgBouncerReading } from './pgbouncer.js';
+import type { ServerCores } from './evidence.js';
 
 /** Version of {@link ObservationFile}'s layout. */
 export const OBSERVATION_SCHEMA_VERSION = 1;
@@ -56,6 +57,8 @@ export interface ObservationFile {
   /** PgBouncer's own figures, when `--pgbouncer-url` was given. */
   pgbouncer?: PgBouncerReading;
   cost: SamplingCost;
+  /** The server's CPU count and its source (absent in observations saved before it was kept). */
+  serverCores?: ServerCores;
   validity: { valid: boolean; reasons: string[] };
   /** The evidence every `--from` reads: a pool per mapped group and replica, the unmapped groups apart (evidence.ts). */
   environments: EnvironmentEvidence[];

@@ -6,10 +6,11 @@
 import type pg from 'pg';
 import { DatabaseError, KnownError } from '../../core/errors.js';
 import { Reconstructor } from '../../core/observe/reconstruct.js';
+import { isClientRow } from '../../core/observe/load.js';
 import { crossCheckDatabases, crossCheckRoles, type DbCrossCheck, type RoleCrossCheck, type TaskerHealth } from '../../core/observe/crossCheck.js';
 import { OBSERVATION_SCHEMA_VERSION, observationValidity, type ObservationFile, type TaskerReading } from '../../core/observe/file.js';
 import { summarizeObservation, type GroupSettings } from '../../core/observe/summary.js';
-import { observationEvidence, type MappedEnvironment } from '../../core/observe/evidence.js';
+import { observationEvidence, type MappedEnvironment, type ServerCores } from '../../core/observe/evidence.js';
 import type { ActivitySample, GroupField, ObservedGroup } from '../../core/observe/types.js';
 import { redactUrl } from '../../core/redact.js';
 import { Sampler, type DatabaseCounters, type RoleStatements } from './sampler.js';
@@ -43,6 +44,8 @@ export interface ObserveOptions {
   onProgress?: (p: { elapsedMs: number; samples: number; connections: number }) => void;
   /** Status lines (what it will do). */
   status?: (line: string) => void;
+  /** The server's core count and its source (for the load by wait class). */
+  cores?: ServerCores;
 }
 
 /** The observation, and the error that ended it early, if one did. */
@@ -102,7 +105,7 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
       signal: o.signal,
       onSample: (s, us) => {
         rec.add(s);
-        connections = s.rows.length;
+        connections = s.rows.filter((r) => isClientRow(r)).length;
         o.onSample?.(s, us);
         o.onProgress?.({ elapsedMs: performance.now() - started, samples: rec.samples, connections });
       },
@@ -148,7 +151,7 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
   const validity = observationValidity(obs);
   const source = { kind: 'server-sampling' as const, detail: `pg_stat_activity every ${o.intervalMs} ms (${obs.samples} samples)`, startedAt: obs.startedAt, durationMs: obs.durationMs };
   const partial = interrupted || error !== undefined;
-  const environments = observationEvidence({ source, intervalMs: o.intervalMs, observation: obs, groups, validity, partial, roles, ...(pgbouncer ? { pgbouncer } : {}) }, o.environments ?? []);
+  const environments = observationEvidence({ source, intervalMs: o.intervalMs, observation: obs, groups, validity, partial, roles, ...(pgbouncer ? { pgbouncer } : {}), ...(o.cores ? { cores: o.cores } : {}) }, o.environments ?? []);
   const file: ObservationFile = {
     kind: 'observation',
     schemaVersion: OBSERVATION_SCHEMA_VERSION,
@@ -168,6 +171,7 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
     tasker,
     ...(pgbouncer ? { pgbouncer } : {}),
     cost,
+    ...(o.cores ? { serverCores: o.cores } : {}),
     validity,
     environments,
     seed: null,

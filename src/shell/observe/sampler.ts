@@ -11,8 +11,11 @@ import type { SamplingCost } from '../../core/observe/file.js';
 import { connectError } from '../target.js';
 
 // One statement per sample, with the server's clock even when no client is connected (the
-// lateral join gives one row of NULLs then).
-const ACTIVITY_SQL = `SELECT n.now, a.* FROM (SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now) n
+// lateral join gives one row of NULLs then). Client backends with a state (the pools' connections,
+// and the load they put on the server), and other backends only while they are active or wait on
+// something other than their idle loop (their load; docs/observe.md, "Server load").
+// leader_pid is PostgreSQL 13+.
+const activitySql = (versionNum: number): string => `SELECT n.now, a.* FROM (SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now) n
 LEFT JOIN LATERAL (
   SELECT pid,
     (extract(epoch FROM backend_start) * 1000)::float8 AS bs,
@@ -20,11 +23,18 @@ LEFT JOIN LATERAL (
     coalesce(host(client_addr), 'local') AS addr,
     coalesce(usename::text, '') AS usr,
     coalesce(datname::text, '') AS db,
-    state,
+    coalesce(state, '') AS state,
     (extract(epoch FROM state_change) * 1000)::float8 AS sc,
-    left(coalesce(query, ''), 48) AS q
+    left(coalesce(query, ''), 48) AS q,
+    wait_event_type AS wt,
+    wait_event AS we,
+    coalesce(backend_type, '') AS bt,
+    ${versionNum >= 130000 ? 'leader_pid' : 'NULL::int'} AS lp
   FROM pg_stat_activity
-  WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND state IS NOT NULL
+  WHERE pid <> pg_backend_pid() AND (
+    (backend_type = 'client backend' AND state IS NOT NULL)
+    OR (backend_type <> 'client backend' AND (state IN ('active', 'fastpath function call')
+        OR (state IS NULL AND wait_event_type IS NOT NULL AND wait_event_type <> 'Activity'))))
 ) a ON true`;
 
 const DATABASE_SQL = `SELECT datname, active_time, idle_in_transaction_time, session_time, sessions,
@@ -89,12 +99,14 @@ function quantile(sorted: readonly number[], q: number): number {
 export class Sampler {
   private readonly client: pg.Client;
   private readonly queryUs: number[] = [];
+  private readonly activitySql: string;
   private cpuStart = process.cpuUsage();
   private wallStart = 0;
   private wallEnd = 0;
 
   private constructor(client: pg.Client, readonly server: SamplerServer) {
     this.client = client;
+    this.activitySql = activitySql(server.versionNum);
   }
 
   /**
@@ -135,7 +147,7 @@ export class Sampler {
   /** One read of pg_stat_activity. */
   async sample(): Promise<{ sample: ActivitySample; queryUs: number }> {
     const t = process.hrtime.bigint();
-    const r = await this.client.query<{ pid: number | null; bs: number; app: string; addr: string; usr: string; db: string; state: string; sc: number | null; q: string; now: number }>(ACTIVITY_SQL);
+    const r = await this.client.query<{ pid: number | null; bs: number; app: string; addr: string; usr: string; db: string; state: string; sc: number | null; q: string; wt: string | null; we: string | null; bt: string; lp: number | null; now: number }>(this.activitySql);
     const queryUs = Number(process.hrtime.bigint() - t) / 1000;
     this.queryUs.push(queryUs);
     const rows: ActivityRow[] = r.rows.filter((x) => x.pid !== null).map((x) => ({
@@ -148,6 +160,10 @@ export class Sampler {
       state: x.state,
       stateChangeMs: x.sc,
       query: x.q,
+      waitEventType: x.wt,
+      waitEvent: x.we,
+      backendType: x.bt,
+      leaderPid: x.lp,
     }));
     return { sample: { atMs: r.rows[0]!.now, rows }, queryUs };
   }
