@@ -48,6 +48,8 @@ export interface ThrowawayOptions {
   settings?: Record<string, string>;
   /** Also stop on SIGINT/SIGTERM and re-raise the signal (for test harnesses; the CLI handles signals itself). */
   handleSignals?: boolean;
+  /** Pin the server to these CPUs (`taskset -c`, e.g. '1'; tests of a server on one core). */
+  cpus?: string;
 }
 
 /** No PostgreSQL binaries were found. */
@@ -299,7 +301,10 @@ export async function startThrowaway(opts: ThrowawayOptions = {}): Promise<Throw
       ].join('\n'),
     );
     if (ids) chownSync(join(dataDir, 'postgresql.auto.conf'), ids.uid, ids.gid);
-    await run(join(bin, 'pg_ctl'), ['-D', dataDir, '-l', join(dir, 'server.log'), '-w', '-t', '30', 'start'], ids, 'pg_ctl start');
+    const start = ['-D', dataDir, '-l', join(dir, 'server.log'), '-w', '-t', '30', 'start'];
+    // The postmaster and every backend inherit pg_ctl's CPU affinity.
+    if (opts.cpus !== undefined) await run('taskset', ['-c', opts.cpus, join(bin, 'pg_ctl'), ...start], ids, 'taskset pg_ctl start');
+    else await run(join(bin, 'pg_ctl'), start, ids, 'pg_ctl start');
     for (const db of opts.databases ?? []) await cluster.createDatabase(db);
   } catch (e) {
     stopSync();

@@ -2,7 +2,7 @@
  * The saved result of `observe` (`--out`): plain JSON with a `kind` and a `schemaVersion`, the
  * reconstruction, the figures per group, the cross-checks and the sampler's own cost. Pure.
  */
-import type { DbCrossCheck, RoleCrossCheck, TaskerHealth } from './crossCheck.js';
+import type { DbCrossCheck, RoleCrossCheck, StatementsInWindow, TaskerHealth } from './crossCheck.js';
 import type { GroupSummary } from './summary.js';
 import type { Observation } from './types.js';
 import type { EnvironmentEvidence } from '../evidence/types.js';
@@ -53,6 +53,8 @@ export interface ObservationFile {
   databases: DbCrossCheck[] | null;
   /** pg_stat_statements time per role; null when the extension is not installed and loaded. */
   roles: RoleCrossCheck[] | null;
+  /** The statements that carried the load in the window (pg_stat_statements by queryid); absent when it could not be read. */
+  statements?: StatementsInWindow;
   tasker: TaskerReading[];
   /** PgBouncer's own figures, when `--pgbouncer-url` was given. */
   pgbouncer?: PgBouncerReading;

@@ -93,6 +93,11 @@ export function renderObservation(f: ObservationFile, opts: { color: boolean }):
     }
   }
   if (o.load) lines.push('', ...loadLines(f));
+  if (f.statements && f.statements.top.length) {
+    const st = f.statements;
+    lines.push('', `Statements that carried the load (pg_stat_statements by queryid over ${fmtUs(st.windowMs * 1000)}: ${fmtNum(Math.round(st.totalActiveSessions * 100) / 100, 2)} sessions executing on average in all${st.countsComplete === false ? '; entries were evicted inside the window, so some time is missing' : ''}):`);
+    for (const x of st.top) lines.push(`  ${fmtNum(Math.round(x.activeSessions * 100) / 100, 2)} sessions  ${fmtNum(x.calls)} calls${x.meanMs !== null ? `, ${fmtUs(x.meanMs * 1000)} each` : ''}  ${x.query.replace(/\s+/g, ' ')}`);
+  }
   if (o.notes.length) {
     lines.push('');
     lines.push('What the server cannot tell apart:');

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { DatabaseError, KnownError } from '../../core/errors.js';
 import { Reconstructor } from '../../core/observe/reconstruct.js';
 import { isClientRow } from '../../core/observe/load.js';
-import { crossCheckDatabases, crossCheckRoles, type DbCrossCheck, type RoleCrossCheck, type TaskerHealth } from '../../core/observe/crossCheck.js';
+import { crossCheckDatabases, crossCheckRoles, statementsInWindow, type DbCrossCheck, type QueryStatements, type RoleCrossCheck, type TaskerHealth } from '../../core/observe/crossCheck.js';
 import { OBSERVATION_SCHEMA_VERSION, observationValidity, type ObservationFile, type TaskerReading } from '../../core/observe/file.js';
 import { summarizeObservation, type GroupSettings } from '../../core/observe/summary.js';
 import { observationEvidence, type MappedEnvironment, type ServerCores } from '../../core/observe/evidence.js';
@@ -74,6 +74,8 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
   let dbEnd: DatabaseCounters | null = null;
   let stStart: RoleStatements | null = null;
   let stEnd: RoleStatements | null = null;
+  let qStart: QueryStatements | null = null;
+  let qEnd: QueryStatements | null = null;
   let error: unknown;
   let connections = 0;
   const started = performance.now();
@@ -82,6 +84,7 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
     for (const u of o.taskerUrls) starts.push(await readTaskerHealth(u));
     dbStart = await sampler.databaseCounters();
     stStart = await sampler.statementsByRole();
+    if (stStart) qStart = await sampler.statementsByQuery();
     const bouncerStart = bouncer ? await bouncer.stats() : undefined;
     const bouncerDatabases = bouncer ? await bouncer.databases() : undefined;
     o.status?.(
@@ -115,6 +118,7 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
     if (bouncer) bouncerReads = { console: bouncer.display, version: bouncer.version, databases: bouncerDatabases, statsStart: bouncerStart!, statsEnd: await bouncer.stats(), pools };
     dbEnd = await sampler.databaseCounters();
     if (stStart) stEnd = await sampler.statementsByRole();
+    if (qStart) qEnd = await sampler.statementsByQuery();
     for (let i = 0; i < o.taskerUrls.length; i++) {
       const url = redactUrl(o.taskerUrls[i]!.toString());
       try {
@@ -146,6 +150,7 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
   if (dbStart && dbEnd) databases = crossCheckDatabases(dbStart, dbEnd, obs);
   let roles: RoleCrossCheck[] | null = null;
   if (stStart && stEnd) roles = crossCheckRoles(stStart, stEnd, obs);
+  const statements = qStart && qEnd ? statementsInWindow(qStart, qEnd) : null;
   const cost = sampler.cost();
   const interrupted = Boolean(o.signal?.aborted);
   const validity = observationValidity(obs);
@@ -168,6 +173,7 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
     groups,
     databases,
     roles,
+    ...(statements ? { statements } : {}),
     tasker,
     ...(pgbouncer ? { pgbouncer } : {}),
     cost,

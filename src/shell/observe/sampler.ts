@@ -8,6 +8,7 @@ import pg from 'pg';
 import { DatabaseError } from '../../core/errors.js';
 import type { ActivityRow, ActivitySample } from '../../core/observe/types.js';
 import type { SamplingCost } from '../../core/observe/file.js';
+import type { QueryStatements } from '../../core/observe/crossCheck.js';
 import { connectError } from '../target.js';
 
 // One statement per sample, with the server's clock even when no client is connected (the
@@ -55,6 +56,9 @@ export interface RoleStatements {
   /** Entries pg_stat_statements has evicted so far (pg_stat_statements_info, PostgreSQL 14+); null when it cannot be read. */
   dealloc: number | null;
 }
+
+/** Most statements read from pg_stat_statements per snapshot. */
+export const STATEMENT_ROWS = 20_000;
 
 /** What the sampler learned about the server and its own access. */
 export interface SamplerServer {
@@ -205,6 +209,32 @@ export class Sampler {
         dealloc = null;
       }
       return { atMs: r.rows[0]?.now ?? Date.now(), byRole: r.rows.map((x) => ({ role: x.role, execMs: x.ms, calls: x.calls })), dealloc };
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Execution time and calls per statement (`queryid`) from pg_stat_statements, for the statements
+   * that carried the load in the window; null when it cannot be read. At most STATEMENT_ROWS rows
+   * (pg_stat_statements.max is 5000 by default).
+   */
+  async statementsByQuery(): Promise<QueryStatements | null> {
+    try {
+      const r = await this.client.query<{ qid: string; q: string; ms: number; calls: number; now: number }>(
+        `SELECT s.queryid::text AS qid, left(min(s.query), 80) AS q, sum(s.total_exec_time)::float8 AS ms, sum(s.calls)::float8 AS calls,
+                (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now
+         FROM pg_stat_statements s WHERE s.queryid IS NOT NULL GROUP BY s.queryid LIMIT ${STATEMENT_ROWS}`,
+      );
+      let dealloc: number | null = null;
+      try {
+        dealloc = Number((await this.client.query<{ dealloc: string }>('SELECT dealloc FROM pg_stat_statements_info')).rows[0]?.dealloc ?? NaN);
+        if (!Number.isFinite(dealloc)) dealloc = null;
+      } catch {
+        dealloc = null;
+      }
+      const finite = (x: number): number => (Number.isFinite(x) && x >= 0 ? x : 0);
+      return { atMs: r.rows[0]?.now ?? Date.now(), byQuery: r.rows.map((x) => ({ queryid: x.qid, query: x.q ?? '', execMs: finite(x.ms), calls: finite(x.calls) })), dealloc };
     } catch {
       return null;
     }
