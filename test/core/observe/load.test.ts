@@ -128,3 +128,60 @@ describe('statementsInWindow: the statements that carried the load', () => {
     expect(statementsInWindow(start, { ...end, atMs: 0 })).toBeNull();
   });
 });
+
+describe('the rules on the observed load', () => {
+  const classes = (c: Record<string, number>): LoadProfile => ({ aas: { mean: Object.values(c).reduce((a, b) => a + b, 0), stdErr: 0.05 }, byClass: Object.entries(c).map(([k, mean]) => ({ class: k as never, mean, stdErr: 0.05 })), topEvents: [] });
+  // A saturated pool seen through its metrics (waits, rate, mean hold) with the server's load beside it.
+  const file = async (server: Record<string, number>, pool: Record<string, number>, targetKind: 'remote' | 'local') => {
+    const { parseEvidenceFile } = await import('../../../src/core/evidence/read.js');
+    return parseEvidenceFile(
+      JSON.stringify({
+        kind: 'observation',
+        schemaVersion: 1,
+        createdAt: '2026-12-07T20:00:00.000Z',
+        target: 'postgresql://o@db.example/x',
+        targetKind,
+        partial: false,
+        environments: [{ env: 'production', durationMs: 60_000, warmupMs: 0, pgmqShared: true, interrupted: false, unmapped: [], workloads: [], config: {}, overrides: [], pools: [{
+          pool: 'database',
+          replica: null,
+          source: { kind: 'prometheus', detail: 'Prometheus', startedAt: 0, durationMs: 60_000 },
+          settings: { max_connections: 5, min_connections: 1, acquire_timeout_seconds: 30, idle_timeout_seconds: 600, max_lifetime_seconds: 1800, slow_acquire_threshold_ms: 100 },
+          validity: { valid: true, reasons: [] },
+          wait: { all: { form: 'buckets', upperUs: [1000, 10_000, 100_000, 1_000_000, null], counts: [1000, 500, 2000, 2500, 0] }, count: 6000, waited: 5000 },
+          hold: { form: 'mean', count: 6000, meanUs: 45_000 },
+          arrival: { rate: 100, count: 6000 },
+          serverLoad: { cores: 4, coresSource: '--server-cores', server: classes(server), pool: classes(pool), samples: 300, intervalMs: 200 },
+        }] }],
+      }),
+      'obs.json',
+    );
+  };
+  const maxRec = (a: { recommendations: Array<{ key: string; to: number }> }) => a.recommendations.find((r) => r.key === 'max_connections');
+
+  it('server CPU at its cores: max_connections is not raised although the pool waits; the finding names CPU', async () => {
+    const { adviseEvidence } = await import('../../../src/core/rules/index.js');
+    const { defaultAdvisorConfig } = await import('../../../src/core/advisor/defaults.js');
+    const { advice } = adviseEvidence(await file({ CPU: 3.9 }, { CPU: 3.9 }, 'remote'), defaultAdvisorConfig());
+    const env = advice.environments[0]!;
+    expect(maxRec(env)).toBeUndefined();
+    expect(env.findings.find((f) => f.kind === 'database-saturation')!.message).toMatch(/the server, not the pool, is the limit \(CPU\)/);
+    expect(env.findings.find((f) => f.kind === 'pool-saturation')!.message).toMatch(/is the limit \(CPU load/);
+  });
+
+  it('the server idle, the pool full: the pool is the limit and max_connections is raised', async () => {
+    const { adviseEvidence } = await import('../../../src/core/rules/index.js');
+    const { defaultAdvisorConfig } = await import('../../../src/core/advisor/defaults.js');
+    const { advice } = adviseEvidence(await file({ Timeout: 4.5, CPU: 0.1 }, { Timeout: 4.5 }, 'remote'), defaultAdvisorConfig());
+    const env = advice.environments[0]!;
+    expect(maxRec(env)!.to).toBeGreaterThan(5);
+    expect(env.findings.find((f) => f.kind === 'database-saturation')!.message).toMatch(/the pool, not the server, is the limit/);
+  });
+
+  it('Lock dominating: not raised for a pool waiting on the lock, raised for one that does not', async () => {
+    const { adviseEvidence } = await import('../../../src/core/rules/index.js');
+    const { defaultAdvisorConfig } = await import('../../../src/core/advisor/defaults.js');
+    expect(maxRec(adviseEvidence(await file({ Lock: 3, Timeout: 1, CPU: 0.2 }, { Lock: 3, Timeout: 1 }, 'remote'), defaultAdvisorConfig()).advice.environments[0]!)).toBeUndefined();
+    expect(maxRec(adviseEvidence(await file({ Lock: 3, Timeout: 5, CPU: 0.2 }, { Timeout: 4.5 }, 'remote'), defaultAdvisorConfig()).advice.environments[0]!)!.to).toBeGreaterThan(5);
+  });
+});
