@@ -68,8 +68,9 @@ describe.skipIf(!hasTool('prometheus') || !hasTool('taskset') || !hasTool(NODE_E
   let nodeExporterInstance: string;
 
   beforeAll(async () => {
-    // A server of its own on one core, with pg_stat_statements for the cross-check.
-    cpuCluster = await startThrowaway({ cpus: '1', maxConnections: 50, settings: { shared_preload_libraries: "'pg_stat_statements'", max_parallel_workers_per_gather: '0' } });
+    // A server of its own on one core, with pg_stat_statements for the cross-check; work_mem large
+    // enough that generate_series' rows stay in memory (spilled, they would wait on IO).
+    cpuCluster = await startThrowaway({ cpus: '1', maxConnections: 50, settings: { shared_preload_libraries: "'pg_stat_statements'", max_parallel_workers_per_gather: '0', work_mem: "'64MB'" } });
     cleanup.push(() => cpuCluster.stopSync());
     const setup = new pg.Client({ connectionString: cpuCluster.url });
     await setup.connect();
