@@ -10,8 +10,10 @@
  *   raised although the pool's waits are high;
  * - lock-bound: every request updates one hot row and holds it (a transaction around a pg_sleep), on
  *   the shared test server, a pool of 5: Lock dominates the server's own time, no pool is raised;
- * - pool-bound: pg_sleep holds (the server's CPU idle), 100/s of 40 ms on a pool of 5: the pool is
- *   the limit and max_connections is raised (as observeAdvice.test.ts checks analyze raises it).
+ * - pool-bound: pg_sleep holds (the server's CPU idle), 100/s of 40 ms on a pool of 5, on the same
+ *   server as the lock-bound service: the server's Lock is not this pool's (its sessions do not wait
+ *   on it), so max_connections is raised as for any saturated pool (observeAdvice.test.ts checks
+ *   analyze raises the same workload alike).
  *
  * Also: the CPU server's average active sessions of client backends (the sampler's own excluded)
  * against pg_stat_statements' execution time over the window, and the core count read from a real
@@ -151,7 +153,7 @@ describe.skipIf(!hasTool('prometheus') || !hasTool('taskset') || !hasTool(NODE_E
     expect(maxRec(o)).toBeUndefined();
   });
 
-  it('pool-bound (pg_sleep holds, the server idle): the pool is the limit and max_connections is raised', () => {
+  it("pool-bound (pg_sleep holds, the server's CPU idle, beside the lock-bound service): the Lock is not this pool's, and max_connections is raised", () => {
     expect(pool.status, pool.stderr).toBe(0);
     const o = JSON.parse(pool.stdout) as ObsJson;
     const j = judged(o);
