@@ -29,6 +29,7 @@ const UNIT = [
   'test/shell/atomicWrite.test.ts',
   'test/shell/generate/**/*.test.ts',
   'test/shell/observe/pgbouncerUrl.test.ts',
+  'test/shell/observe/cores.test.ts',
   'test/shell/pool/internals.test.ts',
 ];
 

@@ -51,6 +51,8 @@ export interface ThrowawayOptions {
   handleSignals?: boolean;
   /** Stops the start (initdb, the server's start, creating the databases): the cluster is removed, and the start rejects with an exit-130 outcome. */
   signal?: AbortSignal;
+  /** Pin the server to these CPUs (`taskset -c`, e.g. '1'; tests of a server on one core). */
+  cpus?: string;
 }
 
 /** No PostgreSQL binaries were found. */
@@ -315,7 +317,10 @@ export async function startThrowaway(opts: ThrowawayOptions = {}): Promise<Throw
       ].join('\n'),
     );
     if (ids) chownSync(join(dataDir, 'postgresql.auto.conf'), ids.uid, ids.gid);
-    await run(join(bin, 'pg_ctl'), ['-D', dataDir, '-l', join(dir, 'server.log'), '-w', '-t', '30', 'start'], ids, 'pg_ctl start', opts.signal);
+    const start = ['-D', dataDir, '-l', join(dir, 'server.log'), '-w', '-t', '30', 'start'];
+    // The postmaster and every backend inherit pg_ctl's CPU affinity.
+    if (opts.cpus !== undefined) await run('taskset', ['-c', opts.cpus, join(bin, 'pg_ctl'), ...start], ids, 'taskset pg_ctl start', opts.signal);
+    else await run(join(bin, 'pg_ctl'), start, ids, 'pg_ctl start', opts.signal);
     for (const db of opts.databases ?? []) await abortable(cluster.createDatabase(db), opts.signal);
   } catch (e) {
     stopSync();

@@ -6,7 +6,9 @@
 // node fleetService.mjs '{"url":"postgres://...","rate":120,"holdMs":25,"max":8,"seconds":150,"seed":1,"truth":"/tmp/x.json"}'
 // ("concurrency": N instead of "rate" runs a closed loop of N workers; "appName" sets application_name;
 // "serverHold": true holds on the server, in one `SELECT pg_sleep(hold)`, instead of client side
-// after a `SELECT 1`.)
+// after a `SELECT 1`; "work": "cpu" runs `SELECT count(*) FROM generate_series(1, cpuRows)` instead,
+// CPU on the server; "work": "lock" updates one hot row of table `hotTable` in a transaction that
+// then holds it for the hold time (`pg_sleep`), so every other request waits on the row's lock.)
 // Prints one line `{"port":N}` once /metrics listens; exits after `seconds` (or on SIGTERM).
 import { writeFileSync } from 'node:fs';
 import pg from 'pg';
@@ -51,7 +53,16 @@ async function request() {
   acquiredAt.push(t0);
   waitsMs.push(t0 - asked);
   try {
-    if (cfg.serverHold) await client.query('SELECT pg_sleep($1)', [exp(cfg.holdMs) / 1000]);
+    if (cfg.work === 'cpu') await client.query('SELECT count(*) FROM generate_series(1, $1::int)', [cfg.cpuRows]);
+    else if (cfg.work === 'lock') {
+      await client.query('BEGIN');
+      try {
+        await client.query(`UPDATE ${cfg.hotTable} SET n = n + 1 WHERE id = 1`);
+        await client.query('SELECT pg_sleep($1)', [exp(cfg.holdMs) / 1000]);
+      } finally {
+        await client.query('COMMIT');
+      }
+    } else if (cfg.serverHold) await client.query('SELECT pg_sleep($1)', [exp(cfg.holdMs) / 1000]);
     else {
       await client.query('SELECT 1');
       await new Promise((r) => setTimeout(r, exp(cfg.holdMs)));

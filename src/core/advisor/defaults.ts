@@ -19,6 +19,9 @@ export const DEFAULT_RULES: RuleSettings = {
   expiryBurstSize: 3,
   holdTrendMinSamples: 50,
   throughputPlateauShare: 0.95,
+  serverCpuShare: 0.8,
+  serverClassShare: 0.5,
+  serverMinLoad: 1,
 };
 
 /** PostgreSQL's default superuser_reserved_connections. */

@@ -61,6 +61,9 @@ const RULE_KEYS: Record<string, keyof RuleSettings> = {
   expiry_burst_size: 'expiryBurstSize',
   hold_trend_min_samples: 'holdTrendMinSamples',
   throughput_plateau_share: 'throughputPlateauShare',
+  server_cpu_share: 'serverCpuShare',
+  server_class_share: 'serverClassShare',
+  server_min_load: 'serverMinLoad',
 };
 
 const TOP_KEYS = ['defaults', 'workloads', 'environments', 'rules', 'check', 'prometheus'];

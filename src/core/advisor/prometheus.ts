@@ -14,7 +14,7 @@ type Table = Record<string, unknown>;
 
 const METRIC = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const TOP = ['environment', 'env_label', 'replica_labels', 'pools', 'families', 'units'];
+const TOP = ['environment', 'env_label', 'replica_labels', 'pools', 'families', 'units', 'database_instance'];
 const POOL_KEYS = ['family', 'match', 'pool', 'environment'];
 const FAMILY_TIMES = ['wait', 'use', 'create'] as const;
 const FAMILY_COUNTERS = ['timeouts'] as const;
@@ -81,6 +81,7 @@ export function parsePrometheusTable(raw: unknown, file: string, scan: TomlScan)
   };
   const spec: PrometheusSpec = { replicaLabels: [...DEFAULT_REPLICA_LABELS], pools: [], families: [] };
   if (t.environment !== undefined) spec.environment = str(t.environment, at('environment'), 'prometheus.environment', '"production"');
+  if (t.database_instance !== undefined) spec.databaseInstance = str(t.database_instance, at('database_instance'), 'prometheus.database_instance', '"db-1:9100"');
   if (t.env_label !== undefined) spec.envLabel = label(t.env_label, at('env_label'), 'prometheus.env_label');
   if (t.replica_labels !== undefined) {
     const v = t.replica_labels;

@@ -77,6 +77,12 @@ export interface RuleSettings {
   holdTrendMinSamples: number;
   /** database-saturation: fewer connections "give the same throughput" when they reach this share of the best measured throughput. */
   throughputPlateauShare: number;
+  /** database-saturation (observed load): the server is CPU-bound when its sessions on a CPU reach this share of its cores. */
+  serverCpuShare: number;
+  /** database-saturation (observed load): the server is the limit when one of Lock, IO, LWLock, BufferPin carries more than this share of its active time... */
+  serverClassShare: number;
+  /** ...and that class averages at least this many active sessions. */
+  serverMinLoad: number;
 }
 
 /** Per-environment settings. */

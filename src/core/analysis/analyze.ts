@@ -4,6 +4,7 @@
  * and the queue model fitted to the same run. Pure: the run and the advisor config come in as
  * arguments; every division is guarded, so an empty or zero-length run gives zeros, not NaN.
  */
+import { judgeServerLoad } from './serverLoad.js';
 import type { AdvisorConfig } from '../advisor/types.js';
 import type { PoolName } from '../config/pools.js';
 import { summaryOf } from '../run/histogram.js';
@@ -185,6 +186,7 @@ export function analyzePool(env: string, evidence: PoolEvidence, workloads: Work
     meetsTarget: wait.p99Us <= targetMs * 1000,
     model: fitModel(p, workloads, demandRate, hold, p.wait && p.wait.all.form !== 'mean' ? { pWait: queuedShare, p50S: wait.p50Us / 1e6, p95S: wait.p95Us / 1e6, p99S: wait.p99Us / 1e6 } : null, targetMs, trend),
     display: { table: poolFigures(p), decades: waitDecades(p.wait?.all), spectrum: waitSpectrum(p.wait?.all) },
+    ...(p.serverLoad ? { serverLoad: judgeServerLoad(p.serverLoad, ratio(inUse.mean, p.settings.max_connections), (p.wait?.waited ?? 0) > 0 && ratio(p.wait?.waited ?? 0, acquires) >= rules.saturationWaitedShare, rules) } : {}),
     ...(live ? { sizeOfRecord: { config: evidence.settings.max_connections, live: live.maxConnections, liveFrom: live.from } } : {}),
     ...(p.arrival && p.hold ? {} : occupancyOnly(occ, p.settings.max_connections, p.statements, idleClosed)),
     ...(complete

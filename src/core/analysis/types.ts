@@ -1,4 +1,5 @@
 /** The analysis's types: what is measured and derived for each pool, environment and run (the renderers' and rules' input), and what a pool's evidence could not see. Pure. */
+import type { ServerLoadJudgement } from './serverLoad.js';
 import type { PoolName, PoolSettings } from '../config/pools.js';
 import type { AcquirePath } from '../run/types.js';
 import type { EvidencePart } from '../evidence/parts.js';
@@ -264,6 +265,8 @@ export interface PoolAnalysis {
   holdTrendHalves: [HoldTrend, HoldTrend] | null;
   /** The calibration phase against the run under load: whether the server limited it. */
   server: ServerCapacity;
+  /** The server's observed load by wait class and who limits (observations with wait events only). */
+  serverLoad?: ServerLoadJudgement;
   /** What the sqlx emulation did (empty when off or not recorded). */
   sqlxBehaviour: string[];
   targetP99WaitMs: number;

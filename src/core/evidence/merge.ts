@@ -51,6 +51,7 @@ function fill(client: PoolEvidence, server: PoolEvidence): PoolEvidence {
     source: { ...client.source, detail: `${client.source.detail}, with ${server.source.detail}` },
     ...(client.occupancy ? {} : server.occupancy ? { occupancy: server.occupancy } : {}),
     ...(client.churn ? {} : server.churn ? { churn: server.churn } : {}),
+    ...(server.serverLoad ? { serverLoad: server.serverLoad } : {}),
     validity: { valid: client.validity.valid && server.validity.valid, reasons: [...client.validity.reasons, ...server.validity.reasons] },
     ...(client.liveSize || !server.liveSize ? {} : { liveSize: server.liveSize }),
     disagreements: [...(client.disagreements ?? []), ...(client.liveSize ? [] : (server.disagreements ?? [])), ...disagreements(client, server)],

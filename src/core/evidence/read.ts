@@ -12,7 +12,7 @@ import { BOUNDS, LIMITS, outside, rangeText, type Range } from '../limits.js';
 import { redactUrl } from '../redact.js';
 import { decode } from '../run/histogram.js';
 import { evidenceFromRun } from './fromRun.js';
-import { EVIDENCE_SCHEMA_VERSION, SOURCE_KINDS, type EvidenceFile } from './types.js';
+import { EVIDENCE_SCHEMA_VERSION, LOAD_CLASSES, SOURCE_KINDS, type EvidenceFile } from './types.js';
 
 const HINT = "pass a file written by 'pool-advisor analyze --out FILE' or 'pool-advisor observe --out FILE'";
 
@@ -126,6 +126,33 @@ class Checker {
     } else this.fail(`${p}form`, `expected 'hdr', 'buckets' or 'mean', got ${describe(form)}`);
   }
 
+  /** A number from 0, or null. */
+  numOrNull(o: Obj, key: string, path: string): void {
+    if (this.get(o, key) !== null) this.num(o, key, path);
+  }
+
+  /** A load profile (average active sessions by class and wait event, src/core/observe/load.ts). */
+  loadProfile(o: Obj, key: string, path: string): void {
+    const l = this.obj(o, key, path)!;
+    const p = `${path}${key}.`;
+    const mean = (x: unknown, at: string): Obj => {
+      if (!isObj(x)) this.fail(at, `expected an object, got ${describe(x)}`);
+      this.num(x, 'mean', `${at}.`);
+      this.numOrNull(x, 'stdErr', `${at}.`);
+      return x;
+    };
+    mean(this.get(l, 'aas'), `${p}aas`);
+    this.arr(l, 'byClass', p)!.forEach((x, i) => {
+      const c = mean(x, `${p}byClass.${i}`);
+      if (!(LOAD_CLASSES as readonly unknown[]).includes(c.class)) this.fail(`${p}byClass.${i}.class`, `expected one of ${LOAD_CLASSES.join(', ')}, got ${describe(c.class)}`);
+    });
+    this.arr(l, 'topEvents', p)!.forEach((x, i) => {
+      const e = mean(x, `${p}topEvents.${i}`);
+      this.str(e, 'type', `${p}topEvents.${i}.`);
+      this.str(e, 'event', `${p}topEvents.${i}.`);
+    });
+  }
+
   levels(o: Obj, key: string, path: string): void {
     const l = this.obj(o, key, path, true);
     if (!l) return;
@@ -194,6 +221,16 @@ class Checker {
       this.num(st, 'calls', `${path}statements.`, false, BOUNDS.count);
       this.num(st, 'meanUs', `${path}statements.`, false, SPAN);
       this.num(st, 'windowMs', `${path}statements.`);
+    }
+    const sl = this.obj(o, 'serverLoad', path, true);
+    if (sl) {
+      const p = `${path}serverLoad.`;
+      this.numOrNull(sl, 'cores', p);
+      this.str(sl, 'coresSource', p);
+      this.num(sl, 'samples', p);
+      this.num(sl, 'intervalMs', p);
+      this.loadProfile(sl, 'server', p);
+      this.loadProfile(sl, 'pool', p);
     }
     const occ = this.obj(o, 'occupancy', path, true);
     if (occ) {

@@ -127,6 +127,54 @@ export interface MeasuredEvidence {
 }
 
 /** What one source saw of one pool (one replica of it) over one window. */
+/** The wait classes a load is split into; `CPU` is an active backend with no wait event. */
+export const LOAD_CLASSES = ['CPU', 'Lock', 'LWLock', 'BufferPin', 'IO', 'IPC', 'Client', 'Timeout', 'Extension'] as const;
+export type LoadClass = (typeof LOAD_CLASSES)[number];
+
+/** A mean with its standard error (null with too few samples for batch means). */
+export interface MeanWithError {
+  mean: number;
+  stdErr: number | null;
+}
+
+/** The load of one group, or of the server: average active sessions, by class and by wait event. */
+export interface LoadProfile {
+  /** Average active sessions (all classes). */
+  aas: MeanWithError;
+  /** By class, only classes seen, most load first. */
+  byClass: Array<{ class: LoadClass } & MeanWithError>;
+  /** The top wait events (`type:event`), most load first. */
+  topEvents: Array<{ type: string; event: string } & MeanWithError>;
+}
+
+/** The load of an observation. */
+export interface ObservedLoad {
+  /** Every backend that counts (client backends, their parallel workers, background processes). */
+  server: LoadProfile;
+  /** Client backends and their parallel workers only (what pg_stat_statements times). */
+  clients: LoadProfile;
+  /** Background processes only (autovacuum, walsender, ...). */
+  background: LoadProfile;
+  /** Per group id (the groups of the observation). */
+  groups: Record<string, LoadProfile>;
+  /** Samples the profiles are over. */
+  samples: number;
+}
+
+
+/** The server's load beside a pool's own (server sampling with wait events; docs/observe.md, "Server load"). */
+export interface ServerLoadEvidence {
+  /** The server's CPU count, null when unknown, and where it came from. */
+  cores: number | null;
+  coresSource: string;
+  /** Every backend that counts. */
+  server: LoadProfile;
+  /** This group's own client backends (and their parallel workers). */
+  pool: LoadProfile;
+  samples: number;
+  intervalMs: number;
+}
+
 export interface PoolEvidence {
   /** A Tasker pool name (or a group label when `mapped` is false). */
   pool: PoolName;
@@ -170,6 +218,8 @@ export interface PoolEvidence {
    * at a scrape, and the mean idle and open.
    */
   gauges?: { inUseMean?: number; inUseMax?: number; idleMean?: number; openMean?: number; from: string };
+  /** The server's load by wait class and this pool's share of it (observations with wait events). */
+  serverLoad?: ServerLoadEvidence;
 }
 
 /**

@@ -328,6 +328,8 @@ export interface PrometheusSpec {
   families: FamilyDef[];
   /** Units of time metrics by base name (`[prometheus] units`), over a name's convention: for names without a unit suffix. */
   units?: Record<string, TimeUnit>;
+  /** The database host's node_exporter `instance` label: observe reads the server's core count from it. */
+  databaseInstance?: string;
 }
 
 /** The labels that tell replicas apart when the config does not say: Kubernetes' pod, else the scrape target. */

@@ -170,3 +170,59 @@ export function parseTaskerHealth(body: unknown): TaskerHealth | null {
   if (pools.length === 0) return null;
   return { pools, pgmqOwnPool: pgmq, ...(refused.length ? { refused } : {}) };
 }
+
+/** Cumulative pg_stat_statements counters per statement (`queryid`, summed over roles and databases). */
+export interface QueryStatements {
+  atMs: number;
+  byQuery: ReadonlyArray<{ queryid: string; query: string; execMs: number; calls: number }>;
+  dealloc: number | null;
+}
+
+/** A statement's share of the window: its execution time over the window as average active sessions. */
+export interface StatementLoad {
+  queryid: string;
+  /** The statement's text as pg_stat_statements normalised it (its first 80 characters). */
+  query: string;
+  /** Execution time in the window / the window: average sessions executing it. */
+  activeSessions: number;
+  calls: number;
+  meanMs: number | null;
+}
+
+/** The statements that carried the load in the window. */
+export interface StatementsInWindow {
+  windowMs: number;
+  /** Every statement's execution time in the window, as average active sessions. */
+  totalActiveSessions: number;
+  /** False when pg_stat_statements evicted entries inside the window (their time is lost), null when it cannot tell. */
+  countsComplete: boolean | null;
+  top: StatementLoad[];
+}
+
+/** Statements kept in {@link StatementsInWindow.top}. */
+export const TOP_STATEMENTS = 10;
+
+/**
+ * The statements that carried the load between two snapshots by `queryid`: the time each spent
+ * executing in the window, most first. An entry evicted and re-created inside the window reads a
+ * negative difference: it is counted from zero, and `countsComplete` says the window saw evictions.
+ */
+export function statementsInWindow(start: QueryStatements, end: QueryStatements): StatementsInWindow | null {
+  const windowMs = end.atMs - start.atMs;
+  if (windowMs <= 0) return null;
+  const before = new Map(start.byQuery.map((x) => [x.queryid, x]));
+  const loads: StatementLoad[] = [];
+  let total = 0;
+  for (const e of end.byQuery) {
+    const s = before.get(e.queryid);
+    const fresh = !s || e.execMs < s.execMs || e.calls < s.calls;
+    const ms = fresh ? e.execMs : e.execMs - s.execMs;
+    const calls = fresh ? e.calls : e.calls - s.calls;
+    if (!(ms > 0) && !(calls > 0)) continue;
+    total += ms;
+    loads.push({ queryid: e.queryid, query: e.query, activeSessions: ms / windowMs, calls, meanMs: calls > 0 ? ms / calls : null });
+  }
+  loads.sort((a, b) => b.activeSessions - a.activeSessions);
+  const countsComplete = start.dealloc === null || end.dealloc === null ? null : start.dealloc === end.dealloc;
+  return { windowMs, totalActiveSessions: total / windowMs, countsComplete, top: loads.slice(0, TOP_STATEMENTS) };
+}

@@ -9,7 +9,7 @@
 import { BOUNDS, outside } from '../limits.js';
 import type { PoolName } from '../config/pools.js';
 import type { PoolConfigSnapshot } from '../run/types.js';
-import type { EnvironmentEvidence, EvidenceSource, PoolEvidence, StatementBounds, UnmappedPool, Validity } from '../evidence/types.js';
+import type { EnvironmentEvidence, EvidenceSource, PoolEvidence, ServerLoadEvidence, StatementBounds, UnmappedPool, Validity } from '../evidence/types.js';
 import type { RoleCrossCheck } from './crossCheck.js';
 import { attributeClose, shareAtLeast } from './reconstruct.js';
 import { mapFlagFor } from './map.js';
@@ -40,6 +40,22 @@ export interface ObservationParts {
   roles?: readonly RoleCrossCheck[] | null;
   /** PgBouncer's console over the window (`--pgbouncer-url`): its pools go with the unmapped groups. */
   pgbouncer?: PgBouncerReading;
+  /** The server's core count and where it came from (absent: unknown). */
+  cores?: ServerCores;
+}
+
+/** The server's CPU count (`--server-cores`, node_exporter, this machine), or null and why not. */
+export interface ServerCores {
+  count: number | null;
+  source: string;
+}
+
+/** A group's share of the server's load, when the samples carried wait events. */
+export function serverLoadEvidence(g: ObservedGroup, parts: ObservationParts): ServerLoadEvidence | undefined {
+  const load = parts.observation.load;
+  const own = load?.groups[g.id];
+  if (!load || !own) return undefined;
+  return { cores: parts.cores?.count ?? null, coresSource: parts.cores?.source ?? 'not given', server: load.server, pool: own, samples: load.samples, intervalMs: parts.intervalMs };
 }
 
 /**
@@ -84,6 +100,7 @@ function poolEvidence(g: ObservedGroup, s: GroupSummary, parts: ObservationParts
   const live = liveMax != null && liveMax !== settings.max_connections ? { maxConnections: liveMax, from: "Tasker's /health/detailed" } : null;
   const closes = s.closes;
   const statements = statementBounds(g, parts);
+  const serverLoad = serverLoadEvidence(g, parts);
   const t0 = parts.observation.startedAt;
   // When idle closes were seen and connections opened, for pairing a close with a reopen (older
   // observations kept neither time: no pairing then).
@@ -124,6 +141,7 @@ function poolEvidence(g: ObservedGroup, s: GroupSummary, parts: ObservationParts
       ...times,
     },
     ...(statements ? { statements } : {}),
+    ...(serverLoad ? { serverLoad } : {}),
   };
 }
 

@@ -2,12 +2,13 @@
  * The saved result of `observe` (`--out`): plain JSON with a `kind` and a `schemaVersion`, the
  * reconstruction, the figures per group, the cross-checks and the sampler's own cost. Pure.
  */
-import type { DbCrossCheck, RoleCrossCheck, TaskerHealth } from './crossCheck.js';
+import type { DbCrossCheck, RoleCrossCheck, StatementsInWindow, TaskerHealth } from './crossCheck.js';
 import type { GroupSummary } from './summary.js';
 import type { Observation } from './types.js';
 import type { EnvironmentEvidence } from '../evidence/types.js';
 import type { PgBouncerReading } from './pgbouncer.js';
 import type { PgBouncerSettings } from '../evidence/types.js';
+import type { ServerCores } from './evidence.js';
 
 /** Version of {@link ObservationFile}'s layout. */
 export const OBSERVATION_SCHEMA_VERSION = 1;
@@ -60,12 +61,16 @@ export interface ObservationFile {
   databases: DbCrossCheck[] | null;
   /** pg_stat_statements time per role; null when the extension is not installed and loaded. */
   roles: RoleCrossCheck[] | null;
+  /** The statements that carried the load in the window (pg_stat_statements by queryid); absent when it could not be read. */
+  statements?: StatementsInWindow;
   tasker: TaskerReading[];
   /** PgBouncer's own figures, when `--pgbouncer-url` was given. */
   pgbouncer?: PgBouncerReading;
   /** PgBouncer's settings (SHOW CONFIG, SHOW DATABASES), for the connection budget. */
   pgbouncerSettings?: PgBouncerSettings;
   cost: SamplingCost;
+  /** The server's CPU count and its source (absent in observations saved before it was kept). */
+  serverCores?: ServerCores;
   validity: { valid: boolean; reasons: string[] };
   /** The evidence every `--from` reads: a pool per mapped group and replica, the unmapped groups apart (evidence.ts). */
   environments: EnvironmentEvidence[];

@@ -11,6 +11,7 @@
 import type { LevelTimes } from '../run/types.js';
 import type { ActivityRow, ActivitySample, CloseAttribution, CloseRecord, GroupField, Observation, ObservedGroup } from './types.js';
 import { GROUP_FIELDS } from './types.js';
+import { isClientRow, LoadAccumulator } from './load.js';
 
 /** States in which a backend is checked out and working, from the server's side. */
 const BUSY_STATES = new Set(['active', 'idle in transaction', 'idle in transaction (aborted)', 'fastpath function call']);
@@ -107,6 +108,7 @@ export class Reconstructor {
   private readonly proxySigns = new Set<string>();
   /** Per client address, the backends that changed between non-empty names again and again. */
   private readonly renamers = new Map<string, Map<string, Conn & { pid: number }>>();
+  private readonly load = new LoadAccumulator();
 
   constructor(opts: ReconstructOptions = {}) {
     const g = opts.groupBy && opts.groupBy.length ? opts.groupBy : GROUP_FIELDS;
@@ -128,7 +130,12 @@ export class Reconstructor {
     const busy = new Map<string, number>();
     const listeners = new Map<string, number>();
     const next = new Map<string, Conn>();
-    for (const r of sample.rows) {
+    // Background processes and parallel workers are load on the server, not connections of a pool.
+    const clients = sample.rows.filter((r) => isClientRow(r));
+    const gids = new Map<ActivityRow, string>();
+    for (const r of clients) gids.set(r, this.groupFor(r));
+    this.load.add(idx, sample.rows, (r) => gids.get(r) ?? null);
+    for (const r of clients) {
       const key = `${r.pid}:${r.backendStartMs}`;
       const before = this.conns.get(key);
       let gid: string;
@@ -316,6 +323,10 @@ export class Reconstructor {
       groups,
       proxy: { detected: this.proxySigns.size > 0, signs: [...this.proxySigns] },
       notes: this.notes(groups),
+      load: this.load.finish(weights, (v, w) => {
+        const b = batchMeans(v, w);
+        return { mean: weightedMean(v, w), stdErr: b.stdErr };
+      }, groups.map((g) => g.id)),
     };
   }
 

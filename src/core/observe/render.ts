@@ -3,6 +3,7 @@ import { fmtNum, fmtPct, fmtUs } from '../units.js';
 import { compactTable } from '../render/table.js';
 import type { ObservationFile } from './file.js';
 import type { GroupSummary, Spread } from './summary.js';
+import type { LoadProfile, MeanWithError } from '../evidence/types.js';
 
 function fmtS(s: number): string {
   return fmtUs(s * 1e6);
@@ -92,6 +93,12 @@ export function renderObservation(f: ObservationFile, opts: { color: boolean }):
       lines.push(`  ${g.id}: every connection busy ${fmtPct(g.allBusyShare!)} of the time: demand was at least ${g.settings!.maxConnections} connections; how much more cannot be seen from the server.`);
     }
   }
+  if (o.load) lines.push('', ...loadLines(f));
+  if (f.statements && f.statements.top.length) {
+    const st = f.statements;
+    lines.push('', `Statements that carried the load (pg_stat_statements by queryid over ${fmtUs(st.windowMs * 1000)}: ${fmtNum(Math.round(st.totalActiveSessions * 100) / 100, 2)} sessions executing on average in all${st.countsComplete === false ? '; entries were evicted inside the window, so some time is missing' : ''}):`);
+    for (const x of st.top) lines.push(`  ${fmtNum(Math.round(x.activeSessions * 100) / 100, 2)} sessions  ${fmtNum(x.calls)} calls${x.meanMs !== null ? `, ${fmtUs(x.meanMs * 1000)} each` : ''}  ${x.query.replace(/\s+/g, ' ')}`);
+  }
   if (o.notes.length) {
     lines.push('');
     lines.push('What the server cannot tell apart:');
@@ -133,4 +140,29 @@ export function renderObservation(f: ObservationFile, opts: { color: boolean }):
     for (const r of f.validity.reasons) lines.push(`  - ${r}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** "2.31 ± 0.12" */
+function aasCell(m: MeanWithError): string {
+  return `${fmtNum(Math.round(m.mean * 100) / 100, 2)}${m.stdErr !== null ? ` ± ${fmtNum(Math.round(m.stdErr * 100) / 100, 2)}` : ''}`;
+}
+
+function profileLine(label: string, p: LoadProfile): string {
+  const classes = p.byClass.map((c) => `${c.class} ${aasCell(c)}`).join(', ');
+  const events = p.topEvents.map((e) => `${e.type}:${e.event} ${aasCell(e)}`).join(', ');
+  return `  ${label}: ${aasCell(p.aas)} active${classes ? ` (${classes})` : ''}${events ? `; top waits ${events}` : ''}`;
+}
+
+/** The server's load by wait class (average active sessions ± standard error), against its cores. */
+function loadLines(f: ObservationFile): string[] {
+  const l = f.observation.load!;
+  const c = f.serverCores;
+  const cores = c ? (c.count !== null ? `${c.count} core${c.count === 1 ? '' : 's'} (${c.source})` : `cores unknown: ${c.source}`) : 'cores not recorded';
+  const out = [`Server load, average active sessions by wait class (CPU = active with no wait event; ± standard error; ${cores}):`];
+  out.push(profileLine('server', l.server));
+  out.push(profileLine('client backends', l.clients));
+  if (l.background.aas.mean > 0) out.push(profileLine('background (autovacuum, walsender, ...)', l.background));
+  for (const [id, p] of Object.entries(l.groups)) if (p.aas.mean > 0) out.push(profileLine(id, p));
+  out.push('  (Timeout, e.g. pg_sleep, and Client are the application\'s time, not the server\'s; a sample every interval misses waits much shorter than it.)');
+  return out;
 }

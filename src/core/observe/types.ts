@@ -3,6 +3,7 @@
  * data (no Maps), so an observation can be saved and read back.
  */
 import type { LevelTimes } from '../run/types.js';
+import type { ObservedLoad } from '../evidence/types.js';
 
 /** Every {@link GroupField}, in the order labels show them: the one list the type is read from. */
 export const GROUP_FIELDS = ['application_name', 'datname', 'usename', 'client_addr'] as const;
@@ -26,6 +27,13 @@ export interface ActivityRow {
   stateChangeMs: number | null;
   /** The start of the last statement's text (enough to see `LISTEN` and `DISCARD ALL`). */
   query: string;
+  /** `wait_event_type` and `wait_event` (null when not waiting; absent in samples taken before they were read). */
+  waitEventType?: string | null;
+  waitEvent?: string | null;
+  /** `backend_type` (absent: `client backend`, as every row was before other backends were read). */
+  backendType?: string;
+  /** `leader_pid`: a parallel worker's leader. */
+  leaderPid?: number | null;
 }
 
 /** One read of `pg_stat_activity`. */
@@ -106,4 +114,6 @@ export interface Observation {
   proxy: ProxySigns;
   /** What the server cannot tell apart in these groups (said, not guessed). */
   notes: string[];
+  /** The server's load by wait class (absent in observations saved before it was kept). */
+  load?: ObservedLoad;
 }

@@ -34,7 +34,7 @@ export const acquireTimeout: PoolRule = {
       p.timeouts > 0
         ? `${p.timeouts} acquires (${formatShare(p.timeoutShare)}) timed out after ${formatS(timeoutS)}`
         : `the P99.9 wait (${formatUs(p.wait.p999Us)}) is ${formatShare(reach)} of the ${formatS(timeoutS)} acquire timeout`;
-    if (p.server.bound || p.holdTrend.growing) {
+    if (p.server.bound || p.holdTrend.growing || p.serverLoad?.limitsThisPool) {
       return {
         changes: [],
         findings: [{ env: p.env, pool: p.pool, kind: 'acquire-timeout', severity: 'info', message: `${what}: these waits come from the server, not the pool (see database-saturation); a longer timeout would only let more requests queue behind it, and no pool setting addresses them`, evidence }],

@@ -50,17 +50,71 @@ export function trendStability(t: HoldTrend, halves: readonly [HoldTrend, HoldTr
   return { stable: reasons.length === 0, reasons };
 }
 
+/** A load as "2.31 ± 0.12". */
+function aas(m: { mean: number; stdErr: number | null }): string {
+  return `${formatNum(m.mean, 2)}${m.stdErr !== null ? ` ± ${formatNum(m.stdErr, 2)}` : ''}`;
+}
+
+/**
+ * The third signal, from an observation's samples of the server's wait events: who limits, the
+ * server (by what) or the pool. It never changes a key: it keeps max_connections from being raised
+ * (the engine and the later rules read `limitsThisPool`), or says the pool is the limit.
+ */
+export function observedLoadFindings(ctx: Parameters<PoolRule['evaluate']>[0]): Finding[] {
+  const p = ctx.pool;
+  const j = p.serverLoad;
+  if (!j) return [];
+  const target = ctx.env.target;
+  const judge = canJudgeServer(target);
+  const cores = j.cores !== null ? `${j.cores} core${j.cores === 1 ? '' : 's'} (${j.coresSource})` : `an unknown number of cores (${j.coresSource})`;
+  const classes = j.server.byClass.map((c) => `${c.class} ${aas(c)}`).join(', ') || 'none';
+  const events = j.server.topEvents.map((e) => `${e.type}:${e.event} ${formatNum(e.mean, 2)}`).join(', ');
+  const load = `the server averaged ${aas(j.server.aas)} active sessions over ${j.samples} samples (${classes}${events ? `; top waits ${events}` : ''}) on ${cores}; this pool ${aas(j.pool.aas)}`;
+  const evidence = [
+    ev('serverActiveSessions', 'server average active sessions', j.server.aas.mean, 'connections'),
+    ev('serverCpuSessions', 'server sessions on a CPU', j.cpu, 'connections'),
+    ev('serverOwnSessions', "server's own active sessions (Timeout and Client left out)", j.serverOwn, 'connections'),
+    ev('serverCores', 'server cores', j.cores, 'count'),
+    ...(j.dominant ? [ev('dominantClass', `${j.dominant.class} share of the server's own time`, j.dominant.share, 'share')] : []),
+    ev('poolActiveSessions', "this pool's average active sessions", j.pool.aas.mean, 'connections'),
+    ev('poolLockShare', "share of this pool's active time waiting on locks", j.poolLockShare, 'share'),
+    ev('target', 'server observed', `${target.kind}: ${target.display}`),
+  ];
+  const limits = ' (a 200 ms sample misses waits much shorter than the interval; docs/observe.md)';
+  const base = { env: p.env, pool: p.pool, kind: 'database-saturation' as const, evidence };
+  const scope = judge ? '' : `; observed on ${describeTarget(target)}: informational, no key of this pool is changed`;
+  if (j.limit === 'server' && j.limitClass) {
+    const why =
+      j.limitClass === 'CPU'
+        ? `its sessions on a CPU (${aas({ mean: j.cpu, stdErr: j.cpuStdErr })}) reach ${formatShare(ctx.rules.serverCpuShare)} of its ${j.cores} core${j.cores === 1 ? '' : 's'}`
+        : `${j.limitClass} carries ${formatShare(j.dominant!.share)} of its own active time (${aas(j.dominant!)} sessions, over the ${formatShare(ctx.rules.serverClassShare)} and ${formatNum(ctx.rules.serverMinLoad, 2)} session thresholds)`;
+    if (!j.limitsThisPool) {
+      return [{ ...base, severity: 'info', message: `the server is the limit (${j.limitClass}): ${why}; ${load}; but this pool's own sessions hardly wait on locks (${formatShare(j.poolLockShare)} of their active time), so its max_connections is judged as usual${limits}` }];
+    }
+    const scopeWord = j.limitClass === 'Lock' ? "this pool's own sessions wait on the lock" : 'more connections from any pool would only queue inside the server';
+    return [{ ...base, severity: judge ? 'warning' : 'info', message: `the server, not the pool, is the limit (${j.limitClass}): ${why}; ${load}; ${scopeWord}, so max_connections is not raised${scope}${limits}` }];
+  }
+  if (j.limit === 'pool') {
+    return [{ ...base, severity: 'info', message: `the pool, not the server, is the limit: ${load}, the server mostly idle while this pool's connections were busy or waited for; its size is judged by the pool's own figures (pool-saturation)${limits}` }];
+  }
+  return [{ ...base, severity: 'info', message: `neither the server nor the pool is shown to be the limit: ${load}${j.notes.length ? `; ${j.notes.join('; ')}` : ''}${limits}` }];
+}
+
 export const databaseSaturation: PoolRule = {
   id: 'database-saturation',
   scope: 'pool',
   needs: ['hold', 'arrival', 'holdByInUse'],
   judges: 'whether the database, not the pool, limits throughput',
+  alsoRunsWhen: (p) => p.serverLoad !== undefined,
   evaluate(ctx) {
     const p = ctx.pool;
+    const observed = observedLoadFindings(ctx);
+    // Judged by the observed load alone when the other signals' parts are missing.
+    if (p.coverage && ['hold', 'arrival', 'holdByInUse'].some((x) => p.coverage!.unseen.includes(x as never))) return { changes: [], findings: observed };
     const t = p.holdTrend;
     const target = ctx.env.target;
     const judge = canJudgeServer(target);
-    const findings: Finding[] = [];
+    const findings: Finding[] = [...observed];
     const sv = p.server;
     if (sv.bound) {
       const asked = sv.demandRate !== null ? ` of the ${formatNum(sv.demandRate, 0)}/s asked for` : '';

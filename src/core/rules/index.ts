@@ -263,10 +263,10 @@ export function recommendEnvironment(env: EnvironmentAnalysis, advisor: AdvisorC
     const proposed = new Map<SettingKey, { to: number; rule: RuleId }>();
     const poolRecs: Recommendation[] = [];
     // A server bottleneck measured on a throwaway or local server: this run cannot size the pool.
-    const cannotSize = p.server.bound && !canJudgeServer(env.target);
+    const cannotSize = (p.server.bound || p.serverLoad?.limitsThisPool === true) && !canJudgeServer(env.target);
     for (const rule of POOL_RULES) {
       const missing = missingParts(rule.needs, seenParts(p));
-      if (missing.length > 0) {
+      if (missing.length > 0 && !rule.alsoRunsWhen?.(p)) {
         poolFindings.push({ env: env.env, pool: p.pool, kind: rule.id, severity: 'info', message: cannotJudge(rule.judges, missing, p.coverage!.source.kind), evidence: [], cannotJudge: { judges: rule.judges, missing } });
         continue;
       }

@@ -46,6 +46,7 @@ export const poolSaturation: PoolRule = {
       findings: [{ env: p.env, pool: p.pool, kind: 'pool-saturation', severity, message, evidence: baseEvidence }],
     });
     if (p.server.bound) return finding('info', `${what}, but the server, not the pool, limited this run (see database-saturation): these waits are the server's, and raising max_connections would not help`);
+    if (p.serverLoad?.limitsThisPool) return finding('info', `${what}, but the server, not the pool, is the limit (${p.serverLoad.limitClass} load; see database-saturation): these waits are the server's, and raising max_connections would not help`);
     if (p.holdTrend.growing) return finding('info', `${what}, but hold time grows with the connections in use (see database-saturation): raising max_connections would not help`);
     const m = p.model;
     if (!m.sizingInput || !m.current) return { changes: [], findings: [] };

@@ -127,6 +127,8 @@ export interface PoolRule {
   needs: readonly EvidencePart[];
   /** What it judges, for that finding: "whether acquires wait too often or too long". */
   judges: string;
+  /** A second way to judge: when this holds the rule runs even with parts of `needs` missing (and must check them itself). */
+  alsoRunsWhen?: (p: PoolAnalysis) => boolean;
   evaluate(ctx: PoolRuleContext): PoolRuleOutcome;
 }
 

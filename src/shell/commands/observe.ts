@@ -39,6 +39,7 @@ import { showProgress, useColor } from '../tty.js';
 import { connectionConfig, isLocalHost, resolveTarget } from '../target.js';
 import { loadValidConfig } from '../validConfig.js';
 import { observeServer } from '../observe/run.js';
+import { parseServerCores, resolveServerCores } from '../observe/cores.js';
 import { parseTaskerUrl } from '../observe/tasker.js';
 import { parsePgBouncerUrl } from '../observe/pgbouncer.js';
 import { version } from '../version.js';
@@ -57,6 +58,7 @@ interface ObserveFlags extends PrometheusFlags {
   configDir?: string;
   taskerUrl?: string[];
   pgbouncerUrl?: string;
+  serverCores?: string;
   out?: string;
   json?: boolean;
   progress?: boolean;
@@ -102,6 +104,7 @@ const SAMPLING_FLAGS = [
   ['--map', 'map'],
   ['--tasker-url', 'taskerUrl'],
   ['--pgbouncer-url', 'pgbouncerUrl'],
+  ['--server-cores', 'serverCores'],
 ] as const;
 
 /**
@@ -164,6 +167,7 @@ export async function observeCommand(f: ObserveFlags): Promise<void> {
   const groupBy = parseGroupBy(f.groupBy);
   const taskerUrls = (f.taskerUrl ?? []).map(parseTaskerUrl);
   const pgbouncer = f.pgbouncerUrl !== undefined ? parsePgBouncerUrl(f.pgbouncerUrl) : undefined;
+  const coresFlag = f.serverCores !== undefined ? parseServerCores(f.serverCores) : undefined;
   const rules: MapRule[] = model && f.map?.length ? f.map.map((m) => parseMapFlag(m, model!.environments.map((e) => e.name), groupBy)) : [];
   const target = resolveTarget(f.databaseUrl);
   if (!target) throw new UsageError('observe needs a server to observe', 'pass --database-url postgresql://monitor@host:5432/db (or set DATABASE_URL / PG* variables), or --prometheus URL');
@@ -179,7 +183,9 @@ export async function observeCommand(f: ObserveFlags): Promise<void> {
   const progress = showProgress(Boolean(f.json)) && f.progress !== false;
   const matched = new Set<MapRule>();
   await withInterrupt(onSignal, async () => {
+    const cores = await resolveServerCores({ flag: coresFlag, prometheus: client, instance: advisor.prometheus?.databaseInstance, targetKind });
     const { file, error } = await observeServer({
+      cores,
       config: connectionConfig(target),
       display: `${target.display} (from ${target.source})`,
       targetKind,

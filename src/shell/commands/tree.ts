@@ -156,6 +156,7 @@ export function registerCommands(program: Command): void {
     .option('--config-dir <dir>', 'Tasker config dir whose settings apply to mapped pools (--map, [prometheus]); default: ./config/tasker when it exists, else the shipped example')
     .option('--tasker-url <url>', "read Tasker's /health/detailed at the start and the end for the pools' sizes (repeatable)", collect)
     .option('--pgbouncer-url <url>', "behind PgBouncer: read its admin console (postgresql://user@host:6432/pgbouncer; a user in admin_users or stats_users) for the clients waiting for a server connection (SHOW POOLS every second, SHOW STATS at the start and the end, SHOW DATABASES once) and advice on its pool_size")
+    .option('--server-cores <n>', "the database host's CPU count, for judging its load by wait class (default: node_exporter's, when [prometheus] database_instance names it and --prometheus is given; else this machine's for a local target; else unknown)")
     .option('--prometheus <url>', "also (or instead) read the service's pool metrics from this Prometheus (or Thanos, Mimir, VictoriaMetrics) HTTP API base URL; with --database-url the window is the sampling window")
     .option('--since <duration>', 'with --prometheus alone: the window, this long, ending now (or at --end); default 1h')
     .option('--start <time>', 'with --prometheus alone: the window start, RFC 3339 or seconds since the epoch')

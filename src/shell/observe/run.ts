@@ -8,10 +8,11 @@ import { DatabaseError, InterruptedError, KnownError } from '../../core/errors.j
 import { READ_DEFAULTS, type ReadLimits } from '../../core/flags.js';
 import type { ReadGuard } from '../deadline.js';
 import { Reconstructor } from '../../core/observe/reconstruct.js';
-import { crossCheckDatabases, crossCheckRoles, type DbCrossCheck, type RoleCrossCheck, type TaskerHealth } from '../../core/observe/crossCheck.js';
+import { isClientRow } from '../../core/observe/load.js';
+import { crossCheckDatabases, crossCheckRoles, statementsInWindow, type DbCrossCheck, type QueryStatements, type RoleCrossCheck, type TaskerHealth } from '../../core/observe/crossCheck.js';
 import { OBSERVATION_SCHEMA_VERSION, observationValidity, type ObservationFile, type TaskerReading } from '../../core/observe/file.js';
 import { summarizeObservation, type GroupSettings } from '../../core/observe/summary.js';
-import { observationEvidence, type MappedEnvironment } from '../../core/observe/evidence.js';
+import { observationEvidence, type MappedEnvironment, type ServerCores } from '../../core/observe/evidence.js';
 import type { ActivitySample, GroupField, ObservedGroup } from '../../core/observe/types.js';
 import { redactUrl } from '../../core/redact.js';
 import { Sampler, type DatabaseCounters, type RoleStatements } from './sampler.js';
@@ -55,6 +56,8 @@ export interface ObserveOptions {
   onProgress?: (p: { elapsedMs: number; samples: number; connections: number }) => void;
   /** Status lines (what it will do). */
   status?: (line: string) => void;
+  /** The server's core count and its source (for the load by wait class). */
+  cores?: ServerCores;
 }
 
 /** The observation, and the error that ended it early, if one did. */
@@ -85,6 +88,8 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
   let dbEnd: DatabaseCounters | null = null;
   let stStart: RoleStatements | null = null;
   let stEnd: RoleStatements | null = null;
+  let qStart: QueryStatements | null = null;
+  let qEnd: QueryStatements | null = null;
   let error: unknown;
   let connections = 0;
   const started = performance.now();
@@ -94,6 +99,7 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
     for (const u of o.taskerUrls) starts.push(await readTaskerHealth(u, guard));
     dbStart = await sampler.databaseCounters();
     stStart = await sampler.statementsByRole();
+    if (stStart) qStart = await sampler.statementsByQuery();
     const bouncerStart = bouncer ? await bouncer.stats() : undefined;
     const bouncerDatabases = bouncer ? await bouncer.databases() : undefined;
     if (bouncer) bouncerSettings = pgbouncerSettingsFrom(await bouncer.config(), bouncerDatabases!);
@@ -132,7 +138,7 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
       signal: o.signal,
       onSample: (s, us) => {
         rec.add(s);
-        connections = s.rows.length;
+        connections = s.rows.filter((r) => isClientRow(r)).length;
         o.onSample?.(s, us);
         o.onProgress?.({ elapsedMs: performance.now() - started, samples: rec.samples, connections });
       },
@@ -154,6 +160,7 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
     if (!o.signal?.aborted) {
       dbEnd = await sampler.databaseCounters();
       if (stStart) stEnd = await sampler.statementsByRole();
+      if (qStart) qEnd = await sampler.statementsByQuery();
       for (let i = 0; i < o.taskerUrls.length; i++) {
         const url = redactUrl(o.taskerUrls[i]!.toString());
         try {
@@ -191,12 +198,13 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
   if (dbStart && dbEnd) databases = crossCheckDatabases(dbStart, dbEnd, obs);
   let roles: RoleCrossCheck[] | null = null;
   if (stStart && stEnd) roles = crossCheckRoles(stStart, stEnd, obs);
+  const statements = qStart && qEnd ? statementsInWindow(qStart, qEnd) : null;
   const cost = sampler.cost();
   const interrupted = Boolean(o.signal?.aborted);
   const validity = observationValidity(obs);
   const source = { kind: 'server-sampling' as const, detail: `pg_stat_activity every ${o.intervalMs} ms (${obs.samples} samples)`, startedAt: obs.startedAt, durationMs: obs.durationMs };
   const partial = interrupted || error !== undefined;
-  const environments = observationEvidence({ source, intervalMs: o.intervalMs, observation: obs, groups, validity, partial, roles, ...(pgbouncer ? { pgbouncer } : {}) }, o.environments ?? []);
+  const environments = observationEvidence({ source, intervalMs: o.intervalMs, observation: obs, groups, validity, partial, roles, ...(pgbouncer ? { pgbouncer } : {}), ...(o.cores ? { cores: o.cores } : {}) }, o.environments ?? []);
   const file: ObservationFile = {
     kind: 'observation',
     schemaVersion: OBSERVATION_SCHEMA_VERSION,
@@ -213,10 +221,12 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
     groups,
     databases,
     roles,
+    ...(statements ? { statements } : {}),
     tasker,
     ...(pgbouncer ? { pgbouncer } : {}),
     ...(bouncerSettings ? { pgbouncerSettings: bouncerSettings } : {}),
     cost,
+    ...(o.cores ? { serverCores: o.cores } : {}),
     validity,
     environments,
     seed: null,

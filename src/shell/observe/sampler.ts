@@ -10,11 +10,15 @@ import { READ_DEFAULTS } from '../../core/flags.js';
 import { closeClient, guardedConnect, guardedQuery, serverGuardSql, type ReadGuard } from '../deadline.js';
 import type { ActivityRow, ActivitySample } from '../../core/observe/types.js';
 import type { SamplingCost } from '../../core/observe/file.js';
+import type { QueryStatements } from '../../core/observe/crossCheck.js';
 import { connectError, serverCount } from '../target.js';
 
 // One statement per sample, with the server's clock even when no client is connected (the
-// lateral join gives one row of NULLs then).
-const ACTIVITY_SQL = `SELECT n.now, a.* FROM (SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now) n
+// lateral join gives one row of NULLs then). Client backends with a state (the pools' connections,
+// and the load they put on the server), and other backends only while they are active or wait on
+// something other than their idle loop (their load; docs/observe.md, "Server load").
+// leader_pid is PostgreSQL 13+.
+const activitySql = (versionNum: number): string => `SELECT n.now, a.* FROM (SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now) n
 LEFT JOIN LATERAL (
   SELECT pid,
     (extract(epoch FROM backend_start) * 1000)::float8 AS bs,
@@ -22,11 +26,18 @@ LEFT JOIN LATERAL (
     coalesce(host(client_addr), 'local') AS addr,
     coalesce(usename::text, '') AS usr,
     coalesce(datname::text, '') AS db,
-    state,
+    coalesce(state, '') AS state,
     (extract(epoch FROM state_change) * 1000)::float8 AS sc,
-    left(coalesce(query, ''), 48) AS q
+    left(coalesce(query, ''), 48) AS q,
+    wait_event_type AS wt,
+    wait_event AS we,
+    coalesce(backend_type, '') AS bt,
+    ${versionNum >= 130000 ? 'leader_pid' : 'NULL::int'} AS lp
   FROM pg_stat_activity
-  WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND state IS NOT NULL
+  WHERE pid <> pg_backend_pid() AND (
+    (backend_type = 'client backend' AND state IS NOT NULL)
+    OR (backend_type <> 'client backend' AND (state IN ('active', 'fastpath function call')
+        OR (state IS NULL AND wait_event_type IS NOT NULL AND wait_event_type <> 'Activity'))))
 ) a ON true`;
 
 const DATABASE_SQL = `SELECT datname, active_time, idle_in_transaction_time, session_time, sessions,
@@ -47,6 +58,9 @@ export interface RoleStatements {
   /** Entries pg_stat_statements has evicted so far (pg_stat_statements_info, PostgreSQL 14+); null when it cannot be read. */
   dealloc: number | null;
 }
+
+/** Most statements read from pg_stat_statements per snapshot. */
+export const STATEMENT_ROWS = 20_000;
 
 /** What the sampler learned about the server and its own access. */
 export interface SamplerServer {
@@ -103,6 +117,7 @@ export class Sampler {
   private late = 0;
   private latenessMsTotal = 0;
   private latenessMsMax = 0;
+  private readonly activitySql: string;
   private cpuStart = process.cpuUsage();
   private wallStart = 0;
   private wallEnd = 0;
@@ -113,6 +128,7 @@ export class Sampler {
     private readonly guard: ReadGuard,
   ) {
     this.client = client;
+    this.activitySql = activitySql(server.versionNum);
   }
 
   private async query<R extends pg.QueryResultRow>(sql: string, what: string): Promise<pg.QueryResult<R>> {
@@ -175,7 +191,7 @@ export class Sampler {
   /** One read of pg_stat_activity. */
   async sample(): Promise<{ sample: ActivitySample; queryUs: number }> {
     const t = process.hrtime.bigint();
-    const r = await this.query<{ pid: number | null; bs: number; app: string; addr: string; usr: string; db: string; state: string; sc: number | null; q: string; now: number }>(ACTIVITY_SQL, 'a sample of pg_stat_activity');
+    const r = await this.query<{ pid: number | null; bs: number; app: string; addr: string; usr: string; db: string; state: string; sc: number | null; q: string; wt: string | null; we: string | null; bt: string; lp: number | null; now: number }>(this.activitySql, 'a sample of pg_stat_activity');
     const queryUs = Number(process.hrtime.bigint() - t) / 1000;
     this.queryUs.push(queryUs);
     const rows: ActivityRow[] = r.rows.filter((x) => x.pid !== null).map((x) => ({
@@ -188,6 +204,10 @@ export class Sampler {
       state: x.state,
       stateChangeMs: x.sc,
       query: x.q,
+      waitEventType: x.wt,
+      waitEvent: x.we,
+      backendType: x.bt,
+      leaderPid: x.lp,
     }));
     return { sample: { atMs: r.rows[0]!.now, rows }, queryUs };
   }
@@ -233,6 +253,36 @@ export class Sampler {
       }
       return { atMs: r.rows[0]?.now ?? Date.now(), byRole: r.rows.map((x) => ({ role: x.role, execMs: x.ms, calls: x.calls })), dealloc };
     } catch (e) {
+      if (!isSqlRefusal(e)) throw e;
+      return null;
+    }
+  }
+
+  /**
+   * Execution time and calls per statement (`queryid`) from pg_stat_statements, for the statements
+   * that carried the load in the window; null when it cannot be read. At most STATEMENT_ROWS rows
+   * (pg_stat_statements.max is 5000 by default).
+   */
+  async statementsByQuery(): Promise<QueryStatements | null> {
+    try {
+      const r = await this.query<{ qid: string; q: string; ms: number; calls: number; now: number }>(
+        `SELECT s.queryid::text AS qid, left(min(s.query), 80) AS q, sum(s.total_exec_time)::float8 AS ms, sum(s.calls)::float8 AS calls,
+                (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now
+         FROM pg_stat_statements s WHERE s.queryid IS NOT NULL GROUP BY s.queryid LIMIT ${STATEMENT_ROWS}`,
+        'reading pg_stat_statements by query',
+      );
+      let dealloc: number | null = null;
+      try {
+        dealloc = Number((await this.query<{ dealloc: string }>('SELECT dealloc FROM pg_stat_statements_info', 'reading pg_stat_statements_info')).rows[0]?.dealloc ?? NaN);
+        if (!Number.isFinite(dealloc)) dealloc = null;
+      } catch (e) {
+        if (!isSqlRefusal(e)) throw e;
+        dealloc = null;
+      }
+      const finite = (x: number): number => (Number.isFinite(x) && x >= 0 ? x : 0);
+      return { atMs: r.rows[0]?.now ?? Date.now(), byQuery: r.rows.map((x) => ({ queryid: x.qid, query: x.q ?? '', execMs: finite(x.ms), calls: finite(x.calls) })), dealloc };
+    } catch (e) {
+      // A deadline, a cap or an interrupt is not "the extension is missing".
       if (!isSqlRefusal(e)) throw e;
       return null;
     }

@@ -73,3 +73,23 @@ describe('parseEvidenceFile', () => {
     }
   });
 });
+
+describe('the serverLoad part (observations with wait events)', () => {
+  const load = { aas: { mean: 2, stdErr: 0.1 }, byClass: [{ class: 'CPU', mean: 2, stdErr: 0.1 }], topEvents: [{ type: 'Lock', event: 'tuple', mean: 0.2, stdErr: null }] };
+  const SL = { cores: 4, coresSource: '--server-cores', server: load, pool: load, samples: 100, intervalMs: 200 };
+
+  it('reads back, and is judged: the observed load reaches the analysis', () => {
+    const e = parseEvidenceFile(observationWith({ ...POOL, serverLoad: SL }), 'obs.json');
+    expect(e.environments[0]!.pools[0]!.serverLoad).toEqual(SL);
+    // Cores unknown is null.
+    expect(parseEvidenceFile(observationWith({ ...POOL, serverLoad: { ...SL, cores: null } }), 'obs.json').environments[0]!.pools[0]!.serverLoad!.cores).toBeNull();
+  });
+
+  it.each([
+    ['an unknown class', { ...SL, server: { ...load, byClass: [{ class: 'Disk', mean: 1, stdErr: null }] } }, 'environments.0.pools.0.serverLoad.server.byClass.0.class'],
+    ['a negative mean', { ...SL, pool: { ...load, aas: { mean: -1, stdErr: null } } }, 'environments.0.pools.0.serverLoad.pool.aas.mean'],
+    ['no samples', { ...SL, samples: undefined }, 'environments.0.pools.0.serverLoad.samples'],
+  ])('%s is one line naming the path', (_what, sl, path) => {
+    expect(() => parseEvidenceFile(observationWith({ ...POOL, serverLoad: sl }), 'obs.json')).toThrow(path);
+  });
+});
