@@ -38,7 +38,7 @@ const UNIT = [
  * services' own truth. They run as a group of their own, two at a time (their CPU is light), so that
  * no CPU-heavy file (analyze at full rate, a build) shares the machine with their windows.
  */
-const WINDOWS = ['test/cli/observeAdvice.test.ts', 'test/cli/fleet.test.ts', 'test/cli/conformance.test.ts', 'test/cli/observeChurn.test.ts', 'test/cli/otherPools.test.ts'];
+const WINDOWS = ['test/cli/observeAdvice.test.ts', 'test/cli/fleet.test.ts', 'test/cli/otherPools.test.ts', 'test/cli/conformance.test.ts'];
 
 export default defineConfig({
   test: {

@@ -13,11 +13,14 @@ const LONGEST_FIRST = [
   // The windows project, the longest first, two at a time.
   'test/cli/observeAdvice.test.ts', // ~180 s
   'test/cli/fleet.test.ts', // ~155 s: a two-minute window
-  'test/cli/conformance.test.ts', // ~150 s: one shared two-minute window
-  'test/cli/observeChurn.test.ts', // ~80 s
   'test/cli/otherPools.test.ts', // ~150 s
-  // The rest.
+  'test/cli/conformance.test.ts', // ~140 s: one shared two-minute window
+  // The rest (observeChurn observes its own server, so it shares the machine with CPU-light files).
+  'test/cli/observeChurn.test.ts', // ~80 s
+  'test/cli/observeLoad.test.ts', // ~45 s
   'test/reliability/hostile.test.ts', // ~37 s
+  'test/reliability/network.test.ts', // ~36 s
+  'test/reliability/networkFuzz.test.ts', // ~33 s
   'test/cli/analyze.test.ts', // ~50 s
   'test/cli/alertsPrometheus.test.ts', // ~45 s
   'test/cli/alerts.test.ts', // ~45 s (unit tier)
