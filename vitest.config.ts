@@ -53,6 +53,8 @@ export default defineConfig({
           name: 'unit',
           include: UNIT,
           maxWorkers: 2,
+          // Pure tests share no state through modules: one worker runs many files (no re-import per file).
+          isolate: false,
           sequence: { groupOrder: 0 },
         },
       },
