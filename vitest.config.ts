@@ -35,10 +35,11 @@ const UNIT = [
 
 /**
  * The integration files that spend minutes in observation windows and hold statistics to their
- * services' own truth. They run as a group of their own, two at a time (their CPU is light), so that
- * no CPU-heavy file (analyze at full rate, a build) shares the machine with their windows.
+ * services' own truth, and advice.test (it holds a measured P99 to its target). They run as a group
+ * of their own, two at a time (their CPU is light), so that no CPU-heavy file (analyze at full rate,
+ * a build) shares the machine with them.
  */
-const WINDOWS = ['test/cli/observeAdvice.test.ts', 'test/cli/fleet.test.ts', 'test/cli/otherPools.test.ts', 'test/cli/conformance.test.ts'];
+const WINDOWS = ['test/cli/observeAdvice.test.ts', 'test/cli/fleet.test.ts', 'test/cli/otherPools.test.ts', 'test/cli/conformance.test.ts', 'test/cli/advice.test.ts'];
 
 export default defineConfig({
   test: {
