@@ -233,6 +233,18 @@ export class Sampler {
    * Statement time per role from pg_stat_statements, when the extension is installed in the
    * sampler's database and loaded; null otherwise (it is optional, and only a cross-check).
    */
+  /** pg_stat_statements' count of evicted entries so far; null where the server does not keep it (before PostgreSQL 14). */
+  private async evictions(): Promise<number | null> {
+    try {
+      const n = Number((await this.query<{ dealloc: string }>('SELECT dealloc FROM pg_stat_statements_info', 'reading pg_stat_statements_info')).rows[0]?.dealloc ?? NaN);
+      return Number.isFinite(n) ? n : null;
+    } catch (e) {
+      // A deadline, a cap or an interrupt is not "the view is missing".
+      if (!isSqlRefusal(e)) throw e;
+      return null;
+    }
+  }
+
   async statementsByRole(): Promise<RoleStatements | null> {
     try {
       const r = await this.query<{ role: string; ms: number; calls: number; now: number }>(
@@ -242,15 +254,7 @@ export class Sampler {
         'reading pg_stat_statements',
       );
       // An eviction inside the window takes an entry's calls with it: the deltas then undercount.
-      let dealloc: number | null = null;
-      try {
-        dealloc = Number((await this.query<{ dealloc: string }>('SELECT dealloc FROM pg_stat_statements_info', 'reading pg_stat_statements_info')).rows[0]?.dealloc ?? NaN);
-        if (!Number.isFinite(dealloc)) dealloc = null;
-      } catch (e) {
-        // A deadline, a cap or an interrupt is not "the extension is missing".
-        if (!isSqlRefusal(e)) throw e;
-        dealloc = null;
-      }
+      const dealloc = await this.evictions();
       return { atMs: r.rows[0]?.now ?? Date.now(), byRole: r.rows.map((x) => ({ role: x.role, execMs: x.ms, calls: x.calls })), dealloc };
     } catch (e) {
       if (!isSqlRefusal(e)) throw e;
@@ -271,14 +275,7 @@ export class Sampler {
          FROM pg_stat_statements s WHERE s.queryid IS NOT NULL GROUP BY s.queryid LIMIT ${STATEMENT_ROWS}`,
         'reading pg_stat_statements by query',
       );
-      let dealloc: number | null = null;
-      try {
-        dealloc = Number((await this.query<{ dealloc: string }>('SELECT dealloc FROM pg_stat_statements_info', 'reading pg_stat_statements_info')).rows[0]?.dealloc ?? NaN);
-        if (!Number.isFinite(dealloc)) dealloc = null;
-      } catch (e) {
-        if (!isSqlRefusal(e)) throw e;
-        dealloc = null;
-      }
+      const dealloc = await this.evictions();
       const finite = (x: number): number => (Number.isFinite(x) && x >= 0 ? x : 0);
       return { atMs: r.rows[0]?.now ?? Date.now(), byQuery: r.rows.map((x) => ({ queryid: x.qid, query: x.q ?? '', execMs: finite(x.ms), calls: finite(x.calls) })), dealloc };
     } catch (e) {
