@@ -92,10 +92,9 @@ function sizeFromOccupancy(ctx: PoolRuleContext): PoolRuleOutcome {
     ctx,
     floor,
     [
-      ev('meanBusy', MEAN_BUSY, m.offeredLoad, 'connections'),
-      ev('busyP99', 'P99 connections busy (time-weighted)', p.inUse.p99, 'connections'),
-      ev('maxOpen', 'most connections seen open', m.maxOpenSeen, 'connections'),
-      ev('needNoWait', `smallest size with P(wait) under ${formatShare(NO_WAIT_PROBABILITY)} (Erlang C at the mean busy count)`, m.needNoWait, 'connections'),
+      ...busyEvidence(ctx, m, true),
+      maxOpenEvidence(m),
+      ev('needNoWait', NEED_NO_WAIT, m.needNoWait, 'connections'),
       ev('pWaitAtCurrent', 'P(wait) at the current size (Erlang C)', m.pWaitAtCurrent, 'share'),
       ...(d ? [ev('busyDispersion', DISPERSION, d.index, 'ratio')] : []),
     ],
@@ -103,8 +102,19 @@ function sizeFromOccupancy(ctx: PoolRuleContext): PoolRuleOutcome {
   );
 }
 
-const MEAN_BUSY = 'mean connections busy (server side: a lower bound of checked out)';
 const DISPERSION = 'variance over mean of the busy count (1 for an open load)';
+const NEED_NO_WAIT = `smallest size with P(wait) under ${formatShare(NO_WAIT_PROBABILITY)} (Erlang C at the mean busy count)`;
+
+/** The evidence every size from occupancy shows: the mean busy count, and (for an open load) its P99. */
+function busyEvidence(ctx: PoolRuleContext, m: OccupancyModel, withP99: boolean): EvidenceItem[] {
+  return [
+    ev('meanBusy', 'mean connections busy (server side: a lower bound of checked out)', m.offeredLoad, 'connections'),
+    ...(withP99 ? [ev('busyP99', 'P99 connections busy (time-weighted)', ctx.pool.inUse.p99, 'connections')] : []),
+  ];
+}
+
+const maxBusyEvidence = (m: OccupancyModel): EvidenceItem => ev('maxBusy', 'most connections seen busy at once', m.maxBusySeen, 'connections');
+const maxOpenEvidence = (m: OccupancyModel, what = 'most connections seen open'): EvidenceItem => ev('maxOpen', what, m.maxOpenSeen, 'connections');
 
 /**
  * What a size from the busy count alone rests on, for a pool whose open count says nothing of its
@@ -143,11 +153,10 @@ function sizeHeldOpen(ctx: PoolRuleContext, m: OccupancyModel, source: string): 
     ctx,
     floor,
     [
-      ev('meanBusy', MEAN_BUSY, m.offeredLoad, 'connections'),
-      ev('busyP99', 'P99 connections busy (time-weighted)', p.inUse.p99, 'connections'),
-      ev('maxBusy', 'most connections seen busy at once', m.maxBusySeen, 'connections'),
-      ev('maxOpen', 'most connections seen open (the size the pool keeps open: not a need)', m.maxOpenSeen, 'connections'),
-      ev('needNoWait', `smallest size with P(wait) under ${formatShare(NO_WAIT_PROBABILITY)} (Erlang C at the mean busy count)`, m.needNoWait, 'connections'),
+      ...busyEvidence(ctx, m, true),
+      maxBusyEvidence(m),
+      maxOpenEvidence(m, 'most connections seen open (the size the pool keeps open: not a need)'),
+      ev('needNoWait', NEED_NO_WAIT, m.needNoWait, 'connections'),
       ev('peakBetweenSamples', 'most busy likely reached between samples (an open load over the independent looks)', m.peakEstimate, 'connections'),
       ...(m.dispersion ? [ev('busyDispersion', DISPERSION, m.dispersion.index, 'ratio'), ev('independentLooks', 'independent looks at the busy count', m.dispersion.independentLooks, 'count')] : []),
     ],
@@ -171,11 +180,11 @@ function sizeClosedLoop(ctx: PoolRuleContext, m: OccupancyModel, d: Dispersion, 
     ctx,
     floor,
     [
-      ev('meanBusy', MEAN_BUSY, m.offeredLoad, 'connections'),
+      ...busyEvidence(ctx, m, false),
       ev('busyDispersion', DISPERSION, d.index, 'ratio'),
       ev('independentLooks', 'independent looks at the busy count (variance over the squared standard error of its mean)', d.independentLooks, 'count'),
-      ev('maxBusy', 'most connections seen busy at once', m.maxBusySeen, 'connections'),
-      ev('maxOpen', 'most connections seen open', m.maxOpenSeen, 'connections'),
+      maxBusyEvidence(m),
+      maxOpenEvidence(m),
       ...(m.needNoWait !== null ? [ev('needNoWait', `Erlang C's size for P(wait) under ${formatShare(NO_WAIT_PROBABILITY)} were the load open (not used)`, m.needNoWait, 'connections')] : []),
     ],
     `${source} saw ${formatNum(m.offeredLoad, 2)} connections busy on average, at most ${m.maxBusySeen} busy and ${m.maxOpenSeen} open of ${max}, with a spread far under an open load's (variance ${formatNum(d.index, 2)} times the mean, against 1 for callers arriving at random, over ${formatNum(d.independentLooks, 0)} independent looks): a closed loop of workers, which never has more busy than it has workers. ${floor} covers the most seen busy${m.openHeld ? ` (the ${m.maxOpenSeen} open are the size the pool keeps open, not a need: ${BUSY_ONLY_ASSUMPTION})` : ' and open'}; the other ${max - floor} only reserve database capacity.`,

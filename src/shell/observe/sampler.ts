@@ -7,6 +7,7 @@
 import pg from 'pg';
 import { DatabaseError, InterruptedError, KnownError } from '../../core/errors.js';
 import { READ_DEFAULTS } from '../../core/flags.js';
+import { BOUNDS, outside } from '../../core/limits.js';
 import { closeClient, guardedConnect, guardedQuery, serverGuardSql, type ReadGuard } from '../deadline.js';
 import type { ActivityRow, ActivitySample } from '../../core/observe/types.js';
 import type { SamplingCost } from '../../core/observe/file.js';
@@ -104,6 +105,11 @@ function quantile(sorted: readonly number[], q: number): number {
 }
 
 /** Whether a read failed because the server refused the statement (a missing extension, no grant), not because it is gone or slow. */
+/** A statement row's time (ms) and calls within the bounds of outside figures; a row outside them is left out of the cross-check. */
+function inBounds(ms: number, calls: number): boolean {
+  return outside(ms, BOUNDS.total) === undefined && outside(calls, BOUNDS.count) === undefined;
+}
+
 function isSqlRefusal(e: unknown): boolean {
   const code = (e as { pgCode?: string }).pgCode;
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !code.startsWith('08') && !code.startsWith('57');
@@ -229,10 +235,6 @@ export class Sampler {
     };
   }
 
-  /**
-   * Statement time per role from pg_stat_statements, when the extension is installed in the
-   * sampler's database and loaded; null otherwise (it is optional, and only a cross-check).
-   */
   /** pg_stat_statements' count of evicted entries so far; null where the server does not keep it (before PostgreSQL 14). */
   private async evictions(): Promise<number | null> {
     try {
@@ -245,6 +247,10 @@ export class Sampler {
     }
   }
 
+  /**
+   * Statement time per role from pg_stat_statements, when the extension is installed in the
+   * sampler's database and loaded; null otherwise (it is optional, and only a cross-check).
+   */
   async statementsByRole(): Promise<RoleStatements | null> {
     try {
       const r = await this.query<{ role: string; ms: number; calls: number; now: number }>(
@@ -255,7 +261,7 @@ export class Sampler {
       );
       // An eviction inside the window takes an entry's calls with it: the deltas then undercount.
       const dealloc = await this.evictions();
-      return { atMs: r.rows[0]?.now ?? Date.now(), byRole: r.rows.map((x) => ({ role: x.role, execMs: x.ms, calls: x.calls })), dealloc };
+      return { atMs: r.rows[0]?.now ?? Date.now(), byRole: r.rows.filter((x) => inBounds(x.ms, x.calls)).map((x) => ({ role: x.role, execMs: x.ms, calls: x.calls })), dealloc };
     } catch (e) {
       if (!isSqlRefusal(e)) throw e;
       return null;
@@ -276,8 +282,7 @@ export class Sampler {
         'reading pg_stat_statements by query',
       );
       const dealloc = await this.evictions();
-      const finite = (x: number): number => (Number.isFinite(x) && x >= 0 ? x : 0);
-      return { atMs: r.rows[0]?.now ?? Date.now(), byQuery: r.rows.map((x) => ({ queryid: x.qid, query: x.q ?? '', execMs: finite(x.ms), calls: finite(x.calls) })), dealloc };
+      return { atMs: r.rows[0]?.now ?? Date.now(), byQuery: r.rows.filter((x) => inBounds(x.ms, x.calls)).map((x) => ({ queryid: x.qid, query: x.q ?? '', execMs: x.ms, calls: x.calls })), dealloc };
     } catch (e) {
       // A deadline, a cap or an interrupt is not "the extension is missing".
       if (!isSqlRefusal(e)) throw e;
