@@ -1,22 +1,62 @@
 /**
- * The architecture check, run by `npm test` (`npm run arch`): docs/architecture.md's "Layers",
- * lowest first. A module imports its own layer and lower ones, never a higher one; the core never
- * imports the shell; a command module is never imported by another; no cycles; every module of
- * src/ belongs to a layer (a new folder must be placed here).
+ * The architecture check, run by `npm test` (`npm run arch`): docs/architecture.md's "Layers" and
+ * "Folders". A module imports its own layer and lower ones, never a higher one; a folder of
+ * src/core imports itself and the folders listed before it, never a later one, so no import cycle
+ * runs between folders; the core never imports the shell; a command module is never imported by
+ * another; no cycles between modules; every module of src/ belongs to a layer (a new folder must
+ * be placed here).
  */
+
+/**
+ * The core's folders (`x/`) and loose files (`x.ts`), lowest first, each in its layer. The order
+ * is the folder rule: each imports only those before it. A slice (see SLICES) sits where its lowest
+ * part does.
+ */
+const CORE = [
+  ['foundation', ['dict.ts', 'errors.ts', 'limits.ts', 'redact.ts', 'units.ts', 'toml/', 'config/', 'families/', 'advisor/', 'flags.ts']],
+  ['measurement', ['run/', 'load/']],
+  ['evidence', ['evidence/', 'observe/', 'fleet/', 'budget/']],
+  ['analysis', ['model/', 'analysis/', 'metrics/']],
+  ['judgement', ['rules/', 'thresholds/', 'check/', 'generate/', 'alerts/']],
+  ['render', ['render/']],
+];
+
+/**
+ * Vertical slices: folders whose files sit in more than one layer, in their inner order (a part
+ * imports its own and earlier parts only, by the layer rule). Each is one feature whose output
+ * format belongs with it.
+ * - check/: the static checks (judgement: budget and lint) before the CI report and its formats
+ *   (render: they read the thresholds' results and the static checks', never the analysis).
+ * - alerts/: the families, their figures in PromQL and the rules built from thresholds (judgement)
+ *   before the YAML of the rule file (render).
+ */
+const SLICES = {
+  'check/': [['judgement', ['static.ts']], ['render', ['report.ts', 'formats/']]],
+  'alerts/': [['judgement', ['families.ts', 'figures.ts', 'build.ts']], ['render', ['render.ts']]],
+};
+
+/** The path pattern of a core folder, loose file or a slice's part (`entries` under `folder`). */
+const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const corePath = (entry, under = '') => `^src/core/${escape(under + entry)}${entry.endsWith('/') ? '' : '$'}`;
+const any = (paths) => paths.map((p) => `(${p})`).join('|');
+
+/** The modules of each layer of the core: its folders and loose files, and its parts of slices. */
+const coreLayer = (layer) =>
+  [
+    ...CORE.find(([name]) => name === layer)[1].filter((e) => !SLICES[e]).map((e) => corePath(e)),
+    ...Object.entries(SLICES).flatMap(([folder, parts]) => parts.filter(([name]) => name === layer).flatMap(([, entries]) => entries.map((e) => corePath(e, folder)))),
+  ];
+
+/** Every layer, lowest first. */
 const LAYERS = [
-  ['foundation', '^src/core/(errors|redact|dict|limits|flags|units)\\.ts$|^src/core/(toml|config|advisor)/|^src/core/fleet/families\\.ts$'],
-  ['measurement', '^src/core/(run|load)/'],
-  ['evidence', '^src/core/evidence/|^src/core/budget/|^src/core/observe/(?!render\\.ts$)|^src/core/fleet/(?!(render|families)\\.ts$)'],
-  ['analysis', '^src/core/(analysis|model|metrics)/'],
-  ['judgement', '^src/core/(rules|thresholds|generate)/|^src/core/check/static\\.ts$|^src/core/alerts/(build|families|figures)\\.ts$'],
-  ['render', '^src/core/render/|^src/core/check/(report\\.ts$|formats/)|^src/core/alerts/(render|yaml)\\.ts$|^src/core/(observe|fleet)/render\\.ts$'],
+  ...CORE.map(([name]) => [name, any(coreLayer(name))]),
   ['shell', '^src/shell/(?!commands/)'],
   ['commands', '^src/shell/commands/'],
   ['entry', '^src/(cli|index)\\.ts$'],
 ];
 
-const any = (paths) => paths.map((p) => `(${p})`).join('|');
+/** The core's folders and loose files in the folder order. */
+const FOLDERS = CORE.flatMap(([, entries]) => entries);
 
 module.exports = {
   forbidden: [
@@ -30,6 +70,13 @@ module.exports = {
       severity: 'error',
       from: { path },
       to: { path: any(LAYERS.slice(i + 1).map(([, p]) => p)) },
+    })),
+    ...FOLDERS.slice(0, -1).map((entry, i) => ({
+      name: `folder-${entry.replace(/\/$/, '').replace(/\.ts$/, '-ts')}`,
+      comment: `src/core/${entry} imports a folder listed after it (${FOLDERS.slice(i + 1).join(' ')}): a folder imports only the ones before it, so none forms a cycle with another (docs/architecture.md, "Folders")`,
+      severity: 'error',
+      from: { path: corePath(entry) },
+      to: { path: any(FOLDERS.slice(i + 1).map((e) => corePath(e))) },
     })),
   ],
   options: {

@@ -14,6 +14,7 @@ import { LongestFirst } from './test/helpers/sequencer.js';
  * A test file is in the unit tier only when listed here; a new file lands in integration by default.
  */
 const UNIT = [
+  'test/arch.test.ts',
   'test/core/**/*.test.ts',
   'test/fixtures/**/*.test.ts',
   'test/cli/alerts.test.ts',

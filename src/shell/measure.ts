@@ -4,8 +4,7 @@
  * `analyze`, `check` and `generate --measure` call it; no command imports another.
  */
 import { UsageError } from '../core/errors.js';
-import type { PoolName } from '../core/config/pools.js';
-import { isPoolName } from '../core/config/pools.js';
+import { isDrivablePool } from '../core/config/pools.js';
 import type { AdvisorConfig } from '../core/advisor/types.js';
 import { parseDurationFlag, parseHoldFlag, parseNumberFlag, parseReadLimits, parseSetFlags, type ReadLimits } from '../core/flags.js';
 import { LIMITS } from '../core/limits.js';
@@ -25,7 +24,7 @@ import { runSession, SessionFailed, type Progress, type SessionOptions } from '.
 import { withMetricsServer } from './metrics/cli.js';
 import { withInterrupt } from './signals.js';
 import { serverGuardOptions } from './deadline.js';
-import { pgmqSharesDatabasePool, plannedConnections, plannedWorkloads, refuseHoldsPastWindow, refuseMinAboveMax } from '../core/load/plan.js';
+import { pgmqSharesDatabasePool, planMeasurement, plannedConnections, refuseHoldsPastWindow, refuseMinAboveMax } from '../core/load/plan.js';
 import { version } from './version.js';
 import { fmtUs } from '../core/units.js';
 import type pg from 'pg';
@@ -90,8 +89,8 @@ export function planAnalyze(f: AnalyzeFlags): AnalyzePlan {
   const envs = f.env ?? replay?.envs ?? envNames;
   if (replay) f = { ...f, set: [...(f.set ?? []), ...replay.sets] };
   const pools = f.pool?.map((p) => {
-    if (!isPoolName(p) || (p !== 'database' && p !== 'pgmq')) throw new UsageError(`--pool '${p}': analyze drives the database and pgmq pools`, 'use --pool database, --pool pgmq, or both');
-    return p as PoolName;
+    if (!isDrivablePool(p)) throw new UsageError(`--pool '${p}': analyze drives the database and pgmq pools`, 'use --pool database, --pool pgmq, or both');
+    return p;
   });
   const sets = parseSetFlags(f.set ?? [], { trial: true, envs: envNames });
   const flags = {
@@ -103,16 +102,16 @@ export function planAnalyze(f: AnalyzeFlags): AnalyzePlan {
   };
   const seed = f.seed !== undefined ? parseNumberFlag('--seed', f.seed, LIMITS.seed) : advisor.seed;
   for (const s of sets) if (s.warning) warnings.push(s.warning);
-  const session = { model, advisor, envs, pools, flags, sets, seed };
   refuseMinAboveMax(model, envs, sets);
-  const planned = model.environments.filter((e) => envs.includes(e.name)).flatMap((e) => plannedWorkloads(e, advisor, session).map((spec) => ({ env: e.name, spec })));
+  const session = { ...planMeasurement({ model, advisor, envs, pools, flags, sets }), seed };
+  const planned = session.planned.flatMap((e) => e.workloads);
   if (planned.length === 0) {
     throw new UsageError(`no workload to drive for ${envs.join(', ')}${pools ? ` and --pool ${pools.join(' ')}` : ''} in ${advisor.source}`, 'add [environments.<env>.workloads.database] to the advisor config (docs/config.md)');
   }
-  refuseHoldsPastWindow(planned, f.hold !== undefined);
+  refuseHoldsPastWindow(session.planned, f.hold !== undefined);
   const read = parseReadLimits(f);
   // The fallback for servers before 14 (no client_connection_check_interval): no statement of ours outlives the longest environment by more than a minute.
-  const longestMs = Math.max(...planned.map(({ spec }) => (spec.warmupS + spec.rampS + spec.durationS) * 1000));
+  const longestMs = Math.max(...planned.map((spec) => (spec.warmupS + spec.rampS + spec.durationS) * 1000));
   return { model, advisor, session, warnings, notes: replay?.notes ?? [], read, statementFallbackMs: longestMs + 60_000 };
 }
 
@@ -194,7 +193,7 @@ export async function runAnalyze(o: RunAnalyzeOptions): Promise<RunFile> {
     let pgmq: pg.ClientConfig;
     let display: string;
     let targetKind: TargetKind;
-    const needsSeparatePgmq = o.plan.model.environments.some((e) => o.plan.session.envs.includes(e.name) && !pgmqSharesDatabasePool(e));
+    const needsSeparatePgmq = o.plan.session.planned.some(({ env }) => !pgmqSharesDatabasePool(env));
     if (!target) {
       status('No database configured (--database-url, DATABASE_URL or PG* variables): starting a throwaway PostgreSQL...');
       cluster = await startThrowaway({ maxConnections: 300, databases: ['pool_advisor', 'pool_advisor_pgmq'], ...(o.signal ? { signal: o.signal } : {}) });

@@ -5,9 +5,8 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pg from 'pg';
-import type { EnvironmentConfig } from '../core/config/model.js';
-import type { PoolName } from '../core/config/pools.js';
-import { pgmqSharesDatabasePool, plannedWorkloads, poolConfigSnapshot, poolThrough, settingsWithOverrides, type MeasurePlan } from '../core/load/plan.js';
+import { POOL_NAMES, type PoolName } from '../core/config/pools.js';
+import { pgmqSharesDatabasePool, poolConfigSnapshot, poolThrough, settingsWithOverrides, type MeasurePlan, type PlannedEnvironment } from '../core/load/plan.js';
 import type { CalibrationStats, EnvironmentRun, PoolRun, RunFile, TargetKind, WorkloadRun, WorkloadSpec } from '../core/run/types.js';
 import { RUN_SCHEMA_VERSION } from '../core/run/types.js';
 import { DatabaseError, InterruptedError } from '../core/errors.js';
@@ -101,9 +100,8 @@ export async function runSession(opts: SessionOptions): Promise<RunFile> {
     environments: [],
     partial: false,
   };
-  const envs = opts.model.environments.filter((e) => opts.envs.includes(e.name));
-  const needsQueue = envs.some((e) => plannedWorkloads(e, opts.advisor, opts).some((w) => w.hold.kind === 'queue'));
-  const separatePgmq = envs.some((e) => !pgmqSharesDatabasePool(e));
+  const needsQueue = opts.planned.some((e) => e.workloads.some((w) => w.hold.kind === 'queue'));
+  const separatePgmq = opts.planned.some((e) => !pgmqSharesDatabasePool(e.env));
   const admin = new pg.Client({ ...opts.main, application_name: 'pool-advisor' });
   admin.on('error', () => {});
   const pgmqAdmin = separatePgmq && needsQueue ? new pg.Client({ ...opts.pgmq, application_name: 'pool-advisor' }) : undefined;
@@ -120,9 +118,9 @@ export async function runSession(opts: SessionOptions): Promise<RunFile> {
         queuePgmq = await abortable(createScratch(pgmqAdmin), opts.signal);
       }
     }
-    for (const env of envs) {
+    for (const planned of opts.planned) {
       if (opts.signal?.aborted) break;
-      const r = await runEnvironment(env, opts, { main: queueMain, pgmq: queuePgmq }, (e) => (fatal ??= e));
+      const r = await runEnvironment(planned, opts, { main: queueMain, pgmq: queuePgmq }, (e) => (fatal ??= e));
       run.environments.push(r);
       if (r.interrupted) break;
     }
@@ -145,12 +143,11 @@ export async function runSession(opts: SessionOptions): Promise<RunFile> {
 }
 
 async function runEnvironment(
-  env: EnvironmentConfig,
+  { env, workloads }: PlannedEnvironment,
   opts: SessionOptions,
   queues: { main?: QueueWorkload; pgmq?: QueueWorkload },
   onFatal: (e: Error) => void,
 ): Promise<EnvironmentRun> {
-  const workloads = plannedWorkloads(env, opts.advisor, opts);
   const pgmqShared = pgmqSharesDatabasePool(env);
   const pools = new Map<PoolName, InstrumentedPool>();
   const generators: Array<{ gen: Generator; spec: WorkloadSpec; through: PoolName }> = [];
@@ -177,7 +174,7 @@ async function runEnvironment(
     config: {},
     overrides: opts.sets.filter((s) => s.env === env.name).map(({ pool, key, value }) => ({ pool, key, value })),
   };
-  for (const name of ['database', 'pgmq', 'orchestration_web', 'worker_web'] as const) result.config[name] = poolConfigSnapshot(env.pools[name], opts.sets.filter((s) => s.env === env.name && s.pool === name));
+  for (const name of POOL_NAMES) result.config[name] = poolConfigSnapshot(env.pools[name], opts.sets.filter((s) => s.env === env.name && s.pool === name));
   try {
     for (const spec of workloads) {
       const through = poolThrough(spec, env);

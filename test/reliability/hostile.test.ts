@@ -18,6 +18,7 @@ import type { RunFile } from '../../src/core/run/types.js';
 import { loadConfig } from '../../src/shell/configDir.js';
 import { parseAdvisorConfig } from '../../src/core/advisor/parse.js';
 import { runSession } from '../../src/shell/session.js';
+import { planMeasurement } from '../../src/core/load/plan.js';
 import { connectionConfig } from '../../src/shell/target.js';
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -174,12 +175,14 @@ describe('6. min_connections above max', () => {
     setTimeout(() => ac.abort(), 500);
     const t0 = Date.now();
     const run = await runSession({
-      model,
-      advisor,
-      envs: ['test'],
-      flags: {},
-      // Past the flag check on purpose: the session itself must not hang on a pool that cannot fill.
-      sets: [{ env: 'test', pool: 'database', key: 'min_connections', value: 5 }],
+      ...planMeasurement({
+        model,
+        advisor,
+        envs: ['test'],
+        flags: {},
+        // Past the flag check on purpose: the session itself must not hang on a pool that cannot fill.
+        sets: [{ env: 'test', pool: 'database', key: 'min_connections', value: 5 }],
+      }),
       seed: 1,
       main: connectionConfig({ url: pgUrl() }),
       pgmq: connectionConfig({ url: pgUrl() }),

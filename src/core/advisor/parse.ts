@@ -8,7 +8,7 @@ import { scanToml, locate, type TomlScan } from '../toml/scan.js';
 import { UsageError } from '../errors.js';
 import { dict, own } from '../dict.js';
 import { LIMITS, outside, type Range } from '../limits.js';
-import { isPoolName, POOL_NAMES, type PoolName } from '../config/pools.js';
+import { DRIVABLE_POOLS, isPoolName, POOL_NAMES, type PoolName } from '../config/pools.js';
 import { suggest } from '../config/validate.js';
 import type { ArrivalSpec, HoldSpec, WorkloadSpec } from './workload.js';
 import type { AdvisorConfig, EnvironmentSpec, PgBouncerSpec, RuleSettings, ServiceSpec, TopologySpec } from './types.js';
@@ -307,7 +307,7 @@ export function parseAdvisorConfig(text: string, file: string): AdvisorConfig {
     }
   }
   const topWorkloads = isTable(doc.workloads) ? doc.workloads : {};
-  checkKeys(ctx, topWorkloads, ['workloads'], ['database', 'pgmq']);
+  checkKeys(ctx, topWorkloads, ['workloads'], DRIVABLE_POOLS);
   const environments = dict<EnvironmentSpec>();
   const envs = isTable(doc.environments) ? doc.environments : {};
   for (const [name, raw] of Object.entries(envs)) {
@@ -315,9 +315,9 @@ export function parseAdvisorConfig(text: string, file: string): AdvisorConfig {
     if (!isTable(raw)) ctx.fail(path, 'must be a table', `write [environments.${name}.workloads.database]`);
     checkKeys(ctx, raw, path, ['workloads', 'topology', 'target_p99_wait']);
     const wl = isTable(raw.workloads) ? raw.workloads : {};
-    checkKeys(ctx, wl, [...path, 'workloads'], ['database', 'pgmq']);
+    checkKeys(ctx, wl, [...path, 'workloads'], DRIVABLE_POOLS);
     const workloads: Partial<Record<PoolName, WorkloadSpec>> = {};
-    for (const pool of ['database', 'pgmq'] as const) {
+    for (const pool of DRIVABLE_POOLS) {
       const top = isTable(topWorkloads[pool]) ? (topWorkloads[pool] as Table) : undefined;
       const own = isTable(wl[pool]) ? (wl[pool] as Table) : undefined;
       if (!top && !own) continue;
@@ -331,7 +331,7 @@ export function parseAdvisorConfig(text: string, file: string): AdvisorConfig {
   }
   // Top-level workloads apply to environments the file does not name (filled in by `environmentSpec`).
   const defaultWorkloads: Partial<Record<PoolName, WorkloadSpec>> = {};
-  for (const pool of ['database', 'pgmq'] as const) {
+  for (const pool of DRIVABLE_POOLS) {
     if (isTable(topWorkloads[pool])) defaultWorkloads[pool] = workloadFrom(ctx, pool, topWorkloads[pool] as Table, ['workloads', pool], base);
   }
   const check = isTable(doc.check) ? doc.check : {};

@@ -9,6 +9,21 @@ export type PoolName = 'database' | 'pgmq' | 'orchestration_web' | 'worker_web';
 /** All pool names, in display order. */
 export const POOL_NAMES: readonly PoolName[] = ['database', 'pgmq', 'orchestration_web', 'worker_web'];
 
+/**
+ * The pools `analyze` drives, the ones the advisor config has workloads for (`[workloads.database]`,
+ * `[workloads.pgmq]`) and `analyze --workload-from` replays, in that order. The web pools are read
+ * and judged, never driven.
+ */
+export const DRIVABLE_POOLS = ['database', 'pgmq'] as const satisfies readonly PoolName[];
+
+/** A pool `analyze` drives. */
+export type DrivablePool = (typeof DRIVABLE_POOLS)[number];
+
+/** Whether a name is one of {@link DRIVABLE_POOLS}. */
+export function isDrivablePool(name: string): name is DrivablePool {
+  return (DRIVABLE_POOLS as readonly string[]).includes(name);
+}
+
 /** The Tasker context file a table lives in (`<context>.toml`). */
 export type Context = 'common' | 'orchestration' | 'worker';
 

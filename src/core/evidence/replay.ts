@@ -9,7 +9,7 @@
  */
 import type { AdvisorConfig, EnvironmentSpec } from '../advisor/types.js';
 import type { HoldSpec, WorkloadSpec } from '../advisor/workload.js';
-import type { PoolName } from '../config/pools.js';
+import { DRIVABLE_POOLS, type PoolName } from '../config/pools.js';
 import { summarizeDistribution } from './distribution.js';
 import type { EvidenceFile, PoolEvidence } from './types.js';
 import { meanLevel } from '../run/occupancy.js';
@@ -67,7 +67,7 @@ export function replayWorkloads(file: EvidenceFile, timing: ReplayTiming, replic
   const workloads: ReplayedWorkload[] = [];
   const refused: string[] = [];
   for (const env of file.environments) {
-    for (const name of ['database', 'pgmq'] as const) {
+    for (const name of DRIVABLE_POOLS) {
       const all = env.pools.filter((p) => p.pool === name);
       if (all.length === 0) continue;
       const pools = replica === undefined ? all : all.filter((p) => p.replica === replica);

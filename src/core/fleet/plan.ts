@@ -13,8 +13,8 @@
  *   quantiles do not, so summaries give a mean only;
  * - gauges: `avg_over_time` / `max_over_time` (snapshots at scrape time, blind between scrapes).
  */
-import type { CloseReason, FamilyDef, FamilyMatch, FoundTime, PrometheusSpec, Selector } from './families.js';
-import { poolLabels, SECONDS_PER } from './families.js';
+import type { CloseReason, FamilyDef, FamilyMatch, FoundTime, PrometheusSpec, Selector } from '../families/catalogue.js';
+import { poolLabels, SECONDS_PER } from '../families/catalogue.js';
 
 /** The window read: start and end, ms since the epoch. */
 export interface FleetWindow {

@@ -1,12 +1,12 @@
 /**
  * The plan of a measurement, before anything connects: which workloads each environment drives
  * (the advisor config's, after the flags and `--pool`), which pool each goes through, each pool's
- * settings after `--set`, and the most connections the session holds at once. Pure: the shell's
- * session and `analyze`'s planning call it.
+ * settings after `--set`, and the most connections the session holds at once. Pure: `analyze`'s
+ * planning makes the plan once ({@link planMeasurement}); the probe's count and the session read it.
  */
 import type { ConfigModel, EffectivePool, EnvironmentConfig } from '../config/model.js';
 import type { PoolConfigSnapshot } from '../run/types.js';
-import { withKey, type PoolName, type PoolSettings } from '../config/pools.js';
+import { DRIVABLE_POOLS, withKey, type PoolName, type PoolSettings } from '../config/pools.js';
 import type { AdvisorConfig } from '../advisor/types.js';
 import { environmentSpec } from '../advisor/parse.js';
 import type { HoldSpec, WorkloadSpec } from '../advisor/workload.js';
@@ -30,7 +30,7 @@ export interface WorkloadFlags {
 }
 
 /** What a measurement is asked to do: the config, the environments, `--pool`, the workload flags and `--set`. */
-export interface MeasurePlan {
+export interface MeasureRequest {
   model: ConfigModel;
   advisor: AdvisorConfig;
   envs: string[];
@@ -39,11 +39,28 @@ export interface MeasurePlan {
   sets: SetOverride[];
 }
 
+/** One environment of a measurement and the workloads it drives, after the flags and `--pool`. */
+export interface PlannedEnvironment {
+  env: EnvironmentConfig;
+  workloads: WorkloadSpec[];
+}
+
+/** A measurement planned: the request, and what it drives, computed once ({@link planMeasurement}). */
+export interface MeasurePlan extends MeasureRequest {
+  /** The environments of `envs`, in the config's order, each with its workloads (possibly none). */
+  planned: PlannedEnvironment[];
+}
+
+/** Plan a measurement: the one place the workloads are computed from the request. */
+export function planMeasurement(r: MeasureRequest): MeasurePlan {
+  return { ...r, planned: r.model.environments.filter((e) => r.envs.includes(e.name)).map((env) => ({ env, workloads: plannedWorkloads(env, r.advisor, r) })) };
+}
+
 /** The workloads an environment drives, after flags and `--pool`. */
-export function plannedWorkloads(env: EnvironmentConfig, advisor: AdvisorConfig, opts: Pick<MeasurePlan, 'pools' | 'flags'>): WorkloadSpec[] {
+export function plannedWorkloads(env: EnvironmentConfig, advisor: AdvisorConfig, opts: Pick<MeasureRequest, 'pools' | 'flags'>): WorkloadSpec[] {
   const spec = environmentSpec(advisor, env.name);
   const out: WorkloadSpec[] = [];
-  for (const pool of ['database', 'pgmq'] as const) {
+  for (const pool of DRIVABLE_POOLS) {
     const w = spec.workloads[pool];
     if (!w) continue;
     if (opts.pools && !opts.pools.includes(pool)) continue;
@@ -82,8 +99,7 @@ export function settingsWithOverrides(env: EnvironmentConfig, pool: PoolName, se
 /** The largest number of connections the session will hold at once (for the probe). */
 export function plannedConnections(plan: MeasurePlan): { total: number; detail: string } {
   let best = { total: 0, detail: '' };
-  for (const env of plan.model.environments.filter((e) => plan.envs.includes(e.name))) {
-    const w = plannedWorkloads(env, plan.advisor, plan);
+  for (const { env, workloads: w } of plan.planned) {
     const shared = pgmqSharesDatabasePool(env);
     let total = 0;
     const parts: string[] = [];
@@ -107,7 +123,7 @@ export function plannedConnections(plan: MeasurePlan): { total: number; detail: 
 /** A pool whose min_connections (after `--set`) is above its max could never fill: refuse it before connecting. */
 export function refuseMinAboveMax(model: ConfigModel, envs: readonly string[], sets: readonly SetOverride[]): void {
   for (const env of model.environments.filter((e) => envs.includes(e.name))) {
-    for (const pool of ['database', 'pgmq'] as const) {
+    for (const pool of DRIVABLE_POOLS) {
       if (!sets.some((s) => s.env === env.name && s.pool === pool)) continue;
       const s = settingsWithOverrides(env, pool, sets);
       if (s.min_connections > s.max_connections) {
@@ -156,13 +172,15 @@ function holdTypicalMs(h: HoldSpec): { ms: number; what: string } | undefined {
  * still outlives the window is cut at its end (after the drain its connection is closed, and the
  * server ends the statement within about a second).
  */
-export function refuseHoldsPastWindow(workloads: ReadonlyArray<{ env: string; spec: WorkloadSpec }>, holdFlag: boolean): void {
-  for (const { env, spec } of workloads) {
-    const t = holdTypicalMs(spec.hold);
-    if (!t || t.ms <= spec.durationS * 1000) continue;
-    throw new UsageError(
-      `${env}.${spec.pool}: ${t.what} is longer than the measuring window (${spec.durationS} s): no hold would finish inside it`,
-      holdFlag ? 'shorten --hold, or measure for longer with --duration (a window of many holds)' : 'shorten the hold of the workload, or measure for longer (--duration)',
-    );
+export function refuseHoldsPastWindow(planned: readonly PlannedEnvironment[], holdFlag: boolean): void {
+  for (const { env, workloads } of planned) {
+    for (const spec of workloads) {
+      const t = holdTypicalMs(spec.hold);
+      if (!t || t.ms <= spec.durationS * 1000) continue;
+      throw new UsageError(
+        `${env.name}.${spec.pool}: ${t.what} is longer than the measuring window (${spec.durationS} s): no hold would finish inside it`,
+        holdFlag ? 'shorten --hold, or measure for longer with --duration (a window of many holds)' : 'shorten the hold of the workload, or measure for longer (--duration)',
+      );
+    }
   }
 }

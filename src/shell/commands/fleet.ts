@@ -9,7 +9,7 @@
  */
 import { fleetWindow } from '../../core/fleet/window.js';
 import { parseReadLimits } from '../../core/flags.js';
-import { fleetJson, renderFleet } from '../../core/fleet/render.js';
+import { fleetJson, renderFleet } from '../../core/render/fleet.js';
 import { loadAdvisorConfig } from '../advisorConfig.js';
 import { addSecret, writeOut } from '../output.js';
 import { connectionConfig, probe, resolveTarget, type ServerFacts } from '../target.js';

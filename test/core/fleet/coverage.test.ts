@@ -4,11 +4,11 @@
  * window, and so its rate understated without a word (9.5/s reported, 38.9/s true).
  */
 import { describe, expect, it } from 'vitest';
-import { FAMILIES, defaultPrometheusSpec, recognise } from '../../../src/core/fleet/families.js';
+import { FAMILIES, defaultPrometheusSpec, recognise } from '../../../src/core/families/catalogue.js';
 import { planQueries, spanStepMs } from '../../../src/core/fleet/plan.js';
 import { assembleFleet, coveredSpan, type VectorSample } from '../../../src/core/fleet/assemble.js';
 import { fleetEvidence } from '../../../src/core/fleet/evidence.js';
-import { renderFleet } from '../../../src/core/fleet/render.js';
+import { renderFleet } from '../../../src/core/render/fleet.js';
 
 const OWN = ['db_client_connections', 'db_client_connection_max', 'db_client_connection_wait_time_seconds_count', 'db_client_connection_wait_time_seconds_sum', 'db_client_connection_use_time_seconds_count', 'db_client_connection_use_time_seconds_sum', 'pool_advisor_connections_created_total'];
 const W = { startMs: 1_800_000_000_000, endMs: 1_800_000_240_000 };

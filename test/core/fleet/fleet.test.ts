@@ -1,11 +1,11 @@
 /** The pure half of `fleet`: recognition, the query plan, assembly, quantiles, the window, the budget. */
 import { describe, expect, it } from 'vitest';
-import { FAMILIES, defaultPrometheusSpec, notCarried, poolLikeNames, recognise, type PrometheusSpec } from '../../../src/core/fleet/families.js';
+import { FAMILIES, defaultPrometheusSpec, notCarried, poolLikeNames, recognise, type PrometheusSpec } from '../../../src/core/families/catalogue.js';
 import { planQueries, rangeText, selectorText } from '../../../src/core/fleet/plan.js';
 import { assembleFleet, bucketQuantile, identify, type VectorSample } from '../../../src/core/fleet/assemble.js';
 import { seenFleetBudget } from '../../../src/core/budget/fleet.js';
 import { fleetWindow, parseTimeFlag } from '../../../src/core/fleet/window.js';
-import { renderFleet } from '../../../src/core/fleet/render.js';
+import { renderFleet } from '../../../src/core/render/fleet.js';
 import { histogramQuantile } from '../../helpers/promText.js';
 import { UsageError } from '../../../src/core/errors.js';
 

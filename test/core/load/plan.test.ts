@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildModel, type ConfigSources } from '../../../src/core/config/model.js';
 import { parseAdvisorConfig } from '../../../src/core/advisor/parse.js';
-import { plannedConnections, plannedWorkloads, poolConfigSnapshot, poolThrough, refuseMinAboveMax, settingsWithOverrides, type MeasurePlan } from '../../../src/core/load/plan.js';
+import { planMeasurement, plannedConnections, plannedWorkloads, poolConfigSnapshot, poolThrough, refuseMinAboveMax, settingsWithOverrides, type MeasurePlan, type MeasureRequest } from '../../../src/core/load/plan.js';
 import { UsageError } from '../../../src/core/errors.js';
 
 const base = (pgmqUrl: string): string =>
@@ -27,7 +27,7 @@ const ADVISOR = parseAdvisorConfig(
 
 const model = buildModel(SOURCES, {});
 const env = (name: string) => model.environments.find((e) => e.name === name)!;
-const plan = (over: Partial<MeasurePlan> = {}): MeasurePlan => ({ model, advisor: ADVISOR, envs: ['shared', 'split'], flags: {}, sets: [], ...over });
+const plan = (over: Partial<MeasureRequest> = {}): MeasurePlan => planMeasurement({ model, advisor: ADVISOR, envs: ['shared', 'split'], flags: {}, sets: [], ...over });
 
 describe('the workloads an environment drives', () => {
   it("takes the advisor config's workloads for both pools, and --pool keeps only those named", () => {
@@ -36,6 +36,15 @@ describe('the workloads an environment drives', () => {
       ['pgmq', 'open'],
     ]);
     expect(plannedWorkloads(env('shared'), ADVISOR, { flags: {}, pools: ['pgmq'] }).map((w) => w.pool)).toEqual(['pgmq']);
+  });
+
+  it('a plan holds each environment asked for, in the config\'s order, with the workloads computed once', () => {
+    const p = plan({ envs: ['split', 'shared'], pools: ['database'], flags: { rate: 7 } });
+    expect(p.planned.map((e) => [e.env.name, e.workloads.map((w) => [w.pool, w.arrival.mode === 'open' ? w.arrival.rate : 'closed'])])).toEqual([
+      ['shared', [['database', 7]]],
+      ['split', [['database', 7]]],
+    ]);
+    expect(p.planned[0]!.workloads).toEqual(plannedWorkloads(env('shared'), ADVISOR, p));
   });
 
   it('--rate makes a closed workload open (Poisson), --concurrency makes an open one closed (no think time)', () => {

@@ -3,9 +3,9 @@
  * one row per pool per replica, one row per pool across the fleet, and the connection budget.
  * A figure a family does not carry prints as `n/a`, never as 0.
  */
-import { compactTable } from '../render/table.js';
+import { compactTable } from './table.js';
 import { fmtNum, fmtUs } from '../units.js';
-import type { FleetReading, ReplicaFigures } from './assemble.js';
+import type { FleetReading, ReplicaFigures } from '../fleet/assemble.js';
 import type { FleetBudget } from '../budget/fleet.js';
 import { layerLine } from '../check/static.js';
 

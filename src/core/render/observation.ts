@@ -1,8 +1,8 @@
 /** The terminal report of an observation: only formats what the file already holds. */
 import { fmtNum, fmtPct, fmtUs } from '../units.js';
-import { compactTable } from '../render/table.js';
-import type { ObservationFile } from './file.js';
-import type { GroupSummary, Spread } from './summary.js';
+import { compactTable } from './table.js';
+import type { ObservationFile } from '../observe/file.js';
+import type { GroupSummary, Spread } from '../observe/summary.js';
 import type { LoadProfile, MeanWithError } from '../evidence/types.js';
 
 function fmtS(s: number): string {
