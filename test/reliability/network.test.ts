@@ -16,7 +16,7 @@ import { pgUrl as workerPgUrl } from '../helpers/pg.js';
 import { spawnCli } from '../helpers/cli.js';
 import { advisorFile, databaseWorkload, scenarioConfig } from '../helpers/scenario.js';
 import { bouncerAnswers, fakeConsole, fakeHttp, namesAnswer, POOL_ADVISOR_NAMES, vectorAnswer } from '../helpers/hostileServers.js';
-import { findPgBinDir } from '../../src/shell/throwawayPg.js';
+import { findPgBinDir, startThrowaway, type ThrowawayCluster } from '../../src/shell/throwawayPg.js';
 import { erlangC, smallestMeeting } from '../../src/core/model/queue.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'pa-net-'));
@@ -370,20 +370,37 @@ describe('5. answers that gave exit 70 with a stack', () => {
   });
 });
 
-describe('6. analyze --pgmq-database-url that cannot be reached: one line, exit 3', () => {
+describe('6. analyze --pgmq-database-url that cannot be reached: one line, exit 3, no password in any output', () => {
   const adv = () => advisorFile(`${databaseWorkload({ rate: 20, hold: '2ms', duration: '1s' })}\n[environments.test.workloads.pgmq]\narrival = "poisson"\nrate = 10\nhold = "queue"\nbatch = 1\n`);
   const cfg = () => scenarioConfig({ max_connections: 3, min_connections: 0 }, { pgmqUrl: 'postgresql://localhost/pgmq', pgmq: { max_connections: 2, min_connections: 0 } });
+  // A cluster of its own that asks for a password over TCP (scram-sha-256): the test servers trust every connection.
+  const PASSWORD = 'Pgmq-Secret-7c41e9';
+  let secured: ThrowawayCluster | undefined;
+  beforeAll(async () => {
+    secured = await startThrowaway({ maxConnections: 20, databases: ['pgmq'], password: PASSWORD });
+  });
+  afterAll(async () => {
+    await secured?.stop();
+  });
   const cases: Array<[string, () => string, RegExp]> = [
-    ['a refused port', () => 'postgresql://postgres@127.0.0.1:1/x', /connection refused/],
-    ['a missing database', () => pgUrl.replace(/\/[^/?]*(\?|$)/, '/no_such_db_pa$1'), /the database does not exist/],
+    ['a wrong password', () => secured!.urlFor('pgmq').replace(encodeURIComponent(PASSWORD), `${encodeURIComponent(PASSWORD)}-wrong`), /password authentication failed/],
+    ['a refused port', () => `postgresql://postgres:${PASSWORD}@127.0.0.1:1/x`, /connection refused/],
+    ['a missing database', () => secured!.urlFor('no_such_db_pa'), /the database does not exist/],
   ];
   for (const [name, url, want] of cases) {
     it(name, async () => {
+      expect(url()).toContain(PASSWORD);
       const r = await runFor(['analyze', '--env', 'test', '--database-url', pgUrl, '--pgmq-database-url', url(), '--no-progress', '--advisor-config', adv(), '--config-dir', cfg()], 20_000);
       expect(r.code, r.stderr).toBe(3);
       const errs = r.stderr.split('\n').filter((l) => l.startsWith('ERROR:'));
       expect(errs, r.stderr).toHaveLength(1);
       expect(errs[0]).toMatch(want);
+      expect(errs[0]).toContain("PGMQ's database");
+      expect(errs[0]).toContain('--pgmq-database-url');
+      for (const text of [r.stdout, r.stderr]) {
+        expect(text).not.toContain(PASSWORD);
+        expect(text).not.toContain(encodeURIComponent(PASSWORD));
+      }
     });
   }
 });
