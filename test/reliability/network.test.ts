@@ -543,6 +543,68 @@ describe('7-8 and signals: every wait gives way, exit 130 within 2 s', () => {
     }
   });
 
+  // A Prometheus holding a fleet of `n` replicas of one pool: enough output to fill a pipe (64 KiB) many times over.
+  const bigFleet = (n: number) => {
+    const series = Array.from({ length: n }, (_, i) => ({ metric: { instance: `10.0.${i >> 8}.${i & 255}:9187`, pool_name: 'database', job: 'svc' }, value: [1, '1'] }));
+    const vector = vectorAnswer(series);
+    return (req: { url?: string }) => (req.url?.includes('__name__') ? { body: namesAnswer(POOL_ADVISOR_NAMES) } : { body: vector });
+  };
+  /** A child whose stdout nobody reads: the pipe fills, and its writes wait. Its stderr is read. */
+  const unread = (child: Child) => {
+    child.stdout.pause();
+    return watch(child);
+  };
+
+  for (const sig of ['SIGINT'] as const) {
+    it(`stdout a pipe nobody reads (a fleet's JSON, ${sig}): exit 130 within 2 s, the observation saved first`, async () => {
+      const srv = await fakeHttp(bigFleet(600));
+      const out = join(tmp(), 'obs.json');
+      try {
+        const child = spawnCli(['observe', '--prometheus', srv.url, '--advisor-config', advisorFile(MAP_ADVISOR), '--json', '--out', out]);
+        const w = unread(child);
+        // Saved, then written to stdout: the write is under way once the file is there.
+        const r = await signalWhen(child, w, () => existsSync(out), sig, 20_000, 500);
+        expect(r.code, w.o.stderr).toBe(130);
+        expect(r.exitMs).toBeLessThan(2000);
+        expect(w.o.stderr).not.toMatch(/unexpected error|\n\s+at /);
+        expect((JSON.parse(readFileSync(out, 'utf8')) as { kind: string }).kind).toBe('observation');
+      } finally {
+        await srv.close();
+      }
+    });
+  }
+
+  it('stdout a pipe nobody reads, under the interrupt handler (observe --database-url --prometheus, a big fleet; SIGINT as the result is written): exit 130 within 2 s, the observation saved', async () => {
+    const srv = await fakeHttp(bigFleet(600));
+    const out = join(tmp(), 'obs.json');
+    try {
+      const child = spawnCli(['observe', '--database-url', pgUrl, '--prometheus', srv.url, '--advisor-config', advisorFile(MAP_ADVISOR), '--duration', '2s', '--interval', '50ms', '--json', '--out', out, '--no-progress']);
+      const w = unread(child);
+      const r = await signalWhen(child, w, () => existsSync(out), 'SIGINT', 20_000, 300);
+      expect(r.code, w.o.stderr).toBe(130);
+      expect(r.exitMs).toBeLessThan(2000);
+      expect((JSON.parse(readFileSync(out, 'utf8')) as { observation: { samples: number } }).observation.samples).toBeGreaterThan(5);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('stdout closed by its reader (`| head -c 10`): no stack, the exit code of the command, nothing more written', async () => {
+    const srv = await fakeHttp(bigFleet(600));
+    try {
+      const child = spawnCli(['fleet', '--prometheus', srv.url, '--json']);
+      const w = watch(child);
+      child.stdout.once('data', () => child.stdout.destroy());
+      const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const code = await w.done;
+      clearTimeout(killer);
+      expect(w.o.stderr).not.toMatch(/EPIPE|unexpected error|\n\s+at /);
+      expect(code, w.o.stderr).toBe(0);
+    } finally {
+      await srv.close();
+    }
+  });
+
   it('writing the outputs: SIGTERM as the result is written leaves the saved file whole (written atomically) and exits 130', async () => {
     const out = join(tmp(), 'run.json');
     const child = spawnCli(analyzeArgs(['--database-url', pgUrl, '--warmup', '0s', '--duration', '1s', '--out', out, '--report', join(tmp(), 'r.html')]));
