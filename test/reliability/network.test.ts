@@ -18,6 +18,7 @@ import { advisorFile, databaseWorkload, scenarioConfig } from '../helpers/scenar
 import { bouncerAnswers, fakeConsole, fakeHttp, namesAnswer, POOL_ADVISOR_NAMES, vectorAnswer } from '../helpers/hostileServers.js';
 import { findPgBinDir, startThrowaway, type ThrowawayCluster } from '../../src/shell/throwawayPg.js';
 import { erlangC, smallestMeeting } from '../../src/core/model/queue.js';
+import { serverGuard } from '../../src/core/limits.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'pa-net-'));
 
@@ -211,6 +212,29 @@ describe('2. analyze: holds longer than the window, and holds left on the server
     // Refused either way: the absurd use-time sum is not believed where it enters (the replay then has
     // no hold), or, from a file that carried it, the hold is longer than the window.
     expect(r.stderr).toMatch(/ERROR: (production\.database: an exponential hold of mean \d+ ms is longer than the measuring window|.*nothing to replay: production\.database: .* has no hold time)/);
+  });
+
+  it("the setting the tool applies is in effect on its pool's connections, as serverGuard chooses for this server's version", async () => {
+    const table = `pa_guard_seen_${process.pid}`;
+    const c = new pg.Client({ connectionString: pgUrl });
+    await c.connect();
+    try {
+      await c.query(`CREATE TABLE ${table} (name text, setting text)`);
+      const versionNum = Number((await c.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v);
+      // Each request reads, on its own connection, the settings the server applies to it.
+      const workload = `[defaults]\nduration = "1s"\nwarmup = "0s"\n[environments.test.workloads.database]\narrival = "poisson"\nrate = 20\nhold = "sql"\nsql = "INSERT INTO ${table} SELECT name, setting FROM pg_settings WHERE name IN ('client_connection_check_interval', 'statement_timeout')"\n`;
+      const r = await runFor(['analyze', '--env', 'test', '--pool', 'database', '--database-url', pgUrl, '--no-progress', '--advisor-config', advisorFile(workload), '--config-dir', scenarioConfig({ max_connections: 3, min_connections: 1 })], 30_000);
+      expect(r.code, r.stderr).toBe(0);
+      const seen = (await c.query<{ name: string; setting: string }>(`SELECT DISTINCT name, setting FROM ${table} ORDER BY name`)).rows;
+      // The fallback is the run's length plus a minute (src/shell/measure.ts): 1 s + 60 s.
+      const guard = serverGuard(versionNum, 61_000);
+      const want = { client_connection_check_interval: '0', statement_timeout: '0', [guard.name]: String(guard.value) };
+      expect(seen).toEqual(Object.entries(want).sort().map(([name, setting]) => ({ name, setting })));
+      if (versionNum >= 140000) expect(want.client_connection_check_interval).toBe('1000');
+    } finally {
+      await c.query(`DROP TABLE IF EXISTS ${table}`);
+      await c.end();
+    }
   });
 
   it('after SIGKILL, no pg_sleep of the tool runs on on the server past about a second', async () => {
