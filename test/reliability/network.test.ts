@@ -406,16 +406,24 @@ describe('6. analyze --pgmq-database-url that cannot be reached: one line, exit 
   afterAll(async () => {
     await secured?.stop();
   });
-  const cases: Array<[string, () => string, RegExp]> = [
+  let hole: Awaited<ReturnType<typeof blackHole>> | undefined;
+  afterAll(async () => {
+    await hole?.close();
+  });
+  const cases: Array<[string, () => string | Promise<string>, RegExp]> = [
     ['a wrong password', () => secured!.urlFor('pgmq').replace(encodeURIComponent(PASSWORD), `${encodeURIComponent(PASSWORD)}-wrong`), /password authentication failed/],
     ['a refused port', () => `postgresql://postgres:${PASSWORD}@127.0.0.1:1/x`, /connection refused/],
     ['a missing database', () => secured!.urlFor('no_such_db_pa'), /the database does not exist/],
+    // Connecting to PGMQ's target has the read deadline too.
+    ['a server that accepts and never answers (--read-timeout 1s)', async () => `postgresql://postgres:${PASSWORD}@127.0.0.1:${(hole = await blackHole()).port}/x`, /timed out connecting|no whole answer within 1 s/],
   ];
   for (const [name, url, want] of cases) {
     it(name, async () => {
-      expect(url()).toContain(PASSWORD);
-      const r = await runFor(['analyze', '--env', 'test', '--database-url', pgUrl, '--pgmq-database-url', url(), '--no-progress', '--advisor-config', adv(), '--config-dir', cfg()], 20_000);
+      const u = await url();
+      expect(u).toContain(PASSWORD);
+      const r = await runFor(['analyze', '--env', 'test', '--database-url', pgUrl, '--pgmq-database-url', u, '--read-timeout', '1s', '--no-progress', '--advisor-config', adv(), '--config-dir', cfg()], 20_000);
       expect(r.code, r.stderr).toBe(3);
+      expect(r.ms).toBeLessThan(8000);
       const errs = r.stderr.split('\n').filter((l) => l.startsWith('ERROR:'));
       expect(errs, r.stderr).toHaveLength(1);
       expect(errs[0]).toMatch(want);
