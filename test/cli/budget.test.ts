@@ -83,7 +83,7 @@ describe('the connection budget across replicas and a rollout surge', () => {
     const [json, text] = await Promise.all([runCliAsync([...args, '--json']), runCliAsync(args)]);
     expect(json.status, json.stderr).toBe(0);
     expect(text.status, text.stderr).toBe(0);
-    const budget = (JSON.parse(json.stdout) as { connectionBudget: Array<{ env: string; server: { maxConnections: number; source: string }; overflow: string | null; layers: Array<{ layer: string; used: { steady: number; peak: number }; allowed: number | null; headroom: { steady: number; peak: number } | null; status: string }> }> }).connectionBudget;
+    const budget = (JSON.parse(json.stdout) as { advice: { connectionBudget: Array<{ env: string; server: { maxConnections: number; source: string }; overflow: string | null; layers: Array<{ layer: string; used: { steady: number; peak: number }; allowed: number | null; headroom: { steady: number; peak: number } | null; status: string }> }> } }).advice.connectionBudget;
     expect(budget.map((b) => b.env)).toEqual(['test']);
     const b = budget[0]!;
     // 2 replicas seen x 100 at steady state; 3 (a surge of 1) at the peak; the server says 300 less 3 reserved (the topology says 500).
@@ -157,7 +157,7 @@ describe.skipIf(bouncerSkip)('the budget of a real PgBouncer in transaction mode
     expect(layers.find((l) => l.layer === 'pgbouncer')).toMatchObject({ allowed: Number(config.max_client_conn) * 2, used: { steady: 10 } });
     expect(layers.find((l) => l.layer === 'server')).toMatchObject({ allowed: Number(server.mc) - Number(server.su) - Number(server.rc), used: { steady: pools * 2 } });
     // observe's own budget (no topology given to it: one PgBouncer instance) has the same figures.
-    const seen = (JSON.parse(r.stdout) as { connectionBudget: Array<{ env: string; layers: Array<{ layer: string; used: { steady: number } | null; allowed: number | null }> }> }).connectionBudget.find((b) => b.env === 'test')!;
+    const seen = (JSON.parse(r.stdout) as { advice: { connectionBudget: Array<{ env: string; layers: Array<{ layer: string; used: { steady: number } | null; allowed: number | null }> }> } }).advice.connectionBudget.find((b) => b.env === 'test')!;
     expect(seen.layers.find((l) => l.layer === 'pgbouncer')).toMatchObject({ allowed: Number(config.max_client_conn) });
     expect(seen.layers.find((l) => l.layer === 'server')).toMatchObject({ allowed: Number(server.mc) - Number(server.su) - Number(server.rc), used: { steady: pools } });
     // Behind a proxy the server's view cannot stand for the service's pools: the run is invalid (exit 4), its budget still printed.

@@ -254,7 +254,7 @@ function emit(evidence: EvidenceFile, f: ObserveFlags, advisor: AdvisorConfig, s
     if (b) budgets.push({ env: env.env, budget: b });
   }
   if (f.json) {
-    writeOut(JSON.stringify({ ...evidence, advice: adviceData(analysis, advice), connectionBudget: budgetData(budgets) }, (_k, v: unknown) => (v === Infinity ? null : v), 2));
+    writeOut(JSON.stringify({ ...evidence, advice: { ...(adviceData(analysis, advice) as object), connectionBudget: budgetData(budgets) } }, (_k, v: unknown) => (v === Infinity ? null : v), 2));
     return;
   }
   const color = useColor(process.stdout);
