@@ -7,7 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { CommandOutcome, ExitCode, KnownError } from './core/errors.js';
 import { registerCommands } from './shell/commands/tree.js';
 import { version } from './shell/version.js';
-import { addEnvSecrets, forTerminal, writeErr } from './shell/output.js';
+import { addEnvSecrets, forTerminal, guardStdio, writeErr } from './shell/output.js';
 import { installSignalHandlers } from './shell/signals.js';
 
 /** Build the command tree (exported for the docs test that compares `--help` with docs/cli.md). */
@@ -44,6 +44,7 @@ function inherit(cmd: Command): void {
 /** Run the CLI with the given argv; sets process.exitCode rather than exiting mid-work. */
 export async function main(argv: string[] = process.argv): Promise<void> {
   addEnvSecrets();
+  guardStdio();
   installSignalHandlers();
   const program = buildProgram();
   try {

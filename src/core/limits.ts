@@ -74,3 +74,29 @@ export const BOUNDS = {
   /** A total (a sum of µs, a window in ms): finite and from 0. */
   total: { min: 0, max: Number.MAX_VALUE },
 } as const satisfies Record<string, Range>;
+
+/** The first PostgreSQL with `client_connection_check_interval` (14.0, as `server_version_num`). */
+export const CHECK_INTERVAL_SINCE = 140000;
+
+/** The largest `statement_timeout` PostgreSQL accepts, in ms (INT_MAX). */
+const MAX_STATEMENT_TIMEOUT_MS = 2_147_483_647;
+
+/** The one setting every connection of the tool sets so the server never runs its work on after the tool is gone. */
+export interface ServerGuard {
+  name: 'client_connection_check_interval' | 'statement_timeout';
+  /** In ms, as the server reads a bare number for both settings. */
+  value: number;
+}
+
+/**
+ * Which setting guards a connection, from the server's version alone (docs/reliability.md,
+ * "Nothing is left on a server"): from PostgreSQL 14, `client_connection_check_interval` of
+ * 1 s, so the server ends a statement about a second after the tool's socket went away (SIGKILL
+ * included); before 14, which has no such check, `statement_timeout` of `fallbackMs` (rounded,
+ * at least 1 ms, at most what the server accepts), so no statement outlives the run by more.
+ */
+export function serverGuard(versionNum: number, fallbackMs: number): ServerGuard {
+  if (Number.isFinite(versionNum) && versionNum >= CHECK_INTERVAL_SINCE) return { name: 'client_connection_check_interval', value: 1000 };
+  const ms = Number.isFinite(fallbackMs) ? Math.round(fallbackMs) : MAX_STATEMENT_TIMEOUT_MS;
+  return { name: 'statement_timeout', value: Math.min(MAX_STATEMENT_TIMEOUT_MS, Math.max(1, ms)) };
+}

@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import type pg from 'pg';
 import { DatabaseError, InterruptedError } from '../core/errors.js';
 import { fmtBytes, type ReadLimits } from '../core/flags.js';
+import { CHECK_INTERVAL_SINCE, serverGuard } from '../core/limits.js';
 
 /** What one read is bounded by. */
 export interface ReadGuard extends ReadLimits {
@@ -120,18 +121,20 @@ export async function closeClient(client: pg.Client, ms = 500): Promise<void> {
 }
 
 /**
- * The statement every connection the tool opens runs first: on PostgreSQL 14 and later,
- * `client_connection_check_interval` of 1 s, so the server ends a statement about a second after
- * the tool's socket went away (SIGKILL included); before 14, which has no such check,
- * `statement_timeout` of `fallbackMs` instead.
+ * The statement every connection the tool opens runs first, before it knows the server's version:
+ * the server picks, by its own `server_version_num`, between the two settings of
+ * {@link serverGuard} (src/core/limits.ts), with the same values.
  */
 export function serverGuardSql(fallbackMs: number): string {
-  return `SELECT CASE WHEN current_setting('server_version_num')::int >= 140000
-    THEN set_config('client_connection_check_interval', '1000', false)
-    ELSE set_config('statement_timeout', '${Math.max(1, Math.round(fallbackMs))}', false) END`;
+  const check = serverGuard(CHECK_INTERVAL_SINCE, fallbackMs);
+  const fallback = serverGuard(0, fallbackMs);
+  return `SELECT CASE WHEN current_setting('server_version_num')::int >= ${CHECK_INTERVAL_SINCE}
+    THEN set_config('${check.name}', '${check.value}', false)
+    ELSE set_config('${fallback.name}', '${fallback.value}', false) END`;
 }
 
 /** The startup option with the same effect (for pools, whose connections open later), given the server's version number. */
 export function serverGuardOptions(versionNum: number, fallbackMs: number): string {
-  return versionNum >= 140000 ? '-c client_connection_check_interval=1000' : `-c statement_timeout=${Math.max(1, Math.round(fallbackMs))}`;
+  const g = serverGuard(versionNum, fallbackMs);
+  return `-c ${g.name}=${g.value}`;
 }

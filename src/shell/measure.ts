@@ -214,7 +214,9 @@ export async function runAnalyze(o: RunAnalyzeOptions): Promise<RunFile> {
     const guard = { ...o.plan.read, ...(o.signal ? { signal: o.signal } : {}) };
     const server: ServerFacts = await probe(main, display, guard);
     // PGMQ's own target is probed too: a wrong password, a refused port or a missing database is one line (exit 3) before any load.
-    const pgmqServer = needsSeparatePgmq && pgmqUrl ? await probe(pgmq, redactUrl(pgmqUrl), guard) : server;
+    // The line names the flag or variable it came from, so a user with two URLs knows which one is wrong.
+    const pgmqSource = f.pgmqDatabaseUrl !== undefined ? '--pgmq-database-url' : 'PGMQ_DATABASE_URL';
+    const pgmqServer = needsSeparatePgmq && pgmqUrl ? await probe(pgmq, `PGMQ's database ${redactUrl(pgmqUrl)} (from ${pgmqSource})`, guard, pgmqSource) : server;
     const planned = plannedConnections(o.plan.session);
     assertFits(server, planned.total, planned.detail);
     // Nothing outlives the tool on the server: every connection of the run asks the server to check

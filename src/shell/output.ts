@@ -55,3 +55,27 @@ export function writeOut(text: string): void {
 export function writeErr(text: string): void {
   process.stderr.write(forTerminal(text.endsWith('\n') || text === '' ? text : `${text}\n`));
 }
+
+let stdioGuarded = false;
+
+/**
+ * A reader that goes away (`pool-advisor ... | head`) closes the pipe: the next write fails with
+ * EPIPE, which Node raises as an unhandled 'error' event (a stack, exit 1). Here the rest of that
+ * stream's output is dropped instead and the command ends as it would have, with its own exit code
+ * (docs/reliability.md). Any other failure to write is one line on stderr, when stderr still works.
+ * A reader that stays but never reads is not an error: the writes wait in memory (Node writes to a
+ * pipe without blocking the process), and a stop signal still ends the command (src/shell/signals.ts).
+ */
+export function guardStdio(): void {
+  if (stdioGuarded) return;
+  stdioGuarded = true;
+  const reported = new Set<string>();
+  for (const [name, stream] of [['stdout', process.stdout], ['stderr', process.stderr]] as const) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
+      if (reported.has(name) || name === 'stderr') return;
+      reported.add(name);
+      writeErr(`ERROR: cannot write to ${name}: ${e.code ?? e.message}`);
+    });
+  }
+}

@@ -141,8 +141,8 @@ export interface ServerFacts {
   current: number;
 }
 
-/** Turn a connection failure into one line naming the target and the reason (exit 3). */
-export function connectError(display: string, e: unknown): DatabaseError {
+/** Turn a connection failure into one line naming the target and the reason (exit 3); `flag` is the flag (or variable) that named the target, for the hint. */
+export function connectError(display: string, e: unknown, flag = '--database-url'): DatabaseError {
   const err = e as { code?: string; message?: string };
   const reason =
     err.code === 'ECONNREFUSED'
@@ -156,7 +156,7 @@ export function connectError(display: string, e: unknown): DatabaseError {
             : /timeout/i.test(err.message ?? '')
               ? 'timed out connecting'
               : (err.message ?? String(e)).split('\n')[0];
-  return new DatabaseError(`cannot connect to ${display}: ${reason}`, 'check the URL, that the server is up, and the credentials; or leave --database-url out to use a throwaway database');
+  return new DatabaseError(`cannot connect to ${display}: ${reason}`, `check the URL, that the server is up, and the credentials; or leave ${flag} out to use ${flag === '--database-url' ? 'a throwaway database' : 'the default'}`);
 }
 
 /** A connection count setting as the server gives it, bounded (max_connections is at most 262143); null (no such setting before PostgreSQL 16) is 0. */
@@ -167,7 +167,7 @@ export function serverCount(text: string | null): number {
 }
 
 /** Connect once (within the guard: the deadline, the cap, the interrupt), read the server's limits and current connection count. */
-export async function probe(cfg: pg.ClientConfig, display: string, guard: ReadGuard = { ...READ_DEFAULTS, timeoutMs: 5000 }): Promise<ServerFacts> {
+export async function probe(cfg: pg.ClientConfig, display: string, guard: ReadGuard = { ...READ_DEFAULTS, timeoutMs: 5000 }, flag?: string): Promise<ServerFacts> {
   const c = new pg.Client({ ...cfg, connectionTimeoutMillis: guard.timeoutMs, application_name: 'pool-advisor-probe' });
   c.on('error', () => {});
   try {
@@ -175,7 +175,7 @@ export async function probe(cfg: pg.ClientConfig, display: string, guard: ReadGu
   } catch (e) {
     await closeClient(c);
     if (e instanceof KnownError || e instanceof InterruptedError) throw e;
-    throw connectError(display, e);
+    throw connectError(display, e, flag);
   }
   try {
     // Like every connection of the tool: the server ends the read about a second after our socket goes.

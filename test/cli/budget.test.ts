@@ -77,6 +77,25 @@ describe('the connection budget across replicas and a rollout surge', () => {
     expect(r.status).toBe(1);
   });
 
+  it("observe prints the budget per layer (text and --json): used, allowed and headroom at steady state and at the rollout peak, from the server's own limits", async () => {
+    const adv = advisorConfig(dir, ', surge = 1');
+    const args = ['observe', '--database-url', pgUrl(), '--duration', '1s', '--interval', '100ms', '--config-dir', config, '--advisor-config', adv, '--map', `app:${APP}=test.database`, '--no-progress'];
+    const [json, text] = await Promise.all([runCliAsync([...args, '--json']), runCliAsync(args)]);
+    expect(json.status, json.stderr).toBe(0);
+    expect(text.status, text.stderr).toBe(0);
+    const budget = (JSON.parse(json.stdout) as { advice: { connectionBudget: Array<{ env: string; server: { maxConnections: number; source: string }; overflow: string | null; layers: Array<{ layer: string; used: { steady: number; peak: number }; allowed: number | null; headroom: { steady: number; peak: number } | null; status: string }> }> } }).advice.connectionBudget;
+    expect(budget.map((b) => b.env)).toEqual(['test']);
+    const b = budget[0]!;
+    // 2 replicas seen x 100 at steady state; 3 (a surge of 1) at the peak; the server says 300 less 3 reserved (the topology says 500).
+    expect(b.server).toMatchObject({ maxConnections: 300, source: 'observed' });
+    expect(b.layers.find((l) => l.layer === 'clients')).toMatchObject({ used: { steady: 200, peak: 300 }, allowed: null, headroom: null });
+    expect(b.layers.find((l) => l.layer === 'server')).toMatchObject({ used: { steady: 200, peak: 300 }, allowed: 297, headroom: { steady: 97, peak: -3 }, status: 'over-at-peak' });
+    expect(b.overflow).toBe('server');
+    expect(text.stdout).toContain("Connection budget (test) by layer; the server's limits as the server says:");
+    expect(text.stdout).toMatch(/│ server\s+│\s+200 │\s+300 │\s+297 │\s+97 │\s+-3 │ OVER at the rollout peak\s+│/);
+    expect(text.stdout).toContain('server: 200 of 297 at steady state (headroom 97), 300 of 297 at the rollout peak (headroom -3) (max_connections 300 - 3 superuser reserved - 0 other = 297, asked by the pods)');
+  }, 30_000);
+
   it('generate refuses a size that overflows the server layer at the peak (exit 1), and writes it with --allow-over-budget', () => {
     const adv = advisorConfig(dir, ', surge = 1');
     // 90 a pod: 3 x 90 = 270 fits; 110: 330 does not.
@@ -137,6 +156,10 @@ describe.skipIf(bouncerSkip)('the budget of a real PgBouncer in transaction mode
     expect(pools).toBe(7);
     expect(layers.find((l) => l.layer === 'pgbouncer')).toMatchObject({ allowed: Number(config.max_client_conn) * 2, used: { steady: 10 } });
     expect(layers.find((l) => l.layer === 'server')).toMatchObject({ allowed: Number(server.mc) - Number(server.su) - Number(server.rc), used: { steady: pools * 2 } });
+    // observe's own budget (no topology given to it: one PgBouncer instance) has the same figures.
+    const seen = (JSON.parse(r.stdout) as { advice: { connectionBudget: Array<{ env: string; layers: Array<{ layer: string; used: { steady: number } | null; allowed: number | null }> }> } }).advice.connectionBudget.find((b) => b.env === 'test')!;
+    expect(seen.layers.find((l) => l.layer === 'pgbouncer')).toMatchObject({ allowed: Number(config.max_client_conn) });
+    expect(seen.layers.find((l) => l.layer === 'server')).toMatchObject({ allowed: Number(server.mc) - Number(server.su) - Number(server.rc), used: { steady: pools } });
     // Behind a proxy the server's view cannot stand for the service's pools: the run is invalid (exit 4), its budget still printed.
     expect(c.stderr).toContain("the server sees a proxy, not the service's pools");
     expect(c.status).toBe(4);

@@ -16,8 +16,9 @@ import { pgUrl as workerPgUrl } from '../helpers/pg.js';
 import { spawnCli } from '../helpers/cli.js';
 import { advisorFile, databaseWorkload, scenarioConfig } from '../helpers/scenario.js';
 import { bouncerAnswers, fakeConsole, fakeHttp, namesAnswer, POOL_ADVISOR_NAMES, vectorAnswer } from '../helpers/hostileServers.js';
-import { findPgBinDir } from '../../src/shell/throwawayPg.js';
+import { findPgBinDir, startThrowaway, type ThrowawayCluster } from '../../src/shell/throwawayPg.js';
 import { erlangC, smallestMeeting } from '../../src/core/model/queue.js';
+import { serverGuard } from '../../src/core/limits.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'pa-net-'));
 
@@ -213,6 +214,29 @@ describe('2. analyze: holds longer than the window, and holds left on the server
     expect(r.stderr).toMatch(/ERROR: (production\.database: an exponential hold of mean \d+ ms is longer than the measuring window|.*nothing to replay: production\.database: .* has no hold time)/);
   });
 
+  it("the setting the tool applies is in effect on its pool's connections, as serverGuard chooses for this server's version", async () => {
+    const table = `pa_guard_seen_${process.pid}`;
+    const c = new pg.Client({ connectionString: pgUrl });
+    await c.connect();
+    try {
+      await c.query(`CREATE TABLE ${table} (name text, setting text)`);
+      const versionNum = Number((await c.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v);
+      // Each request reads, on its own connection, the settings the server applies to it.
+      const workload = `[defaults]\nduration = "1s"\nwarmup = "0s"\n[environments.test.workloads.database]\narrival = "poisson"\nrate = 20\nhold = "sql"\nsql = "INSERT INTO ${table} SELECT name, setting FROM pg_settings WHERE name IN ('client_connection_check_interval', 'statement_timeout')"\n`;
+      const r = await runFor(['analyze', '--env', 'test', '--pool', 'database', '--database-url', pgUrl, '--no-progress', '--advisor-config', advisorFile(workload), '--config-dir', scenarioConfig({ max_connections: 3, min_connections: 1 })], 30_000);
+      expect(r.code, r.stderr).toBe(0);
+      const seen = (await c.query<{ name: string; setting: string }>(`SELECT DISTINCT name, setting FROM ${table} ORDER BY name`)).rows;
+      // The fallback is the run's length plus a minute (src/shell/measure.ts): 1 s + 60 s.
+      const guard = serverGuard(versionNum, 61_000);
+      const want = { client_connection_check_interval: '0', statement_timeout: '0', [guard.name]: String(guard.value) };
+      expect(seen).toEqual(Object.entries(want).sort().map(([name, setting]) => ({ name, setting })));
+      if (versionNum >= 140000) expect(want.client_connection_check_interval).toBe('1000');
+    } finally {
+      await c.query(`DROP TABLE IF EXISTS ${table}`);
+      await c.end();
+    }
+  });
+
   it('after SIGKILL, no pg_sleep of the tool runs on on the server past about a second', async () => {
     const child = spawnCli(['analyze', '--env', 'test', '--pool', 'database', '--rate', '20', '--hold', '10s', '--duration', '10s', '--warmup', '0s', '--database-url', pgUrl, '--no-progress', '--advisor-config', advisorFile(databaseWorkload({ rate: 5, hold: '2ms' })), '--config-dir', scenarioConfig({ max_connections: 3, min_connections: 0 })]);
     const w = watch(child);
@@ -370,20 +394,45 @@ describe('5. answers that gave exit 70 with a stack', () => {
   });
 });
 
-describe('6. analyze --pgmq-database-url that cannot be reached: one line, exit 3', () => {
+describe('6. analyze --pgmq-database-url that cannot be reached: one line, exit 3, no password in any output', () => {
   const adv = () => advisorFile(`${databaseWorkload({ rate: 20, hold: '2ms', duration: '1s' })}\n[environments.test.workloads.pgmq]\narrival = "poisson"\nrate = 10\nhold = "queue"\nbatch = 1\n`);
   const cfg = () => scenarioConfig({ max_connections: 3, min_connections: 0 }, { pgmqUrl: 'postgresql://localhost/pgmq', pgmq: { max_connections: 2, min_connections: 0 } });
-  const cases: Array<[string, () => string, RegExp]> = [
-    ['a refused port', () => 'postgresql://postgres@127.0.0.1:1/x', /connection refused/],
-    ['a missing database', () => pgUrl.replace(/\/[^/?]*(\?|$)/, '/no_such_db_pa$1'), /the database does not exist/],
+  // A cluster of its own that asks for a password over TCP (scram-sha-256): the test servers trust every connection.
+  const PASSWORD = 'Pgmq-Secret-7c41e9';
+  let secured: ThrowawayCluster | undefined;
+  beforeAll(async () => {
+    secured = await startThrowaway({ maxConnections: 20, databases: ['pgmq'], password: PASSWORD });
+  });
+  afterAll(async () => {
+    await secured?.stop();
+  });
+  let hole: Awaited<ReturnType<typeof blackHole>> | undefined;
+  afterAll(async () => {
+    await hole?.close();
+  });
+  const cases: Array<[string, () => string | Promise<string>, RegExp]> = [
+    ['a wrong password', () => secured!.urlFor('pgmq').replace(encodeURIComponent(PASSWORD), `${encodeURIComponent(PASSWORD)}-wrong`), /password authentication failed/],
+    ['a refused port', () => `postgresql://postgres:${PASSWORD}@127.0.0.1:1/x`, /connection refused/],
+    ['a missing database', () => secured!.urlFor('no_such_db_pa'), /the database does not exist/],
+    // Connecting to PGMQ's target has the read deadline too.
+    ['a server that accepts and never answers (--read-timeout 1s)', async () => `postgresql://postgres:${PASSWORD}@127.0.0.1:${(hole = await blackHole()).port}/x`, /timed out connecting|no whole answer within 1 s/],
   ];
   for (const [name, url, want] of cases) {
     it(name, async () => {
-      const r = await runFor(['analyze', '--env', 'test', '--database-url', pgUrl, '--pgmq-database-url', url(), '--no-progress', '--advisor-config', adv(), '--config-dir', cfg()], 20_000);
+      const u = await url();
+      expect(u).toContain(PASSWORD);
+      const r = await runFor(['analyze', '--env', 'test', '--database-url', pgUrl, '--pgmq-database-url', u, '--read-timeout', '1s', '--no-progress', '--advisor-config', adv(), '--config-dir', cfg()], 20_000);
       expect(r.code, r.stderr).toBe(3);
+      expect(r.ms).toBeLessThan(8000);
       const errs = r.stderr.split('\n').filter((l) => l.startsWith('ERROR:'));
       expect(errs, r.stderr).toHaveLength(1);
       expect(errs[0]).toMatch(want);
+      expect(errs[0]).toContain("PGMQ's database");
+      expect(errs[0]).toContain('--pgmq-database-url');
+      for (const text of [r.stdout, r.stderr]) {
+        expect(text).not.toContain(PASSWORD);
+        expect(text).not.toContain(encodeURIComponent(PASSWORD));
+      }
     });
   }
 });
@@ -523,6 +572,68 @@ describe('7-8 and signals: every wait gives way, exit 130 within 2 s', () => {
       expect((JSON.parse(w.o.stdout) as { partial: boolean }).partial).toBe(true);
     } finally {
       if (stopped) process.kill(stopped, 'SIGCONT');
+    }
+  });
+
+  // A Prometheus holding a fleet of `n` replicas of one pool: enough output to fill a pipe (64 KiB) many times over.
+  const bigFleet = (n: number) => {
+    const series = Array.from({ length: n }, (_, i) => ({ metric: { instance: `10.0.${i >> 8}.${i & 255}:9187`, pool_name: 'database', job: 'svc' }, value: [1, '1'] }));
+    const vector = vectorAnswer(series);
+    return (req: { url?: string }) => (req.url?.includes('__name__') ? { body: namesAnswer(POOL_ADVISOR_NAMES) } : { body: vector });
+  };
+  /** A child whose stdout nobody reads: the pipe fills, and its writes wait. Its stderr is read. */
+  const unread = (child: Child) => {
+    child.stdout.pause();
+    return watch(child);
+  };
+
+  for (const sig of ['SIGINT'] as const) {
+    it(`stdout a pipe nobody reads (a fleet's JSON, ${sig}): exit 130 within 2 s, the observation saved first`, async () => {
+      const srv = await fakeHttp(bigFleet(600));
+      const out = join(tmp(), 'obs.json');
+      try {
+        const child = spawnCli(['observe', '--prometheus', srv.url, '--advisor-config', advisorFile(MAP_ADVISOR), '--json', '--out', out]);
+        const w = unread(child);
+        // Saved, then written to stdout: the write is under way once the file is there.
+        const r = await signalWhen(child, w, () => existsSync(out), sig, 20_000, 500);
+        expect(r.code, w.o.stderr).toBe(130);
+        expect(r.exitMs).toBeLessThan(2000);
+        expect(w.o.stderr).not.toMatch(/unexpected error|\n\s+at /);
+        expect((JSON.parse(readFileSync(out, 'utf8')) as { kind: string }).kind).toBe('observation');
+      } finally {
+        await srv.close();
+      }
+    });
+  }
+
+  it('stdout a pipe nobody reads, under the interrupt handler (observe --database-url --prometheus, a big fleet; SIGINT as the result is written): exit 130 within 2 s, the observation saved', async () => {
+    const srv = await fakeHttp(bigFleet(600));
+    const out = join(tmp(), 'obs.json');
+    try {
+      const child = spawnCli(['observe', '--database-url', pgUrl, '--prometheus', srv.url, '--advisor-config', advisorFile(MAP_ADVISOR), '--duration', '2s', '--interval', '50ms', '--json', '--out', out, '--no-progress']);
+      const w = unread(child);
+      const r = await signalWhen(child, w, () => existsSync(out), 'SIGINT', 20_000, 300);
+      expect(r.code, w.o.stderr).toBe(130);
+      expect(r.exitMs).toBeLessThan(2000);
+      expect((JSON.parse(readFileSync(out, 'utf8')) as { observation: { samples: number } }).observation.samples).toBeGreaterThan(5);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('stdout closed by its reader (`| head -c 10`): no stack, the exit code of the command, nothing more written', async () => {
+    const srv = await fakeHttp(bigFleet(600));
+    try {
+      const child = spawnCli(['fleet', '--prometheus', srv.url, '--json']);
+      const w = watch(child);
+      child.stdout.once('data', () => child.stdout.destroy());
+      const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const code = await w.done;
+      clearTimeout(killer);
+      expect(w.o.stderr).not.toMatch(/EPIPE|unexpected error|\n\s+at /);
+      expect(code, w.o.stderr).toBe(0);
+    } finally {
+      await srv.close();
     }
   });
 

@@ -17,7 +17,7 @@ import { BUSY_ONLY_ASSUMPTION } from './fromOccupancy.js';
 import { formatNum, formatRate, formatShare, formatUs } from '../units.js';
 import { POOL_NAMES, SETTING_KEYS, fromSetting, keyDef, toSetting, tomlKeyFor, type SettingKey } from '../config/pools.js';
 import { acquireTimeout } from './acquireTimeout.js';
-import { envBudget, observedReplicas, readingOf } from '../budget/inputs.js';
+import { envBudget, observedReplicas, readingOf, type EnvBudget } from '../budget/inputs.js';
 import { connectionBudget } from './connectionBudget.js';
 import { databaseSaturation } from './databaseSaturation.js';
 import { idleSurplus } from './idleSurplus.js';
@@ -212,16 +212,26 @@ function invalidRun(env: EnvironmentAnalysis): Finding {
 /** What the budget reads of the evidence: its kind (an observation's server and replicas are observed), the server and PgBouncer's settings. */
 export type BudgetSource = Pick<EvidenceFile, 'kind' | 'server' | 'pgbouncerSettings'>;
 
-/** Run every rule over one analysed environment. `source` gives the evidence's server (for the budget). */
-export function recommendEnvironment(env: EnvironmentAnalysis, advisor: AdvisorConfig, source: BudgetSource | null = null): EnvironmentAdvice {
+/**
+ * The connection budget of one analysed environment, the one the rules judge: the Tasker config's
+ * pool sizes × the topology's services (an observation's replicas seen where more), PgBouncer's
+ * settings as its console gave them, the server's limits (an observation's server over the
+ * topology's). Null when it judges nothing (no server limit and no PgBouncer known).
+ */
+export function environmentBudget(env: EnvironmentAnalysis, advisor: AdvisorConfig, source: BudgetSource | null = null): EnvBudget | null {
   const observation = source?.kind === 'observation';
   const server = readingOf(source);
-  const budget = envBudget(
+  return envBudget(
     env.env,
     Object.fromEntries(Object.entries(env.config).map(([k, c]) => [k, { max: c!.settings.max_connections, active: c!.active }])),
     own(advisor.environments, env.env)?.topology,
     { ...(server ? { server } : {}), ...(observation ? { observed: observedReplicas(env.pools.map((p) => ({ pool: p.pool, replica: p.coverage?.replica ?? null }))) } : {}), ...(source?.pgbouncerSettings ? { pgbouncer: source.pgbouncerSettings } : {}) },
   );
+}
+
+/** Run every rule over one analysed environment. `source` gives the evidence's server (for the budget). */
+export function recommendEnvironment(env: EnvironmentAnalysis, advisor: AdvisorConfig, source: BudgetSource | null = null): EnvironmentAdvice {
+  const budget = environmentBudget(env, advisor, source);
   const recommendations: Recommendation[] = [];
   const findings: Finding[] = [];
   // A proxy's own pools are judged whatever the server's view of them (which a proxy makes invalid for the services' pools).

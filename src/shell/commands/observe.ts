@@ -15,7 +15,8 @@ import { parseGroupBy, parseMapFlag, type MapRule } from '../../core/observe/map
 import { renderObservation } from '../../core/render/observation.js';
 import { fleetWindow } from '../../core/fleet/window.js';
 import { renderFleet } from '../../core/render/fleet.js';
-import { adviseEvidence } from '../../core/rules/index.js';
+import { adviseEvidence, environmentBudget } from '../../core/rules/index.js';
+import { budgetData, renderBudgets, type NamedBudget } from '../../core/render/budget.js';
 import { renderAdvice, adviceData } from '../../core/render/recommendations.js';
 import { renderHtmlReport } from '../../core/render/html.js';
 import type { ConfigModel } from '../../core/config/model.js';
@@ -150,14 +151,23 @@ function emit({ evidence, shown }: Observed, f: ObserveFlags, advisor: AdvisorCo
     writeErr(`Saved the observation to ${f.out}${evidence.partial ? ' (partial)' : ''}`);
   }
   if (f.report) writeReport(f.report, renderHtmlReport(evidence, analysis, advice));
+  // The connection budget per layer the rules judged (the same model and inputs as their findings).
+  const budgets: NamedBudget[] = [];
+  for (const env of analysis.environments) {
+    // Connections no map tied to a Tasker environment have no pool sizes to budget.
+    if (Object.keys(env.config).length === 0) continue;
+    const b = environmentBudget(env, advisor, evidence);
+    if (b) budgets.push({ env: env.env, budget: b });
+  }
   if (f.json) {
-    writeOut(JSON.stringify({ ...evidence, advice: adviceData(analysis, advice) }, (_k, v: unknown) => (v === Infinity ? null : v), 2));
+    writeOut(JSON.stringify({ ...evidence, advice: { ...(adviceData(analysis, advice) as object), connectionBudget: budgetData(budgets) } }, (_k, v: unknown) => (v === Infinity ? null : v), 2));
     return;
   }
   const color = useColor(process.stdout);
   const parts: string[] = [];
   if (shown.observation) parts.push(renderObservation(shown.observation, { color }).trimEnd());
   if (shown.fleet) parts.push(renderFleet(shown.fleet.reading, shown.fleet.display, shown.fleet.budgets, { color }).trimEnd());
+  if (budgets.length > 0) parts.push(renderBudgets(budgets, { color }).trimEnd());
   if (analysis.environments.length > 0) parts.push(renderAdvice(analysis, advice, { color }).trimEnd());
   writeOut(`${parts.join('\n\n')}\n`);
 }
