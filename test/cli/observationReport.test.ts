@@ -137,7 +137,8 @@ describe.skipIf(!hasChromium)('the report of each kind of observation in headles
     const p = t.pools[0]!;
     expect(sum(p.opened)).toBeGreaterThan(0);
     expect(sum(p.closedIdle)).toBeGreaterThan(0);
-    expect(html).toContain(`opened (${sum(p.opened)}) · closed: lifetime (${sum(p.closedLifetime)}) · closed: idle (${sum(p.closedIdle)}) · closed: other (${sum(p.closedOther)})`);
+    for (const l of [`opened (${sum(p.opened)})`, `closed: lifetime (${sum(p.closedLifetime)})`, `closed: idle (${sum(p.closedIdle)})`, `closed: other (${sum(p.closedOther)})`]) expect(html).toContain(`>${l}</text>`);
+    expect(html).toContain('database, replica 127.0.0.2: opened above the line, closed below by reason.');
     const load = opened.charts.find((c) => c.kind === 'load')!;
     expect(load.axisTitles).toEqual(['seconds into the window', 'average active sessions']);
     expect(load.paths).toBe(t.load!.byClass.length);

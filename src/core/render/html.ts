@@ -343,7 +343,8 @@ function overTimeSection(envName: string, envRun: EnvironmentEvidence | undefine
     const side = reps.length > 1;
     const figs = reps.map((r) => {
       const title = `${envName} ${pool}${r.replica ? ` (${r.replica})` : ''}: connections open and busy over time, opened and closed below`;
-      return `<figure${side ? '' : ' class="wide"'}>${observedPoolChart(r, t, { title, yTop, narrow: side, ...(size !== undefined ? { size } : {}) })}</figure>`;
+      const who = r.replica ? `replica ${r.replica}` : 'replicas merged';
+      return `<figure${side ? '' : ' class="wide"'}>${observedPoolChart(r, t, { title, yTop, narrow: side, ...(size !== undefined ? { size } : {}) })}<figcaption>${esc(`${pool}, ${who}: opened above the line, closed below by reason.`)}</figcaption></figure>`;
     });
     out.push(`<div class="charts">${figs.join('')}</div>`);
     if (side) out.push(`<p class="muted">${esc(`${pool}: ${reps.length} replicas side by side, on one scale.`)}</p>`);

@@ -99,7 +99,14 @@ export function observedPoolChart(p: PoolSeries, t: Pick<ObservedTimeline, 'buck
   for (const [cls, d] of Object.entries(bars)) if (d.length > 0) out.push(`<path class="bar ${cls}" d="${d.join('')}"><title>${esc(labels[cls]!)}</title></path>`);
   out.push(`<line class="grid" x1="${n(PAD.left)}" x2="${n(W - PAD.right)}" y1="${n(mid)}" y2="${n(mid)}"/>`);
   out.push(legend([['a-inuse', 'busy (mean)'], ['s-p99', 'busy (most)'], ['s-main', 'open (most)'], ...(opts.size !== undefined ? [['limit', 'size'] as const] : [])]));
-  out.push(`<text class="note" x="${n(W - PAD.right)}" y="${n(bottom.y0 - 4)}" text-anchor="end">${esc(Object.entries(labels).map(([, l]) => l).join(' · '))}</text>`);
+  // The key of the bars, right-aligned above the lower panel: a swatch and its total per reason.
+  const keys = Object.entries(labels);
+  const widths = keys.map(([, l]) => 6 * l.length + 26);
+  let kx = W - PAD.right - widths.reduce((a, w) => a + w, 0);
+  keys.forEach(([cls, l], i) => {
+    out.push(`<g class="legend"><rect class="bar ${cls} swatch" x="${n(kx)}" y="${n(bottom.y0 - 12)}" width="10" height="8"/><text x="${n(kx + 14)}" y="${n(bottom.y0 - 4)}">${esc(l)}</text></g>`);
+    kx += widths[i]!;
+  });
   out.push('</svg>');
   return out.join('');
 }
