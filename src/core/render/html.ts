@@ -8,7 +8,7 @@
  */
 import { noSamples, saw, type EnvironmentAnalysis, type PoolAnalysis, type RunAnalysis } from '../analysis/analyze.js';
 import type { EvidencePart } from '../evidence/parts.js';
-import { formatMs, formatNum, formatS, formatShare, formatUs } from '../units.js';
+import { fmtCount, formatMs, formatNum, formatS, formatShare, formatUs } from '../units.js';
 import type { EnvironmentEvidence, EvidenceFile, ObservedTimeline, PoolEvidence } from '../evidence/types.js';
 import type { Advice, EnvironmentAdvice, Finding, Recommendation } from '../rules/types.js';
 import { esc } from './charts/axes.js';
@@ -246,7 +246,7 @@ function figuresTable(env: EnvironmentAnalysis): string {
     const u = (part: EvidencePart, text: () => string): string => (saw(p, part) ? text() : 'n/a');
     return [
       p.coverage?.replica ? `${p.pool} (${p.coverage.replica})` : p.pool,
-      u('arrival', () => String(p.acquires)),
+      u('arrival', () => fmtCount(p.acquires)),
       u('arrival', () => `${formatNum(p.arrivalRate, 1)}/s`),
       u('wait', () => formatUs(p.wait.p50Us)),
       u('wait', () => formatUs(p.wait.p95Us)),
@@ -254,7 +254,7 @@ function figuresTable(env: EnvironmentAnalysis): string {
       u('wait', () => formatUs(p.wait.p999Us)),
       u('wait', () => formatUs(p.wait.maxUs)),
       u('wait', () => formatShare(p.waitedShare)),
-      u('failures', () => String(p.timeouts)),
+      u('failures', () => fmtCount(p.timeouts)),
       u('occupancy', () => `${formatNum(p.inUse.mean, 1)} / ${p.inUse.p95} / ${p.inUse.max} of ${p.settings.max_connections}`),
       u('occupancy', () => formatShare(p.utilisation)),
       u('churn', () => formatNum(p.display.table.createdPerMin ?? 0, 1)),
