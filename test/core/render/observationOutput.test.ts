@@ -12,6 +12,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseEvidenceFile } from '../../../src/core/evidence/read.js';
+import { compareRuns } from '../../../src/core/analysis/compare.js';
+import { renderCompare } from '../../../src/core/render/compare.js';
 import { defaultAdvisorConfig } from '../../../src/core/advisor/defaults.js';
 import { fleetEvidence } from '../../../src/core/fleet/evidence.js';
 import type { FleetReading, ReplicaFigures } from '../../../src/core/fleet/assemble.js';
@@ -224,5 +226,17 @@ describe('the output of the saved observations of each kind (written by observe 
     expect(json.findings.find((f) => f.kind === 'proxy-pool')!.message).toMatch(/raise PgBouncer's pool_size for 'postgres'.* from 3 to \d+/);
     expect(json.findings.some((f) => f.kind === 'invalid-run')).toBe(true);
     for (const p of json.environments.find((e) => e.env === 'test')!.pools) for (const k of UNSEEN_BY_SERVER) expect(p, k).not.toHaveProperty(k);
+  });
+});
+
+describe('compare of two saved observations', () => {
+  it('calls each side observed, not measured, and shows what one side did not see as -, never 0', () => {
+    const read = (name: string) => parseEvidenceFile(readFileSync(join(__dirname, '..', '..', 'fixtures', 'observations', name), 'utf8'), name);
+    const text = renderCompare(compareRuns(read('merged.json'), read('prometheus-only.json'), { before: 'merged.json', after: 'prometheus-only.json' }), { color: false });
+    expect(text).toMatch(/^Before: merged\.json \(observed 2026-/m);
+    expect(text).toMatch(/^After : prometheus-only\.json \(observed 2026-/m);
+    expect(text).not.toContain('measured');
+    expect(text).toMatch(/│ in use, mean\s+│\s+[\d.]+ │\s+- │/);
+    expect(text).not.toMatch(BAD);
   });
 });
