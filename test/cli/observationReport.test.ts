@@ -122,6 +122,11 @@ describe.skipIf(!hasChromium)('the report of each kind of observation in headles
     const t = saved.observedTimeline!;
     expect(t.pools.map((p) => p.replica)).toEqual(['127.0.0.2', '127.0.0.3']);
     expect(kinds(opened)).toEqual(['load', 'busy', 'wait-chance', 'busy', 'wait-chance', 'observed-pool', 'observed-pool']);
+    // The replicas' sections side by side too: their busy distributions in one row.
+    const [busyA, busyB] = opened.charts.filter((c) => c.kind === 'busy');
+    expect(Math.abs(busyA!.top - busyB!.top)).toBeLessThan(1);
+    expect(busyB!.left).toBeGreaterThan(busyA!.left + busyA!.width - 1);
+    expect(html).toContain('<h3>database <span class="muted">(127.0.0.3)</span> <span class="muted">in test</span></h3>');
     const [a, b] = opened.charts.filter((c) => c.kind === 'observed-pool');
     // Side by side: one row, the second to the right of the first.
     expect(Math.abs(a!.top - b!.top)).toBeLessThan(1);

@@ -44,6 +44,7 @@ th{color:var(--muted);font-weight:600}
 ul.findings{padding-left:18px}ul.findings li{margin:3px 0}
 .sev-error{color:var(--bad)}.sev-warning{color:var(--warn)}.sev-ok{color:var(--ok)}
 .pool{background:var(--panel);border-radius:8px;padding:4px 14px 12px;margin:14px 0}
+.replicas{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:0 14px}.replicas .charts{grid-template-columns:1fr}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(440px,1fr));gap:12px}
 .charts figure{margin:0;background:var(--bg);border:1px solid var(--line);border-radius:6px;padding:6px}
 .charts figure.wide{grid-column:1/-1}
@@ -285,7 +286,8 @@ function modelText(p: PoolAnalysis): string {
 }
 
 function poolSection(envName: string, p: PoolAnalysis, run: PoolEvidence | undefined, adv: EnvironmentAdvice | undefined, overTime = false): string {
-  const out: string[] = [`<article class="pool" id="${esc(idOf(envName, p.pool))}"><h3>${esc(p.pool)} <span class="muted">in ${esc(envName)}</span></h3>`];
+  const replica = p.coverage?.replica ?? null;
+  const out: string[] = [`<article class="pool" id="${esc(idOf(envName, p.pool, ...(replica ? [replica] : [])))}"><h3>${esc(p.pool)}${replica ? ` <span class="muted">(${esc(replica)})</span>` : ''} <span class="muted">in ${esc(envName)}</span></h3>`];
   if (p.generator?.behind) out.push(`<p class="banner">The load generator fell behind its schedule${p.generator.behindReason ? ` (${esc(p.generator.behindReason)})` : ''}: these figures understate the load, and the pool is not blamed for them.</p>`);
   const target = p.targetP99WaitMs * 1000;
   const charts: string[] = [];
@@ -380,7 +382,14 @@ function environmentSection(env: EnvironmentAnalysis, envRun: EnvironmentEvidenc
   if (env.workloads.length > 0) out.push(`<ul>${env.workloads.map((w) => `<li><code>${esc(w)}</code></li>`).join('')}</ul>`);
   if (env.pools.length > 0) out.push(figuresTable(env));
   const series = timeline?.pools.filter((x) => x.env === env.env) ?? [];
-  for (const [i, p] of env.pools.entries()) out.push(poolSection(env.env, p, envRun?.pools[i], adv, series.some((x) => x.pool === p.pool)));
+  // The replicas of one pool side by side (a fleet): consecutive sections of the same pool share a row.
+  const sections = env.pools.map((p, i) => ({ pool: p.pool, html: poolSection(env.env, p, envRun?.pools[i], adv, series.some((x) => x.pool === p.pool)) }));
+  for (let i = 0; i < sections.length; ) {
+    let j = i + 1;
+    while (j < sections.length && sections[j]!.pool === sections[i]!.pool) j++;
+    out.push(j - i > 1 ? `<div class="replicas">${sections.slice(i, j).map((x) => x.html).join('')}</div>` : sections[i]!.html);
+    i = j;
+  }
   out.push(overTimeSection(env.env, envRun, timeline, absent));
   if (adv) out.push(`<h3>TOML overrides for ${esc(env.env)}</h3>`, copyBlock(idOf('toml', env.env), renderOverrides(adv, { date })));
   out.push('</section>');
