@@ -1,6 +1,9 @@
 // Retakes docs/observation-report.png, the screenshot of an observation's HTML report in
-// docs/observe.md: `recommend --from` the saved server-only observation the tests use
-// (test/fixtures/observations/server-only.json) with --report, opened in headless Chromium.
+// docs/observe.md: `recommend --from` a saved observation the tests use
+// (test/fixtures/observations/fleet-timeline.json: two replicas seen from the server side, with
+// the saved timeline) with --report, opened in headless Chromium. The picture runs from the
+// server's load by wait class to the end of the environment's section (its pools' occupancy and
+// the replicas over time, side by side).
 //
 // Usage: npm run build && node scripts/observation-report.mjs
 import { spawnSync } from 'node:child_process';
@@ -10,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const FIXTURE = join(ROOT, 'test', 'fixtures', 'observations', 'server-only.json');
+const FIXTURE = join(ROOT, 'test', 'fixtures', 'observations', 'fleet-timeline.json');
 const SHOT = join(ROOT, 'docs', 'observation-report.png');
 
 if (!existsSync('/usr/bin/chromium')) {
@@ -31,8 +34,12 @@ const browser = await chromium.launch({
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(`file://${html}`);
-  // The environment's section: the table, what was not seen, and the pool's charts.
-  await page.locator('section.env').first().screenshot({ path: SHOT });
+  // From the server's load to the end of the first environment (its table, pools and timeline).
+  const from = await page.locator('#server-load').boundingBox();
+  const to = await page.locator('section.env').first().boundingBox();
+  if (!from || !to) throw new Error('the report has no server load section or no environment: is the fixture the one with a timeline?');
+  const y = Math.floor(from.y);
+  await page.screenshot({ path: SHOT, fullPage: true, clip: { x: 0, y, width: 1280, height: Math.ceil(to.y + to.height) - y } });
   console.log(`wrote ${SHOT}`);
 } finally {
   await browser.close();

@@ -98,6 +98,16 @@ export function fmtPct(share: number): string {
   return `${p < 10 ? p.toFixed(1) : Math.round(p)}%`;
 }
 
+/**
+ * A count for people: a whole number as it is; one that is not (a counter's increase that
+ * Prometheus extrapolates to the window's edges) rounded and marked as an estimate, `≈1228`.
+ */
+export function fmtCount(x: number): string {
+  if (!Number.isFinite(x)) return '-';
+  if (Number.isInteger(x)) return String(x);
+  return `≈${fmtNum(Math.round(x))}`;
+}
+
 /** A count or rate with sensible precision. */
 export function fmtNum(x: number, digits = 1): string {
   if (!Number.isFinite(x)) return '-';

@@ -93,6 +93,19 @@ describe('pool-advisor observe', () => {
       expect(file.tasker).toEqual([{ url: `${taskerUrl}/health/detailed`, health: { pools: [{ pool: 'database', maxConnections: 4, active: 1, idle: 3 }], pgmqOwnPool: false } }]);
       expect(file.cost.samples).toBe(file.observation.samples);
       expect(file.observation.samples).toBeGreaterThanOrEqual(20);
+      // The saved timeline: 1 s buckets over the window, a series per pool and replica whose most
+      // open and busy are the group's, and whose opens add up to the group's births.
+      const t = file.observedTimeline!;
+      expect(t.bucketMs).toBe(1000);
+      expect(t.buckets).toBe(Math.ceil(file.observation.durationMs / 1000));
+      const series = t.pools.find((x) => x.replica === '127.0.0.2' && x.pool === 'database')!;
+      expect(series.env).toBe('production');
+      const obsApi = file.observation.groups.find((g) => g.id === api.id)!;
+      expect(Math.max(...series.openMax)).toBe(api.openMax);
+      expect(Math.max(...series.busyMax)).toBe(api.busyMax);
+      expect(series.opened.reduce((a, x) => a + x, 0)).toBe(obsApi.births);
+      expect(t.pools.find((x) => x.env === 'unmapped' && x.pool === 'app=queue db=postgres user=postgres' && x.replica === '127.0.0.3')).toBeDefined();
+      expect(t.load!.cores).toBe(file.serverCores!.count);
 
       const human = await run(['observe', '--database-url', url(), '--duration', '1s', '--interval', '100ms']);
       expect(human.status, human.stderr).toBe(0);

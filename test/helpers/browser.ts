@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -20,6 +20,9 @@ export interface ChartDrawn {
   circles: number;
   width: number;
   height: number;
+  /** Where the chart sits on the page (its box's left and top edges, px). */
+  left: number;
+  top: number;
   /** The width of the element the chart sits in (its figure). */
   containerWidth: number;
   /** The chart's own title and its axis titles. */
@@ -46,13 +49,35 @@ export interface Opened {
   scrollWidth: number;
 }
 
-/** Open a report file, click every copy button, check the charts, and save a full-page screenshot to `screenshot`. */
-export async function openReport(file: string, screenshot: string, viewport = { width: 1280, height: 900 }): Promise<Opened> {
-  const browser = await chromium.launch({
+function launch(): Promise<Browser> {
+  return chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
+}
+
+/** Open a report file, click every copy button, check the charts, and save a full-page screenshot to `screenshot`. */
+export async function openReport(file: string, screenshot: string, viewport = { width: 1280, height: 900 }): Promise<Opened> {
+  const browser = await launch();
   try {
+    return await openIn(browser, file, screenshot, viewport);
+  } finally {
+    await browser.close();
+  }
+}
+
+/** Open several reports in one browser (each in its own context): one launch instead of one per report; a screenshot path of '' takes none. */
+export async function withBrowser<T>(fn: (open: (file: string, screenshot: string) => Promise<Opened>) => Promise<T>, viewport = { width: 1280, height: 900 }): Promise<T> {
+  const browser = await launch();
+  try {
+    return await fn((file, screenshot) => openIn(browser, file, screenshot, viewport));
+  } finally {
+    await browser.close();
+  }
+}
+
+async function openIn(browser: Browser, file: string, screenshot: string, viewport: { width: number; height: number }): Promise<Opened> {
+  {
     const context = await browser.newContext({ viewport, permissions: ['clipboard-read', 'clipboard-write'] });
     const page = await context.newPage();
     const url = pathToFileURL(file).href;
@@ -85,6 +110,8 @@ export async function openReport(file: string, screenshot: string, viewport = { 
           circles: visible('circle'),
           width: box.width,
           height: box.height,
+          left: box.left,
+          top: box.top + window.scrollY,
           containerWidth: container.width,
           title: svg.querySelector(':scope > title')?.textContent ?? '',
           axisTitles: [...svg.querySelectorAll('.axis-title')].map((t) => t.textContent ?? ''),
@@ -99,9 +126,8 @@ export async function openReport(file: string, screenshot: string, viewport = { 
       out.copyButtons.push((await b.textContent()) ?? '');
       out.copied.push(await page.evaluate(() => navigator.clipboard.readText()));
     }
-    await page.screenshot({ path: screenshot, fullPage: true });
+    if (screenshot !== '') await page.screenshot({ path: screenshot, fullPage: true });
+    await context.close();
     return out;
-  } finally {
-    await browser.close();
   }
 }

@@ -5,7 +5,7 @@
 //
 // node fleetService.mjs '{"url":"postgres://...","rate":120,"holdMs":25,"max":8,"seconds":150,"seed":1,"truth":"/tmp/x.json"}'
 // ("concurrency": N instead of "rate" runs a closed loop of N workers; "appName" sets application_name;
-// "serverHold": true holds on the server, in one `SELECT pg_sleep(hold)`, instead of client side
+// "lifetimeS" sets the pool's maxLifetimeSeconds; "serverHold": true holds on the server, in one `SELECT pg_sleep(hold)`, instead of client side
 // after a `SELECT 1`; "work": "cpu" runs `SELECT count(*) FROM generate_series(1, cpuRows)` instead,
 // CPU on the server; "work": "lock" updates one hot row of table `hotTable` in a transaction that
 // then holds it for the hold time (`pg_sleep`), so every other request waits on the row's lock.)
@@ -16,7 +16,7 @@ import { instrumentPool, startMetricsServer } from '../../dist/index.js';
 
 const cfg = JSON.parse(process.argv[2]);
 // `appName` sets application_name (so the server's view can tell this service apart).
-const pool = new pg.Pool({ connectionString: cfg.url, max: cfg.max, ...(cfg.appName ? { application_name: cfg.appName } : {}) });
+const pool = new pg.Pool({ connectionString: cfg.url, max: cfg.max, ...(cfg.appName ? { application_name: cfg.appName } : {}), ...(cfg.lifetimeS ? { maxLifetimeSeconds: cfg.lifetimeS } : {}) });
 const db = instrumentPool(pool, { name: 'database' });
 const server = await startMetricsServer({ pools: [db], port: 0 });
 process.stdout.write(`${JSON.stringify({ port: server.port })}\n`);

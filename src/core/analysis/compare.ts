@@ -67,6 +67,8 @@ export interface EnvironmentComparison {
 /** What the comparison says about each run. */
 export interface RunSide {
   file: string;
+  /** A measured run or an observation (what the header calls it). */
+  kind: 'run' | 'observation';
   createdAt: string;
   target: string;
   partial: boolean;
@@ -145,7 +147,7 @@ function union<T>(first: readonly T[], second: readonly T[]): T[] {
 }
 
 function sideOf(run: EvidenceFile, file: string): RunSide {
-  return { file, createdAt: run.createdAt, target: run.target, partial: run.partial, toolVersion: run.tool.version };
+  return { file, kind: run.kind, createdAt: run.createdAt, target: run.target, partial: run.partial, toolVersion: run.tool.version };
 }
 
 /** Compare two runs: every environment and pool of either, matched by name. */

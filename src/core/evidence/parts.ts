@@ -22,7 +22,7 @@ export const PART_LABEL: Readonly<Record<EvidencePart, string>> = {
   waiting: 'callers waiting over time',
   churn: 'connection opens and closes',
   failures: 'acquire timeouts and errors',
-  timeline: 'a timeline of the window',
+  timeline: 'the acquires and their waits over time',
   holdByInUse: 'hold time by connections in use',
 };
 

@@ -12,7 +12,7 @@ import { BOUNDS, LIMITS, outside, rangeText, type Range } from '../limits.js';
 import { redactUrl } from '../redact.js';
 import { decode } from '../run/histogram.js';
 import { evidenceFromRun } from './fromRun.js';
-import { EVIDENCE_SCHEMA_VERSION, LOAD_CLASSES, SOURCE_KINDS, type EvidenceFile } from './types.js';
+import { EVIDENCE_SCHEMA_VERSION, LOAD_CLASSES, SOURCE_KINDS, TIMELINE_MAX_BUCKETS, type EvidenceFile } from './types.js';
 
 const HINT = "pass a file written by 'pool-advisor analyze --out FILE' or 'pool-advisor observe --out FILE'";
 
@@ -268,6 +268,52 @@ class Checker {
   }
 }
 
+/** Checks an observation's `observedTimeline` (src/core/observe/timeline.ts): its bucket, and every series one value per bucket, each within its bounds. */
+function checkTimeline(c: Checker, t: Obj): void {
+  const p = 'observedTimeline.';
+  c.num(t, 'bucketMs', p, false, { min: 0, max: BOUNDS.spanUs.max / 1000, aboveMin: true });
+  c.num(t, 'buckets', p, false, { min: 1, max: TIMELINE_MAX_BUCKETS, integer: true });
+  const n = t.buckets as number;
+  const series = (o: Obj, key: string, path: string, range: Range): void => {
+    const xs = c.arr(o, key, path)!;
+    if (xs.length !== n) c.fail(`${path}${key}`, `expected ${n} values, one per bucket, got ${xs.length}`);
+    xs.forEach((x, i) => {
+      if (typeof x !== 'number' || outside(x, range) !== undefined) c.fail(`${path}${key}.${i}`, `expected ${range.integer ? 'an integer ' : 'a number '}from ${rangeText(range)}, got ${describe(x)}`);
+    });
+  };
+  const count = { ...BOUNDS.count, integer: true };
+  c.arr(t, 'pools', p)!.forEach((x, i) => {
+    const q = `${p}pools.${i}.`;
+    if (!isObj(x)) c.fail(`${p}pools.${i}`, `expected an object, got ${describe(x)}`);
+    c.str(x, 'env', q);
+    c.str(x, 'pool', q);
+    if (x.replica !== null) c.str(x, 'replica', q);
+    for (const k of ['openMax', 'busyMax']) series(x, k, q, { ...BOUNDS.level, integer: true });
+    series(x, 'busyMean', q, BOUNDS.level);
+    for (const k of ['opened', 'closedLifetime', 'closedIdle', 'closedOther']) series(x, k, q, count);
+  });
+  c.arr(t, 'proxyWaiting', p, true)?.forEach((x, i) => {
+    const q = `${p}proxyWaiting.${i}.`;
+    if (!isObj(x)) c.fail(`${p}proxyWaiting.${i}`, `expected an object, got ${describe(x)}`);
+    c.str(x, 'database', q);
+    c.str(x, 'user', q);
+    series(x, 'waitingMean', q, BOUNDS.level);
+    series(x, 'waitingMax', q, { ...BOUNDS.level, integer: true });
+  });
+  const load = c.obj(t, 'load', p, true);
+  if (load) {
+    const q = `${p}load.`;
+    // As --server-cores accepts them (src/shell/observe/cores.ts).
+    if (load.cores !== null) c.num(load, 'cores', q, false, { min: 1, max: 4096, integer: true });
+    c.str(load, 'coresSource', q);
+    c.arr(load, 'byClass', q)!.forEach((x, i) => {
+      if (!isObj(x)) c.fail(`${q}byClass.${i}`, `expected an object, got ${describe(x)}`);
+      if (!(LOAD_CLASSES as readonly unknown[]).includes(x.class)) c.fail(`${q}byClass.${i}.class`, `expected one of ${LOAD_CLASSES.join(', ')}, got ${describe(x.class)}`);
+      series(x, 'aas', `${q}byClass.${i}.`, BOUNDS.level);
+    });
+  }
+}
+
 /** Check the evidence of an observation file and return it (extra fields of its source are kept). */
 function checkObservation(data: Obj, display: string): EvidenceFile {
   const c: Checker = new Checker(display);
@@ -297,6 +343,8 @@ function checkObservation(data: Obj, display: string): EvidenceFile {
     });
   }
   if (data.configDir !== null) c.str(data, 'configDir', '', true);
+  const timeline = c.obj(data, 'observedTimeline', '', true);
+  if (timeline) checkTimeline(c, timeline);
   if (data.environments === undefined) c.fail('environments', 'missing: this observation carries no evidence (saved by a pool-advisor without the evidence model); observe again and save it with this version');
   const envs = c.arr(data, 'environments', '')!;
   envs.forEach((e, i) => {

@@ -328,6 +328,44 @@ export interface PgBouncerSettings {
   wildcard: boolean;
 }
 
+/**
+ * What the server's view saw over time (`observe` from the server side; docs/observe.md, "The
+ * report"): fixed buckets from the window's start, a series per pool and replica (open and busy
+ * connections, opens and closes by reason), PgBouncer's clients waiting from its per-second
+ * `SHOW POOLS`, and the server's load by wait class with the core count. Absent in observations
+ * saved before it was kept and for sources without one (Prometheus is read as window figures).
+ * Bounded: at most {@link TIMELINE_MAX_BUCKETS} buckets, whatever the window's length.
+ */
+export interface ObservedTimeline {
+  /** Length of a bucket, ms (the last bucket may be cut short by the window's end). */
+  bucketMs: number;
+  /** Number of buckets (every series has this many values). */
+  buckets: number;
+  /** Per pool and replica: `env` and `pool` name the Tasker pool, or `env` is `unmapped` and `pool` the group's label. */
+  pools: Array<{
+    env: string;
+    pool: string;
+    replica: string | null;
+    /** Most connections open at a sample of the bucket. */
+    openMax: number[];
+    /** Mean and most connections busy at the samples of the bucket. */
+    busyMean: number[];
+    busyMax: number[];
+    /** Connections opened, and closed by reason, in the bucket. */
+    opened: number[];
+    closedLifetime: number[];
+    closedIdle: number[];
+    closedOther: number[];
+  }>;
+  /** PgBouncer's clients waiting for a server connection (mean and most over the reads of each bucket), per database and user. */
+  proxyWaiting?: Array<{ database: string; user: string; waitingMean: number[]; waitingMax: number[] }>;
+  /** The server's average active sessions per bucket by wait class (classes seen only), and its core count (null when unknown). */
+  load?: { cores: number | null; coresSource: string; byClass: Array<{ class: LoadClass; aas: number[] }> };
+}
+
+/** Most buckets an {@link ObservedTimeline} keeps: a 10-minute window at 200 ms is 120 buckets of 5 s. */
+export const TIMELINE_MAX_BUCKETS = 150;
+
 /** A saved evidence file, as every `--from` reads it. */
 export interface EvidenceFile {
   /** A measured run (`analyze --out`) or an observation (`observe --out`). */
@@ -345,6 +383,8 @@ export interface EvidenceFile {
   /** The seed of a measured run's arrivals and holds; null for observations. */
   seed: number | null;
   environments: EnvironmentEvidence[];
+  /** What the server's view saw over time (observations sampled from the server; absent otherwise and in older files). */
+  observedTimeline?: ObservedTimeline;
   partial: boolean;
   error?: string;
 }

@@ -7,7 +7,7 @@ import type { GroupSummary } from './summary.js';
 import type { Observation } from './types.js';
 import type { EnvironmentEvidence } from '../evidence/types.js';
 import type { PgBouncerReading } from './pgbouncer.js';
-import type { PgBouncerSettings } from '../evidence/types.js';
+import type { ObservedTimeline, PgBouncerSettings } from '../evidence/types.js';
 import type { ServerCores } from './evidence.js';
 
 /** Version of {@link ObservationFile}'s layout. */
@@ -74,6 +74,8 @@ export interface ObservationFile {
   validity: { valid: boolean; reasons: string[] };
   /** The evidence every `--from` reads: a pool per mapped group and replica, the unmapped groups apart (evidence.ts). */
   environments: EnvironmentEvidence[];
+  /** Open and busy per pool and replica, churn, PgBouncer's clients waiting and the server's load, per fixed bucket (timeline.ts; absent in older observations). */
+  observedTimeline?: ObservedTimeline;
   /** Observations have no seed (runs do). */
   seed: null;
   partial: boolean;

@@ -110,6 +110,12 @@ export class LoadAccumulator {
     }
   }
 
+  /** The server's active sessions per class at each of `n` samples (classes seen only, in {@link LOAD_CLASSES} order). */
+  serverByClass(n: number): Array<{ class: LoadClass; perSample: number[] }> {
+    const c = this.server.classes;
+    return LOAD_CLASSES.filter((k) => c.byKey.has(k)).map((k) => ({ class: k, perSample: c.get(k, n) }));
+  }
+
   /** The profiles over `weights` (one per sample, ms). */
   finish(weights: readonly number[], stats: Stats, groupIds: readonly string[]): ObservedLoad {
     const n = weights.length;

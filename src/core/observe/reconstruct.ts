@@ -11,7 +11,7 @@
 import type { LevelTimes } from '../run/types.js';
 import type { ActivityRow, ActivitySample, CloseAttribution, CloseRecord, GroupField, Observation, ObservedGroup } from './types.js';
 import { GROUP_FIELDS } from './types.js';
-import { isClientRow, LoadAccumulator } from './load.js';
+import { isClientRow, LoadAccumulator, type LoadClass } from './load.js';
 
 /** States in which a backend is checked out and working, from the server's side. */
 const BUSY_STATES = new Set(['active', 'idle in transaction', 'idle in transaction (aborted)', 'fastpath function call']);
@@ -273,6 +273,21 @@ export class Reconstructor {
     return id;
   }
 
+  /**
+   * The per-sample series behind {@link finish}: each sample's time (server clock) and weight (ms
+   * until the next; the last one the mean interval), open and busy per group id, and the server's
+   * active sessions per wait class (for the saved timeline, src/core/observe/timeline.ts).
+   */
+  series(): SampleSeries {
+    const n = this.times.length;
+    const meanIntervalMs = n > 1 ? (this.times[n - 1]! - this.times[0]!) / (n - 1) : 0;
+    const weights = this.times.map((t, i) => (i < n - 1 ? this.times[i + 1]! - t : meanIntervalMs));
+    const pad = (xs: number[]): number[] => xs.concat(new Array<number>(Math.max(0, n - xs.length)).fill(0));
+    const groups: SampleSeries['groups'] = {};
+    for (const [id, g] of this.groups) groups[id] = { open: pad(g.open), busy: pad(g.busy) };
+    return { times: [...this.times], weights, groups, loadByClass: this.load.serverByClass(n) };
+  }
+
   /** The observation so far (callable at any time, e.g. for a partial result). */
   finish(): Observation {
     const n = this.times.length;
@@ -347,6 +362,14 @@ export class Reconstructor {
     }
     return notes;
   }
+}
+
+/** Per-sample series of an observation (see {@link Reconstructor.series}). */
+export interface SampleSeries {
+  times: number[];
+  weights: number[];
+  groups: Record<string, { open: number[]; busy: number[] }>;
+  loadByClass: Array<{ class: LoadClass; perSample: number[] }>;
 }
 
 /** Time-weighted mean of a series. */

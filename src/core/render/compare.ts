@@ -61,7 +61,7 @@ function poolTable(p: PoolComparison, c: InstanceType<typeof Chalk>, color: bool
 /** The human comparison of two runs. */
 export function renderCompare(cmp: RunComparison, opts: RenderOptions): string {
   const c = new Chalk({ level: opts.color ? 1 : 0 });
-  const side = (label: string, s: RunComparison['before']): string => `${label}: ${s.file} (measured ${s.createdAt}, ${s.target}${s.partial ? ', partial' : ''})`;
+  const side = (label: string, s: RunComparison['before']): string => `${label}: ${s.file} (${s.kind === 'observation' ? 'observed' : 'measured'} ${s.createdAt}, ${s.target}${s.partial ? ', partial' : ''})`;
   const out: string[] = [side('Before', cmp.before), side('After ', cmp.after)];
   for (const e of cmp.environments) {
     out.push('', c.bold(`Environment: ${e.env}`) + (e.presentIn === 'both' ? '' : c.yellow(`  (only in the ${e.presentIn} run)`)));

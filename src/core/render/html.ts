@@ -8,14 +8,15 @@
  */
 import { noSamples, saw, type EnvironmentAnalysis, type PoolAnalysis, type RunAnalysis } from '../analysis/analyze.js';
 import type { EvidencePart } from '../evidence/parts.js';
-import { formatMs, formatNum, formatS, formatShare, formatUs } from '../units.js';
-import type { EnvironmentEvidence, EvidenceFile, PoolEvidence } from '../evidence/types.js';
+import { fmtCount, formatMs, formatNum, formatS, formatShare, formatUs } from '../units.js';
+import type { EnvironmentEvidence, EvidenceFile, ObservedTimeline, PoolEvidence } from '../evidence/types.js';
 import type { Advice, EnvironmentAdvice, Finding, Recommendation } from '../rules/types.js';
 import { esc } from './charts/axes.js';
 import { spectrumChart } from './charts/spectrum.js';
 import { timelineChart } from './charts/timeline.js';
 import { whatIfChart } from './charts/whatIf.js';
 import { busyDistributionChart, churnChart, waitChanceChart } from './charts/occupancy.js';
+import { countTop, loadChart, observedPoolChart, proxyWaitingChart } from './charts/observed.js';
 import { unseenLines } from './unseen.js';
 import { dateOf, renderOverrides } from './overrides.js';
 import { formatEvidence } from './recommendations.js';
@@ -43,6 +44,7 @@ th{color:var(--muted);font-weight:600}
 ul.findings{padding-left:18px}ul.findings li{margin:3px 0}
 .sev-error{color:var(--bad)}.sev-warning{color:var(--warn)}.sev-ok{color:var(--ok)}
 .pool{background:var(--panel);border-radius:8px;padding:4px 14px 12px;margin:14px 0}
+.replicas{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:0 14px}.replicas .charts{grid-template-columns:1fr}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(440px,1fr));gap:12px}
 .charts figure{margin:0;background:var(--bg);border:1px solid var(--line);border-radius:6px;padding:6px}
 .charts figure.wide{grid-column:1/-1}
@@ -67,6 +69,8 @@ svg .swatch{stroke:none}svg .swatch.s-main,svg .swatch.s-after{fill:var(--c-afte
 svg .swatch.s-p99{fill:var(--c-p99)}svg .swatch.s-model{fill:var(--c-model)}svg .swatch.target{fill:var(--c-target)}svg .swatch.limit{fill:var(--fg)}
 svg .swatch.expiry{fill:var(--c-expiry)}svg .swatch.current{fill:var(--muted)}svg .swatch.recommended{fill:var(--change)}svg .swatch.measured{fill:var(--c-wait)}svg .swatch.unstable{fill:var(--c-wait);opacity:.25}
 svg .legend text{fill:var(--fg)}
+svg .bar{stroke:none}svg .bar.a-inuse{fill:var(--c-inuse)}svg .bar.expiry{fill:var(--c-expiry)}svg .bar.a-idle{fill:var(--c-idle)}svg .bar.s-before{fill:var(--c-before)}
+svg .l-cpu{fill:#59a14f}svg .l-lock{fill:#e15759}svg .l-lwlock{fill:#b07aa1}svg .l-bufferpin{fill:#ff9da7}svg .l-io{fill:#4e79a7}svg .l-ipc{fill:#edc948}svg .l-client{fill:#9c755f}svg .l-timeout{fill:#bab0ac}svg .l-extension{fill:#76b7b2}
 .empty{color:var(--muted);font-style:italic}
 .toml{position:relative}.toml pre{background:var(--panel);border:1px solid var(--line);border-radius:6px;padding:10px 12px;overflow:auto;margin:6px 0}
 button.copy{position:absolute;top:6px;right:6px;font:inherit;font-size:12px;padding:3px 10px;border:1px solid var(--line);border-radius:4px;background:var(--bg);color:var(--fg);cursor:pointer}
@@ -243,7 +247,7 @@ function figuresTable(env: EnvironmentAnalysis): string {
     const u = (part: EvidencePart, text: () => string): string => (saw(p, part) ? text() : 'n/a');
     return [
       p.coverage?.replica ? `${p.pool} (${p.coverage.replica})` : p.pool,
-      u('arrival', () => String(p.acquires)),
+      u('arrival', () => fmtCount(p.acquires)),
       u('arrival', () => `${formatNum(p.arrivalRate, 1)}/s`),
       u('wait', () => formatUs(p.wait.p50Us)),
       u('wait', () => formatUs(p.wait.p95Us)),
@@ -251,7 +255,7 @@ function figuresTable(env: EnvironmentAnalysis): string {
       u('wait', () => formatUs(p.wait.p999Us)),
       u('wait', () => formatUs(p.wait.maxUs)),
       u('wait', () => formatShare(p.waitedShare)),
-      u('failures', () => String(p.timeouts)),
+      u('failures', () => fmtCount(p.timeouts)),
       u('occupancy', () => `${formatNum(p.inUse.mean, 1)} / ${p.inUse.p95} / ${p.inUse.max} of ${p.settings.max_connections}`),
       u('occupancy', () => formatShare(p.utilisation)),
       u('churn', () => formatNum(p.display.table.createdPerMin ?? 0, 1)),
@@ -281,8 +285,9 @@ function modelText(p: PoolAnalysis): string {
   return `${method}: ${load}, mean hold ${formatS(m.input.meanHoldS)} (cv ${formatNum(p.hold.cv, 2)}), offered load ${formatNum(p.offeredLoad, 2)} connections; predicted P99 wait at ${m.current.c}: ${formatS(m.current.p99WaitS)}, measured ${formatUs(p.wait.p99Us)}; ${need}.`;
 }
 
-function poolSection(envName: string, p: PoolAnalysis, run: PoolEvidence | undefined, adv: EnvironmentAdvice | undefined): string {
-  const out: string[] = [`<article class="pool" id="${esc(idOf(envName, p.pool))}"><h3>${esc(p.pool)} <span class="muted">in ${esc(envName)}</span></h3>`];
+function poolSection(envName: string, p: PoolAnalysis, run: PoolEvidence | undefined, adv: EnvironmentAdvice | undefined, overTime = false): string {
+  const replica = p.coverage?.replica ?? null;
+  const out: string[] = [`<article class="pool" id="${esc(idOf(envName, p.pool, ...(replica ? [replica] : [])))}"><h3>${esc(p.pool)}${replica ? ` <span class="muted">(${esc(replica)})</span>` : ''} <span class="muted">in ${esc(envName)}</span></h3>`];
   if (p.generator?.behind) out.push(`<p class="banner">The load generator fell behind its schedule${p.generator.behindReason ? ` (${esc(p.generator.behindReason)})` : ''}: these figures understate the load, and the pool is not blamed for them.</p>`);
   const target = p.targetP99WaitMs * 1000;
   const charts: string[] = [];
@@ -306,7 +311,7 @@ function poolSection(envName: string, p: PoolAnalysis, run: PoolEvidence | undef
       `<figure>${waitChanceChart(occ, marks, { title: `${envName} ${p.pool}${who}: chance an acquire waits by max_connections` })}<figcaption>Erlang C at the load the busy count implies (${esc(formatNum(occ.estimatedLoad ?? occ.offeredLoad, 2))} connections${occ.estimatedLoad !== null ? ', estimated: the pool was full too often to read it directly' : ''}): the sizing keeps this under 1%. No waits or holds were seen, so no wait times are drawn.</figcaption></figure>`,
     );
   }
-  const churn = !run?.timeline && run?.churn ? churnChart(run.churn, run.source.durationMs, { title: `${envName} ${p.pool}${p.coverage?.replica ? ` (${p.coverage.replica})` : ''}: connections opened and closed over the window` }) : null;
+  const churn = !overTime && !run?.timeline && run?.churn ? churnChart(run.churn, run.source.durationMs, { title: `${envName} ${p.pool}${p.coverage?.replica ? ` (${p.coverage.replica})` : ''}: connections opened and closed over the window` }) : null;
   if (churn) charts.push(`<figure class="wide">${churn}<figcaption>Each tick is a connection opened, or closed by its lifetime or by its idle timeout, as ${esc(p.coverage?.source.detail ?? 'the source')} saw it.</figcaption></figure>`);
   if (run?.timeline) {
     charts.push(
@@ -320,14 +325,72 @@ function poolSection(envName: string, p: PoolAnalysis, run: PoolEvidence | undef
   return out.join('');
 }
 
-function environmentSection(env: EnvironmentAnalysis, envRun: EnvironmentEvidence | undefined, adv: EnvironmentAdvice | undefined, date: string): string {
+/**
+ * An observation's pools over time (its saved timeline), a figure per replica, the replicas of a
+ * pool side by side on one scale; PgBouncer's clients waiting where its console was read. When the
+ * observation has no timeline, says so once (`absent`).
+ */
+function overTimeSection(envName: string, envRun: EnvironmentEvidence | undefined, t: ObservedTimeline | undefined, absent: string | null): string {
+  if (!t) return absent ? `<p class="muted" data-timeline-absent>${esc(absent)}</p>` : '';
+  const series = t.pools.filter((x) => x.env === envName);
+  const waiting = envRun?.proxyPools?.length ? t.proxyWaiting ?? [] : [];
+  if (series.length === 0 && waiting.length === 0) return '';
+  const out: string[] = [`<h3>Over time</h3><p class="muted">${esc(`What the server saw per ${formatS(t.bucketMs / 1000)} bucket: open connections (the most at a sample), busy ones (the mean and the most), and the connections opened and closed by reason.`)}</p>`];
+  const byPool = new Map<string, typeof series>();
+  for (const x of series) byPool.set(x.pool, [...(byPool.get(x.pool) ?? []), x]);
+  for (const [pool, reps] of byPool) {
+    const ev = envRun?.pools.find((p) => p.pool === pool);
+    const size = ev ? (ev.liveSize?.maxConnections ?? ev.settings.max_connections) : undefined;
+    const yTop = countTop(...reps.flatMap((r) => [r.openMax, r.busyMax]), size !== undefined ? [size] : []);
+    const side = reps.length > 1;
+    const figs = reps.map((r) => {
+      const title = `${envName} ${pool}${r.replica ? ` (${r.replica})` : ''}: connections open and busy over time, opened and closed below`;
+      const who = r.replica ? `replica ${r.replica}` : 'replicas merged';
+      return `<figure${side ? '' : ' class="wide"'}>${observedPoolChart(r, t, { title, yTop, narrow: side, ...(size !== undefined ? { size } : {}) })}<figcaption>${esc(`${pool}, ${who}: opened above the line, closed below by reason.`)}</figcaption></figure>`;
+    });
+    out.push(`<div class="charts">${figs.join('')}</div>`);
+    if (side) out.push(`<p class="muted">${esc(`${pool}: ${reps.length} replicas side by side, on one scale.`)}</p>`);
+  }
+  if (waiting.length > 0) {
+    out.push(`<div class="charts"><figure class="wide">${proxyWaitingChart(waiting, t, { title: `${envName}: PgBouncer's clients waiting for a server connection over time` })}<figcaption>From PgBouncer's SHOW POOLS, read about once a second: the clients waiting (cl_waiting), the mean and the most per bucket.</figcaption></figure></div>`);
+  }
+  return out.join('');
+}
+
+/** The server's load by wait class over time against its core count (an observation's timeline). */
+function serverLoadSection(t: ObservedTimeline | undefined): string {
+  const load = t?.load;
+  if (!load || load.byClass.length === 0) return '';
+  const cores = load.cores !== null ? `against its ${load.cores} core${load.cores === 1 ? '' : 's'} (${load.coresSource})` : `(its core count unknown: ${load.coresSource}; give --server-cores)`;
+  return `<section id="server-load"><h2>The server's load</h2><div class="charts"><figure class="wide">${loadChart(load, t!, { title: `the server's load by wait class over time` })}<figcaption>${esc(`Average active sessions per ${formatS(t!.bucketMs / 1000)} bucket by what they wait on (CPU: active with no wait event), ${cores}. CPU sessions near the core count, or one class of Lock, IO, LWLock or BufferPin carrying most of the time, make the server the limit; a sample every interval misses short waits.`)}</figcaption></figure></div></section>`;
+}
+
+/** Why an observation has no timeline, or null when it has one or is a measured run. */
+function timelineAbsent(run: EvidenceFile): string | null {
+  if (run.kind !== 'observation' || run.observedTimeline) return null;
+  const server = run.environments.some((e) => e.pools.some((p) => p.source.kind === 'server-sampling') || e.unmapped.some((u) => u.source.kind === 'server-sampling'));
+  return server
+    ? 'Over time: not drawn, this observation was saved by a pool-advisor that did not keep a timeline (observe again to have one).'
+    : 'Over time: not drawn, the pool metrics were read as figures over the window (no timeline is kept from Prometheus).';
+}
+
+function environmentSection(env: EnvironmentAnalysis, envRun: EnvironmentEvidence | undefined, adv: EnvironmentAdvice | undefined, date: string, timeline?: ObservedTimeline, absent: string | null = null): string {
   const out: string[] = [`<section class="env" id="${esc(idOf('env', env.env))}"><h2>Environment ${esc(env.env)}</h2>`];
   const shared = env.pgmqNote ? `${env.pgmqNote}.` : '';
   const window = env.measured ? `Measured ${formatS(env.durationS)} after ${formatS(env.warmupS)} of warm-up` : `Observed ${formatS(env.durationS)}`;
   out.push(`<p class="muted">${esc(window)}${env.interrupted ? ' (interrupted: partial)' : ''}. ${esc(shared)}</p>`);
   if (env.workloads.length > 0) out.push(`<ul>${env.workloads.map((w) => `<li><code>${esc(w)}</code></li>`).join('')}</ul>`);
   if (env.pools.length > 0) out.push(figuresTable(env));
-  for (const [i, p] of env.pools.entries()) out.push(poolSection(env.env, p, envRun?.pools[i], adv));
+  const series = timeline?.pools.filter((x) => x.env === env.env) ?? [];
+  // The replicas of one pool side by side (a fleet): consecutive sections of the same pool share a row.
+  const sections = env.pools.map((p, i) => ({ pool: p.pool, html: poolSection(env.env, p, envRun?.pools[i], adv, series.some((x) => x.pool === p.pool)) }));
+  for (let i = 0; i < sections.length; ) {
+    let j = i + 1;
+    while (j < sections.length && sections[j]!.pool === sections[i]!.pool) j++;
+    out.push(j - i > 1 ? `<div class="replicas">${sections.slice(i, j).map((x) => x.html).join('')}</div>` : sections[i]!.html);
+    i = j;
+  }
+  out.push(overTimeSection(env.env, envRun, timeline, absent));
   if (adv) out.push(`<h3>TOML overrides for ${esc(env.env)}</h3>`, copyBlock(idOf('toml', env.env), renderOverrides(adv, { date })));
   out.push('</section>');
   return out.join('');
@@ -341,12 +404,15 @@ export function renderHtmlReport(run: EvidenceFile, analysis: RunAnalysis, advic
     '<main>',
     verdictSection(analysis, advice, run),
     recommendationsSection(advice),
-    ...analysis.environments.map((env) =>
+    serverLoadSection(run.observedTimeline),
+    ...analysis.environments.map((env, i) =>
       environmentSection(
         env,
         run.environments.find((e) => e.env === env.env),
         advice.environments.find((a) => a.env === env.env),
         date,
+        run.observedTimeline,
+        i === 0 ? timelineAbsent(run) : null,
       ),
     ),
     '</main>',

@@ -5,7 +5,7 @@
  */
 import { Chalk } from 'chalk';
 import { saw, type EnvironmentAnalysis, type PoolAnalysis, type RunAnalysis } from '../analysis/analyze.js';
-import { formatMs, formatNum, formatRate, formatS, formatShare, formatUs } from '../units.js';
+import { fmtCount, formatMs, formatNum, formatRate, formatS, formatShare, formatUs } from '../units.js';
 import type { Advice, EnvironmentAdvice, EvidenceItem, Finding, Recommendation } from '../rules/types.js';
 import { SCHEMA_VERSION, type RenderOptions } from './options.js';
 import type { EvidencePart } from '../evidence/parts.js';
@@ -47,7 +47,7 @@ const UNSEEN = 'n/a';
  * evidence's parts, never from a value being zero, so older saved observations print right too.
  */
 const COLUMNS: ReadonlyArray<{ head: string; parts: readonly EvidencePart[]; cell: (p: PoolAnalysis) => string }> = [
-  { head: 'acquires', parts: ['wait', 'arrival'], cell: (p) => String(p.acquires) },
+  { head: 'acquires', parts: ['wait', 'arrival'], cell: (p) => fmtCount(p.acquires) },
   { head: 'rate', parts: ['arrival'], cell: (p) => `${formatNum(p.arrivalRate, 1)}/s` },
   { head: 'P50 wait', parts: ['wait'], cell: (p) => formatUs(p.wait.p50Us) },
   { head: 'P99 wait', parts: ['wait'], cell: (p) => formatUs(p.wait.p99Us) },
@@ -56,7 +56,7 @@ const COLUMNS: ReadonlyArray<{ head: string; parts: readonly EvidencePart[]; cel
   { head: 'waited', parts: ['wait'], cell: (p) => formatShare(p.waitedShare) },
   { head: 'in use mean/P95/max', parts: ['occupancy'], cell: (p) => `${formatNum(p.inUse.mean, 1)} / ${p.inUse.p95} / ${p.inUse.max} of ${p.settings.max_connections}${p.sizeOfRecord ? ` (${p.sizeOfRecord.liveFrom}; config ${p.sizeOfRecord.config})` : ''}` },
   { head: 'util', parts: ['occupancy'], cell: (p) => formatShare(p.utilisation) },
-  { head: 'timeouts', parts: ['failures'], cell: (p) => String(p.timeouts) },
+  { head: 'timeouts', parts: ['failures'], cell: (p) => fmtCount(p.timeouts) },
   { head: 'target P99', parts: [], cell: (p) => formatMs(p.targetP99WaitMs) },
 ];
 

@@ -8,7 +8,7 @@ import { Chalk } from 'chalk';
 import type { EnvironmentEvidence, PoolEvidence } from '../evidence/types.js';
 import type { PoolFigures } from '../analysis/figures.js';
 import { compactTable } from './table.js';
-import { fmtNum, fmtPct, fmtUs } from '../units.js';
+import { fmtCount, fmtNum, fmtPct, fmtUs } from '../units.js';
 import type { RenderOptions } from './options.js';
 import { unseenLines } from './unseen.js';
 
@@ -55,7 +55,7 @@ export function renderEnvironment(e: EnvironmentEvidence, a: EnvironmentAnalysis
     const f = a.pools[i]!.display.table;
     const name = p.replica ? `${p.pool} (${p.replica})` : p.pool;
     const wq = (pick: (x: NonNullable<PoolFigures['wait']>) => number): string => show(f.wait, (x) => fmtUs(pick(x)));
-    waitRows.push([name, show(f.acquires, String), wq((x) => x.p50), wq((x) => x.p95), wq((x) => x.p99), wq((x) => x.p999), wq((x) => x.max), show(f.waitedShare, fmtPct), show(f.timeouts, String), show(f.errors, String)]);
+    waitRows.push([name, show(f.acquires, fmtCount), wq((x) => x.p50), wq((x) => x.p95), wq((x) => x.p99), wq((x) => x.p999), wq((x) => x.max), show(f.waitedShare, fmtPct), show(f.timeouts, fmtCount), show(f.errors, fmtCount)]);
     occRows.push([
       name,
       String(p.settings.max_connections),

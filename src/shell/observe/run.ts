@@ -13,6 +13,7 @@ import { crossCheckDatabases, crossCheckRoles, statementsInWindow, type DbCrossC
 import { OBSERVATION_SCHEMA_VERSION, observationValidity, type ObservationFile, type TaskerReading } from '../../core/observe/file.js';
 import { summarizeObservation, type GroupSettings } from '../../core/observe/summary.js';
 import { observationEvidence, type MappedEnvironment, type ServerCores } from '../../core/observe/evidence.js';
+import { observedTimeline } from '../../core/observe/timeline.js';
 import type { ActivitySample, GroupField, ObservedGroup } from '../../core/observe/types.js';
 import { redactUrl } from '../../core/redact.js';
 import { Sampler, type DatabaseCounters, type RoleStatements } from './sampler.js';
@@ -92,6 +93,8 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
   let qEnd: QueryStatements | null = null;
   let error: unknown;
   let connections = 0;
+  // The server's clock less this machine's at the first sample (PgBouncer's reads carry this machine's).
+  let clockOffsetMs: number | undefined;
   const started = performance.now();
   let pollStop: AbortController | undefined;
   try {
@@ -137,6 +140,7 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
       durationMs: o.durationMs,
       signal: o.signal,
       onSample: (s, us) => {
+        if (clockOffsetMs === undefined) clockOffsetMs = s.atMs - Date.now();
         rec.add(s);
         connections = s.rows.filter((r) => isClientRow(r)).length;
         o.onSample?.(s, us);
@@ -205,6 +209,17 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
   const source = { kind: 'server-sampling' as const, detail: `pg_stat_activity every ${o.intervalMs} ms (${obs.samples} samples)`, startedAt: obs.startedAt, durationMs: obs.durationMs };
   const partial = interrupted || error !== undefined;
   const environments = observationEvidence({ source, intervalMs: o.intervalMs, observation: obs, groups, validity, partial, roles, ...(pgbouncer ? { pgbouncer } : {}), ...(o.cores ? { cores: o.cores } : {}) }, o.environments ?? []);
+  const timeline = observedTimeline({
+    series: rec.series(),
+    durationMs: obs.durationMs,
+    intervalMs: o.intervalMs,
+    groups: obs.groups,
+    summaries: groups,
+    envs: o.environments ?? [],
+    ...(bouncerReads ? { pgbouncer: bouncerReads } : {}),
+    ...(clockOffsetMs !== undefined ? { clockOffsetMs } : {}),
+    ...(o.cores ? { cores: o.cores } : {}),
+  });
   const file: ObservationFile = {
     kind: 'observation',
     schemaVersion: OBSERVATION_SCHEMA_VERSION,
@@ -229,6 +244,7 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
     ...(o.cores ? { serverCores: o.cores } : {}),
     validity,
     environments,
+    ...(timeline ? { observedTimeline: timeline } : {}),
     seed: null,
     partial,
     ...(error !== undefined ? { error: (error as Error).message ?? String(error) } : {}),

@@ -13,7 +13,7 @@ describe('compareRuns', () => {
   it('matches environment and pool, puts every figure side by side, and lists the settings that differ', () => {
     const c = compareRuns(evidenceFromRun(before), evidenceFromRun(after), FILES);
     expect(c.schemaVersion).toBe(1);
-    expect(c.before).toEqual({ file: 'before.json', createdAt: '2026-01-02T03:04:05.000Z', target: 'postgresql://tasker@localhost:5432/tasker_test', partial: false, toolVersion: '0.1.0' });
+    expect(c.before).toEqual({ file: 'before.json', kind: 'run', createdAt: '2026-01-02T03:04:05.000Z', target: 'postgresql://tasker@localhost:5432/tasker_test', partial: false, toolVersion: '0.1.0' });
     expect(c.environments.map((e) => [e.env, e.presentIn, e.workloadsDiffer])).toEqual([['test', 'both', null]]);
     const p = c.environments[0]!.pools[0]!;
     expect([p.pool, p.presentIn]).toEqual(['database', 'both']);

@@ -3,9 +3,17 @@
  * printed, what it could not see is said once and is never a 0, and nothing speaks of a measured
  * window. Server-only evidence is held in test/core/evidence/partialEvidence.test.ts; here the
  * fleet's Prometheus alone, the two sources merged, and an observation behind PgBouncer, each built
- * by the same core functions `observe` uses (fleetEvidence, mergeSources).
+ * by the same core functions `observe` uses (fleetEvidence, mergeSources). Then the same for the
+ * saved observations of each kind that `observe` wrote of real services
+ * (test/fixtures/observations/, test/cli/observationFixtures.test.ts), read back as `recommend
+ * --from` reads them.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseEvidenceFile } from '../../../src/core/evidence/read.js';
+import { compareRuns } from '../../../src/core/analysis/compare.js';
+import { renderCompare } from '../../../src/core/render/compare.js';
 import { defaultAdvisorConfig } from '../../../src/core/advisor/defaults.js';
 import { fleetEvidence } from '../../../src/core/fleet/evidence.js';
 import type { FleetReading, ReplicaFigures } from '../../../src/core/fleet/assemble.js';
@@ -155,5 +163,80 @@ describe('the output of each kind of observation', () => {
     const proxied = json.findings.find((f) => f.kind === 'unmapped-pool')!;
     expect(proxied.message).toContain('No size from these figures');
     expect(json.findings.some((f) => f.kind === 'proxy-pool')).toBe(true);
+  });
+});
+
+/** A saved observation read, advised and rendered as `recommend --from` and `recommend --from --json` do. */
+function savedOutputs(name: string) {
+  const f = parseEvidenceFile(readFileSync(join(__dirname, '..', '..', 'fixtures', 'observations', name), 'utf8'), name);
+  const { analysis, advice } = adviseEvidence(f, defaultAdvisorConfig());
+  const text = renderReport(f, analysis, advice, { color: false });
+  const json = JSON.parse(JSON.stringify(adviceData(analysis, advice))) as { environments: Array<{ env: string; pools: Array<Record<string, unknown>> }>; findings: Array<{ kind: string; message: string }> };
+  return { text, json };
+}
+
+/** What the server alone cannot see: absent from a pool's JSON, never 0. */
+const UNSEEN_BY_SERVER = ['acquires', 'wait', 'waitedShare', 'arrivalRate', 'hold', 'timeouts', 'errors', 'create'];
+
+describe('the output of the saved observations of each kind (written by observe of real services)', () => {
+  for (const name of ['server-only.json', 'fleet-timeline.json']) {
+    it(`from the server alone (${name}): occupancy and churn, once what it cannot see, no wait figure in the JSON`, () => {
+      const { text, json } = savedOutputs(name);
+      expect(text).not.toMatch(BAD);
+      expect(text).toMatch(/\(observed \d+\.\d+ s;/);
+      expect(text).not.toContain('warm-up');
+      expect(text).not.toContain('Acquire wait');
+      expect(text.match(/Not seen by the server's view of the service \(pg_stat_activity sampling\): the acquire-wait distribution/g)).toHaveLength(1);
+      const pools = json.environments.find((e) => e.env === 'test')!.pools;
+      expect(pools.length).toBeGreaterThan(0);
+      for (const p of pools) {
+        for (const k of ['inUse', 'utilisation', 'occupancyModel']) expect(p, k).toHaveProperty(k);
+        for (const k of UNSEEN_BY_SERVER) expect(p, k).not.toHaveProperty(k);
+      }
+    });
+  }
+
+  it("from Prometheus alone: its waits and counts, an extrapolated count marked as an estimate, not a raw float; no occupancy in the JSON", () => {
+    const { text, json } = savedOutputs('prometheus-only.json');
+    expect(text).not.toMatch(BAD);
+    expect(text).toMatch(/│ database \(127\.0\.0\.1:\d+\) │\s+≈\d+ │ \d+ µs │/);
+    expect(text.match(/Not seen by the fleet's Prometheus metrics: /g)).toHaveLength(1);
+    const pool = json.environments.find((e) => e.env === 'test')!.pools[0]!;
+    for (const k of ['acquires', 'wait', 'arrivalRate', 'hold', 'timeouts']) expect(pool, k).toHaveProperty(k);
+    for (const k of ['inUse', 'utilisation', 'occupancyModel', 'serverLoad']) expect(pool, k).not.toHaveProperty(k);
+  });
+
+  it("both merged: the pool metrics' waits beside the server's occupancy and load; not seen only what neither saw", () => {
+    const { text, json } = savedOutputs('merged.json');
+    expect(text).not.toMatch(BAD);
+    expect(text).toMatch(/│ pool\s+│ acquires │\s+P50 │/);
+    expect(text).toMatch(/│ in use mean\/peak │/);
+    const notSeen = text.split('\n').filter((l) => l.includes('Not seen by'));
+    expect(notSeen).toHaveLength(1);
+    expect(notSeen[0]).not.toContain('the acquire-wait distribution');
+    expect(notSeen[0]).not.toContain('connections in use and open over time');
+    const pool = json.environments.find((e) => e.env === 'test')!.pools[0]!;
+    for (const k of ['acquires', 'wait', 'inUse', 'utilisation', 'serverLoad']) expect(pool, k).toHaveProperty(k);
+  });
+
+  it("behind PgBouncer: the proxy's own pool judged, the server's view of the proxy's connections not believed for a size, no wait figure made up", () => {
+    const { text, json } = savedOutputs('pgbouncer.json');
+    expect(text).not.toMatch(BAD);
+    expect(text).toContain("the server sees a proxy, not the service's pools: PgBouncer 1.");
+    expect(json.findings.find((f) => f.kind === 'proxy-pool')!.message).toMatch(/raise PgBouncer's pool_size for 'postgres'.* from 3 to \d+/);
+    expect(json.findings.some((f) => f.kind === 'invalid-run')).toBe(true);
+    for (const p of json.environments.find((e) => e.env === 'test')!.pools) for (const k of UNSEEN_BY_SERVER) expect(p, k).not.toHaveProperty(k);
+  });
+});
+
+describe('compare of two saved observations', () => {
+  it('calls each side observed, not measured, and shows what one side did not see as -, never 0', () => {
+    const read = (name: string) => parseEvidenceFile(readFileSync(join(__dirname, '..', '..', 'fixtures', 'observations', name), 'utf8'), name);
+    const text = renderCompare(compareRuns(read('merged.json'), read('prometheus-only.json'), { before: 'merged.json', after: 'prometheus-only.json' }), { color: false });
+    expect(text).toMatch(/^Before: merged\.json \(observed 2026-/m);
+    expect(text).toMatch(/^After : prometheus-only\.json \(observed 2026-/m);
+    expect(text).not.toContain('measured');
+    expect(text).toMatch(/│ in use, mean\s+│\s+[\d.]+ │\s+- │/);
+    expect(text).not.toMatch(BAD);
   });
 });
