@@ -5,9 +5,9 @@
  * src/ belongs to a layer (a new folder must be placed here).
  */
 const LAYERS = [
-  ['foundation', '^src/core/(errors|redact|dict|limits|flags|units)\\.ts$|^src/core/(toml|config|advisor)/|^src/core/fleet/families\\.ts$'],
+  ['foundation', '^src/core/(errors|redact|dict|limits|flags|units)\\.ts$|^src/core/(toml|config|advisor|metrics-catalogue)/'],
   ['measurement', '^src/core/(run|load)/'],
-  ['evidence', '^src/core/evidence/|^src/core/budget/|^src/core/observe/(?!render\\.ts$)|^src/core/fleet/(?!(render|families)\\.ts$)'],
+  ['evidence', '^src/core/evidence/|^src/core/budget/|^src/core/observe/(?!render\\.ts$)|^src/core/fleet/(?!render\\.ts$)'],
   ['analysis', '^src/core/(analysis|model|metrics)/'],
   ['judgement', '^src/core/(rules|thresholds|generate)/|^src/core/check/static\\.ts$|^src/core/alerts/(build|families|figures)\\.ts$'],
   ['render', '^src/core/render/|^src/core/check/(report\\.ts$|formats/)|^src/core/alerts/(render|yaml)\\.ts$|^src/core/(observe|fleet)/render\\.ts$'],

@@ -8,7 +8,7 @@ import { UsageError } from '../errors.js';
 import { isPoolName, POOL_NAMES, type PoolName } from '../config/pools.js';
 import { suggest } from '../config/validate.js';
 import { locate, samePath, type TomlScan } from '../toml/scan.js';
-import { DEFAULT_REPLICA_LABELS, FAMILIES, SECONDS_PER, type FamilyDef, type PoolMapping, type PrometheusSpec, type Selector, type TimeUnit } from '../fleet/families.js';
+import { DEFAULT_REPLICA_LABELS, FAMILIES, SECONDS_PER, type FamilyDef, type PoolMapping, type PrometheusSpec, type Selector, type TimeUnit } from '../metrics-catalogue/families.js';
 
 type Table = Record<string, unknown>;
 
