@@ -92,7 +92,14 @@ describe('translating thresholds', () => {
   });
 
   it('writes the figures a family has and refuses the ones it has not', () => {
-    expect(figureExpr({ kind: 'latency', metric: 'acquire', agg: { name: 'p', q: 99 }, window: 300 }, 'otel')).toBe('histogram_quantile(0.99, rate(db_client_connection_wait_time_seconds_bucket[5m]))');
+    // OpenTelemetry's histograms under each name the catalogue knows (no suffix from the JS SDK's exporter, _seconds, older _milliseconds), each in seconds.
+    expect(figureExpr({ kind: 'latency', metric: 'acquire', agg: { name: 'p', q: 99 }, window: 300 }, 'otel')).toBe(
+      'histogram_quantile(0.99, rate(db_client_connection_wait_time_bucket[5m])) or histogram_quantile(0.99, rate(db_client_connection_wait_time_seconds_bucket[5m])) or histogram_quantile(0.99, rate(db_client_connection_wait_time_milliseconds_bucket[5m])) * 0.001',
+    );
+    expect(figureExpr({ kind: 'gauge', metric: 'utilization', agg: { name: 'mean' }, window: 60 }, 'otel')).toBe(
+      '(rate(db_client_connection_use_time_sum[1m]) or rate(db_client_connection_use_time_seconds_sum[1m]) or rate(db_client_connection_use_time_milliseconds_sum[1m]) * 0.001) / db_client_connection_max',
+    );
+    expect(figureExpr({ kind: 'latency', metric: 'acquire', agg: { name: 'p', q: 99 }, window: 300 }, 'pool-advisor')).toBe('histogram_quantile(0.99, rate(db_client_connection_wait_time_seconds_bucket[5m]))');
     expect(figureExpr({ kind: 'latency', metric: 'acquire', agg: { name: 'max' }, window: 60 }, 'hikaricp')).toBe('max_over_time(hikaricp_connections_acquire_seconds_max[1m])');
     expect(figureExpr({ kind: 'gauge', metric: 'utilization', agg: { name: 'mean' }, window: 60 }, 'go-sql')).toBe('avg_over_time(go_sql_in_use_connections[1m]) / (go_sql_max_open_connections > 0)');
     expect(figureExpr({ kind: 'gauge', metric: 'utilization', agg: { name: 'value' }, window: 60 }, 'otel')).toBe('db_client_connection_count{db_client_connection_state="used"} / ignoring(db_client_connection_state) db_client_connection_max');
