@@ -226,7 +226,7 @@ export function alertFamily(def: FamilyDef, units: Readonly<Record<string, TimeU
       in_use: gauge('in_use', def.inUse, 'gauge of connections in use'),
       idle: gauge('idle', def.idle, 'gauge of idle connections'),
       waiting: gauge('waiting', def.pending, 'gauge of waiting acquires'),
-      max: gauge('max', def.max, 'gauge of the pool size (max)'),
+      max: gauge('max', def.max, 'gauge of the pool size'),
     },
     ...(stateLabel ? { stateLabel } : {}),
     ...(def.maxZeroMeansUnlimited ? { maxZeroMeansUnlimited: true } : {}),
