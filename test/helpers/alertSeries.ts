@@ -1,6 +1,6 @@
 /**
  * Synthetic series for `promtool test rules`: the raw metrics each family exports (names written
- * here from docs/facts.md and docs/metrics.md, independently of src/core/alerts/families.ts), filled so
+ * here from docs/facts.md and docs/metrics.md, independently of the catalogue, src/core/metrics-catalogue/families.ts), filled so
  * that one figure has a chosen value. A rule that reads a wrong name gets no data and never fires,
  * so the fire / not-fire tests catch it.
  */
