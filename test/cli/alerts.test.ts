@@ -14,8 +14,9 @@ import { parse, stringify } from 'yaml';
 import { runCli } from '../helpers/cli.js';
 import { advisorFile, scenarioConfig } from '../helpers/scenario.js';
 import { hasTool } from '../helpers/promText.js';
-import { POOL_LABEL, seriesFor, STEP_S } from '../helpers/alertSeries.js';
-import { FAMILY_NAMES, type FamilyName } from '../../src/core/alerts/families.js';
+import { BILLING_FAMILY, POOL_LABEL, seriesFor, STEP_S, type SeriesFamily } from '../helpers/alertSeries.js';
+import { FAMILY_NAMES, familyNamed } from '../../src/core/alerts/families.js';
+import { loadAdvisorConfig } from '../../src/shell/advisorConfig.js';
 import { planAlerts, type AlertRule } from '../../src/core/alerts/build.js';
 import { figureUnit, promDuration } from '../../src/core/alerts/figures.js';
 import { parseThresholds, type Operator } from '../../src/core/thresholds/parse.js';
@@ -95,7 +96,7 @@ const compared = (a: AlertRule, native: number) => (a.count ? native * a.figure.
 const native = (a: AlertRule, value: number) => (a.count ? value / a.figure.window : value);
 
 /** A promtool unit-test file for every alert of a plan: one test case where it fires, one where it does not. */
-function unitTests(rulesFile: string, family: FamilyName, alerts: AlertRule[], maxOf: (poolValue: string) => number = () => 10): string {
+function unitTests(rulesFile: string, family: SeriesFamily, alerts: AlertRule[], maxOf: (poolValue: string) => number = () => 10): string {
   const tests = alerts.flatMap((a) => {
     const poolValue = family === 'tasker' ? (a.pool === 'pgmq' ? 'pgmq' : 'tasker') : a.pool === '*' ? 'database' : a.pool;
     const poolOf = (b: AlertRule) => (b.pool === '*' ? undefined : family === 'tasker' ? (b.pool === 'pgmq' ? 'pgmq' : 'tasker') : b.pool);
@@ -217,6 +218,47 @@ describe.skipIf(!hasTool('promtool'))('alerts: promtool check rules and test rul
     expect(t.status, t.stdout + t.stderr).toBe(0);
     expect(a!.annotations.fix).toContain('max_connections');
   });
+});
+
+describe.skipIf(!hasTool('promtool'))('alerts: a family of the advisor config, and OpenTelemetry histograms without a unit suffix', () => {
+  // `billing` is declared in [[prometheus.families]] (times in milliseconds); `otel-js` is --family otel
+  // fed the names @opentelemetry/exporter-prometheus serves (no _seconds). A threshold on each figure
+  // the names give (and one on create, which billing lacks): the rules load, and each alert fires on
+  // its breach and not otherwise.
+  const some = ['*.acquire: p(99) < 50ms', 'database.acquire: avg < 20ms', 'pgmq.hold: p(95) < 100ms', '*.create: p(99.9) < 200ms', '*.timeouts: count == 0', '*.in_use: mean < 8', '*.idle: value >= 1', '*.waiting: p(95) < 3', '*.utilization: mean < 80%', '*.utilization: max <= 95%'];
+  const someThresholds = advisorFile(`[check]\nthresholds = [\n${some.map((t) => `  ${JSON.stringify(t)},`).join('\n')}\n]\n`);
+  for (const family of ['billing', 'otel-js'] as const) {
+    it(family === 'billing' ? 'alerts --family billing, a [[prometheus.families]] entry in milliseconds' : 'alerts --family otel on series named without _seconds', () => {
+      const adv = family === 'billing' ? advisorFile(`${readFileSync(someThresholds, 'utf8')}\n${BILLING_FAMILY}`) : someThresholds;
+      const out = join(work, `${family}.rules.yml`);
+      const r = runCli(['alerts', '--family', family === 'billing' ? 'billing' : 'otel', '--advisor-config', adv, '--out', out]);
+      expect(r.status, r.stderr).toBe(0);
+      const check = spawnSync('promtool', ['check', 'rules', out], { encoding: 'utf8' });
+      expect(check.status, check.stdout + check.stderr).toBe(0);
+      const text = readFileSync(out, 'utf8');
+      const fam = familyNamed(family === 'billing' ? 'billing' : 'otel', loadAdvisorConfig(adv).prometheus)!;
+      const plan = planAlerts({ family: fam, thresholds: parseThresholds(some.map((t) => ({ text: t }))) });
+      expect(plan.alerts.length + plan.notExpressed.length).toBe(some.length);
+      if (family === 'billing') {
+        expect(text).toContain('alerts --family billing');
+        expect(text).toContain('billing_pool_wait_ms_bucket');
+        // Every latency, utilisation and gauge threshold it has names for is an alert; what it lacks says which key would give it.
+        expect(plan.alerts.map((a) => a.figure.kind === 'latency' ? a.figure.metric : a.figure.kind === 'gauge' || a.figure.kind === 'counter' ? a.figure.metric : a.figure.kind).filter((m, i, all) => all.indexOf(m) === i).sort()).toEqual(['acquire', 'hold', 'idle', 'in_use', 'timeouts', 'utilization', 'waiting']);
+        expect(plan.notExpressed.map((n) => n.what)).toEqual(['*.create: p(99.9) < 200ms']);
+        expect(plan.notExpressed.find((n) => n.what.startsWith('*.create'))?.reason).toMatch(/names no connection-open histogram \(create in its \[\[prometheus.families\]\] entry\)/);
+      }
+      const doc = parse(text) as RulesYaml;
+      const alertRules = doc.groups.filter((g) => !g.name.endsWith('-budget')).flatMap((g) => g.rules).filter((x) => 'alert' in x);
+      expect(alertRules.map((x) => [x.alert, x.expr])).toEqual(plan.alerts.map((a) => [a.alert, a.expr]));
+      for (const rule of alertRules) delete rule.annotations;
+      const copy = join(work, `${family}.noannotations.yml`);
+      writeFileSync(copy, stringify(doc));
+      const testFile = join(work, `${family}.test.yml`);
+      writeFileSync(testFile, unitTests(copy, family, plan.alerts));
+      const t = spawnSync('promtool', ['test', 'rules', testFile], { encoding: 'utf8', timeout: 60_000 });
+      expect(t.status, `${testFile}\n${t.stdout}${t.stderr}`).toBe(0);
+    }, 120_000);
+  }
 });
 
 describe.skipIf(!hasTool('promtool'))('alerts: the live connection budget', () => {

@@ -8,7 +8,7 @@ import { UsageError } from '../errors.js';
 import { isPoolName, POOL_NAMES, type PoolName } from '../config/pools.js';
 import { suggest } from '../config/validate.js';
 import { locate, samePath, type TomlScan } from '../toml/scan.js';
-import { DEFAULT_REPLICA_LABELS, FAMILIES, SECONDS_PER, type FamilyDef, type PoolMapping, type PrometheusSpec, type Selector, type TimeUnit } from '../families/catalogue.js';
+import { DEFAULT_REPLICA_LABELS, FAMILIES, SECONDS_PER, type FamilyDef, type PoolMapping, type PrometheusSpec, type Selector, type TimeUnit } from '../metrics-catalogue/families.js';
 
 type Table = Record<string, unknown>;
 
@@ -154,7 +154,7 @@ export function parsePrometheusTable(raw: unknown, file: string, scan: TomlScan)
     const id = str(f.name, line('name'), key('name'), '"billing"');
     // A name, not a key into anything: letters, digits, '-', '_' and '.', starting with a letter (so no '__proto__').
     if (!/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/.test(id)) fail(line('name'), key('name'), `'${id}' is not a family name`, "use letters, digits, '-', '_' and '.', starting with a letter (at most 64), e.g. \"billing\"");
-    if (FAMILIES.some((b) => b.id === id)) fail(line('name'), key('name'), `'${id}' is a built-in family`, 'choose another name');
+    if (FAMILIES.some((b) => b.id === id || b.alias === id)) fail(line('name'), key('name'), `'${id}' is a built-in family`, 'choose another name');
     if (spec.families.some((b) => b.id === id)) fail(line('name'), key('name'), `'${id}' names two families`, 'give each [[prometheus.families]] its own name');
     const poolLabel = label(f.pool_label, line('pool_label'), key('pool_label'));
     const unitText = f.unit === undefined ? 'seconds' : str(f.unit, line('unit'), key('unit'), '"seconds"');

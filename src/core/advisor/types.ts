@@ -5,7 +5,7 @@
  */
 import type { PoolName } from '../config/pools.js';
 import type { WorkloadSpec } from './workload.js';
-import type { PrometheusSpec } from '../families/catalogue.js';
+import type { PrometheusSpec } from '../metrics-catalogue/families.js';
 
 /** One service of the fleet: how many replicas run, and which pools each replica opens. */
 export interface ServiceSpec {

@@ -46,7 +46,10 @@ export interface NotExpressed {
 
 /** Everything `alerts` writes for one family. */
 export interface RulesPlan {
-  family: FamilyName;
+  /** The family's `--family` name. */
+  family: string;
+  /** The family's title, for the rules file. */
+  title: string;
   /** Whether the alerts are Tasker's default set (the config had no thresholds). */
   defaults: boolean;
   recording: RecordingRule[];
@@ -75,7 +78,8 @@ export interface BudgetAlert {
 
 /** Options of {@link planAlerts}. */
 export interface PlanOptions {
-  family: FamilyName;
+  /** A built-in family's name, or the family (a `[[prometheus.families]]` one, through familyNamed). */
+  family: FamilyName | Family;
   /** Parsed thresholds; none means Tasker's default set. */
   thresholds: readonly Threshold[];
   /** Replaces every window (the range of rates and `_over_time`), seconds. */
@@ -271,7 +275,7 @@ function observeFigures(window: number): Figure[] {
 
 /** Plan the rules of one family: see the module comment. */
 export function planAlerts(opts: PlanOptions): RulesPlan {
-  const fam: Family = FAMILIES.get(opts.family)!;
+  const fam: Family = typeof opts.family === 'string' ? FAMILIES.get(opts.family)! : opts.family;
   const defaults = opts.thresholds.length === 0;
   const specs = defaults ? defaultSpecs(opts) : opts.thresholds.map((t) => thresholdSpec(t, opts));
   const recording = new Map<string, RecordingRule>();
@@ -283,7 +287,7 @@ export function planAlerts(opts: PlanOptions): RulesPlan {
   }
   const needsConfigMax = isUnexpressible(fam.gauges.max) && maxByLabel.size > 0;
   const record = (f: Figure): string | { reason: string } => {
-    const expr = figureExpr(f, opts.family, { maxConnections: maxByLabel });
+    const expr = figureExpr(f, fam, { maxConnections: maxByLabel });
     if (isUnexpressible(expr)) return expr;
     const name = recordName(f);
     if (!recording.has(name)) recording.set(name, { record: name, expr });
@@ -347,10 +351,10 @@ export function planAlerts(opts: PlanOptions): RulesPlan {
   // pool-advisor's and Tasker's own metrics use these pool names; any other service names its pools itself.
   const named = [...new Set(alerts.map((a) => a.pool).filter((p): p is PoolName => p !== '*' && !opts.poolNames?.has(p)))];
   const notes =
-    named.length > 0 && opts.family !== 'pool-advisor' && opts.family !== 'tasker'
+    named.length > 0 && fam.name !== 'pool-advisor' && fam.name !== 'tasker'
       ? [`Alerts on named pools match ${named.map((p) => `${fam.poolLabel}="${p}"`).join(', ')}; if the service names its pools otherwise, pass --pool-name ${named[0]}=ITS_NAME (or use * in the threshold).`]
       : [];
-  return { family: opts.family, defaults, recording: [...recording.values()], alerts, notExpressed, partial, notes, ...(opts.budget ? { budget: liveBudgetAlert(fam, opts.budget.allowed, opts.forS ?? DEFAULT_FOR_S) } : {}) };
+  return { family: fam.name, title: fam.title, defaults, recording: [...recording.values()], alerts, notExpressed, partial, notes, ...(opts.budget ? { budget: liveBudgetAlert(fam, opts.budget.allowed, opts.forS ?? DEFAULT_FOR_S) } : {}) };
 }
 
 /**

@@ -6,7 +6,9 @@
  * family cannot. Pure.
  */
 import { FAMILIES, isUnexpressible, type CounterFigure, type Family, type FamilyName, type Unexpressible } from './families.js';
-import { withoutBinaryNoise } from '../units.js';
+import { eachName, operand, overRange, promDuration, promNumber } from '../metrics-catalogue/promql.js';
+
+export { promDuration, promNumber } from '../metrics-catalogue/promql.js';
 
 /** A latency's aggregation. */
 export type LatencyAgg = { name: 'p'; q: number } | { name: 'avg' | 'max' | 'min' };
@@ -23,18 +25,6 @@ export type Figure =
 
 /** The unit of a figure's value: seconds, events per second, a fraction 0-1, or connections. */
 export type FigureUnit = 'seconds' | 'per_second' | 'fraction' | 'connections';
-
-/** A number of seconds as a Prometheus duration (`300` -> `5m`, `90` -> `90s`). */
-export function promDuration(seconds: number): string {
-  if (seconds > 0 && seconds % 3600 === 0) return `${seconds / 3600}h`;
-  if (seconds > 0 && seconds % 60 === 0) return `${seconds / 60}m`;
-  return `${seconds}s`;
-}
-
-/** A number as PromQL writes it, without binary noise from unit conversion. */
-export function promNumber(n: number): string {
-  return String(withoutBinaryNoise(n));
-}
 
 const LATENCY_NAME = { acquire: 'acquire_wait_seconds', hold: 'hold_seconds', create: 'create_seconds' } as const;
 const COUNTER_NAME: Record<CounterFigure, string> = {
@@ -138,9 +128,9 @@ function withMatcher(selector: string, label: string, value: string): string {
   return selector.endsWith('}') ? `${selector.slice(0, -1)},${matcher}}` : `${selector}{${matcher}}`;
 }
 
-/** The PromQL of a figure in a family, or why the family cannot compute it. */
-export function figureExpr(f: Figure, familyName: FamilyName, ctx: FigureContext = {}): string | Unexpressible {
-  const fam = FAMILIES.get(familyName)!;
+/** The PromQL of a figure in a family (a built-in's name, or the family), or why the family cannot compute it. */
+export function figureExpr(f: Figure, family: FamilyName | Family, ctx: FigureContext = {}): string | Unexpressible {
+  const fam = typeof family === 'string' ? FAMILIES.get(family)! : family;
   const w = promDuration(f.window);
   switch (f.kind) {
     case 'latency': {
@@ -148,10 +138,11 @@ export function figureExpr(f: Figure, familyName: FamilyName, ctx: FigureContext
       if (isUnexpressible(s)) return s;
       if (f.agg.name === 'p') {
         if (s.buckets !== true) return s.buckets;
-        return `histogram_quantile(${promNumber(f.agg.q / 100)}, rate(${s.base}_bucket[${w}]))`;
+        const q = promNumber(f.agg.q / 100);
+        return eachName(s.names, (b) => `histogram_quantile(${q}, ${overRange('rate', `${b}_bucket`, w)})`, true);
       }
-      if (f.agg.name === 'avg') return `rate(${s.base}_sum[${w}]) / rate(${s.base}_count[${w}])`;
-      if (f.agg.name === 'max') return s.max ? `max_over_time(${s.max}[${w}])` : { reason: HISTOGRAM_NO_MAX };
+      if (f.agg.name === 'avg') return eachName(s.names, (b) => `${overRange('rate', `${b}_sum`, w)} / ${overRange('rate', `${b}_count`, w)}`, true);
+      if (f.agg.name === 'max') return s.max ? eachName(s.names, (b) => overRange('max_over_time', `${b}_max`, w), true) : { reason: HISTOGRAM_NO_MAX };
       return { reason: NO_MIN };
     }
     case 'counter': {
@@ -163,7 +154,7 @@ export function figureExpr(f: Figure, familyName: FamilyName, ctx: FigureContext
       const slow = fam.counterRate.slow;
       if (isUnexpressible(slow)) return slow;
       if (isUnexpressible(fam.acquireRate)) return fam.acquireRate;
-      return `${slow(w)} / ${fam.acquireRate(w)}`;
+      return `${operand(slow(w))} / ${operand(fam.acquireRate(w))}`;
     }
     case 'gauge':
       return gaugeExpr(fam, f.metric, f.agg, w, ctx);
@@ -206,7 +197,7 @@ function gaugeExpr(fam: Family, metric: 'in_use' | 'idle' | 'waiting' | 'utiliza
       .join(' or ');
   }
   const divisor = fam.maxZeroMeansUnlimited ? `(${max} > 0)` : max;
-  if (agg.name === 'mean' && fam.inUseMean) return `${fam.inUseMean(w)} / ${divisor}`;
+  if (agg.name === 'mean' && fam.inUseMean) return `${operand(fam.inUseMean(w))} / ${divisor}`;
   const on = fam.stateLabel ? ` ignoring(${fam.stateLabel})` : '';
   return `${overTime(agg, inUse, w)} /${on} ${divisor}`;
 }

@@ -2,7 +2,6 @@
  * Rendering a {@link RulesPlan}: the Prometheus rules file (YAML, with what the family cannot
  * express as comments at the top) and the summary `alerts` prints. Pure: both return strings.
  */
-import { FAMILIES } from './families.js';
 import { promDuration, type Figure } from './figures.js';
 import type { AlertRule, RulesPlan } from './build.js';
 import { Document } from 'yaml';
@@ -48,13 +47,12 @@ function listLines(plan: RulesPlan): string[] {
 
 /** The rules file: a header of comments, then the groups (recording rules first). */
 export function renderRulesFile(plan: RulesPlan, origin: RulesOrigin): string {
-  const fam = FAMILIES.get(plan.family)!;
   const source = plan.defaults
     ? `Tasker's default alert table (${origin.advisorConfig} has no [check] thresholds)`
     : `the [check] thresholds of ${origin.advisorConfig}${origin.flagThresholds > 0 ? ` and ${origin.flagThresholds} --threshold flag${origin.flagThresholds === 1 ? '' : 's'}` : ''}`;
   const header = [
     `Prometheus rules written by \`pool-advisor alerts --family ${plan.family}\` from ${source}.`,
-    `Metrics: ${fam.title}.`,
+    `Metrics: ${plan.title}.`,
     ...(origin.maxConnections ? [`Utilisation divides by the ${origin.maxConnections}.`] : []),
     `Load it with rule_files in prometheus.yml and check it with \`promtool check rules\`; see docs/alerts.md.`,
     ...plan.notes,

@@ -4,7 +4,7 @@
  * runs the queries and hands in the answers.
  */
 import { isPoolName, type PoolName } from '../config/pools.js';
-import { notCarried, poolOf, type CloseReason, type FamilyMatch, type FoundTime, type PrometheusSpec } from '../families/catalogue.js';
+import { notCarried, poolOf, type CloseReason, type FamilyMatch, type FoundTime, type PrometheusSpec } from '../metrics-catalogue/families.js';
 import type { FleetWindow, PlannedQuery, QueryPart } from './plan.js';
 import { BOUNDS, outside, rangeText, type Range } from '../limits.js';
 

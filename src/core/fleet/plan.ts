@@ -13,8 +13,11 @@
  *   quantiles do not, so summaries give a mean only;
  * - gauges: `avg_over_time` / `max_over_time` (snapshots at scrape time, blind between scrapes).
  */
-import type { CloseReason, FamilyDef, FamilyMatch, FoundTime, PrometheusSpec, Selector } from '../families/catalogue.js';
-import { poolLabels, SECONDS_PER } from '../families/catalogue.js';
+import type { CloseReason, FamilyMatch, FoundTime, PrometheusSpec, Selector } from '../metrics-catalogue/families.js';
+import { poolLabels, SECONDS_PER } from '../metrics-catalogue/families.js';
+import { overRange, spelled } from '../metrics-catalogue/promql.js';
+
+export { selectorText, spelled } from '../metrics-catalogue/promql.js';
 
 /** The window read: start and end, ms since the epoch. */
 export interface FleetWindow {
@@ -82,38 +85,6 @@ export function groupLabels(m: FamilyMatch, spec: PrometheusSpec): string[] {
   return [...new Set(labels)];
 }
 
-function quote(v: string): string {
-  return JSON.stringify(v);
-}
-
-/** `metric{pool!="",k="v"}`: the family's pool label must be set, so families sharing a name stay apart. */
-export function selectorText(sel: Selector, poolLabel: string, extra: ReadonlyArray<readonly [string, string]> = []): string {
-  const matchers = [`${poolLabel}!=""`, ...[...(sel.match ?? []), ...extra].map(([k, v]) => `${k}=${quote(v)}`)];
-  return `${sel.metric}{${matchers.join(',')}}`;
-}
-
-/**
- * `inner(selector)` for each spelling of the family's labels, joined with `or` (one query still):
- * the selector of the family's own spelling first, then each other's with its labels renamed.
- */
-export function spelled(def: FamilyDef, sel: Selector, inner: (selector: string) => string, extra: ReadonlyArray<readonly [string, string]> = [], ctx?: { by: readonly string[]; range: string }): string {
-  const out = [inner(selectorText(sel, def.poolLabel, extra))];
-  for (const r of def.labelSpellings ?? []) {
-    const rn = (k: string) => r[k] ?? k;
-    const renamed: Selector = { metric: sel.metric, ...(sel.match ? { match: sel.match.map(([k, v]) => [rn(k), v] as const) } : {}) };
-    const text = inner(selectorText(renamed, rn(def.poolLabel), extra.map(([k, v]) => [rn(k), v] as const)));
-    // Another family may use this spelling for the same names (pool-advisor's own pool_name on the
-    // time metrics OpenTelemetry's share): only series of a pool and replica that has the family's
-    // signature in this spelling are this family's.
-    const sig = def.signature[0];
-    if (def.anchorOnSignature && ctx && sig && sel.metric !== sig) {
-      const on = ctx.by.filter((l) => l !== 'le').map(rn);
-      out.push(`(${text} and on (${[...new Set(on)].join(', ')}) count_over_time(${selectorText({ metric: sig }, rn(def.poolLabel))}[${ctx.range}]))`);
-    } else out.push(text);
-  }
-  return out.join(' or ');
-}
-
 /** The range of a window as PromQL writes it (whole milliseconds). */
 export function rangeText(w: FleetWindow): string {
   return `${Math.max(1, Math.round(w.endMs - w.startMs))}ms`;
@@ -135,25 +106,25 @@ export function planFamily(m: FamilyMatch, spec: PrometheusSpec, w: FleetWindow)
   const R = rangeText(w);
   const out: PlannedQuery[] = [];
   const own = new Set(def.signature);
-  const q = (part: QueryPart, promql: string, scale = 1, extra: Partial<PlannedQuery> = {}) => {
-    const metric = /\(([a-zA-Z_:][a-zA-Z0-9_:]*)\{/.exec(promql)?.[1] ?? '';
+  /** One query of `part`, reading `metric` (which says whether it anchors a pool to the family). */
+  const q = (part: QueryPart, metric: string, promql: string, scale = 1, extra: Partial<PlannedQuery> = {}) => {
     const timeAnchor = !def.anchorOnSignature && (part === 'wait_count' || part === 'use_count' || part === 'waited_count');
     out.push({ family: def.id, part, promql, scale, anchor: own.has(metric) || timeAnchor, ...extra });
   };
   const on = { by: groupLabels(m, spec), range: R };
-  const inc = (metric: string, extra: ReadonlyArray<readonly [string, string]> = []) => `sum by (${by}) (${spelled(def, { metric }, (x) => `increase(${x}[${R}])`, extra, on)})`;
+  const inc = (metric: string, extra: ReadonlyArray<readonly [string, string]> = []) => `sum by (${by}) (${spelled(def, { metric }, (x) => overRange('increase', x, R), extra, on)})`;
   const time = (t: FoundTime | undefined, name: 'wait' | 'use' | 'create') => {
     if (!t) return;
     const s = SECONDS_PER[t.unit];
-    q(`${name}_count`, inc(`${t.base}_count`));
-    q(`${name}_sum`, inc(`${t.base}_sum`), s);
+    q(`${name}_count`, `${t.base}_count`, inc(`${t.base}_count`));
+    q(`${name}_sum`, `${t.base}_sum`, inc(`${t.base}_sum`), s);
     if (name === 'wait' && t.buckets) {
-      q('wait_bucket', `sum by (${by}, le) (${spelled(def, { metric: `${t.base}_bucket` }, (x) => `increase(${x}[${R}])`, [], on)})`, s);
+      q('wait_bucket', `${t.base}_bucket`, `sum by (${by}, le) (${spelled(def, { metric: `${t.base}_bucket` }, (x) => overRange('increase', x, R), [], on)})`, s);
       const fleetBy = [...poolLabels(def), ...(spec.envLabel ? [spec.envLabel] : []), 'le'].join(', ');
-      q('wait_fleet_p99', `histogram_quantile(0.99, sum by (${fleetBy}) (${spelled(def, { metric: `${t.base}_bucket` }, (x) => `increase(${x}[${R}])`, [], on)}))`, s);
+      q('wait_fleet_p99', `${t.base}_bucket`, `histogram_quantile(0.99, sum by (${fleetBy}) (${spelled(def, { metric: `${t.base}_bucket` }, (x) => overRange('increase', x, R), [], on)}))`, s);
     }
     // The bucket bounds, once for the fleet, to check a unit the name does not state against.
-    if (t.buckets && t.unitFrom) q(`${name}_bounds`, `count by (le) (${spelled(def, { metric: `${t.base}_bucket` }, (x) => `count_over_time(${x}[${R}])`, [], on)})`, s, { base: t.base });
+    if (t.buckets && t.unitFrom) q(`${name}_bounds`, `${t.base}_bucket`, `count by (le) (${spelled(def, { metric: `${t.base}_bucket` }, (x) => overRange('count_over_time', x, R), [], on)})`, s, { base: t.base });
   };
   // Each series' covered span, from the family's anchor name (Prometheus 2.42 has no
   // first_over_time: the first and last sample times come from timestamp() over a subquery), and
@@ -161,28 +132,28 @@ export function planFamily(m: FamilyMatch, spec: PrometheusSpec, w: FleetWindow)
   if (m.anchor) {
     const step = `${spanStepMs(w)}ms`;
     const ts = (x: string) => `timestamp(${x})`;
-    q('span_first', `min by (${by}) (min_over_time((${spelled(def, { metric: m.anchor }, ts)})[${R}:${step}]))`);
-    q('span_last', `max by (${by}) (max_over_time((${spelled(def, { metric: m.anchor }, ts)})[${R}:${step}]))`);
-    q('span_samples', `max by (${by}) (${spelled(def, { metric: m.anchor }, (x) => `count_over_time(${x}[${R}])`)})`);
+    q('span_first', m.anchor, `min by (${by}) (min_over_time((${spelled(def, { metric: m.anchor }, ts)})[${R}:${step}]))`);
+    q('span_last', m.anchor, `max by (${by}) (max_over_time((${spelled(def, { metric: m.anchor }, ts)})[${R}:${step}]))`);
+    q('span_samples', m.anchor, `max by (${by}) (${spelled(def, { metric: m.anchor }, (x) => overRange('count_over_time', x, R))})`);
   }
   for (const t of [m.wait, ...(m.also?.wait ?? [])]) time(t, 'wait');
   if (def.waited) {
-    q('waited_count', inc(def.waited.count));
-    q('waited_sum', inc(def.waited.sum.base), SECONDS_PER[def.waited.sum.unit]);
+    q('waited_count', def.waited.count, inc(def.waited.count));
+    q('waited_sum', def.waited.sum.base, inc(def.waited.sum.base), SECONDS_PER[def.waited.sum.unit]);
   }
   for (const t of [m.use, ...(m.also?.use ?? [])]) time(t, 'use');
   for (const t of [m.create, ...(m.also?.create ?? [])]) time(t, 'create');
-  if (def.timeouts) q('timeouts', inc(def.timeouts));
-  if (def.errors) q('errors', inc(def.errors));
-  if (def.created) q('created', inc(def.created));
+  if (def.timeouts) q('timeouts', def.timeouts, inc(def.timeouts));
+  if (def.errors) q('errors', def.errors, inc(def.errors));
+  if (def.created) q('created', def.created, inc(def.created));
   if (def.closes?.kind === 'label') {
     const c = def.closes;
-    q('closes', `sum by (${by}, ${c.label}) (${spelled(def, { metric: c.metric }, (x) => `increase(${x}[${R}])`, [], on)})`, 1, { reasonLabel: c.label, reasons: c.reasons });
+    q('closes', c.metric, `sum by (${by}, ${c.label}) (${spelled(def, { metric: c.metric }, (x) => overRange('increase', x, R), [], on)})`, 1, { reasonLabel: c.label, reasons: c.reasons });
   } else if (def.closes?.kind === 'metrics') {
-    for (const [metric, reason] of def.closes.metrics) q('closes', inc(metric), 1, { reason });
+    for (const [metric, reason] of def.closes.metrics) q('closes', metric, inc(metric), 1, { reason });
   }
   const gauge = (part: QueryPart, sel: Selector | undefined, fn: 'avg_over_time' | 'max_over_time', agg: 'sum' | 'max' = 'sum') => {
-    if (sel) q(part, `${agg} by (${by}) (${spelled(def, sel, (x) => `${fn}(${x}[${R}])`, [], on)})`);
+    if (sel) q(part, sel.metric, `${agg} by (${by}) (${spelled(def, sel, (x) => overRange(fn, x, R), [], on)})`);
   };
   gauge('max', def.max, 'max_over_time', 'max');
   gauge('min', def.min, 'max_over_time', 'max');

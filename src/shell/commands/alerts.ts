@@ -10,7 +10,7 @@ import { UsageError } from '../../core/errors.js';
 import { parseDurationMs } from '../../core/advisor/parse.js';
 import { suggest } from '../../core/config/validate.js';
 import { parseThresholds } from '../../core/thresholds/parse.js';
-import { FAMILY_NAMES, isFamilyName } from '../../core/alerts/families.js';
+import { FAMILY_NAMES, familyNamed, isUnexpressible } from '../../core/alerts/families.js';
 import { planAlerts } from '../../core/alerts/build.js';
 import { serverLimits } from '../../core/budget/inputs.js';
 import { serverAllows } from '../../core/budget/model.js';
@@ -71,18 +71,22 @@ function identity(path: string): string {
 
 /** Run `alerts` with parsed options. */
 export function runAlerts(opts: AlertsOptions): void {
-  if (!isFamilyName(opts.family)) {
-    const guess = suggest(opts.family, FAMILY_NAMES);
-    throw new UsageError(`--family '${opts.family}': unknown metric family${guess ? ` (did you mean '${guess}'?)` : ''}`, `choose one of: ${FAMILY_NAMES.join(', ')}`);
-  }
-  if (opts.family !== 'tasker' && (opts.env !== undefined || opts.configDir !== undefined)) {
-    throw new UsageError(`${opts.env !== undefined ? '--env' : '--config-dir'} has no effect with --family ${opts.family}: it gives max_connections to --family tasker, whose metrics have no maximum`, `drop it, or use --family tasker`);
-  }
   const poolNames = parsePoolNames(opts.poolName ?? []);
   const windowS = seconds('--window', opts.window, 1);
   const forS = seconds('--for', opts.for, 0);
   const configPath = resolveAdvisorConfig(opts.advisorConfig);
   const config = loadAdvisorConfig(opts.advisorConfig);
+  // A built-in family, or one of the advisor config's [[prometheus.families]].
+  const family = familyNamed(opts.family, config.prometheus);
+  if (!family) {
+    const names = [...FAMILY_NAMES, ...(config.prometheus?.families ?? []).map((f) => f.id)];
+    const guess = suggest(opts.family, names);
+    throw new UsageError(`--family '${opts.family}': unknown metric family${guess ? ` (did you mean '${guess}'?)` : ''}`, `choose one of: ${names.join(', ')}${config.prometheus?.families.length ? '' : ', or name your own in [[prometheus.families]] of the advisor config (docs/fleet.md)'}`);
+  }
+  // Only a family without a max gauge (Tasker's) divides utilisation by the config's max_connections.
+  if (!isUnexpressible(family.gauges.max) && (opts.env !== undefined || opts.configDir !== undefined)) {
+    throw new UsageError(`${opts.env !== undefined ? '--env' : '--config-dir'} has no effect with --family ${opts.family}: it gives max_connections to --family tasker, whose metrics have no maximum`, `drop it, or use --family tasker`);
+  }
   const inputs = [configPath];
   for (const env of [...Object.values(config.environments), { workloads: config.defaultWorkloads ?? {} }]) {
     for (const w of Object.values(env.workloads)) {
@@ -119,7 +123,7 @@ export function runAlerts(opts: AlertsOptions): void {
   // one environment with a server_max_connections (the shipped config describes the example fleet: none).
   const withServer = shipped ? [] : Object.entries(config.environments).filter(([name, e]) => e.topology?.serverMaxConnections !== undefined && (opts.env === undefined || name === opts.env));
   const limits = withServer.length === 1 ? serverLimits(withServer[0]![1].topology, undefined) : undefined;
-  const plan = planAlerts({ family: opts.family, thresholds, ...(windowS !== undefined ? { windowS } : {}), ...(forS !== undefined ? { forS } : {}), ...(maxConnections ? { maxConnections } : {}), poolNames, budget: limits ? { allowed: serverAllows(limits) } : {} });
+  const plan = planAlerts({ family, thresholds, ...(windowS !== undefined ? { windowS } : {}), ...(forS !== undefined ? { forS } : {}), ...(maxConnections ? { maxConnections } : {}), poolNames, budget: limits ? { allowed: serverAllows(limits) } : {} });
   const file = renderRulesFile(plan, { advisorConfig: source, flagThresholds: (opts.threshold ?? []).length, ...(maxNote ? { maxConnections: maxNote } : {}) });
   if (opts.out !== undefined) {
     writeFileAtomic(opts.out, clean(file), { display: opts.out });

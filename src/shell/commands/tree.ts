@@ -134,7 +134,7 @@ export function registerCommands(program: Command): void {
   program
     .command('alerts')
     .description("Write Prometheus alerting and recording rules from the advisor config's [check] thresholds (Tasker's alert table when it has none), in the metric names of a family; what a family cannot express is listed with the reason")
-    .option('--family <name>', `the metrics the service exports: ${FAMILY_NAMES.join(', ')}`, 'otel')
+    .option('--family <name>', `the metrics the service exports: ${FAMILY_NAMES.join(', ')}, or the name of a [[prometheus.families]] entry of the advisor config`, 'otel')
     .option('--out <file>', 'write the rules file here (atomically) instead of stdout; the summary goes to stdout')
     .option('--advisor-config <file>', 'advisor config whose [check] thresholds to translate (default: ./pool-advisor.toml, else the shipped one)')
     .option('--threshold <expr>', "a threshold, 'POOL.METRIC: EXPR' (repeatable; added to the advisor config's)", collect)

@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { UsageError } from '../../core/errors.js';
 import type { ServerCores } from '../../core/observe/evidence.js';
 import type { PrometheusClient } from '../prometheus/client.js';
+import { plainSelector } from '../../core/metrics-catalogue/promql.js';
 
 /** Most cores a server is believed to have (a bound on what comes from outside). */
 export const MAX_SERVER_CORES = 4096;
@@ -23,7 +24,7 @@ export function parseServerCores(text: string): number {
 
 /** The PromQL counting an instance's CPUs (one `idle` series per CPU). */
 export function coresQuery(instance: string): string {
-  return `count(node_cpu_seconds_total{instance="${instance.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}",mode="idle"})`;
+  return `count(${plainSelector({ metric: 'node_cpu_seconds_total', match: [['instance', instance], ['mode', 'idle']] })})`;
 }
 
 /** Resolve the core count; never throws for a failed Prometheus read (the count is then unknown, with why). */

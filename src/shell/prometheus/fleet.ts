@@ -4,7 +4,7 @@
  * The shell half of src/core/fleet; the command that prints it is `fleet`.
  */
 import { NoDataError } from '../../core/errors.js';
-import { FAMILIES, poolLikeNames, recognise, type PrometheusSpec } from '../../core/families/catalogue.js';
+import { FAMILIES, poolLikeNames, recognise, type PrometheusSpec } from '../../core/metrics-catalogue/families.js';
 import { planQueries, type FleetWindow } from '../../core/fleet/plan.js';
 import { assembleFleet, type FleetReading, type VectorSample } from '../../core/fleet/assemble.js';
 import type { PrometheusClient } from './client.js';

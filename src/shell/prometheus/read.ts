@@ -5,7 +5,7 @@
  */
 import { UsageError } from '../../core/errors.js';
 import type { AdvisorConfig } from '../../core/advisor/types.js';
-import { defaultPrometheusSpec } from '../../core/families/catalogue.js';
+import { defaultPrometheusSpec } from '../../core/metrics-catalogue/families.js';
 import type { FleetReading } from '../../core/fleet/assemble.js';
 import { seenFleetBudget, type FleetBudget } from '../../core/budget/fleet.js';
 import type { FleetWindow } from '../../core/fleet/plan.js';

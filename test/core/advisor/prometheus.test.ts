@@ -61,6 +61,8 @@ describe('[prometheus] in the advisor config', () => {
     ['[[prometheus.pools]]\nfamily = "hikari"\nmatch = { pool = "a" }\npool = "pgmq"\n', "a.toml:2: prometheus.pools[1].family: no family 'hikari'", 'families: pool-advisor, otel'],
     ['[[prometheus.pools]]\nmatch = { pool = "a" }\npool = "pgmq"\nenv = "x"\n', "a.toml:4: prometheus.pools[1].env: unknown key 'env'", 'known keys: family, match, pool, environment'],
     ['[[prometheus.families]]\nname = "otel"\npool_label = "pool"\nmax = "m"\n', "a.toml:2: prometheus.families[1].name: 'otel' is a built-in family", 'choose another name'],
+    // `alerts --family hikaricp` is the built-in hikari-micrometer: a family of that name could not be chosen.
+    ['[[prometheus.families]]\nname = "hikaricp"\npool_label = "pool"\nmax = "m"\n', "a.toml:2: prometheus.families[1].name: 'hikaricp' is a built-in family", 'choose another name'],
     ['[[prometheus.families]]\nname = "x"\npool_label = "pool"\nunit = "ms"\nmax = "m"\n', "a.toml:4: prometheus.families[1].unit: 'ms' is not a unit", 'seconds, milliseconds, microseconds, nanoseconds'],
     ['[[prometheus.families]]\nname = "x"\npool_label = "pool"\nwait = "x_wait_seconds_bucket{}"\n', "a.toml:4: prometheus.families[1].wait: 'x_wait_seconds_bucket{}' is not a metric name", 'without _bucket'],
     ['[[prometheus.families]]\nname = "x"\npool_label = "pool"\nin_use = \'conns{state=busy}\'\n', "a.toml:4: prometheus.families[1].in_use: 'conns{state=busy}' is not a series selector", 'name{label="value"}'],

@@ -8,7 +8,8 @@ import fc from 'fast-check';
 import { parse } from 'yaml';
 import { planAlerts } from '../../../src/core/alerts/build.js';
 import { figureExpr, promDuration, recordName } from '../../../src/core/alerts/figures.js';
-import { FAMILY_NAMES, isUnexpressible } from '../../../src/core/alerts/families.js';
+import { FAMILY_NAMES, familyNamed, isUnexpressible } from '../../../src/core/alerts/families.js';
+import { defaultPrometheusSpec, type PrometheusSpec } from '../../../src/core/metrics-catalogue/families.js';
 import { renderAlertsSummary, renderRulesFile } from '../../../src/core/alerts/render.js';
 import { METRIC_NAMES, parseThreshold, parseThresholds } from '../../../src/core/thresholds/parse.js';
 
@@ -92,7 +93,14 @@ describe('translating thresholds', () => {
   });
 
   it('writes the figures a family has and refuses the ones it has not', () => {
-    expect(figureExpr({ kind: 'latency', metric: 'acquire', agg: { name: 'p', q: 99 }, window: 300 }, 'otel')).toBe('histogram_quantile(0.99, rate(db_client_connection_wait_time_seconds_bucket[5m]))');
+    // OpenTelemetry's histograms under each name the catalogue knows (no suffix from the JS SDK's exporter, _seconds, older _milliseconds), each in seconds.
+    expect(figureExpr({ kind: 'latency', metric: 'acquire', agg: { name: 'p', q: 99 }, window: 300 }, 'otel')).toBe(
+      'histogram_quantile(0.99, rate(db_client_connection_wait_time_bucket[5m])) or histogram_quantile(0.99, rate(db_client_connection_wait_time_seconds_bucket[5m])) or histogram_quantile(0.99, rate(db_client_connection_wait_time_milliseconds_bucket[5m])) * 0.001',
+    );
+    expect(figureExpr({ kind: 'gauge', metric: 'utilization', agg: { name: 'mean' }, window: 60 }, 'otel')).toBe(
+      '(rate(db_client_connection_use_time_sum[1m]) or rate(db_client_connection_use_time_seconds_sum[1m]) or rate(db_client_connection_use_time_milliseconds_sum[1m]) * 0.001) / db_client_connection_max',
+    );
+    expect(figureExpr({ kind: 'latency', metric: 'acquire', agg: { name: 'p', q: 99 }, window: 300 }, 'pool-advisor')).toBe('histogram_quantile(0.99, rate(db_client_connection_wait_time_seconds_bucket[5m]))');
     expect(figureExpr({ kind: 'latency', metric: 'acquire', agg: { name: 'max' }, window: 60 }, 'hikaricp')).toBe('max_over_time(hikaricp_connections_acquire_seconds_max[1m])');
     expect(figureExpr({ kind: 'gauge', metric: 'utilization', agg: { name: 'mean' }, window: 60 }, 'go-sql')).toBe('avg_over_time(go_sql_in_use_connections[1m]) / (go_sql_max_open_connections > 0)');
     expect(figureExpr({ kind: 'gauge', metric: 'utilization', agg: { name: 'value' }, window: 60 }, 'otel')).toBe('db_client_connection_count{db_client_connection_state="used"} / ignoring(db_client_connection_state) db_client_connection_max');
@@ -135,6 +143,30 @@ describe('translating thresholds', () => {
   it('numbers duplicates of one alert name', () => {
     const plan = planAlerts({ family: 'otel', thresholds: thresholds('*.acquire: p(99) < 50ms', '*.acquire: p(99) < 100ms') });
     expect(plan.alerts.map((a) => a.alert)).toEqual(['PoolAcquireWaitP99', 'PoolAcquireWaitP99_2']);
+  });
+
+  it("writes a [[prometheus.families]] family's rules in its own names, in seconds, and names the key each missing figure needs", () => {
+    const spec: PrometheusSpec = {
+      ...defaultPrometheusSpec(),
+      families: [{ id: 'billing', title: 'billing (advisor config)', poolLabel: 'svc_pool', signature: ['pw_count'], wait: [{ base: 'pw', unit: 'milliseconds' }], use: [{ base: 'ph', unit: 'microseconds' }], timeouts: 'pt_total', inUse: { metric: 'pc', match: [['phase', 'busy']] }, idle: { metric: 'pc', match: [['phase', 'free']] } }],
+    };
+    const fam = familyNamed('billing', spec)!;
+    const expr = (f: Parameters<typeof figureExpr>[0]) => figureExpr(f, fam);
+    expect(expr({ kind: 'latency', metric: 'acquire', agg: { name: 'p', q: 99 }, window: 300 })).toBe('histogram_quantile(0.99, rate(pw_bucket[5m])) * 0.001');
+    expect(expr({ kind: 'latency', metric: 'hold', agg: { name: 'avg' }, window: 60 })).toBe('rate(ph_sum[1m]) / rate(ph_count[1m]) * 0.000001');
+    expect(expr({ kind: 'gauge', metric: 'in_use', agg: { name: 'max' }, window: 60 })).toBe('max without (phase) (max_over_time(pc{phase="busy"}[1m]))');
+    expect(expr({ kind: 'counter', metric: 'failures', window: 60 })).toBe('rate(pt_total[1m])');
+    expect(fam.failuresCaveat).toMatch(/timeouts only/);
+    expect(expr({ kind: 'latency', metric: 'create', agg: { name: 'avg' }, window: 60 })).toEqual({ reason: "the advisor config's family 'billing' names no connection-open histogram (create in its [[prometheus.families]] entry)" });
+    expect(expr({ kind: 'gauge', metric: 'utilization', agg: { name: 'mean' }, window: 60 })).toEqual({ reason: expect.stringMatching(/names no gauge of the pool size \(max in its \[\[prometheus\.families\]\] entry\); pass --env ENV/) });
+    const plan = planAlerts({ family: fam, thresholds: thresholds('*.acquire: p(99) < 50ms', '*.create: avg < 1s') });
+    expect(plan.family).toBe('billing');
+    expect(renderRulesFile(plan, { advisorConfig: 'pool-advisor.toml', flagThresholds: 0 })).toContain('# Metrics: billing (advisor config), label svc_pool.');
+    // A name the config does not declare is no family; the [prometheus] units apply to a built-in's names too.
+    expect(familyNamed('nosuch', spec)).toBeUndefined();
+    const ms = familyNamed('otel', { ...spec, units: { db_client_connection_wait_time: 'milliseconds' } })!;
+    expect(figureExpr({ kind: 'acquires', window: 60 }, ms)).toBe('rate(db_client_connection_wait_time_count[1m]) or rate(db_client_connection_wait_time_seconds_count[1m]) or rate(db_client_connection_wait_time_milliseconds_count[1m])');
+    expect(figureExpr({ kind: 'latency', metric: 'acquire', agg: { name: 'p', q: 50 }, window: 60 }, ms)).toMatch(/^histogram_quantile\(0\.5, rate\(db_client_connection_wait_time_bucket\[1m\]\)\) \* 0\.001 or /);
   });
 
   it('formats windows as Prometheus durations', () => {

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { defaultPrometheusSpec, FAMILIES, recognise, type PrometheusSpec } from '../../../src/core/families/catalogue.js';
+import { defaultPrometheusSpec, FAMILIES, recognise, type PrometheusSpec } from '../../../src/core/metrics-catalogue/families.js';
 import { planQueries } from '../../../src/core/fleet/plan.js';
 import { assembleFleet, type VectorSample } from '../../../src/core/fleet/assemble.js';
 import { fleetEvidence } from '../../../src/core/fleet/evidence.js';

@@ -4,7 +4,7 @@
  * window, and so its rate understated without a word (9.5/s reported, 38.9/s true).
  */
 import { describe, expect, it } from 'vitest';
-import { FAMILIES, defaultPrometheusSpec, recognise } from '../../../src/core/families/catalogue.js';
+import { FAMILIES, defaultPrometheusSpec, recognise } from '../../../src/core/metrics-catalogue/families.js';
 import { planQueries, spanStepMs } from '../../../src/core/fleet/plan.js';
 import { assembleFleet, coveredSpan, type VectorSample } from '../../../src/core/fleet/assemble.js';
 import { fleetEvidence } from '../../../src/core/fleet/evidence.js';

@@ -1,6 +1,6 @@
 /** The pure half of `fleet`: recognition, the query plan, assembly, quantiles, the window, the budget. */
 import { describe, expect, it } from 'vitest';
-import { FAMILIES, defaultPrometheusSpec, notCarried, poolLikeNames, recognise, type PrometheusSpec } from '../../../src/core/families/catalogue.js';
+import { FAMILIES, defaultPrometheusSpec, notCarried, poolLikeNames, recognise, type PrometheusSpec } from '../../../src/core/metrics-catalogue/families.js';
 import { planQueries, rangeText, selectorText } from '../../../src/core/fleet/plan.js';
 import { assembleFleet, bucketQuantile, identify, type VectorSample } from '../../../src/core/fleet/assemble.js';
 import { seenFleetBudget } from '../../../src/core/budget/fleet.js';

@@ -5,7 +5,7 @@
  * looked for and near misses when a part is missing.
  */
 import { describe, expect, it } from 'vitest';
-import { FAMILIES, defaultPrometheusSpec, recognise } from '../../../src/core/families/catalogue.js';
+import { FAMILIES, defaultPrometheusSpec, recognise } from '../../../src/core/metrics-catalogue/families.js';
 import { planQueries } from '../../../src/core/fleet/plan.js';
 import { assembleFleet, unitNote, type VectorSample } from '../../../src/core/fleet/assemble.js';
 

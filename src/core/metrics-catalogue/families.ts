@@ -1,8 +1,11 @@
 /**
- * The families of connection-pool metrics found in Prometheus (docs/facts.md, "Pool metrics in
- * the wild"), each declaring what it carries, and their recognition from the metric names a server
- * holds. A user's own names come in through the advisor config's `[prometheus]` table
- * ({@link PrometheusSpec}) in the same shape as the built-in families. Pure data and functions.
+ * The one catalogue of connection-pool metric families found in Prometheus (docs/facts.md, "Pool
+ * metrics in the wild"; pool-advisor's own in docs/metrics.md), each declaring its metric names and
+ * what it carries, and their recognition from the metric names a server holds. `fleet` and
+ * `observe --prometheus` read with it (core/fleet/plan.ts), `alerts` writes rules in its names
+ * (core/alerts/families.ts), both through the PromQL builder beside it (promql.ts). A user's own
+ * names come in through the advisor config's `[prometheus]` table ({@link PrometheusSpec}) in the
+ * same shape as the built-in families, for all three. Pure data and functions.
  */
 import type { PoolName } from '../config/pools.js';
 
@@ -41,6 +44,8 @@ export type CloseSpec =
 /** A family of pool metrics: its names, its pool label, and so what it carries. */
 export interface FamilyDef {
   id: string;
+  /** The shorter name `alerts --family` knows it by, when not its id. */
+  alias?: string;
   title: string;
   /** The label naming the pool. */
   poolLabel: string;
@@ -63,10 +68,20 @@ export interface FamilyDef {
   use?: readonly TimeCandidate[];
   create?: readonly TimeCandidate[];
   timeouts?: string;
+  /** Failed acquires. */
   errors?: string;
+  /** `errors` counts the timeouts too (Tasker's acquire_errors). */
+  errorsCountTimeouts?: boolean;
+  /** Acquires that waited at least the slow-acquire threshold. */
+  slow?: string;
   created?: string;
+  /** Closes by reason; of the `idle` ones, the first is the idle timeout's. */
   closes?: CloseSpec;
+  /** Each time metric also has `<base>_max`, the longest recent value (Micrometer's timers). */
+  timerMax?: boolean;
   max?: Selector;
+  /** `max` is 0 for "no limit" (database/sql's MaxOpenConns). */
+  maxZeroMeansUnlimited?: boolean;
   min?: Selector;
   inUse?: Selector;
   idle?: Selector;
@@ -128,6 +143,8 @@ export const FAMILIES: readonly FamilyDef[] = [
     create: [{ base: 'db_client_connection_create_time_seconds', unit: 'seconds' }],
     timeouts: 'db_client_connection_timeouts_total',
     errors: 'pool_advisor_acquire_errors_total',
+    errorsCountTimeouts: true,
+    slow: 'pool_advisor_slow_acquires_total',
     created: 'pool_advisor_connections_created_total',
     closes: { kind: 'label', metric: 'pool_advisor_connections_closed_total', label: 'reason', reasons: [['expired', 'lifetime'], ['idle', 'idle'], ['error', 'error'], ['shutdown', 'shutdown']] },
     max: { metric: 'db_client_connection_max' },
@@ -141,6 +158,7 @@ export const FAMILIES: readonly FamilyDef[] = [
   otelFamily('otel-legacy', 'OpenTelemetry, older names (db.client.connections.*)', 'db_client_connections', 'db_client_connections_usage', 'milliseconds', OTEL_LEGACY_LABELS, OTEL_CURRENT_LABELS),
   {
     id: 'hikari-micrometer',
+    alias: 'hikaricp',
     title: 'HikariCP through Micrometer (hikaricp_connections_*)',
     poolLabel: 'pool',
     signature: ['hikaricp_connections_active', 'hikaricp_connections_acquire_seconds_count'],
@@ -148,6 +166,7 @@ export const FAMILIES: readonly FamilyDef[] = [
     use: [{ base: 'hikaricp_connections_usage_seconds', unit: 'seconds' }],
     create: [{ base: 'hikaricp_connections_creation_seconds', unit: 'seconds' }],
     timeouts: 'hikaricp_connections_timeout_total',
+    timerMax: true,
     max: { metric: 'hikaricp_connections_max' },
     min: { metric: 'hikaricp_connections_min' },
     inUse: { metric: 'hikaricp_connections_active' },
@@ -179,6 +198,7 @@ export const FAMILIES: readonly FamilyDef[] = [
     waited: { count: 'go_sql_wait_count_total', sum: { base: 'go_sql_wait_duration_seconds_total', unit: 'seconds' } },
     closes: { kind: 'metrics', metrics: [['go_sql_max_lifetime_closed_total', 'lifetime'], ['go_sql_max_idle_time_closed_total', 'idle'], ['go_sql_max_idle_closed_total', 'idle']] },
     max: { metric: 'go_sql_max_open_connections' },
+    maxZeroMeansUnlimited: true,
     inUse: { metric: 'go_sql_in_use_connections' },
     idle: { metric: 'go_sql_idle_connections' },
     open: { metric: 'go_sql_open_connections' },
