@@ -5,7 +5,7 @@
  * src/ belongs to a layer (a new folder must be placed here).
  */
 const LAYERS = [
-  ['foundation', '^src/core/(errors|redact|dict|limits|flags|units)\\.ts$|^src/core/(toml|config|advisor)/|^src/core/fleet/families\\.ts$'],
+  ['foundation', '^src/core/(errors|redact|dict|limits|flags|units|saved)\\.ts$|^src/core/(toml|config|advisor)/|^src/core/fleet/families\\.ts$'],
   ['measurement', '^src/core/(run|load)/'],
   ['evidence', '^src/core/evidence/|^src/core/budget/|^src/core/observe/(?!render\\.ts$)|^src/core/fleet/(?!(render|families)\\.ts$)'],
   ['analysis', '^src/core/(analysis|model|metrics)/'],
