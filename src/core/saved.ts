@@ -80,8 +80,13 @@ export const obj = <const E extends v.ObjectEntries>(entries: E) => v.pipe(v.cus
 /** An array of `item`. */
 export const arr = <const S extends v.GenericSchema>(item: S) => v.array(item, expected('an array'));
 
-/** Numbers from 0 (finite). */
-export const numbers = () => v.array(v.custom<number>((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0, 'expected numbers from 0'), expected('an array'));
+/** Finite numbers, from 0 unless `fromZero` is false. */
+export const numbers = (fromZero = true) =>
+  v.pipe(
+    v.array(v.unknown(), expected('an array')),
+    v.check((xs) => xs.every((x) => typeof x === 'number' && Number.isFinite(x) && (!fromZero || x >= 0)), fromZero ? 'expected numbers from 0' : 'expected numbers'),
+    v.transform((xs) => xs as number[]),
+  );
 
 /** A value whose type is declared elsewhere and that no reader of saved files reads (kept as saved). */
 export const kept = <T>() => v.custom<T>(() => true);

@@ -17,6 +17,7 @@ import { writeErr, writeOut } from '../output.js';
 import { assertOutputsApart, assertReportPath, writeReport } from '../report.js';
 import { saveRun } from '../runFile.js';
 import { useColor } from '../tty.js';
+import { FORMAT_VERSION } from '../../core/saved.js';
 
 /** Print and save a finished (or partial) run with its analysis and advice. */
 export function emitRun(run: RunFile, f: AnalyzeFlags, advisor: AdvisorConfig): void {
@@ -24,7 +25,7 @@ export function emitRun(run: RunFile, f: AnalyzeFlags, advisor: AdvisorConfig): 
   const evidence = evidenceFromRun(run);
   const { analysis, advice } = adviseEvidence(evidence, advisor);
   if (f.report) writeReport(f.report, renderHtmlReport(evidence, analysis, advice));
-  if (f.json) writeOut(JSON.stringify({ schemaVersion: 1, run, advice: adviceData(analysis, advice) }, null, 2));
+  if (f.json) writeOut(JSON.stringify({ schemaVersion: FORMAT_VERSION.analyzeJson, run, advice: adviceData(analysis, advice) }, null, 2));
   else writeOut(renderReport(evidence, analysis, advice, { color: useColor(process.stdout) }));
 }
 

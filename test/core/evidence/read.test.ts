@@ -59,8 +59,8 @@ describe('parseEvidenceFile', () => {
     ['an unknown source kind', observationWith({ ...POOL, source: { ...POOL.source, kind: 'guess' } }), 'obs.json: environments.0.pools.0.source.kind: expected one of measured-run, server-sampling, prometheus, tasker-health'],
     ['buckets and counts of different lengths', observationWith({ ...POOL, wait: { all: { form: 'buckets', upperUs: [1, 2], counts: [1] }, count: 1 } }), 'obs.json: environments.0.pools.0.wait.all.counts: expected 2 counts, one per bound'],
     ['a broken HDR histogram', observationWith({ ...POOL, hold: { form: 'hdr', encoded: 'nope' } }), 'obs.json: environments.0.pools.0.hold.encoded: not an encoded HDR histogram'],
-    ['a negative count', observationWith({ ...POOL, churn: { opened: -1, closed: { lifetime: 0, idle: 0, error: 0, shutdown: 0, unattributed: 0 } } }), 'obs.json: environments.0.pools.0.churn.opened: expected a number from 0, got number -1'],
-    ['statement counts that are not a number', observationWith({ ...POOL, statements: { role: 'svc', calls: 'many', meanUs: 10, windowMs: 1000 } }), 'obs.json: environments.0.pools.0.statements.calls: expected a number from 0, got a string'],
+    ['a negative count', observationWith({ ...POOL, churn: { opened: -1, closed: { lifetime: 0, idle: 0, error: 0, shutdown: 0, unattributed: 0 } } }), 'obs.json: environments.0.pools.0.churn.opened: -1 is out of range (below the minimum 0'],
+    ['statement counts that are not a number', observationWith({ ...POOL, statements: { role: 'svc', calls: 'many', meanUs: 10, windowMs: 1000 } }), 'obs.json: environments.0.pools.0.statements.calls: expected a number, got a string'],
     ['a measured-only part', observationWith({ ...POOL, measured: {} }), 'obs.json: environments.0.pools.0.measured: only a measured run has this part'],
     ['a bad run file', JSON.stringify({ ...run, seed: 'x' }), 'old.json: seed: expected a number, got a string'],
   ])('%s is refused in one line naming the path', (_name, text, message) => {
