@@ -37,8 +37,3 @@ export function parseEvidenceFile(text: string, display: string): EvidenceFile {
   return { ...ev, target: redactUrl(ev.target) };
 }
 
-/** Whether the evidence has any sample at all in the given environments (all when none given). */
-export function hasEvidenceSamples(file: EvidenceFile, envs?: readonly string[]): boolean {
-  // A pool no Tasker pool stands for, seen with its figures, is something to advise on too (in generic terms).
-  return file.environments.some((e) => (!envs || envs.includes(e.env)) && (e.pools.some((p) => (p.wait?.count ?? p.arrival?.count ?? 0) > 0 || (p.occupancy?.samples ?? 0) > 0 || (p.occupancy?.exact === true && (p.measured?.releases ?? 0) > 0)) || e.unmapped.some((u) => u.figures !== undefined) || (e.proxyPools?.length ?? 0) > 0));
-}

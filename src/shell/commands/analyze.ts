@@ -10,7 +10,7 @@ import { invalidRunError } from '../../core/analysis/validity.js';
 import { renderHtmlReport } from '../../core/render/html.js';
 import { adviseEvidence } from '../../core/rules/index.js';
 import { evidenceFromRun } from '../../core/evidence/fromRun.js';
-import { hasEvidenceSamples } from '../../core/evidence/read.js';
+import { hasSamples } from '../../core/evidence/samples.js';
 import { adviceData } from '../../core/render/recommendations.js';
 import { measureInterruptibly, planAnalyze, planInputs, type AnalyzeFlags } from '../measure.js';
 import { writeErr, writeOut } from '../output.js';
@@ -40,7 +40,7 @@ export async function analyzeCommand(f: AnalyzeFlags): Promise<void> {
   const { run, interrupted } = await measureInterruptibly({ plan, flags: f, stopping: 'the partial result follows.', onPartial: (partial) => emitRun(partial, f, plan.advisor) });
   emitRun(run, f, plan.advisor);
   if (interrupted) throw new CommandOutcome(ExitCode.Interrupted);
-  if (!hasEvidenceSamples(evidenceFromRun(run))) throw new NoDataError('the run recorded no acquires', 'run longer (--duration) or with a higher --rate');
+  if (!hasSamples(evidenceFromRun(run))) throw new NoDataError('the run recorded no acquires', 'run longer (--duration) or with a higher --rate');
   const invalid = invalidRunError(evidenceFromRun(run), 'this run');
   if (invalid) throw invalid;
 }
