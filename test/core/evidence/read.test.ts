@@ -74,6 +74,32 @@ describe('parseEvidenceFile', () => {
   });
 });
 
+describe('parts once read unchecked', () => {
+  const env0 = run.environments[0]!;
+  it.each([
+    // A run's own checks of its window reach analysis/validity.ts: they are bounded where they enter.
+    ['a planned window that is not a number', { ...run, environments: [{ ...env0, plannedDurationMs: 'long' }] }, 'old.json: environments.0.plannedDurationMs: expected a number, got a string'],
+    ['a negative wall-clock window', { ...run, environments: [{ ...env0, wallDurationMs: -5 }] }, 'old.json: environments.0.wallDurationMs: -5 is out of range'],
+    ['an event-loop delay that is not a number', { ...run, environments: [{ ...env0, eventLoop: { p99Ms: 'slow', maxMs: 3 } }] }, 'old.json: environments.0.eventLoop.p99Ms: expected a number, got a string'],
+    ['an event-loop part that is not an object', { ...run, environments: [{ ...env0, eventLoop: 7 }] }, 'old.json: environments.0.eventLoop: expected an object, got number 7'],
+  ])('%s in a run is refused in one line naming the path', (_what, file, message) => {
+    expect(() => parseEvidenceFile(JSON.stringify(file), 'old.json')).toThrow(message);
+  });
+
+  it.each([
+    ['a live size beyond what PostgreSQL allows', { ...POOL, liveSize: { maxConnections: 1e9, from: 'Tasker /health/detailed' } }, 'obs.json: environments.0.pools.0.liveSize.maxConnections: 1000000000 is out of range'],
+    ['a gauge mean that is not a number', { ...POOL, gauges: { inUseMean: 'many', from: 'prometheus' } }, 'obs.json: environments.0.pools.0.gauges.inUseMean: expected a number, got a string'],
+    ['disagreements that are not sentences', { ...POOL, disagreements: [3] }, 'obs.json: environments.0.pools.0.disagreements.0: expected a string, got number 3'],
+  ])('%s in an observation is refused in one line naming the path', (_what, pool, message) => {
+    expect(() => parseEvidenceFile(observationWith(pool), 'obs.json')).toThrow(message);
+  });
+
+  it('a run with its window checks in range reads them', () => {
+    const e = parseEvidenceFile(JSON.stringify({ ...run, environments: [{ ...env0, plannedDurationMs: 5000, wallDurationMs: 5010, eventLoop: { p99Ms: 2, maxMs: 9 } }] }), 'old.json');
+    expect(e.environments[0]!.eventLoop).toEqual({ p99Ms: 2, maxMs: 9 });
+  });
+});
+
 describe('the serverLoad part (observations with wait events)', () => {
   const load = { aas: { mean: 2, stdErr: 0.1 }, byClass: [{ class: 'CPU', mean: 2, stdErr: 0.1 }], topEvents: [{ type: 'Lock', event: 'tuple', mean: 0.2, stdErr: null }] };
   const SL = { cores: 4, coresSource: '--server-cores', server: load, pool: load, samples: 100, intervalMs: 200 };
