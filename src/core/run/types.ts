@@ -274,7 +274,7 @@ const isObjLike = (x: unknown): x is Record<string, unknown> => typeof x === 'ob
 
 /** What the load generator itself did, kept beside the pool's figures and never mixed into them. */
 const generatorStats = obj({
-  mode: kept<'open' | 'closed'>(),
+  mode: oneOf(['open', 'closed']),
   /** Requests due in the measured window (open) or issued (closed). */
   requests: count(),
   completed: count(),
@@ -283,22 +283,22 @@ const generatorStats = obj({
   targetRate: v.optional(num(RATE)),
   achievedRate: num(),
   /** Open mode: latency from each request's scheduled start to getting a connection, µs (includes generator lag). */
-  scheduleLatency: v.optional(kept<EncodedHistogram>()),
+  scheduleLatency: v.optional(encoded),
   /** Open mode: how late the generator started requests, µs. */
-  lag: v.optional(kept<EncodedHistogram>()),
+  lag: v.optional(encoded),
   /**
    * The generator could not keep its schedule. Set by the generator only when it dropped requests
    * (too many in flight); a lag that matters is decided by the analysis from `lag`, so saved runs
    * are judged the same way (runs saved before that also set it from the lag P99).
    */
   behind: bool(),
-  behindReason: v.optional(kept<string>()),
+  behindReason: v.optional(str()),
   /** Requests not sent because too many were in flight (absent in runs saved before it was recorded). */
-  dropped: v.optional(kept<number>()),
+  dropped: v.optional(count()),
   /** Requests whose SQL failed after they got a connection (acquire failures are not counted here). */
-  sqlFailed: v.optional(kept<number>()),
+  sqlFailed: v.optional(count()),
   /** The first SQL error of the window, as the driver gave it (secrets are scrubbed when the run is saved or printed). */
-  firstSqlError: v.optional(kept<string>()),
+  firstSqlError: v.optional(str()),
 });
 export type GeneratorStats = v.InferOutput<typeof generatorStats>;
 
@@ -306,22 +306,23 @@ export type GeneratorStats = v.InferOutput<typeof generatorStats>;
  * The uncontended hold: the workload's hold run back to back on one connection before the
  * warm-up, so the hold under load can be compared with what the server gives one caller.
  */
-export interface CalibrationStats {
+const calibrationStats = obj({
   /** Connections used (1). */
-  connections: number;
-  holds: number;
-  meanUs: number;
-  p50Us: number;
+  connections: count(),
+  holds: count(),
+  meanUs: num(SPAN),
+  p50Us: num(SPAN),
   /** Holds that failed (their SQL errored). */
-  failed: number;
+  failed: count(),
   /**
    * Sleep holds: the mean of the sleeps the calibration asked for, and the mean of the hold's
    * distribution, µs. The uncontended hold is then the distribution's mean plus the measured
    * overhead (meanUs - requestedMeanUs), free of the sampling noise of a few dozen random sleeps.
    */
-  requestedMeanUs?: number;
-  specMeanUs?: number;
-}
+  requestedMeanUs: v.optional(num(SPAN)),
+  specMeanUs: v.optional(num(SPAN)),
+});
+export type CalibrationStats = v.InferOutput<typeof calibrationStats>;
 
 /** One workload's run: which pool it went through and what the generator saw. */
 export const workloadRun = obj({
@@ -330,7 +331,7 @@ export const workloadRun = obj({
   through: poolName(),
   generator: generatorStats,
   /** The calibration phase (absent in runs saved before it existed, and when it could not run). */
-  calibration: v.optional(kept<CalibrationStats>()),
+  calibration: v.optional(calibrationStats),
 });
 export type WorkloadRun = v.InferOutput<typeof workloadRun>;
 

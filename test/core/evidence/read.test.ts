@@ -82,6 +82,10 @@ describe('parts once read unchecked', () => {
     ['a negative wall-clock window', { ...run, environments: [{ ...env0, wallDurationMs: -5 }] }, 'old.json: environments.0.wallDurationMs: -5 is out of range'],
     ['an event-loop delay that is not a number', { ...run, environments: [{ ...env0, eventLoop: { p99Ms: 'slow', maxMs: 3 } }] }, 'old.json: environments.0.eventLoop.p99Ms: expected a number, got a string'],
     ['an event-loop part that is not an object', { ...run, environments: [{ ...env0, eventLoop: 7 }] }, 'old.json: environments.0.eventLoop: expected an object, got number 7'],
+    // The generator's figures reach the analysis too (lag decides "behind", SQL failures exit 3).
+    ['a generator lag that is no histogram', { ...run, environments: [{ ...env0, workloads: [{ ...env0.workloads[0]!, generator: { ...env0.workloads[0]!.generator, lag: 'nope' } }] }] }, 'old.json: environments.0.workloads.0.generator.lag: not an encoded HDR histogram'],
+    ['a negative count of SQL failures', { ...run, environments: [{ ...env0, workloads: [{ ...env0.workloads[0]!, generator: { ...env0.workloads[0]!.generator, sqlFailed: -3 } }] }] }, 'old.json: environments.0.workloads.0.generator.sqlFailed: -3 is out of range'],
+    ['a calibration mean that is not a number', { ...run, environments: [{ ...env0, workloads: [{ ...env0.workloads[0]!, calibration: { connections: 1, holds: 10, meanUs: 'x', p50Us: 1, failed: 0 } }] }] }, 'old.json: environments.0.workloads.0.calibration.meanUs: expected a number, got a string'],
   ])('%s in a run is refused in one line naming the path', (_what, file, message) => {
     expect(() => parseEvidenceFile(JSON.stringify(file), 'old.json')).toThrow(message);
   });
