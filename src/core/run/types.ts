@@ -9,10 +9,10 @@
  * saved before it still read); every number is bounded where it enters.
  */
 import * as v from 'valibot';
-import { isPoolName, POOL_NAMES, SETTING_KEYS, type PoolName, type PoolSettings } from '../config/pools.js';
+import { isPoolName, SETTING_KEYS, type PoolName, type PoolSettings } from '../config/pools.js';
 import type { WorkloadSpec } from '../advisor/workload.js';
 import { BOUNDS, LIMITS, type Range } from '../limits.js';
-import { checkEncoded } from './histogram.js';
+import { checkEncoded, type EncodedHistogram } from './histogram.js';
 import { arr, bool, count, describe, isObj, FORMAT_VERSION, kept, num, numbers, obj, oneOf, refuseAt, str, type AddIssue } from '../saved.js';
 
 /** Version of the run file format. */
@@ -25,7 +25,6 @@ export const RUN_SCHEMA_VERSION = FORMAT_VERSION.run;
  */
 export const EXACT_LEVELS = 256;
 
-import type { EncodedHistogram } from './histogram.js';
 export type { EncodedHistogram };
 
 /** How an acquire was served. */
@@ -374,7 +373,7 @@ export const environmentBase = {
   config: poolConfigs,
   /** `--set` overrides applied for this run only. */
   overrides,
-  /** A measured run's own checks of itself (analysis/validity.ts reads them). Absent in older runs and other sources. */
+  // A measured run's own checks of itself (analysis/validity.ts reads them). Absent in older runs and other sources.
   /** The measured window as planned (the longest workload's duration), ms. */
   plannedDurationMs: v.optional(num()),
   /** Wall-clock length of the measured window (Date.now), ms. */
@@ -425,6 +424,3 @@ export const runFile = obj({
     environments: arr(environmentRun),
   });
 export type RunFile = v.InferOutput<typeof runFile>;
-
-/** The pool names, for messages. */
-export const POOL_NAME_LIST = POOL_NAMES.join(', ');
