@@ -53,15 +53,24 @@ export function rangeRefusal(n: number, r: Range): string | undefined {
   return why === undefined ? undefined : `${n} is out of range (${why}; expected ${r.integer ? 'an integer ' : ''}from ${rangeText(r)})`;
 }
 
-/** A number within `r` (finite, and from 0 by default: a total): numbers from outside are bounded where they enter. */
-export const num = (r: Range = BOUNDS.total) =>
+const numberSchema = (r: Range) =>
   v.pipe(
     v.number(expected('a number')),
     v.check((n) => outside(n, r) === undefined, (i) => rangeRefusal(i.input as number, r)!),
   );
+/** One schema per range (the formats use a few ranges many times: built once, at startup). */
+const numbersByRange = new Map<Range, ReturnType<typeof numberSchema>>();
 
+/** A number within `r` (finite, and from 0 by default: a total): numbers from outside are bounded where they enter. */
+export function num(r: Range = BOUNDS.total): ReturnType<typeof numberSchema> {
+  let s = numbersByRange.get(r);
+  if (s === undefined) numbersByRange.set(r, (s = numberSchema(r)));
+  return s;
+}
+
+const COUNT: Range = { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true };
 /** A count: a whole number from 0, exact as a double. */
-export const count = () => num({ min: 0, max: Number.MAX_SAFE_INTEGER, integer: true });
+export const count = () => num(COUNT);
 
 export const str = () => v.string(expected('a string'));
 export const bool = () => v.boolean(expected('true or false'));

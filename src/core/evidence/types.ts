@@ -13,7 +13,7 @@ import * as v from 'valibot';
 import { isPoolName, SETTING_KEYS, type PoolName, type SettingKey } from '../config/pools.js';
 import { BOUNDS, type Range } from '../limits.js';
 import { decode } from '../run/histogram.js';
-import { environmentBase, levelTimes, poolSettings, savedHeader, timeline, timelinePoint, TARGET_KINDS, workloadRun, type HoldByInUse, type TargetKind, type WorkloadRun } from '../run/types.js';
+import { environmentBase, levelTimes, poolSettings, savedHeader, timeline, TARGET_KINDS, workloadRun, type HoldByInUse, type TargetKind, type WorkloadRun } from '../run/types.js';
 import { arr, bool, count, describe, FORMAT_VERSION, isObj, kept, num, numbers, obj, oneOf, rangeRefusal, refuseAt, str, type AddIssue } from '../saved.js';
 
 /** Where the evidence was taken: a throwaway server pool-advisor started, a server on this machine, or another machine. */
@@ -280,7 +280,7 @@ const poolEvidence = obj({
   occupancy: v.optional(occupancyEvidence),
   churn: v.optional(churnEvidence),
   failures: v.optional(failureEvidence),
-  timeline: v.optional(timeline(timelinePoint)),
+  timeline: v.optional(timeline()),
   /** A measured run's own part (evidence/fromRun.ts); an observation cannot carry it. */
   measured: v.optional(kept<MeasuredEvidence>()),
   /** Where two sources of this pool (merge.ts) say different things, one sentence each. */

@@ -13,7 +13,7 @@ import { isPoolName, SETTING_KEYS, type PoolName, type PoolSettings } from '../c
 import type { WorkloadSpec } from '../advisor/workload.js';
 import { BOUNDS, LIMITS, type Range } from '../limits.js';
 import { checkEncoded, type EncodedHistogram } from './histogram.js';
-import { arr, bool, count, describe, isObj, FORMAT_VERSION, kept, num, numbers, obj, oneOf, refuseAt, str, type AddIssue } from '../saved.js';
+import { arr, bool, count, describe, isObj, rangeRefusal, FORMAT_VERSION, kept, num, numbers, obj, oneOf, refuseAt, str, type AddIssue } from '../saved.js';
 
 /** Version of the run file format. */
 export const RUN_SCHEMA_VERSION = FORMAT_VERSION.run;
@@ -134,52 +134,67 @@ export type Occupancy = v.InferOutput<typeof occupancy>;
 /** One acquire's wait, one hold, µs: at most 24 h. */
 const SPAN: Range = BOUNDS.spanUs;
 const LEVEL: Range = BOUNDS.level;
-/** The figures a timeline point had from the start; the rest came later and are optional in a run file (see {@link savedTimelinePoint}). */
-const FIRST_POINT_FIELDS = ['t', 'created', 'expired', 'idleClosed'] as const;
+/**
+ * One interval of the bounded timeline: each figure and its bound. The one declaration of a
+ * timeline point: its type and its check ({@link timeline}) are read from it.
+ */
+const POINT_FIGURES = {
+  /** Start of the interval, ms since the start of the window. */
+  t: BOUNDS.total,
+  /** Length of the interval, ms (grows when the timeline downsamples itself). */
+  dt: BOUNDS.total,
+  acquires: BOUNDS.count,
+  waited: BOUNDS.count,
+  timeouts: BOUNDS.count,
+  errors: BOUNDS.count,
+  created: BOUNDS.count,
+  expired: BOUNDS.count,
+  idleClosed: BOUNDS.count,
+  /** P99 and max acquire wait in the interval, µs (after downsampling: the max of the merged intervals' P99s). */
+  waitP99Us: SPAN,
+  waitMaxUs: SPAN,
+  /** Time-weighted mean and the max of the gauges in the interval. */
+  inUseMean: LEVEL,
+  inUseMax: LEVEL,
+  idleMean: LEVEL,
+  waitingMean: LEVEL,
+  waitingMax: LEVEL,
+  totalMax: LEVEL,
+  /** Age of the oldest waiter when the interval closed, ms. */
+  oldestWaiterMs: { min: 0, max: SPAN.max / 1000 },
+} as const satisfies Record<string, Range>;
+export type TimelinePoint = { [K in keyof typeof POINT_FIGURES]: number };
+const POINT_ENTRIES = Object.entries(POINT_FIGURES);
 
-/** One interval of the bounded timeline. */
-export const timelinePoint = v.object(
-  {
-    /** Start of the interval, ms since the start of the window. */
-    t: num(),
-    /** Length of the interval, ms (grows when the timeline downsamples itself). */
-    dt: num(),
-    acquires: num(BOUNDS.count),
-    waited: num(BOUNDS.count),
-    timeouts: num(BOUNDS.count),
-    errors: num(BOUNDS.count),
-    created: num(BOUNDS.count),
-    expired: num(BOUNDS.count),
-    idleClosed: num(BOUNDS.count),
-    /** P99 and max acquire wait in the interval, µs (after downsampling: the max of the merged intervals' P99s). */
-    waitP99Us: num(SPAN),
-    waitMaxUs: num(SPAN),
-    /** Time-weighted mean and the max of the gauges in the interval. */
-    inUseMean: num(LEVEL),
-    inUseMax: num(LEVEL),
-    idleMean: num(LEVEL),
-    waitingMean: num(LEVEL),
-    waitingMax: num(LEVEL),
-    totalMax: num(LEVEL),
-    /** Age of the oldest waiter when the interval closed, ms. */
-    oldestWaiterMs: num({ min: 0, max: SPAN.max / 1000 }),
-  },
-  (i) => `expected an object, got ${describe(i.input)}`,
-);
-export type TimelinePoint = v.InferOutput<typeof timelinePoint>;
+/** The figures a timeline point had from the start: runs saved before the others were recorded lack them (read as saved). */
+export const FIRST_POINT_FIGURES: ReadonlyArray<keyof TimelinePoint> = ['t', 'created', 'expired', 'idleClosed'];
 
 /**
- * A timeline point as a run file holds it: runs saved before the figures beyond
- * {@link FIRST_POINT_FIELDS} were recorded lack them (read as saved; the evidence reader of
- * observations asks for every one).
+ * The bounded timeline of one pool or replica, its points each with every figure of
+ * {@link POINT_FIGURES} but those `optional` lists. Hundreds of points: each is checked in place,
+ * figure by figure (a refusal names the point and the figure, as a schema's would).
  */
-const savedTimelinePoint = v.partial(
-  timelinePoint,
-  Object.keys(timelinePoint.entries).filter((k) => !(FIRST_POINT_FIELDS as readonly string[]).includes(k)) as [keyof TimelinePoint, ...Array<keyof TimelinePoint>],
-) as unknown as v.GenericSchema<unknown, TimelinePoint>;
-
-/** The bounded timeline of one pool or replica. */
-export const timeline = (point: v.GenericSchema<unknown, TimelinePoint>) => obj({ intervalMs: num({ min: 1, max: Number.MAX_VALUE }), points: arr(point) });
+export const timeline = (optional: ReadonlyArray<keyof TimelinePoint> = []) =>
+  obj({
+    intervalMs: num({ min: 1, max: Number.MAX_VALUE }),
+    points: v.pipe(
+      v.custom<TimelinePoint[]>(Array.isArray, (i) => (i.input === undefined ? 'missing' : `expected an array, got ${describe(i.input)}`)),
+      v.rawCheck(({ dataset, addIssue }) => {
+        if (!dataset.typed) return;
+        const points = dataset.value as unknown[];
+        for (let i = 0; i < points.length; i++) {
+          const pt = points[i];
+          if (!isObj(pt)) return refuseAt(addIssue as AddIssue, points, [i], `expected an object, got ${describe(pt)}`);
+          for (const [k, range] of POINT_ENTRIES) {
+            const x = Object.hasOwn(pt, k) ? pt[k] : undefined;
+            if (x === undefined && (optional as readonly string[]).includes(k)) continue;
+            const why = x === undefined ? 'missing' : typeof x !== 'number' ? `expected a number, got ${describe(x)}` : rangeRefusal(x, range);
+            if (why !== undefined) return refuseAt(addIssue as AddIssue, points, [i, k], why);
+          }
+        }
+      }),
+    ),
+  });
 
 /** Hold time by the number of connections in use when the hold began. */
 export const holdByInUse = v.pipe(
@@ -240,7 +255,7 @@ export const poolRun = obj({
      * checked to hold across the run (absent in runs saved before it was recorded).
      */
     holdByInUseHalves: v.optional(v.pipe(v.custom<unknown[]>((x) => Array.isArray(x) && x.length === 2, 'expected the two halves of the window, each {levels}'), v.tuple([holdByInUse, holdByInUse]))),
-    timeline: timeline(savedTimelinePoint),
+    timeline: timeline((Object.keys(POINT_FIGURES) as Array<keyof TimelinePoint>).filter((k) => !FIRST_POINT_FIGURES.includes(k))),
     /** Times of lifetime expiries, ms since the window start (bounded; `expiryTimesTruncated` says when). */
     expiryTimes: numbers(),
     expiryTimesTruncated: bool(),
