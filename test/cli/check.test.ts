@@ -77,6 +77,17 @@ describe('check --from a saved run', () => {
     expect(r.stderr).toContain(`ERROR: ${empty}: the run holds no samples, so no threshold can be judged`);
   });
 
+  it('an observation that saw only a pool it could not map: exit 4, saying no threshold is about it (recommend advises on it)', () => {
+    const dir = scratch();
+    const obs = join(dir, 'unmapped.json');
+    const source = { kind: 'server-sampling', detail: 'pg_stat_activity', startedAt: 0, durationMs: 1000 };
+    const unmapped = { label: 'app:orders', replica: null, source, reason: 'no --map ties it to a Tasker pool', figures: { meanBusy: 2, openMax: 4, reserved: 0, maxConnections: null } };
+    writeFileSync(obs, JSON.stringify({ kind: 'observation', schemaVersion: 1, createdAt: '2026-12-07T00:00:00.000Z', target: 'postgresql://o@db/x', partial: false, environments: [{ env: 'production', durationMs: 1000, warmupMs: 0, pgmqShared: true, interrupted: false, pools: [], unmapped: [unmapped], workloads: [], config: {}, overrides: [] }] }));
+    const r = runCli(['check', '--from', obs, '--threshold', '*.in_use: mean < 10'], { cwd: dir });
+    expect(r.status).toBe(4);
+    expect(r.stderr).toContain(`ERROR: ${obs}: no threshold can be judged: the evidence saw only pools that map to no Tasker pool`);
+  });
+
   it('thresholds from the advisor config, with --threshold added', () => {
     const cwd = scratch();
     writeFileSync(join(cwd, 'advisor.toml'), '[check]\nthresholds = ["database.acquire: p(99) < 50ms"]\n');

@@ -8,9 +8,10 @@ import type { EvidenceFile, PoolEvidence } from '../evidence/types.js';
 import { poolFigures, type PoolFigures } from './figures.js';
 import { describeWorkload } from './analyze.js';
 import { waitSpectrum, type WaitSpectrum } from './charts.js';
+import { FORMAT_VERSION } from '../saved.js';
 
 /** Version of the compare JSON shape. */
-export const COMPARE_SCHEMA_VERSION = 1;
+export const COMPARE_SCHEMA_VERSION = FORMAT_VERSION.compareJson;
 
 /** A change smaller than this share of the before value reads as "same". */
 export const SAME_WITHIN = 0.05;

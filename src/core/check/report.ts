@@ -7,9 +7,10 @@ import { formatIssue, type Issue } from '../config/validate.js';
 import { formatThreshold, type Threshold } from '../thresholds/parse.js';
 import type { ThresholdResult } from '../thresholds/evaluate.js';
 import { budgetArithmetic, layerLine, type BudgetResult, type StaticResult } from './static.js';
+import { FORMAT_VERSION } from '../saved.js';
 
 /** Version of `check --format json`'s shape. */
-export const CHECK_SCHEMA_VERSION = 1;
+export const CHECK_SCHEMA_VERSION = FORMAT_VERSION.checkJson;
 
 /** Everything `check` found, ready to render. */
 export interface CheckReport {

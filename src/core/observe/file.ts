@@ -1,17 +1,20 @@
 /**
  * The saved result of `observe` (`--out`): plain JSON with a `kind` and a `schemaVersion`, the
- * reconstruction, the figures per group, the cross-checks and the sampler's own cost. Pure.
+ * evidence, and beside it the reconstruction, the figures per group, the cross-checks and the
+ * sampler's own cost. Declared once, as a schema (src/core/saved.ts) built on the evidence's. Pure.
  */
 import type { DbCrossCheck, RoleCrossCheck, StatementsInWindow, TaskerHealth } from './crossCheck.js';
 import type { GroupSummary } from './summary.js';
 import type { Observation } from './types.js';
-import type { EnvironmentEvidence } from '../evidence/types.js';
+import * as v from 'valibot';
+import { EVIDENCE_SCHEMA_VERSION, observationEvidenceEntries, type EnvironmentEvidence } from '../evidence/types.js';
 import type { PgBouncerReading } from './pgbouncer.js';
-import type { ObservedTimeline, PgBouncerSettings } from '../evidence/types.js';
+import { BOUNDS } from '../limits.js';
+import { kept, num, obj, oneOf } from '../saved.js';
 import type { ServerCores } from './evidence.js';
 
-/** Version of {@link ObservationFile}'s layout. */
-export const OBSERVATION_SCHEMA_VERSION = 1;
+/** Version of {@link ObservationFile}'s layout: the one version of an observation file (its evidence part's too). */
+export const OBSERVATION_SCHEMA_VERSION = EVIDENCE_SCHEMA_VERSION;
 
 /** The sampler's own cost (measured, printed, saved). */
 export interface SamplingCost {
@@ -40,47 +43,44 @@ export interface TaskerReading {
   error?: string;
 }
 
-/** A saved observation. */
-export interface ObservationFile {
-  kind: 'observation';
-  schemaVersion: number;
-  tool: { name: 'pool-advisor'; version: string };
-  createdAt: string;
-  /** The server observed, password removed. */
-  target: string;
-  targetKind: 'local' | 'remote';
-  server: { version: string; maxConnections: number; superuserReserved: number; reservedConnections?: number };
-  source: { kind: 'server-sampling'; detail: string; startedAt: number; durationMs: number };
+/**
+ * A saved observation: the evidence every `--from` reads (the evidence's schema,
+ * evidence/types.ts, which `--from` checks) and the server sampling's own parts beside it, which
+ * only `observe` and its report read (kept as saved, typed by the modules that build them).
+ */
+export const observationFile = obj({
+  ...observationEvidenceEntries,
+  tool: kept<{ name: 'pool-advisor'; version: string }>(),
+  targetKind: oneOf(['local', 'remote'], 'local or remote'),
+  /** The server observed. */
+  server: obj({ version: kept<string>(), maxConnections: num({ ...BOUNDS.poolSize, min: 1 }), superuserReserved: num(BOUNDS.poolSize), reservedConnections: v.optional(num(BOUNDS.poolSize)) }),
+  source: kept<{ kind: 'server-sampling'; detail: string; startedAt: number; durationMs: number }>(),
   /** The nominal interval (`--interval`), ms. */
-  intervalMs: number;
-  configDir: string | null;
-  maps: string[];
-  observation: Observation;
-  groups: GroupSummary[];
+  intervalMs: kept<number>(),
+  configDir: kept<string | null>(),
+  maps: kept<string[]>(),
+  observation: kept<Observation>(),
+  groups: kept<GroupSummary[]>(),
   /** pg_stat_database cross-check; null before PostgreSQL 14 or when it could not be read. */
-  databases: DbCrossCheck[] | null;
+  databases: kept<DbCrossCheck[] | null>(),
   /** pg_stat_statements time per role; null when the extension is not installed and loaded. */
-  roles: RoleCrossCheck[] | null;
+  roles: kept<RoleCrossCheck[] | null>(),
   /** The statements that carried the load in the window (pg_stat_statements by queryid); absent when it could not be read. */
-  statements?: StatementsInWindow;
-  tasker: TaskerReading[];
+  statements: v.optional(kept<StatementsInWindow>()),
+  tasker: kept<TaskerReading[]>(),
   /** PgBouncer's own figures, when `--pgbouncer-url` was given. */
-  pgbouncer?: PgBouncerReading;
-  /** PgBouncer's settings (SHOW CONFIG, SHOW DATABASES), for the connection budget. */
-  pgbouncerSettings?: PgBouncerSettings;
-  cost: SamplingCost;
+  pgbouncer: v.optional(kept<PgBouncerReading>()),
+  cost: kept<SamplingCost>(),
   /** The server's CPU count and its source (absent in observations saved before it was kept). */
-  serverCores?: ServerCores;
-  validity: { valid: boolean; reasons: string[] };
+  serverCores: v.optional(kept<ServerCores>()),
+  validity: kept<{ valid: boolean; reasons: string[] }>(),
+  /** Observations have no seed (runs do). */
+  seed: v.null(),
+});
+export type ObservationFile = Omit<v.InferOutput<typeof observationFile>, 'environments'> & {
   /** The evidence every `--from` reads: a pool per mapped group and replica, the unmapped groups apart (evidence.ts). */
   environments: EnvironmentEvidence[];
-  /** Open and busy per pool and replica, churn, PgBouncer's clients waiting and the server's load, per fixed bucket (timeline.ts; absent in older observations). */
-  observedTimeline?: ObservedTimeline;
-  /** Observations have no seed (runs do). */
-  seed: null;
-  partial: boolean;
-  error?: string;
-}
+};
 
 /** Fewest samples for figures worth printing as more than a glimpse. */
 export const MIN_SAMPLES = 10;

@@ -8,13 +8,14 @@ import { fmtNum, fmtUs } from '../units.js';
 import type { FleetReading, ReplicaFigures } from '../fleet/assemble.js';
 import type { FleetBudget } from '../budget/fleet.js';
 import { layerLine } from '../check/static.js';
+import { FORMAT_VERSION } from '../saved.js';
 
 const na = 'n/a';
 const secs = (s: number | null | undefined) => (s === undefined || s === null ? na : fmtUs(s * 1e6));
 const num = (x: number | undefined, d = 1) => (x === undefined ? na : fmtNum(x, d));
 
 /** The schemaVersion of `fleet --json`. */
-export const FLEET_SCHEMA_VERSION = 1;
+export const FLEET_SCHEMA_VERSION = FORMAT_VERSION.fleetJson;
 
 /** The JSON form of a reading (stable field names, `schemaVersion` first). */
 export function fleetJson(reading: FleetReading, source: string, budgets: readonly FleetBudget[]): string {

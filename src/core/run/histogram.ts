@@ -8,7 +8,9 @@
 import type * as hdr from 'hdr-histogram-js';
 import { build } from 'hdr-histogram-js/dist/HistogramBuilder.js';
 import { decodeFromCompressedBase64, encodeIntoCompressedBase64 } from 'hdr-histogram-js/dist/encoding.js';
-import type { EncodedHistogram } from './types.js';
+
+/** An HDR histogram of microseconds, compressed and base64-encoded (hdr-histogram-js). */
+export type EncodedHistogram = string;
 
 /** A histogram of microseconds. */
 export type Histogram = hdr.Histogram;

@@ -3,14 +3,9 @@
  * set at every event that changes it; the time spent at each level accumulates, so the mean and
  * time-weighted percentiles hold even for a 10-second run. Pure: the caller passes the clock.
  */
-import type { LevelRow, LevelTimes } from './types.js';
+import { EXACT_LEVELS, type LevelRow, type LevelTimes } from './types.js';
 
-/**
- * A bounded distribution keeps every level below this one by one. A pool's own gauges (in use,
- * idle, open) never reach it in practice; a queue of callers can (an open load far beyond the
- * pool's capacity queues up to the generator's in-flight limit).
- */
-export const EXACT_LEVELS = 256;
+export { EXACT_LEVELS };
 /** Buckets per power of two above {@link EXACT_LEVELS}: each spans at most 1/64 (1.6%) of its levels. */
 const SUB_BUCKETS = 64;
 /**

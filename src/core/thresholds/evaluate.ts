@@ -5,7 +5,7 @@
  *
  * A threshold that cannot be evaluated (its pool is not in the run, or the run holds nothing
  * for that metric) is a `no-data` result, which fails the check: a gate that passes on no
- * evidence is no gate. A run with no samples at all is the caller's exit 4 ({@link hasSamples}).
+ * evidence is no gate. A run with no samples at all is the caller's exit 4 (`hasSamples`, evidence/samples.ts).
  */
 import type { PoolName } from '../config/pools.js';
 import { decode, type Histogram } from '../run/histogram.js';
@@ -170,10 +170,6 @@ export function selectEnvironments(run: EvidenceFile, envs?: readonly string[]):
   return run.environments.filter((e) => (!envs || envs.length === 0 || envs.includes(e.env)) && !(e.pools.length === 0 && e.unmapped.length > 0));
 }
 
-/** Whether the selected environments recorded anything at all (any acquire or hold). */
-export function hasSamples(run: EvidenceFile, envs?: readonly string[]): boolean {
-  return selectEnvironments(run, envs).some((e) => e.pools.some((p) => (p.wait?.count ?? 0) > 0 || (p.measured?.releases ?? 0) > 0 || (p.arrival?.count ?? 0) > 0 || (p.occupancy?.samples ?? 0) > 0));
-}
 
 function absentReason(env: EnvironmentEvidence, pool: PoolName): string {
   if (pool === 'pgmq' && env.pgmqShared) return `pool 'pgmq' is not in the run for '${env.env}': PGMQ's work went through the database pool there`;

@@ -10,13 +10,14 @@ import { invalidRunError } from '../../core/analysis/validity.js';
 import { renderHtmlReport } from '../../core/render/html.js';
 import { adviseEvidence } from '../../core/rules/index.js';
 import { evidenceFromRun } from '../../core/evidence/fromRun.js';
-import { hasEvidenceSamples } from '../../core/evidence/read.js';
+import { hasSamples } from '../../core/evidence/samples.js';
 import { adviceData } from '../../core/render/recommendations.js';
 import { measureInterruptibly, planAnalyze, planInputs, type AnalyzeFlags } from '../measure.js';
 import { writeErr, writeOut } from '../output.js';
 import { assertOutputsApart, assertReportPath, writeReport } from '../report.js';
 import { saveRun } from '../runFile.js';
 import { useColor } from '../tty.js';
+import { FORMAT_VERSION } from '../../core/saved.js';
 
 /** Print and save a finished (or partial) run with its analysis and advice. */
 export function emitRun(run: RunFile, f: AnalyzeFlags, advisor: AdvisorConfig): void {
@@ -24,7 +25,7 @@ export function emitRun(run: RunFile, f: AnalyzeFlags, advisor: AdvisorConfig): 
   const evidence = evidenceFromRun(run);
   const { analysis, advice } = adviseEvidence(evidence, advisor);
   if (f.report) writeReport(f.report, renderHtmlReport(evidence, analysis, advice));
-  if (f.json) writeOut(JSON.stringify({ schemaVersion: 1, run, advice: adviceData(analysis, advice) }, null, 2));
+  if (f.json) writeOut(JSON.stringify({ schemaVersion: FORMAT_VERSION.analyzeJson, run, advice: adviceData(analysis, advice) }, null, 2));
   else writeOut(renderReport(evidence, analysis, advice, { color: useColor(process.stdout) }));
 }
 
@@ -39,7 +40,7 @@ export async function analyzeCommand(f: AnalyzeFlags): Promise<void> {
   const { run, interrupted } = await measureInterruptibly({ plan, flags: f, stopping: 'the partial result follows.', onPartial: (partial) => emitRun(partial, f, plan.advisor) });
   emitRun(run, f, plan.advisor);
   if (interrupted) throw new CommandOutcome(ExitCode.Interrupted);
-  if (!hasEvidenceSamples(evidenceFromRun(run))) throw new NoDataError('the run recorded no acquires', 'run longer (--duration) or with a higher --rate');
+  if (!hasSamples(evidenceFromRun(run))) throw new NoDataError('the run recorded no acquires', 'run longer (--duration) or with a higher --rate');
   const invalid = invalidRunError(evidenceFromRun(run), 'this run');
   if (invalid) throw invalid;
 }

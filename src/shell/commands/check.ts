@@ -12,7 +12,8 @@ import { type RunFile } from '../../core/run/types.js';
 import type { EvidenceFile } from '../../core/evidence/types.js';
 import { evidenceFromRun } from '../../core/evidence/fromRun.js';
 import { parseThresholds, type Threshold } from '../../core/thresholds/parse.js';
-import { evaluateThresholds, hasSamples } from '../../core/thresholds/evaluate.js';
+import { evaluateThresholds, selectEnvironments } from '../../core/thresholds/evaluate.js';
+import { hasSamples, poolHasSamples } from '../../core/evidence/samples.js';
 import { invalidRunError } from '../../core/analysis/validity.js';
 import { checkStatic, type StaticResult } from '../../core/check/static.js';
 import { observedReplicas, readingOf } from '../../core/budget/inputs.js';
@@ -178,7 +179,8 @@ export async function runCheck(opts: CheckOptions): Promise<void> {
     evaluated: run !== undefined,
     ...(mode === 'measure' && staticFailed ? { notEvaluatedReason: 'the static checks failed, so no load was run' } : {}),
     ...(staticResult ? { static: staticResult } : { staticSkipped: 'no --config-dir and no ./config/tasker here' }),
-    noSamples: run ? !hasSamples(run, envs) : false,
+    // What a threshold can judge: samples of Tasker pools (the pools of hasSamples less the unmapped and the proxy's).
+    noSamples: run ? !selectEnvironments(run, envs).some((e) => e.pools.some(poolHasSamples)) : false,
   };
   writeOut(CHECK_FORMATS[opts.format](report, { color: useColor(process.stdout) }));
   const outcome = checkOutcome(report);
@@ -188,6 +190,10 @@ export async function runCheck(opts: CheckOptions): Promise<void> {
   if (outcome.exitCode === ExitCode.NoData && !report.noSamples) {
     const blind = report.results.filter((x) => x.unseen);
     throw new NoDataError(`${runLabel}: ${blind.length} threshold${blind.length === 1 ? '' : 's'} cannot be judged on this evidence: ${blind[0]!.expression}: ${blind[0]!.reason}`, 'judge it on a source that sees it (observe --prometheus, or a measured run), or leave it out for this one');
+  }
+  if (outcome.exitCode === ExitCode.NoData && run && hasSamples(run, envs)) {
+    // Samples (hasSamples), but only of pools that map to no Tasker pool or of a proxy's own: no threshold is about them.
+    throw new NoDataError(`${runLabel}: no threshold can be judged: the evidence saw only pools that map to no Tasker pool${envs ? ` in ${envs.join(', ')}` : ''}`, "tie a group to a Tasker pool (observe --map SELECTOR=ENV.POOL) and observe again; 'recommend --from' advises on them in generic terms");
   }
   if (outcome.exitCode === ExitCode.NoData) {
     throw new NoDataError(`${runLabel}: the run holds no samples${envs ? ` in ${envs.join(', ')}` : ''}, so no threshold can be judged`, 'run analyze again with a workload that reaches the pool');

@@ -4,7 +4,7 @@
  */
 import { NoDataError, UsageError } from '../../core/errors.js';
 import { compareRuns, hasCommonPool } from '../../core/analysis/compare.js';
-import { hasEvidenceSamples } from '../../core/evidence/read.js';
+import { hasSamples } from '../../core/evidence/samples.js';
 import { compareData, renderCompare } from '../../core/render/compare.js';
 import { renderCompareHtml } from '../../core/render/htmlCompare.js';
 import type { EvidenceFile } from '../../core/evidence/types.js';
@@ -39,7 +39,7 @@ export function compareCommand(beforeFile: string, afterFile: string, opts: Comp
     const names = (r: EvidenceFile): string => r.environments.flatMap((e) => e.pools.map((p) => `${e.env}/${p.pool}${p.replica ? ` (${p.replica})` : ''}`)).join(', ') || '(none)';
     throw new UsageError(`${beforeFile} and ${afterFile} have no environment and pool in common (before: ${names(before)}; after: ${names(after)})`, 'compare two runs of the same environments and pools');
   }
-  if (!hasEvidenceSamples(before) && !hasEvidenceSamples(after)) throw new NoDataError('neither run recorded any acquires', 'run analyze longer (--duration) or with a higher --rate, and save it again');
+  if (!hasSamples(before) && !hasSamples(after)) throw new NoDataError('neither run recorded any acquires', 'run analyze longer (--duration) or with a higher --rate, and save it again');
   if (opts.report) writeReport(opts.report, renderCompareHtml(cmp));
   if (opts.json) writeOut(JSON.stringify(compareData(cmp), null, 2));
   else writeOut(renderCompare(cmp, { color: useColor(process.stdout) }));

@@ -9,6 +9,7 @@ import { loadValidConfig } from '../validConfig.js';
 import { loadConfig, resolveConfigDir } from '../configDir.js';
 import { writeOut, addSecret } from '../output.js';
 import { useColor } from '../tty.js';
+import { FORMAT_VERSION } from '../../core/saved.js';
 
 interface ShowOptions {
   configDir?: string;
@@ -31,7 +32,7 @@ export function configLint(opts: { configDir?: string; json?: boolean }): void {
   const model = loadConfig(resolveConfigDir(opts.configDir));
   for (const e of model.environments) for (const p of Object.values(e.pools)) addSecret(p.url);
   const issues = validateModel(model);
-  if (opts.json) writeOut(JSON.stringify({ schemaVersion: 1, configDir: model.dir, issues }, null, 2));
+  if (opts.json) writeOut(JSON.stringify({ schemaVersion: FORMAT_VERSION.configLintJson, configDir: model.dir, issues }, null, 2));
   else if (issues.length === 0) writeOut(`${model.dir}: no problems found`);
   else writeOut(renderIssues(issues, { color: useColor(process.stdout) }));
   if (hasErrors(issues)) throw new CommandOutcome(ExitCode.CheckFailed);

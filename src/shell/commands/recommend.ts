@@ -3,7 +3,7 @@
  * a saved run, with no database. Prints what `analyze` printed for the same run.
  */
 import { NoDataError, UsageError } from '../../core/errors.js';
-import { hasEvidenceSamples } from '../../core/evidence/read.js';
+import { hasSamples } from '../../core/evidence/samples.js';
 import { invalidRunError } from '../../core/analysis/validity.js';
 import { adviseEvidence } from '../../core/rules/index.js';
 import { adviceData } from '../../core/render/recommendations.js';
@@ -35,7 +35,7 @@ export async function recommendCommand(opts: RecommendOptions): Promise<void> {
     if (!names.includes(e)) throw new UsageError(`--env '${e}': the run has no such environment`, `choose one of: ${names.join(', ') || '(none)'}`);
   }
   const selected: EvidenceFile = opts.env ? { ...run, environments: run.environments.filter((e) => opts.env!.includes(e.env)) } : run;
-  if (!hasEvidenceSamples(selected)) throw new NoDataError(`${opts.from}: the run recorded no acquires`, 'run analyze longer (--duration) or with a higher --rate, and save it again');
+  if (!hasSamples(selected)) throw new NoDataError(`${opts.from}: the run recorded no acquires`, 'run analyze longer (--duration) or with a higher --rate, and save it again');
   const { analysis, advice } = adviseEvidence(selected, advisor);
   if (opts.report) {
     // Loaded only for --report: the HTML renderer is the largest module recommend would otherwise parse.

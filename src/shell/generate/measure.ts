@@ -1,6 +1,6 @@
 /** `generate --measure`: measure the config dir being written (analyze) and take its recommendations. */
 import { NoDataError } from '../../core/errors.js';
-import { hasEvidenceSamples } from '../../core/evidence/read.js';
+import { hasSamples } from '../../core/evidence/samples.js';
 import { evidenceFromRun } from '../../core/evidence/fromRun.js';
 import { settingsFromEvidence, type RunSettings } from '../../core/generate/settings.js';
 import type { RunFile } from '../../core/run/types.js';
@@ -39,6 +39,6 @@ export async function measureSettings(opts: MeasureFlags): Promise<RunSettings> 
   writeErr(`Measuring ${plan.session.envs.join(', ')} before writing (analyze with ${plan.advisor.source})...`);
   const run: RunFile = await runAnalyze({ plan, flags });
   const evidence = evidenceFromRun(run);
-  if (!hasEvidenceSamples(evidence)) throw new NoDataError('the measurement recorded no acquires', 'run longer (--duration)');
+  if (!hasSamples(evidence)) throw new NoDataError('the measurement recorded no acquires', 'run longer (--duration)');
   return settingsFromEvidence(evidence, plan.advisor, 'the measurement', (n) => writeErr(`Measured: ${n} recommended change${n === 1 ? '' : 's'}.`));
 }

@@ -4,7 +4,8 @@
  * `recommendations` array (`recommend --json`), and the config dir it may write.
  */
 import { NoDataError, UsageError } from '../../core/errors.js';
-import { hasEvidenceSamples, parseEvidenceFile } from '../../core/evidence/read.js';
+import { parseEvidenceFile } from '../../core/evidence/read.js';
+import { hasSamples } from '../../core/evidence/samples.js';
 import { settingsFromEvidence, settingsFromRun, type RunSettings } from '../../core/generate/settings.js';
 import { loadAdvisorConfig } from '../advisorConfig.js';
 import { EXAMPLE_CONFIG_DIR, resolveConfigDir } from '../configDir.js';
@@ -34,7 +35,7 @@ export function readRunSettings(path: string, advisorFlag: string | undefined): 
       "observe again with --map 'SELECTOR=ENV.POOL' (or map the series in the advisor config's [prometheus] table); 'recommend --from' shows the sizes in generic terms",
     );
   }
-  if (!hasEvidenceSamples(evidence)) throw new NoDataError(`${path}: the run recorded no acquires, so it has no recommendations`, 'run analyze longer (--duration) or with a higher --rate, and save it again');
+  if (!hasSamples(evidence)) throw new NoDataError(`${path}: the run recorded no acquires, so it has no recommendations`, 'run analyze longer (--duration) or with a higher --rate, and save it again');
   return { ...settingsFromEvidence(evidence, loadAdvisorConfig(advisorFlag), path), evidence };
 }
 

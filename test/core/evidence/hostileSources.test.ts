@@ -170,7 +170,7 @@ describe('saved observations and replays: the bounds of the other readers', () =
   const text = (p: unknown) => observationText([env(p) as unknown as EnvironmentEvidence]);
 
   it.each([
-    ['in use 1e300', { occupancy: { exact: false, inUse: { levels: [[1e300, 1000]], max: 1e300, last: 0 } } }, 'occupancy.inUse.levels.0: level 1e+300 is out of range'],
+    ['in use 1e300', { occupancy: { exact: false, inUse: { levels: [[1e300, 1000]], max: 1, last: 0 } } }, 'occupancy.inUse.levels.0: level 1e+300 is out of range'],
     ['a rate of 1e9/s', { arrival: { rate: 1e9, count: 6e10 } }, 'arrival.rate: 1000000000 is out of range'],
     ['a hold of 1e12 µs', { hold: { form: 'mean', count: 10, meanUs: 1e12 } }, 'hold.meanUs: 1000000000000 is out of range'],
     ['a pool of 2.5', { settings: { ...BASE_SETTINGS, max_connections: 2.5 } }, 'settings.max_connections: 2.5 is out of range (not an integer'],

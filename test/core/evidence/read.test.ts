@@ -59,8 +59,8 @@ describe('parseEvidenceFile', () => {
     ['an unknown source kind', observationWith({ ...POOL, source: { ...POOL.source, kind: 'guess' } }), 'obs.json: environments.0.pools.0.source.kind: expected one of measured-run, server-sampling, prometheus, tasker-health'],
     ['buckets and counts of different lengths', observationWith({ ...POOL, wait: { all: { form: 'buckets', upperUs: [1, 2], counts: [1] }, count: 1 } }), 'obs.json: environments.0.pools.0.wait.all.counts: expected 2 counts, one per bound'],
     ['a broken HDR histogram', observationWith({ ...POOL, hold: { form: 'hdr', encoded: 'nope' } }), 'obs.json: environments.0.pools.0.hold.encoded: not an encoded HDR histogram'],
-    ['a negative count', observationWith({ ...POOL, churn: { opened: -1, closed: { lifetime: 0, idle: 0, error: 0, shutdown: 0, unattributed: 0 } } }), 'obs.json: environments.0.pools.0.churn.opened: expected a number from 0, got number -1'],
-    ['statement counts that are not a number', observationWith({ ...POOL, statements: { role: 'svc', calls: 'many', meanUs: 10, windowMs: 1000 } }), 'obs.json: environments.0.pools.0.statements.calls: expected a number from 0, got a string'],
+    ['a negative count', observationWith({ ...POOL, churn: { opened: -1, closed: { lifetime: 0, idle: 0, error: 0, shutdown: 0, unattributed: 0 } } }), 'obs.json: environments.0.pools.0.churn.opened: -1 is out of range (below the minimum 0'],
+    ['statement counts that are not a number', observationWith({ ...POOL, statements: { role: 'svc', calls: 'many', meanUs: 10, windowMs: 1000 } }), 'obs.json: environments.0.pools.0.statements.calls: expected a number, got a string'],
     ['a measured-only part', observationWith({ ...POOL, measured: {} }), 'obs.json: environments.0.pools.0.measured: only a measured run has this part'],
     ['a bad run file', JSON.stringify({ ...run, seed: 'x' }), 'old.json: seed: expected a number, got a string'],
   ])('%s is refused in one line naming the path', (_name, text, message) => {
@@ -71,6 +71,36 @@ describe('parseEvidenceFile', () => {
     } catch (e) {
       expect((e as Error).message).not.toContain('\n');
     }
+  });
+});
+
+describe('parts once read unchecked', () => {
+  const env0 = run.environments[0]!;
+  it.each([
+    // A run's own checks of its window reach analysis/validity.ts: they are bounded where they enter.
+    ['a planned window that is not a number', { ...run, environments: [{ ...env0, plannedDurationMs: 'long' }] }, 'old.json: environments.0.plannedDurationMs: expected a number, got a string'],
+    ['a negative wall-clock window', { ...run, environments: [{ ...env0, wallDurationMs: -5 }] }, 'old.json: environments.0.wallDurationMs: -5 is out of range'],
+    ['an event-loop delay that is not a number', { ...run, environments: [{ ...env0, eventLoop: { p99Ms: 'slow', maxMs: 3 } }] }, 'old.json: environments.0.eventLoop.p99Ms: expected a number, got a string'],
+    ['an event-loop part that is not an object', { ...run, environments: [{ ...env0, eventLoop: 7 }] }, 'old.json: environments.0.eventLoop: expected an object, got number 7'],
+    // The generator's figures reach the analysis too (lag decides "behind", SQL failures exit 3).
+    ['a generator lag that is no histogram', { ...run, environments: [{ ...env0, workloads: [{ ...env0.workloads[0]!, generator: { ...env0.workloads[0]!.generator, lag: 'nope' } }] }] }, 'old.json: environments.0.workloads.0.generator.lag: not an encoded HDR histogram'],
+    ['a negative count of SQL failures', { ...run, environments: [{ ...env0, workloads: [{ ...env0.workloads[0]!, generator: { ...env0.workloads[0]!.generator, sqlFailed: -3 } }] }] }, 'old.json: environments.0.workloads.0.generator.sqlFailed: -3 is out of range'],
+    ['a calibration mean that is not a number', { ...run, environments: [{ ...env0, workloads: [{ ...env0.workloads[0]!, calibration: { connections: 1, holds: 10, meanUs: 'x', p50Us: 1, failed: 0 } }] }] }, 'old.json: environments.0.workloads.0.calibration.meanUs: expected a number, got a string'],
+  ])('%s in a run is refused in one line naming the path', (_what, file, message) => {
+    expect(() => parseEvidenceFile(JSON.stringify(file), 'old.json')).toThrow(message);
+  });
+
+  it.each([
+    ['a live size beyond what PostgreSQL allows', { ...POOL, liveSize: { maxConnections: 1e9, from: 'Tasker /health/detailed' } }, 'obs.json: environments.0.pools.0.liveSize.maxConnections: 1000000000 is out of range'],
+    ['a gauge mean that is not a number', { ...POOL, gauges: { inUseMean: 'many', from: 'prometheus' } }, 'obs.json: environments.0.pools.0.gauges.inUseMean: expected a number, got a string'],
+    ['disagreements that are not sentences', { ...POOL, disagreements: [3] }, 'obs.json: environments.0.pools.0.disagreements.0: expected a string, got number 3'],
+  ])('%s in an observation is refused in one line naming the path', (_what, pool, message) => {
+    expect(() => parseEvidenceFile(observationWith(pool), 'obs.json')).toThrow(message);
+  });
+
+  it('a run with its window checks in range reads them', () => {
+    const e = parseEvidenceFile(JSON.stringify({ ...run, environments: [{ ...env0, plannedDurationMs: 5000, wallDurationMs: 5010, eventLoop: { p99Ms: 2, maxMs: 9 } }] }), 'old.json');
+    expect(e.environments[0]!.eventLoop).toEqual({ p99Ms: 2, maxMs: 9 });
   });
 });
 

@@ -47,7 +47,7 @@ describe("an observation's PgBouncer settings", () => {
     const text = (bouncer: unknown) => JSON.stringify({ kind: 'observation', schemaVersion: 1, createdAt: 'x', target: 't', partial: false, configDir: null, environments: [], pgbouncerSettings: bouncer });
     const ok = { maxClientConn: 100, defaultPoolSize: 20, reservePoolSize: 0, maxDbConnections: 0, maxUserConnections: 0, poolMode: 'transaction', databases: [{ name: 'app', poolSize: 20 }], wildcard: false };
     expect(parseEvidenceFile(text(ok), 'obs.json').pgbouncerSettings).toEqual(ok);
-    expect(() => parseEvidenceFile(text({ ...ok, maxClientConn: -5 }), 'obs.json')).toThrow('obs.json: pgbouncerSettings.maxClientConn: expected a number from 0, got');
+    expect(() => parseEvidenceFile(text({ ...ok, maxClientConn: -5 }), 'obs.json')).toThrow('obs.json: pgbouncerSettings.maxClientConn: -5 is out of range (below the minimum 0');
     expect(() => parseEvidenceFile(text({ ...ok, databases: [{ poolSize: 3 }] }), 'obs.json')).toThrow('obs.json: pgbouncerSettings.databases.0.name: missing');
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { evidenceFromRun, poolEvidenceFromRun } from '../../../src/core/evidence/fromRun.js';
 import { parseThreshold, parseThresholds } from '../../../src/core/thresholds/parse.js';
-import { compare, evaluateThresholds, hasSamples, observe } from '../../../src/core/thresholds/evaluate.js';
+import { compare, evaluateThresholds, observe } from '../../../src/core/thresholds/evaluate.js';
+import { hasSamples } from '../../../src/core/evidence/samples.js';
 import { buildEnvironment, buildPoolRun, buildRunFile, healthyPool, saturatedPool } from '../../helpers/checkRunBuilder.js';
 
 describe('observing a pool run', () => {
