@@ -451,7 +451,7 @@ const observedTimeline = v.pipe(
     /** PgBouncer's clients waiting for a server connection (mean and most over the reads of each bucket), per database and user. */
     proxyWaiting: v.optional(arr(obj({ database: str(), user: str(), waitingMean: series(BOUNDS.level), waitingMax: series(levelInt) }))),
     /** The server's average active sessions per bucket by wait class (classes seen only), and its core count (null when unknown; as --server-cores accepts it). */
-    load: v.optional(obj({ cores: nullOr(num({ min: 1, max: 4096, integer: true })), coresSource: str(), byClass: arr(obj({ class: oneOf(LOAD_CLASSES), aas: series(BOUNDS.level) })) })),
+    load: v.optional(obj({ cores: nullOr(num({ min: 1, max: 4096, integer: true })), coresSource: str(), byClass: arr(obj({ class: oneOf(LOAD_CLASSES, `one of ${LOAD_CLASSES.join(', ')}`), aas: series(BOUNDS.level) })) })),
   }),
   v.rawCheck(({ dataset, addIssue }) => {
     if (!dataset.typed) return;

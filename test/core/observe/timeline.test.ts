@@ -142,8 +142,8 @@ describe('reading a saved timeline', () => {
 
   it('refuses a series without one value per bucket, a value out of bounds, a bucket count past the cap and an unknown class, naming the path', () => {
     expect(refusal(broken((t) => t.pools[1].busyMean.pop()))).toMatch(/^obs\.json: observedTimeline\.pools\.1\.busyMean: expected 21 values, one per bucket, got 20$/);
-    expect(refusal(broken((t) => (t.pools[0].openMax[3] = 1e12)))).toMatch(/^obs\.json: observedTimeline\.pools\.0\.openMax\.3: expected an integer from 0 to 524286, got number 1000000000000$/);
-    expect(refusal(broken((t) => (t.pools[0].opened[0] = -1)))).toMatch(/observedTimeline\.pools\.0\.opened\.0: expected an integer from 0/);
+    expect(refusal(broken((t) => (t.pools[0].openMax[3] = 1e12)))).toMatch(/^obs\.json: observedTimeline\.pools\.0\.openMax\.3: 1000000000000 is out of range \(above the maximum 524286; expected an integer from 0 to 524286\)$/);
+    expect(refusal(broken((t) => (t.pools[0].opened[0] = -1)))).toMatch(/observedTimeline\.pools\.0\.opened\.0: -1 is out of range \(below the minimum 0/);
     expect(refusal(broken((t) => (t.buckets = 151)))).toMatch(/observedTimeline\.buckets: 151 is out of range/);
     expect(refusal(broken((t) => (t.load.byClass[0].class = 'Nap')))).toMatch(/observedTimeline\.load\.byClass\.0\.class: expected one of CPU, /);
     expect(refusal(broken((t) => (t.load.cores = 0)))).toMatch(/observedTimeline\.load\.cores: 0 is out of range/);
