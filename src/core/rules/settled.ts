@@ -16,7 +16,7 @@ import { inputErrors, judgeLook, lookZ, SETTLE_ALPHA, SETTLE_INPUTS, type InputP
 import { targetOf } from '../analysis/target.js';
 import type { EnvironmentEvidence, EvidenceFile } from '../evidence/types.js';
 import type { WorkloadRun } from '../run/types.js';
-import { compare, evaluateThresholds } from '../thresholds/evaluate.js';
+import { compare, evaluateThresholds, type ThresholdResult } from '../thresholds/evaluate.js';
 import type { Threshold } from '../thresholds/parse.js';
 import { recommendEnvironment } from './index.js';
 
@@ -35,6 +35,9 @@ export interface SettleOptions {
 export type SettleOutcome =
   | { settled: true; look: number; elapsedS: number }
   | { settled: false; look: number; elapsedS: number; why: string; differences: Array<{ label: string; values: Array<string | number> }> };
+
+/** The shortest window the rule looks at: a shorter `--duration` is run whole (the confidence label's medium needs this long). */
+export const SETTLE_MIN_WINDOW_S: number = CONFIDENCE_LEVELS.medium.seconds;
 
 /**
  * The least window (s) before a look can settle: the run length the confidence label needs for
@@ -89,7 +92,7 @@ function thresholdFactor(t: Threshold, centre: InputPoint, point: InputPoint): n
 }
 
 /** The answer of an environment whose pool `poolIndex` is at `point` (the others as measured). */
-function answerOf(env: EnvironmentAnalysis, evidence: EnvironmentEvidence, file: EvidenceFile, advisor: AdvisorConfig, thresholds: readonly Threshold[], poolIndex: number, centre: InputPoint, point: InputPoint): SettleAnswer {
+function answerOf(env: EnvironmentAnalysis, evidence: EnvironmentEvidence, file: EvidenceFile, advisor: AdvisorConfig, checks: readonly ThresholdResult[], poolIndex: number, centre: InputPoint, point: InputPoint): SettleAnswer {
   const pools = env.pools.map((p, i) => (i === poolIndex ? poolAt(p, evidence, point) : p));
   const advice = recommendEnvironment({ ...env, pools }, advisor, file);
   const out: SettleAnswer = {};
@@ -104,9 +107,9 @@ function answerOf(env: EnvironmentAnalysis, evidence: EnvironmentEvidence, file:
     const prev = out[label] as keyof typeof rank | undefined;
     if (prev === undefined || rank[f.severity] > rank[prev]) out[label] = f.severity;
   }
-  if (thresholds.length > 0) {
+  if (checks.length > 0) {
     const pool = env.pools[poolIndex]!;
-    for (const r of evaluateThresholds(thresholds, { ...file, environments: [evidence] }, [env.env])) {
+    for (const r of checks) {
       let status: string = r.status;
       if (r.observed !== null && r.pool === pool.pool) status = compare(r.observed * thresholdFactor(r.threshold, centre, point), r.threshold.operator, r.threshold.limit) ? 'held' : 'breached';
       out[`[check] ${r.expression}`] = status;
@@ -136,7 +139,8 @@ export function judgeEnvironment(file: EvidenceFile, envName: string, advisor: A
   const needSamples = minimumSamples(maxS);
   const short = env.pools.find((p) => p.acquires < needSamples);
   if (short) return { ...base, settled: false, why: `${short.pool} has ${short.acquires} acquires, under the ${needSamples} the confidence label needs`, differences: [] };
-  const thresholds = o.thresholds ?? [];
+  // The thresholds are evaluated once on the evidence; each corner moves the observed value with its inputs.
+  const checks = (o.thresholds ?? []).length > 0 ? evaluateThresholds(o.thresholds!, { ...file, environments: [evidence] }, [envName]) : [];
   const z = lookZ(o.alpha ?? SETTLE_ALPHA, look, SETTLE_INPUTS.length * Math.max(1, env.pools.length));
   const differences = new Map<string, Set<string | number>>();
   for (let i = 0; i < env.pools.length; i++) {
@@ -145,7 +149,7 @@ export function judgeEnvironment(file: EvidenceFile, envName: string, advisor: A
     const se = inputErrors(ev?.timeline?.points ?? []);
     if (!se) return { ...base, settled: false, why: `${p.pool}'s timeline has fewer than 10 batches`, differences: [] };
     const centre = centreOf(p);
-    const verdict = judgeLook(centre, se, z, (pt) => answerOf(env, evidence, file, advisor, thresholds, i, centre, pt), (a) => JSON.stringify(Object.entries(a).sort(([x], [y]) => (x < y ? -1 : 1))));
+    const verdict = judgeLook(centre, se, z, (pt) => answerOf(env, evidence, file, advisor, checks, i, centre, pt), (a) => JSON.stringify(Object.entries(a).sort(([x], [y]) => (x < y ? -1 : 1))));
     if (!verdict.settled) {
       const labels = new Set(verdict.answers.flatMap((a) => Object.keys(a)));
       for (const label of labels) {

@@ -236,6 +236,13 @@ export function checkRunFile(data: unknown, display: string): RunFile {
       at(display, data, `${e}.overrides.${j}.key`, str);
       at(display, data, `${e}.overrides.${j}.value`, setting);
     });
+    if (optional(display, data, `${e}.settle`, obj) !== undefined) {
+      at(display, data, `${e}.settle.settled`, bool);
+      for (const k of ['afterS', 'maxS']) at(display, data, `${e}.settle.${k}`, phaseS);
+      at(display, data, `${e}.settle.looks`, within({ min: 0, max: 1_000_000, integer: true }));
+      at(display, data, `${e}.settle.alpha`, within({ min: 0, max: 1 }));
+      optional(display, data, `${e}.settle.unsettled`, str);
+    }
     const pools = at(display, data, `${e}.pools`, arr) as unknown[];
     pools.forEach((__, j) => checkPool(display, data, `${e}.pools.${j}`));
     const workloads = at(display, data, `${e}.workloads`, arr) as unknown[];

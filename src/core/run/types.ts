@@ -246,6 +246,24 @@ export interface EnvironmentRun {
   wallDurationMs?: number;
   /** Event-loop delay of the pool-advisor process over the measured window, ms (perf_hooks). Absent in older runs. */
   eventLoop?: { p99Ms: number; maxMs: number };
+  /** How the window ended when it stopped as soon as its answer was settled (`analyze` without `--fixed-duration`). Absent in fixed-length and older runs. */
+  settle?: SettleRecord;
+}
+
+/** The stopping rule's record of one environment (src/core/rules/settled.ts). */
+export interface SettleRecord {
+  /** Whether the answer was settled when the window stopped. */
+  settled: boolean;
+  /** The measured window when it stopped, s. */
+  afterS: number;
+  /** The longest the window could run (`--duration`), s. */
+  maxS: number;
+  /** Looks taken (of the fixed schedule). */
+  looks: number;
+  /** The error rate spent over the looks. */
+  alpha: number;
+  /** Not settled: what differed at the last look (e.g. `database.max_connections is 8 or 9`). */
+  unsettled?: string;
 }
 
 /** Where the run was measured: a throwaway server pool-advisor started, a server on this machine, or another machine. */

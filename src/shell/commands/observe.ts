@@ -36,6 +36,7 @@ import { addSecret, clean, writeErr, writeOut } from '../output.js';
 import { assertReportPath } from '../report.js';
 import { withInterrupt } from '../signals.js';
 import { showProgress, useColor } from '../tty.js';
+import { startHeartbeat } from '../heartbeat.js';
 import { connectionConfig, isLocalHost, resolveTarget } from '../target.js';
 import { loadValidConfig } from '../validConfig.js';
 import { observeServer } from '../observe/run.js';
@@ -181,6 +182,8 @@ export async function observeCommand(f: ObserveFlags): Promise<void> {
     ac.abort();
   };
   const progress = showProgress(Boolean(f.json)) && f.progress !== false;
+  let seen: { elapsedMs: number; samples: number; connections: number } | undefined;
+  const stopHeartbeat = startHeartbeat(() => (seen ? `[observe] ${Math.floor(seen.elapsedMs / 1000)}s, ${Math.max(0, Math.ceil((durationMs - seen.elapsedMs) / 1000))}s left  ${seen.samples} samples, ${seen.connections} connections now` : '[observe] starting'), { progress: f.progress, machineOutput: Boolean(f.json) });
   const matched = new Set<MapRule>();
   await withInterrupt(onSignal, async () => {
     const cores = await resolveServerCores({ flag: coresFlag, prometheus: client, instance: advisor.prometheus?.databaseInstance, targetKind });
@@ -202,10 +205,11 @@ export async function observeCommand(f: ObserveFlags): Promise<void> {
       read,
       signal: ac.signal,
       status: (l) => writeErr(l),
-      onProgress: progress
-        ? (p) => process.stderr.write(clean(`\r\x1b[K[observe] ${Math.floor(p.elapsedMs / 1000)}s, ${Math.max(0, Math.ceil((durationMs - p.elapsedMs) / 1000))}s left  ${p.samples} samples, ${p.connections} connections now`))
-        : undefined,
-    });
+      onProgress: (p) => {
+        seen = p;
+        if (progress) process.stderr.write(clean(`\r\x1b[K[observe] ${Math.floor(p.elapsedMs / 1000)}s, ${Math.max(0, Math.ceil((durationMs - p.elapsedMs) / 1000))}s left  ${p.samples} samples, ${p.connections} connections now`));
+      },
+    }).finally(stopHeartbeat);
     if (progress) process.stderr.write('\r\x1b[K');
     if (file.observation.samples > 0) {
       for (const r of rules) {

@@ -7,6 +7,7 @@ import { evidenceFromRun } from '../../../src/core/evidence/fromRun.js';
 import { judgeEnvironment, minimumWindowS } from '../../../src/core/rules/settled.js';
 import { parseThresholds } from '../../../src/core/thresholds/parse.js';
 import { syntheticRun } from '../../helpers/syntheticRun.js';
+import { checkRunFile } from '../../../src/core/run/file.js';
 
 function point(t: number, acquires: number, inUseMean: number, waitP99Us: number): TimelinePoint {
   return { t, dt: 1000, acquires, waited: 0, timeouts: 0, errors: 0, created: 0, expired: 0, idleClosed: 0, waitP99Us, waitMaxUs: waitP99Us, inUseMean, inUseMax: Math.ceil(inUseMean), idleMean: 0, waitingMean: 0, waitingMax: 0, totalMax: 10, oldestWaiterMs: 0 };
@@ -143,5 +144,18 @@ describe('judgeEnvironment', () => {
     expect(size).toBeDefined();
     expect(size!.values.length).toBeGreaterThan(1);
     expect(o.why).toMatch(/^database\.max_connections is \d+(, \d+)* or \d+/);
+  });
+});
+
+describe('the run file part', () => {
+  it('reads a recorded settle back and refuses a malformed one with its path', () => {
+    const run = syntheticRun([{ durationS: 12, arrivals: { kind: 'poisson', rate: 100 }, hold: { dist: 'constant', ms: 2 }, settings: { max_connections: 4, min_connections: 2 }, seed: 2 }]);
+    run.environments[0]!.settle = { settled: false, afterS: 30, maxS: 30, looks: 11, alpha: 0.05, unsettled: 'database.max_connections is 8 or 9' };
+    const text = JSON.parse(JSON.stringify(run));
+    expect(checkRunFile(text, 'run.json').environments[0]!.settle?.unsettled).toBe('database.max_connections is 8 or 9');
+    text.environments[0].settle.looks = -1;
+    expect(() => checkRunFile(text, 'run.json')).toThrow(/run\.json: environments\.0\.settle\.looks: -1 is out of range/);
+    text.environments[0].settle = 'yes';
+    expect(() => checkRunFile(text, 'run.json')).toThrow(/environments\.0\.settle: expected an object/);
   });
 });
