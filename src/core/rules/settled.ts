@@ -153,7 +153,7 @@ export function judgeEnvironment(file: EvidenceFile, envName: string, advisor: A
     if (!verdict.settled) {
       const labels = new Set(verdict.answers.flatMap((a) => Object.keys(a)));
       for (const label of labels) {
-        const values = new Set(verdict.answers.map((a) => a[label] ?? 'unchanged'));
+        const values = new Set(verdict.answers.map((a) => a[label] ?? absent(env, label)));
         if (values.size > 1) {
           const set = differences.get(label) ?? new Set();
           for (const v of values) set.add(v);
@@ -167,11 +167,19 @@ export function judgeEnvironment(file: EvidenceFile, envName: string, advisor: A
   return { ...base, settled: false, why: describeDifferences(list), differences: list };
 }
 
+/** What a corner without the label had: the key's current value (no change advised), or `none` (no such finding). */
+function absent(env: EnvironmentAnalysis, label: string): string | number {
+  const m = /^(\w+)\.(\w+)$/.exec(label);
+  if (!m) return 'none';
+  const v = env.config[m[1] as keyof EnvironmentAnalysis['config']]?.keys[m[2]!]?.value;
+  return typeof v === 'number' ? v : 'unchanged';
+}
+
 /** "database.max_connections is 8 or 9; database pool-saturation is warning or info". */
 export function describeDifferences(list: ReadonlyArray<{ label: string; values: ReadonlyArray<string | number> }>): string {
   const shown = list.filter((d) => !d.label.endsWith(' confidence'));
   const use = shown.length > 0 ? shown : list;
-  const text = (v: string | number): string => (v === 'unchanged' ? 'unchanged' : String(v));
+  const text = (v: string | number): string => String(v);
   return use
     .slice(0, 3)
     .map((d) => `${d.label} is ${d.values.slice(0, -1).map(text).join(', ')}${d.values.length > 1 ? ' or ' : ''}${text(d.values[d.values.length - 1]!)}`)
