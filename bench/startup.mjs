@@ -4,7 +4,7 @@
 // (bench/unbundled-cli.mjs) with the same dynamic imports per command.
 //   node bench/startup.mjs [--rounds 11]
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import { median } from './pool-overhead.mjs';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const BIN = join(ROOT, 'bin', 'pool-advisor.js');
 const UNBUNDLED = join(ROOT, 'bench', 'unbundled-cli.mjs');
+const TASKER_CONFIG = join(ROOT, 'test', 'fixtures', 'tasker-core', 'config', 'tasker');
 const NODE0 = ['-e', '0'];
 const PRELOAD = join(ROOT, 'bench', 'cpu-at-exit.cjs');
 const CPU_FILE = join(mkdtempSync(join(tmpdir(), 'pa-bench-cpu-')), 'cpu');
@@ -63,6 +64,8 @@ export function benchCommands(runFile, rounds) {
   const cmds = [
     { name: '--help', args: ['--help'], target: 2.0 },
     { name: 'config lint (example config)', args: ['config', 'lint'], target: 2.0 },
+    // Tasker's own config (test/fixtures/tasker-core, about 100 KB of TOML), when the fixture is present.
+    ...(existsSync(TASKER_CONFIG) ? [{ name: "config lint (Tasker's real config)", args: ['config', 'lint', '--config-dir', TASKER_CONFIG], target: 2.0 }] : []),
     { name: 'recommend --from run.json', args: ['recommend', '--from', runFile], target: 2.5 },
     { name: 'check --from run.json', args: ['check', '--from', runFile], target: 2.5 },
   ];

@@ -18,6 +18,7 @@ import { adviseEvidence } from '../core/rules/index.js';
 import { loadAdvisorConfig } from './advisorConfig.js';
 import { addSecret, forTerminal, writeErr } from './output.js';
 import { showProgress } from './tty.js';
+import { startHeartbeat } from './heartbeat.js';
 import { assertFits, assertSafeTarget, connectionConfig, isLocalHost, probe, resolveTarget, type ServerFacts } from './target.js';
 import { startThrowaway, type ThrowawayCluster } from './throwawayPg.js';
 import { runSession, SessionFailed, type Progress, type SessionOptions } from './session.js';
@@ -26,7 +27,10 @@ import { withInterrupt } from './signals.js';
 import { serverGuardOptions } from './deadline.js';
 import { pgmqSharesDatabasePool, planMeasurement, plannedConnections, refuseHoldsPastWindow, refuseMinAboveMax } from '../core/load/plan.js';
 import { version } from './version.js';
-import { fmtUs } from '../core/units.js';
+import { fmtUs, formatNum } from '../core/units.js';
+import { SETTLE_ALPHA } from '../core/analysis/settle.js';
+import { parseThresholds } from '../core/thresholds/parse.js';
+import type { SettleRecord } from '../core/run/types.js';
 import type pg from 'pg';
 
 /** The flags of analyze (shared with `check`, which runs analyze first). */
@@ -39,6 +43,8 @@ export interface AnalyzeFlags {
   concurrency?: string;
   hold?: string;
   duration?: string;
+  /** Measure for the whole `--duration` instead of stopping when the answer is settled. */
+  fixedDuration?: boolean;
   warmup?: string;
   seed?: string;
   set?: string[];
@@ -103,7 +109,9 @@ export function planAnalyze(f: AnalyzeFlags): AnalyzePlan {
   const seed = f.seed !== undefined ? parseNumberFlag('--seed', f.seed, LIMITS.seed) : advisor.seed;
   for (const s of sets) if (s.warning) warnings.push(s.warning);
   refuseMinAboveMax(model, envs, sets);
-  const session = { ...planMeasurement({ model, advisor, envs, pools, flags, sets }), seed };
+  // The stopping rule (by default): [check]'s thresholds are among the verdicts that must settle.
+  const settle = f.fixedDuration ? undefined : { alpha: SETTLE_ALPHA, thresholds: parseThresholds(advisor.thresholds.map((text) => ({ text, source: { label: advisor.source } }))) };
+  const session = { ...planMeasurement({ model, advisor, envs, pools, flags, sets }), seed, ...(settle ? { settle } : {}) };
   const planned = session.planned.flatMap((e) => e.workloads);
   if (planned.length === 0) {
     throw new UsageError(`no workload to drive for ${envs.join(', ')}${pools ? ` and --pool ${pools.join(' ')}` : ''} in ${advisor.source}`, 'add [environments.<env>.workloads.database] to the advisor config (docs/config.md)');
@@ -188,6 +196,10 @@ export async function runAnalyze(o: RunAnalyzeOptions): Promise<RunFile> {
     if (t) assertSafeTarget(t, Boolean(f.yes));
   }
   let cluster: ThrowawayCluster | undefined;
+  const onTerminal = showProgress(Boolean(f.json)) && f.progress !== false;
+  let latest: Progress | undefined;
+  const started = Date.now();
+  const stopHeartbeat = startHeartbeat(() => (latest ? progressText(latest) : `starting, ${Math.round((Date.now() - started) / 1000)}s`), { progress: f.progress, machineOutput: Boolean(f.json) });
   try {
     let main: pg.ClientConfig;
     let pgmq: pg.ClientConfig;
@@ -234,9 +246,14 @@ export async function runAnalyze(o: RunAnalyzeOptions): Promise<RunFile> {
       logger: f.slowLog ? (line) => writeErr(line) : undefined,
       signal: o.signal,
       onPools: o.onPools,
-      onProgress: showProgress(Boolean(f.json)) && f.progress !== false ? progressLine : undefined,
+      onSettle: (env, r) => status(settleLine(env, r)),
+      onProgress: (p) => {
+        latest = p;
+        if (onTerminal) progressLine(p);
+      },
     });
   } finally {
+    stopHeartbeat();
     if (showProgress(Boolean(f.json))) process.stderr.write('\r\x1b[K');
     await cluster?.stop();
   }
@@ -248,9 +265,22 @@ function withServerGuard(cfg: pg.ClientConfig, versionNum: number, fallbackMs: n
   return { ...cfg, options: cfg.options ? `${cfg.options} ${opt}` : opt };
 }
 
-function progressLine(p: Progress): void {
+/** "[test] settled after 11 s (at most 30 s)" or "[test] not settled after 30 s: database.max_connections is 8 or 9; run longer or accept either". */
+export function settleLine(env: string, r: SettleRecord): string {
+  const after = `${formatNum(r.afterS, 0)} s`;
+  return r.settled
+    ? `[${env}] settled after ${after} (at most ${formatNum(r.maxS, 0)} s)`
+    : `[${env}] not settled after ${after}: ${r.unsettled ?? 'the answer still moves'}; run longer (--duration) or accept either`;
+}
+
+/** "[test] measuring 12s, 18s left  database: P99 1.2 ms, waiting 0" (the most left: the run may stop sooner when its answer settles). */
+function progressText(p: Progress): string {
   const pools = p.pools.map((x) => `${x.name}: P99 ${fmtUs(x.waitP99Us)}, waiting ${x.waiting}`).join(' | ');
-  process.stderr.write(forTerminal(`\r\x1b[K[${p.env}] ${p.phase} ${Math.floor(p.elapsedS)}s, ${Math.ceil(p.remainingS)}s left  ${pools}`));
+  return `[${p.env}] ${p.phase} ${Math.floor(p.elapsedS)}s, ${Math.ceil(p.remainingS)}s left  ${pools}`;
+}
+
+function progressLine(p: Progress): void {
+  process.stderr.write(forTerminal(`\r\x1b[K${progressText(p)}`));
 }
 
 /**

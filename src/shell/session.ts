@@ -7,7 +7,11 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pg from 'pg';
 import { POOL_NAMES, type PoolName } from '../core/config/pools.js';
 import { pgmqSharesDatabasePool, poolConfigSnapshot, poolThrough, settingsWithOverrides, type MeasurePlan, type PlannedEnvironment } from '../core/load/plan.js';
-import type { CalibrationStats, EnvironmentRun, PoolRun, RunFile, TargetKind, WorkloadRun, WorkloadSpec } from '../core/run/types.js';
+import type { CalibrationStats, EnvironmentRun, PoolRun, RunFile, SettleRecord, TargetKind, WorkloadRun, WorkloadSpec } from '../core/run/types.js';
+import { lookSchedule } from '../core/analysis/settle.js';
+import { evidenceFromRun } from '../core/evidence/fromRun.js';
+import { judgeEnvironment, minimumWindowS, SETTLE_MIN_WINDOW_S, type SettleOutcome } from '../core/rules/settled.js';
+import type { Threshold } from '../core/thresholds/parse.js';
 import { RUN_SCHEMA_VERSION } from '../core/run/types.js';
 import { DatabaseError, InterruptedError } from '../core/errors.js';
 import { abortable, closeClient } from './deadline.js';
@@ -43,7 +47,17 @@ export interface SessionOptions extends MeasurePlan {
   onPools?: (env: string, pools: InstrumentedPool[]) => void;
   /** Stops the session early (Ctrl-C); what was measured is kept and marked partial. */
   signal?: AbortSignal;
+  /**
+   * Stop each environment as soon as its answer is settled (src/core/rules/settled.ts), the
+   * workload's duration being the most it runs; absent: the fixed window (`--fixed-duration`).
+   */
+  settle?: { alpha: number; thresholds: readonly Threshold[] };
+  /** Called when an environment's adaptive window ends, with how it ended. */
+  onSettle?: (env: string, record: SettleRecord) => void;
 }
+
+/** Seconds between the looks of the stopping rule (a fixed schedule from the minimum window on). */
+export const LOOK_STEP_S = 2;
 
 /** The error a session throws when the database went away; it carries what was measured. */
 export class SessionFailed extends DatabaseError {
@@ -238,6 +252,7 @@ async function runEnvironment(
     }
     const loop = monitorEventLoopDelay({ resolution: 20 });
     let windowStart = Date.now();
+    let plannedS = durationS;
     try {
       await sleep(warmupS * 1000, abort.signal);
       result.warmupMs = Date.now() - t0;
@@ -251,13 +266,40 @@ async function runEnvironment(
         phase = 'measuring';
         windowStart = Date.now();
         loop.enable();
-        await sleep(durationS * 1000, abort.signal);
+        // A window shorter than the rule's minimum (src/core/rules/settled.ts) is run whole, as with --fixed-duration.
+        if (!opts.settle || durationS < SETTLE_MIN_WINDOW_S) await sleep(durationS * 1000, abort.signal);
+        else {
+          const settle = opts.settle;
+          const schedule = lookSchedule(minimumWindowS(durationS), durationS, LOOK_STEP_S);
+          let last: SettleOutcome | undefined;
+          let looks = 0;
+          for (const t of schedule) {
+            await sleep(Math.max(0, windowStart + t * 1000 - Date.now()), abort.signal);
+            if (abort.signal.aborted) break;
+            looks++;
+            const elapsedS = (Date.now() - windowStart) / 1000;
+            last = judgeEnvironment(evidenceFromRun(partialRun(opts, envSoFar(result, pools, generators, elapsedS, loop))), env.name, opts.advisor, looks, elapsedS, durationS, settle);
+            if (last.settled) break;
+          }
+          if (last) {
+            result.settle = {
+              settled: last.settled,
+              afterS: Math.round(((Date.now() - windowStart) / 1000) * 10) / 10,
+              maxS: durationS,
+              looks,
+              alpha: settle.alpha,
+              ...(last.settled ? {} : { unsettled: last.why }),
+            };
+            plannedS = last.settled ? Math.min(durationS, last.elapsedS) : durationS;
+          }
+        }
       }
     } finally {
       clearInterval(progress);
       loop.disable();
     }
-    result.plannedDurationMs = durationS * 1000;
+    result.plannedDurationMs = Math.round(plannedS * 1000);
+    if (result.settle) opts.onSettle?.(env.name, result.settle);
     result.wallDurationMs = Date.now() - windowStart;
     // The histogram is in ns; with no sample (an aborted warm-up) it reports huge sentinels.
     if (loop.count > 0) result.eventLoop = { p99Ms: Math.round(loop.percentile(99) / 1e4) / 100, maxMs: Math.round(loop.max / 1e4) / 100 };
@@ -287,4 +329,34 @@ async function runEnvironment(
     await Promise.all([...pools.values()].map((p) => p.close(opts.signal?.aborted || fatal ? 200 : 1000).catch(() => {})));
     opts.onPools?.(env.name, []);
   }
+}
+
+/** The environment as measured so far (the window still open), for a look of the stopping rule. */
+function envSoFar(result: EnvironmentRun, pools: Map<PoolName, InstrumentedPool>, generators: Array<{ gen: Generator; spec: WorkloadSpec; through: PoolName }>, elapsedS: number, loop: ReturnType<typeof monitorEventLoopDelay>): EnvironmentRun {
+  const snaps = [...pools.values()].map((p) => p.snapshot());
+  return {
+    ...result,
+    pools: snaps,
+    durationMs: Math.max(0, ...snaps.map((s) => s.durationMs)),
+    plannedDurationMs: elapsedS * 1000,
+    wallDurationMs: elapsedS * 1000,
+    ...(loop.count > 0 ? { eventLoop: { p99Ms: Math.round(loop.percentile(99) / 1e4) / 100, maxMs: Math.round(loop.max / 1e4) / 100 } } : {}),
+    workloads: generators.map((g): WorkloadRun => ({ workload: g.spec, through: g.through, generator: g.gen.stats() })),
+  };
+}
+
+/** A run file around one environment measured so far. */
+function partialRun(opts: SessionOptions, env: EnvironmentRun): RunFile {
+  return {
+    schemaVersion: RUN_SCHEMA_VERSION,
+    tool: { name: 'pool-advisor', version: opts.toolVersion },
+    createdAt: new Date().toISOString(),
+    target: opts.targetDisplay,
+    targetKind: opts.targetKind,
+    ...(opts.server ? { server: { version: opts.server.version, maxConnections: opts.server.maxConnections, superuserReserved: opts.server.superuserReserved, reservedConnections: opts.server.reservedConnections } } : {}),
+    configDir: opts.model.dir,
+    seed: opts.seed,
+    environments: [env],
+    partial: false,
+  };
 }

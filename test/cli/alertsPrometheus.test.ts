@@ -33,7 +33,8 @@ async function runCase(pool: { max_connections: number; min_connections: number;
   const metricsPort = await freePort();
   const prom = await startPrometheus(`127.0.0.1:${metricsPort}`, [rules]);
   cleanup.push(prom.stop);
-  const child = spawnCli(['analyze', '--config-dir', scenarioConfig(pool), '--advisor-config', adv, '--env', 'test', '--database-url', pgUrl(), '--metrics-port', String(metricsPort)]);
+  // --fixed-duration: the alert is watched over the whole 14 s window.
+  const child = spawnCli(['analyze', '--fixed-duration', '--config-dir', scenarioConfig(pool), '--advisor-config', adv, '--env', 'test', '--database-url', pgUrl(), '--metrics-port', String(metricsPort)]);
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   // Watch the alert while the run lasts, as an operator's Alertmanager would.

@@ -142,7 +142,8 @@ describe('analyze: safety and exit paths', () => {
       const out = join(mkdtempSync(join(tmpdir(), 'pa-run-')), 'run.json');
       const adv = advisorFile(`${WORKLOAD(100, '5ms')}\n[environments.test.workloads.pgmq]\narrival = "poisson"\nrate = 20\nhold = "queue"\n`.replace('duration = "4s"', 'duration = "60s"'));
       startedAt = Date.now() - 1000;
-      const child = spawnCli(['analyze', '--config-dir', scenarioConfig({ max_connections: 5, min_connections: 2 }), '--advisor-config', adv, '--env', 'test', '--database-url', url(), '--out', out]);
+      // --fixed-duration: the signal must find the run still measuring (a settled answer could end it first).
+      const child = spawnCli(['analyze', '--fixed-duration', '--config-dir', scenarioConfig({ max_connections: 5, min_connections: 2 }), '--advisor-config', adv, '--env', 'test', '--database-url', url(), '--out', out]);
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -182,6 +182,9 @@ describe('check: usage errors exit 2 before anything runs', () => {
     const r = runCli(['check', '--from', holdsRun, '--rate', '50'], { cwd: scratch() });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('ERROR: --rate has no effect with --from: it applies when check runs analyze first');
+    const fixed = runCli(['check', '--from', holdsRun, '--fixed-duration'], { cwd: scratch() });
+    expect(fixed.status).toBe(2);
+    expect(fixed.stderr).toContain('ERROR: --fixed-duration has no effect with --from');
     const s = runCli(['check', '--static', '--set', 'test.database.max_connections=5'], { cwd: scratch() });
     expect(s.status).toBe(2);
     expect(s.stderr).toContain('ERROR: --set has no effect with --static');

@@ -393,7 +393,8 @@ describe.skipIf(!haveProm)('fleet --prometheus on a real Prometheus', () => {
     expect(obs.advice.findings.some((f) => f.env === 'test' && f.kind === 'sources-disagree' && f.message.includes(`the config says ${REPLICAS[1]!.max}`) && f.message.includes(`ran with ${REPLICAS[0]!.max}`))).toBe(true);
     const seen = obs.advice.recommendations.find((x) => x.env === 'test' && x.key === 'max_connections');
     const workload = databaseWorkload({ rate: REPLICAS[1]!.rate, hold: `${REPLICAS[1]!.holdMs}ms`, dist: 'exponential', duration: '15s', defaults: 'seed = 5\n' });
-    const a = runCli(['analyze', '--config-dir', cfg, '--advisor-config', advisorFile(workload), '--env', 'test', '--pool', 'database', '--database-url', pgUrl(), '--json']);
+    // --fixed-duration: held to the fleet's figures over the same 15 s window.
+    const a = runCli(['analyze', '--fixed-duration', '--config-dir', cfg, '--advisor-config', advisorFile(workload), '--env', 'test', '--pool', 'database', '--database-url', pgUrl(), '--json']);
     expect(a.status, a.stderr).toBe(0);
     const measured = (JSON.parse(a.stdout) as { advice: { recommendations: Array<{ key: string; to: number }> } }).advice.recommendations.find((x) => x.key === 'max_connections');
     console.log(`two replicas: observe --prometheus ${seen ? `${seen.from} -> ${seen.to}` : 'no change'}, analyze of the slower replica's workload ${measured ? `${REPLICAS[1]!.max} -> ${measured.to}` : 'no change'}`);

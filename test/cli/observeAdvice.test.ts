@@ -58,7 +58,8 @@ async function truthMaxConcurrent(svc: FleetServiceProc): Promise<number> {
 
 function analyzeRun(cfg: string, rate: number, holdMs: number, extra: string[] = []): { recs: Rec[]; maxInUse: number } {
   const adv = advisorFile(databaseWorkload({ rate, hold: `${holdMs}ms`, dist: 'exponential', duration: '15s', defaults: 'seed = 5\n' }));
-  const r = runCli(['analyze', '--config-dir', cfg, '--advisor-config', adv, '--env', 'test', '--pool', 'database', '--database-url', pgUrl(), '--json', ...extra]);
+  // --fixed-duration: the analysis is held to the observation of the same 15 s workload, window for window.
+  const r = runCli(['analyze', '--fixed-duration', '--config-dir', cfg, '--advisor-config', adv, '--env', 'test', '--pool', 'database', '--database-url', pgUrl(), '--json', ...extra]);
   expect(r.status, r.stderr).toBe(0);
   const data = JSON.parse(r.stdout) as { run: { environments: Array<{ pools: Array<{ occupancy: { inUse: { max: number } } }> }> }; advice: { recommendations: Rec[] } };
   return { recs: data.advice.recommendations, maxInUse: data.run.environments[0]!.pools[0]!.occupancy.inUse.max };
@@ -249,7 +250,7 @@ describe.skipIf(!hasTool('prometheus'))('observe advises as analyze does on the 
     });
     const trueWaitedSe = batchShareStdErr(slots);
     const replay = (extra: string[]) => {
-      const r = runCli(['analyze', '--workload-from', satObs, '--config-dir', satCfg, '--advisor-config', adv, '--env', 'test', '--pool', 'database', '--duration', '20s', '--database-url', pgUrl(), '--json', ...extra]);
+      const r = runCli(['analyze', '--fixed-duration', '--workload-from', satObs, '--config-dir', satCfg, '--advisor-config', adv, '--env', 'test', '--pool', 'database', '--duration', '20s', '--database-url', pgUrl(), '--json', ...extra]);
       expect(r.status, r.stderr).toBe(0);
       const run = (JSON.parse(r.stdout) as { run: { environments: Array<{ pools: Array<{ counters: { acquires: number; waited: number }; histograms: { wait: string }; occupancy: { inUse: { levels: Array<[number, number]> } }; settings: { max_connections: number }; timeline: { points: Array<{ acquires: number; waited: number }> } }> }> } }).run;
       const p = run.environments[0]!.pools[0]!;

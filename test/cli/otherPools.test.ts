@@ -91,7 +91,8 @@ function observeHarness(url: string, times: number[], settings: (app: string) =>
 /** `analyze` of the same workload (Poisson at `rate`, exponential holds) on `cfg`'s database pool: its max_connections recommendation. */
 function analyzeMax(cfg: string, rate: number, holdMs: number, extra: string[] = []): Rec | undefined {
   const wl = advisorFile(databaseWorkload({ rate, hold: `${holdMs}ms`, dist: 'exponential', duration: '15s', defaults: 'seed = 5\n' }));
-  const a = runCli(['analyze', '--config-dir', cfg, '--advisor-config', wl, '--env', 'test', '--pool', 'database', '--database-url', pgUrl(), '--json', ...extra]);
+  // --fixed-duration: held to the other pool's own figures over the same 15 s window.
+  const a = runCli(['analyze', '--fixed-duration', '--config-dir', cfg, '--advisor-config', wl, '--env', 'test', '--pool', 'database', '--database-url', pgUrl(), '--json', ...extra]);
   expect(a.status, a.stderr).toBe(0);
   return maxOf((JSON.parse(a.stdout) as { advice: { recommendations: Rec[] } }).advice.recommendations);
 }

@@ -46,7 +46,8 @@ describe('Prometheus against analyze --metrics-port', () => {
     // A steady queue: 150 acquires/s holding 40 ms on 8 connections (75% busy), so most acquires
     // get a connection at once and the tail waits tens of ms.
     const adv = advisorFile('[defaults]\nduration = "12s"\nwarmup = "3s"\n[environments.test.workloads.database]\narrival = "poisson"\nrate = 150\nhold = "constant"\nhold_time = "40ms"\n');
-    const child = spawnCli(['analyze', '--config-dir', scenarioConfig({ max_connections: 8, min_connections: 2, acquire_timeout_seconds: 30 }), '--advisor-config', adv, '--env', 'test', '--database-url', pgUrl(), '--metrics-port', String(metricsPort), '--out', out, '--seed', '7']);
+    // --fixed-duration: Prometheus's samples are read over the whole 12 s window.
+    const child = spawnCli(['analyze', '--fixed-duration', '--config-dir', scenarioConfig({ max_connections: 8, min_connections: 2, acquire_timeout_seconds: 30 }), '--advisor-config', adv, '--env', 'test', '--database-url', pgUrl(), '--metrics-port', String(metricsPort), '--out', out, '--seed', '7']);
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number | null>((r) => child.on('exit', r));

@@ -76,7 +76,7 @@ describe('1. a huge --rate', () => {
     refused(runCli(['analyze', '--env', 'test', '--pool', 'database', '--rate', '1e12', '--duration', '1s', '--warmup', '100ms']), 2, "--rate '1e12': above the maximum 1000000");
   });
   it('at the highest rate allowed, SIGTERM is still heard: exit 130 within seconds', async () => {
-    const child = spawnCli(['analyze', '--env', 'test', '--pool', 'database', '--rate', '1000000', '--duration', '60s', '--warmup', '100ms', '--database-url', pgUrl(), '--no-progress', '--advisor-config', SHORT, '--config-dir', scenarioConfig({ max_connections: 5, min_connections: 0 })]);
+    const child = spawnCli(['analyze', '--fixed-duration', '--env', 'test', '--pool', 'database', '--rate', '1000000', '--duration', '60s', '--warmup', '100ms', '--database-url', pgUrl(), '--no-progress', '--advisor-config', SHORT, '--config-dir', scenarioConfig({ max_connections: 5, min_connections: 0 })]);
     const out = collect(child);
     await until(() => out.stderr.includes('Target:'), 10_000);
     await new Promise((r) => setTimeout(r, 1500));
@@ -209,7 +209,7 @@ describe('7. an unwritable --out', () => {
 
 describe('8. SIGHUP', () => {
   it('is handled like SIGTERM: exit 130, the throwaway cluster and its directory removed', async () => {
-    const child = spawnCli(['analyze', '--env', 'test', '--duration', '60s', '--warmup', '0s', '--no-progress', '--advisor-config', SHORT, '--config-dir', scenarioConfig({ max_connections: 3, min_connections: 0 })]);
+    const child = spawnCli(['analyze', '--fixed-duration', '--env', 'test', '--duration', '60s', '--warmup', '0s', '--no-progress', '--advisor-config', SHORT, '--config-dir', scenarioConfig({ max_connections: 3, min_connections: 0 })]);
     const out = collect(child);
     await until(() => out.stderr.includes('Target:'), 30_000);
     expect(out.stderr).toContain('throwaway');

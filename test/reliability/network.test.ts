@@ -238,7 +238,7 @@ describe('2. analyze: holds longer than the window, and holds left on the server
   });
 
   it('after SIGKILL, no pg_sleep of the tool runs on on the server past about a second', async () => {
-    const child = spawnCli(['analyze', '--env', 'test', '--pool', 'database', '--rate', '20', '--hold', '10s', '--duration', '10s', '--warmup', '0s', '--database-url', pgUrl, '--no-progress', '--advisor-config', advisorFile(databaseWorkload({ rate: 5, hold: '2ms' })), '--config-dir', scenarioConfig({ max_connections: 3, min_connections: 0 })]);
+    const child = spawnCli(['analyze', '--fixed-duration', '--env', 'test', '--pool', 'database', '--rate', '20', '--hold', '10s', '--duration', '10s', '--warmup', '0s', '--database-url', pgUrl, '--no-progress', '--advisor-config', advisorFile(databaseWorkload({ rate: 5, hold: '2ms' })), '--config-dir', scenarioConfig({ max_connections: 3, min_connections: 0 })]);
     const w = watch(child);
     expect(await until(() => w.o.stderr.includes('Target:'), 20_000), w.o.stderr).toBe(true);
     let sleeping: Array<{ pid: number }> = [];

@@ -107,7 +107,7 @@ describe('a sentinel password never appears', () => {
   it('in the partial run file saved when the server goes away mid-run (its error kept in run.error)', async () => {
     const own = await startThrowaway({ maxConnections: 40, password: SENTINEL });
     const out = join(dir, 'partial.json');
-    const child = spawnCli(['analyze', '--env', 'test', '--advisor-config', advisorFile(ADVISOR.replace('duration = "2s"', 'duration = "60s"')), '--out', out], { env: { DATABASE_URL: own.url } });
+    const child = spawnCli(['analyze', '--fixed-duration', '--env', 'test', '--advisor-config', advisorFile(ADVISOR.replace('duration = "2s"', 'duration = "60s"')), '--out', out], { env: { DATABASE_URL: own.url } });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     await new Promise((r) => setTimeout(r, 3500));

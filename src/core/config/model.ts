@@ -195,9 +195,6 @@ export function getPath(t: Table, path: readonly string[]): unknown {
   return cur;
 }
 
-function mergeFiles(files: ParsedFile[]): Table {
-  return files.reduce<Table>((acc, f) => deepMerge(acc, f.data), dict());
-}
 
 /** The origin of a path: the last file (in merge order) that assigns it. */
 function originOf(files: ParsedFile[], path: readonly string[]): { origin: Origin; file: ParsedFile; written?: string } | undefined {
@@ -286,9 +283,16 @@ export function buildModel(src: ConfigSources, env: Readonly<Record<string, stri
   const envFiles = dict<ParsedFile[]>();
   for (const [name, files] of Object.entries(src.environments)) envFiles[name] = files.map(parseFile);
   const environments: EnvironmentConfig[] = [];
+  // Each file's `_docs` are stripped once (most of a real Tasker file), not once per environment.
+  const stripped = new Map<ParsedFile, Table>();
+  const strippedOf = (f: ParsedFile): Table => {
+    let t = stripped.get(f);
+    if (!t) stripped.set(f, (t = stripDocs(f.data)));
+    return t;
+  };
   for (const name of Object.keys(envFiles).sort(envOrder)) {
     const files = [...baseFiles, ...envFiles[name]!];
-    const merged = substituteAll(stripDocs(mergeFiles(files)), env) as Table;
+    const merged = substituteAll(files.reduce<Table>((acc, f) => deepMerge(acc, strippedOf(f)), dict()), env) as Table;
     environments.push({ name, merged, pools: effectivePools(merged, files, name), files });
   }
   return { dir: src.dir, baseFiles, envFiles, environments };

@@ -398,12 +398,31 @@ export const environmentBase = {
 };
 
 /** One environment's run. */
+/** The stopping rule's record of one environment (src/core/rules/settled.ts). */
+const settleRecord = obj({
+  /** Whether the answer was settled when the window stopped. */
+  settled: bool(),
+  /** The measured window when it stopped, s. */
+  afterS: num({ min: 0, max: LIMITS.spanMs.max / 1000 }),
+  /** The longest the window could run (`--duration`), s. */
+  maxS: num({ min: 0, max: LIMITS.spanMs.max / 1000 }),
+  /** Looks taken (of the fixed schedule). */
+  looks: num({ min: 0, max: 1_000_000, integer: true }),
+  /** The error rate spent over the looks. */
+  alpha: num({ min: 0, max: 1 }),
+  /** Not settled: what differed at the last look (e.g. `database.max_connections is 8 or 9`). */
+  unsettled: v.optional(str()),
+});
+export type SettleRecord = v.InferOutput<typeof settleRecord>;
+
 export const environmentRun = obj({
     ...environmentBase,
     pools: arr(poolRun),
     workloads: arr(workloadRun),
     /** Set when the run of this environment stopped early. */
     interrupted: v.optional(bool()),
+    /** How the window ended when it stopped as soon as its answer was settled (`analyze` without `--fixed-duration`). Absent in fixed-length and older runs. */
+    settle: v.optional(settleRecord),
   });
 export type EnvironmentRun = v.InferOutput<typeof environmentRun>;
 

@@ -43,6 +43,7 @@ const ANALYZE_ONLY: ReadonlyArray<[keyof AnalyzeFlags, string]> = [
   ['concurrency', '--concurrency'],
   ['hold', '--hold'],
   ['duration', '--duration'],
+  ['fixedDuration', '--fixed-duration'],
   ['warmup', '--warmup'],
   ['seed', '--seed'],
   ['databaseUrl', '--database-url'],

@@ -138,6 +138,7 @@ export async function observeCommand(f: ObserveFlags): Promise<void> {
       ...(cores !== undefined ? { cores } : {}),
       read,
       progress: showProgress(Boolean(f.json)) && f.progress !== false,
+      heartbeat: { progress: f.progress, machineOutput: Boolean(f.json) },
     },
     (o) => emit(o, f, advisor),
   );

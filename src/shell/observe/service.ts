@@ -25,6 +25,7 @@ import { POOL_NAMES } from '../../core/config/pools.js';
 import type { AdvisorConfig } from '../../core/advisor/types.js';
 import { readPrometheus, type PrometheusReading } from '../prometheus/read.js';
 import type { PrometheusClient } from '../prometheus/client.js';
+import { startHeartbeat } from '../heartbeat.js';
 import { clean, writeErr } from '../output.js';
 import { withInterrupt } from '../signals.js';
 import { connectionConfig, type Target } from '../target.js';
@@ -84,6 +85,8 @@ export interface SamplingPlan extends ObservePlanBase {
   read: ReadLimits;
   /** Show the progress line on stderr. */
   progress: boolean;
+  /** The heartbeat off a terminal (src/shell/heartbeat.ts): `--no-progress` (false) and whether stdout carries machine output. */
+  heartbeat: { progress?: boolean; machineOutput: boolean };
 }
 
 /** Settings of the Tasker pool a group maps to (size from Tasker's live answer when it has one). */
@@ -158,8 +161,11 @@ export async function observeSampled(p: SamplingPlan, emit: (o: Observed) => voi
   };
   const envs = mappedEnvironments(p.model);
   const matched = new Set<MapRule>();
+  let seen: { elapsedMs: number; samples: number; connections: number } | undefined;
+  const line = (q: { elapsedMs: number; samples: number; connections: number }): string => `[observe] ${Math.floor(q.elapsedMs / 1000)}s, ${Math.max(0, Math.ceil((p.durationMs - q.elapsedMs) / 1000))}s left  ${q.samples} samples, ${q.connections} connections now`;
   await withInterrupt(onSignal, async () => {
     const cores = await resolveServerCores({ flag: p.cores, prometheus: p.client, instance: p.advisor.prometheus?.databaseInstance, targetKind: p.targetKind });
+    const stopHeartbeat = startHeartbeat(() => (seen ? line(seen) : '[observe] starting'), p.heartbeat);
     const { file, error } = await observeServer({
       cores,
       config: connectionConfig(p.target),
@@ -178,10 +184,11 @@ export async function observeSampled(p: SamplingPlan, emit: (o: Observed) => voi
       read: p.read,
       signal: p.abort.signal,
       status: (l) => writeErr(l),
-      onProgress: p.progress
-        ? (q) => process.stderr.write(clean(`\r\x1b[K[observe] ${Math.floor(q.elapsedMs / 1000)}s, ${Math.max(0, Math.ceil((p.durationMs - q.elapsedMs) / 1000))}s left  ${q.samples} samples, ${q.connections} connections now`))
-        : undefined,
-    });
+      onProgress: (q) => {
+        seen = q;
+        if (p.progress) process.stderr.write(clean(`\r\x1b[K${line(q)}`));
+      },
+    }).finally(stopHeartbeat);
     if (p.progress) process.stderr.write('\r\x1b[K');
     if (file.observation.samples > 0) {
       for (const r of p.rules) {
