@@ -17,7 +17,7 @@ const CORE = [
   ['measurement', ['run/', 'load/']],
   ['evidence', ['evidence/', 'observe/', 'fleet/', 'budget/']],
   ['analysis', ['model/', 'analysis/', 'metrics/']],
-  ['judgement', ['rules/', 'thresholds/', 'check/', 'generate/', 'alerts/']],
+  ['judgement', ['thresholds/', 'rules/', 'check/', 'generate/', 'alerts/']],
   ['render', ['render/']],
 ];
 
