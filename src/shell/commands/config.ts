@@ -9,7 +9,7 @@ import { loadValidConfig } from '../validConfig.js';
 import { loadConfig, resolveConfigDir } from '../configDir.js';
 import { writeOut, addSecret } from '../output.js';
 import { useColor } from '../tty.js';
-import { FORMAT_VERSION } from '../../core/saved.js';
+import { FORMAT_VERSION } from '../../core/versions.js';
 
 interface ShowOptions {
   configDir?: string;
