@@ -13,7 +13,7 @@
  * part does.
  */
 const CORE = [
-  ['foundation', ['dict.ts', 'errors.ts', 'limits.ts', 'redact.ts', 'units.ts', 'saved.ts', 'toml/', 'config/', 'metrics-catalogue/', 'advisor/', 'flags.ts']],
+  ['foundation', ['dict.ts', 'errors.ts', 'limits.ts', 'redact.ts', 'units.ts', 'versions.ts', 'saved.ts', 'toml/', 'config/', 'metrics-catalogue/', 'advisor/', 'flags.ts']],
   ['measurement', ['run/', 'load/']],
   ['evidence', ['evidence/', 'observe/', 'fleet/', 'budget/']],
   ['analysis', ['model/', 'analysis/', 'metrics/']],

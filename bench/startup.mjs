@@ -3,6 +3,9 @@
 // the bundle with lazy chunks (bin/pool-advisor.js, what users run) and tsc's unbundled output
 // (bench/unbundled-cli.mjs) with the same dynamic imports per command.
 //   node bench/startup.mjs [--rounds 11]
+//   node bench/startup.mjs --against DIR [--rounds 21]   # config lint only, this checkout beside
+//     another built checkout (DIR, e.g. a `git worktree` of an older commit after `npm ci`), both
+//     on the same files: this checkout's copy of Tasker's config and its example config
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -78,6 +81,26 @@ export function benchCommands(runFile, rounds) {
   );
 }
 
+/**
+ * `config lint` of this checkout and of another built checkout (`dir`) side by side, on the same
+ * files: Tasker's real config (this checkout's fixture) and the example config (every run starts in
+ * this checkout, whose ./config/tasker lint finds without a flag).
+ */
+export function benchLintAgainst(dir, rounds) {
+  const other = join(dir, 'bin', 'pool-advisor.js');
+  if (!existsSync(TASKER_CONFIG)) throw new Error(`${TASKER_CONFIG} is missing: the comparison needs Tasker's config`);
+  if (!existsSync(other)) throw new Error(`${other} is missing: pass the root of a built checkout`);
+  return sideBySide(
+    [
+      { name: `config lint (Tasker's real config), ${dir}`, args: [other, 'config', 'lint', '--config-dir', TASKER_CONFIG], target: 2.0 },
+      { name: "config lint (Tasker's real config), this checkout", args: [BIN, 'config', 'lint', '--config-dir', TASKER_CONFIG], target: 2.0 },
+      { name: `config lint (example config), ${dir}`, args: [other, 'config', 'lint'], target: 2.0 },
+      { name: 'config lint (example config), this checkout', args: [BIN, 'config', 'lint'], target: 2.0 },
+    ],
+    rounds,
+  );
+}
+
 /** Import cost of each dependency alone (and of the modules of hdr-histogram-js the tool uses). */
 export function benchImports(rounds) {
   const imp = (spec) => ['--input-type=module', '-e', `await import(${JSON.stringify(spec)})`];
@@ -114,7 +137,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { tmpdir } = await import('node:os');
   const { writeSyntheticRun } = await import('./synthetic-run.mjs');
   const i = process.argv.indexOf('--rounds');
-  const rounds = i > 0 ? Number(process.argv[i + 1]) : 11;
+  const a = process.argv.indexOf('--against');
+  const rounds = i > 0 ? Number(process.argv[i + 1]) : a > 0 ? 21 : 11;
+  if (a > 0) {
+    for (const l of formatSideBySide(benchLintAgainst(process.argv[a + 1], rounds), 'command')) console.log(l);
+    process.exit(0);
+  }
   const runFile = join(mkdtempSync(join(tmpdir(), 'pa-bench-')), 'run-10min.json');
   writeSyntheticRun(runFile, 600);
   for (const l of formatSideBySide(benchCommands(runFile, rounds), 'command')) console.log(l);

@@ -12,28 +12,7 @@ import * as v from 'valibot';
 import { UsageError } from './errors.js';
 import { BOUNDS, outside, rangeText, type Range } from './limits.js';
 
-/**
- * The version of every file and JSON document pool-advisor writes, one per kind. A reader accepts
- * its kind's version (and every file saved before a field was added: new fields are optional).
- */
-export const FORMAT_VERSION = {
-  /** A measured run (`analyze --out`). */
-  run: 1,
-  /** An observation (`observe --out`): its evidence part and its source's parts together. */
-  observation: 1,
-  /** `analyze --json`. */
-  analyzeJson: 1,
-  /** `recommend --json`, `generate --json` and `config show --json`. */
-  recommendJson: 1,
-  /** `config lint --json`. */
-  configLintJson: 1,
-  /** `compare --json`. */
-  compareJson: 1,
-  /** `check --format json`. */
-  checkJson: 1,
-  /** `fleet --json`. */
-  fleetJson: 1,
-} as const;
+export { FORMAT_VERSION } from './versions.js';
 
 /** What a value is, for a refusal: `a string`, `number -1`, `null`, `an array`. */
 export const describe = (x: unknown): string => (x === null ? 'null' : Array.isArray(x) ? 'an array' : typeof x === 'object' ? 'an object' : typeof x === 'string' ? 'a string' : `${typeof x} ${String(x)}`);

@@ -112,16 +112,28 @@ export function parseFile(f: SourceFile): ParsedFile {
 /** Deepest table nesting a config file may have (Tasker's go 4 deep; every later step recurses). */
 const MAX_NESTING = 64;
 
-/** How deep tables nest in a parsed document (iterative: the document may be hostile). */
+/**
+ * How deep tables nest in a parsed document (iterative: the document may be hostile). A value
+ * inside a table or array at depth d is at depth d + 1; only tables and arrays are visited, one
+ * stack of each and one of depths, so a real config's thousands of strings cost no allocation.
+ */
 function nestingDepth(root: Table): number {
   let max = 0;
-  const stack: Array<[unknown, number]> = [[root, 0]];
+  const stack: unknown[] = [root];
+  const depths: number[] = [0];
   while (stack.length > 0) {
-    const [v, d] = stack.pop()!;
-    if (d > max) max = d;
-    if (d > MAX_NESTING) return d;
-    if (Array.isArray(v)) for (const x of v) stack.push([x, d + 1]);
-    else if (isTable(v)) for (const x of Object.values(v)) stack.push([x, d + 1]);
+    const v = stack.pop();
+    const d = depths.pop()!;
+    const children = Array.isArray(v) ? (v as unknown[]) : Object.values(v as Table);
+    if (children.length === 0) continue;
+    if (d + 1 > max) max = d + 1;
+    if (d + 1 > MAX_NESTING) return d + 1;
+    for (const x of children) {
+      if (Array.isArray(x) || isTable(x)) {
+        stack.push(x);
+        depths.push(d + 1);
+      }
+    }
   }
   return max;
 }
@@ -196,11 +208,18 @@ export function getPath(t: Table, path: readonly string[]): unknown {
 }
 
 
+/** Whether `prefix` is `path` or a path above it (a loop: run on every key of every file). */
+function isPrefix(prefix: readonly string[], path: readonly string[]): boolean {
+  if (prefix.length > path.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (prefix[i] !== path[i]) return false;
+  return true;
+}
+
 /** The origin of a path: the last file (in merge order) that assigns it. */
 function originOf(files: ParsedFile[], path: readonly string[]): { origin: Origin; file: ParsedFile; written?: string } | undefined {
   for (let fi = files.length - 1; fi >= 0; fi--) {
     const f = files[fi]!;
-    const k = f.scan.keys.find((kp) => kp.path.length <= path.length && kp.path.every((p, i) => p === path[i]));
+    const k = f.scan.keys.find((kp) => isPrefix(kp.path, path));
     if (k) {
       const exact = k.path.length === path.length;
       return { origin: { file: f.display, rel: f.rel, line: k.line, column: k.column }, file: f, ...(exact ? { written: f.text.slice(k.valueStart, k.valueEnd).trim() } : {}) };

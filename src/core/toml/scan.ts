@@ -48,7 +48,22 @@ export interface TomlScan {
   eol: '\n' | '\r\n';
 }
 
-const BARE_KEY = /[A-Za-z0-9_-]/;
+// Sticky patterns that skip a run of characters in one native call: the scanner runs once per file
+// at startup, on about 100 KB for Tasker's own config, before V8 has optimised any of its loops.
+const BARE_KEY = /[A-Za-z0-9_-]*/y;
+/** The rest of a one-line basic string after its opening quote, up to its closing quote or the line end. */
+const BASIC_REST = /(?:[^"\n\\]|\\[^])*/y;
+/** The rest of a one-line literal string after its opening quote. */
+const LITERAL_REST = /[^'\n]*/y;
+/** A scalar's text: up to whitespace, a comma, a comment or the end of an array or inline table. */
+const SCALAR = /[^\s,#\]}]*/y;
+
+/** The offset just past a sticky pattern's match at `i`. */
+function skipRun(re: RegExp, text: string, i: number): number {
+  re.lastIndex = i;
+  re.test(text);
+  return re.lastIndex;
+}
 
 /** Scan TOML text for the positions of its tables and assignments. */
 export function scanToml(text: string): TomlScan {
@@ -71,11 +86,11 @@ export function scanToml(text: string): TomlScan {
   };
   /** Skip to the end of the current line, consuming its newline. */
   const skipLine = (): void => {
-    while (i < n && text[i] !== '\n') i++;
-    if (i < n) {
-      i++;
+    const eolAt = text.indexOf('\n', i);
+    if (eolAt >= 0) {
+      i = eolAt + 1;
       newline();
-    }
+    } else i = n;
   };
 
   const readKey = (): string[] => {
@@ -105,7 +120,7 @@ export function scanToml(text: string): TomlScan {
         i++;
       } else {
         const start = i;
-        while (i < n && BARE_KEY.test(text[i] ?? '')) i++;
+        i = skipRun(BARE_KEY, text, i);
         parts.push(text.slice(start, i));
       }
       skipSpaces();
@@ -145,12 +160,7 @@ export function scanToml(text: string): TomlScan {
         }
         return;
       }
-      i++;
-      while (i < n && text[i] !== c && text[i] !== '\n') {
-        if (c === '"' && text[i] === '\\') i++;
-        i++;
-      }
-      i++;
+      i = skipRun(c === '"' ? BASIC_REST : LITERAL_REST, text, i + 1) + 1;
       return;
     }
     if (c === '[' || c === '{') {
@@ -180,13 +190,10 @@ export function scanToml(text: string): TomlScan {
       return;
     }
     // Scalars: numbers, booleans, dates. They end at whitespace, a comma, a comment or the line end.
-    while (i < n && !/[\s,#\]}]/.test(text[i] ?? '')) {
-      // A date-time may contain one space between date and time: 1979-05-27 07:32:00
-      i++;
-    }
+    i = skipRun(SCALAR, text, i);
+    // A date-time may contain one space between date and time: 1979-05-27 07:32:00
     if (text[i] === ' ' && /^\d{4}-\d{2}-\d{2}$/.test(text.slice(i - 10, i)) && /\d{2}:/.test(text.slice(i + 1, i + 4))) {
-      i++;
-      while (i < n && !/[\s,#\]}]/.test(text[i] ?? '')) i++;
+      i = skipRun(SCALAR, text, i + 1);
     }
   };
 
@@ -234,7 +241,7 @@ export function scanToml(text: string): TomlScan {
     const valueEnd = i;
     skipLine();
     keys.push({
-      path: [...current, ...keyParts],
+      path: current.concat(keyParts),
       line: keyLine,
       column: keyColumn,
       lineStart: keyLineStart,

@@ -5,11 +5,10 @@
 import { CommandOutcome, ExitCode } from '../../core/errors.js';
 import { hasErrors, validateModel } from '../../core/config/validate.js';
 import { renderIssues } from '../../core/render/issues.js';
-import { loadValidConfig } from '../validConfig.js';
 import { loadConfig, resolveConfigDir } from '../configDir.js';
 import { writeOut, addSecret } from '../output.js';
 import { useColor } from '../tty.js';
-import { FORMAT_VERSION } from '../../core/saved.js';
+import { FORMAT_VERSION } from '../../core/versions.js';
 
 interface ShowOptions {
   configDir?: string;
@@ -19,8 +18,9 @@ interface ShowOptions {
 
 /** Run `config show`. */
 export async function configShow(opts: ShowOptions): Promise<void> {
-  // Loaded here: only `show` draws tables.
+  // Loaded here: only `show` draws tables and refuses an invalid config.
   const { configShowData, renderConfigShow } = await import('../../core/render/config.js');
+  const { loadValidConfig } = await import('../validConfig.js');
   const { model } = loadValidConfig(opts.configDir, opts.env);
   const issues = validateModel(model);
   if (opts.json) writeOut(`${JSON.stringify(configShowData(model, opts.env, issues), null, 2)}`);

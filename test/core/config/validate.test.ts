@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildModel } from '../../../src/core/config/model.js';
+import { buildModel, parseFile } from '../../../src/core/config/model.js';
 import { validateModel, formatIssue, suggest } from '../../../src/core/config/validate.js';
 
 const BASE = `[common.database]
@@ -111,4 +111,22 @@ describe('suggest', () => {
   ];
   const known = ['max_connections', 'min_connections', 'acquire_timeout_seconds', 'idle_timeout_seconds', 'max_lifetime_seconds', 'slow_acquire_threshold_ms'];
   for (const [w, want] of cases) it(`${w} -> ${want}`, () => expect(suggest(w, known)).toBe(want));
+});
+
+describe('parseFile, the nesting guard', () => {
+  const file = (text: string) => ({ rel: 'base/deep.toml', display: 'cfg/base/deep.toml', text });
+  const header = (n: number, body = 'k = 1\n') => `[${Array(n).fill('t').join('.')}]\n${body}`;
+  const arrays = (n: number) => `x = ${'['.repeat(n)}1${']'.repeat(n)}\n`;
+
+  it('takes 64 levels (a value counts one below its table or array) and refuses 65 with the line', () => {
+    expect(() => parseFile(file(header(63)))).not.toThrow();
+    expect(() => parseFile(file(header(64, '')))).not.toThrow();
+    expect(() => parseFile(file(`a = 1\n${header(64)}`))).toThrow('cfg/base/deep.toml:3: tables nested 65 levels deep');
+    expect(() => parseFile(file(`a = 1\n${header(65, '')}`))).toThrow('cfg/base/deep.toml:2: tables nested 65 levels deep');
+    expect(() => parseFile(file(arrays(63)))).not.toThrow();
+    expect(() => parseFile(file(arrays(64)))).toThrow('tables nested 65 levels deep');
+    // Dates and empty tables or arrays are values like any other.
+    expect(() => parseFile(file(`${header(62, '')}x = [1979-05-27, {}, []]\n`))).not.toThrow();
+    expect(() => parseFile(file(`${header(63, '')}x = [{}]\n`))).toThrow('tables nested 65 levels deep');
+  });
 });
