@@ -16,13 +16,15 @@ import type { ObservationFile } from '../../src/core/observe/file.js';
 
 describe('pool-advisor observe --until-settled', () => {
   it('stops a steady service before --duration once the advice is settled, and says and saves so', async () => {
-    // Offered load 0.6 (30/s x 20 ms) on a pool of 10: far from any size boundary.
-    const svc = startServices(pgUrl(), [{ name: 'api', appName: 'api', max: 10, rate: 30, holdMs: 20, idleTimeoutMs: 60_000, durationMs: 30_000 }]);
+    // Offered load 2 (50/s x 40 ms) mapped to the example's test.database (size 10): Erlang C's need
+    // at any mean busy near 2 is 6 or 7, so the pool is not oversized (10 <= 2 x need) nor short,
+    // far from any size boundary; the advice is the same at every corner.
+    const svc = startServices(pgUrl(), [{ name: 'api', appName: 'api', max: 12, rate: 50, holdMs: 40, idleTimeoutMs: 60_000, durationMs: 30_000 }]);
     try {
       await svc.ready;
       const out = join(mkdtempSync(join(tmpdir(), 'pa-obs-settle-')), 'obs.json');
       const t0 = Date.now();
-      const r = await runCliAsync(['observe', '--database-url', pgUrl(), '--duration', '25s', '--until-settled', '4s', '--interval', '50ms', '--config-dir', EXAMPLE_DIR, '--map', 'app:api=production.database', '--out', out, '--no-progress']);
+      const r = await runCliAsync(['observe', '--database-url', pgUrl(), '--duration', '25s', '--until-settled', '4s', '--interval', '50ms', '--config-dir', EXAMPLE_DIR, '--map', 'app:api=test.database', '--out', out, '--no-progress']);
       const wallMs = Date.now() - t0;
       expect(r.status, r.stderr).toBe(0);
       expect(r.stderr).toMatch(/^\[observe\] settled after \d+ s \(at least 4 s, at most 25 s\)$/m);
