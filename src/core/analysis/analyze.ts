@@ -66,9 +66,9 @@ export function targetFor(advisor: AdvisorConfig, env: string, pool: PoolName): 
   return own(advisor.environments, env)?.targetP99WaitMs[pool] ?? advisor.targetP99WaitMs;
 }
 
-/** The occupancy-only model as a field of the analysis, when there is one. */
-function occupancyOnly(occ: PoolEvidence['occupancy'], max: number, st: PoolEvidence['statements'], idleCloses: number): { occupancyModel?: OccupancyModel } {
-  const m = occupancyModel(occ, max, st ? { us: st.meanUs, from: `role ${st.role}'s mean statement time` } : undefined, idleCloses);
+/** The occupancy-only model as a field of the analysis, when there is one (`load`: judged at that mean busy instead of the measured one). */
+export function occupancyOnly(occ: PoolEvidence['occupancy'], max: number, st: PoolEvidence['statements'], idleCloses: number, load?: number): { occupancyModel?: OccupancyModel } {
+  const m = occupancyModel(occ, max, st ? { us: st.meanUs, from: `role ${st.role}'s mean statement time` } : undefined, idleCloses, load);
   return m ? { occupancyModel: m } : {};
 }
 

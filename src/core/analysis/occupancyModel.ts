@@ -202,11 +202,15 @@ export function busyDispersion(occ: OccupancyEvidence): Dispersion | null {
   return { index, independentLooks, smooth: independentLooks >= MIN_INDEPENDENT_LOOKS && dispersionUpperBound(index, independentLooks) < SMOOTH_DISPERSION };
 }
 
-/** The model on occupancy alone; null when the occupancy lacks what it needs. `holdAtLeast`: a lower bound of the mean hold (µs) and where it came from, when a source has one. */
-export function occupancyModel(occ: OccupancyEvidence | undefined, maxConnections: number, holdAtLeast?: { us: number; from: string }, idleCloses = 0): OccupancyModel | null {
+/**
+ * The model on occupancy alone; null when the occupancy lacks what it needs. `holdAtLeast`: a lower
+ * bound of the mean hold (µs) and where it came from, when a source has one. `load`: the mean busy
+ * to judge at instead of the measured one (a corner of the stopping rule's box, src/core/rules/settled.ts).
+ */
+export function occupancyModel(occ: OccupancyEvidence | undefined, maxConnections: number, holdAtLeast?: { us: number; from: string }, idleCloses = 0, load?: number): OccupancyModel | null {
   if (!occ?.inUse || !occ.open || maxConnections <= 0) return null;
   if (!(totalTime(occ.inUse) > 0)) return null;
-  const offeredLoad = meanLevel(occ.inUse);
+  const offeredLoad = load ?? meanLevel(occ.inUse);
   const reserved = occ.reserved ?? 0;
   const usable = Math.max(1, maxConnections - reserved);
   const allBusyShare = shareAtLeast(occ.inUse, usable);

@@ -11,9 +11,9 @@
  */
 import * as v from 'valibot';
 import { isPoolName, SETTING_KEYS, type PoolName, type SettingKey } from '../config/pools.js';
-import { BOUNDS, type Range } from '../limits.js';
+import { BOUNDS, LIMITS, type Range } from '../limits.js';
 import { decode } from '../run/histogram.js';
-import { environmentBase, levelTimes, poolSettings, savedHeader, timeline, TARGET_KINDS, workloadRun, type HoldByInUse, type TargetKind, type WorkloadRun } from '../run/types.js';
+import { environmentBase, levelTimes, poolSettings, savedHeader, settleEntries, timeline, TARGET_KINDS, workloadRun, type HoldByInUse, type TargetKind, type WorkloadRun } from '../run/types.js';
 import { arr, bool, count, describe, FORMAT_VERSION, isObj, kept, num, numbers, obj, oneOf, rangeRefusal, refuseAt, str, type AddIssue } from '../saved.js';
 
 /** Where the evidence was taken: a throwaway server pool-advisor started, a server on this machine, or another machine. */
@@ -486,6 +486,8 @@ export const observationEvidenceEntries = {
   pgbouncerSettings: v.optional(pgBouncerSettings),
   /** What the server's view saw over time (observations sampled from the server; absent otherwise and in older files). */
   observedTimeline: v.optional(observedTimeline),
+  /** How the window ended with `observe --until-settled` (the stopping rule's record, as a run's environment has it; `minS` the minimum asked). Absent otherwise and in older files. */
+  settle: v.optional(obj({ ...settleEntries, minS: num({ min: 0, max: LIMITS.spanMs.max / 1000 }) })),
   /** Observations have no seed (runs do). */
   seed: v.optional(v.null()),
   environments: arr(observedEnvironment),

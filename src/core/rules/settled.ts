@@ -9,10 +9,10 @@
  */
 import { CONFIDENCE_LEVELS } from '../advisor/defaults.js';
 import type { AdvisorConfig } from '../advisor/types.js';
-import { analyzeEnvironment, type EnvironmentAnalysis, type PoolAnalysis } from '../analysis/analyze.js';
+import { analyzeEnvironment, occupancyOnly, type EnvironmentAnalysis, type PoolAnalysis } from '../analysis/analyze.js';
 import { fitModel } from '../analysis/modelFit.js';
 import { ratio } from '../analysis/ratio.js';
-import { inputErrors, judgeLook, lookZ, SETTLE_ALPHA, SETTLE_INPUTS, type InputPoint } from '../analysis/settle.js';
+import { inputErrors, judgeLook, lookZ, MIN_BATCHES, SETTLE_ALPHA, SETTLE_INPUTS, type InputPoint } from '../analysis/settle.js';
 import { targetOf } from '../analysis/target.js';
 import type { EnvironmentEvidence, EvidenceFile } from '../evidence/types.js';
 import type { WorkloadRun } from '../run/types.js';
@@ -79,6 +79,8 @@ export function poolAt(p: PoolAnalysis, evidence: EnvironmentEvidence, point: In
     utilisation: ratio(inUse.mean, max),
     meetsTarget: wait.p99Us <= p.targetP99WaitMs * 1000,
     model: ev ? fitModel(ev, workloads, demandRate, hold, measured, p.targetP99WaitMs, p.holdTrend) : p.model,
+    // A pool judged by its occupancy alone (an observation from the server side): its model at the corner's mean busy.
+    ...(p.occupancyModel && ev ? occupancyOnly(ev.occupancy, max, ev.statements, p.idleCloses.count, Math.max(0, point.occupancy)) : {}),
   };
 }
 
@@ -139,15 +141,27 @@ export function judgeEnvironment(file: EvidenceFile, envName: string, advisor: A
   const needSamples = minimumSamples(maxS);
   const short = env.pools.find((p) => p.acquires < needSamples);
   if (short) return { ...base, settled: false, why: `${short.pool} has ${short.acquires} acquires, under the ${needSamples} the confidence label needs`, differences: [] };
+  return judgeBox(file, evidence, env, advisor, look, base, o, (p, ev) => {
+    const se = inputErrors(ev?.timeline?.points ?? []);
+    return se ?? `${p.pool}'s timeline has fewer than 10 batches`;
+  });
+}
+
+/** A pool's standard errors of the four inputs, or why there are none yet. */
+type ErrorsOf = (p: PoolAnalysis, ev: EnvironmentEvidence['pools'][number] | undefined) => InputPoint | string;
+
+/** The joint box of every pool's inputs at look `look`: settled when each corner gives the centre's answer. */
+function judgeBox(file: EvidenceFile, evidence: EnvironmentEvidence, env: EnvironmentAnalysis, advisor: AdvisorConfig, look: number, base: { look: number; elapsedS: number }, o: SettleOptions, errorsOf: ErrorsOf): SettleOutcome {
+  const envName = evidence.env;
   // The thresholds are evaluated once on the evidence; each corner moves the observed value with its inputs.
   const checks = (o.thresholds ?? []).length > 0 ? evaluateThresholds(o.thresholds!, { ...file, environments: [evidence] }, [envName]) : [];
   const z = lookZ(o.alpha ?? SETTLE_ALPHA, look, SETTLE_INPUTS.length * Math.max(1, env.pools.length));
   const differences = new Map<string, Set<string | number>>();
   for (let i = 0; i < env.pools.length; i++) {
     const p = env.pools[i]!;
-    const ev = evidence.pools.find((x) => x.pool === p.pool);
-    const se = inputErrors(ev?.timeline?.points ?? []);
-    if (!se) return { ...base, settled: false, why: `${p.pool}'s timeline has fewer than 10 batches`, differences: [] };
+    const ev = evidence.pools.find((x) => x.pool === p.pool && x.replica === (p.coverage?.replica ?? null)) ?? evidence.pools.find((x) => x.pool === p.pool);
+    const se = errorsOf(p, ev);
+    if (typeof se === 'string') return { ...base, settled: false, why: se, differences: [] };
     const centre = centreOf(p);
     const verdict = judgeLook(centre, se, z, (pt) => answerOf(env, evidence, file, advisor, checks, i, centre, pt), (a) => JSON.stringify(Object.entries(a).sort(([x], [y]) => (x < y ? -1 : 1))));
     if (!verdict.settled) {
@@ -165,6 +179,39 @@ export function judgeEnvironment(file: EvidenceFile, envName: string, advisor: A
   if (differences.size === 0) return { ...base, settled: true };
   const list = [...differences].map(([label, values]) => ({ label, values: [...values].sort((a, b) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a) < String(b) ? -1 : 1)) }));
   return { ...base, settled: false, why: describeDifferences(list), differences: list };
+}
+
+/**
+ * Judge look `look` (1-based, of a schedule fixed in advance) of an observation (`observe
+ * --until-settled`) after `elapsedS` of sampling, its minimum `minS` set by the user: every
+ * environment of the evidence settled, by the same box as {@link judgeEnvironment}. The inputs are
+ * what an observation's evidence has: the mean busy (occupancy) with its standard error by batch
+ * means over the samples (at least {@link MIN_BATCHES} batches); the rate, hold and P99 wait where
+ * the evidence has a timeline of them (a measured source), none otherwise (their error is then zero:
+ * a figure the evidence does not have cannot move).
+ */
+export function judgeObservation(file: EvidenceFile, advisor: AdvisorConfig, look: number, elapsedS: number, minS: number, o: SettleOptions = {}): SettleOutcome {
+  const base = { look, elapsedS };
+  if (elapsedS + 1e-6 < minS) return { ...base, settled: false, why: `the window is under the ${minS} s minimum`, differences: [] };
+  // Connections no --map ties to a pool of the config are an environment without pools: no advice to settle.
+  const judged = file.environments.filter((e) => e.pools.length > 0);
+  if (judged.length === 0) return { ...base, settled: false, why: 'no pool maps to an environment of the config (--map)', differences: [] };
+  const differences: Array<{ label: string; values: Array<string | number> }> = [];
+  for (const evidence of judged) {
+    const env = analyzeEnvironment(evidence, advisor, targetOf(file));
+    if (!env.validity.valid) return { ...base, settled: false, why: `${evidence.env}: the observation is invalid so far`, differences: [] };
+    const out = judgeBox(file, evidence, env, advisor, look, base, o, (p, ev) => {
+      const occ = ev?.occupancy;
+      if (occ?.inUseMeanStdErr === undefined || (occ.inUseBatches ?? 0) < MIN_BATCHES) return `${evidence.env}.${p.pool}: the busy count has fewer than ${MIN_BATCHES} batches`;
+      const timed = ev?.timeline?.points?.length ? inputErrors(ev.timeline.points) : null;
+      return { rate: timed?.rate ?? 0, hold: timed?.hold ?? 0, p99: timed?.p99 ?? 0, occupancy: occ.inUseMeanStdErr };
+    });
+    if (out.settled) continue;
+    if (out.differences.length === 0) return out;
+    differences.push(...out.differences.map((d) => (file.environments.length > 1 ? { ...d, label: `${evidence.env}: ${d.label}` } : d)));
+  }
+  if (differences.length === 0) return { ...base, settled: true };
+  return { ...base, settled: false, why: describeDifferences(differences), differences };
 }
 
 /** What a corner without the label had: the key's current value (no change advised), or `none` (no such finding). */

@@ -398,8 +398,8 @@ export const environmentBase = {
 };
 
 /** One environment's run. */
-/** The stopping rule's record of one environment (src/core/rules/settled.ts). */
-const settleRecord = obj({
+/** The stopping rule's record of one environment (src/core/rules/settled.ts); an observation's (`observe --until-settled`) has the same. */
+export const settleEntries = {
   /** Whether the answer was settled when the window stopped. */
   settled: bool(),
   /** The measured window when it stopped, s. */
@@ -412,7 +412,8 @@ const settleRecord = obj({
   alpha: num({ min: 0, max: 1 }),
   /** Not settled: what differed at the last look (e.g. `database.max_connections is 8 or 9`). */
   unsettled: v.optional(str()),
-});
+};
+const settleRecord = obj(settleEntries);
 export type SettleRecord = v.InferOutput<typeof settleRecord>;
 
 export const environmentRun = obj({

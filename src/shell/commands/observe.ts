@@ -10,6 +10,7 @@
  */
 import { UsageError } from '../../core/errors.js';
 import { parseDurationFlag, parseReadLimits } from '../../core/flags.js';
+import { SETTLE_ALPHA } from '../../core/analysis/settle.js';
 import { parseDurationMs } from '../../core/advisor/parse.js';
 import { parseGroupBy, parseMapFlag, type MapRule } from '../../core/observe/map.js';
 import { renderObservation } from '../../core/render/observation.js';
@@ -44,6 +45,7 @@ interface ObserveFlags extends PrometheusFlags {
   report?: string;
   duration?: string;
   interval?: string;
+  untilSettled?: string | boolean;
   groupBy?: string[];
   map?: string[];
   configDir?: string;
@@ -61,6 +63,7 @@ interface ObserveFlags extends PrometheusFlags {
 const SAMPLING_FLAGS = [
   ['--duration', 'duration'],
   ['--interval', 'interval'],
+  ['--until-settled', 'untilSettled'],
   ['--group-by', 'groupBy'],
   ['--map', 'map'],
   ['--tasker-url', 'taskerUrl'],
@@ -111,6 +114,7 @@ export async function observeCommand(f: ObserveFlags): Promise<void> {
   const intervalMs = f.interval !== undefined ? parseDurationMs(f.interval) : 200;
   if (intervalMs === undefined || intervalMs < 10) throw new UsageError(`--interval '${f.interval}': expected a duration of at least 10ms`, 'write e.g. --interval 200ms');
   if (intervalMs > durationMs) throw new UsageError(`--interval ${f.interval ?? '200ms (the default)'} is longer than --duration ${f.duration ?? '10m'}`, 'sample more often than once per observation: a longer --duration or a shorter --interval');
+  const settleMinS = untilSettledMinimum(f.untilSettled, durationMs / 1000, f.duration);
   const groupBy = parseGroupBy(f.groupBy);
   const taskerUrls = (f.taskerUrl ?? []).map(parseTaskerUrl);
   const pgbouncer = f.pgbouncerUrl !== undefined ? parsePgBouncerUrl(f.pgbouncerUrl) : undefined;
@@ -130,6 +134,7 @@ export async function observeCommand(f: ObserveFlags): Promise<void> {
       targetKind: isLocalHost(target.host) ? 'local' : 'remote',
       intervalMs,
       durationMs,
+      ...(settleMinS !== undefined ? { settle: { minS: settleMinS, alpha: SETTLE_ALPHA } } : {}),
       groupBy,
       maps: f.map ?? [],
       rules,
@@ -142,6 +147,20 @@ export async function observeCommand(f: ObserveFlags): Promise<void> {
     },
     (o) => emit(o, f, advisor),
   );
+}
+
+/** The default minimum window of `--until-settled` without a value, s. */
+export const UNTIL_SETTLED_DEFAULT_S = 120;
+
+/** `--until-settled [MIN]`: the minimum window (s), or undefined when not asked; refuses one longer than the window. */
+function untilSettledMinimum(flag: string | boolean | undefined, durationS: number, durationText: string | undefined): number | undefined {
+  if (flag === undefined || flag === false) return undefined;
+  const minS = flag === true ? UNTIL_SETTLED_DEFAULT_S : parseDurationFlag('--until-settled', flag);
+  if (minS > durationS) {
+    const shown = flag === true ? `${UNTIL_SETTLED_DEFAULT_S / 60}m (the default minimum)` : flag;
+    throw new UsageError(`--until-settled ${shown} is longer than --duration ${durationText ?? '10m (the default)'}`, 'give a minimum no longer than the window, e.g. --until-settled 1m, or a longer --duration');
+  }
+  return minS;
 }
 
 /** Print (and save) the evidence with its advice; `shown` is what each source saw, printed first. */

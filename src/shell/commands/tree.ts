@@ -152,6 +152,7 @@ export function registerCommands(program: Command): void {
     .option('--database-url <url>', 'server to observe, as a role with pg_read_all_stats (default: DATABASE_URL, else PG* variables)')
     .option('--duration <d>', 'how long to observe, e.g. 10m (default 10m)')
     .option('--interval <d>', 'time between samples, jittered by ±20% (default 200ms)')
+    .option('--until-settled [min]', "stop before --duration once the advice is settled (the same rule as analyze's, on the mean busy), looking every 5 s after this minimum (default 2m; at most --duration)")
     .option('--group-by <fields>', 'fields that tell pools apart: application_name, datname, usename, client_addr (repeatable or comma-separated; default: all four)', collect)
     .option('--map <SELECTOR=ENV.POOL>', "tie a group to a Tasker pool so its settings apply, e.g. 'app:orders=production.database' (repeatable)", collect)
     .option('--config-dir <dir>', 'Tasker config dir whose settings apply to mapped pools (--map, [prometheus]); default: ./config/tasker when it exists, else the shipped example')

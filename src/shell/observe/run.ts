@@ -14,7 +14,10 @@ import { OBSERVATION_SCHEMA_VERSION, observationValidity, type ObservationFile, 
 import { summarizeObservation, type GroupSettings } from '../../core/observe/summary.js';
 import { observationEvidence, type MappedEnvironment, type ServerCores } from '../../core/observe/evidence.js';
 import { observedTimeline } from '../../core/observe/timeline.js';
-import type { ActivitySample, GroupField, ObservedGroup } from '../../core/observe/types.js';
+import type { ActivitySample, GroupField, Observation, ObservedGroup } from '../../core/observe/types.js';
+import type { EvidenceFile } from '../../core/evidence/types.js';
+import { lookSchedule } from '../../core/analysis/settle.js';
+import type { SettleOutcome } from '../../core/rules/settled.js';
 import { redactUrl } from '../../core/redact.js';
 import { Sampler, type DatabaseCounters, type RoleStatements } from './sampler.js';
 import { readTaskerHealth } from './tasker.js';
@@ -37,6 +40,12 @@ export interface ObserveOptions {
   targetKind: 'local' | 'remote';
   intervalMs: number;
   durationMs: number;
+  /**
+   * `--until-settled`: from `minS` on, every {@link OBSERVE_LOOK_STEP_S} of sampling, the evidence
+   * so far is judged (`judge`, src/core/rules/settled.ts); the window stops at the first look that
+   * is settled. The outcome is saved as the observation's `settle`.
+   */
+  settle?: { minS: number; alpha: number; judge: (evidence: EvidenceFile, look: number, elapsedS: number) => SettleOutcome };
   groupBy: GroupField[];
   /** The `--map` texts (saved) and the settings a group maps to. */
   maps: string[];
@@ -59,6 +68,27 @@ export interface ObserveOptions {
   status?: (line: string) => void;
   /** The server's core count and its source (for the load by wait class). */
   cores?: ServerCores;
+}
+
+/** The step between the looks of `--until-settled`, s (a fixed schedule: src/core/analysis/settle.ts). */
+export const OBSERVE_LOOK_STEP_S = 5;
+
+/** The evidence of the samples so far, as a look of `--until-settled` judges it (the reads at the end not yet taken). */
+function evidenceSoFar(o: ObserveOptions, obs: Observation, healths: readonly TaskerHealth[]): EvidenceFile {
+  const groups = summarizeObservation(obs, (g) => o.settingsFor?.(g, healths) ?? null);
+  const source = { kind: 'server-sampling' as const, detail: `pg_stat_activity every ${o.intervalMs} ms (${obs.samples} samples)`, startedAt: obs.startedAt, durationMs: obs.durationMs };
+  return {
+    kind: 'observation',
+    schemaVersion: OBSERVATION_SCHEMA_VERSION,
+    tool: { name: 'pool-advisor', version: o.toolVersion },
+    createdAt: new Date().toISOString(),
+    target: o.display,
+    targetKind: o.targetKind,
+    configDir: o.configDir,
+    seed: null,
+    partial: false,
+    environments: observationEvidence({ source, intervalMs: o.intervalMs, observation: obs, groups, validity: observationValidity(obs), partial: false, roles: null, ...(o.cores ? { cores: o.cores } : {}) }, o.environments ?? []),
+  };
 }
 
 /** The observation, and the error that ended it early, if one did. */
@@ -97,8 +127,11 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
   let clockOffsetMs: number | undefined;
   const started = performance.now();
   let pollStop: AbortController | undefined;
+  let looks = 0;
+  let firstAtMs: number | undefined;
+  let lastLook: SettleOutcome | undefined;
+  const starts: Array<TaskerHealth | null> = [];
   try {
-    const starts: Array<TaskerHealth | null> = [];
     for (const u of o.taskerUrls) starts.push(await readTaskerHealth(u, guard));
     dbStart = await sampler.databaseCounters();
     stStart = await sampler.statementsByRole();
@@ -135,18 +168,36 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
           }
         })()
       : undefined;
+    // --until-settled: the looks' fixed schedule, and a stop of the sampler's own (not an interrupt).
+    const schedule = o.settle ? lookSchedule(o.settle.minS, o.durationMs / 1000, OBSERVE_LOOK_STEP_S) : [];
+    const early = new AbortController();
+    const healthsNow = (): TaskerHealth[] => starts.filter((h): h is TaskerHealth => h !== null);
+    const look = (): void => {
+      const obs = rec.finish();
+      const elapsedS = obs.durationMs / 1000;
+      looks++;
+      lastLook = o.settle!.judge(evidenceSoFar(o, obs, healthsNow()), looks, elapsedS);
+      if (lastLook.settled) early.abort();
+    };
     await sampler.run({
       intervalMs: o.intervalMs,
       durationMs: o.durationMs,
-      signal: o.signal,
+      signal: o.signal ? AbortSignal.any([o.signal, early.signal]) : early.signal,
       onSample: (s, us) => {
         if (clockOffsetMs === undefined) clockOffsetMs = s.atMs - Date.now();
+        firstAtMs ??= s.atMs;
         rec.add(s);
         connections = s.rows.filter((r) => isClientRow(r)).length;
         o.onSample?.(s, us);
         o.onProgress?.({ elapsedMs: performance.now() - started, samples: rec.samples, connections });
+        // A look when the sampled span reaches the next time of the schedule (the last one, at --duration, after the window).
+        // The span is the observation's: first to last sample, plus one mean interval.
+        const n = rec.samples;
+        if (o.settle && looks < schedule.length - 1 && n > 1 && ((s.atMs - firstAtMs) * n) / (n - 1) / 1000 >= schedule[looks]!) look();
       },
     });
+    // The window ran whole (not interrupted): its last look closes it, whatever it shows.
+    if (o.settle && !o.signal?.aborted && !lastLook?.settled && rec.samples > 1) look();
     pollStop.abort();
     await poll;
     if (bouncer) {
@@ -245,6 +296,9 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
     validity,
     environments,
     ...(timeline ? { observedTimeline: timeline } : {}),
+    ...(o.settle && lastLook
+      ? { settle: { settled: lastLook.settled, afterS: Math.round((obs.durationMs / 1000) * 10) / 10, minS: o.settle.minS, maxS: o.durationMs / 1000, looks, alpha: o.settle.alpha, ...(lastLook.settled ? {} : { unsettled: lastLook.why }) } }
+      : {}),
     seed: null,
     partial,
     ...(error !== undefined ? { error: (error as Error).message ?? String(error) } : {}),

@@ -30,6 +30,8 @@ import { clean, writeErr } from '../output.js';
 import { withInterrupt } from '../signals.js';
 import { connectionConfig, type Target } from '../target.js';
 import { observeServer } from './run.js';
+import { judgeObservation } from '../../core/rules/settled.js';
+import { formatNum } from '../../core/units.js';
 import { resolveServerCores } from './cores.js';
 import { version } from '../version.js';
 
@@ -74,6 +76,8 @@ export interface SamplingPlan extends ObservePlanBase {
   targetKind: 'local' | 'remote';
   intervalMs: number;
   durationMs: number;
+  /** `--until-settled`: stop once the advice is settled, after `minS` (src/core/rules/settled.ts). */
+  settle?: { minS: number; alpha: number };
   groupBy: GroupField[];
   /** The `--map` texts (saved) and the rules parsed from them. */
   maps: string[];
@@ -118,6 +122,14 @@ function mappedEnvironments(model: ConfigModel | undefined): MappedEnvironment[]
     pgmqShared: e.pools.pgmq.sharesDatabasePool !== false,
     config: Object.fromEntries(POOL_NAMES.map((name) => [name, poolConfigSnapshot(e.pools[name])])),
   }));
+}
+
+/** "[observe] settled after 34 s (at least 30 s, at most 600 s)" or "[observe] not settled after 600 s: production.database.max_connections is 8 or 9; ...". */
+export function settleLine(r: NonNullable<EvidenceFile['settle']>): string {
+  const after = `${formatNum(r.afterS, 0)} s`;
+  return r.settled
+    ? `[observe] settled after ${after} (at least ${formatNum(r.minS, 0)} s, at most ${formatNum(r.maxS, 0)} s)`
+    : `[observe] not settled after ${after}: ${r.unsettled ?? 'the advice still moves'}; observe longer (--duration) or accept either`;
 }
 
 /** Prometheus's part of an observation. */
@@ -173,6 +185,7 @@ export async function observeSampled(p: SamplingPlan, emit: (o: Observed) => voi
       targetKind: p.targetKind,
       intervalMs: p.intervalMs,
       durationMs: p.durationMs,
+      ...(p.settle ? { settle: { ...p.settle, judge: (ev: EvidenceFile, look: number, elapsedS: number) => judgeObservation(ev, p.advisor, look, elapsedS, p.settle!.minS, { alpha: p.settle!.alpha }) } } : {}),
       groupBy: p.groupBy,
       maps: p.maps,
       settingsFor: p.model && p.rules.length ? settingsFor(p.model, p.rules, matched) : undefined,
@@ -190,6 +203,7 @@ export async function observeSampled(p: SamplingPlan, emit: (o: Observed) => voi
       },
     }).finally(stopHeartbeat);
     if (p.progress) process.stderr.write('\r\x1b[K');
+    if (file.settle) writeErr(settleLine(file.settle));
     if (file.observation.samples > 0) {
       for (const r of p.rules) {
         if (matched.has(r)) continue;
