@@ -8,9 +8,10 @@
 // "local": findings about the server's own capacity inform and change no key there.
 import { spawn } from 'node:child_process';
 import { cpus, totalmem, tmpdir } from 'node:os';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { configDir } from './taskerConfig.mjs';
 import pg from 'pg';
 import { startThrowaway } from '../dist/shell/throwawayPg.js';
 import { smallestMeeting } from '../dist/core/model/queue.js';
@@ -26,17 +27,6 @@ const out = (s = '') => {
   lines.push(s);
 };
 
-function configDir(keys) {
-  const dir = mkdtempSync(join(tmpdir(), 'pa-bench-adv-'));
-  const pool = Object.entries({ min_connections: 2, acquire_timeout_seconds: 30, idle_timeout_seconds: 300, max_lifetime_seconds: 1800, slow_acquire_threshold_ms: 100, ...keys })
-    .map(([k, v]) => `${k} = ${v}`)
-    .join('\n');
-  mkdirSync(join(dir, 'base'), { recursive: true });
-  mkdirSync(join(dir, 'environments', 'test'), { recursive: true });
-  writeFileSync(join(dir, 'base', 'common.toml'), `[common.database]\nurl = "postgresql://localhost/app"\n\n[common.database.pool]\n${pool}\n\n[common.pgmq_database]\nurl = ""\nenabled = true\n`);
-  writeFileSync(join(dir, 'environments', 'test', 'common.toml'), '# bench\n');
-  return dir;
-}
 
 function advisorFile(workload) {
   const dir = mkdtempSync(join(tmpdir(), 'pa-bench-adv-'));
@@ -48,7 +38,7 @@ function advisorFile(workload) {
 /** Run analyze; `stall` stops the process for that many ms, 4.5 s after it starts. */
 function analyze(url, sc, seed, stall = 0) {
   const runFile = join(mkdtempSync(join(tmpdir(), 'pa-bench-adv-')), 'run.json');
-  const args = [BIN, 'analyze', '--config-dir', configDir(sc.keys), '--advisor-config', advisorFile(sc.workload), '--env', 'test', '--pool', 'database', '--database-url', url, '--json', '--out', runFile, '--seed', String(seed), ...(sc.sets ?? []).flatMap((s) => ['--set', s])];
+  const args = [BIN, 'analyze', '--config-dir', configDir(sc.keys, 'pa-bench-adv-'), '--advisor-config', advisorFile(sc.workload), '--env', 'test', '--pool', 'database', '--database-url', url, '--json', '--out', runFile, '--seed', String(seed), ...(sc.sets ?? []).flatMap((s) => ['--set', s])];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { env: { ...process.env, NO_COLOR: '1', CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

@@ -9,9 +9,10 @@
 //   node bench/settle.mjs [--seeds 5] [--scenarios healthy,pool-bound]
 import { spawn } from 'node:child_process';
 import { cpus, totalmem, tmpdir } from 'node:os';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { configDir } from './taskerConfig.mjs';
 import { startThrowaway } from '../dist/shell/throwawayPg.js';
 import { evidenceFromRun } from '../dist/core/evidence/fromRun.js';
 import { judgeEnvironment } from '../dist/core/rules/settled.js';
@@ -32,17 +33,6 @@ const SCENARIOS = [
 ];
 const only = arg('--scenarios', 'healthy,pool-bound').split(',');
 
-function configDir(keys) {
-  const dir = mkdtempSync(join(tmpdir(), 'pa-bench-settle-'));
-  const pool = Object.entries({ min_connections: 2, acquire_timeout_seconds: 30, idle_timeout_seconds: 300, max_lifetime_seconds: 1800, slow_acquire_threshold_ms: 100, ...keys })
-    .map(([k, v]) => `${k} = ${v}`)
-    .join('\n');
-  mkdirSync(join(dir, 'base'), { recursive: true });
-  mkdirSync(join(dir, 'environments', 'test'), { recursive: true });
-  writeFileSync(join(dir, 'base', 'common.toml'), `[common.database]\nurl = "postgresql://localhost/app"\n\n[common.database.pool]\n${pool}\n\n[common.pgmq_database]\nurl = ""\nenabled = true\n`);
-  writeFileSync(join(dir, 'environments', 'test', 'common.toml'), '# bench\n');
-  return dir;
-}
 
 const advisorText = (workload) => `[defaults]\nduration = "30s"\nwarmup = "2s"\ntarget_p99_wait = "10ms"\n[environments.test.workloads.database]\n${workload}\n`;
 
@@ -54,7 +44,7 @@ function advisorFile(workload) {
 
 function analyze(url, sc, seed, extra) {
   const runFile = join(mkdtempSync(join(tmpdir(), 'pa-bench-settle-')), 'run.json');
-  const args = [BIN, 'analyze', '--config-dir', configDir(sc.keys), '--advisor-config', advisorFile(sc.workload), '--env', 'test', '--pool', 'database', '--database-url', url, '--json', '--out', runFile, '--seed', String(seed), ...extra];
+  const args = [BIN, 'analyze', '--config-dir', configDir(sc.keys, 'pa-bench-settle-'), '--advisor-config', advisorFile(sc.workload), '--env', 'test', '--pool', 'database', '--database-url', url, '--json', '--out', runFile, '--seed', String(seed), ...extra];
   const t0 = performance.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { env: { ...process.env, NO_COLOR: '1', CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -103,14 +103,7 @@ const untilAborted = <T>(p: Promise<T>, signal: AbortSignal): Promise<T | void> 
 /** Run the session. Resolves with the RunFile (partial when interrupted); throws {@link SessionFailed} when the database went away. */
 export async function runSession(opts: SessionOptions): Promise<RunFile> {
   const run: RunFile = {
-    schemaVersion: RUN_SCHEMA_VERSION,
-    tool: { name: 'pool-advisor', version: opts.toolVersion },
-    createdAt: new Date().toISOString(),
-    target: opts.targetDisplay,
-    targetKind: opts.targetKind,
-    ...(opts.server ? { server: { version: opts.server.version, maxConnections: opts.server.maxConnections, superuserReserved: opts.server.superuserReserved, reservedConnections: opts.server.reservedConnections } } : {}),
-    configDir: opts.model.dir,
-    seed: opts.seed,
+    ...runHeader(opts),
     environments: [],
     partial: false,
   };
@@ -345,8 +338,8 @@ function envSoFar(result: EnvironmentRun, pools: Map<PoolName, InstrumentedPool>
   };
 }
 
-/** A run file around one environment measured so far. */
-function partialRun(opts: SessionOptions, env: EnvironmentRun): RunFile {
+/** What every run file of this session starts with (the header before its environments). */
+function runHeader(opts: SessionOptions): Omit<RunFile, 'environments' | 'partial'> {
   return {
     schemaVersion: RUN_SCHEMA_VERSION,
     tool: { name: 'pool-advisor', version: opts.toolVersion },
@@ -356,6 +349,13 @@ function partialRun(opts: SessionOptions, env: EnvironmentRun): RunFile {
     ...(opts.server ? { server: { version: opts.server.version, maxConnections: opts.server.maxConnections, superuserReserved: opts.server.superuserReserved, reservedConnections: opts.server.reservedConnections } } : {}),
     configDir: opts.model.dir,
     seed: opts.seed,
+  };
+}
+
+/** A run file around one environment measured so far. */
+function partialRun(opts: SessionOptions, env: EnvironmentRun): RunFile {
+  return {
+    ...runHeader(opts),
     environments: [env],
     partial: false,
   };

@@ -73,17 +73,24 @@ export interface ObserveOptions {
 /** The step between the looks of `--until-settled`, s (a fixed schedule: src/core/analysis/settle.ts). */
 export const OBSERVE_LOOK_STEP_S = 5;
 
+/** The header of an observation saved now. */
+function header(o: ObserveOptions) {
+  return {
+    kind: 'observation' as const,
+    schemaVersion: OBSERVATION_SCHEMA_VERSION,
+    tool: { name: 'pool-advisor' as const, version: o.toolVersion },
+    createdAt: new Date().toISOString(),
+    target: o.display,
+    targetKind: o.targetKind,
+  };
+}
+
 /** The evidence of the samples so far, as a look of `--until-settled` judges it (the reads at the end not yet taken). */
 function evidenceSoFar(o: ObserveOptions, obs: Observation, healths: readonly TaskerHealth[]): EvidenceFile {
   const groups = summarizeObservation(obs, (g) => o.settingsFor?.(g, healths) ?? null);
   const source = { kind: 'server-sampling' as const, detail: `pg_stat_activity every ${o.intervalMs} ms (${obs.samples} samples)`, startedAt: obs.startedAt, durationMs: obs.durationMs };
   return {
-    kind: 'observation',
-    schemaVersion: OBSERVATION_SCHEMA_VERSION,
-    tool: { name: 'pool-advisor', version: o.toolVersion },
-    createdAt: new Date().toISOString(),
-    target: o.display,
-    targetKind: o.targetKind,
+    ...header(o),
     configDir: o.configDir,
     seed: null,
     partial: false,
@@ -272,12 +279,7 @@ export async function observeServer(o: ObserveOptions): Promise<ObserveResult> {
     ...(o.cores ? { cores: o.cores } : {}),
   });
   const file: ObservationFile = {
-    kind: 'observation',
-    schemaVersion: OBSERVATION_SCHEMA_VERSION,
-    tool: { name: 'pool-advisor', version: o.toolVersion },
-    createdAt: new Date().toISOString(),
-    target: o.display,
-    targetKind: o.targetKind,
+    ...header(o),
     server: { version: sampler.server.version, maxConnections: sampler.server.maxConnections, superuserReserved: sampler.server.superuserReserved, reservedConnections: sampler.server.reservedConnections },
     source,
     intervalMs: o.intervalMs,
