@@ -256,7 +256,11 @@ describe.skipIf(goSkip)('a Go database/sql pool (lib/pq, client_golang DBStatsCo
         expect(Math.abs(fig!.openMean! - open), `${spec.name}: open`).toBeLessThanOrEqual(openTol);
       }
       expect(within(fig!.waited!.count, waits), `${spec.name}: waited ${fig!.waited!.count} vs ${waits}`).toBe(true);
-      expect(within(fig!.closed!.lifetime!, lifetime), `${spec.name}: lifetime ${fig!.closed!.lifetime} vs ${lifetime}`).toBe(true);
+      // Lifetime closes come in passes: database/sql's connection cleaner closes every expired
+      // connection at once (up to the pool's open connections), so one pass beside an edge of the
+      // window moves increase()'s extrapolation by that many (seen: 24.3 and 22.2 against 28 and 27).
+      const withinPass = (got: number, want: number) => Math.abs(got - want) <= spec.maxOpen + 2 + 0.05 * want;
+      expect(withinPass(fig!.closed!.lifetime!, lifetime), `${spec.name}: lifetime ${fig!.closed!.lifetime} vs ${lifetime}`).toBe(true);
       expect(within(fig!.closed!.idle!, idle), `${spec.name}: idle ${fig!.closed!.idle} vs ${idle}`).toBe(true);
       expect(fig!.arrivalRate).toBeUndefined();
       expect(fig!.notCarried.join(' ')).toContain('acquire count');
