@@ -15,8 +15,10 @@
  * topology's) and render the result.
  */
 
+import type { PgBouncerSpec, ServiceSpec } from '../advisor/types.js';
+
 /** A Deployment's maxSurge: a count of pods, or a percentage of the desired replicas. */
-export type Surge = { count: number } | { percent: number };
+export type Surge = NonNullable<ServiceSpec['surge']>;
 
 /** One pool a pod of a service opens. `size` null: the source does not show it. */
 export interface PodPool {
@@ -40,30 +42,14 @@ export interface ServiceDemand {
 }
 
 /** One database of PgBouncer's `[databases]` (SHOW DATABASES); undefined fields take the global setting. */
-export interface PgBouncerDatabase {
-  name: string;
-  poolSize?: number;
-  reservePool?: number;
-  maxDbConnections?: number;
-}
+export type PgBouncerDatabase = PgBouncerSpec['databases'][number];
 
-/** PgBouncer's settings (SHOW CONFIG, SHOW DATABASES, or the topology) and its instances. */
-export interface PgBouncerLayer {
-  instances: number;
-  maxClientConn: number;
-  defaultPoolSize: number;
-  reservePoolSize: number;
-  /** 0: no limit (PgBouncer's meaning). */
-  maxDbConnections: number;
-  maxUserConnections: number;
-  /** Users that connect to each database (a pool per database and user). */
-  users: number;
-  databases: PgBouncerDatabase[];
-  /** A `*` entry: any database gets a pool on demand, so what it asks of the server is open-ended. */
-  wildcard: boolean;
-  /** Where the settings came from. */
-  source: 'console' | 'topology';
-}
+/**
+ * PgBouncer's settings and its instances: the topology's `[environments.<env>.topology.pgbouncer]`
+ * keys (`maxDbConnections`/`maxUserConnections` 0: no limit, PgBouncer's meaning), with the
+ * console's SHOW CONFIG and SHOW DATABASES over them where it was read, and where they came from.
+ */
+export type PgBouncerLayer = PgBouncerSpec & { source: 'console' | 'topology' };
 
 /** The server's limits and where each came from. */
 export interface ServerLimits {
