@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 /** Spawn the built CLI the way a user would, with NO_COLOR and a clean environment. */
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -61,4 +62,17 @@ export function runCli(args: string[], opts: { cwd?: string; env?: Record<string
 /** Run the CLI asynchronously (for tests that signal it or scrape it while it runs). */
 export function spawnCli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
   return spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env: cleanEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** One `ERROR:` line, the given exit code, no stack, never the bug message. */
+export function refused(r: CliResult, code: number, want?: string | RegExp): string {
+  expect(r.status, r.stderr).toBe(code);
+  const errs = r.stderr.split('\n').filter((l) => l.startsWith('ERROR:'));
+  expect(errs, r.stderr).toHaveLength(1);
+  if (typeof want === 'string') expect(errs[0]).toContain(want);
+  else if (want) expect(errs[0]).toMatch(want);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+  expect(r.stderr).not.toContain('unexpected error');
+  expect(r.stderr).not.toContain('please report');
+  return errs[0]!;
 }

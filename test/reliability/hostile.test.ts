@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pgUrl } from '../helpers/pg.js';
-import { runCli, spawnCli, type CliResult } from '../helpers/cli.js';
+import { refused, runCli, spawnCli } from '../helpers/cli.js';
 import { copyExample } from '../helpers/configFixture.js';
 import { advisorFile, databaseWorkload, scenarioConfig } from '../helpers/scenario.js';
 import { syntheticRun, HEALTHY } from '../helpers/syntheticRun.js';
@@ -30,18 +30,6 @@ const DEAD_URL = 'postgresql://u@127.0.0.1:1/db';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'pa-hostile-'));
 
-/** One `ERROR:` line, the given exit code, no stack, never the bug message. */
-function refused(r: CliResult, code: number, want?: string | RegExp): string {
-  expect(r.status, r.stderr).toBe(code);
-  const errs = r.stderr.split('\n').filter((l) => l.startsWith('ERROR:'));
-  expect(errs, r.stderr).toHaveLength(1);
-  if (typeof want === 'string') expect(errs[0]).toContain(want);
-  else if (want) expect(errs[0]).toMatch(want);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-  expect(r.stderr).not.toContain('unexpected error');
-  expect(r.stderr).not.toContain('please report');
-  return errs[0]!;
-}
 
 /** A saved run whose only environment has the given name. */
 function runNamed(env: string, edit: (r: RunFile) => void = () => {}): string {

@@ -15,7 +15,7 @@ import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pgUrl } from '../helpers/pg.js';
-import { runCli, runCliAsync, type CliResult } from '../helpers/cli.js';
+import { refused, runCli, runCliAsync } from '../helpers/cli.js';
 import { copyExample, EXAMPLE_DIR } from '../helpers/configFixture.js';
 import { advisorFile, databaseWorkload } from '../helpers/scenario.js';
 import { syntheticRun, HEALTHY } from '../helpers/syntheticRun.js';
@@ -30,17 +30,6 @@ const DEAD_PROM = 'http://127.0.0.1:1';
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'pa-hostile3-'));
 const fifo = (p: string): string => (execFileSync('mkfifo', [p]), p);
 
-/** One `ERROR:` line, the given exit code, no stack, never the bug message. */
-function refused(r: CliResult, code: number, want?: string | RegExp): string {
-  expect(r.status, r.stderr).toBe(code);
-  const errs = r.stderr.split('\n').filter((l) => l.startsWith('ERROR:'));
-  expect(errs, r.stderr).toHaveLength(1);
-  if (typeof want === 'string') expect(errs[0]).toContain(want);
-  else if (want) expect(errs[0]).toMatch(want);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-  expect(r.stderr).not.toContain('unexpected error');
-  return errs[0]!;
-}
 
 /** An HTTP server of the test's own on 127.0.0.1; its base URL. */
 async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ server: Server; url: string }> {

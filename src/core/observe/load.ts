@@ -129,7 +129,8 @@ export class LoadAccumulator {
       const most = <T extends MeanWithError>(x: T[]): T[] => x.sort((p, q) => q.mean - p.mean);
       return { aas: stats(a.total.get('all', n), weights), byClass: most(byClass), topEvents: most(events).slice(0, TOP_EVENTS) };
     };
-    const groups: Record<string, LoadProfile> = {};
+    // Keyed by group labels, which carry the service's own application_name: no prototype.
+    const groups = Object.create(null) as Record<string, LoadProfile>;
     for (const id of groupIds) groups[id] = profile(this.groups.get(id));
     return { server: profile(this.server), clients: profile(this.clients), background: profile(this.background), groups, samples: n };
   }

@@ -283,7 +283,7 @@ export class Reconstructor {
     const meanIntervalMs = n > 1 ? (this.times[n - 1]! - this.times[0]!) / (n - 1) : 0;
     const weights = this.times.map((t, i) => (i < n - 1 ? this.times[i + 1]! - t : meanIntervalMs));
     const pad = (xs: number[]): number[] => xs.concat(new Array<number>(Math.max(0, n - xs.length)).fill(0));
-    const groups: SampleSeries['groups'] = {};
+    const groups = Object.create(null) as SampleSeries['groups'];
     for (const [id, g] of this.groups) groups[id] = { open: pad(g.open), busy: pad(g.busy) };
     return { times: [...this.times], weights, groups, loadByClass: this.load.serverByClass(n) };
   }
