@@ -22,7 +22,8 @@ import { bouncerAnswers, fakeConsole, fakeHttp, namesAnswer, POOL_ADVISOR_NAMES,
 const SEED = Number(process.env.FUZZ_SEED ?? 30);
 const SECRET_PW = 'pw-Zq9Secr3t';
 const SECRET_TOKEN = 'tok-Zq9Secr3t';
-const SECRETS = [SECRET_PW, SECRET_TOKEN, encodeURIComponent(SECRET_PW)];
+// The basic-auth header's credentials too: an endpoint may echo the Authorization header in its error.
+const SECRETS = [SECRET_PW, SECRET_TOKEN, encodeURIComponent(SECRET_PW), Buffer.from(`fuzz:${SECRET_PW}`).toString('base64')];
 /** Every read's deadline in these cases, and the slack the issue allows past the deadlines. */
 const DEADLINE_MS = 1000;
 const SLACK_MS = 5000;

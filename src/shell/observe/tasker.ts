@@ -7,7 +7,7 @@ import { READ_DEFAULTS } from '../../core/flags.js';
 import { pastCap, pastDeadline, type ReadGuard } from '../deadline.js';
 import { parseTaskerHealth, type TaskerHealth } from '../../core/observe/crossCheck.js';
 import { redactUrl } from '../../core/redact.js';
-import { addSecret } from '../output.js';
+import { addPassword, addSecret } from '../output.js';
 import { decodeLoose } from '../prometheus/client.js';
 
 /**
@@ -37,7 +37,10 @@ export function taskerRequest(url: URL): { url: URL; headers: Record<string, str
   const bare = new URL(url.toString());
   bare.username = '';
   bare.password = '';
-  headers.authorization = `Basic ${Buffer.from(`${decodeLoose(url.username)}:${decodeLoose(url.password)}`).toString('base64')}`;
+  const basic = Buffer.from(`${decodeLoose(url.username)}:${decodeLoose(url.password)}`).toString('base64');
+  // A server that echoes the header in its error must not print the credentials.
+  if (url.password !== '') addPassword(basic);
+  headers.authorization = `Basic ${basic}`;
   return { url: bare, headers };
 }
 

@@ -12,6 +12,7 @@ import { DatabaseError, InterruptedError, UsageError } from '../../core/errors.j
 import { READ_DEFAULTS } from '../../core/flags.js';
 import { redactUrl } from '../../core/redact.js';
 import { pastCap, pastDeadline, type ReadGuard } from '../deadline.js';
+import { addPassword } from '../output.js';
 import type { VectorSample } from '../../core/fleet/assemble.js';
 
 /**
@@ -81,7 +82,13 @@ export class PrometheusClient {
     this.headers = { accept: 'application/json' };
     const user = auth.basic ?? (base.username ? { user: decodeLoose(base.username), password: decodeLoose(base.password) } : undefined);
     if (auth.bearerToken) this.headers.authorization = `Bearer ${auth.bearerToken}`;
-    else if (user) this.headers.authorization = `Basic ${Buffer.from(`${user.user}:${user.password}`).toString('base64')}`;
+    else if (user) {
+      const basic = Buffer.from(`${user.user}:${user.password}`).toString('base64');
+      // A server that echoes the header in its error must not print the credentials (base64 is not a secret's disguise).
+      if (user.password) addPassword(basic);
+      this.headers.authorization = `Basic ${basic}`;
+    }
+    if (auth.bearerToken) addPassword(auth.bearerToken);
   }
 
   /** An instant query at `timeS` (seconds since the epoch): the vector's samples. */
