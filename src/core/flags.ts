@@ -3,6 +3,7 @@
  * `--hold`, `--set ENV.POOL.KEY=VALUE`. Pure; errors name the flag, the value and the fix (exit 2).
  */
 import { UsageError } from './errors.js';
+import { own } from './dict.js';
 import { isPoolName, keyDef, POOL_NAMES, POOLS, type PoolName } from './config/pools.js';
 import { suggest, unknownKeyFix } from './config/validate.js';
 import { parseDurationMs } from './advisor/parse.js';
@@ -162,7 +163,7 @@ export function parseReadLimits(f: { readTimeout?: string; readLimit?: string })
   let maxBytes = READ_DEFAULTS.maxBytes;
   if (f.readLimit !== undefined) {
     const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(f.readLimit);
-    const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+    const unit = m ? own(SIZE_UNITS, m[2]!.toLowerCase()) : undefined;
     const n = m && unit !== undefined ? Math.floor(Number(m[1]) * unit) : NaN;
     if (!Number.isFinite(n)) throw new UsageError(`--read-limit '${f.readLimit}': not a size`, 'write e.g. --read-limit 64MiB (units: B, KB, MB, GB, KiB, MiB, GiB)');
     if (n < 1024 || n > 4 * 1024 ** 3) throw new UsageError(`--read-limit '${f.readLimit}': expected 1KiB to 4GiB`, 'write e.g. --read-limit 64MiB');

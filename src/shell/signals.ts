@@ -52,6 +52,8 @@ export async function withInterrupt<T>(onSignal: (sig: StopSignal) => void, body
     return await body();
   } finally {
     listening--;
+    // The body ended: what runs after it is not this wait's to cut short.
+    clearTimeout(backstop);
     for (const sig of STOP_SIGNALS) process.removeListener(sig, handler);
   }
 }

@@ -131,7 +131,6 @@ describe('1. observe: a server, a console or a Prometheus that stops answering',
       if (stopped) process.kill(stopped, 'SIGCONT');
     }
     // Resumed, the backend finds its client gone and ends (nothing left on the server).
-    expect(await until(() => false, 0)).toBe(false);
     let left = await ourBackends(pgUrl);
     for (let i = 0; i < 40 && left.length > 0; i++) {
       await sleep(100);
@@ -242,7 +241,6 @@ describe('2. analyze: holds longer than the window, and holds left on the server
     const w = watch(child);
     expect(await until(() => w.o.stderr.includes('Target:'), 20_000), w.o.stderr).toBe(true);
     let sleeping: Array<{ pid: number }> = [];
-    await until(() => false, 0);
     for (let i = 0; i < 60 && sleeping.length === 0; i++) {
       await sleep(100);
       sleeping = (await ourBackends(pgUrl)).filter((b) => b.query.includes('pg_sleep'));

@@ -19,9 +19,6 @@ import { LOAD_CLASSES, type LoadClass, type LoadProfile, type MeanWithError, typ
 
 export { LOAD_CLASSES, type LoadClass, type LoadProfile, type MeanWithError, type ObservedLoad };
 
-/** Classes that are the server's own limit (the application's are Timeout, e.g. pg_sleep, and Client). */
-export const SERVER_CLASSES: readonly LoadClass[] = ['CPU', 'Lock', 'LWLock', 'BufferPin', 'IO'];
-
 /** Wait events kept in a profile (most active time first). */
 export const TOP_EVENTS = 5;
 
@@ -136,7 +133,3 @@ export class LoadAccumulator {
   }
 }
 
-/** A class's mean in a profile (0 when not seen). */
-export function classLoad(p: LoadProfile, c: LoadClass): number {
-  return p.byClass.find((x) => x.class === c)?.mean ?? 0;
-}

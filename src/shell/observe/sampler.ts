@@ -278,7 +278,7 @@ export class Sampler {
       const r = await this.query<{ qid: string; q: string; ms: number; calls: number; now: number }>(
         `SELECT s.queryid::text AS qid, left(min(s.query), 80) AS q, sum(s.total_exec_time)::float8 AS ms, sum(s.calls)::float8 AS calls,
                 (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now
-         FROM pg_stat_statements s WHERE s.queryid IS NOT NULL GROUP BY s.queryid LIMIT ${STATEMENT_ROWS}`,
+         FROM pg_stat_statements s WHERE s.queryid IS NOT NULL GROUP BY s.queryid ORDER BY s.queryid LIMIT ${STATEMENT_ROWS}`,
         'reading pg_stat_statements by query',
       );
       const dealloc = await this.evictions();

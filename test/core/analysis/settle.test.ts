@@ -32,6 +32,10 @@ describe('settle statistics', () => {
     expect(sum).toBeGreaterThan(0.0499);
     expect(lookAlpha(0.05, 1)).toBeCloseTo(0.0304, 4);
     expect(lookZ(0.05, 2)).toBeGreaterThan(lookZ(0.05, 1));
+    // The figures docs/tuning.md gives, for the four inputs of one pool.
+    expect(lookZ(0.05, 1)).toBeCloseTo(2.67, 2);
+    expect(lookZ(0.05, 2)).toBeCloseTo(3.11, 2);
+    expect(lookZ(0.05, 10)).toBeCloseTo(3.96, 2);
   });
 
   it('fixes the looks in advance, from the minimum to the maximum', () => {
