@@ -49,9 +49,13 @@ export function serverLimits(topo: TopologySpec | undefined, reading: ServerRead
   };
 }
 
-/** The server reading of saved evidence: an observation's server is observed, a measured run's is not. */
-export function readingOf(e: Pick<EvidenceFile, 'kind' | 'server'> | null | undefined): ServerReading | undefined {
-  if (!e?.server) return undefined;
+/**
+ * The server reading of saved evidence: an observation's server is observed, a measured run's is
+ * not. A throwaway server (the one `analyze` starts when no database is given) stands for no
+ * production server: none.
+ */
+export function readingOf(e: Pick<EvidenceFile, 'kind' | 'server' | 'targetKind'> | null | undefined): ServerReading | undefined {
+  if (!e?.server || e.targetKind === 'throwaway') return undefined;
   return { maxConnections: e.server.maxConnections, superuserReserved: e.server.superuserReserved ?? DEFAULT_SUPERUSER_RESERVED, ...(e.server.reservedConnections !== undefined ? { reservedConnections: e.server.reservedConnections } : {}), observed: e.kind === 'observation' };
 }
 

@@ -210,7 +210,7 @@ function invalidRun(env: EnvironmentAnalysis): Finding {
 }
 
 /** What the budget reads of the evidence: its kind (an observation's server and replicas are observed), the server and PgBouncer's settings. */
-export type BudgetSource = Pick<EvidenceFile, 'kind' | 'server' | 'pgbouncerSettings'>;
+export type BudgetSource = Pick<EvidenceFile, 'kind' | 'server' | 'targetKind' | 'pgbouncerSettings'>;
 
 /**
  * The connection budget of one analysed environment, the one the rules judge: the Tasker config's

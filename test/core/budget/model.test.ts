@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { capFor, computeBudget, fairSplit, layerOf, overflowLine, pgbouncerServerSide, podsOf, surgePods, type BudgetInput, type ServerLimits } from '../../../src/core/budget/model.js';
-import { budgetInput, observedReplicas, pgbouncerLayer, serverLimits } from '../../../src/core/budget/inputs.js';
+import { budgetInput, observedReplicas, pgbouncerLayer, readingOf, serverLimits } from '../../../src/core/budget/inputs.js';
 import type { TopologySpec } from '../../../src/core/advisor/types.js';
 
 const server = (maxConnections: number, over: Partial<ServerLimits> = {}): ServerLimits => ({ maxConnections, superuserReserved: 3, reservedConnections: 0, adminHeadroom: 0, otherConnections: 0, source: 'topology', ...over });
@@ -101,5 +101,15 @@ describe('the server layer', () => {
       { pool: 'database', current: 10, fair: 6 },
       { pool: 'pgmq', current: 10, fair: 6 },
     ]);
+  });
+});
+
+describe('the server reading of saved evidence', () => {
+  const server = { version: '15.4', maxConnections: 300, superuserReserved: 3 };
+  it('is observed for an observation, not for a run, and none for a throwaway server (it stands for no production server)', () => {
+    expect(readingOf({ kind: 'observation', server, targetKind: 'remote' })).toMatchObject({ maxConnections: 300, observed: true });
+    expect(readingOf({ kind: 'run', server, targetKind: 'remote' })).toMatchObject({ maxConnections: 300, observed: false });
+    expect(readingOf({ kind: 'run', server, targetKind: 'throwaway' })).toBeUndefined();
+    expect(serverLimits(undefined, readingOf({ kind: 'run', server, targetKind: 'throwaway' }))).toBeUndefined();
   });
 });
